@@ -1,0 +1,37 @@
+//! threadkit: Python's concurrency toolkit — `threading` and `queue` — rebuilt
+//! in Rust, without a GIL.
+//!
+//! Module names mirror Python's, so a Python programmer finds things where they
+//! expect them; the main types are also re-exported here at the crate root.
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use threadkit::{Lock, Queue};
+//!
+//! let q = Arc::new(Queue::new(0));
+//! let total = Arc::new(Lock::new(0u64));
+//! let consumer = {
+//!     let (q, total) = (Arc::clone(&q), Arc::clone(&total));
+//!     std::thread::spawn(move || {
+//!         while let Some(n) = q.get().unwrap() {
+//!             *total.acquire() += n;
+//!             q.task_done().unwrap();
+//!         }
+//!     })
+//! };
+//! for n in 1..=10u64 {
+//!     q.put(Some(n)).unwrap();
+//! }
+//! q.join();
+//! q.put(None).unwrap(); // the seeds' sentinel
+//! consumer.join().unwrap();
+//! assert_eq!(*total.acquire(), 55);
+//! ```ignore
+#![doc(test(no_crate_inject, attr(deny(warnings))))]
+
+mod loom;
+mod util;
+
+pub mod threading;
+
+pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};

@@ -1,0 +1,129 @@
+//! The one switch between the real synchronization kernel and loom's model of it.
+//!
+//! Every primitive in threadkit is built on [`sync::Mutex`] and [`sync::Condvar`]
+//! from here, never on `parking_lot` or `std` directly, so that the whole crate can
+//! be model-checked with `RUSTFLAGS="--cfg loom" cargo test --lib --release`.
+//!
+//! In normal builds these are `parking_lot`'s types (fast, no poisoning, timed
+//! waits). Under `cfg(loom)` they are thin adapters over `loom::sync` that expose
+//! the same subset of the `parking_lot` API. loom does not model time: a timed wait
+//! there behaves like an untimed one, so models only use untimed and `try_` forms.
+
+#[cfg(not(loom))]
+pub(crate) mod sync {
+    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    pub(crate) use std::sync::Arc;
+}
+
+#[cfg(loom)]
+pub(crate) mod sync {
+    use std::ops::{Deref, DerefMut};
+    use std::time::{Duration, Instant};
+
+    pub(crate) use loom::sync::Arc;
+
+    /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    /// Holds the loom guard in an `Option` so that `Condvar::wait` can move it out
+    /// and back through a `&mut` borrow, as `parking_lot` allows.
+    #[derive(Debug)]
+    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+        }
+    }
+
+    impl<T> Mutex<T> {
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(Some(self.0.lock().unwrap_or_else(|e| e.into_inner())))
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
+        }
+
+        pub(crate) fn try_lock_for(&self, _timeout: Duration) -> Option<MutexGuard<'_, T>> {
+            self.try_lock()
+        }
+
+        pub(crate) fn try_lock_until(&self, _deadline: Instant) -> Option<MutexGuard<'_, T>> {
+            self.try_lock()
+        }
+
+        pub(crate) fn is_locked(&self) -> bool {
+            match self.0.try_lock() {
+                Ok(_) => false,
+                Err(_) => true,
+            }
+        }
+
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.0.as_ref().expect("guard present outside a wait")
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0.as_mut().expect("guard present outside a wait")
+        }
+    }
+
+    /// The result of a timed wait, as in `parking_lot`.
+    #[derive(Debug)]
+    pub(crate) struct WaitTimeoutResult(bool);
+
+    impl WaitTimeoutResult {
+        pub(crate) fn timed_out(&self) -> bool {
+            self.0
+        }
+    }
+
+    /// `parking_lot::Condvar` shape over `loom::sync::Condvar`.
+    #[derive(Debug)]
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Condvar(loom::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.0.take().expect("guard present");
+            guard.0 = Some(self.0.wait(inner).unwrap_or_else(|e| e.into_inner()));
+        }
+
+        pub(crate) fn wait_until<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            _deadline: Instant,
+        ) -> WaitTimeoutResult {
+            self.wait(guard);
+            WaitTimeoutResult(false)
+        }
+
+        pub(crate) fn notify_one(&self) -> bool {
+            self.0.notify_one();
+            true
+        }
+
+        pub(crate) fn notify_all(&self) -> usize {
+            self.0.notify_all();
+            0
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! `Condition<T>`: Python's `threading.Condition`, bundled with the lock it waits on.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use crate::loom::sync::{Condvar, Mutex, MutexGuard};
+use crate::util::wait::{self, Deadline};
+
+/// A condition variable together with the lock and data it guards: Python's
+/// `threading.Condition`.
+///
+/// Acquire it like a [`Lock`](super::Lock); the [`ConditionGuard`] then offers
+/// [`wait`](ConditionGuard::wait), [`wait_for`](ConditionGuard::wait_for),
+/// [`notify`](ConditionGuard::notify) and
+/// [`notify_all`](ConditionGuard::notify_all). Waiting releases the lock and
+/// takes it back before returning, exactly as in Python.
+///
+/// # Examples
+///
+/// A one-slot mailbox:
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::threading::Condition;
+///
+/// let mailbox = Arc::new(Condition::new(None::<String>));
+/// let sender = Arc::clone(&mailbox);
+/// let t = std::thread::spawn(move || {
+///     let mut slot = sender.acquire();
+///     *slot = Some("hello".to_string());
+///     slot.notify(1);
+/// });
+/// let mut slot = mailbox.acquire();
+/// slot.wait_for(|s| s.is_some(), None);
+/// assert_eq!(slot.take().as_deref(), Some("hello"));
+/// # drop(slot);
+/// # t.join().unwrap();
+/// ```
+///
+/// # Differences from Python's `threading.Condition`
+///
+/// - Python's default lock is an `RLock`; threadkit's is a plain, non-reentrant
+///   lock that owns the data. Waiting while the lock is held re-entrantly, or
+///   notifying without holding it (Python's `RuntimeError`), cannot be written:
+///   `wait` and `notify` exist only on the guard.
+/// - [`wait_for`](ConditionGuard::wait_for) takes a predicate over the guarded
+///   data and returns its last value as a `bool`.
+pub struct Condition<T = ()> {
+    lock: Mutex<T>,
+    cv: Condvar,
+}
+
+/// The held lock of a [`Condition`]; dereferences to the guarded data.
+#[must_use = "if unused the Condition's lock is released immediately"]
+pub struct ConditionGuard<'a, T> {
+    guard: MutexGuard<'a, T>,
+    cv: &'a Condvar,
+}
+
+impl<T> Condition<T> {
+    /// A new condition whose lock guards `value`.
+    pub fn new(value: T) -> Self {
+        Condition {
+            lock: Mutex::new(value),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Blocks until the lock is acquired: `with cond:`.
+    #[doc(alias = "lock")]
+    pub fn acquire(&self) -> ConditionGuard<'_, T> {
+        self.guard(self.lock.lock())
+    }
+
+    /// Acquires the lock only if it is free now.
+    pub fn try_acquire(&self) -> Option<ConditionGuard<'_, T>> {
+        self.lock.try_lock().map(|g| self.guard(g))
+    }
+
+    /// Waits at most `timeout` for the lock.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<ConditionGuard<'_, T>> {
+        self.lock.try_lock_for(timeout).map(|g| self.guard(g))
+    }
+
+    /// Consumes the condition and returns the guarded data.
+    pub fn into_inner(self) -> T {
+        self.lock.into_inner()
+    }
+
+    fn guard<'a>(&'a self, guard: MutexGuard<'a, T>) -> ConditionGuard<'a, T> {
+        ConditionGuard {
+            guard,
+            cv: &self.cv,
+        }
+    }
+}
+
+impl<T: Default> Default for Condition<T> {
+    fn default() -> Self {
+        Condition::new(T::default())
+    }
+}
+
+impl<T> fmt::Debug for Condition<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition").finish_non_exhaustive()
+    }
+}
+
+impl<T> ConditionGuard<'_, T> {
+    /// Releases the lock, sleeps until notified, and re-acquires the lock.
+    ///
+    /// As in Python, a wake-up may be spurious: wait in a loop that re-checks
+    /// the condition, or use [`wait_for`](Self::wait_for).
+    pub fn wait(&mut self) {
+        wait::wait_once(self.cv, &mut self.guard, Deadline::Never);
+    }
+
+    /// Like [`wait`](Self::wait) but gives up after `timeout`. Returns `false`
+    /// if the timeout expired: Python's `wait(timeout)` return value.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> bool {
+        wait::wait_once(self.cv, &mut self.guard, Deadline::after(timeout))
+    }
+
+    /// Like [`wait`](Self::wait) but gives up at `deadline`.
+    pub fn wait_deadline(&mut self, deadline: Instant) -> bool {
+        wait::wait_once(self.cv, &mut self.guard, Deadline::At(deadline))
+    }
+
+    /// Waits until `predicate` holds over the guarded data, or `timeout`
+    /// passes (`None`: no limit). Returns the predicate's last value, as
+    /// Python's `wait_for` does.
+    pub fn wait_for(
+        &mut self,
+        predicate: impl FnMut(&mut T) -> bool,
+        timeout: Option<Duration>,
+    ) -> bool {
+        wait::wait_until(
+            self.cv,
+            &mut self.guard,
+            Deadline::from_timeout(timeout),
+            predicate,
+        )
+    }
+
+    /// Wakes at most `n` threads waiting on this condition: Python's `notify(n)`.
+    pub fn notify(&self, n: usize) {
+        for _ in 0..n {
+            if !self.cv.notify_one() {
+                break;
+            }
+        }
+    }
+
+    /// Wakes every thread waiting on this condition.
+    #[doc(alias = "notifyAll")]
+    pub fn notify_all(&self) {
+        self.cv.notify_all();
+    }
+
+    /// Releases the lock now; same as dropping the guard.
+    pub fn release(self) {}
+}
+
+impl<T> Deref for ConditionGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for ConditionGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ConditionGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,206 @@
+//! `Lock<T>`: Python's `threading.Lock`, guarding the data it protects.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use crate::loom::sync::{Mutex, MutexGuard};
+
+/// A mutual-exclusion lock that owns the data it protects: Python's
+/// `threading.Lock`, shaped like `std::sync::Mutex<T>`.
+///
+/// `Lock` (that is, `Lock<()>`) is Python's bare lock, used as `with lock:`;
+/// `Lock<T>` puts the shared data inside, so it cannot be touched without the
+/// lock held.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::threading::Lock;
+///
+/// let counter = Arc::new(Lock::new(0));
+/// let handles: Vec<_> = (0..4)
+///     .map(|_| {
+///         let counter = Arc::clone(&counter);
+///         std::thread::spawn(move || {
+///             for _ in 0..1000 {
+///                 *counter.acquire() += 1; // `with lock: counter += 1`
+///             }
+///         })
+///     })
+///     .collect();
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// assert_eq!(*counter.acquire(), 4000);
+/// ```
+///
+/// # Differences from Python's `threading.Lock`
+///
+/// - The lock is released when its [`LockGuard`] is dropped, so a missing
+///   `release()` or a double release cannot be written. Python allows another
+///   thread to release a lock it did not acquire; a guard cannot leave its
+///   thread (it is `!Send`). For that hand-off pattern use a
+///   [`Semaphore`](super::Semaphore) of 1.
+/// - No poisoning: a panic while the lock is held releases it (see the
+///   [module docs](super#panics-and-poisoning)).
+/// - `acquire(blocking=False)` is [`try_acquire`](Lock::try_acquire) and
+///   `acquire(timeout=t)` is [`acquire_timeout`](Lock::acquire_timeout); both
+///   return `Option<LockGuard>` instead of a `bool`.
+pub struct Lock<T = ()> {
+    inner: Mutex<T>,
+}
+
+/// Proof that a [`Lock`] is held; releases it when dropped.
+///
+/// Dereferences to the protected data.
+#[must_use = "if unused the Lock is released immediately"]
+pub struct LockGuard<'a, T> {
+    pub(crate) inner: MutexGuard<'a, T>,
+}
+
+impl<T> Lock<T> {
+    /// A new, unlocked lock protecting `value`.
+    #[cfg(not(loom))]
+    pub const fn new(value: T) -> Self {
+        Lock {
+            inner: Mutex::new(value),
+        }
+    }
+
+    /// A new, unlocked lock protecting `value`.
+    #[cfg(loom)]
+    pub fn new(value: T) -> Self {
+        Lock {
+            inner: Mutex::new(value),
+        }
+    }
+
+    /// Blocks until the lock is acquired: Python's `acquire()` or `with lock:`.
+    ///
+    /// Acquiring a `Lock` the current thread already holds deadlocks, as in
+    /// Python; use [`RLock`](super::RLock) for re-entrant locking.
+    #[doc(alias = "lock")]
+    pub fn acquire(&self) -> LockGuard<'_, T> {
+        LockGuard {
+            inner: self.inner.lock(),
+        }
+    }
+
+    /// Acquires the lock only if it is free now: Python's `acquire(blocking=False)`.
+    #[doc(alias = "try_lock")]
+    pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
+        self.inner.try_lock().map(|inner| LockGuard { inner })
+    }
+
+    /// Waits at most `timeout` for the lock: Python's `acquire(timeout=t)`.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<LockGuard<'_, T>> {
+        self.inner
+            .try_lock_for(timeout)
+            .map(|inner| LockGuard { inner })
+    }
+
+    /// Waits for the lock until `deadline` at the latest.
+    pub fn acquire_deadline(&self, deadline: Instant) -> Option<LockGuard<'_, T>> {
+        self.inner
+            .try_lock_until(deadline)
+            .map(|inner| LockGuard { inner })
+    }
+
+    /// Whether some thread holds the lock right now: Python's `locked()`.
+    ///
+    /// The answer may be stale as soon as it is returned; use it for
+    /// diagnostics, not for deciding whether to acquire.
+    pub fn locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// Mutable access without locking: `&mut self` proves no one else holds it.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Consumes the lock and returns the protected data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Self {
+        Lock::new(T::default())
+    }
+}
+
+impl<T> From<T> for Lock<T> {
+    fn from(value: T) -> Self {
+        Lock::new(value)
+    }
+}
+
+impl<T> fmt::Debug for Lock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock")
+            .field("locked", &self.locked())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> LockGuard<'_, T> {
+    /// Releases the lock now: Python's `release()`. Same as dropping the guard.
+    pub fn release(self) {}
+}
+
+impl<T> Deref for LockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> DerefMut for LockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for LockGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acquire_try_timeout_locked() {
+        let lock = Lock::new(5);
+        assert!(!lock.locked());
+        let g = lock.acquire();
+        assert!(lock.locked());
+        assert!(lock.try_acquire().is_none());
+        assert!(lock.acquire_timeout(Duration::from_millis(5)).is_none());
+        g.release();
+        assert!(!lock.locked());
+        assert_eq!(*lock.acquire_timeout(Duration::from_millis(5)).unwrap(), 5);
+        assert_eq!(lock.into_inner(), 5);
+    }
+
+    #[test]
+    fn panic_while_held_releases() {
+        let lock = std::sync::Arc::new(Lock::new(0));
+        let l2 = lock.clone();
+        let r = std::thread::spawn(move || {
+            let _g = l2.acquire();
+            panic!("inside the critical section");
+        })
+        .join();
+        assert!(r.is_err());
+        assert!(!lock.locked());
+        *lock.acquire() += 1;
+        assert_eq!(*lock.acquire(), 1);
+    }
+}

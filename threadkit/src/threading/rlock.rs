@@ -1,0 +1,145 @@
+//! `RLock<T>`: Python's `threading.RLock`, a lock its owner may take again.
+
+use std::fmt;
+use std::ops::Deref;
+use std::time::{Duration, Instant};
+
+use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+
+/// A re-entrant lock: the thread that holds it may acquire it again, and it is
+/// released when every guard of that thread is dropped. Python's
+/// `threading.RLock`, with an owner and a recursion count.
+///
+/// Because one thread may hold several guards at once, an `RLock<T>` gives
+/// shared (`&T`) access only; put a `Cell` or `RefCell` inside to mutate.
+///
+/// # Examples
+///
+/// The seeds' `Counter` whose `increment_twice` calls `increment` under the
+/// same lock:
+///
+/// ```
+/// use std::cell::Cell;
+/// use threadkit::threading::RLock;
+///
+/// struct Counter { value: RLock<Cell<u64>> }
+/// impl Counter {
+///     fn increment(&self) {
+///         let v = self.value.acquire();
+///         v.set(v.get() + 1);
+///     }
+///     fn increment_twice(&self) {
+///         let _outer = self.value.acquire(); // held across both calls
+///         self.increment();
+///         self.increment();
+///     }
+/// }
+/// let c = Counter { value: RLock::new(Cell::new(0)) };
+/// c.increment_twice();
+/// assert_eq!(c.value.acquire().get(), 2);
+/// ```
+///
+/// # Differences from Python's `threading.RLock`
+///
+/// Python raises `RuntimeError` when a thread releases an `RLock` it does not
+/// own; here release is the drop of a guard, which cannot leave its thread, so
+/// that misuse cannot be written.
+pub struct RLock<T = ()> {
+    inner: ReentrantMutex<T>,
+}
+
+/// One level of ownership of an [`RLock`]; dereferences to the data.
+#[must_use = "if unused the RLock is released immediately"]
+pub struct RLockGuard<'a, T> {
+    inner: ReentrantMutexGuard<'a, T>,
+}
+
+impl<T> RLock<T> {
+    /// A new, unowned re-entrant lock protecting `value`.
+    pub const fn new(value: T) -> Self {
+        RLock {
+            inner: ReentrantMutex::new(value),
+        }
+    }
+
+    /// Blocks until this thread owns the lock (at once if it already does),
+    /// adding one level of ownership.
+    #[doc(alias = "lock")]
+    pub fn acquire(&self) -> RLockGuard<'_, T> {
+        RLockGuard {
+            inner: self.inner.lock(),
+        }
+    }
+
+    /// Acquires only if free now or already owned by this thread.
+    pub fn try_acquire(&self) -> Option<RLockGuard<'_, T>> {
+        self.inner.try_lock().map(|inner| RLockGuard { inner })
+    }
+
+    /// Waits at most `timeout` for the lock.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_, T>> {
+        self.inner
+            .try_lock_for(timeout)
+            .map(|inner| RLockGuard { inner })
+    }
+
+    /// Waits for the lock until `deadline` at the latest.
+    pub fn acquire_deadline(&self, deadline: Instant) -> Option<RLockGuard<'_, T>> {
+        self.inner
+            .try_lock_until(deadline)
+            .map(|inner| RLockGuard { inner })
+    }
+
+    /// Whether any thread owns the lock now.
+    pub fn locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// Whether the current thread owns the lock: CPython's `_is_owned()`.
+    pub fn is_owned(&self) -> bool {
+        self.inner.is_owned_by_current_thread()
+    }
+
+    /// Mutable access without locking.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Consumes the lock and returns the data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: Default> Default for RLock<T> {
+    fn default() -> Self {
+        RLock::new(T::default())
+    }
+}
+
+impl<T> fmt::Debug for RLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RLock")
+            .field("locked", &self.locked())
+            .field("owned_by_current_thread", &self.is_owned())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> RLockGuard<'_, T> {
+    /// Gives up this level of ownership now; same as dropping the guard.
+    pub fn release(self) {}
+}
+
+impl<T> Deref for RLockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for RLockGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
