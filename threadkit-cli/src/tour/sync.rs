@@ -1,0 +1,137 @@
+//! Race conditions and the synchronization primitives that prevent them.
+
+use std::time::Duration;
+
+use super::report::secs;
+use super::{Lesson, Report};
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/race_condition.rs"]
+mod race_condition;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/rlock.rs"]
+mod rlock;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/semaphore.rs"]
+mod semaphore;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/bounded_buffer.rs"]
+mod bounded_buffer;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/deadlock.rs"]
+mod deadlock;
+
+pub(crate) const LESSONS: [Lesson; 5] = [
+    Lesson {
+        name: "race_condition",
+        title: "a race condition loses updates; a Lock fixes it",
+        run: race,
+    },
+    Lesson {
+        name: "rlock",
+        title: "RLock: a lock its owner may take again",
+        run: rlock_lesson,
+    },
+    Lesson {
+        name: "semaphore",
+        title: "Semaphore limits concurrent access",
+        run: semaphore_lesson,
+    },
+    Lesson {
+        name: "bounded_buffer",
+        title: "Condition: a bounded producer/consumer buffer",
+        run: buffer,
+    },
+    Lesson {
+        name: "deadlock",
+        title: "deadlock from lock order, and its fix",
+        run: deadlock_lesson,
+    },
+];
+
+fn race(r: &mut Report) {
+    let (threads, per_thread) = (5, 100_000);
+    let expected = threads as u64 * per_thread;
+    let racy = race_condition::racy_counter(threads, per_thread);
+    println!("  Final counter value without a lock: {racy}");
+    r.check(
+        format!("without a lock, {threads} x {per_thread} read-add-write increments lose updates"),
+        racy < expected,
+        format!(
+            "{racy} of {expected}: {} updates lost",
+            expected - racy.min(expected)
+        ),
+    );
+    let locked = race_condition::locked_counter(threads, per_thread);
+    println!("  Final counter value with a Lock: {locked}");
+    r.check(
+        "with `with lock: counter += 1` the total is always exact",
+        locked == expected,
+        format!("{locked} of {expected}"),
+    );
+}
+
+fn rlock_lesson(r: &mut Report) {
+    let total = rlock::count_twice(4, 10_000);
+    r.check(
+        "increment_twice() re-acquires the RLock it holds; 4 threads x 10000 x 2 count exactly",
+        total == 80_000,
+        format!("{total} of 80000"),
+    );
+    let patience = Duration::from_millis(200);
+    let got_in = rlock::plain_lock_nested(patience);
+    r.check(
+        "the same nesting on a plain Lock would deadlock (shown with a timeout)",
+        !got_in,
+        format!(
+            "nested acquire on a plain Lock gave up after {}",
+            secs(patience)
+        ),
+    );
+}
+
+fn semaphore_lesson(r: &mut Report) {
+    let hold = Duration::from_millis(300);
+    let (most, took) = semaphore::limited_access(5, 2, hold);
+    r.check(
+        "Semaphore(2): never more than 2 of 5 workers inside, so 3 rounds of work",
+        most == 2 && took >= hold * 3 - hold / 10,
+        format!(
+            "at most {most} inside; {} for rounds of {}",
+            secs(took),
+            secs(hold)
+        ),
+    );
+}
+
+fn buffer(r: &mut Report) {
+    let (received, peak) = bounded_buffer::produce_consume(3, 10, Duration::from_millis(100));
+    r.check(
+        "Buffer(3): the consumer gets all 10 items in order; the buffer never holds more than 3",
+        received == (0..10).collect::<Vec<_>>() && peak <= 3,
+        format!("received {received:?}, peak fill {peak}"),
+    );
+}
+
+fn deadlock_lesson(r: &mut Report) {
+    let patience = Duration::from_millis(500);
+    let opposite = deadlock::two_threads(false, patience);
+    r.check(
+        "opposite lock order: each thread holds one lock and waits for the other forever",
+        opposite == (false, false),
+        format!(
+            "got both locks: {opposite:?} (gave up after {})",
+            secs(patience)
+        ),
+    );
+    let same = deadlock::two_threads(true, patience);
+    r.check(
+        "same lock order: both threads get both locks",
+        same == (true, true),
+        format!("got both locks: {same:?}"),
+    );
+}
