@@ -77,13 +77,15 @@ fn test_various_ops() {
     let mut threads = Vec::new();
     for i in 0..NUMTASKS {
         let (sema, running, max_running) = (sema.clone(), running.clone(), max_running.clone());
-        let t = Thread::builder().name(format!("<thread {i}>")).build(move || {
-            let _permit = sema.acquire();
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            max_running.fetch_max(now, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(5));
-            running.fetch_sub(1, Ordering::SeqCst);
-        });
+        let t = Thread::builder()
+            .name(format!("<thread {i}>"))
+            .build(move || {
+                let _permit = sema.acquire();
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                max_running.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
         assert_eq!(t.ident(), None);
         assert!(format!("{t:?}").contains("initial"));
         t.start().unwrap();

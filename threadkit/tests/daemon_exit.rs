@@ -55,7 +55,10 @@ fn main() {
         .expect("run child");
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("child stdout:\n{stdout}child exited with {} after {elapsed:?}", out.status);
+    println!(
+        "child stdout:\n{stdout}child exited with {} after {elapsed:?}",
+        out.status
+    );
 
     let (mut passed, mut failed) = (0, 0);
     let lines: Vec<&str> = stdout.lines().collect();

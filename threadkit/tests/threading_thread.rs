@@ -329,7 +329,11 @@ fn local_try_get_clear_and_into_values() {
         t.join().unwrap();
     }
     let local = Arc::try_unwrap(local).unwrap();
-    let mut values: Vec<i32> = local.into_values().into_iter().map(Cell::into_inner).collect();
+    let mut values: Vec<i32> = local
+        .into_values()
+        .into_iter()
+        .map(Cell::into_inner)
+        .collect();
     values.sort_unstable();
     assert_eq!(values, [1, 10, 11, 12]);
     let d: Local<u8> = Local::default();

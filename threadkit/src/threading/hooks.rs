@@ -251,7 +251,11 @@ pub(crate) fn run_captured<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
     outcome.map_err(|payload| {
         let message = panic_message(&*payload);
         drop_payload(payload);
-        let stash = STASH.try_with(|s| s.take()).ok().flatten().unwrap_or_default();
+        let stash = STASH
+            .try_with(|s| s.take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         PanicReport {
             message,
             location: stash.location,

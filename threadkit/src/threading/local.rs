@@ -167,7 +167,10 @@ impl<T: Send> Local<T> {
         let mut values = Vec::new();
         for head in self.slots {
             let mut cursor = Some(head);
-            while let Some(Entry { value, mut next, .. }) = cursor {
+            while let Some(Entry {
+                value, mut next, ..
+            }) = cursor
+            {
                 cursor = next.0.take().map(|b| *b);
                 values.push(value);
             }

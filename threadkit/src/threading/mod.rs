@@ -141,10 +141,10 @@ pub use hooks::{
 };
 pub use local::Local;
 pub use lock::{Lock, LockGuard};
-pub use rlock::{RLock, RLockGuard};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
 pub use thread::{Builder, Thread, ThreadHandle};
 pub use timer::Timer;

@@ -326,8 +326,8 @@ type Target<T> = Box<dyn FnOnce() -> T + Send>;
 /// assert_eq!(t.into_result(), Ok(42));
 ///
 /// // A panic is captured and reported by join, as a typed error.
-/// let t = Thread::builder().daemon(true).spawn(|| panic!("boom")).unwrap();
 /// # threadkit::threading::set_excepthook(|_| {}); // keep doctest output quiet
+/// let t = Thread::builder().daemon(true).spawn(|| panic!("boom")).unwrap();
 /// assert_eq!(t.join().unwrap_err().panic_message(), Some("boom"));
 /// # threadkit::threading::reset_excepthook();
 /// ```
