@@ -21,11 +21,12 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+// std's Arc, not the loom facade's: hooks are unsized `dyn Fn`s.
+use std::sync::{Arc, OnceLock};
 
 use super::thread::ThreadHandle;
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::Mutex;
 use crate::util::unwind::panic_message;
 
 type ThreadHook = Arc<dyn Fn(&ThreadHandle) + Send + Sync>;
