@@ -35,3 +35,7 @@ mod util;
 pub mod threading;
 
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
+pub use threading::{
+    Local, Thread, ThreadError, ThreadHandle, Timer, active_count, current_thread, enumerate,
+    main_thread,
+};

@@ -35,3 +35,53 @@ impl fmt::Display for BrokenBarrierError {
 }
 
 impl Error for BrokenBarrierError {}
+
+/// Why an operation on a [`Thread`](super::Thread) failed: the typed form of the
+/// `RuntimeError`s of Python's `threading.Thread`, plus the panic a thread's
+/// target ended with (the exception that Python would leave to the excepthook).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ThreadError {
+    /// `start()` was called a second time: Python's
+    /// `RuntimeError("threads can only be started once")`.
+    AlreadyStarted,
+    /// `join()` before `start()`: Python's
+    /// `RuntimeError("cannot join thread before it is started")`.
+    NotStarted,
+    /// A thread tried to join itself: Python's
+    /// `RuntimeError("cannot join current thread")`.
+    JoinCurrent,
+    /// The thread is a dummy entry for a thread threadkit did not start, which
+    /// cannot be joined (Python asserts `"cannot join a dummy thread"`).
+    JoinDummy,
+    /// The operating system refused to start the thread: Python's
+    /// `RuntimeError("can't start new thread")`. Holds the OS error text.
+    Spawn(String),
+    /// The thread's target panicked; holds the panic message.
+    Panicked(String),
+}
+
+impl ThreadError {
+    /// The panic message if the thread's target panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            ThreadError::Panicked(msg) => Some(msg),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ThreadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ThreadError::AlreadyStarted => f.write_str("threads can only be started once"),
+            ThreadError::NotStarted => f.write_str("cannot join thread before it is started"),
+            ThreadError::JoinCurrent => f.write_str("cannot join current thread"),
+            ThreadError::JoinDummy => f.write_str("cannot join a dummy thread"),
+            ThreadError::Spawn(why) => write!(f, "can't start new thread: {why}"),
+            ThreadError::Panicked(msg) => write!(f, "thread panicked: {msg}"),
+        }
+    }
+}
+
+impl Error for ThreadError {}

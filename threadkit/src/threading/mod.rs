@@ -32,6 +32,52 @@
 //! | `BoundedSemaphore(n)` | [`BoundedSemaphore`] | the same, and catch extra releases |
 //! | `Event()` | [`Event`] | a flag others wait for (start/stop signals) |
 //! | `Barrier(n)` | [`Barrier`] | make `n` threads meet before going on |
+//! | `Thread(target=f)` | [`Thread<T>`] | run `f` on a new named thread, join it, get its result |
+//! | `Timer(t, f)` | [`Timer`] | call `f` after `t` unless cancelled |
+//! | `local()` | [`Local<T>`] | one value per thread, owned by one object |
+//!
+//! # Threads
+//!
+//! ```
+//! use threadkit::threading::{Thread, active_count, current_thread, main_thread};
+//!
+//! // Thread(target=worker, args=(3,), name="w"); t.start(); t.join()
+//! fn worker(n: u32) -> u32 {
+//!     assert_eq!(current_thread().name(), "w");
+//!     n * 2
+//! }
+//! let t = Thread::builder().name("w").build(move || worker(3));
+//! assert!(!t.is_alive());
+//! t.start().unwrap();
+//! assert!(active_count() >= 1);
+//! assert_eq!(t.into_result(), Ok(6));
+//! assert_eq!(current_thread(), main_thread());
+//! ```
+//!
+//! A [`Thread<T>`] is the creator's typed handle; [`ThreadHandle`] is the
+//! untyped, clonable record that [`current_thread`], [`main_thread`] and
+//! [`enumerate`] return and `Thread<T>` dereferences to. A panic in a thread's
+//! target is caught: the [excepthook](set_excepthook) reports it (by default
+//! `Exception in thread NAME:` and the message on stderr) and `join` returns
+//! [`ThreadError::Panicked`]. [`set_start_hook`] and [`set_exit_hook`] run code
+//! on every threadkit thread around its target.
+//!
+//! # Process exit and daemon threads
+//!
+//! As in Python, when `main` returns the process waits for every live
+//! non-daemon threadkit thread, and abandons daemon threads. No macro or guard
+//! is needed: the first time a non-daemon thread starts, threadkit registers a
+//! C `atexit` handler, which runs when `main` returns (Rust has flushed stdout
+//! by then; it stays usable), marks the main thread finished and joins the
+//! non-daemon threads, including any they start meanwhile. Caveats:
+//!
+//! - `std::process::exit` from any thread also runs the handler, so it too
+//!   waits for non-daemon threads (a thread calling it is not waited for by
+//!   itself); `std::process::abort` and `libc::_exit` do not wait.
+//! - A non-daemon thread that never finishes keeps the process alive forever,
+//!   exactly as in Python.
+//! - Only threadkit threads are waited for; `std::thread`s are not.
+//! - Under Miri no handler is registered.
 //!
 //! # Blocking, try and timeout
 //!
@@ -56,19 +102,49 @@
 //! - Errors are values: [`TooManyReleases`] instead of `ValueError`,
 //!   [`BrokenBarrierError`] as a `Result`.
 //! - There is no GIL: threads run Rust code in parallel on every core.
+//! - A thread's target is a closure; Python's `args=`/`kwargs=` are the values
+//!   it captures, and it returns a value that [`Thread::into_result`] hands
+//!   back after the join.
+//! - A panic escaping a target is reported by the excepthook *and* returned by
+//!   `join` as [`ThreadError::Panicked`]; misuse (`start` twice, joining an
+//!   unstarted thread or the current one) is a [`ThreadError`], not a
+//!   `RuntimeError`.
+//! - Thread idents ([`get_ident`]) are unique for the process's life and never
+//!   reused; [`get_native_id`] is the OS thread id.
+//! - A thread created from a thread threadkit did not start is non-daemon by
+//!   default (Python would make it a daemon, inheriting from the dummy thread).
+//! - There is no `settrace`/`setprofile`; [`set_start_hook`] and
+//!   [`set_exit_hook`] give tools the same entry points.
+//! - [`Local<T>`] holds one value per thread (use `Cell`/`RefCell` for
+//!   mutation), and values outlive their thread until the `Local` is dropped.
 
 mod barrier;
 mod condition;
 mod error;
 mod event;
+mod hooks;
+mod local;
 mod lock;
+mod registry;
 mod rlock;
 mod semaphore;
+mod thread;
+mod timer;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
-pub use error::{BrokenBarrierError, TooManyReleases};
+pub use error::{BrokenBarrierError, ThreadError, TooManyReleases};
 pub use event::Event;
+pub use hooks::{
+    ExceptHookArgs, clear_exit_hook, clear_start_hook, default_excepthook, reset_excepthook,
+    set_excepthook, set_exit_hook, set_start_hook,
+};
+pub use local::Local;
 pub use lock::{Lock, LockGuard};
+pub use registry::{
+    active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
+};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
+pub use thread::{Builder, Thread, ThreadHandle};
+pub use timer::Timer;
