@@ -22,6 +22,7 @@ pub(crate) mod sync {
     use std::ops::{Deref, DerefMut};
     use std::time::{Duration, Instant};
 
+    #[allow(unused_imports)]
     pub(crate) use loom::sync::Arc;
 
     /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.

@@ -65,6 +65,9 @@ mod lock;
 mod rlock;
 mod semaphore;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{BrokenBarrierError, TooManyReleases};
