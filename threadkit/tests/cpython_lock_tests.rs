@@ -599,6 +599,37 @@ fn event_set_then_clear_still_wakes() {
     assert_eq!(woke.load(SeqCst), N);
 }
 
+// Regression for the same behaviour (gh-57711) in threadkit: `Event::wait`
+// re-checked only the flag after waking, so a waiter that lost the race for
+// the lock to a `clear()` right after `set()` went back to sleep. `Event` now
+// also counts `set()`s. The race is rare under parking_lot (woken waiters are
+// queued on the mutex ahead of the clearing thread), so this runs many rounds.
+#[test]
+fn event_set_clear_rounds_wake_every_waiter() {
+    const N: usize = 8;
+    for _ in 0..20 {
+        let evt = Arc::new(Event::new());
+        let started = counter();
+        let woke = counter();
+        let threads = {
+            let (evt, started, woke) = (Arc::clone(&evt), Arc::clone(&started), Arc::clone(&woke));
+            bunch(N, move |_| {
+                started.fetch_add(1, SeqCst);
+                if evt.wait_timeout(HANG_GUARD) {
+                    woke.fetch_add(1, SeqCst);
+                }
+            })
+        };
+        wait_for("waiters started", || started.load(SeqCst) == N);
+        let_threads_block(2);
+        evt.set();
+        evt.clear();
+        join(threads);
+        assert_eq!(woke.load(SeqCst), N);
+        assert!(!evt.is_set());
+    }
+}
+
 // lock_tests.py: EventTests.test_at_fork_reinit — not ported: no fork support.
 
 // ---------------------------------------------------------------------------
