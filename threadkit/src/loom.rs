@@ -12,6 +12,8 @@
 #[cfg(not(loom))]
 pub(crate) mod sync {
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    // Used by the loom models and by modules that share state across threads.
+    #[allow(unused_imports)]
     pub(crate) use std::sync::Arc;
 }
 
@@ -20,6 +22,7 @@ pub(crate) mod sync {
     use std::ops::{Deref, DerefMut};
     use std::time::{Duration, Instant};
 
+    #[allow(unused_imports)]
     pub(crate) use loom::sync::Arc;
 
     /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.
@@ -70,6 +73,12 @@ pub(crate) mod sync {
         }
     }
 
+    impl<T: Default> Default for Mutex<T> {
+        fn default() -> Self {
+            Mutex::new(T::default())
+        }
+    }
+
     impl<T> Deref for MutexGuard<'_, T> {
         type Target = T;
         fn deref(&self) -> &T {
@@ -96,6 +105,12 @@ pub(crate) mod sync {
     /// `parking_lot::Condvar` shape over `loom::sync::Condvar`.
     #[derive(Debug)]
     pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Default for Condvar {
+        fn default() -> Self {
+            Condvar::new()
+        }
+    }
 
     impl Condvar {
         pub(crate) fn new() -> Self {

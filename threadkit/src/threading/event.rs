@@ -36,8 +36,17 @@ use crate::util::wait::{self, Deadline};
 /// it can only end with the flag set) and [`wait_timeout`](Event::wait_timeout).
 #[derive(Debug, Default)]
 pub struct Event {
-    flag: Mutex<bool>,
+    state: Mutex<State>,
     cv: Condvar,
+}
+
+/// The flag, and how many times `set()` raised it. A waiter that sees `sets`
+/// change was woken by a `set()` and returns `true` even if a `clear()` ran
+/// before it re-took the lock, as CPython's `Event.wait` does (gh-57711).
+#[derive(Debug, Default)]
+struct State {
+    flag: bool,
+    sets: u64,
 }
 
 impl Event {
@@ -49,21 +58,22 @@ impl Event {
     /// Whether the flag is set: Python's `is_set()`.
     #[doc(alias = "isSet")]
     pub fn is_set(&self) -> bool {
-        *self.flag.lock()
+        self.state.lock().flag
     }
 
     /// Sets the flag and wakes every waiter.
     pub fn set(&self) {
-        let mut flag = self.flag.lock();
-        if !*flag {
-            *flag = true;
+        let mut state = self.state.lock();
+        if !state.flag {
+            state.flag = true;
+            state.sets = state.sets.wrapping_add(1);
             self.cv.notify_all();
         }
     }
 
     /// Clears the flag; later waiters block until [`set`](Event::set) again.
     pub fn clear(&self) {
-        *self.flag.lock() = false;
+        self.state.lock().flag = false;
     }
 
     /// Blocks until the flag is set.
@@ -71,8 +81,9 @@ impl Event {
         self.wait_until(Deadline::Never);
     }
 
-    /// Blocks until the flag is set or `timeout` passes; returns the flag,
-    /// as Python's `wait(timeout)` does.
+    /// Blocks until the flag is set or `timeout` passes. Returns `true` if
+    /// the flag was set, even if it was cleared again before this thread
+    /// woke up, as Python's `wait(timeout)` does.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.wait_until(Deadline::after(timeout))
     }
@@ -83,7 +94,8 @@ impl Event {
     }
 
     fn wait_until(&self, deadline: Deadline) -> bool {
-        let mut flag = self.flag.lock();
-        wait::wait_until(&self.cv, &mut flag, deadline, |set| *set)
+        let mut state = self.state.lock();
+        let sets = state.sets;
+        wait::wait_until(&self.cv, &mut state, deadline, |s| s.flag || s.sets != sets)
     }
 }

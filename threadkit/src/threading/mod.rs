@@ -131,6 +131,9 @@ mod semaphore;
 mod thread;
 mod timer;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{BrokenBarrierError, ThreadError, TooManyReleases};

@@ -1,0 +1,179 @@
+//! loom models of Lock, Condition, Event, Semaphore and Barrier.
+//!
+//! loom runs each model under every interleaving (bounded by
+//! `LOOM_MAX_PREEMPTIONS`) and reports a deadlock if a thread stays blocked
+//! forever, so a lost wake-up fails a model. loom does not model time: only
+//! untimed and `try_` forms are used. `RLock` is built on `parking_lot`
+//! directly and is not modelled.
+
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::thread;
+
+use crate::loom::sync::Arc;
+use crate::threading::{
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Semaphore,
+};
+
+#[test]
+fn loom_lock_mutual_exclusion() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new(0usize));
+        let l = Arc::clone(&lock);
+        let t = thread::spawn(move || {
+            let mut g = l.acquire();
+            let seen = *g;
+            *g = seen + 1;
+        });
+        {
+            let mut g = lock.acquire();
+            let seen = *g;
+            *g = seen + 1;
+        }
+        t.join().unwrap();
+        assert_eq!(*lock.acquire(), 2);
+    });
+}
+
+#[test]
+fn loom_lock_try_acquire_excludes() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new(()));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let enter = |lock: &Lock<()>, inside: &AtomicUsize| {
+            if let Some(g) = lock.try_acquire() {
+                assert_eq!(inside.fetch_add(1, SeqCst), 0, "two holders");
+                inside.fetch_sub(1, SeqCst);
+                drop(g);
+            }
+        };
+        let (l, i) = (Arc::clone(&lock), Arc::clone(&inside));
+        let t = thread::spawn(move || enter(&l, &i));
+        enter(&lock, &inside);
+        t.join().unwrap();
+        assert!(!lock.locked());
+    });
+}
+
+#[test]
+fn loom_condition_handoff_no_lost_wakeup() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new(false));
+        let c = Arc::clone(&cond);
+        let t = thread::spawn(move || {
+            let mut ready = c.acquire();
+            *ready = true;
+            ready.notify(1);
+        });
+        {
+            let mut ready = cond.acquire();
+            while !*ready {
+                ready.wait();
+            }
+        }
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_condition_wait_for_returns_predicate() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new(0usize));
+        let c = Arc::clone(&cond);
+        let t = thread::spawn(move || {
+            let mut n = c.acquire();
+            *n += 1;
+            n.notify_all();
+        });
+        let mut n = cond.acquire();
+        assert!(n.wait_for(|n| *n == 1, None));
+        assert_eq!(*n, 1);
+        drop(n);
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_event_set_wait() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let e = Arc::clone(&event);
+        let t = thread::spawn(move || e.set());
+        event.wait();
+        assert!(event.is_set());
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_semaphore_one_excludes() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let enter = |sem: &Semaphore, inside: &AtomicUsize| {
+            let permit = sem.acquire();
+            assert_eq!(inside.fetch_add(1, SeqCst), 0, "two permits of one");
+            inside.fetch_sub(1, SeqCst);
+            drop(permit);
+        };
+        let (s, i) = (Arc::clone(&sem), Arc::clone(&inside));
+        let t = thread::spawn(move || enter(&s, &i));
+        enter(&sem, &inside);
+        t.join().unwrap();
+        assert_eq!(sem.value(), 1);
+    });
+}
+
+#[test]
+fn loom_semaphore_release_wakes_waiter() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let s = Arc::clone(&sem);
+        let t = thread::spawn(move || s.acquire().forget());
+        sem.release(1);
+        t.join().unwrap();
+        assert_eq!(sem.value(), 0);
+        assert!(sem.try_acquire().is_none());
+    });
+}
+
+#[test]
+fn loom_bounded_semaphore_release_across_threads() {
+    loom::model(|| {
+        let sem = Arc::new(BoundedSemaphore::new(1));
+        sem.acquire().forget();
+        let s = Arc::clone(&sem);
+        let t = thread::spawn(move || s.release(1));
+        let permit = sem.acquire();
+        assert_eq!(t.join().unwrap(), Ok(()));
+        drop(permit);
+        assert!(sem.release(1).is_err());
+        assert_eq!(sem.value(), 1);
+    });
+}
+
+#[test]
+fn loom_barrier_two_pass_with_distinct_indices() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let b = Arc::clone(&barrier);
+        let t = thread::spawn(move || b.wait());
+        let mine = barrier.wait().unwrap();
+        let theirs = t.join().unwrap().unwrap();
+        assert_ne!(mine, theirs);
+        assert!(mine < 2 && theirs < 2);
+        assert!(!barrier.broken());
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn loom_barrier_abort_breaks_waiter() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let b = Arc::clone(&barrier);
+        let t = thread::spawn(move || b.wait());
+        barrier.abort();
+        assert_eq!(t.join().unwrap(), Err(BrokenBarrierError));
+        assert!(barrier.broken());
+    });
+}

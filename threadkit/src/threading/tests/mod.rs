@@ -1,0 +1,3 @@
+//! loom models of the `threading` primitives (run with `ci/loom.sh`).
+
+mod loom_sync;

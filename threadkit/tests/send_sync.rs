@@ -1,0 +1,146 @@
+//! Static assertions of the auto traits (`Send`, `Sync`) of every public type.
+//!
+//! Everything here is checked at compile time: a change that makes a type lose
+//! (or gain) `Send` or `Sync` stops this file from compiling. The one runtime
+//! test only exists so that `cargo test` lists the file.
+//!
+//! Negative assertions use the "ambiguous impl" trick: a blanket trait has two
+//! impls, one for every type and one for types implementing the trait in
+//! question; naming the method without the type parameter is ambiguous, and
+//! fails to compile, exactly when the type implements that trait.
+
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::error::Error;
+use std::rc::Rc;
+
+use threadkit::threading::{
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Event, Lock,
+    LockGuard, RLock, RLockGuard, Semaphore, SemaphorePermit, TooManyReleases,
+};
+
+fn assert_send<T: ?Sized + Send>() {}
+fn assert_sync<T: ?Sized + Sync>() {}
+fn assert_send_sync<T: ?Sized + Send + Sync>() {}
+fn assert_error<T: Error + Send + Sync + 'static>() {}
+
+/// Fails to compile if `$t` implements `$tr`.
+macro_rules! assert_not_impl {
+    ($t:ty, $tr:path) => {
+        const _: fn() = || {
+            trait AmbiguousIfImpl<A> {
+                fn some_item() {}
+            }
+            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+            struct Invalid;
+            impl<T: ?Sized + $tr> AmbiguousIfImpl<Invalid> for T {}
+            let _ = <$t as AmbiguousIfImpl<_>>::some_item;
+        };
+    };
+}
+
+/// Neither `Send` nor `Sync` data: the worst case for the generic types.
+type NotSendNotSync = Rc<u8>;
+/// `Send` but not `Sync` data, such as a `Cell`.
+type SendNotSync = Cell<u8>;
+
+// ---------------------------------------------------------------------------
+// threading: locks
+// ---------------------------------------------------------------------------
+
+/// `Lock<T>`, `RLock<T>`, `Condition<T>` are shareable whenever the data may
+/// move between threads, as `std::sync::Mutex<T>` is.
+fn locks_are_send_sync_for_send_data<T: Send>() {
+    assert_send_sync::<Lock<T>>();
+    assert_send_sync::<RLock<T>>();
+    assert_send_sync::<Condition<T>>();
+}
+
+/// A guard may be shared by reference across threads when the data is `Sync`
+/// (it hands out `&T`).
+fn guards_are_sync_for_sync_data<'a, T: Sync + 'a>() {
+    assert_sync::<LockGuard<'a, T>>();
+    assert_sync::<RLockGuard<'a, T>>();
+    assert_sync::<ConditionGuard<'a, T>>();
+}
+
+// The defaults and a `Send`-but-not-`Sync` payload (the RLock use case).
+const _: fn() = || {
+    assert_send_sync::<Lock>();
+    assert_send_sync::<RLock>();
+    assert_send_sync::<Condition>();
+    assert_send_sync::<Lock<SendNotSync>>();
+    assert_send_sync::<RLock<SendNotSync>>();
+    assert_send_sync::<Condition<SendNotSync>>();
+    locks_are_send_sync_for_send_data::<Vec<String>>();
+    guards_are_sync_for_sync_data::<u64>();
+};
+
+// Data that may not leave its thread makes the lock neither Send nor Sync.
+assert_not_impl!(Lock<NotSendNotSync>, Send);
+assert_not_impl!(Lock<NotSendNotSync>, Sync);
+assert_not_impl!(RLock<NotSendNotSync>, Send);
+assert_not_impl!(RLock<NotSendNotSync>, Sync);
+assert_not_impl!(Condition<NotSendNotSync>, Send);
+assert_not_impl!(Condition<NotSendNotSync>, Sync);
+
+// Guards are `!Send`: a lock is released by the thread that acquired it.
+// (Python's Lock allows release from another thread; threadkit's answer is a
+// Semaphore of 1, whose permit is Send: see below.)
+assert_not_impl!(LockGuard<'static, u8>, Send);
+assert_not_impl!(RLockGuard<'static, u8>, Send);
+assert_not_impl!(ConditionGuard<'static, u8>, Send);
+// ...and not `Sync` when the data is not: `&guard` would hand out `&Cell`.
+assert_not_impl!(LockGuard<'static, SendNotSync>, Sync);
+assert_not_impl!(RLockGuard<'static, SendNotSync>, Sync);
+assert_not_impl!(ConditionGuard<'static, SendNotSync>, Sync);
+
+// ---------------------------------------------------------------------------
+// threading: semaphores, events, barriers, errors
+// ---------------------------------------------------------------------------
+
+const _: fn() = || {
+    assert_send_sync::<Semaphore>();
+    assert_send_sync::<BoundedSemaphore>();
+    assert_send_sync::<Event>();
+    assert_send_sync::<Barrier>();
+    // A permit is not a lock guard: it may be given back from any thread,
+    // as Python allows `sem.release()` anywhere.
+    assert_send::<SemaphorePermit<'static>>();
+    assert_sync::<SemaphorePermit<'static>>();
+    assert_error::<TooManyReleases>();
+    assert_error::<BrokenBarrierError>();
+};
+
+// ---------------------------------------------------------------------------
+// queue — TO BE FILLED IN by the engineers writing `threadkit::queue`:
+// assert Queue<T, S>, SimpleQueue<T> Send + Sync for T: Send, and the error
+// types (TryPutError<T>, PutTimeoutError<T>, TryGetError, GetTimeoutError)
+// Send + Sync + Error when T: Send (+ Debug where required).
+// ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// threading::Thread and friends — TO BE FILLED IN by the engineers writing
+// `threading/thread.rs`: Thread / JoinHandle / builder types, and Timer.
+// ---------------------------------------------------------------------------
+
+/// Runtime companion of the static checks above: the shareable types really
+/// are usable from several threads at once.
+#[test]
+fn shared_types_cross_threads() {
+    let lock = std::sync::Arc::new(Lock::new(Cell::new(0u8)));
+    let l = std::sync::Arc::clone(&lock);
+    std::thread::spawn(move || l.acquire().set(1))
+        .join()
+        .unwrap();
+    assert_eq!(lock.acquire().get(), 1);
+
+    let sem = Semaphore::new(1);
+    std::thread::scope(|s| {
+        let permit = sem.acquire();
+        // A permit taken here is given back by another thread.
+        s.spawn(move || drop(permit));
+    });
+    assert_eq!(sem.value(), 1);
+}
