@@ -25,7 +25,7 @@ use std::fmt;
 /// assert_eq!(err.into_inner(), "late");
 /// assert_eq!(q.get(), Err(ShutDown(())));
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ShutDown<T = ()>(pub T);
 
 impl<T> ShutDown<T> {
@@ -64,7 +64,7 @@ impl<T> Error for ShutDown<T> {}
 ///     other => panic!("unexpected {other:?}"),
 /// }
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TryPutError<T> {
     /// The queue was full: Python's `queue.Full`.
     Full(T),
@@ -132,7 +132,7 @@ impl<T> From<ShutDown<T>> for TryPutError<T> {
 /// assert!(matches!(err, PutTimeoutError::Timeout('b')));
 /// assert_eq!(err.to_string(), "timed out waiting on a full queue");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PutTimeoutError<T> {
     /// The queue stayed full until the deadline: Python's `queue.Full`.
     Timeout(T),
