@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn.
 //! Queue throughput: threadkit's `Queue` (with and without `task_done`) and
 //! `SimpleQueue` against crossbeam-channel and `std::sync::mpsc`.
 //!

@@ -394,14 +394,15 @@ fn shutdown_all_methods_in_many_threads(immediate: bool) {
     let parties = WRITERS + READERS + if immediate { JOINERS } else { 0 };
     let barrier = Arc::new(Barrier::new(parties));
     let trigger = Arc::new((Mutex::new(false), Condvar::new()));
-    let put_refused = Arc::new(AtomicUsize::new(0));
+    // CPython's `res_puts`: how many writers saw the trigger point.
+    let triggered = Arc::new(AtomicUsize::new(0));
     let mut threads = Vec::new();
     for _ in 0..WRITERS {
-        let (q, barrier, trigger, refused) = (
+        let (q, barrier, trigger, triggered) = (
             Arc::clone(&q),
             Arc::clone(&barrier),
             Arc::clone(&trigger),
-            Arc::clone(&put_refused),
+            Arc::clone(&triggered),
         );
         threads.push(thread::spawn(move || {
             for i in 0..WHEN_SHUTDOWN / 2 {
@@ -409,11 +410,12 @@ fn shutdown_all_methods_in_many_threads(immediate: bool) {
             }
             barrier.wait();
             for i in WHEN_SHUTDOWN / 2..PER_WRITER {
-                if q.put(i).is_err() {
-                    refused.fetch_add(1, Ordering::SeqCst);
+                if let Err(err) = q.put(i) {
+                    assert_eq!(err.into_inner(), i); // the item is handed back
                     break;
                 }
                 if i == WHEN_SHUTDOWN {
+                    triggered.fetch_add(1, Ordering::SeqCst);
                     *trigger.0.lock().unwrap() = true;
                     trigger.1.notify_all();
                 }
@@ -468,7 +470,7 @@ fn shutdown_all_methods_in_many_threads(immediate: bool) {
         t.join().unwrap();
     }
     let left_empty = shutdown_left_empty.join().unwrap();
-    assert!(put_refused.load(Ordering::SeqCst) >= 1);
+    assert!(triggered.load(Ordering::SeqCst) >= 1);
     assert_eq!(readers_saw_shutdown.load(Ordering::SeqCst), READERS);
     if immediate {
         assert!(left_empty);

@@ -16,6 +16,11 @@
 //! loop of its own.
 
 use std::fmt;
+// The crate's loom facade has no atomics yet; switch here the same way.
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::TaskDoneError;
 use super::store::Store;
@@ -35,8 +40,6 @@ pub(crate) enum Refused {
 /// The data guarded by the core's mutex.
 struct State<S> {
     store: S,
-    /// Items put and not yet marked done (CPython's `unfinished_tasks`).
-    unfinished_tasks: usize,
     /// Set once by `shutdown`, never cleared (CPython's `is_shutdown`).
     shutdown: bool,
     /// Threads inside a wait on `not_empty`.
@@ -53,6 +56,16 @@ pub(crate) struct Core<S> {
     not_empty: Condvar,
     not_full: Condvar,
     all_tasks_done: Condvar,
+    /// Items put and not yet marked done (CPython's `unfinished_tasks`).
+    ///
+    /// An atomic rather than part of `State`, so that `task_done` takes the
+    /// mutex only when the count reaches zero. It is incremented by `put` with
+    /// the mutex held and decremented by `task_done` without it; `join` reads
+    /// it under the mutex. A joiner holds the mutex from its last check until
+    /// it sleeps, and `task_done` takes the mutex after bringing the count to
+    /// zero and before looking at `waiting_joiners`, so the wake-up cannot be
+    /// lost.
+    unfinished_tasks: AtomicUsize,
     /// 0 means unbounded.
     maxsize: usize,
 }
@@ -63,7 +76,6 @@ impl<S: Store> Core<S> {
         Core {
             state: Mutex::new(State {
                 store: S::with_maxsize(maxsize),
-                unfinished_tasks: 0,
                 shutdown: false,
                 waiting_getters: 0,
                 waiting_putters: 0,
@@ -72,6 +84,7 @@ impl<S: Store> Core<S> {
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_tasks_done: Condvar::new(),
+            unfinished_tasks: AtomicUsize::new(0),
             maxsize,
         }
     }
@@ -99,7 +112,9 @@ impl<S: Store> Core<S> {
             return Err((item, Refused::NotReady));
         }
         st.store.push(item);
-        st.unfinished_tasks = st.unfinished_tasks.saturating_add(1);
+        // Never overflows: every counted item is held in memory or was
+        // taken out and not yet marked done.
+        self.unfinished_tasks.fetch_add(1, Ordering::SeqCst);
         if st.waiting_getters > 0 {
             self.not_empty.notify_one();
         }
@@ -142,13 +157,15 @@ impl<S: Store> Core<S> {
 
     /// Marks one unfinished task done, releasing joiners at zero.
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut st = self.state.lock();
-        if st.unfinished_tasks == 0 {
-            return Err(TaskDoneError);
-        }
-        st.unfinished_tasks -= 1;
-        if st.unfinished_tasks == 0 && st.waiting_joiners > 0 {
-            self.all_tasks_done.notify_all();
+        let previous = self
+            .unfinished_tasks
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .map_err(|_| TaskDoneError)?;
+        if previous == 1 {
+            let st = self.state.lock();
+            if st.waiting_joiners > 0 {
+                self.all_tasks_done.notify_all();
+            }
         }
         Ok(())
     }
@@ -156,13 +173,13 @@ impl<S: Store> Core<S> {
     /// Waits until every task is done or `deadline` passes; returns whether
     /// every task was done.
     pub(crate) fn join(&self, deadline: Deadline) -> bool {
-        let mut st = self.state.lock();
-        if st.unfinished_tasks == 0 {
+        if self.unfinished_tasks.load(Ordering::SeqCst) == 0 {
             return true;
         }
+        let mut st = self.state.lock();
         st.waiting_joiners += 1;
-        let done = wait::wait_until(&self.all_tasks_done, &mut st, deadline, |s| {
-            s.unfinished_tasks == 0
+        let done = wait::wait_until(&self.all_tasks_done, &mut st, deadline, |_| {
+            self.unfinished_tasks.load(Ordering::SeqCst) == 0
         });
         st.waiting_joiners -= 1;
         done
@@ -177,7 +194,14 @@ impl<S: Store> Core<S> {
         st.shutdown = true;
         if immediate {
             st.store.drain_into(&mut removed);
-            st.unfinished_tasks = st.unfinished_tasks.saturating_sub(removed.len());
+            // Mark the dropped items done, never going below zero (items
+            // taken by `get` but not yet marked done stay counted).
+            let dropped = removed.len();
+            let _ = self
+                .unfinished_tasks
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    Some(n.saturating_sub(dropped))
+                });
             if st.waiting_joiners > 0 {
                 self.all_tasks_done.notify_all();
             }
@@ -208,7 +232,7 @@ impl<S: Store> Core<S> {
     }
 
     pub(crate) fn unfinished_tasks(&self) -> usize {
-        self.state.lock().unfinished_tasks
+        self.unfinished_tasks.load(Ordering::SeqCst)
     }
 }
 
@@ -254,7 +278,7 @@ impl<S: Store> Core<S> {
         let st = self.state.lock();
         out.field("qsize", &st.store.len())
             .field("maxsize", &self.maxsize)
-            .field("unfinished_tasks", &st.unfinished_tasks)
+            .field("unfinished_tasks", &self.unfinished_tasks())
             .field("is_shutdown", &st.shutdown)
             .finish()
     }
