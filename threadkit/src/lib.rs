@@ -4,7 +4,7 @@
 //! Module names mirror Python's, so a Python programmer finds things where they
 //! expect them; the main types are also re-exported here at the crate root.
 //!
-//! ```ignore
+//! ```
 //! use std::sync::Arc;
 //! use threadkit::{Lock, Queue};
 //!
@@ -26,14 +26,16 @@
 //! q.put(None).unwrap(); // the seeds' sentinel
 //! consumer.join().unwrap();
 //! assert_eq!(*total.acquire(), 55);
-//! ```ignore
+//! ```
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 
 mod loom;
 mod util;
 
+pub mod queue;
 pub mod threading;
 
+pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 pub use threading::{
     Local, Thread, ThreadError, ThreadHandle, Timer, active_count, current_thread, enumerate,

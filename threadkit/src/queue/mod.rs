@@ -1,0 +1,92 @@
+//! Python's `queue` module: thread-safe queues for producers and consumers.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use threadkit::queue::Queue;
+//!
+//! // Python:
+//! //     q = queue.Queue(maxsize=8)
+//! //     threading.Thread(target=worker).start()
+//! //     for n in range(100): q.put(n)
+//! //     q.join()
+//! let q = Arc::new(Queue::new(8));
+//! let sum = Arc::new(std::sync::atomic::AtomicU64::new(0));
+//! let worker = {
+//!     let (q, sum) = (Arc::clone(&q), Arc::clone(&sum));
+//!     std::thread::spawn(move || {
+//!         // `get` fails only once the queue is shut down and empty.
+//!         while let Ok(n) = q.get() {
+//!             sum.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+//!             q.task_done().unwrap();
+//!         }
+//!     })
+//! };
+//! for n in 0..100u64 {
+//!     q.put(n).unwrap();
+//! }
+//! q.join(); // every item was processed
+//! assert_eq!(sum.load(std::sync::atomic::Ordering::Relaxed), 4950);
+//! q.shutdown(false); // Python 3.13: ends the worker's loop
+//! worker.join().unwrap();
+//! ```
+//!
+//! # Which queue should I use?
+//!
+//! | Python | threadkit | order | bound, `task_done`/`join`, `shutdown` |
+//! | --- | --- | --- | --- |
+//! | `Queue(maxsize)` | [`Queue<T>`] | first in, first out | yes |
+//! | `LifoQueue(maxsize)` | [`LifoQueue<T>`] | last in, first out | yes |
+//! | `PriorityQueue(maxsize)` | [`PriorityQueue<T>`] | lowest first | yes |
+//! | `SimpleQueue()` | [`SimpleQueue<T>`] | first in, first out | no: unbounded, `put` never blocks |
+//!
+//! All four are `Send + Sync` when `T: Send`; share them with an `Arc`.
+//!
+//! # Blocking, try and timeout
+//!
+//! Python's `put(item, block=True, timeout=None)` and `get(...)` become
+//! method families, as everywhere in threadkit:
+//!
+//! | Python | threadkit | error on failure |
+//! | --- | --- | --- |
+//! | `put(x)` | [`put(x)`](Queue::put) | [`ShutDown<T>`] (item handed back) |
+//! | `put_nowait(x)`, `put(x, False)` | [`try_put(x)`](Queue::try_put) | [`TryPutError<T>`]: `Full`, `ShutDown` |
+//! | `put(x, timeout=t)` | [`put_timeout(x, t)`](Queue::put_timeout), [`put_deadline`](Queue::put_deadline) | [`PutTimeoutError<T>`]: `Timeout`, `ShutDown` |
+//! | `get()` | [`get()`](Queue::get) | [`ShutDown`] (shut down and empty) |
+//! | `get_nowait()`, `get(False)` | [`try_get()`](Queue::try_get) | [`TryGetError`]: `Empty`, `ShutDown` |
+//! | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout), [`get_deadline`](Queue::get_deadline) | [`GetTimeoutError`]: `Timeout`, `ShutDown` |
+//! | `task_done()` | [`task_done()`](Queue::task_done) | [`TaskDoneError`] (Python's `ValueError`) |
+//!
+//! # Shutdown
+//!
+//! [`shutdown(immediate)`](Queue::shutdown) follows Python 3.13: afterwards
+//! puts fail and hand the item back; gets drain the remaining items and then
+//! fail; blocked putters and getters wake up. With `immediate = true` the
+//! remaining items are dropped and counted as done, so `join` returns.
+//!
+//! # Differences from Python's `queue`
+//!
+//! - Errors are values, not exceptions, and every failed put returns the item.
+//! - `maxsize` is fixed at creation; it is a `usize`, so `0` (not a negative
+//!   number) means unbounded, and negative timeouts cannot be written.
+//! - `PriorityQueue` needs `T: Ord` and is first in, first out among equal
+//!   items.
+//! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`].
+//! - No GIL: producers and consumers run in parallel. The queues take one
+//!   short lock per operation and only signal a condition variable when a
+//!   thread is actually waiting on it.
+
+mod core;
+mod error;
+mod methods;
+mod queues;
+mod simple;
+mod store;
+
+#[cfg(all(test, loom))]
+mod tests;
+
+pub use error::{
+    GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
+};
+pub use queues::{LifoQueue, PriorityQueue, Queue};
+pub use simple::SimpleQueue;

@@ -1,0 +1,3 @@
+//! loom models of the queue core (run with `RUSTFLAGS="--cfg loom"`).
+
+mod loom_queue;
