@@ -2,6 +2,8 @@
 //! nearest anchor: the same primitive written on `std::sync::{Mutex, Condvar}`,
 //! measured in the same run.
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn.
+
 use std::hint::black_box;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};

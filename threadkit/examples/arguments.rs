@@ -35,8 +35,7 @@ pub fn greet_both(unit: Duration) -> Vec<&'static str> {
     for t in threads {
         t.join().expect("a greeter finishes");
     }
-    let order = finished.acquire().clone();
-    order
+    finished.acquire().clone()
 }
 
 #[allow(dead_code)]

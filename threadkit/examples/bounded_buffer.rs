@@ -22,6 +22,7 @@ use rand::Rng;
 use threadkit::threading::{Condition, Thread};
 
 /// The seed's `Buffer`: a condition guarding a deque, and its capacity.
+#[derive(Debug)]
 pub struct Buffer<T> {
     items: Condition<VecDeque<T>>,
     size: usize,

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use threadkit::threading::{self, Event, Thread};
 
 /// What the lesson saw.
+#[derive(Debug)]
 pub struct Seen {
     /// `active_count()` before, while the workers wait, and after they finish.
     pub counts: [usize; 3],

@@ -37,6 +37,7 @@ fn pause(max: Duration) {
 }
 
 /// What [`run`] observed.
+#[derive(Debug)]
 pub struct Outcome {
     /// Whether `join()` returned within the timeout.
     pub joined: bool,

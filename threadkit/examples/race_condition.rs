@@ -67,8 +67,7 @@ pub fn locked_counter(threads: usize, per_thread: u64) -> u64 {
     for w in workers {
         w.join().expect("an incrementer finishes");
     }
-    let total = *counter.acquire();
-    total
+    *counter.acquire()
 }
 
 #[allow(dead_code)]

@@ -22,7 +22,7 @@ use threadkit::threading::{Lock, RLock, Thread};
 
 /// The seed's `Counter`. An `RLock` hands out shared access only, so the value
 /// sits in a `Cell`.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Counter {
     value: RLock<Cell<u64>>,
 }

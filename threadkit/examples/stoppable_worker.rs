@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use threadkit::threading::{Event, Thread};
 
 /// The seed's `StoppableWorker`.
+#[derive(Debug)]
 pub struct StoppableWorker {
     stop_event: Arc<Event>,
     thread: Thread<u64>,

@@ -24,6 +24,7 @@ use std::time::Duration;
 use threadkit::threading::{Lock, Thread};
 
 /// The subclass's fields.
+#[derive(Debug)]
 pub struct WorkerThread {
     name: String,
     duration: Duration,
@@ -32,7 +33,11 @@ pub struct WorkerThread {
 
 impl WorkerThread {
     /// `WorkerThread(name, duration)`: an unstarted thread named `name`.
-    pub fn new(name: &str, duration: Duration, finished: Arc<Lock<Vec<String>>>) -> Thread<String> {
+    pub fn spawn_unstarted(
+        name: &str,
+        duration: Duration,
+        finished: Arc<Lock<Vec<String>>>,
+    ) -> Thread<String> {
         let worker = WorkerThread {
             name: name.to_owned(),
             duration,
@@ -56,9 +61,9 @@ impl WorkerThread {
 pub fn run_workers(unit: Duration) -> (Vec<String>, Vec<String>) {
     let finished = Arc::new(Lock::new(Vec::new()));
     let workers = [
-        WorkerThread::new("Alpha", 2 * unit, Arc::clone(&finished)),
-        WorkerThread::new("Beta", unit, Arc::clone(&finished)),
-        WorkerThread::new("Gamma", 3 * unit, Arc::clone(&finished)),
+        WorkerThread::spawn_unstarted("Alpha", 2 * unit, Arc::clone(&finished)),
+        WorkerThread::spawn_unstarted("Beta", unit, Arc::clone(&finished)),
+        WorkerThread::spawn_unstarted("Gamma", 3 * unit, Arc::clone(&finished)),
     ];
     let names = workers.iter().map(|w| w.name().to_owned()).collect();
     for worker in &workers {

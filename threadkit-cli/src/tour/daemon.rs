@@ -10,7 +10,7 @@ use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../../threadkit/examples/daemon.rs"]
-mod daemon;
+mod example;
 
 pub(crate) const LESSONS: [Lesson; 1] = [Lesson {
     name: "daemon",
@@ -22,7 +22,7 @@ const TICK: Duration = Duration::from_millis(200);
 
 /// The child side: play the scenario, then return from `main`.
 pub(crate) fn child(scenario: &str) -> ExitCode {
-    if daemon::scenario(scenario, TICK) {
+    if example::scenario(scenario, TICK) {
         ExitCode::SUCCESS
     } else {
         eprintln!("unknown scenario {scenario:?}");
