@@ -27,13 +27,13 @@ use std::time::Duration;
 
 use threadkit::threading::{Barrier, Lock, Thread};
 
-/// Takes `first`, meets the other thread, then tries `second` for `patience`.
-/// Returns whether it got both.
+/// Takes `first`, meets the other thread, then tries `second` for `patience`
+/// and meets the other thread again. Returns whether it got both.
 fn take_both(name: &str, first: &Lock, second: &Lock, meet: &Barrier, patience: Duration) -> bool {
     let _first = first.acquire();
     println!("{name}: acquired its first lock");
     let _ = meet.wait();
-    match second.acquire_timeout(patience) {
+    let got_both = match second.acquire_timeout(patience) {
         Some(_second) => {
             println!("{name}: acquired its second lock");
             true
@@ -42,7 +42,11 @@ fn take_both(name: &str, first: &Lock, second: &Lock, meet: &Barrier, patience: 
             println!("{name}: gave up on its second lock after {patience:?}: deadlock");
             false
         }
-    }
+    };
+    // Keep holding the first lock until the other thread has tried too: a
+    // real deadlock never lets go.
+    let _ = meet.wait();
+    got_both
 }
 
 /// Two threads take `lock1` and `lock2`; with `same_order` false the second
