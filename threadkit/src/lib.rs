@@ -41,3 +41,7 @@ pub use threading::{
     Local, Thread, ThreadError, ThreadHandle, Timer, active_count, current_thread, enumerate,
     main_thread,
 };
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -15,9 +15,14 @@ use std::cell::Cell;
 use std::error::Error;
 use std::rc::Rc;
 
+use threadkit::queue::{
+    GetTimeoutError, LifoQueue, PriorityQueue, PutTimeoutError, Queue, ShutDown, SimpleQueue,
+    TaskDoneError, TryGetError, TryPutError,
+};
 use threadkit::threading::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Event, Lock,
-    LockGuard, RLock, RLockGuard, Semaphore, SemaphorePermit, TooManyReleases,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Builder, Condition, ConditionGuard, Event,
+    Local, Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphorePermit, Thread, ThreadError,
+    ThreadHandle, Timer, TooManyReleases,
 };
 
 fn assert_send<T: ?Sized + Send>() {}
@@ -114,16 +119,44 @@ const _: fn() = || {
 };
 
 // ---------------------------------------------------------------------------
-// queue — TO BE FILLED IN by the engineers writing `threadkit::queue`:
-// assert Queue<T, S>, SimpleQueue<T> Send + Sync for T: Send, and the error
-// types (TryPutError<T>, PutTimeoutError<T>, TryGetError, GetTimeoutError)
-// Send + Sync + Error when T: Send (+ Debug where required).
+// queue
 // ---------------------------------------------------------------------------
 
+const _: fn() = || {
+    // Queues are shared between producers and consumers: Send + Sync whenever
+    // the items may move between threads, even if the items are not Sync.
+    assert_send_sync::<Queue<SendNotSync>>();
+    assert_send_sync::<LifoQueue<SendNotSync>>();
+    assert_send_sync::<PriorityQueue<u8>>();
+    assert_send_sync::<SimpleQueue<SendNotSync>>();
+    // Errors hand the item back, so they are as Send as the item.
+    assert_error::<ShutDown<u8>>();
+    assert_error::<ShutDown>();
+    assert_error::<TryPutError<u8>>();
+    assert_error::<PutTimeoutError<u8>>();
+    assert_error::<TryGetError>();
+    assert_error::<GetTimeoutError>();
+    assert_error::<TaskDoneError>();
+};
+// Items that may not leave their thread make a queue unshareable.
+assert_not_impl!(Queue<NotSendNotSync>, Send);
+assert_not_impl!(Queue<NotSendNotSync>, Sync);
+assert_not_impl!(SimpleQueue<NotSendNotSync>, Sync);
+
 // ---------------------------------------------------------------------------
-// threading::Thread and friends — TO BE FILLED IN by the engineers writing
-// `threading/thread.rs`: Thread / JoinHandle / builder types, and Timer.
+// threading: threads, timers, thread-local data
 // ---------------------------------------------------------------------------
+
+const _: fn() = || {
+    assert_send_sync::<Thread<u8>>();
+    assert_send_sync::<ThreadHandle>();
+    assert_send_sync::<Builder>();
+    assert_send_sync::<Timer>();
+    // A Local hands each thread its own value: shareable when the values may
+    // be created on and dropped by other threads, even if they are not Sync.
+    assert_send_sync::<Local<SendNotSync>>();
+    assert_error::<ThreadError>();
+};
 
 /// Runtime companion of the static checks above: the shareable types really
 /// are usable from several threads at once.

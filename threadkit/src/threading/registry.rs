@@ -72,9 +72,7 @@ fn os_thread_id() -> Option<u64> {
 fn main_native_id() -> u64 {
     #[cfg(all(target_os = "linux", not(miri)))]
     {
-        // SAFETY: getpid() has no preconditions and cannot fail.
-        let pid = unsafe { libc::getpid() };
-        u64::try_from(pid).unwrap_or(0)
+        u64::from(std::process::id())
     }
     #[cfg(not(all(target_os = "linux", not(miri))))]
     {
