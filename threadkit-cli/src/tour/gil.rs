@@ -7,8 +7,8 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/cpu_bound.rs"]
-mod cpu_bound;
+#[path = "../../../threadkit/examples/gil.rs"]
+mod gil_example;
 
 pub(crate) const LESSONS: [Lesson; 1] = [Lesson {
     name: "gil",
@@ -45,7 +45,7 @@ fn cpython_speedup() -> Option<(f64, f64)> {
 fn lesson(r: &mut Report) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // About half a second per task in a release build.
-    let (sequential, threaded) = cpu_bound::sequential_vs_threads(2, 400_000_000);
+    let (sequential, threaded) = gil_example::sequential_vs_threads(2, 400_000_000);
     let speedup = sequential.as_secs_f64() / threaded.as_secs_f64();
     println!(
         "  threadkit: 2 tasks sequentially {}, on 2 threads {}",

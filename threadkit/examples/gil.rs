@@ -12,7 +12,7 @@
 //!         total += i
 //! ```
 //!
-//! Run: `cargo run --release --example cpu_bound`
+//! Run: `cargo run --release --example gil`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
