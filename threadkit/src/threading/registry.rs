@@ -250,6 +250,8 @@ pub(crate) fn wait_at_exit() {
     }
 }
 
+// Miri cannot run atexit handlers, so under Miri nothing registers this.
+#[cfg_attr(miri, allow(dead_code))]
 extern "C" fn at_exit() {
     let _ = std::panic::catch_unwind(shutdown);
 }
@@ -257,6 +259,7 @@ extern "C" fn at_exit() {
 /// Python's `threading._shutdown`: the main thread counts as finished, then
 /// every live non-daemon threadkit thread is joined, until none is left
 /// (threads may start others meanwhile).
+#[cfg_attr(miri, allow(dead_code))]
 fn shutdown() {
     let reg = registry();
     if on_main_thread() {
