@@ -52,6 +52,16 @@ pub struct Condition<T = ()> {
 }
 
 /// The held lock of a [`Condition`]; dereferences to the guarded data.
+///
+/// `wait` and `notify` exist only here, so they cannot be called without the
+/// lock held (Python's `RuntimeError: cannot wait on un-acquired lock`):
+///
+/// ```compile_fail
+/// use threadkit::threading::Condition;
+///
+/// let cond = Condition::new(0);
+/// cond.notify_all(); // error: no such method on `Condition`
+/// ```
 #[must_use = "if unused the Condition's lock is released immediately"]
 pub struct ConditionGuard<'a, T> {
     guard: MutexGuard<'a, T>,

@@ -54,7 +54,16 @@ pub struct Lock<T = ()> {
 
 /// Proof that a [`Lock`] is held; releases it when dropped.
 ///
-/// Dereferences to the protected data.
+/// Dereferences to the protected data. A guard cannot leave the thread that
+/// acquired the lock:
+///
+/// ```compile_fail
+/// use threadkit::threading::Lock;
+///
+/// static LOCK: Lock<u32> = Lock::new(0);
+/// let guard = LOCK.acquire();
+/// std::thread::spawn(move || drop(guard)); // error: `LockGuard` is not `Send`
+/// ```
 #[must_use = "if unused the Lock is released immediately"]
 pub struct LockGuard<'a, T> {
     pub(crate) inner: MutexGuard<'a, T>,
