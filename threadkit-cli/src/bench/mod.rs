@@ -115,7 +115,10 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
             args.file_kb
         ));
     }
-    for (flag, ms) in [("--sleep-ms", args.sleep_ms), ("--latency-ms", args.latency_ms)] {
+    for (flag, ms) in [
+        ("--sleep-ms", args.sleep_ms),
+        ("--latency-ms", args.latency_ms),
+    ] {
         if ms > MAX_MS {
             return Err(format!("{flag} must be at most {MAX_MS} (got {ms})"));
         }
@@ -209,7 +212,10 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     }
     if let Some((path, mut file)) = plan.plot {
         if let Err(e) = file.write_all(report.svg().as_bytes()) {
-            eprintln!("threadkit bench: cannot write the plot to {}: {e}", path.display());
+            eprintln!(
+                "threadkit bench: cannot write the plot to {}: {e}",
+                path.display()
+            );
             return ExitCode::FAILURE;
         }
         if !args.json {
@@ -230,9 +236,9 @@ fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
     let runs = plan.modes.len() + if with_python { 3 } else { 0 };
     let total = plan.workloads.len() * runs * plan.sizes.tasks;
     let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks  {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks  {msg}",
+    ) {
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(200));

@@ -26,7 +26,7 @@ pub(crate) trait Mode {
 pub(crate) struct ModeConfig {
     /// Workers of the pool modes (`--threads`; ThreadPoolExecutor's
     /// `max_workers`).
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[allow(dead_code)] // read by the pool mode, once it is registered
     pub(crate) max_workers: usize,
 }
 

@@ -155,7 +155,11 @@ impl Report {
             .unwrap_or(0)
             .max("implementation".len());
         for &workload in &self.meta.workloads {
-            let rows: Vec<&Row> = self.rows.iter().filter(|r| r.workload == workload).collect();
+            let rows: Vec<&Row> = self
+                .rows
+                .iter()
+                .filter(|r| r.workload == workload)
+                .collect();
             if rows.is_empty() {
                 continue;
             }
@@ -453,7 +457,10 @@ mod tests {
         assert_eq!(r.speedup(&r.rows[4]), None);
         assert!(r.has_errors());
         let table = r.table();
-        assert!(table.contains("1/2 ERR") && table.contains("boom"), "{table}");
+        assert!(
+            table.contains("1/2 ERR") && table.contains("boom"),
+            "{table}"
+        );
         let svg = r.svg();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("threadkit threads") && svg.contains(">err<"));

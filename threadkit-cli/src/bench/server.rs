@@ -224,7 +224,9 @@ pub(crate) fn get<I: Interpreter>(
     interp: &mut I,
 ) -> Result<Vec<u8>, String> {
     if !addr.ip().is_loopback() {
-        return Err(format!("refusing to connect to non-loopback address {addr}"));
+        return Err(format!(
+            "refusing to connect to non-loopback address {addr}"
+        ));
     }
     let fail = |what: &str, e: io::Error| format!("GET {path}: {what}: {e}");
     let stream = interp
@@ -321,7 +323,11 @@ mod tests {
             assert_eq!(h.join().unwrap().unwrap().len(), 1000);
         }
         // Sequential service would take 800 ms.
-        assert!(start.elapsed() < Duration::from_millis(700), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(700),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
