@@ -19,7 +19,7 @@ fn threadkit(args: &[&str]) -> (bool, String, String) {
 }
 
 /// Tiny sizes for every workload.
-const TINY: [&str; 10] = [
+const TINY: [&str; 11] = [
     "bench",
     "--tasks",
     "3",
@@ -30,6 +30,7 @@ const TINY: [&str; 10] = [
     "--file-kb",
     "16",
     "--cpu-iters=200000",
+    "--cpython-cpu-iters=20000",
 ];
 
 fn python_available() -> bool {

@@ -136,7 +136,7 @@ impl Python {
             "workload": workload.name(),
             "tasks": sizes.tasks,
             "sleep_ms": sizes.sleep.as_secs_f64() * 1000.0,
-            "cpu_iters": sizes.cpu_iters,
+            "cpu_iters": sizes.py_cpu_iters,
             "base_url": server.map(Server::base_url),
             "expected": if workload == Workload::Download { json!(expected) } else { json!([]) },
             "timeout_s": IO_TIMEOUT.as_secs(),
@@ -239,6 +239,7 @@ mod tests {
             latency: Duration::ZERO,
             file_bytes: 3000,
             cpu_iters: 0,
+            py_cpu_iters: 0,
         };
         let server = Server::start(3, 3000, Duration::ZERO).unwrap();
         let rows = python

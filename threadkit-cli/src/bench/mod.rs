@@ -66,9 +66,14 @@ pub(crate) struct BenchArgs {
     /// `download`: size of each file, in KiB.
     #[arg(long, default_value_t = 256)]
     file_kb: usize,
-    /// `cpu`: loop iterations per task (the seeds use 10**7).
-    #[arg(long, default_value_t = 10_000_000)]
+    /// `cpu`: loop iterations per threadkit task (about 70 ms of work here).
+    #[arg(long, default_value_t = 200_000_000)]
     cpu_iters: u64,
+    /// `cpu`: loop iterations per CPython task (the seeds' 10**7; CPython's
+    /// loop is ~100x slower, and speedups compare each implementation with
+    /// its own sequential run).
+    #[arg(long, default_value_t = 10_000_000)]
+    cpython_cpu_iters: u64,
     /// Workers of the pool modes (ThreadPoolExecutor's `max_workers`);
     /// default as Python's: min(32, cores + 4).
     #[arg(long)]
@@ -164,6 +169,7 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
             latency: Duration::from_millis(args.latency_ms),
             file_bytes: args.file_kb * 1024,
             cpu_iters: args.cpu_iters,
+            py_cpu_iters: args.cpython_cpu_iters,
         },
         workloads,
         modes,
@@ -247,6 +253,7 @@ fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
 
 fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, String> {
     let sizes = &plan.sizes;
+    let load = report::load_average();
     let server = if plan.workloads.contains(&Workload::Download) {
         Some(
             Server::start(sizes.tasks, sizes.file_bytes, sizes.latency)
@@ -323,6 +330,7 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
             python: python
                 .map(|p| p.version.clone())
                 .ok_or_else(|| "not run".to_owned()),
+            load,
         },
         rows,
         notes,

@@ -128,6 +128,7 @@ mod tests {
             latency: std::time::Duration::ZERO,
             file_bytes: 0,
             cpu_iters: 100_000,
+            py_cpu_iters: 0,
         };
         let config = ModeConfig { max_workers: 2 };
         let modes = all(&config);

@@ -41,6 +41,20 @@ pub(crate) struct Meta {
     pub(crate) max_workers: usize,
     /// The CPython version, or why there is none.
     pub(crate) python: Result<String, String>,
+    /// `/proc/loadavg`'s three load averages when the run began: other work
+    /// on the machine skews the timings.
+    pub(crate) load: Option<String>,
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` has them.
+pub(crate) fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Everything measured.
@@ -121,8 +135,8 @@ impl Report {
                 fmt_duration(s.latency)
             ),
             Workload::Cpu => format!(
-                "{} tasks × `total += i` for i in range({})",
-                s.tasks, s.cpu_iters
+                "{} tasks × `total += i` for i in range({}) (CPython: range({}))",
+                s.tasks, s.cpu_iters, s.py_cpu_iters
             ),
         }
     }
@@ -139,11 +153,12 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "threadkit bench: {} cores ({}), {}/{}, {}; pool max_workers = {}",
+            "threadkit bench: {} cores ({}), {}/{}, load average {}, {}; pool max_workers = {}",
             cores(),
             cpu_model(),
             std::env::consts::OS,
             std::env::consts::ARCH,
+            self.meta.load.as_deref().unwrap_or("unknown"),
             self.python_text(),
             self.meta.max_workers
         );
@@ -240,6 +255,7 @@ impl Report {
                 "cpu": cpu_model(),
                 "os": std::env::consts::OS,
                 "arch": std::env::consts::ARCH,
+                "load_average": self.meta.load,
             },
             "cpython": match &self.meta.python {
                 Ok(v) => json!({"available": true, "version": v}),
@@ -252,6 +268,7 @@ impl Report {
                 "latency_ms": s.latency.as_secs_f64() * 1e3,
                 "file_bytes": s.file_bytes,
                 "cpu_iters": s.cpu_iters,
+                "cpython_cpu_iters": s.py_cpu_iters,
                 "max_workers": self.meta.max_workers,
             },
             "results": results,
@@ -430,10 +447,12 @@ mod tests {
                     latency: Duration::ZERO,
                     file_bytes: 1,
                     cpu_iters: 1,
+                    py_cpu_iters: 1,
                 },
                 workloads: vec![Workload::Sleep, Workload::Cpu],
                 max_workers: 2,
                 python: Err("skipped".into()),
+                load: None,
             },
             rows,
             notes: Vec::new(),

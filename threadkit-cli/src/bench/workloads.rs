@@ -51,6 +51,8 @@ pub(crate) struct Sizes {
     pub(crate) latency: Duration,
     pub(crate) file_bytes: usize,
     pub(crate) cpu_iters: u64,
+    /// CPython's loop is ~100x slower, so it gets its own count.
+    pub(crate) py_cpu_iters: u64,
 }
 
 /// One unit of work, ready to run on any thread.
@@ -190,6 +192,7 @@ mod tests {
             latency: Duration::ZERO,
             file_bytes: 5000,
             cpu_iters: 0,
+            py_cpu_iters: 0,
         };
         let server = Server::start(3, 5000, Duration::ZERO).unwrap();
         let bar = ProgressBar::hidden();
