@@ -203,4 +203,29 @@ mod tests {
         assert_eq!(bar.position(), 3);
         assert!(super::tasks(Workload::Download, &sizes, None, &bar).is_err());
     }
+
+    #[test]
+    fn a_bad_download_is_an_error() {
+        let sizes = Sizes {
+            tasks: 3,
+            sleep: Duration::ZERO,
+            latency: Duration::ZERO,
+            file_bytes: 5000,
+            cpu_iters: 0,
+            py_cpu_iters: 0,
+        };
+        // Two files where three are expected, each one byte short.
+        let server = Server::start(2, 4999, Duration::ZERO).unwrap();
+        let bar = ProgressBar::hidden();
+        let results: Vec<_> = tasks(Workload::Download, &sizes, Some(&server), &bar)
+            .unwrap()
+            .iter()
+            .map(|t| t.run(&mut NoGil))
+            .collect();
+        let err = results[0].as_ref().unwrap_err();
+        assert!(err.contains("got 4999 bytes"), "{err}");
+        let err = results[2].as_ref().unwrap_err();
+        assert!(err.contains("404"), "{err}");
+        assert_eq!(bar.position(), 3);
+    }
 }
