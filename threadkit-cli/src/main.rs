@@ -1,15 +1,19 @@
-//! `threadkit`: the seed lessons as a live tour (and, later, benchmarks).
+//! `threadkit`: the seed lessons as a live tour, and the seeds' comparisons as
+//! benchmarks.
 //!
 //! ```text
 //! threadkit tour            # every lesson, each checking its seed's claim
 //! threadkit tour --list     # the lessons, one a line
 //! threadkit tour race_condition deadlock
+//! threadkit bench           # sleep/download/cpu: threadkit vs CPython, timed
+//! threadkit bench --json    # the same, machine-readable
 //! ```
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod tour;
 
 #[derive(Parser, Debug)]
@@ -33,6 +37,9 @@ enum Command {
         /// Lessons to run (default: all), by name as `--list` shows them.
         names: Vec<String>,
     },
+    /// Time the seeds' workloads (sleep, download, cpu) sequentially, on
+    /// threads and under a simulated GIL, beside CPython.
+    Bench(bench::BenchArgs),
     /// A child process some lessons start to show what happens when `main`
     /// returns (not for direct use).
     #[command(hide = true)]
@@ -49,6 +56,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Tour { names, .. } => tour::run(&names),
+        Command::Bench(args) => bench::run(&args),
         Command::Child { scenario } => tour::child(&scenario),
     }
 }

@@ -1,0 +1,292 @@
+//! A simulated GIL: one global threadkit [`Lock`] that a task must hold to run
+//! "bytecode", handed over every switch interval (CPython's
+//! `sys.getswitchinterval()`, 5 ms) and released around blocking I/O, as
+//! CPython does with `Py_BEGIN_ALLOW_THREADS`.
+//!
+//! Task code is written once against [`Interpreter`]: [`NoGil`] makes both
+//! hooks free, [`GilHeld`] makes them do what CPython's eval loop does.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use threadkit::threading::{Lock, LockGuard};
+
+/// CPython's default switch interval.
+pub(crate) const SWITCH_INTERVAL: Duration = Duration::from_millis(5);
+
+/// What task code needs from the "interpreter" it runs in.
+pub(crate) trait Interpreter {
+    /// Runs the blocking call `f` with the GIL released.
+    fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R;
+    /// The eval loop's periodic check: under a GIL, hand it to a waiting
+    /// thread once this one has held it for the switch interval.
+    fn tick(&mut self);
+}
+
+/// No GIL: threadkit as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NoGil;
+
+impl Interpreter for NoGil {
+    fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+    fn tick(&mut self) {}
+}
+
+/// The global lock and the bookkeeping for forced switching.
+#[derive(Debug)]
+pub(crate) struct Gil {
+    lock: Lock,
+    /// Threads blocked in `acquire`.
+    waiting: AtomicUsize,
+    /// Acquisitions that had to wait: each is a hand-over between threads.
+    handoffs: AtomicU64,
+    interval: Duration,
+}
+
+impl Gil {
+    pub(crate) fn new(interval: Duration) -> Gil {
+        Gil {
+            lock: Lock::new(()),
+            waiting: AtomicUsize::new(0),
+            handoffs: AtomicU64::new(0),
+            interval,
+        }
+    }
+
+    /// Takes the GIL for the calling thread (the start of a Python thread).
+    pub(crate) fn enter(&self) -> GilHeld<'_> {
+        GilHeld {
+            gil: self,
+            guard: Some(self.acquire()),
+            since: Instant::now(),
+        }
+    }
+
+    /// How many times the GIL passed from one waiting thread to another.
+    pub(crate) fn handoffs(&self) -> u64 {
+        self.handoffs.load(Ordering::SeqCst)
+    }
+
+    fn acquire(&self) -> LockGuard<'_, ()> {
+        if let Some(guard) = self.lock.try_acquire() {
+            return guard;
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let guard = self.lock.acquire();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.handoffs.fetch_add(1, Ordering::SeqCst);
+        guard
+    }
+}
+
+/// A thread's hold on the GIL while it runs a task.
+#[derive(Debug)]
+pub(crate) struct GilHeld<'a> {
+    gil: &'a Gil,
+    guard: Option<LockGuard<'a, ()>>,
+    since: Instant,
+}
+
+impl GilHeld<'_> {
+    fn reacquire(&mut self) {
+        self.guard = Some(self.gil.acquire());
+        self.since = Instant::now();
+    }
+}
+
+impl Interpreter for GilHeld<'_> {
+    fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.guard = None;
+        let result = f();
+        self.reacquire();
+        result
+    }
+
+    fn tick(&mut self) {
+        if self.since.elapsed() < self.gil.interval || self.gil.waiting.load(Ordering::SeqCst) == 0
+        {
+            return;
+        }
+        // Like CPython's FORCE_SWITCHING: after dropping the GIL, wait until
+        // another thread has taken it instead of grabbing it straight back
+        // (bounded, in case the waiter is slow to wake).
+        let before = self.gil.handoffs();
+        self.guard = None;
+        let deadline = Instant::now() + self.gil.interval;
+        while self.gil.handoffs() == before
+            && self.gil.waiting.load(Ordering::SeqCst) > 0
+            && Instant::now() < deadline
+        {
+            std::thread::yield_now();
+        }
+        self.reacquire();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::bench::workloads::cpu_sum;
+
+    /// The timing tests run one at a time, so they do not slow each other.
+    static TIMING: Mutex<()> = Mutex::new(());
+
+    /// Iterations that take about `target` on this machine, in this build.
+    fn calibrate(target: Duration) -> u64 {
+        let mut iters = 1_000_000u64;
+        loop {
+            let start = Instant::now();
+            cpu_sum(iters, &mut NoGil);
+            let took = start.elapsed();
+            if took >= target / 4 {
+                return (iters as f64 * target.as_secs_f64() / took.as_secs_f64()) as u64;
+            }
+            iters *= 4;
+        }
+    }
+
+    /// Wraps an interpreter and records when the task was running its loop:
+    /// the spans between two eval-loop checks.
+    struct Recording<I> {
+        inner: I,
+        last: Instant,
+        spans: Vec<(Instant, Instant)>,
+    }
+
+    impl<I: Interpreter> Interpreter for Recording<I> {
+        fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+            self.inner.allow_threads(f)
+        }
+        fn tick(&mut self) {
+            self.spans.push((self.last, Instant::now()));
+            self.inner.tick();
+            self.last = Instant::now();
+        }
+    }
+
+    fn record<I: Interpreter>(inner: I, iters: u64) -> Vec<(Instant, Instant)> {
+        let mut rec = Recording {
+            inner,
+            last: Instant::now(),
+            spans: Vec::new(),
+        };
+        cpu_sum(iters, &mut rec);
+        rec.spans
+    }
+
+    /// Runs two CPU tasks on two threads; returns the wall time and how long
+    /// both were inside their loops at once.
+    fn two_tasks(iters: u64, gil: Option<Arc<Gil>>) -> (Duration, Duration) {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let gil = gil.clone();
+                std::thread::spawn(move || match gil {
+                    Some(gil) => record(gil.enter(), iters),
+                    None => record(NoGil, iters),
+                })
+            })
+            .collect();
+        let spans: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let wall = start.elapsed();
+        let mut overlap = Duration::ZERO;
+        for a in &spans[0] {
+            for b in &spans[1] {
+                let (from, to) = (a.0.max(b.0), a.1.min(b.1));
+                overlap += to.saturating_duration_since(from);
+            }
+        }
+        (wall, overlap)
+    }
+
+    fn one_task(iters: u64) -> Duration {
+        let start = Instant::now();
+        cpu_sum(iters, &mut NoGil);
+        start.elapsed()
+    }
+
+    #[test]
+    fn the_gil_serializes_cpu_work_and_hands_over() {
+        let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
+        let iters = calibrate(Duration::from_millis(150));
+        // One task's CPU time, not its wall time: other builds share this
+        // machine, and a task waiting for a core would make `one` look long.
+        let one = (0..3)
+            .map(|_| {
+                let start = crate::bench::clock::thread_cpu();
+                cpu_sum(iters, &mut NoGil);
+                crate::bench::clock::thread_cpu().saturating_sub(start)
+            })
+            .min()
+            .unwrap();
+        let gil = Arc::new(Gil::new(SWITCH_INTERVAL));
+        let (with_gil, overlap) = two_tasks(iters, Some(Arc::clone(&gil)));
+        assert!(
+            with_gil.as_secs_f64() > 1.5 * one.as_secs_f64(),
+            "two tasks under the GIL took {with_gil:?}, one alone {one:?}"
+        );
+        // Never both in their loops at once, and the lock changed hands while
+        // both ran, not once at the end.
+        assert!(overlap < Duration::from_millis(1), "overlap {overlap:?}");
+        assert!(gil.handoffs() >= 3, "{} hand-overs", gil.handoffs());
+    }
+
+    #[test]
+    fn without_the_gil_cpu_tasks_overlap() {
+        let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
+        let iters = calibrate(Duration::from_millis(150));
+        // The two loops run at the same time (time-sliced, if the machine is
+        // busy): most of a task's span overlaps the other's.
+        let (_, overlap) = two_tasks(iters, None);
+        let one = (0..3).map(|_| one_task(iters)).min().unwrap();
+        assert!(overlap > one / 2, "overlap {overlap:?}, one task {one:?}");
+        // And, on two free cores, two tasks take less than 1.5x one task.
+        // Other builds share this machine's cores, so one of a few tries must
+        // show it, and only when the machine is not already loaded.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if cores >= 2 && load < cores as f64 - 1.0 {
+            let tries: Vec<(Duration, Duration)> = (0..5)
+                .map(|_| (one_task(iters), two_tasks(iters, None).0))
+                .collect();
+            assert!(
+                tries
+                    .iter()
+                    .any(|(one, two)| two.as_secs_f64() < 1.5 * one.as_secs_f64()),
+                "without the GIL (one task, two tasks): {tries:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn blocking_io_releases_the_gil() {
+        let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
+        let gil = Arc::new(Gil::new(SWITCH_INTERVAL));
+        let start = Instant::now();
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let gil = Arc::clone(&gil);
+                std::thread::spawn(move || {
+                    let mut held = gil.enter();
+                    held.allow_threads(|| std::thread::sleep(Duration::from_millis(200)));
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        // Holding the lock while asleep would take 800 ms.
+        assert!(
+            start.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! `threadkit bench`: the seeds' threads-versus-sequential comparison as a
+//! real benchmark. Named workloads (`sleep`, `download`, `cpu`) run under
+//! every threadkit [`Mode`](modes::Mode) and, when `python3` is on PATH, under
+//! CPython in the same run; the result is a table per workload (or JSON) and
+//! optionally an SVG chart.
+//!
+//! ```text
+//! threadkit bench                                  # everything, default sizes
+//! threadkit bench --workloads cpu --tasks 4 --cpu-iters 50000000
+//! threadkit bench --json > results.json
+//! threadkit bench --plot speedup.svg
+//! ```
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+mod clock;
+mod cpython;
+mod gil;
+mod modes;
+mod report;
+mod server;
+mod workloads;
+
+use cpython::Python;
+use modes::{Mode, ModeConfig};
+use report::{Meta, Report, Row};
+use server::Server;
+use workloads::{Sizes, Workload};
+
+/// The most tasks a run may have: the thread modes start one thread each.
+const MAX_TASKS: usize = 4096;
+/// The largest file the download workload serves.
+const MAX_FILE_KB: usize = 16 * 1024;
+/// The longest sleep or latency.
+const MAX_MS: u64 = 60_000;
+/// How long one CPython run (three modes of one workload) may take.
+const CPYTHON_LIMIT: Duration = Duration::from_secs(600);
+
+/// `threadkit bench` options.
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// Workloads to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_values_t = [Workload::Sleep, Workload::Download, Workload::Cpu]
+    )]
+    workloads: Vec<Workload>,
+    /// Tasks per workload.
+    #[arg(long, default_value_t = 8)]
+    tasks: usize,
+    /// `sleep`: how long each task sleeps, in ms.
+    #[arg(long, default_value_t = 100)]
+    sleep_ms: u64,
+    /// `download`: the server's delay before each response, in ms.
+    #[arg(long, default_value_t = 50)]
+    latency_ms: u64,
+    /// `download`: size of each file, in KiB.
+    #[arg(long, default_value_t = 256)]
+    file_kb: usize,
+    /// `cpu`: loop iterations per threadkit task (about 70 ms of work here).
+    #[arg(long, default_value_t = 200_000_000)]
+    cpu_iters: u64,
+    /// `cpu`: loop iterations per CPython task (the seeds' 10**7; CPython's
+    /// loop is ~100x slower, and speedups compare each implementation with
+    /// its own sequential run).
+    #[arg(long, default_value_t = 10_000_000)]
+    cpython_cpu_iters: u64,
+    /// Workers of the pool modes (ThreadPoolExecutor's `max_workers`);
+    /// default as Python's: min(32, cores + 4).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// threadkit modes to run, comma-separated (default: all); see `--list-modes`.
+    #[arg(long, value_delimiter = ',')]
+    modes: Vec<String>,
+    /// List the threadkit modes and exit.
+    #[arg(long)]
+    list_modes: bool,
+    /// Skip the CPython rows.
+    #[arg(long)]
+    no_cpython: bool,
+    /// The Python interpreter for the CPython rows.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Print the results as JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Also write a bar chart of the speedups to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+}
+
+/// A checked configuration.
+struct Plan {
+    sizes: Sizes,
+    workloads: Vec<Workload>,
+    modes: Vec<Box<dyn Mode>>,
+    max_workers: usize,
+    plot: Option<(PathBuf, File)>,
+}
+
+fn plan(args: &BenchArgs) -> Result<Plan, String> {
+    if args.tasks == 0 || args.tasks > MAX_TASKS {
+        return Err(format!(
+            "--tasks must be between 1 and {MAX_TASKS} (got {})",
+            args.tasks
+        ));
+    }
+    if args.file_kb > MAX_FILE_KB {
+        return Err(format!(
+            "--file-kb must be at most {MAX_FILE_KB} (got {})",
+            args.file_kb
+        ));
+    }
+    for (flag, ms) in [
+        ("--sleep-ms", args.sleep_ms),
+        ("--latency-ms", args.latency_ms),
+    ] {
+        if ms > MAX_MS {
+            return Err(format!("{flag} must be at most {MAX_MS} (got {ms})"));
+        }
+    }
+    if args.threads == Some(0) {
+        return Err("--threads must be at least 1".to_owned());
+    }
+    if args.workloads.is_empty() {
+        return Err("--workloads needs at least one of sleep, download, cpu".to_owned());
+    }
+    let mut workloads = Vec::new();
+    for w in &args.workloads {
+        if !workloads.contains(w) {
+            workloads.push(*w);
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max_workers = args.threads.unwrap_or(32.min(cores + 4));
+    let mut modes = modes::all(&ModeConfig { max_workers });
+    if !args.modes.is_empty() {
+        let known: Vec<&str> = modes.iter().map(|m| m.name()).collect();
+        if let Some(bad) = args.modes.iter().find(|m| !known.contains(&m.as_str())) {
+            return Err(format!(
+                "unknown mode {bad:?}; the modes are: {}",
+                known.join(", ")
+            ));
+        }
+        modes.retain(|m| args.modes.iter().any(|n| n == m.name()));
+    }
+    // Open the plot file now, so a bad path fails before the long run.
+    let plot = match &args.plot {
+        Some(path) => {
+            let file = File::create(path)
+                .map_err(|e| format!("cannot write the plot to {}: {e}", path.display()))?;
+            Some((path.clone(), file))
+        }
+        None => None,
+    };
+    Ok(Plan {
+        sizes: Sizes {
+            tasks: args.tasks,
+            sleep: Duration::from_millis(args.sleep_ms),
+            latency: Duration::from_millis(args.latency_ms),
+            file_bytes: args.file_kb * 1024,
+            cpu_iters: args.cpu_iters,
+            py_cpu_iters: args.cpython_cpu_iters,
+        },
+        workloads,
+        modes,
+        max_workers,
+        plot,
+    })
+}
+
+/// Runs `threadkit bench`.
+pub(crate) fn run(args: &BenchArgs) -> ExitCode {
+    if args.list_modes {
+        for mode in modes::all(&ModeConfig { max_workers: 1 }) {
+            println!("{}", mode.name());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let plan = match plan(args) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("threadkit bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let python = if args.no_cpython {
+        Err("skipped with --no-cpython".to_owned())
+    } else {
+        Python::find(&args.python)
+    };
+    if let Err(why) = &python {
+        if !args.no_cpython && !args.json {
+            eprintln!("threadkit bench: no CPython rows: {why}; going on without them");
+        }
+    }
+    let report = measure(&plan, python.as_ref().ok(), args.json);
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("threadkit bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        println!("{:#}", report.json());
+    } else {
+        print!("{}", report.table());
+    }
+    if let Some((path, mut file)) = plan.plot {
+        if let Err(e) = file.write_all(report.svg().as_bytes()) {
+            eprintln!(
+                "threadkit bench: cannot write the plot to {}: {e}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        if !args.json {
+            println!("\nplot written to {}", path.display());
+        }
+    }
+    if report.has_errors() {
+        eprintln!("threadkit bench: some tasks failed (see the ERR rows)");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
+    if hidden || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let runs = plan.modes.len() + if with_python { 3 } else { 0 };
+    let total = plan.workloads.len() * runs * plan.sizes.tasks;
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks  {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, String> {
+    let sizes = &plan.sizes;
+    let load = report::load_average();
+    let server = if plan.workloads.contains(&Workload::Download) {
+        Some(
+            Server::start(sizes.tasks, sizes.file_bytes, sizes.latency)
+                .map_err(|e| format!("cannot start the loopback HTTP server: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let bar = progress_bar(plan, python.is_some(), json);
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for &workload in &plan.workloads {
+        for mode in &plan.modes {
+            bar.set_message(format!("{workload}: threadkit {}", mode.name()));
+            let tasks = workloads::tasks(workload, sizes, server.as_ref(), &bar)?;
+            let server_cpu = server.as_ref().map(Server::cpu_time).unwrap_or_default();
+            let cpu = clock::process_cpu();
+            let start = Instant::now();
+            let results = mode.run(tasks);
+            let wall = start.elapsed();
+            // The server runs in this process; keep its CPU out of the client's.
+            let server_cpu = server
+                .as_ref()
+                .map(Server::cpu_time)
+                .unwrap_or_default()
+                .saturating_sub(server_cpu);
+            let cpu = clock::process_cpu()
+                .saturating_sub(cpu)
+                .saturating_sub(server_cpu);
+            let errors: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
+            rows.push(Row {
+                workload,
+                implementation: "threadkit",
+                mode: mode.name().to_owned(),
+                wall,
+                cpu,
+                tasks: sizes.tasks,
+                ok: results.len() - errors.len(),
+                bytes: results.iter().flatten().map(|o| o.bytes).sum(),
+                errors,
+            });
+        }
+        if let Some(python) = python {
+            bar.set_message(format!("{workload}: CPython (3 modes)"));
+            match python.run(
+                workload,
+                sizes,
+                plan.max_workers,
+                server.as_ref(),
+                CPYTHON_LIMIT,
+            ) {
+                Ok(py_rows) => rows.extend(py_rows.into_iter().map(|r| Row {
+                    workload,
+                    implementation: "CPython",
+                    mode: r.mode,
+                    wall: r.wall,
+                    cpu: r.cpu,
+                    tasks: sizes.tasks,
+                    ok: r.ok,
+                    bytes: r.bytes,
+                    errors: r.errors,
+                })),
+                Err(e) => notes.push(e),
+            }
+            bar.inc(3 * sizes.tasks as u64);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Report {
+        meta: Meta {
+            sizes: sizes.clone(),
+            workloads: plan.workloads.clone(),
+            max_workers: plan.max_workers,
+            python: python
+                .map(|p| p.version.clone())
+                .ok_or_else(|| "not run".to_owned()),
+            load,
+        },
+        rows,
+        notes,
+    })
+}

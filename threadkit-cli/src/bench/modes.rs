@@ -1,0 +1,147 @@
+//! The ways of running a workload's tasks. Each is one [`Mode`] impl; add a
+//! new one (a thread pool, later a process pool or asyncio) by writing the
+//! impl and registering it in [`all`].
+
+use std::sync::Arc;
+
+use threadkit::threading::Thread;
+
+use super::gil::{Gil, NoGil, SWITCH_INTERVAL};
+use super::workloads::{Task, TaskOutput};
+
+/// One task's result: its output or why it failed.
+pub(crate) type TaskResult = Result<TaskOutput, String>;
+
+/// A way to run a batch of tasks.
+pub(crate) trait Mode {
+    /// The name in the table and on `--modes` (`threadkit NAME`).
+    fn name(&self) -> &'static str;
+    /// Runs every task and returns their results, one per task (a failure is
+    /// an `Err` in its slot, never dropped).
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult>;
+}
+
+/// What the modes may be configured with.
+#[derive(Debug, Clone)]
+pub(crate) struct ModeConfig {
+    /// Workers of the pool modes (`--threads`; ThreadPoolExecutor's
+    /// `max_workers`).
+    #[allow(dead_code)] // read by the pool mode, once it is registered
+    pub(crate) max_workers: usize,
+}
+
+/// Every threadkit mode, in table order; the first is the baseline.
+pub(crate) fn all(config: &ModeConfig) -> Vec<Box<dyn Mode>> {
+    let _ = config; // read by the pool mode below, once it exists
+    vec![
+        Box::new(Sequential),
+        Box::new(Threads),
+        Box::new(GilSim),
+        // The thread pool goes here once the `futures` branch (with
+        // `ThreadPoolExecutor`) is merged:
+        //
+        //     Box::new(Pool { max_workers: config.max_workers }),
+        //
+        // with `impl Mode for Pool` doing
+        // `ThreadPoolExecutor::new(self.max_workers).map(|t| t.run(&mut NoGil), tasks)`
+        // and collecting the results in order. CPython's
+        // `ThreadPoolExecutor` rows already use the same `max_workers`.
+    ]
+}
+
+/// Every task in turn on the calling thread.
+#[derive(Debug)]
+pub(crate) struct Sequential;
+
+impl Mode for Sequential {
+    fn name(&self) -> &'static str {
+        "sequential"
+    }
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult> {
+        tasks.iter().map(|t| t.run(&mut NoGil)).collect()
+    }
+}
+
+/// One threadkit [`Thread`] per task, all started, then all joined: the
+/// seeds' `threading.Thread` loop.
+#[derive(Debug)]
+pub(crate) struct Threads;
+
+impl Mode for Threads {
+    fn name(&self) -> &'static str {
+        "threads"
+    }
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult> {
+        run_on_threads(tasks, |task| task.run(&mut NoGil))
+    }
+}
+
+/// One threadkit thread per task under a simulated GIL (see [`super::gil`]):
+/// what threadkit would cost if it had CPython's lock.
+#[derive(Debug)]
+pub(crate) struct GilSim;
+
+impl Mode for GilSim {
+    fn name(&self) -> &'static str {
+        "gil-sim"
+    }
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult> {
+        let gil = Arc::new(Gil::new(SWITCH_INTERVAL));
+        run_on_threads(tasks, move |task| task.run(&mut gil.enter()))
+    }
+}
+
+/// Starts one thread per task running `body`, then joins them in order.
+fn run_on_threads<F>(tasks: Vec<Task>, body: F) -> Vec<TaskResult>
+where
+    F: Fn(Task) -> TaskResult + Send + Sync + Clone + 'static,
+{
+    let threads: Vec<Result<Thread<TaskResult>, String>> = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(i, task)| {
+            let body = body.clone();
+            Thread::builder()
+                .name(format!("bench-task-{i}"))
+                .spawn(move || body(task))
+                .map_err(|e| format!("task {i}: {e}"))
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t?.into_result().map_err(|e| e.to_string())?)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use indicatif::ProgressBar;
+
+    use super::*;
+    use crate::bench::workloads::{Sizes, Workload, tasks};
+
+    #[test]
+    fn every_mode_runs_every_task() {
+        let sizes = Sizes {
+            tasks: 5,
+            sleep: std::time::Duration::from_millis(1),
+            latency: std::time::Duration::ZERO,
+            file_bytes: 0,
+            cpu_iters: 100_000,
+            py_cpu_iters: 0,
+        };
+        let config = ModeConfig { max_workers: 2 };
+        let modes = all(&config);
+        let names: Vec<_> = modes.iter().map(|m| m.name()).collect();
+        assert_eq!(names, ["sequential", "threads", "gil-sim"]);
+        for mode in &modes {
+            for workload in [Workload::Sleep, Workload::Cpu] {
+                let bar = ProgressBar::hidden();
+                let results = mode.run(tasks(workload, &sizes, None, &bar).unwrap());
+                assert_eq!(results.len(), 5);
+                assert!(results.iter().all(Result::is_ok), "{results:?}");
+                assert_eq!(bar.position(), 5);
+            }
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! What `threadkit bench` prints: a table per workload, or JSON, and an SVG
+//! bar chart of the speedups.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::workloads::{Sizes, Workload};
+
+/// One measured row: an implementation running a workload in one mode.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) workload: Workload,
+    /// `threadkit` or `CPython`.
+    pub(crate) implementation: &'static str,
+    pub(crate) mode: String,
+    pub(crate) wall: Duration,
+    pub(crate) cpu: Duration,
+    pub(crate) tasks: usize,
+    pub(crate) ok: usize,
+    /// Bytes downloaded and checked.
+    pub(crate) bytes: u64,
+    pub(crate) errors: Vec<String>,
+}
+
+impl Row {
+    pub(crate) fn label(&self) -> String {
+        format!("{} {}", self.implementation, self.mode)
+    }
+    pub(crate) fn failed(&self) -> bool {
+        self.ok != self.tasks || !self.errors.is_empty()
+    }
+}
+
+/// Where and how the run was made.
+#[derive(Debug, Clone)]
+pub(crate) struct Meta {
+    pub(crate) sizes: Sizes,
+    pub(crate) workloads: Vec<Workload>,
+    pub(crate) max_workers: usize,
+    /// The CPython version, or why there is none.
+    pub(crate) python: Result<String, String>,
+    /// `/proc/loadavg`'s three load averages when the run began: other work
+    /// on the machine skews the timings.
+    pub(crate) load: Option<String>,
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` has them.
+pub(crate) fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// Everything measured.
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub(crate) meta: Meta,
+    pub(crate) rows: Vec<Row>,
+    /// Problems that are not a row's (e.g. CPython failed to run).
+    pub(crate) notes: Vec<String>,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// `1.23 s`, `45.6 ms` or `789 µs`.
+fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else if s >= 1e-3 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{:.0} µs", s * 1e6)
+    }
+}
+
+fn fmt_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} KiB", b / 1024.0)
+    }
+}
+
+impl Report {
+    /// Wall-time speedup of `row` over its own implementation's sequential
+    /// row, if both succeeded.
+    pub(crate) fn speedup(&self, row: &Row) -> Option<f64> {
+        if row.failed() {
+            return None;
+        }
+        let base = self.rows.iter().find(|r| {
+            r.workload == row.workload
+                && r.implementation == row.implementation
+                && r.mode == "sequential"
+                && !r.failed()
+        })?;
+        Some(base.wall.as_secs_f64() / row.wall.as_secs_f64().max(1e-9))
+    }
+
+    /// Whether any task failed or anything went wrong.
+    pub(crate) fn has_errors(&self) -> bool {
+        self.rows.iter().any(Row::failed)
+    }
+
+    fn describe(&self, workload: Workload) -> String {
+        let s = &self.meta.sizes;
+        match workload {
+            Workload::Sleep => format!("{} tasks × sleep {}", s.tasks, fmt_duration(s.sleep)),
+            Workload::Download => format!(
+                "{} × HTTP GET of {} from a loopback server, {} latency per request",
+                s.tasks,
+                fmt_bytes(s.file_bytes as u64),
+                fmt_duration(s.latency)
+            ),
+            Workload::Cpu => format!(
+                "{} tasks × `total += i` for i in range({}) (CPython: range({}))",
+                s.tasks, s.cpu_iters, s.py_cpu_iters
+            ),
+        }
+    }
+
+    fn python_text(&self) -> String {
+        match &self.meta.python {
+            Ok(v) => format!("CPython {v}"),
+            Err(why) => format!("no CPython ({why})"),
+        }
+    }
+
+    /// The human-readable tables.
+    pub(crate) fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "threadkit bench: {} cores ({}), {}/{}, load average {}, {}; pool max_workers = {}",
+            cores(),
+            cpu_model(),
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            self.meta.load.as_deref().unwrap_or("unknown"),
+            self.python_text(),
+            self.meta.max_workers
+        );
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.label().chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("implementation".len());
+        for &workload in &self.meta.workloads {
+            let rows: Vec<&Row> = self
+                .rows
+                .iter()
+                .filter(|r| r.workload == workload)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let download = workload == Workload::Download;
+            let _ = writeln!(out, "\n{workload}: {}", self.describe(workload));
+            let _ = write!(
+                out,
+                "  {:<width$}  {:>9}  {:>9}  {:>8}  {:>7}",
+                "implementation", "wall", "CPU", "speedup", "tasks ok"
+            );
+            if download {
+                let _ = write!(out, "  {:>10}", "checked");
+            }
+            out.push('\n');
+            for row in &rows {
+                let speedup = self
+                    .speedup(row)
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}x"));
+                let ok = if row.failed() {
+                    format!("{}/{} ERR", row.ok, row.tasks)
+                } else {
+                    format!("{}/{}", row.ok, row.tasks)
+                };
+                let _ = write!(
+                    out,
+                    "  {:<width$}  {:>9}  {:>9}  {:>8}  {:>8}",
+                    row.label(),
+                    fmt_duration(row.wall),
+                    fmt_duration(row.cpu),
+                    speedup,
+                    ok
+                );
+                if download {
+                    let _ = write!(out, "  {:>10}", fmt_bytes(row.bytes));
+                }
+                out.push('\n');
+            }
+            for row in rows.iter().filter(|r| r.failed()) {
+                for e in row.errors.iter().take(5) {
+                    let _ = writeln!(out, "  error ({}): {e}", row.label());
+                }
+                if row.errors.len() > 5 {
+                    let _ = writeln!(out, "  ... and {} more", row.errors.len() - 5);
+                }
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "\nnote: {note}");
+        }
+        out
+    }
+
+    /// The machine-readable form (`--json`).
+    pub(crate) fn json(&self) -> Value {
+        let s = &self.meta.sizes;
+        let results: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "workload": r.workload.name(),
+                    "implementation": r.implementation,
+                    "mode": r.mode,
+                    "label": r.label(),
+                    "wall_s": r.wall.as_secs_f64(),
+                    "cpu_s": r.cpu.as_secs_f64(),
+                    "speedup": self.speedup(r),
+                    "tasks": r.tasks,
+                    "ok": r.ok,
+                    "bytes": r.bytes,
+                    "errors": r.errors,
+                })
+            })
+            .collect();
+        json!({
+            "machine": {
+                "cores": cores(),
+                "cpu": cpu_model(),
+                "os": std::env::consts::OS,
+                "arch": std::env::consts::ARCH,
+                "load_average": self.meta.load,
+            },
+            "cpython": match &self.meta.python {
+                Ok(v) => json!({"available": true, "version": v}),
+                Err(why) => json!({"available": false, "reason": why}),
+            },
+            "config": {
+                "workloads": self.meta.workloads.iter().map(|w| w.name()).collect::<Vec<_>>(),
+                "tasks": s.tasks,
+                "sleep_ms": s.sleep.as_secs_f64() * 1e3,
+                "latency_ms": s.latency.as_secs_f64() * 1e3,
+                "file_bytes": s.file_bytes,
+                "cpu_iters": s.cpu_iters,
+                "cpython_cpu_iters": s.py_cpu_iters,
+                "max_workers": self.meta.max_workers,
+            },
+            "results": results,
+            "notes": self.notes,
+            "ok": !self.has_errors(),
+        })
+    }
+
+    /// A grouped bar chart of the speedups, one group per workload, as SVG.
+    pub(crate) fn svg(&self) -> String {
+        const COLORS: [&str; 8] = [
+            "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#9d755d",
+        ];
+        let workloads: Vec<Workload> = self
+            .meta
+            .workloads
+            .iter()
+            .copied()
+            .filter(|w| self.rows.iter().any(|r| r.workload == *w))
+            .collect();
+        let mut series: Vec<String> = Vec::new();
+        for row in &self.rows {
+            if !series.contains(&row.label()) {
+                series.push(row.label());
+            }
+        }
+        let max = self
+            .rows
+            .iter()
+            .filter_map(|r| self.speedup(r))
+            .fold(1.0f64, f64::max);
+        // A tick step that gives 4 to 10 ticks.
+        let step = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+            .into_iter()
+            .find(|s| max / s <= 8.0)
+            .unwrap_or(200.0);
+        let top = (max / step).ceil().max(1.0) * step;
+
+        let (width, height) = (960.0, 520.0);
+        let (left, right, plot_top, bottom) = (80.0, 250.0, 60.0, 70.0);
+        let plot_w = width - left - right;
+        let plot_h = height - plot_top - bottom;
+        let y_of = |v: f64| plot_top + plot_h * (1.0 - v / top);
+        let mut svg = String::new();
+        let _ = writeln!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">"#
+        );
+        let _ = writeln!(
+            svg,
+            r#"<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="30" text-anchor="middle" font-size="18" font-weight="bold">threadkit bench: speedup over sequential ({} tasks, {} cores)</text>"#,
+            width / 2.0,
+            self.meta.sizes.tasks,
+            cores()
+        );
+        // Grid and y ticks.
+        let mut v = 0.0;
+        while v <= top + 1e-9 {
+            let y = y_of(v);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{left}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{v}x</text>"##,
+                left + plot_w,
+                left - 8.0,
+                y + 4.0
+            );
+            v += step;
+        }
+        let y1 = y_of(1.0);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{left}" y1="{y1:.1}" x2="{:.1}" y2="{y1:.1}" stroke="#444" stroke-dasharray="6 4"/>"##,
+            left + plot_w
+        );
+        // Bars.
+        let group_w = plot_w / workloads.len().max(1) as f64;
+        let bar_w = (group_w * 0.8) / series.len().max(1) as f64;
+        for (g, workload) in workloads.iter().enumerate() {
+            let x0 = left + g as f64 * group_w + group_w * 0.1;
+            for (s, label) in series.iter().enumerate() {
+                let Some(row) = self
+                    .rows
+                    .iter()
+                    .find(|r| r.workload == *workload && &r.label() == label)
+                else {
+                    continue;
+                };
+                let x = x0 + s as f64 * bar_w;
+                let color = COLORS[s % COLORS.len()];
+                match self.speedup(row) {
+                    Some(speedup) => {
+                        let y = y_of(speedup);
+                        let _ = writeln!(
+                            svg,
+                            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{label}: {speedup:.2}x</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{speedup:.1}</text>"#,
+                            bar_w * 0.9,
+                            plot_top + plot_h - y,
+                            x + bar_w * 0.45,
+                            y - 3.0
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            svg,
+                            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="red">err</text>"#,
+                            x + bar_w * 0.45,
+                            plot_top + plot_h - 4.0
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14">{workload}</text>"#,
+                x0 + group_w * 0.4,
+                plot_top + plot_h + 22.0
+            );
+        }
+        // Axes and their labels.
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{left}" y1="{plot_top}" x2="{left}" y2="{:.1}" stroke="black"/><line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="black"/>
+<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14">workload</text>
+<text x="20" y="{:.1}" text-anchor="middle" font-size="14" transform="rotate(-90 20 {:.1})">speedup over the same implementation's sequential run (×)</text>"#,
+            plot_top + plot_h,
+            plot_top + plot_h,
+            left + plot_w,
+            plot_top + plot_h,
+            left + plot_w / 2.0,
+            height - 20.0,
+            plot_top + plot_h / 2.0,
+            plot_top + plot_h / 2.0
+        );
+        // Legend.
+        let lx = left + plot_w + 20.0;
+        for (s, label) in series.iter().enumerate() {
+            let y = plot_top + 10.0 + s as f64 * 22.0;
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{lx:.1}" y="{y:.1}" width="14" height="14" fill="{}"/><text x="{:.1}" y="{:.1}">{label}</text>"#,
+                COLORS[s % COLORS.len()],
+                lx + 20.0,
+                y + 12.0
+            );
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(workload: Workload, implementation: &'static str, mode: &str, wall_ms: u64) -> Row {
+        Row {
+            workload,
+            implementation,
+            mode: mode.to_owned(),
+            wall: Duration::from_millis(wall_ms),
+            cpu: Duration::from_millis(1),
+            tasks: 2,
+            ok: 2,
+            bytes: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    fn report(rows: Vec<Row>) -> Report {
+        Report {
+            meta: Meta {
+                sizes: Sizes {
+                    tasks: 2,
+                    sleep: Duration::from_millis(1),
+                    latency: Duration::ZERO,
+                    file_bytes: 1,
+                    cpu_iters: 1,
+                    py_cpu_iters: 1,
+                },
+                workloads: vec![Workload::Sleep, Workload::Cpu],
+                max_workers: 2,
+                python: Err("skipped".into()),
+                load: None,
+            },
+            rows,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn speedup_is_over_the_same_implementations_sequential_row() {
+        let mut failed = row(Workload::Cpu, "threadkit", "gil-sim", 10);
+        failed.ok = 1;
+        failed.errors.push("boom".into());
+        let r = report(vec![
+            row(Workload::Cpu, "threadkit", "sequential", 100),
+            row(Workload::Cpu, "threadkit", "threads", 50),
+            row(Workload::Cpu, "CPython", "sequential", 1000),
+            row(Workload::Cpu, "CPython", "threads", 1000),
+            failed,
+        ]);
+        assert_eq!(r.speedup(&r.rows[1]), Some(2.0));
+        assert_eq!(r.speedup(&r.rows[3]), Some(1.0));
+        assert_eq!(r.speedup(&r.rows[4]), None);
+        assert!(r.has_errors());
+        let table = r.table();
+        assert!(
+            table.contains("1/2 ERR") && table.contains("boom"),
+            "{table}"
+        );
+        let svg = r.svg();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("threadkit threads") && svg.contains(">err<"));
+    }
+}
