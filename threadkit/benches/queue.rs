@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use threadkit::queue::{Queue, SimpleQueue};
 
 const ITEMS: u64 = 100_000;
@@ -226,5 +226,56 @@ fn benches(c: &mut Criterion) {
     group(c, "mpmc2x2_unbounded", 0, 2);
 }
 
+/// Times CPython's `queue.Queue(maxsize=1024)` with one producer thread and
+/// one consumer thread (best of 3 runs of `CPYTHON_ITEMS` items), so that the
+/// "50x CPython" goal is checked on the same machine in the same run.
+const CPYTHON_SCRIPT: &str = r#"
+import queue, sys, threading, time
+n = int(sys.argv[1])
+def run():
+    q = queue.Queue(maxsize=1024)
+    def produce():
+        for i in range(n):
+            q.put(i)
+    def consume():
+        for _ in range(n):
+            q.get()
+    threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+print(min(run() for _ in range(3)) / n * 1e9)
+"#;
+const CPYTHON_ITEMS: u32 = 200_000;
+
+fn cpython_baseline() {
+    let out = std::process::Command::new("python3")
+        .args(["-c", CPYTHON_SCRIPT, &CPYTHON_ITEMS.to_string()])
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            let ns = String::from_utf8_lossy(&out.stdout);
+            println!(
+                "CPython queue.Queue spsc bounded1024: {:.0} ns/item ({} items, best of 3)",
+                ns.trim().parse::<f64>().unwrap_or(f64::NAN),
+                CPYTHON_ITEMS
+            );
+        }
+        Ok(out) => println!(
+            "CPython baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(err) => println!("CPython baseline skipped: python3 not runnable ({err})"),
+    }
+}
+
 criterion_group!(queue, benches);
-criterion_main!(queue);
+
+fn main() {
+    cpython_baseline();
+    queue();
+    Criterion::default().configure_from_args().final_summary();
+}

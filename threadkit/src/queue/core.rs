@@ -13,6 +13,9 @@
 //! - `gate`: the 3.13 shutdown flag (top bit) and the number of puts in
 //!   flight, i.e. past the shutdown check and not yet done pushing (low bits).
 //!   Written only by producers and `shutdown`, on its own cache line.
+//! - `shut`: a copy of the flag, set right after it, for readers (`get`,
+//!   `is_shutdown`, the sleepers' conditions), on a line producers do not
+//!   write. Whoever sees `shut` also sees the flag in `gate`.
 //! - `unfinished_tasks`: CPython's counter, on its own cache line.
 //!
 //! # Memory ordering
@@ -52,9 +55,9 @@ use std::fmt;
 use std::ops::Deref;
 
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 #[cfg(not(loom))]
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
 use super::error::TaskDoneError;
 use super::signal::{Backoff, Signal, yield_now};
@@ -96,6 +99,10 @@ pub(crate) struct Core<S> {
     maxsize: usize,
     /// `SHUT` | puts in flight.
     gate: Padded<AtomicUsize>,
+    /// A copy of the `SHUT` bit, set after it, for readers: it sits on a line
+    /// that producers do not write, so consumers spinning on an empty queue
+    /// do not slow producers down.
+    shut: AtomicBool,
     /// Items put and not yet marked done (CPython's `unfinished_tasks`).
     unfinished_tasks: Padded<AtomicUsize>,
     /// Held only to sleep on, or to notify, one of the signals.
@@ -112,6 +119,7 @@ impl<S: Store> Core<S> {
             store: S::with_maxsize(maxsize),
             maxsize,
             gate: Padded(AtomicUsize::new(0)),
+            shut: AtomicBool::new(false),
             unfinished_tasks: Padded(AtomicUsize::new(0)),
             lock: Mutex::new(()),
             not_empty: Signal::default(),
@@ -137,12 +145,10 @@ impl<S: Store> Core<S> {
             if deadline.remaining() == Some(std::time::Duration::ZERO) {
                 return Err((item, Refused::NotReady));
             }
-            if backoff.is_completed() {
-                self.not_full
-                    .wait(&self.lock, deadline, || self.is_shutdown() || self.has_room());
-            } else {
-                backoff.snooze();
-            }
+            self.not_full
+                .spin_then_wait(&self.lock, &mut backoff, deadline, || {
+                    self.is_shutdown() || self.has_room()
+                });
         }
     }
 
@@ -195,13 +201,10 @@ impl<S: Store> Core<S> {
             if deadline.remaining() == Some(std::time::Duration::ZERO) {
                 return Err(Refused::NotReady);
             }
-            if backoff.is_completed() {
-                self.not_empty.wait(&self.lock, deadline, || {
+            self.not_empty
+                .spin_then_wait(&self.lock, &mut backoff, deadline, || {
                     self.is_shutdown() || !self.store.is_empty()
                 });
-            } else {
-                backoff.snooze();
-            }
         }
     }
 
@@ -216,11 +219,10 @@ impl<S: Store> Core<S> {
                 }
                 return Ok(item);
             }
-            let gate = self.gate.load(SeqCst);
-            if gate & SHUT == 0 {
+            if !self.is_shutdown() {
                 return Err(Refused::NotReady);
             }
-            if gate == SHUT {
+            if self.gate.load(SeqCst) == SHUT {
                 // Shut down with no put in flight: nothing can be added any
                 // more, so one last look decides.
                 return self.store.try_pop().ok_or(Refused::ShutDown);
@@ -260,6 +262,7 @@ impl<S: Store> Core<S> {
     /// caller drops it outside every lock.
     pub(crate) fn shutdown(&self, immediate: bool) -> Vec<S::Item> {
         self.gate.fetch_or(SHUT, SeqCst);
+        self.shut.store(true, SeqCst);
         // Puts in flight finish pushing (or fail) in a few instructions;
         // none can enter any more.
         while self.gate.load(SeqCst) != SHUT {
@@ -282,7 +285,7 @@ impl<S: Store> Core<S> {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
-        self.gate.load(SeqCst) & SHUT != 0
+        self.shut.load(SeqCst)
     }
 
     pub(crate) fn qsize(&self) -> usize {

@@ -51,6 +51,25 @@ impl Signal {
         ready
     }
 
+    /// Waits until `ready()` looks true or `deadline` passes: first by
+    /// spinning on `ready()` alone (reads only, so the spinner does not steal
+    /// cache lines from the thread it waits for), then by sleeping.
+    pub(crate) fn spin_then_wait(
+        &self,
+        lock: &Mutex<()>,
+        backoff: &mut Backoff,
+        deadline: Deadline,
+        mut ready: impl FnMut() -> bool,
+    ) {
+        while !backoff.is_completed() {
+            backoff.snooze();
+            if ready() {
+                return;
+            }
+        }
+        self.wait(lock, deadline, ready);
+    }
+
     /// Wakes one waiter, if any; call after making the condition true.
     #[inline]
     pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
