@@ -26,7 +26,11 @@
 //!
 //! - *No lost wake-up.* Every sleep goes through [`Signal`]: the sleeper
 //!   registers, fences, checks; the waker changes the state, fences, reads the
-//!   registration. See `Signal` for the argument.
+//!   registration. See `Signal` for the argument. A put skips the fence: the
+//!   SeqCst RMW that takes it out of `gate` after its push plays that role,
+//!   because sleeping getters load `gate` before checking the store (see
+//!   `Signal::notify_one_after_rmw`). A get from a bounded queue keeps the
+//!   fence (it has no RMW of its own after the pop).
 //! - *Task counting.* A put increments `unfinished_tasks` before pushing, so
 //!   the consumer's `task_done` (which happens after its pop, hence after the
 //!   push) always finds the increment. A push that fails (full) takes the
@@ -145,10 +149,9 @@ impl<S: Store> Core<S> {
             if deadline.remaining() == Some(std::time::Duration::ZERO) {
                 return Err((item, Refused::NotReady));
             }
+            let ready = || self.is_shutdown() || self.has_room();
             self.not_full
-                .spin_then_wait(&self.lock, &mut backoff, deadline, || {
-                    self.is_shutdown() || self.has_room()
-                });
+                .spin_then_wait(&self.lock, &mut backoff, deadline, ready, ready);
         }
     }
 
@@ -166,10 +169,12 @@ impl<S: Store> Core<S> {
         if pushed.is_err() {
             self.finish_task();
         }
+        // This SeqCst RMW also orders the push before the `waiting` load below
+        // (see `notify_one_after_rmw`; getters load `gate` before checking).
         self.gate.fetch_sub(1, SeqCst);
         match pushed {
             Ok(()) => {
-                self.not_empty.notify_one(&self.lock);
+                self.not_empty.notify_one_after_rmw(&self.lock);
                 Ok(())
             }
             Err(item) => Err((item, Refused::NotReady)),
@@ -201,9 +206,12 @@ impl<S: Store> Core<S> {
             if deadline.remaining() == Some(std::time::Duration::ZERO) {
                 return Err(Refused::NotReady);
             }
+            let looks_ready = || self.is_shutdown() || !self.store.is_empty();
             self.not_empty
-                .spin_then_wait(&self.lock, &mut backoff, deadline, || {
-                    self.is_shutdown() || !self.store.is_empty()
+                .spin_then_wait(&self.lock, &mut backoff, deadline, looks_ready, || {
+                    // Pairs with the gate RMW ending every put; see `try_put`.
+                    self.gate.load(SeqCst);
+                    looks_ready()
                 });
         }
     }

@@ -51,19 +51,21 @@ impl Signal {
         ready
     }
 
-    /// Waits until `ready()` looks true or `deadline` passes: first by
-    /// spinning on `ready()` alone (reads only, so the spinner does not steal
-    /// cache lines from the thread it waits for), then by sleeping.
+    /// Waits until the condition looks true or `deadline` passes: first by
+    /// spinning on `looks_ready()` (cheap reads only, so that the spinner does
+    /// not steal cache lines from the thread it waits for), then by sleeping
+    /// until `ready()`, the check that takes part in the wake-up protocol.
     pub(crate) fn spin_then_wait(
         &self,
         lock: &Mutex<()>,
         backoff: &mut Backoff,
         deadline: Deadline,
-        mut ready: impl FnMut() -> bool,
+        mut looks_ready: impl FnMut() -> bool,
+        ready: impl FnMut() -> bool,
     ) {
         while !backoff.is_completed() {
             backoff.snooze();
-            if ready() {
+            if looks_ready() {
                 return;
             }
         }
@@ -74,6 +76,22 @@ impl Signal {
     #[inline]
     pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
         fence(SeqCst);
+        if self.waiting.load(SeqCst) > 0 {
+            let _guard = lock.lock();
+            self.cv.notify_one();
+        }
+    }
+
+    /// [`notify_one`](Self::notify_one) without the fence, for a caller whose
+    /// change was followed by a SeqCst read-modify-write of an atomic `A`
+    /// that every waiter on this signal loads (SeqCst) after registering and
+    /// before checking. That RMW takes the fence's place: if the caller's
+    /// `waiting` load misses the waiter's registration, the waiter's load of
+    /// `A` comes later in the SeqCst order, reads from the caller's RMW (or a
+    /// later RMW of its release sequence), and so sees the change. The fence
+    /// costs as much as the whole fast path of a put.
+    #[inline]
+    pub(crate) fn notify_one_after_rmw(&self, lock: &Mutex<()>) {
         if self.waiting.load(SeqCst) > 0 {
             let _guard = lock.lock();
             self.cv.notify_one();
