@@ -113,7 +113,13 @@ impl<T> Store for Fifo<T> {
         match self {
             Fifo::Array(q) => q.len(),
             Fifo::Unbounded(q) => q.len(),
-            Fifo::Large { queue, .. } => queue.len(),
+            // The count `try_push` checks, so that "has room" means the same
+            // to a sleeping putter as to its next attempt.
+            Fifo::Large {
+                reserved, maxsize, ..
+            } => reserved
+                .load(std::sync::atomic::Ordering::SeqCst)
+                .min(*maxsize),
         }
     }
 
