@@ -10,7 +10,7 @@ use crate::loom::sync::{Condvar, Mutex};
 use crate::util::{Deadline, wait};
 
 /// A condition ("not empty", "not full", "all tasks done") that threads can
-/// sleep on, plus the number of threads asleep or about to sleep on it.
+/// sleep on, plus the number of threads registered to sleep on it.
 ///
 /// The protocol that makes wake-ups impossible to lose (a Dekker handshake):
 ///
@@ -26,11 +26,23 @@ use crate::util::{Deadline, wait};
 /// `waiting >= 1` and takes the mutex; the waiter holds the mutex from its
 /// check until it is asleep, so the notification reaches it. If the
 /// notifier's comes first, the waiter's check sees the change and it does not
-/// sleep. `waiting` is only changed under the mutex, so a notifier that reads
-/// zero knows nobody can be between a check and a sleep.
+/// sleep.
+///
+/// A notifier moves the waiters it wakes from `waiting` to `claimed` (as
+/// crossbeam-channel removes a woken waiter from its list), so that the
+/// producers that follow do not take the mutex again for a waiter that is
+/// already awake but not yet running: that was a lock convoy on a loaded
+/// machine. Every time a waiter wakes it moves one unit back from `claimed`
+/// to `waiting` (any unit: waiters are interchangeable) and fences before
+/// checking, so it re-registers before it may sleep again. Both counters
+/// change only under the mutex, and `waiting` never falls below the number of
+/// threads asleep on the condition variable: a notifier that reads zero knows
+/// nobody is asleep, and every waiter still awake will re-register and check.
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
     waiting: AtomicUsize,
+    /// Waiters a notifier woke (or meant to) that have not checked since.
+    claimed: AtomicUsize,
     cv: Condvar,
 }
 
@@ -46,7 +58,15 @@ impl Signal {
         let mut guard = lock.lock();
         self.waiting.fetch_add(1, SeqCst);
         fence(SeqCst);
-        let ready = wait::wait_until(&self.cv, &mut guard, deadline, |_| ready());
+        let ready = wait::wait_until(&self.cv, &mut guard, deadline, |_| {
+            if self.claimed.load(SeqCst) > 0 {
+                // Woken (maybe not by name): register again before checking.
+                self.claimed.fetch_sub(1, SeqCst);
+                self.waiting.fetch_add(1, SeqCst);
+                fence(SeqCst);
+            }
+            ready()
+        });
         self.waiting.fetch_sub(1, SeqCst);
         ready
     }
@@ -76,10 +96,7 @@ impl Signal {
     #[inline]
     pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
         fence(SeqCst);
-        if self.waiting.load(SeqCst) > 0 {
-            let _guard = lock.lock();
-            self.cv.notify_one();
-        }
+        self.notify_one_after_rmw(lock);
     }
 
     /// [`notify_one`](Self::notify_one) without the fence, for a caller whose
@@ -94,7 +111,11 @@ impl Signal {
     pub(crate) fn notify_one_after_rmw(&self, lock: &Mutex<()>) {
         if self.waiting.load(SeqCst) > 0 {
             let _guard = lock.lock();
-            self.cv.notify_one();
+            if self.waiting.load(SeqCst) > 0 {
+                self.waiting.fetch_sub(1, SeqCst);
+                self.claimed.fetch_add(1, SeqCst);
+                self.cv.notify_one();
+            }
         }
     }
 
@@ -103,6 +124,8 @@ impl Signal {
         fence(SeqCst);
         if self.waiting.load(SeqCst) > 0 {
             let _guard = lock.lock();
+            let woken = self.waiting.swap(0, SeqCst);
+            self.claimed.fetch_add(woken, SeqCst);
             self.cv.notify_all();
         }
     }
