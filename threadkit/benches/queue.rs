@@ -12,26 +12,37 @@
 //!   is labelled `std_mpsc_mutex_rx`.
 //!
 //! Run: `cargo bench --bench queue -- --warm-up-time 1 --measurement-time 3`.
-//! CPython 3.11's `queue.Queue(1024)` measured 1.86 µs per item (1/1) on the
-//! reference machine, i.e. ~0.54 Melem/s.
+//! Before the criterion groups, `main` times CPython's `queue.Queue(1024)`
+//! (1 producer thread, 1 consumer thread, best of 3) if `python3` is on PATH,
+//! so that the "50x CPython" goal is checked in the same run.
 //!
-//! Last run (2-core VM, rustc 1.95, Melem/s; noisy, bounded runs vary ~2x):
+//! Last run (branch `qperf`: lock-free store + waiter mutex only for sleeping;
+//! 2-core VM shared with other engineers' builds, load average 2.5-4.2 during
+//! the run, so expect +-30% between runs; Melem/s, ratio = / crossbeam):
 //!
-//! | group | tk Queue | tk Queue+task_done | crossbeam | std mpsc |
-//! | --- | --- | --- | --- | --- |
-//! | spsc_bounded1024 | 14.9 | 8.1 | 32.5 | 10.1 |
-//! | spsc_unbounded | 23.5 | 20.9 | 19.7 (32.7 in another run) | 21.8 |
-//! | mpmc2x2_bounded1024 | 2.5 | 2.1 | 30.6 | 8.2 (Mutex rx) |
-//! | mpmc2x2_unbounded | 20.0 | 17.9 | 30.0 | 15.4 (Mutex rx) |
+//! | group | tk Queue | tk Queue+task_done | tk SimpleQueue | crossbeam | std mpsc |
+//! | --- | --- | --- | --- | --- | --- |
+//! | spsc_bounded1024 | 11.7 (0.64x) | 8.9 (0.49x) | - | 18.2 | 8.9 |
+//! | spsc_unbounded | 14.4 (0.62x) | 15.1 (0.65x) | 18.7 (0.80x) | 23.4 | - |
+//! | mpmc2x2_bounded1024 | 12.1 (0.60x) | 11.1 (0.55x) | - | 20.2 | 7.8 (Mutex rx) |
+//! | mpmc2x2_unbounded | 17.1 (0.70x) | 15.4 (0.63x) | 21.6 (0.88x) | 24.5 | 16.3 (Mutex rx) |
 //!
-//! Bounded queues under contention lose to crossbeam: a full queue makes
-//! putters sleep on a condition variable and wake once per freed slot.
+//! CPython in the same run: 1436 ns/item (0.70 Melem/s), so threadkit's
+//! spsc_bounded1024 was 17x (Queue) and 13x (Queue+task_done) CPython here;
+//! other runs measured CPython at 990-1490 ns/item. The previous design
+//! (one mutex around everything) measured 14.9 / 8.1 / 2.5 / 2.1 Melem/s in
+//! the bounded rows, i.e. 0.08x crossbeam for mpmc2x2_bounded1024.
+//!
+//! On a quiet moment of the same machine, a median-of-7 A/B loop (200k items)
+//! gave spsc_bounded1024 51 ns/item for `Queue` against 20 ns for crossbeam:
+//! a put costs three uncontended RMWs more than a send (shutdown gate in and
+//! out, task count), about 19 ns single-threaded (38 vs 19 ns per put+get).
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use threadkit::queue::{Queue, SimpleQueue};
 
 const ITEMS: u64 = 100_000;
@@ -226,5 +237,56 @@ fn benches(c: &mut Criterion) {
     group(c, "mpmc2x2_unbounded", 0, 2);
 }
 
+/// Times CPython's `queue.Queue(maxsize=1024)` with one producer thread and
+/// one consumer thread (best of 3 runs of `CPYTHON_ITEMS` items), so that the
+/// "50x CPython" goal is checked on the same machine in the same run.
+const CPYTHON_SCRIPT: &str = r#"
+import queue, sys, threading, time
+n = int(sys.argv[1])
+def run():
+    q = queue.Queue(maxsize=1024)
+    def produce():
+        for i in range(n):
+            q.put(i)
+    def consume():
+        for _ in range(n):
+            q.get()
+    threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+print(min(run() for _ in range(3)) / n * 1e9)
+"#;
+const CPYTHON_ITEMS: u32 = 200_000;
+
+fn cpython_baseline() {
+    let out = std::process::Command::new("python3")
+        .args(["-c", CPYTHON_SCRIPT, &CPYTHON_ITEMS.to_string()])
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            let ns = String::from_utf8_lossy(&out.stdout);
+            println!(
+                "CPython queue.Queue spsc bounded1024: {:.0} ns/item ({} items, best of 3)",
+                ns.trim().parse::<f64>().unwrap_or(f64::NAN),
+                CPYTHON_ITEMS
+            );
+        }
+        Ok(out) => println!(
+            "CPython baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(err) => println!("CPython baseline skipped: python3 not runnable ({err})"),
+    }
+}
+
 criterion_group!(queue, benches);
-criterion_main!(queue);
+
+fn main() {
+    cpython_baseline();
+    queue();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -71,14 +71,17 @@
 //! - `PriorityQueue` needs `T: Ord` and is first in, first out among equal
 //!   items.
 //! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`].
-//! - No GIL: producers and consumers run in parallel. The queues take one
-//!   short lock per operation and only signal a condition variable when a
-//!   thread is actually waiting on it.
+//! - No GIL: producers and consumers run in parallel. A `put` or `get` that
+//!   can proceed takes no lock (`Queue` and `SimpleQueue` are lock-free, as
+//!   crossbeam-channel; `LifoQueue` and `PriorityQueue` hold a short lock on
+//!   their stack or heap), and a condition variable is only touched when a
+//!   thread actually sleeps on it.
 
 mod core;
 mod error;
 mod methods;
 mod queues;
+mod signal;
 mod simple;
 mod store;
 

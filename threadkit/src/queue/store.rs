@@ -1,12 +1,23 @@
 //! The storage behind a queue: CPython's `_init`, `_qsize`, `_put` and `_get`
 //! hooks as a trait, with the FIFO, LIFO and priority orderings.
 //!
-//! A [`Store`] is plain, unsynchronized data: the shared
-//! [`Core`](super::core::Core) always calls it with its mutex held, exactly as
-//! CPython's `Queue` calls its underscore hooks inside `with self.mutex`.
+//! Unlike CPython's hooks, a [`Store`] is itself thread-safe and enforces the
+//! bound, so that the shared [`Core`](super::core::Core) can call it without
+//! holding any lock of its own (the way crossbeam-channel's flavours work):
+//!
+//! - FIFO is lock-free: crossbeam-queue's `ArrayQueue` for bounds up to
+//!   [`ARRAY_MAX`], `SegQueue` otherwise. Under `cfg(loom)` it is a
+//!   `VecDeque` behind the facade mutex instead, because crossbeam-queue is
+//!   not loom-aware; the loom models then check the core's protocol over that
+//!   store, not crossbeam-queue itself.
+//! - LIFO and priority keep a `Vec`/`BinaryHeap` behind a short mutex: there
+//!   is no well-kept lock-free stack or heap to reuse, and those queues are
+//!   rarely the bottleneck.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
+
+use crate::loom::sync::Mutex;
 
 /// The largest capacity reserved up front, so that `Queue::new(usize::MAX)`
 /// does not try to allocate the whole address space.
@@ -21,77 +32,214 @@ fn initial_capacity(maxsize: usize) -> usize {
     }
 }
 
-/// An ordering policy: where `push` puts an item and which one `pop` returns.
+/// An ordering policy over thread-safe storage: where `try_push` puts an item
+/// and which one `try_pop` returns.
+///
+/// Every method may be called from any thread at any time. A successful
+/// `try_push` happens-before the `try_pop` that returns the item.
 pub(crate) trait Store {
     /// The element type.
     type Item;
 
-    /// An empty store for a queue of `maxsize` (CPython's `_init`).
+    /// An empty store holding at most `maxsize` items, 0 = unbounded
+    /// (CPython's `_init`).
     fn with_maxsize(maxsize: usize) -> Self;
 
-    /// The number of items held (CPython's `_qsize`).
+    /// The number of items held now (CPython's `_qsize`); a snapshot.
     fn len(&self) -> usize;
 
-    /// Adds an item (CPython's `_put`).
-    fn push(&mut self, item: Self::Item);
+    /// Adds an item unless the store holds `maxsize` items (CPython's `_put`).
+    /// An unbounded store never fails.
+    fn try_push(&self, item: Self::Item) -> Result<(), Self::Item>;
 
     /// Removes the next item, if any (CPython's `_get`).
-    fn pop(&mut self) -> Option<Self::Item>;
+    fn try_pop(&self) -> Option<Self::Item>;
 
-    /// Removes every item, in `pop` order, into `out`.
-    fn drain_into(&mut self, out: &mut Vec<Self::Item>) {
-        out.reserve(self.len());
-        while let Some(item) = self.pop() {
+    /// Whether the store is empty now.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes items, in `pop` order, into `out` until the store is empty.
+    fn drain_into(&self, out: &mut Vec<Self::Item>) {
+        while let Some(item) = self.try_pop() {
             out.push(item);
         }
     }
 }
 
-/// First in, first out: `queue.Queue`.
-#[derive(Debug)]
-pub(crate) struct Fifo<T>(VecDeque<T>);
+/// The largest bound served by a preallocated `ArrayQueue`; larger bounds use
+/// a `SegQueue` plus a counter, so that memory follows the items held.
+#[cfg(not(loom))]
+pub(crate) const ARRAY_MAX: usize = 1 << 16;
 
+/// First in, first out: `queue.Queue` and `SimpleQueue`.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) enum Fifo<T> {
+    /// Bounded by at most [`ARRAY_MAX`]: a ring buffer, allocated once.
+    Array(crossbeam_queue::ArrayQueue<T>),
+    /// Unbounded: a linked list of blocks.
+    Unbounded(crossbeam_queue::SegQueue<T>),
+    /// Bounded above [`ARRAY_MAX`]. `reserved` counts pushes begun minus pops
+    /// finished, so it is never below the number of items held: a push
+    /// reserves a slot before pushing and a pop frees its slot after popping,
+    /// which keeps the bound without a lock.
+    Large {
+        queue: crossbeam_queue::SegQueue<T>,
+        reserved: std::sync::atomic::AtomicUsize,
+        maxsize: usize,
+    },
+}
+
+#[cfg(not(loom))]
 impl<T> Store for Fifo<T> {
     type Item = T;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        Fifo(VecDeque::with_capacity(initial_capacity(maxsize)))
+        use crossbeam_queue::{ArrayQueue, SegQueue};
+        match maxsize {
+            0 => Fifo::Unbounded(SegQueue::new()),
+            1..=ARRAY_MAX => Fifo::Array(ArrayQueue::new(maxsize)),
+            _ => Fifo::Large {
+                queue: SegQueue::new(),
+                reserved: std::sync::atomic::AtomicUsize::new(0),
+                maxsize,
+            },
+        }
     }
 
     fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            Fifo::Array(q) => q.len(),
+            Fifo::Unbounded(q) => q.len(),
+            // The count `try_push` checks, so that "has room" means the same
+            // to a sleeping putter as to its next attempt.
+            Fifo::Large {
+                reserved, maxsize, ..
+            } => reserved
+                .load(std::sync::atomic::Ordering::SeqCst)
+                .min(*maxsize),
+        }
     }
 
-    fn push(&mut self, item: T) {
-        self.0.push_back(item);
+    fn is_empty(&self) -> bool {
+        match self {
+            Fifo::Array(q) => q.is_empty(),
+            Fifo::Unbounded(q) => q.is_empty(),
+            Fifo::Large { queue, .. } => queue.is_empty(),
+        }
     }
 
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop_front()
+    fn try_push(&self, item: T) -> Result<(), T> {
+        use std::sync::atomic::Ordering::SeqCst;
+        match self {
+            Fifo::Array(q) => q.push(item),
+            Fifo::Unbounded(q) => {
+                q.push(item);
+                Ok(())
+            }
+            Fifo::Large {
+                queue,
+                reserved,
+                maxsize,
+            } => {
+                if reserved.fetch_add(1, SeqCst) >= *maxsize {
+                    reserved.fetch_sub(1, SeqCst);
+                    return Err(item);
+                }
+                queue.push(item);
+                Ok(())
+            }
+        }
+    }
+
+    fn try_pop(&self) -> Option<T> {
+        use std::sync::atomic::Ordering::SeqCst;
+        match self {
+            Fifo::Array(q) => q.pop(),
+            Fifo::Unbounded(q) => q.pop(),
+            Fifo::Large {
+                queue, reserved, ..
+            } => {
+                let item = queue.pop()?;
+                reserved.fetch_sub(1, SeqCst);
+                Some(item)
+            }
+        }
+    }
+}
+
+/// First in, first out under loom: a `VecDeque` behind the facade mutex
+/// (crossbeam-queue is not loom-aware).
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct Fifo<T> {
+    items: Mutex<std::collections::VecDeque<T>>,
+    maxsize: usize,
+}
+
+#[cfg(loom)]
+impl<T> Store for Fifo<T> {
+    type Item = T;
+
+    fn with_maxsize(maxsize: usize) -> Self {
+        Fifo {
+            items: Mutex::new(std::collections::VecDeque::new()),
+            maxsize,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.items.lock().len()
+    }
+
+    fn try_push(&self, item: T) -> Result<(), T> {
+        let mut items = self.items.lock();
+        if self.maxsize != 0 && items.len() >= self.maxsize {
+            return Err(item);
+        }
+        items.push_back(item);
+        Ok(())
+    }
+
+    fn try_pop(&self) -> Option<T> {
+        self.items.lock().pop_front()
     }
 }
 
 /// Last in, first out: `queue.LifoQueue`.
 #[derive(Debug)]
-pub(crate) struct Lifo<T>(Vec<T>);
+pub(crate) struct Lifo<T> {
+    items: Mutex<Vec<T>>,
+    maxsize: usize,
+}
 
 impl<T> Store for Lifo<T> {
     type Item = T;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        Lifo(Vec::with_capacity(initial_capacity(maxsize)))
+        Lifo {
+            items: Mutex::new(Vec::with_capacity(initial_capacity(maxsize))),
+            maxsize,
+        }
     }
 
     fn len(&self) -> usize {
-        self.0.len()
+        self.items.lock().len()
     }
 
-    fn push(&mut self, item: T) {
-        self.0.push(item);
+    fn try_push(&self, item: T) -> Result<(), T> {
+        let mut items = self.items.lock();
+        if self.maxsize != 0 && items.len() >= self.maxsize {
+            return Err(item);
+        }
+        items.push(item);
+        Ok(())
     }
 
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop()
+    fn try_pop(&self) -> Option<T> {
+        self.items.lock().pop()
     }
 }
 
@@ -101,7 +249,14 @@ impl<T> Store for Lifo<T> {
 /// breaks ties here so that equal items come out in insertion order.
 #[derive(Debug)]
 pub(crate) struct Priority<T> {
-    heap: BinaryHeap<Entry<T>>,
+    heap: Mutex<Heap<T>>,
+    maxsize: usize,
+}
+
+/// The data behind `Priority`'s mutex.
+#[derive(Debug)]
+struct Heap<T> {
+    entries: BinaryHeap<Entry<T>>,
     next_seq: u64,
 }
 
@@ -141,23 +296,31 @@ impl<T: Ord> Store for Priority<T> {
 
     fn with_maxsize(maxsize: usize) -> Self {
         Priority {
-            heap: BinaryHeap::with_capacity(initial_capacity(maxsize)),
-            next_seq: 0,
+            heap: Mutex::new(Heap {
+                entries: BinaryHeap::with_capacity(initial_capacity(maxsize)),
+                next_seq: 0,
+            }),
+            maxsize,
         }
     }
 
     fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.lock().entries.len()
     }
 
-    fn push(&mut self, item: T) {
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1);
-        self.heap.push(Entry { item, seq });
+    fn try_push(&self, item: T) -> Result<(), T> {
+        let mut heap = self.heap.lock();
+        if self.maxsize != 0 && heap.entries.len() >= self.maxsize {
+            return Err(item);
+        }
+        let seq = heap.next_seq;
+        heap.next_seq = seq.wrapping_add(1);
+        heap.entries.push(Entry { item, seq });
+        Ok(())
     }
 
-    fn pop(&mut self) -> Option<T> {
-        self.heap.pop().map(|entry| entry.item)
+    fn try_pop(&self) -> Option<T> {
+        self.heap.lock().entries.pop().map(|entry| entry.item)
     }
 }
 
@@ -165,7 +328,7 @@ impl<T: Ord> Store for Priority<T> {
 mod tests {
     use super::*;
 
-    fn drain<S: Store>(mut s: S) -> Vec<S::Item> {
+    fn drain<S: Store>(s: S) -> Vec<S::Item> {
         let mut out = Vec::new();
         s.drain_into(&mut out);
         out
@@ -173,13 +336,13 @@ mod tests {
 
     #[test]
     fn orderings() {
-        let mut f = Fifo::with_maxsize(0);
-        let mut l = Lifo::with_maxsize(0);
-        let mut p = Priority::with_maxsize(0);
+        let f = Fifo::with_maxsize(0);
+        let l = Lifo::with_maxsize(0);
+        let p = Priority::with_maxsize(0);
         for n in [3, 1, 2] {
-            f.push(n);
-            l.push(n);
-            p.push(n);
+            f.try_push(n).unwrap();
+            l.try_push(n).unwrap();
+            p.try_push(n).unwrap();
         }
         assert_eq!(drain(f), [3, 1, 2]);
         assert_eq!(drain(l), [2, 1, 3]);
@@ -208,11 +371,35 @@ mod tests {
                 Ordering::Equal
             }
         }
-        let mut p = Priority::with_maxsize(0);
+        let p = Priority::with_maxsize(0);
         for (prio, name) in [(1, "a"), (0, "b"), (1, "c"), (0, "d"), (1, "e")] {
-            p.push(Job(prio, Ignored(name)));
+            assert!(p.try_push(Job(prio, Ignored(name))).is_ok());
         }
         let names: Vec<_> = drain(p).into_iter().map(|j| (j.1).0).collect();
         assert_eq!(names, ["b", "d", "a", "c", "e"]);
+    }
+
+    /// Every FIFO flavour keeps its bound and its order.
+    #[test]
+    fn bounds() {
+        for maxsize in [1, 3, ARRAY_MAX, ARRAY_MAX + 1] {
+            let f = Fifo::with_maxsize(maxsize);
+            let l = Lifo::with_maxsize(maxsize);
+            let p = Priority::with_maxsize(maxsize);
+            for n in 0..maxsize {
+                f.try_push(n).unwrap();
+                l.try_push(n).unwrap();
+                p.try_push(n).unwrap();
+            }
+            assert_eq!(f.try_push(maxsize), Err(maxsize));
+            assert_eq!(l.try_push(maxsize), Err(maxsize));
+            assert_eq!(p.try_push(maxsize), Err(maxsize));
+            assert_eq!((f.len(), l.len(), p.len()), (maxsize, maxsize, maxsize));
+            assert_eq!(f.try_pop(), Some(0));
+            f.try_push(maxsize).unwrap();
+            let all = drain(f);
+            assert_eq!(all.len(), maxsize);
+            assert_eq!(all.last(), Some(&maxsize));
+        }
     }
 }

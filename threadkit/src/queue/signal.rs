@@ -1,0 +1,175 @@
+//! The slow path of the queue core: a condition variable that is only
+//! touched when somebody waits on it, and the short spin tried before that.
+
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
+
+use crate::loom::sync::{Condvar, Mutex};
+use crate::util::{Deadline, wait};
+
+/// A condition ("not empty", "not full", "all tasks done") that threads can
+/// sleep on, plus the number of threads registered to sleep on it.
+///
+/// The protocol that makes wake-ups impossible to lose (a Dekker handshake):
+///
+/// - a waiter takes the core's mutex, increments `waiting`, issues a SeqCst
+///   fence, and only then evaluates its condition (and keeps the mutex until
+///   the condition variable releases it in `wait`);
+/// - a notifier first makes the condition true (changes the store, the
+///   shutdown gate or the task count), issues a SeqCst fence, and then reads
+///   `waiting`; only if it is non-zero does it take the mutex and notify.
+///
+/// The two fences are ordered one way or the other in the single total order
+/// of SeqCst fences. If the waiter's comes first, the notifier reads
+/// `waiting >= 1` and takes the mutex; the waiter holds the mutex from its
+/// check until it is asleep, so the notification reaches it. If the
+/// notifier's comes first, the waiter's check sees the change and it does not
+/// sleep.
+///
+/// A notifier moves the waiters it wakes from `waiting` to `claimed` (as
+/// crossbeam-channel removes a woken waiter from its list), so that the
+/// producers that follow do not take the mutex again for a waiter that is
+/// already awake but not yet running: that was a lock convoy on a loaded
+/// machine. Every time a waiter wakes it moves one unit back from `claimed`
+/// to `waiting` (any unit: waiters are interchangeable) and fences before
+/// checking, so it re-registers before it may sleep again. Both counters
+/// change only under the mutex, and `waiting` never falls below the number of
+/// threads asleep on the condition variable: a notifier that reads zero knows
+/// nobody is asleep, and every waiter still awake will re-register and check.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    waiting: AtomicUsize,
+    /// Waiters a notifier woke (or meant to) that have not checked since.
+    claimed: AtomicUsize,
+    cv: Condvar,
+}
+
+impl Signal {
+    /// Sleeps (with `lock` held around the check) until `ready()` returns
+    /// true or `deadline` passes; returns what `ready()` last returned.
+    pub(crate) fn wait(
+        &self,
+        lock: &Mutex<()>,
+        deadline: Deadline,
+        mut ready: impl FnMut() -> bool,
+    ) -> bool {
+        let mut guard = lock.lock();
+        self.waiting.fetch_add(1, SeqCst);
+        fence(SeqCst);
+        let ready = wait::wait_until(&self.cv, &mut guard, deadline, |_| {
+            if self.claimed.load(SeqCst) > 0 {
+                // Woken (maybe not by name): register again before checking.
+                self.claimed.fetch_sub(1, SeqCst);
+                self.waiting.fetch_add(1, SeqCst);
+                fence(SeqCst);
+            }
+            ready()
+        });
+        self.waiting.fetch_sub(1, SeqCst);
+        ready
+    }
+
+    /// Waits until the condition looks true or `deadline` passes: first by
+    /// spinning on `looks_ready()` (cheap reads only, so that the spinner does
+    /// not steal cache lines from the thread it waits for), then by sleeping
+    /// until `ready()`, the check that takes part in the wake-up protocol.
+    pub(crate) fn spin_then_wait(
+        &self,
+        lock: &Mutex<()>,
+        backoff: &mut Backoff,
+        deadline: Deadline,
+        mut looks_ready: impl FnMut() -> bool,
+        ready: impl FnMut() -> bool,
+    ) {
+        while !backoff.is_completed() {
+            backoff.snooze();
+            if looks_ready() {
+                return;
+            }
+        }
+        self.wait(lock, deadline, ready);
+    }
+
+    /// Wakes one waiter, if any; call after making the condition true.
+    #[inline]
+    pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
+        fence(SeqCst);
+        self.notify_one_after_rmw(lock);
+    }
+
+    /// [`notify_one`](Self::notify_one) without the fence, for a caller whose
+    /// change was followed by a SeqCst read-modify-write of an atomic `A`
+    /// that every waiter on this signal loads (SeqCst) after registering and
+    /// before checking. That RMW takes the fence's place: if the caller's
+    /// `waiting` load misses the waiter's registration, the waiter's load of
+    /// `A` comes later in the SeqCst order, reads from the caller's RMW (or a
+    /// later RMW of its release sequence), and so sees the change. The fence
+    /// costs as much as the whole fast path of a put.
+    #[inline]
+    pub(crate) fn notify_one_after_rmw(&self, lock: &Mutex<()>) {
+        if self.waiting.load(SeqCst) > 0 {
+            let _guard = lock.lock();
+            if self.waiting.load(SeqCst) > 0 {
+                self.waiting.fetch_sub(1, SeqCst);
+                self.claimed.fetch_add(1, SeqCst);
+                self.cv.notify_one();
+            }
+        }
+    }
+
+    /// Wakes every waiter, if any; call after making the condition true.
+    pub(crate) fn notify_all(&self, lock: &Mutex<()>) {
+        fence(SeqCst);
+        if self.waiting.load(SeqCst) > 0 {
+            let _guard = lock.lock();
+            let woken = self.waiting.swap(0, SeqCst);
+            self.claimed.fetch_add(woken, SeqCst);
+            self.cv.notify_all();
+        }
+    }
+}
+
+/// Exponential spinning, then yielding, before a thread parks: a producer and
+/// a consumer running at similar speeds then rarely need a futex sleep and
+/// wake-up per item (crossbeam's `Backoff` does the same). It never sleeps, so
+/// it is not a deadline loop; `Signal::wait` does the real waiting.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    step: u32,
+}
+
+impl Backoff {
+    /// Up to 2^6 spin hints per step while spinning.
+    const SPIN_LIMIT: u32 = 6;
+    /// Steps after which the caller should park instead.
+    const YIELD_LIMIT: u32 = 10;
+
+    /// Whether spinning is over and the caller should park.
+    pub(crate) fn is_completed(&self) -> bool {
+        // Under loom, spinning only multiplies the interleavings to explore.
+        cfg!(loom) || self.step > Self::YIELD_LIMIT
+    }
+
+    /// Waits a little, longer at each call.
+    pub(crate) fn snooze(&mut self) {
+        if self.step <= Self::SPIN_LIMIT {
+            for _ in 0..(1u32 << self.step) {
+                std::hint::spin_loop();
+            }
+        } else {
+            yield_now();
+        }
+        self.step += 1;
+    }
+}
+
+/// Lets another thread run; used while a short, lock-free step of another
+/// thread (a push in flight) must finish.
+pub(crate) fn yield_now() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+}
