@@ -12,16 +12,22 @@
 //!             break
 //!         print(f"Consumer {consumer_id} processing: {item}")
 //!         q.task_done()
+//! # ...
+//! producer_thread.join()
+//! work_queue.join()  # Wait for all tasks to be processed
 //! ```
 //!
 //! The sentinel is Rust's `None`: the queue carries `Option<T>`.
 //!
 //! As written, the seed's `work_queue.join()` never returns: every `put`
-//! counts a task, the sentinel included, and no one calls `task_done()` for
-//! the sentinel. [`run`] takes that as a switch: with `done_for_sentinel`
-//! false it plays the seed as written and waits with a timeout instead of
-//! hanging; with it true each consumer marks the sentinel done before
-//! re-queueing it, and `join()` returns once the work is done.
+//! counts a task, the sentinel and its re-queued copies included, and no one
+//! calls `task_done()` for them. (Marking the sentinel done before
+//! re-queueing it does not help: the count only touches zero for an instant
+//! before the next re-queue, and `join` may well not see that instant.)
+//! The fix is the one in Python's own `queue` docs: put only the work, `join()`
+//! until it is done, then put one sentinel per consumer, which each consumer
+//! takes and does not re-queue. [`run`] plays either version; the seed's waits
+//! with a timeout instead of hanging.
 //!
 //! Run: `cargo run --example producer_consumer`
 
@@ -36,6 +42,16 @@ fn pause(max: Duration) {
     std::thread::sleep(max.mul_f64(rand::thread_rng().gen_range(0.3..1.0)));
 }
 
+/// Which way to stop the consumers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopping {
+    /// The seed as written: the producer puts one sentinel after the work;
+    /// each consumer re-queues it for the next and never marks it done.
+    SeedAsWritten,
+    /// Python's docs: `join()` the work first, then one sentinel per consumer.
+    JoinThenSentinels,
+}
+
 /// What [`run`] observed.
 #[derive(Debug)]
 pub struct Outcome {
@@ -47,14 +63,14 @@ pub struct Outcome {
     pub per_consumer: Vec<usize>,
 }
 
-/// One producer puts `items`, then the sentinel; `consumers` threads process
-/// them. The main thread waits up to `join_timeout` for every task to be
-/// marked done.
+/// One producer puts `items`; `consumers` threads process them; the main
+/// thread waits up to `join_timeout` for every task to be marked done, and
+/// the consumers are stopped as `stopping` says.
 pub fn run(
     items: u32,
     consumers: usize,
     max_pause: Duration,
-    done_for_sentinel: bool,
+    stopping: Stopping,
     join_timeout: Duration,
 ) -> Outcome {
     let work = Arc::new(Queue::new(0));
@@ -67,7 +83,9 @@ pub fn run(
                 work.put(Some(item)).expect("the queue is open");
                 println!("Produced: {item}");
             }
-            work.put(None).expect("the queue is open"); // signal completion
+            if stopping == Stopping::SeedAsWritten {
+                work.put(None).expect("the queue is open"); // signal completion
+            }
         })
         .expect("spawn the producer")
     };
@@ -83,11 +101,12 @@ pub fn run(
                     handled += 1;
                     work.task_done().expect("one task_done per item");
                 }
-                if done_for_sentinel {
-                    work.task_done()
-                        .expect("the sentinel was put, so it is a task");
+                match stopping {
+                    // Re-queue the sentinel for the other consumers.
+                    Stopping::SeedAsWritten => work.put(None).expect("the queue is open"),
+                    // This consumer's own sentinel: a task like any other.
+                    Stopping::JoinThenSentinels => work.task_done().expect("the sentinel was put"),
                 }
-                work.put(None).expect("the queue is open"); // re-queue the sentinel
                 handled
             })
             .expect("spawn a consumer")
@@ -96,6 +115,11 @@ pub fn run(
     producer.join().expect("the producer finishes");
     // `work_queue.join()`: wait for all tasks to be processed.
     let joined = work.join_timeout(join_timeout);
+    if stopping == Stopping::JoinThenSentinels {
+        for _ in 0..consumers {
+            work.put(None).expect("the queue is open");
+        }
+    }
     let per_consumer = workers
         .into_iter()
         .map(|w| w.into_result().expect("a consumer finishes"))
@@ -112,10 +136,25 @@ pub fn run(
 #[allow(dead_code)]
 fn main() {
     let pause = Duration::from_millis(300);
-    let seed = run(10, 3, pause, false, Duration::from_secs(5));
+    let seed = run(
+        10,
+        3,
+        pause,
+        Stopping::SeedAsWritten,
+        Duration::from_secs(5),
+    );
     println!("seed as written: join() returned: {}", seed.joined);
-    let fixed = run(10, 3, pause, true, Duration::from_secs(60));
-    println!("sentinel marked done: join() returned: {}", fixed.joined);
+    let fixed = run(
+        10,
+        3,
+        pause,
+        Stopping::JoinThenSentinels,
+        Duration::from_secs(60),
+    );
+    println!(
+        "join, then one sentinel per consumer: join() returned: {}",
+        fixed.joined
+    );
     println!(
         "processed {:?}; per consumer {:?}",
         fixed.processed, fixed.per_consumer

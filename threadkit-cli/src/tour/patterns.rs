@@ -46,10 +46,11 @@ pub(crate) const LESSONS: [Lesson; 4] = [
 ];
 
 fn queue_lesson(r: &mut Report) {
+    use producer_consumer::Stopping;
     let pause = Duration::from_millis(50);
     let patience = Duration::from_secs(1);
-    println!("  -- the seed as written (the sentinel is never marked done):");
-    let seed = producer_consumer::run(10, 3, pause, false, patience);
+    println!("  -- the seed as written (the sentinel is re-queued, never marked done):");
+    let seed = producer_consumer::run(10, 3, pause, Stopping::SeedAsWritten, patience);
     r.check(
         "as written, the seed's work_queue.join() never returns (shown with a timeout)",
         !seed.joined && seed.processed.len() == 10,
@@ -58,8 +59,14 @@ fn queue_lesson(r: &mut Report) {
             secs(patience)
         ),
     );
-    println!("  -- each consumer marks the sentinel done before re-queueing it:");
-    let fixed = producer_consumer::run(10, 3, pause, true, Duration::from_secs(60));
+    println!("  -- Python's docs: join() the work, then one sentinel per consumer:");
+    let fixed = producer_consumer::run(
+        10,
+        3,
+        pause,
+        Stopping::JoinThenSentinels,
+        Duration::from_secs(60),
+    );
     let total: usize = fixed.per_consumer.iter().sum();
     r.check(
         "3 consumers process each of the 10 items exactly once, and join() returns",
