@@ -1,0 +1,163 @@
+//! Work items and the worker loop shared by [`ThreadPoolExecutor`](super::ThreadPoolExecutor)
+//! and the [scoped pool](super::scope) (CPython's `_WorkItem` and `_worker`).
+
+use std::fmt;
+
+use super::error::FutureError;
+use super::future::{Future, Promise};
+use crate::queue::SimpleQueue;
+use crate::threading::Semaphore;
+
+/// What a work item does when run, cancelled or failed, with its value type
+/// erased so one queue holds tasks of every type.
+trait Job {
+    fn run(self: Box<Self>);
+    fn cancel(self: Box<Self>);
+    fn fail(self: Box<Self>, error: FutureError);
+}
+
+struct Task<F, T> {
+    f: F,
+    promise: Promise<T>,
+}
+
+impl<F: FnOnce() -> T, T> Job for Task<F, T> {
+    fn run(self: Box<Self>) {
+        let Task { f, promise } = *self;
+        if promise.set_running_or_notify_cancel() {
+            let outcome = crate::threading::run_captured(f)
+                .map_err(|report| FutureError::Panicked(report.message));
+            promise.complete(outcome);
+        }
+    }
+
+    fn cancel(self: Box<Self>) {
+        self.promise.cancel();
+    }
+
+    fn fail(self: Box<Self>, error: FutureError) {
+        self.promise.set_error(error);
+    }
+}
+
+/// A submitted task and the promise of its [`Future`]: what an executor
+/// queues (Python's `_WorkItem`). `'a` is how long the task may borrow
+/// (`'static` for [`Executor`](super::Executor)s, the scope for scoped pools).
+///
+/// Dropping an item without running it finishes its future with
+/// [`FutureError::BrokenExecutor`].
+pub struct WorkItem<'a> {
+    job: Box<dyn Job + Send + 'a>,
+}
+
+impl<'a> WorkItem<'a> {
+    /// A work item running `f`, and the future of its result.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::WorkItem;
+    ///
+    /// let (item, future) = WorkItem::new(|| 2 + 2);
+    /// item.run();
+    /// assert_eq!(future.result(), Ok(&4));
+    /// ```
+    pub fn new<F, T>(f: F) -> (WorkItem<'a>, Future<T>)
+    where
+        F: FnOnce() -> T + Send + 'a,
+        T: Send + 'a,
+    {
+        let (future, promise) = Future::new();
+        let item = WorkItem {
+            job: Box::new(Task { f, promise }),
+        };
+        (item, future)
+    }
+
+    /// Runs the task, unless its future was cancelled; a panic is caught and
+    /// stored in the future.
+    pub fn run(self) {
+        self.job.run();
+    }
+
+    /// Cancels the future if it is still pending, dropping the task.
+    pub fn cancel(self) {
+        self.job.cancel();
+    }
+
+    /// Finishes the future with `error` without running the task.
+    pub fn fail(self, error: FutureError) {
+        self.job.fail(error);
+    }
+}
+
+impl fmt::Debug for WorkItem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkItem").finish_non_exhaustive()
+    }
+}
+
+/// The queue workers take items from, plus the idle count that decides
+/// whether a submit needs a new worker (CPython's `_work_queue` and
+/// `_idle_semaphore`). A `None` in the queue tells workers to exit; each
+/// worker passes it on before leaving.
+pub(crate) struct WorkQueue<'a> {
+    queue: SimpleQueue<Option<WorkItem<'a>>>,
+    idle: Semaphore,
+}
+
+impl<'a> WorkQueue<'a> {
+    pub(crate) fn new() -> Self {
+        WorkQueue {
+            queue: SimpleQueue::new(),
+            idle: Semaphore::new(0),
+        }
+    }
+
+    pub(crate) fn push(&self, item: WorkItem<'a>) {
+        self.queue.put(Some(item));
+    }
+
+    /// Takes one idle worker for a new item; `false` if none is idle.
+    pub(crate) fn take_idle(&self) -> bool {
+        self.idle
+            .try_acquire()
+            .map(|permit| permit.forget())
+            .is_some()
+    }
+
+    /// Tells the workers to exit once the queue is drained.
+    pub(crate) fn close(&self) {
+        self.queue.put(None);
+    }
+
+    /// Removes every queued item and hands it to `f`; keeps the exit signal.
+    pub(crate) fn drain(&self, mut f: impl FnMut(WorkItem<'a>)) {
+        let mut closed = false;
+        while let Ok(entry) = self.queue.try_get() {
+            match entry {
+                Some(item) => f(item),
+                None => closed = true,
+            }
+        }
+        if closed {
+            self.close();
+        }
+    }
+
+    /// The worker loop: run items until the exit signal.
+    pub(crate) fn work(&self) {
+        loop {
+            match self.queue.get() {
+                Some(item) => {
+                    item.run();
+                    self.idle.release(1);
+                }
+                None => {
+                    self.close();
+                    return;
+                }
+            }
+        }
+    }
+}
