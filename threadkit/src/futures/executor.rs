@@ -25,7 +25,8 @@ use crate::util::wait::Deadline;
 /// use threadkit::futures::{Executor, ThreadPoolExecutor};
 ///
 /// fn squares(pool: &dyn Executor) -> Vec<u64> {
-///     pool.map(|n: u64| n * n, 0..5, None)
+///     // `&dyn Executor` is itself an `Executor`, generic methods included.
+///     (&pool).map(|n: u64| n * n, 0..5, None)
 ///         .unwrap()
 ///         .collect::<Result<_, _>>()
 ///         .unwrap()

@@ -241,7 +241,7 @@ fn run_callback<T>(callback: Callback<T>, outcome: Result<&T, &FutureError>) {
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::{Executor, ThreadPoolExecutor};
+/// use threadkit::futures::ThreadPoolExecutor;
 ///
 /// let pool = ThreadPoolExecutor::new(2).unwrap();
 /// let f = pool.submit(|| "hello".repeat(2)).unwrap();
@@ -464,7 +464,7 @@ impl<T> Future<T> {
     ///
     /// let (f, promise) = Future::new();
     /// let (tx, rx) = mpsc::channel();
-    /// f.add_done_callback(move |outcome| tx.send(outcome.copied()).unwrap());
+    /// f.add_done_callback(move |outcome| tx.send(outcome.copied().map_err(Clone::clone)).unwrap());
     /// promise.set_result(3);
     /// assert_eq!(rx.recv().unwrap(), Ok(3));
     /// ```
@@ -478,7 +478,7 @@ impl<T> Future<T> {
             return;
         }
         drop(st);
-        let outcome = self.result().map_err(|e| e);
+        let outcome = self.result();
         match outcome {
             Ok(value) => run_callback(Box::new(f), Ok(value)),
             Err(e) => run_callback(Box::new(f), Err(&e)),

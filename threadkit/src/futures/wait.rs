@@ -65,7 +65,7 @@ fn install<T, F: AsRef<Future<T>>>(futures: &[F], waiter: &Arc<Waiter>) {
 ///
 /// ```
 /// use std::time::Duration;
-/// use threadkit::futures::{Executor, ReturnWhen, ThreadPoolExecutor, wait};
+/// use threadkit::futures::{ReturnWhen, ThreadPoolExecutor, wait};
 ///
 /// let pool = ThreadPoolExecutor::new(2).unwrap();
 /// let fast = pool.submit(|| 1).unwrap();
@@ -135,7 +135,7 @@ where
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::{Executor, ThreadPoolExecutor, as_completed};
+/// use threadkit::futures::{ThreadPoolExecutor, as_completed};
 ///
 /// let pool = ThreadPoolExecutor::new(4).unwrap();
 /// let futures: Vec<_> = (1..=4u64).map(|n| pool.submit(move || n * n).unwrap()).collect();
