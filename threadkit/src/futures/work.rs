@@ -5,8 +5,8 @@ use std::fmt;
 
 use super::error::FutureError;
 use super::future::{Future, Promise};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::queue::SimpleQueue;
-use crate::threading::Semaphore;
 
 /// What a work item does when run, cancelled or failed, with its value type
 /// erased so one queue holds tasks of every type.
@@ -103,14 +103,17 @@ impl fmt::Debug for WorkItem<'_> {
 /// worker passes it on before leaving.
 pub(crate) struct WorkQueue<'a> {
     queue: SimpleQueue<Option<WorkItem<'a>>>,
-    idle: Semaphore,
+    /// CPython's idle semaphore, only ever decremented without blocking, so
+    /// an atomic count does: raised by a worker after each item, taken by a
+    /// submit that then needs no new worker.
+    idle: AtomicUsize,
 }
 
 impl<'a> WorkQueue<'a> {
     pub(crate) fn new() -> Self {
         WorkQueue {
             queue: SimpleQueue::new(),
-            idle: Semaphore::new(0),
+            idle: AtomicUsize::new(0),
         }
     }
 
@@ -121,9 +124,8 @@ impl<'a> WorkQueue<'a> {
     /// Takes one idle worker for a new item; `false` if none is idle.
     pub(crate) fn take_idle(&self) -> bool {
         self.idle
-            .try_acquire()
-            .map(|permit| permit.forget())
-            .is_some()
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// Tells the workers to exit once the queue is drained.
@@ -151,7 +153,7 @@ impl<'a> WorkQueue<'a> {
             match self.queue.get() {
                 Some(item) => {
                     item.run();
-                    self.idle.release(1);
+                    self.idle.fetch_add(1, Ordering::AcqRel);
                 }
                 None => {
                     self.close();
