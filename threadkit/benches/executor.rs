@@ -84,6 +84,19 @@ fn map(c: &mut Criterion) {
         })
     });
     let rayon = rayon_pool();
+    // One rayon task per item into ordered slots: the same shape of work
+    // as an executor's map (par_iter below splits into chunks instead).
+    g.bench_function("rayon_scope_spawn/100k", |b| {
+        b.iter(|| {
+            let mut slots = vec![0u64; TASKS as usize];
+            rayon.scope(|s| {
+                for (n, slot) in slots.iter_mut().enumerate() {
+                    s.spawn(move |_| *slot = black_box(n as u64));
+                }
+            });
+            assert_eq!(slots.iter().sum::<u64>(), TASKS * (TASKS - 1) / 2);
+        })
+    });
     g.bench_function("rayon_par_iter/100k", |b| {
         b.iter(|| {
             let v: Vec<u64> =
