@@ -99,8 +99,7 @@ fn map(c: &mut Criterion) {
     });
     g.bench_function("rayon_par_iter/100k", |b| {
         b.iter(|| {
-            let v: Vec<u64> =
-                rayon.install(|| (0..TASKS).into_par_iter().map(|n| black_box(n)).collect());
+            let v: Vec<u64> = rayon.install(|| (0..TASKS).into_par_iter().map(black_box).collect());
             assert_eq!(v.len() as u64, TASKS);
         })
     });

@@ -162,8 +162,6 @@ const _: fn() = || {
     assert_error::<ThreadError>();
 };
 
-/// Runtime companion of the static checks above: the shareable types really
-/// are usable from several threads at once.
 // ---------------------------------------------------------------------------
 // futures
 // ---------------------------------------------------------------------------
@@ -203,6 +201,8 @@ assert_not_impl!(Future<SendNotSync>, Sync);
 assert_not_impl!(Promise<NotSendNotSync>, Send);
 assert_not_impl!(WorkItem<'static>, Sync);
 
+/// Runtime companion of the static checks above: the shareable types really
+/// are usable from several threads at once.
 #[test]
 fn shared_types_cross_threads() {
     let lock = std::sync::Arc::new(Lock::new(Cell::new(0u8)));
