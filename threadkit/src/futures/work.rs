@@ -10,7 +10,9 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 /// What a work item does when run, cancelled or failed, with its value type
 /// erased so one queue holds tasks of every type.
 trait Job {
-    fn run(self: Box<Self>);
+    /// Runs the task; `finished` is called once the task returned (or was
+    /// found cancelled), just before its future is completed.
+    fn run(self: Box<Self>, finished: &dyn Fn());
     fn cancel(self: Box<Self>);
     fn fail(self: Box<Self>, error: FutureError);
 }
@@ -21,12 +23,15 @@ struct Task<F, T> {
 }
 
 impl<F: FnOnce() -> T, T> Job for Task<F, T> {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>, finished: &dyn Fn()) {
         let Task { f, promise } = *self;
         if promise.set_running_or_notify_cancel() {
             let outcome = crate::threading::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.message));
+            finished();
             promise.complete(outcome);
+        } else {
+            finished();
         }
     }
 
@@ -76,7 +81,7 @@ impl<'a> WorkItem<'a> {
     /// Runs the task, unless its future was cancelled; a panic is caught and
     /// stored in the future.
     pub fn run(self) {
-        self.job.run();
+        self.job.run(&|| {});
     }
 
     /// Cancels the future if it is still pending, dropping the task.
@@ -166,8 +171,12 @@ impl<'a> WorkQueue<'a> {
         loop {
             match self.rx.recv().ok().flatten() {
                 Some(item) => {
-                    item.run();
-                    self.idle.fetch_add(1, Ordering::AcqRel);
+                    // Count this worker idle before the future completes, so
+                    // that a submit made as soon as the result is seen reuses
+                    // it (CPython's test_idle_thread_reuse).
+                    item.job.run(&|| {
+                        self.idle.fetch_add(1, Ordering::AcqRel);
+                    });
                 }
                 None => {
                     self.close();
