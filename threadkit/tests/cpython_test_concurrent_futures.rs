@@ -627,6 +627,16 @@ fn wait_first_exception_one_already_failed() {
     f1.result().unwrap();
 }
 
+// test_wait.WaitTests.test_first_exception_one_already_failed, with the
+// error already read through result(): it still counts as an exception.
+#[test]
+fn wait_first_exception_after_result_was_read() {
+    let fs = make_futures();
+    assert!(fs.exception.result().is_err());
+    let r = wait([&fs.pending.0, &fs.exception], Some(LONG), ReturnWhen::FirstException);
+    assert_eq!((r.done.len(), r.not_done.len()), (1, 1));
+}
+
 // test_wait.WaitTests.test_all_completed
 #[test]
 fn wait_all_completed() {

@@ -76,6 +76,8 @@ struct State<T> {
     phase: Phase,
     /// The outcome, from `Finished`/`Cancelled` until the handle takes it.
     outcome: Option<Result<T, FutureError>>,
+    /// How it completed, kept after the outcome is taken (for waiters).
+    completion: Option<Completion>,
     callbacks: Vec<Callback<T>>,
     /// Installed by `wait`/`as_completed`: (waiter, index of this future).
     waiters: Vec<(Arc<Waiter>, usize)>,
@@ -95,6 +97,7 @@ impl<T> Inner<T> {
             state: Mutex::new(State {
                 phase: Phase::Pending,
                 outcome: None,
+                completion: None,
                 callbacks: Vec::new(),
                 waiters: Vec::new(),
                 waker: None,
@@ -180,6 +183,7 @@ impl<T> Inner<T> {
             Phase::Finished
         };
         st.outcome = Some(outcome);
+        st.completion = Some(completion);
         let waiters = std::mem::take(&mut st.waiters);
         let waker = st.waker.take();
         self.done.notify_all();
@@ -196,18 +200,10 @@ impl<T> Inner<T> {
     /// it completed instead.
     pub(crate) fn install(&self, waiter: &Arc<Waiter>, index: usize) -> Option<Completion> {
         let mut st = self.state.lock();
-        match st.phase {
-            Phase::Finished | Phase::Cancelled => Some(match &st.outcome {
-                // The handle took the value: it was a result.
-                Some(Ok(_)) | None => Completion::Result,
-                Some(Err(_)) if st.phase == Phase::Cancelled => Completion::Cancelled,
-                Some(Err(_)) => Completion::Error,
-            }),
-            _ => {
-                st.waiters.push((Arc::clone(waiter), index));
-                None
-            }
+        if st.completion.is_none() {
+            st.waiters.push((Arc::clone(waiter), index));
         }
+        st.completion
     }
 
     /// Removes `waiter` if still installed.

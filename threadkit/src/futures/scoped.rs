@@ -157,7 +157,7 @@ impl<'scope> Scope<'scope, '_> {
             return Err(FutureError::BrokenExecutor(reason.clone()));
         }
         shared.work.push(item);
-        if shared.work.take_idle() || st.workers >= shared.max_workers {
+        if st.workers >= shared.max_workers || shared.work.take_idle() {
             return Ok(future);
         }
         let worker = Arc::clone(shared);

@@ -106,7 +106,9 @@ impl Shared {
 
     /// Python's `_adjust_thread_count`: reuse an idle worker, or start one.
     fn adjust_thread_count(self: &Arc<Self>, st: &mut PoolState) -> Result<(), FutureError> {
-        if self.work.take_idle() || st.workers.len() >= self.max_workers {
+        // At the maximum the idle count no longer matters (workers are never
+        // retired), and skipping it spares a contended atomic per submit.
+        if st.workers.len() >= self.max_workers || self.work.take_idle() {
             return Ok(());
         }
         let shared = Arc::clone(self);
