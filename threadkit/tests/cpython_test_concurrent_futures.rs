@@ -359,6 +359,21 @@ fn finished_future_reads_the_same_from_threads() {
     });
 }
 
+// test_future.FutureTests.test_get_snapshot, concurrent part: threads that
+// ask for the result of a future while it completes all get the value.
+#[test]
+fn concurrent_result_calls_all_see_the_value() {
+    for _ in 0..200 {
+        let (f, p) = Future::new();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| assert_eq!(f.result_timeout(LONG), Ok(&9)));
+            }
+            p.set_result(9);
+        });
+    }
+}
+
 // ---------------------------------------------------------------------------
 // executor.py: ExecutorTest (ThreadPool flavour)
 // ---------------------------------------------------------------------------
@@ -633,7 +648,11 @@ fn wait_first_exception_one_already_failed() {
 fn wait_first_exception_after_result_was_read() {
     let fs = make_futures();
     assert!(fs.exception.result().is_err());
-    let r = wait([&fs.pending.0, &fs.exception], Some(LONG), ReturnWhen::FirstException);
+    let r = wait(
+        [&fs.pending.0, &fs.exception],
+        Some(LONG),
+        ReturnWhen::FirstException,
+    );
     assert_eq!((r.done.len(), r.not_done.len()), (1, 1));
 }
 

@@ -379,12 +379,11 @@ impl<T> Future<T> {
             Some(taken) => taken,
             None => {
                 let mut st = self.inner.wait_done(deadline).ok_or(FutureError::Timeout)?;
-                let outcome = st.outcome.take();
-                drop(st);
-                // Only this handle takes the outcome, and `OnceLock` lets one
-                // initializer win; `None` means `.await` took it first.
+                // Taken under the state lock, so that of two threads calling
+                // `result()` at once the second finds `taken` initialized; a
+                // missing outcome means `.await` took it.
                 self.taken
-                    .get_or_init(|| outcome.unwrap_or(Err(FutureError::Consumed)))
+                    .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
             }
         };
         taken.as_ref().map_err(FutureError::clone)
