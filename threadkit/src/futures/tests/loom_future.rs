@@ -112,3 +112,23 @@ fn loom_as_completed_yields_each_once() {
         ta.join().unwrap();
     });
 }
+
+/// Two threads asking for the result while a third completes the future
+/// both get the value: the first to look moves it from the shared state into
+/// the handle's `OnceLock` while holding the state lock. (The `OnceLock` is
+/// std's and invisible to loom, which is why the move must happen under the
+/// modelled lock: an earlier version that released the lock first had a race
+/// this model could not see.)
+#[test]
+fn loom_concurrent_result_calls() {
+    loom::model(|| {
+        let (f, promise) = Future::<usize>::new();
+        let f = Arc::new(f);
+        let f2 = Arc::clone(&f);
+        let reader = thread::spawn(move || assert_eq!(f2.result(), Ok(&5)));
+        let worker = thread::spawn(move || promise.set_result(5));
+        assert_eq!(f.result(), Ok(&5));
+        reader.join().unwrap();
+        worker.join().unwrap();
+    });
+}
