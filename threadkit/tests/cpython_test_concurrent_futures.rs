@@ -1347,3 +1347,53 @@ fn dyn_executor_is_usable() {
     assert_eq!(v, [2, 3]);
     p.shutdown(true, false);
 }
+
+// test_init.FailingInitializerMixin.test_initializer, scoped flavour.
+#[test]
+fn scoped_failing_initializer_breaks_scope() {
+    let _serial = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    set_excepthook(|_| {});
+    let outcome = threadkit::futures::ThreadPoolBuilder::new()
+        .max_workers(1)
+        .initializer(|| panic!("scoped init failed"))
+        .scope(|s| {
+            let f = s.submit(|| 1).unwrap();
+            f.into_result()
+        })
+        .unwrap();
+    reset_excepthook();
+    assert!(matches!(outcome, Err(FutureError::BrokenExecutor(_))));
+}
+
+#[test]
+fn scoped_map_in_order_with_names() {
+    let words = ["a", "bb", "ccc", "dddd"];
+    let (lens, names) = threadkit::futures::ThreadPoolBuilder::new()
+        .max_workers(2)
+        .thread_name_prefix("scoped")
+        .scope(|s| {
+            let lens: Vec<usize> = s
+                .map(|w: &&str| w.len(), &words)
+                .map(Result::unwrap)
+                .collect();
+            let name = s
+                .submit(|| std::thread::current().name().map(str::to_owned))
+                .unwrap()
+                .into_result()
+                .unwrap();
+            (lens, name)
+        })
+        .unwrap();
+    assert_eq!(lens, [1, 2, 3, 4]);
+    assert!(names.unwrap().starts_with("scoped_"));
+}
+
+#[test]
+fn shared_dyn_executor() {
+    let p: Arc<dyn Executor + Send + Sync> = Arc::new(pool(2));
+    let p2 = Arc::clone(&p);
+    let t = std::thread::spawn(move || p2.submit(|| 7).unwrap().into_result());
+    assert_eq!(t.join().unwrap(), Ok(7));
+    p.shutdown(true, false);
+    assert!(matches!(p.submit(|| 0), Err(FutureError::ShutDown)));
+}
