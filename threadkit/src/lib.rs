@@ -32,9 +32,11 @@
 mod loom;
 mod util;
 
+pub mod futures;
 pub mod queue;
 pub mod threading;
 
+pub use futures::{ThreadPoolExecutor, as_completed, wait};
 pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 pub use threading::{

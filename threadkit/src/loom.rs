@@ -15,6 +15,11 @@ pub(crate) mod sync {
     // Used by the loom models and by modules that share state across threads.
     #[allow(unused_imports)]
     pub(crate) use std::sync::Arc;
+
+    /// Atomics, for counters that need no lock.
+    pub(crate) mod atomic {
+        pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    }
 }
 
 #[cfg(loom)]
@@ -24,6 +29,11 @@ pub(crate) mod sync {
 
     #[allow(unused_imports)]
     pub(crate) use loom::sync::Arc;
+
+    /// Atomics, for counters that need no lock.
+    pub(crate) mod atomic {
+        pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+    }
 
     /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.
     #[derive(Debug)]

@@ -15,6 +15,10 @@ use std::cell::Cell;
 use std::error::Error;
 use std::rc::Rc;
 
+use threadkit::futures::{
+    AsCompleted, BuildError, DoneAndNotDone, Executor, Future, FutureError, Map, Promise,
+    ReturnWhen, Scope, ThreadPoolBuilder, ThreadPoolExecutor, WorkItem,
+};
 use threadkit::queue::{
     GetTimeoutError, LifoQueue, PriorityQueue, PutTimeoutError, Queue, ShutDown, SimpleQueue,
     TaskDoneError, TryGetError, TryPutError,
@@ -157,6 +161,45 @@ const _: fn() = || {
     assert_send_sync::<Local<SendNotSync>>();
     assert_error::<ThreadError>();
 };
+
+// ---------------------------------------------------------------------------
+// futures
+// ---------------------------------------------------------------------------
+
+/// A future moves between threads whenever its value may; it is shared
+/// (`&Future<T>` across threads) when the value is also `Sync`, since
+/// `result()` lends `&T`.
+fn futures_are_send_for_send_values<T: Send>() {
+    assert_send::<Future<T>>();
+    assert_send_sync::<Promise<T>>();
+    assert_send::<Map<T>>();
+}
+
+fn futures_are_sync_for_sync_values<T: Send + Sync>() {
+    assert_send_sync::<Future<T>>();
+    assert_send_sync::<Map<T>>();
+}
+
+const _: fn() = || {
+    futures_are_send_for_send_values::<SendNotSync>();
+    futures_are_sync_for_sync_values::<Vec<String>>();
+    assert_send_sync::<ThreadPoolExecutor>();
+    assert_send_sync::<ThreadPoolBuilder>();
+    assert_send::<WorkItem<'static>>();
+    assert_send_sync::<ReturnWhen>();
+    assert_send_sync::<DoneAndNotDone<Future<u8>>>();
+    assert_send::<AsCompleted<u8, Future<u8>>>();
+    assert_send::<AsCompleted<u8, &'static Future<u8>>>();
+    assert_sync::<Scope<'static, 'static>>();
+    assert_error::<FutureError>();
+    assert_error::<BuildError>();
+    // The trait is object safe, and a shared pool is a shareable executor.
+    assert_send_sync::<Box<dyn Executor + Send + Sync>>();
+};
+assert_not_impl!(Future<NotSendNotSync>, Send);
+assert_not_impl!(Future<SendNotSync>, Sync);
+assert_not_impl!(Promise<NotSendNotSync>, Send);
+assert_not_impl!(WorkItem<'static>, Sync);
 
 /// Runtime companion of the static checks above: the shareable types really
 /// are usable from several threads at once.

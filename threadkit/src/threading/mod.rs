@@ -142,6 +142,8 @@ pub use hooks::{
     ExceptHookArgs, clear_exit_hook, clear_start_hook, default_excepthook, reset_excepthook,
     set_excepthook, set_exit_hook, set_start_hook,
 };
+/// The excepthook machinery, reused by `futures` to report panicking callbacks.
+pub(crate) use hooks::{report_exception, run_captured};
 pub use local::Local;
 pub use lock::{Lock, LockGuard};
 pub use registry::{

@@ -1,0 +1,106 @@
+//! The one error type of the `futures` module.
+
+use std::error::Error;
+use std::fmt;
+
+/// Why a [`Future`](super::Future) has no value, or why an executor refused
+/// work: Python's `CancelledError`, `TimeoutError`, the task's exception,
+/// `BrokenExecutor` and the `RuntimeError` of a submit after shutdown.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{FutureError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(1).unwrap();
+/// let f = pool.submit(|| -> u8 { panic!("bad input") }).unwrap();
+/// assert_eq!(f.result(), Err(FutureError::Panicked("bad input".to_owned())));
+/// pool.shutdown(true, false);
+/// assert!(matches!(pool.submit(|| 1), Err(FutureError::ShutDown)));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FutureError {
+    /// The future was cancelled before it ran (Python's `CancelledError`).
+    Cancelled,
+    /// The timeout passed before the future finished (Python's `TimeoutError`);
+    /// the future itself is unaffected.
+    Timeout,
+    /// The task panicked; the panic's message (Python's `exception()`).
+    Panicked(String),
+    /// The executor broke before running the task, for instance because a
+    /// worker's initializer failed (Python's `BrokenExecutor`).
+    BrokenExecutor(String),
+    /// The executor was shut down (Python's `RuntimeError('cannot schedule
+    /// new futures after shutdown')`).
+    ShutDown,
+    /// The value was already moved out of this future (by `.await`); Python
+    /// has no equivalent, its results are shared objects.
+    Consumed,
+}
+
+impl fmt::Debug for FutureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FutureError::Cancelled => f.write_str("Cancelled"),
+            FutureError::Timeout => f.write_str("Timeout"),
+            FutureError::Panicked(msg) => f.debug_tuple("Panicked").field(msg).finish(),
+            FutureError::BrokenExecutor(msg) => f.debug_tuple("BrokenExecutor").field(msg).finish(),
+            FutureError::ShutDown => f.write_str("ShutDown"),
+            FutureError::Consumed => f.write_str("Consumed"),
+        }
+    }
+}
+
+impl fmt::Display for FutureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FutureError::Cancelled => f.write_str("future was cancelled"),
+            FutureError::Timeout => f.write_str("timed out waiting for the future"),
+            FutureError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            FutureError::BrokenExecutor(msg) => write!(f, "executor is broken: {msg}"),
+            FutureError::ShutDown => f.write_str("cannot schedule new futures after shutdown"),
+            FutureError::Consumed => f.write_str("the future's value was already taken"),
+        }
+    }
+}
+
+impl Error for FutureError {}
+
+/// Why a [`ThreadPoolExecutor`](super::ThreadPoolExecutor) could not be built:
+/// Python's `ValueError("max_workers must be greater than 0")`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BuildError {
+    kind: ErrorKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ErrorKind {
+    ZeroWorkers,
+}
+
+impl BuildError {
+    pub(crate) fn zero_workers() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroWorkers,
+        }
+    }
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ErrorKind::ZeroWorkers => f.write_str("BuildError(ZeroWorkers)"),
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ErrorKind::ZeroWorkers => f.write_str("max_workers must be greater than 0"),
+        }
+    }
+}
+
+impl Error for BuildError {}

@@ -1,0 +1,581 @@
+//! `Future<T>`: Python's `concurrent.futures.Future`, the result of a task
+//! that may not have run yet, and `Promise<T>`, the side that completes it.
+//!
+//! # States
+//!
+//! Every future moves through these phases under its own lock, never
+//! backwards (CPython's `_base.py` names in capitals):
+//!
+//! ```text
+//! PENDING --set_running_or_notify_cancel()--> RUNNING --set_result/set_error--> (Completing) --> FINISHED
+//!    |                                                                              ^
+//!    +--- executor broke: set_error(BrokenExecutor) --------------------------------+
+//!    |
+//!    +--- cancel() --> (Cancelling) --> CANCELLED
+//! ```
+//!
+//! `FINISHED` holds either the task's value or its error (a panic message,
+//! `BrokenExecutor`). The two transient phases exist because done-callbacks
+//! run *before* the future is published as done (see [`Future::add_done_callback`]):
+//! while they run the future is no longer cancellable and not yet done.
+//! Callbacks added meanwhile are run by the same completing thread.
+//!
+//! # Who holds what
+//!
+//! The shared state (`Inner`) is reference-counted: the user's [`Future`]
+//! handle, the executor's [`Promise`] and the waiters installed by
+//! [`wait`](super::wait) and [`as_completed`](super::as_completed) point at
+//! it. The outcome sits in the shared state until the handle takes it, either
+//! into its own `OnceLock` (for [`Future::result`], which lends `&T`) or by
+//! value ([`Future::into_result`], `.await`). Only the handle ever takes it, so
+//! no other party can race for the value and `T` need not be `Clone`.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::error::FutureError;
+use super::waiter::{Completion, Waiter};
+use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+use crate::util::wait::{self, Deadline};
+
+/// Where a future is in its life; see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Pending,
+    Running,
+    /// Finishing: done-callbacks are running, then `Finished`.
+    Completing,
+    Finished,
+    /// Cancelled: done-callbacks are running, then `Cancelled`.
+    Cancelling,
+    Cancelled,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::Running | Phase::Completing => "running",
+            Phase::Finished => "finished",
+            Phase::Cancelling | Phase::Cancelled => "cancelled",
+        }
+    }
+
+    fn is_done(self) -> bool {
+        matches!(self, Phase::Finished | Phase::Cancelled)
+    }
+}
+
+/// A done-callback: gets the outcome by reference.
+type Callback<T> = Box<dyn FnOnce(Result<&T, &FutureError>) + Send>;
+
+struct State<T> {
+    phase: Phase,
+    /// The outcome, from `Finished`/`Cancelled` until the handle takes it.
+    outcome: Option<Result<T, FutureError>>,
+    /// How it completed, kept after the outcome is taken (for waiters).
+    completion: Option<Completion>,
+    callbacks: Vec<Callback<T>>,
+    /// Installed by `wait`/`as_completed`: (waiter, index of this future).
+    waiters: Vec<(Arc<Waiter>, usize)>,
+    /// The task waiting in `poll`, if the handle is being awaited.
+    waker: Option<Waker>,
+}
+
+/// The state shared by a [`Future`] and its [`Promise`].
+pub(crate) struct Inner<T> {
+    state: Mutex<State<T>>,
+    done: Condvar,
+}
+
+impl<T> Inner<T> {
+    fn new() -> Self {
+        Inner {
+            state: Mutex::new(State {
+                phase: Phase::Pending,
+                outcome: None,
+                completion: None,
+                callbacks: Vec::new(),
+                waiters: Vec::new(),
+                waker: None,
+            }),
+            done: Condvar::new(),
+        }
+    }
+
+    fn phase(&self) -> Phase {
+        self.state.lock().phase
+    }
+
+    /// Waits until done; returns the guard, or `None` if the deadline passed.
+    fn wait_done(&self, deadline: Deadline) -> Option<MutexGuard<'_, State<T>>> {
+        let mut st = self.state.lock();
+        if wait::wait_until(&self.done, &mut st, deadline, |s| s.phase.is_done()) {
+            Some(st)
+        } else {
+            None
+        }
+    }
+
+    /// PENDING → RUNNING; `false` if the future was cancelled (Python's
+    /// `set_running_or_notify_cancel`). Anything else is left alone.
+    fn set_running(&self) -> bool {
+        let mut st = self.state.lock();
+        match st.phase {
+            Phase::Pending => {
+                st.phase = Phase::Running;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// PENDING → CANCELLED; `true` if cancelled now or before.
+    fn cancel(&self) -> bool {
+        let st = self.state.lock();
+        match st.phase {
+            Phase::Pending => {
+                self.settle(st, Err(FutureError::Cancelled), Phase::Cancelling);
+                true
+            }
+            Phase::Cancelling | Phase::Cancelled => true,
+            _ => false,
+        }
+    }
+
+    /// PENDING/RUNNING → FINISHED with `outcome`; ignored once done or
+    /// cancelled.
+    fn finish(&self, outcome: Result<T, FutureError>) {
+        let st = self.state.lock();
+        if matches!(st.phase, Phase::Pending | Phase::Running) {
+            self.settle(st, outcome, Phase::Completing);
+        }
+    }
+
+    /// The one completion path: run the done-callbacks (including any added
+    /// while they run), then publish the outcome and wake everyone waiting.
+    fn settle<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State<T>>,
+        outcome: Result<T, FutureError>,
+        transient: Phase,
+    ) {
+        st.phase = transient;
+        while !st.callbacks.is_empty() {
+            let callbacks = std::mem::take(&mut st.callbacks);
+            drop(st);
+            for callback in callbacks {
+                run_callback(callback, outcome.as_ref());
+            }
+            st = self.state.lock();
+        }
+        let completion = match &outcome {
+            Ok(_) => Completion::Result,
+            Err(FutureError::Cancelled) if transient == Phase::Cancelling => Completion::Cancelled,
+            Err(_) => Completion::Error,
+        };
+        st.phase = if transient == Phase::Cancelling {
+            Phase::Cancelled
+        } else {
+            Phase::Finished
+        };
+        st.outcome = Some(outcome);
+        st.completion = Some(completion);
+        let waiters = std::mem::take(&mut st.waiters);
+        let waker = st.waker.take();
+        self.done.notify_all();
+        drop(st);
+        for (waiter, index) in waiters {
+            waiter.notify(index, completion);
+        }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Installs `waiter` unless the future is already done; then returns how
+    /// it completed instead.
+    pub(crate) fn install(&self, waiter: &Arc<Waiter>, index: usize) -> Option<Completion> {
+        let mut st = self.state.lock();
+        if st.completion.is_none() {
+            st.waiters.push((Arc::clone(waiter), index));
+        }
+        st.completion
+    }
+
+    /// Removes `waiter` if still installed.
+    pub(crate) fn uninstall(&self, waiter: &Arc<Waiter>) {
+        self.state
+            .lock()
+            .waiters
+            .retain(|(w, _)| !Arc::ptr_eq(w, waiter));
+    }
+}
+
+/// Runs one done-callback, reporting a panic the way `threading` reports a
+/// panicking thread, so it breaks neither the future nor the executor.
+fn run_callback<T>(callback: Callback<T>, outcome: Result<&T, &FutureError>) {
+    if let Err(report) = crate::threading::run_captured(move || callback(outcome)) {
+        crate::threading::report_exception(&crate::threading::current_thread(), &report);
+    }
+}
+
+/// The result of a task that may not have finished yet: Python's
+/// `concurrent.futures.Future`.
+///
+/// Executors hand one out per submitted task ([`Executor::submit`](super::Executor::submit)).
+/// The handle is unique (not `Clone`): it alone can take the value out, with
+/// [`into_result`](Future::into_result) or `.await`, so `T` need not be
+/// `Clone`. To share it, lend it: `&Future<T>` is what [`wait`](super::wait),
+/// [`as_completed`](super::as_completed) and other threads use (`Future<T>`
+/// is `Sync` when `T` is `Send + Sync`), and [`result`](Future::result)
+/// returns `&T` on every call, as Python returns the same object.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// let f = pool.submit(|| "hello".repeat(2)).unwrap();
+/// assert_eq!(f.result().unwrap(), "hellohello");
+/// assert!(f.done() && !f.cancelled());
+/// assert_eq!(f.into_result().unwrap(), "hellohello");
+/// ```
+///
+/// Awaiting it from async code (any executor; no runtime is needed by threadkit):
+///
+/// ```
+/// # use threadkit::futures::ThreadPoolExecutor;
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::sync::Arc;
+/// #     use std::task::{Context, Poll, Wake};
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+/// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// let pool = ThreadPoolExecutor::new(1).unwrap();
+/// let f = pool.submit(|| 6 * 7).unwrap();
+/// assert_eq!(block_on(async { f.await }), Ok(42));
+/// ```
+///
+/// # Differences from Python's `Future`
+///
+/// - `result(timeout)` is [`result`](Future::result) and
+///   [`result_timeout`](Future::result_timeout); `exception(timeout)` is
+///   [`exception`](Future::exception) and [`exception_timeout`](Future::exception_timeout).
+/// - A task's panic is its exception: [`FutureError::Panicked`].
+/// - Done-callbacks receive the outcome (`Result<&T, &FutureError>`), not the
+///   future, and run just *before* waiters wake rather than just after.
+/// - The executor side (`set_result`, `set_exception`,
+///   `set_running_or_notify_cancel`) lives on a separate [`Promise`].
+pub struct Future<T> {
+    inner: Arc<Inner<T>>,
+    /// The outcome once this handle has taken it for `result()`.
+    taken: OnceLock<Result<T, FutureError>>,
+}
+
+// The handle is never pinned structurally: `poll` only touches the Arc and
+// the OnceLock through `&mut`, so moving it after polling is fine.
+impl<T> Unpin for Future<T> {}
+
+impl<T> Future<T> {
+    /// A pending future and the promise that completes it, for executor
+    /// implementations and tests (Python's bare `Future()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::Future;
+    ///
+    /// let (f, promise) = Future::new();
+    /// assert!(!f.done());
+    /// promise.set_result(5);
+    /// assert_eq!(f.result(), Ok(&5));
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> (Future<T>, Promise<T>) {
+        let inner = Arc::new(Inner::new());
+        let promise = Promise {
+            inner: Some(Arc::clone(&inner)),
+        };
+        (
+            Future {
+                inner,
+                taken: OnceLock::new(),
+            },
+            promise,
+        )
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner<T>> {
+        &self.inner
+    }
+
+    /// Attempts to cancel the task (Python's `cancel()`). Returns `true` if
+    /// the future is cancelled now or was before; `false` if it is running or
+    /// finished, which cannot be undone.
+    pub fn cancel(&self) -> bool {
+        self.inner.cancel()
+    }
+
+    /// Whether the future was cancelled (Python's `cancelled()`).
+    pub fn cancelled(&self) -> bool {
+        matches!(self.inner.phase(), Phase::Cancelling | Phase::Cancelled)
+    }
+
+    /// Whether the task is running now (Python's `running()`).
+    pub fn running(&self) -> bool {
+        matches!(self.inner.phase(), Phase::Running | Phase::Completing)
+    }
+
+    /// Whether the future finished or was cancelled (Python's `done()`).
+    pub fn done(&self) -> bool {
+        self.inner.phase().is_done()
+    }
+
+    /// Blocks until the task finishes and lends its value (Python's
+    /// `result()`); every call returns the same value.
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::Cancelled`], [`FutureError::Panicked`] with the task's
+    /// panic message, [`FutureError::BrokenExecutor`], or
+    /// [`FutureError::Consumed`] once `.await` took the value.
+    pub fn result(&self) -> Result<&T, FutureError> {
+        self.result_until(Deadline::Never)
+    }
+
+    /// As [`result`](Future::result), giving up after `timeout` with
+    /// [`FutureError::Timeout`] (Python's `result(timeout)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Future::result), plus [`FutureError::Timeout`].
+    pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
+        self.result_until(Deadline::after(timeout))
+    }
+
+    /// As [`result`](Future::result), giving up at `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// As [`result_timeout`](Future::result_timeout).
+    pub fn result_deadline(&self, deadline: Instant) -> Result<&T, FutureError> {
+        self.result_until(Deadline::At(deadline))
+    }
+
+    fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
+        let taken = match self.taken.get() {
+            Some(taken) => taken,
+            None => {
+                let mut st = self.inner.wait_done(deadline).ok_or(FutureError::Timeout)?;
+                // Taken under the state lock, so that of two threads calling
+                // `result()` at once the second finds `taken` initialized; a
+                // missing outcome means `.await` took it.
+                self.taken
+                    .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+            }
+        };
+        taken.as_ref().map_err(FutureError::clone)
+    }
+
+    /// Blocks until the task finishes and returns its value by move.
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Future::result).
+    pub fn into_result(self) -> Result<T, FutureError> {
+        self.into_result_until(Deadline::Never)
+            .unwrap_or(Err(FutureError::Timeout))
+    }
+
+    /// As [`into_result`](Future::into_result), giving the future back in
+    /// `Err` if `timeout` passes first.
+    ///
+    /// # Errors
+    ///
+    /// The outer `Err` is the unfinished future; the inner result is as in
+    /// [`result`](Future::result).
+    pub fn into_result_timeout(self, timeout: Duration) -> Result<Result<T, FutureError>, Self> {
+        self.into_result_until(Deadline::after(timeout))
+    }
+
+    pub(crate) fn into_result_until(
+        self,
+        deadline: Deadline,
+    ) -> Result<Result<T, FutureError>, Self> {
+        if self.taken.get().is_some() {
+            return Ok(self
+                .taken
+                .into_inner()
+                .unwrap_or(Err(FutureError::Consumed)));
+        }
+        let Some(mut st) = self.inner.wait_done(deadline) else {
+            return Err(self);
+        };
+        Ok(st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+    }
+
+    /// Blocks until the future is done and returns its error, `None` if the
+    /// task returned a value (Python's `exception()`; a cancelled future
+    /// gives `Some(Cancelled)` rather than raising).
+    pub fn exception(&self) -> Option<FutureError> {
+        self.result().err()
+    }
+
+    /// As [`exception`](Future::exception), giving up after `timeout` with
+    /// `Some(FutureError::Timeout)`.
+    pub fn exception_timeout(&self, timeout: Duration) -> Option<FutureError> {
+        self.result_timeout(timeout).err()
+    }
+
+    /// Calls `f` with the outcome when the future is done (Python's
+    /// `add_done_callback`).
+    ///
+    /// If the future is already done, `f` runs at once in the calling thread;
+    /// otherwise it runs in the thread that completes the future (a worker, or
+    /// the thread calling [`cancel`](Future::cancel)), in the order added,
+    /// before threads blocked in [`result`](Future::result), `wait` or
+    /// `as_completed` wake up. A callback must therefore not block waiting for
+    /// its own future. A panicking callback is reported like a panicking
+    /// thread (the [excepthook](crate::threading::set_excepthook)) and
+    /// otherwise ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use threadkit::futures::Future;
+    ///
+    /// let (f, promise) = Future::new();
+    /// let (tx, rx) = mpsc::channel();
+    /// f.add_done_callback(move |outcome| tx.send(outcome.copied().map_err(Clone::clone)).unwrap());
+    /// promise.set_result(3);
+    /// assert_eq!(rx.recv().unwrap(), Ok(3));
+    /// ```
+    pub fn add_done_callback<F>(&self, f: F)
+    where
+        F: FnOnce(Result<&T, &FutureError>) + Send + 'static,
+    {
+        let mut st = self.inner.state.lock();
+        if !st.phase.is_done() {
+            st.callbacks.push(Box::new(f));
+            return;
+        }
+        drop(st);
+        let outcome = self.result();
+        match outcome {
+            Ok(value) => run_callback(Box::new(f), Ok(value)),
+            Err(e) => run_callback(Box::new(f), Err(&e)),
+        }
+    }
+}
+
+impl<T> AsRef<Future<T>> for Future<T> {
+    fn as_ref(&self) -> &Future<T> {
+        self
+    }
+}
+
+/// Awaiting a `Future<T>` moves its value out, like [`Future::into_result`];
+/// the waker is stored and woken by the completing thread.
+impl<T> std::future::Future for Future<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(outcome) = this.taken.take() {
+            return Poll::Ready(outcome);
+        }
+        let mut st = this.inner.state.lock();
+        if st.phase.is_done() {
+            return Poll::Ready(st.outcome.take().unwrap_or(Err(FutureError::Consumed)));
+        }
+        match &st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for Future<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Future")
+            .field("state", &self.inner.phase().name())
+            .finish()
+    }
+}
+
+/// The completing side of a [`Future`]: what an executor holds while the
+/// task waits and runs (Python's `set_running_or_notify_cancel`,
+/// `set_result`, `set_exception`).
+///
+/// Dropping a promise that never completed its future finishes the future
+/// with [`FutureError::BrokenExecutor`], so nobody waits forever for a task
+/// that was lost.
+pub struct Promise<T> {
+    inner: Option<Arc<Inner<T>>>,
+}
+
+impl<T> Promise<T> {
+    /// Marks the future running, unless it was cancelled: then returns
+    /// `false` and the task must not run (Python's
+    /// `set_running_or_notify_cancel`).
+    pub fn set_running_or_notify_cancel(&self) -> bool {
+        self.inner.as_ref().is_some_and(|inner| inner.set_running())
+    }
+
+    /// Finishes the future with `value` (ignored if it was cancelled).
+    pub fn set_result(self, value: T) {
+        self.complete(Ok(value));
+    }
+
+    /// Finishes the future with `error` (Python's `set_exception`; ignored if
+    /// it was cancelled).
+    pub fn set_error(self, error: FutureError) {
+        self.complete(Err(error));
+    }
+
+    /// Cancels the future if it is still pending; see [`Future::cancel`].
+    pub fn cancel(self) -> bool {
+        self.inner.as_ref().is_some_and(|inner| inner.cancel())
+    }
+
+    /// Finishes the future with `outcome`.
+    pub fn complete(mut self, outcome: Result<T, FutureError>) {
+        if let Some(inner) = self.inner.take() {
+            inner.finish(outcome);
+        }
+    }
+}
+
+impl<T> Drop for Promise<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            inner.finish(Err(FutureError::BrokenExecutor(
+                "the task was dropped without running".to_owned(),
+            )));
+        }
+    }
+}
+
+impl<T> fmt::Debug for Promise<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self
+            .inner
+            .as_ref()
+            .map_or("completed", |i| i.phase().name());
+        f.debug_struct("Promise").field("state", &state).finish()
+    }
+}

@@ -1,0 +1,79 @@
+//! Python's `concurrent.futures`: run tasks on a pool of threads and collect
+//! their results through futures.
+//!
+//! ```
+//! use threadkit::futures::{ThreadPoolExecutor, as_completed};
+//!
+//! // with ThreadPoolExecutor(max_workers=4) as pool:
+//! //     futures = [pool.submit(pow, n, 2) for n in range(10)]
+//! //     total = sum(f.result() for f in as_completed(futures))
+//! let pool = ThreadPoolExecutor::new(4).unwrap();
+//! let futures: Vec<_> = (0..10u64).map(|n| pool.submit(move || n.pow(2)).unwrap()).collect();
+//! let total: u64 = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).sum();
+//! assert_eq!(total, 285);
+//! // results in input order, as pool.map does
+//! let cubes: Vec<u64> = pool.map(|n: u64| n.pow(3), 0..4, None).unwrap().map(Result::unwrap).collect();
+//! assert_eq!(cubes, [0, 1, 8, 27]);
+//! ```
+//!
+//! # What is here
+//!
+//! | Python | threadkit |
+//! | --- | --- |
+//! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new`], [`ThreadPoolExecutor::builder`] |
+//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool) |
+//! | `with pool:` | dropping the pool (`shutdown(wait=True)`) |
+//! | `Future`: `result(t)`, `exception(t)`, `cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback` | [`Future<T>`] |
+//! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
+//! | `wait(fs, timeout, return_when)` | [`wait`] → [`DoneAndNotDone`], [`ReturnWhen`] |
+//! | `as_completed(fs, timeout)` | [`as_completed`] → [`AsCompleted`] |
+//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`] |
+//! | (none) | [`scope`]: a pool whose tasks borrow from the stack |
+//!
+//! # Futures and ownership
+//!
+//! A [`Future<T>`] is the unique handle to a task's result. [`Future::result`]
+//! lends `&T` (the same value on every call, as Python returns the same
+//! object); [`Future::into_result`] and `.await` move it out. [`wait`] and
+//! [`as_completed`] take futures by reference or by value, from any mix of
+//! executors; they install a waiter on each future and sleep until woken, so
+//! nothing polls.
+//!
+//! # Differences from Python's `concurrent.futures`
+//!
+//! - A task's exception is a panic: it is caught on the worker and comes back
+//!   as [`FutureError::Panicked`] with the panic's message.
+//! - Errors are values: submit after shutdown is `Err(FutureError::ShutDown)`
+//!   (Python's `RuntimeError`), `max_workers=0` is a [`BuildError`].
+//! - Done-callbacks get the outcome, `Result<&T, &FutureError>`, and run just
+//!   before waiters wake, not just after.
+//! - `map` yields `Result`s: a panicking task yields its error and iteration
+//!   may go on; collecting into `Result<Vec<_>, _>` stops at the first error
+//!   and, by dropping the iterator, cancels the tasks not started yet.
+//! - `as_completed` yields one `Err(FutureError::Timeout)` on timeout and
+//!   ends, instead of raising; the unfinished futures remain available.
+//! - `wait` returns lists in input order instead of sets; a cancelled future
+//!   counts as done at once (Python waits for the executor to notice).
+//! - `Future<T>` also implements [`std::future::Future`], so a pool's results
+//!   can be awaited by any async runtime.
+//! - No GIL: CPU-bound tasks run in parallel on all cores.
+
+mod error;
+mod executor;
+mod future;
+mod scoped;
+mod thread_pool;
+mod wait;
+mod waiter;
+mod work;
+
+#[cfg(all(test, loom))]
+mod tests;
+
+pub use error::{BuildError, FutureError};
+pub use executor::{Executor, Map};
+pub use future::{Future, Promise};
+pub use scoped::{Scope, scope};
+pub use thread_pool::{ThreadPoolBuilder, ThreadPoolExecutor};
+pub use wait::{AsCompleted, DoneAndNotDone, ReturnWhen, as_completed, wait};
+pub use work::WorkItem;

@@ -1,0 +1,3 @@
+//! loom models of the `futures` internals (run with `ci/loom.sh`).
+
+mod loom_future;

@@ -1,0 +1,244 @@
+//! [`wait`] and [`as_completed`]: Python's module-level functions that watch
+//! many futures at once, from any executors.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use super::error::FutureError;
+use super::future::Future;
+use super::waiter::Waiter;
+use crate::loom::sync::Arc;
+use crate::util::wait::Deadline;
+
+/// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
+/// `ALL_COMPLETED`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReturnWhen {
+    /// As soon as any future finishes or is cancelled.
+    FirstCompleted,
+    /// As soon as any future finishes with an error (a panic, a broken
+    /// executor); if none does, when all are done. Cancelling is not an error.
+    FirstException,
+    /// When every future is done.
+    #[default]
+    AllCompleted,
+}
+
+/// What [`wait`] returns: the futures split into done and not done, each in
+/// input order (Python's `DoneAndNotDoneFutures` named tuple, with lists
+/// instead of sets).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DoneAndNotDone<F> {
+    /// Futures that finished or were cancelled.
+    pub done: Vec<F>,
+    /// Futures still pending or running when `wait` returned.
+    pub not_done: Vec<F>,
+}
+
+impl<F> fmt::Debug for DoneAndNotDone<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DoneAndNotDone")
+            .field("done", &self.done.len())
+            .field("not_done", &self.not_done.len())
+            .finish()
+    }
+}
+
+fn install<T, F: AsRef<Future<T>>>(futures: &[F], waiter: &Arc<Waiter>) {
+    for (index, f) in futures.iter().enumerate() {
+        if let Some(completion) = f.as_ref().inner().install(waiter, index) {
+            waiter.record(index, completion);
+        }
+    }
+}
+
+/// Waits until the futures are done as `return_when` asks, or `timeout`
+/// passes (`None`: no limit): Python's `concurrent.futures.wait`.
+///
+/// Takes futures by reference (`&futures`, `futures.iter()`) or by value and
+/// returns them split into [`DoneAndNotDone`]. Futures may come from
+/// different executors; a future listed twice appears twice.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::futures::{ReturnWhen, ThreadPoolExecutor, wait};
+///
+/// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// let fast = pool.submit(|| 1).unwrap();
+/// let slow = pool.submit(|| { std::thread::sleep(Duration::from_millis(300)); 2 }).unwrap();
+/// let r = wait([&fast, &slow], None, ReturnWhen::FirstCompleted);
+/// assert!(r.done.iter().any(|f| std::ptr::eq(*f, &fast)));
+/// let r = wait([&fast, &slow], None, ReturnWhen::AllCompleted);
+/// assert_eq!((r.done.len(), r.not_done.len()), (2, 0));
+/// ```
+pub fn wait<T, F, I>(
+    futures: I,
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+) -> DoneAndNotDone<F>
+where
+    I: IntoIterator<Item = F>,
+    F: AsRef<Future<T>>,
+{
+    let futures: Vec<F> = futures.into_iter().collect();
+    let n = futures.len();
+    let waiter = Arc::new(Waiter::default());
+    install(&futures, &waiter);
+    waiter.wait_for(
+        Deadline::from_timeout(timeout),
+        |ev| match return_when {
+            ReturnWhen::FirstCompleted => ev.total > 0 || n == 0,
+            ReturnWhen::FirstException => ev.any_error || ev.total == n,
+            ReturnWhen::AllCompleted => ev.total == n,
+        },
+        |_| (),
+    );
+    for f in &futures {
+        f.as_ref().inner().uninstall(&waiter);
+    }
+    let mut is_done = vec![false; n];
+    waiter.wait_for(
+        Deadline::Now,
+        |_| true,
+        |ev| {
+            for &(index, _) in &ev.queue {
+                is_done[index] = true;
+            }
+        },
+    );
+    let mut result = DoneAndNotDone {
+        done: Vec::new(),
+        not_done: Vec::new(),
+    };
+    for (f, done) in futures.into_iter().zip(is_done) {
+        if done {
+            result.done.push(f);
+        } else {
+            result.not_done.push(f);
+        }
+    }
+    result
+}
+
+/// Yields futures as they complete: Python's `concurrent.futures.as_completed`.
+///
+/// Futures already done come first, then the others in the order they
+/// finish or are cancelled. A future listed twice is yielded once. If
+/// `timeout` (counted from this call) passes first, the iterator yields one
+/// `Err(FutureError::Timeout)` and ends; [`AsCompleted::into_pending`] gives
+/// back the futures not yet yielded.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{ThreadPoolExecutor, as_completed};
+///
+/// let pool = ThreadPoolExecutor::new(4).unwrap();
+/// let futures: Vec<_> = (1..=4u64).map(|n| pool.submit(move || n * n).unwrap()).collect();
+/// let mut total = 0;
+/// for f in as_completed(futures, None) {
+///     total += f.unwrap().into_result().unwrap();
+/// }
+/// assert_eq!(total, 30);
+/// ```
+pub fn as_completed<T, F, I>(futures: I, timeout: Option<Duration>) -> AsCompleted<T, F>
+where
+    I: IntoIterator<Item = F>,
+    F: AsRef<Future<T>>,
+{
+    let deadline = Deadline::from_timeout(timeout);
+    let mut seen = HashSet::new();
+    let futures: Vec<F> = futures
+        .into_iter()
+        .filter(|f| seen.insert(&**f.as_ref().inner() as *const _ as usize))
+        .collect();
+    let waiter = Arc::new(Waiter::default());
+    install(&futures, &waiter);
+    AsCompleted {
+        pending: futures.len(),
+        slots: futures.into_iter().map(Some).collect(),
+        waiter,
+        deadline,
+        timed_out: false,
+        _value: PhantomData,
+    }
+}
+
+/// The iterator returned by [`as_completed`].
+pub struct AsCompleted<T, F: AsRef<Future<T>>> {
+    slots: Vec<Option<F>>,
+    pending: usize,
+    waiter: Arc<Waiter>,
+    deadline: Deadline,
+    timed_out: bool,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T, F: AsRef<Future<T>>> AsCompleted<T, F> {
+    /// The futures not yielded yet, in input order.
+    pub fn into_pending(mut self) -> Vec<F> {
+        self.uninstall();
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    fn uninstall(&mut self) {
+        for f in self.slots.iter().flatten() {
+            f.as_ref().inner().uninstall(&self.waiter);
+        }
+    }
+}
+
+impl<T, F: AsRef<Future<T>>> Iterator for AsCompleted<T, F> {
+    type Item = Result<F, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pending == 0 || self.timed_out {
+            return None;
+        }
+        let (_, event) = self.waiter.wait_for(
+            self.deadline,
+            |ev| !ev.queue.is_empty(),
+            |ev| ev.queue.pop_front(),
+        );
+        match event.and_then(|(index, _)| self.slots[index].take()) {
+            Some(f) => {
+                self.pending -= 1;
+                Some(Ok(f))
+            }
+            None => {
+                self.timed_out = true;
+                Some(Err(FutureError::Timeout))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.timed_out {
+            (0, Some(0))
+        } else {
+            (self.pending.min(1), Some(self.pending + 1))
+        }
+    }
+}
+
+impl<T, F: AsRef<Future<T>>> Drop for AsCompleted<T, F> {
+    fn drop(&mut self) {
+        self.uninstall();
+    }
+}
+
+impl<T, F: AsRef<Future<T>>> fmt::Debug for AsCompleted<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("pending", &self.pending)
+            .field("timed_out", &self.timed_out)
+            .finish()
+    }
+}

@@ -1,0 +1,75 @@
+//! What [`wait`](super::wait) and [`as_completed`](super::as_completed)
+//! install on the futures they watch (CPython's `_Waiter` family).
+//!
+//! One `Waiter` is shared by all the futures of one call. Each future keeps
+//! `(Arc<Waiter>, index)` in its list and, when it completes, pushes its
+//! index onto the waiter's event list under the waiter's lock and notifies
+//! the waiter's condition variable. The caller sleeps in the one waiting
+//! core ([`wait_until`](crate::util::wait::wait_until)) with a predicate over
+//! the events, so nothing ever busy-waits, and futures from different
+//! executors mix freely. The caller uninstalls the waiter when it is done.
+
+use std::collections::VecDeque;
+
+use crate::loom::sync::{Condvar, Mutex};
+use crate::util::wait::{self, Deadline};
+
+/// How a future completed, as far as a waiter cares (CPython's
+/// `add_result`/`add_exception`/`add_cancelled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Completion {
+    Result,
+    Error,
+    Cancelled,
+}
+
+/// Completed futures, by index, in completion order.
+#[derive(Debug, Default)]
+pub(crate) struct Events {
+    pub(crate) queue: VecDeque<(usize, Completion)>,
+    /// How many events were ever pushed (`queue` may have been drained).
+    pub(crate) total: usize,
+    /// Whether any pushed event was an error.
+    pub(crate) any_error: bool,
+}
+
+impl Events {
+    fn push(&mut self, index: usize, completion: Completion) {
+        self.queue.push_back((index, completion));
+        self.total += 1;
+        self.any_error |= completion == Completion::Error;
+    }
+}
+
+/// A mailbox of completion events with a condition variable.
+#[derive(Debug, Default)]
+pub(crate) struct Waiter {
+    events: Mutex<Events>,
+    cv: Condvar,
+}
+
+impl Waiter {
+    /// Called by a completing future (outside its own lock).
+    pub(crate) fn notify(&self, index: usize, completion: Completion) {
+        self.events.lock().push(index, completion);
+        self.cv.notify_all();
+    }
+
+    /// Records an already-finished future without any notification.
+    pub(crate) fn record(&self, index: usize, completion: Completion) {
+        self.events.lock().push(index, completion);
+    }
+
+    /// Blocks until `ready(&events)` holds or `deadline` passes, then hands
+    /// the events to `then`. Returns whether `ready` held.
+    pub(crate) fn wait_for<R>(
+        &self,
+        deadline: Deadline,
+        ready: impl FnMut(&mut Events) -> bool,
+        then: impl FnOnce(&mut Events) -> R,
+    ) -> (bool, R) {
+        let mut events = self.events.lock();
+        let met = wait::wait_until(&self.cv, &mut events, deadline, ready);
+        (met, then(&mut events))
+    }
+}
