@@ -79,7 +79,7 @@ fn json_parses_and_has_speedups_and_the_downloaded_bytes() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["config"]["tasks"], 3);
     let results = v["results"].as_array().unwrap();
-    let expected_rows = if python_available() { 3 * 6 } else { 3 * 3 };
+    let expected_rows = if python_available() { 3 * 7 } else { 3 * 4 };
     assert_eq!(results.len(), expected_rows, "{stdout}");
     for r in results {
         let speedup = r["speedup"].as_f64().expect("a speedup on every row");
@@ -151,7 +151,7 @@ fn modes_can_be_chosen_and_listed() {
     assert!(ok);
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
-        ["sequential", "threads", "gil-sim"]
+        ["sequential", "threads", "gil-sim", "ThreadPoolExecutor"]
     );
     let (ok, stdout, stderr) = threadkit(&[
         "bench",

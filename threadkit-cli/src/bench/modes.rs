@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use threadkit::ThreadPoolExecutor;
 use threadkit::threading::Thread;
 
 use super::gil::{Gil, NoGil, SWITCH_INTERVAL};
@@ -26,26 +27,18 @@ pub(crate) trait Mode {
 pub(crate) struct ModeConfig {
     /// Workers of the pool modes (`--threads`; ThreadPoolExecutor's
     /// `max_workers`).
-    #[allow(dead_code)] // read by the pool mode, once it is registered
     pub(crate) max_workers: usize,
 }
 
 /// Every threadkit mode, in table order; the first is the baseline.
 pub(crate) fn all(config: &ModeConfig) -> Vec<Box<dyn Mode>> {
-    let _ = config; // read by the pool mode below, once it exists
     vec![
         Box::new(Sequential),
         Box::new(Threads),
         Box::new(GilSim),
-        // The thread pool goes here once the `futures` branch (with
-        // `ThreadPoolExecutor`) is merged:
-        //
-        //     Box::new(Pool { max_workers: config.max_workers }),
-        //
-        // with `impl Mode for Pool` doing
-        // `ThreadPoolExecutor::new(self.max_workers).map(|t| t.run(&mut NoGil), tasks)`
-        // and collecting the results in order. CPython's
-        // `ThreadPoolExecutor` rows already use the same `max_workers`.
+        Box::new(Pool {
+            max_workers: config.max_workers,
+        }),
     ]
 }
 
@@ -91,6 +84,31 @@ impl Mode for GilSim {
     }
 }
 
+/// A threadkit [`ThreadPoolExecutor`] of `max_workers` threads, fed with
+/// `map`: the seeds' `with ThreadPoolExecutor() as executor:
+/// executor.map(task, items)`.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    max_workers: usize,
+}
+
+impl Mode for Pool {
+    fn name(&self) -> &'static str {
+        "ThreadPoolExecutor"
+    }
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult> {
+        let count = tasks.len();
+        let pool = match ThreadPoolExecutor::new(self.max_workers) {
+            Ok(pool) => pool,
+            Err(e) => return (0..count).map(|_| Err(e.to_string())).collect(),
+        };
+        match pool.map(|task: Task| task.run(&mut NoGil), tasks, None) {
+            Ok(results) => results.map(|r| r.map_err(|e| e.to_string())?).collect(),
+            Err(e) => (0..count).map(|_| Err(e.to_string())).collect(),
+        }
+    }
+}
+
 /// Starts one thread per task running `body`, then joins them in order.
 fn run_on_threads<F>(tasks: Vec<Task>, body: F) -> Vec<TaskResult>
 where
@@ -133,7 +151,10 @@ mod tests {
         let config = ModeConfig { max_workers: 2 };
         let modes = all(&config);
         let names: Vec<_> = modes.iter().map(|m| m.name()).collect();
-        assert_eq!(names, ["sequential", "threads", "gil-sim"]);
+        assert_eq!(
+            names,
+            ["sequential", "threads", "gil-sim", "ThreadPoolExecutor"]
+        );
         for mode in &modes {
             for workload in [Workload::Sleep, Workload::Cpu] {
                 let bar = ProgressBar::hidden();
