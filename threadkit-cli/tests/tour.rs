@@ -31,8 +31,11 @@ fn every_example_is_a_lesson_and_every_lesson_an_example() {
     let examples: BTreeSet<String> = std::fs::read_dir(examples_dir)
         .expect("the examples folder")
         .filter_map(|e| {
+            // A one-file example `NAME.rs`, or a folder `NAME/main.rs`.
             let path = e.ok()?.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+            let is_example =
+                path.extension().is_some_and(|x| x == "rs") || path.join("main.rs").is_file();
+            is_example.then(|| path.file_stem()?.to_str().map(str::to_owned))?
         })
         .collect();
     assert_eq!(lessons, examples);

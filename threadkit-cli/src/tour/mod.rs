@@ -12,6 +12,7 @@ mod basics;
 mod daemon;
 mod gil;
 mod patterns;
+mod pool;
 mod report;
 mod sync;
 
@@ -34,6 +35,7 @@ fn lessons() -> Vec<Lesson> {
     all.extend(daemon::LESSONS);
     all.extend(sync::LESSONS);
     all.extend(patterns::LESSONS);
+    all.extend(pool::LESSONS);
     all.extend(gil::LESSONS);
     all
 }
