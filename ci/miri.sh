@@ -4,8 +4,8 @@
 # What runs:
 #   - the library's unit tests (cargo miri test --lib);
 #   - tests/send_sync.rs, tests/threading_thread.rs, and
-#     tests/threading_stress.rs with sizes shrunk under cfg(miri) (4 threads,
-#     a few iterations).
+#     tests/threading_stress.rs and tests/futures_stress.rs with sizes shrunk
+#     under cfg(miri) (a few threads, a few hundred tasks).
 # What does not:
 #   - -Zmiri-strict-provenance: parking_lot_core's WordLock casts integers to
 #     pointers, which strict provenance rejects, so the default (permissive)
@@ -36,4 +36,5 @@ echo "== miri: unit tests (MIRIFLAGS='$MIRIFLAGS')"
 cargo +nightly miri test -p threadkit --lib
 
 echo "== miri: integration subset"
-cargo +nightly miri test -p threadkit --test send_sync --test threading_stress --test threading_thread
+cargo +nightly miri test -p threadkit --test send_sync --test threading_stress --test threading_thread \
+    --test futures_stress

@@ -1,4 +1,5 @@
-//! threadkit: Python's concurrency toolkit — `threading` and `queue` — rebuilt
+//! threadkit: Python's concurrency toolkit — `threading`, `queue` and
+//! `concurrent.futures` — rebuilt
 //! in Rust, without a GIL.
 //!
 //! Module names mirror Python's, so a Python programmer finds things where they
