@@ -63,7 +63,7 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
-use super::error::TaskDoneError;
+use super::error::{GetTimeoutError, TaskDoneError, TryGetError};
 use super::signal::{Backoff, Signal, yield_now};
 use super::store::Store;
 use crate::loom::sync::Mutex;
@@ -77,6 +77,24 @@ pub(crate) enum Refused {
     NotReady,
     /// The queue is shut down (and, for a get, empty).
     ShutDown,
+}
+
+impl From<Refused> for TryGetError {
+    fn from(why: Refused) -> Self {
+        match why {
+            Refused::NotReady => TryGetError::Empty,
+            Refused::ShutDown => TryGetError::ShutDown,
+        }
+    }
+}
+
+impl From<Refused> for GetTimeoutError {
+    fn from(why: Refused) -> Self {
+        match why {
+            Refused::NotReady => GetTimeoutError::Timeout,
+            Refused::ShutDown => GetTimeoutError::ShutDown,
+        }
+    }
 }
 
 /// The gate's shutdown flag; the bits below count puts in flight.

@@ -95,10 +95,7 @@ macro_rules! queue_methods {
         /// and empty.
         #[doc(alias = "get_nowait")]
         pub fn try_get(&self) -> Result<T, TryGetError> {
-            self.core.get(Deadline::Now).map_err(|why| match why {
-                Refused::NotReady => TryGetError::Empty,
-                Refused::ShutDown => TryGetError::ShutDown,
-            })
+            self.core.get(Deadline::Now).map_err(TryGetError::from)
         }
 
         /// Removes and returns the next item, waiting at most `timeout` for
@@ -123,10 +120,7 @@ macro_rules! queue_methods {
         }
 
         fn get_until(&self, deadline: Deadline) -> Result<T, GetTimeoutError> {
-            self.core.get(deadline).map_err(|why| match why {
-                Refused::NotReady => GetTimeoutError::Timeout,
-                Refused::ShutDown => GetTimeoutError::ShutDown,
-            })
+            self.core.get(deadline).map_err(GetTimeoutError::from)
         }
 
         /// The number of items in the queue now: Python's `qsize()`. Only a

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::core::{Core, Refused};
+use super::core::Core;
 use super::error::{GetTimeoutError, TryGetError};
 use super::store::Fifo;
 use crate::util::Deadline;
@@ -80,10 +80,7 @@ impl<T> SimpleQueue<T> {
     /// [`TryGetError::Empty`] when the queue is empty.
     #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T, TryGetError> {
-        self.core.get(Deadline::Now).map_err(|why| match why {
-            Refused::NotReady => TryGetError::Empty,
-            Refused::ShutDown => TryGetError::ShutDown,
-        })
+        self.core.get(Deadline::Now).map_err(TryGetError::from)
     }
 
     /// Removes and returns the next item, waiting at most `timeout`: Python's
@@ -107,10 +104,7 @@ impl<T> SimpleQueue<T> {
     }
 
     fn get_until(&self, deadline: Deadline) -> Result<T, GetTimeoutError> {
-        self.core.get(deadline).map_err(|why| match why {
-            Refused::NotReady => GetTimeoutError::Timeout,
-            Refused::ShutDown => GetTimeoutError::ShutDown,
-        })
+        self.core.get(deadline).map_err(GetTimeoutError::from)
     }
 
     /// The number of items in the queue now: Python's `qsize()`.
