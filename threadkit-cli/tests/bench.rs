@@ -2,21 +2,11 @@
 //! is in the table, `--json` parses and has the speedups, `--plot` writes an
 //! SVG, downloads really move the bytes, and bad input gets a clear error.
 
-use std::process::Command;
+mod common;
+
+use common::threadkit;
 
 use serde_json::Value;
-
-fn threadkit(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_threadkit"))
-        .args(args)
-        .output()
-        .expect("run the threadkit binary");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Tiny sizes for every workload.
 const TINY: [&str; 11] = [
@@ -34,7 +24,7 @@ const TINY: [&str; 11] = [
 ];
 
 fn python_available() -> bool {
-    Command::new("python3")
+    std::process::Command::new("python3")
         .args(["-c", "pass"])
         .output()
         .is_ok_and(|o| o.status.success())

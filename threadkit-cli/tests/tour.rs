@@ -2,21 +2,11 @@
 //! library's examples one to one, quick lessons pass their checks, and bad
 //! input gets a clear error.
 
+mod common;
+
+use common::threadkit;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
-
-fn threadkit(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_threadkit"))
-        .args(args)
-        .output()
-        .expect("run the threadkit binary");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn every_example_is_a_lesson_and_every_lesson_an_example() {
