@@ -32,6 +32,8 @@
 mod loom;
 mod util;
 
+#[cfg(feature = "asyncio")]
+pub mod asyncio;
 pub mod futures;
 pub mod queue;
 pub mod threading;

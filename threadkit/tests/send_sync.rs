@@ -201,6 +201,41 @@ assert_not_impl!(Future<SendNotSync>, Sync);
 assert_not_impl!(Promise<NotSendNotSync>, Send);
 assert_not_impl!(WorkItem<'static>, Sync);
 
+#[cfg(feature = "asyncio")]
+const _: fn() = || {
+    use threadkit::asyncio::{
+        AsCompleted, Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard,
+        Event, ExceptionGroup, InExecutor, Lock, LockGuard, Queue, RunError, Runner, Semaphore,
+        SemaphorePermit, Task, TaskError, TaskGroup, Timeout, TimeoutError, TooManyReleases,
+    };
+    assert_send_sync::<Queue<u8>>();
+    assert_send_sync::<Lock<u8>>();
+    assert_send_sync::<LockGuard<'static, u8>>();
+    assert_send_sync::<Event>();
+    assert_send_sync::<Semaphore>();
+    assert_send_sync::<BoundedSemaphore>();
+    assert_send_sync::<SemaphorePermit<'static>>();
+    assert_send_sync::<Condition<u8>>();
+    assert_send_sync::<ConditionGuard<'static, u8>>();
+    assert_send_sync::<Barrier>();
+    assert_send_sync::<Task<u8>>();
+    assert_send_sync::<TaskGroup>();
+    assert_send_sync::<AsCompleted<u8>>();
+    assert_send_sync::<InExecutor<u8>>();
+    assert_send_sync::<Runner>();
+    assert_send::<Timeout<std::future::Ready<u8>>>();
+    assert_error::<TaskError>();
+    assert_error::<TimeoutError>();
+    assert_error::<RunError>();
+    assert_error::<ExceptionGroup>();
+    assert_error::<BrokenBarrierError>();
+    assert_error::<TooManyReleases>();
+};
+#[cfg(feature = "asyncio")]
+assert_not_impl!(threadkit::asyncio::Queue<Rc<u8>>, Send);
+#[cfg(feature = "asyncio")]
+assert_not_impl!(threadkit::asyncio::Task<Rc<u8>>, Send);
+
 /// Runtime companion of the static checks above: the shareable types really
 /// are usable from several threads at once.
 #[test]

@@ -93,6 +93,13 @@ impl Event {
         self.wait_until(Deadline::At(deadline))
     }
 
+    /// How many times `set()` raised the flag, for waiters that poll
+    /// (the asyncio bridge).
+    #[cfg(feature = "asyncio")]
+    pub(crate) fn sets(&self) -> u64 {
+        self.state.lock().sets
+    }
+
     fn wait_until(&self, deadline: Deadline) -> bool {
         let mut state = self.state.lock();
         let sets = state.sets;

@@ -1,0 +1,122 @@
+//! 100 000 concurrent `sleep(0.5)` tasks: wall time and peak memory of
+//! threadkit's asyncio against CPython's asyncio, in the same run.
+//!
+//! Each measurement runs in its own child process (this binary with
+//! `--child N`, and `python3 -c`), which reports its wall time and its peak
+//! resident set (`VmHWM` from `/proc/self/status`); a run with 0 tasks gives
+//! each side's baseline, subtracted to get the memory per task.
+//!
+//! Run: `cargo bench -p threadkit --features asyncio --bench asyncio`
+//! (`-- --test` for a tiny smoke run; `-- --tasks N` to change the count).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use threadkit::asyncio;
+
+const PYTHON: &str = r#"
+import asyncio, sys, time
+n = int(sys.argv[1])
+async def sleeper():
+    await asyncio.sleep(0.5)
+async def main():
+    await asyncio.gather(*(sleeper() for _ in range(n)))
+start = time.perf_counter()
+asyncio.run(main())
+wall = time.perf_counter() - start
+hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
+print(wall, hwm)
+"#;
+
+/// Peak resident set of this process, in KiB.
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn child(n: usize) {
+    let start = Instant::now();
+    asyncio::run(async move {
+        asyncio::gather((0..n).map(|_| asyncio::sleep(Duration::from_millis(500))))
+            .await
+            .expect("sleepers do not panic");
+    })
+    .expect("not nested");
+    println!("{} {}", start.elapsed().as_secs_f64(), vm_hwm_kib());
+}
+
+/// (wall seconds, peak KiB) parsed from a child's output.
+fn parse(out: &[u8]) -> Option<(f64, u64)> {
+    let text = String::from_utf8_lossy(out);
+    let mut it = text.split_whitespace();
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+fn measure_rust(n: usize) -> Option<(f64, u64)> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new(exe)
+        .args(["--child", &n.to_string()])
+        .output()
+        .ok()?;
+    parse(&out.stdout)
+}
+
+fn measure_python(n: usize) -> Option<(f64, u64)> {
+    let out = Command::new("python3")
+        .args(["-c", PYTHON, &n.to_string()])
+        .output()
+        .ok()?;
+    parse(&out.stdout)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        child(args[i + 1].parse().expect("--child N"));
+        return;
+    }
+    let smoke = args.iter().any(|a| a == "--test");
+    let n = match args.iter().position(|a| a == "--tasks") {
+        Some(i) => args[i + 1].parse().expect("--tasks N"),
+        None if smoke => 1_000,
+        None => 100_000,
+    };
+    let rust = measure_rust(n).expect("child run");
+    let rust_base = measure_rust(0).expect("child run");
+    let per_task_rust = (rust.1.saturating_sub(rust_base.1)) as f64 * 1024.0 / n as f64;
+    println!("asyncio: {n} concurrent sleep(0.5) tasks, each side in its own process");
+    println!(
+        "{:<22} {:>10} {:>14} {:>16}",
+        "impl", "wall (s)", "peak RSS (MiB)", "bytes per task"
+    );
+    let row = |name: &str, m: (f64, u64), per: f64| {
+        println!(
+            "{:<22} {:>10.3} {:>14.1} {:>16.0}",
+            name,
+            m.0,
+            m.1 as f64 / 1024.0,
+            per
+        );
+    };
+    row("threadkit::asyncio", rust, per_task_rust);
+    if smoke {
+        return;
+    }
+    let (Some(py), Some(py_base)) = (measure_python(n), measure_python(0)) else {
+        println!("python3 not available: no CPython row");
+        return;
+    };
+    let per_task_py = (py.1.saturating_sub(py_base.1)) as f64 * 1024.0 / n as f64;
+    row("CPython asyncio", py, per_task_py);
+    println!(
+        "ratios (CPython / threadkit): wall {:.2}x, peak RSS {:.1}x, memory per task {:.1}x",
+        py.0 / rust.0,
+        py.1 as f64 / rust.1 as f64,
+        per_task_py / per_task_rust.max(1.0)
+    );
+}

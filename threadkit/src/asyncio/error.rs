@@ -1,0 +1,216 @@
+//! The errors of the `asyncio` module, one type per operation.
+
+use std::error::Error;
+use std::fmt;
+
+/// Why a task produced no value: Python's `CancelledError`, or the task's
+/// exception (a panic, as everywhere in threadkit).
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::asyncio::{self, TaskError};
+///
+/// let outcome = asyncio::run(async {
+///     asyncio::create_task(async { panic!("bad input") }).await
+/// });
+/// assert_eq!(outcome.unwrap(), Err::<(), _>(TaskError::Panicked("bad input".to_owned())));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The task was cancelled before it finished (Python's `CancelledError`).
+    Cancelled,
+    /// The task panicked; the panic's message.
+    Panicked(String),
+    /// [`Task::result`](super::Task::result) on a task that is not done
+    /// (Python's `InvalidStateError`).
+    InvalidState,
+    /// The value was already taken from this task.
+    Consumed,
+}
+
+impl TaskError {
+    /// The error for a task that tokio reports as failed.
+    pub(crate) fn from_join(e: tokio::task::JoinError) -> Self {
+        if e.is_cancelled() {
+            TaskError::Cancelled
+        } else {
+            TaskError::Panicked(crate::util::unwind::panic_message(&*e.into_panic()))
+        }
+    }
+}
+
+impl fmt::Debug for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Cancelled => f.write_str("Cancelled"),
+            TaskError::Panicked(msg) => f.debug_tuple("Panicked").field(msg).finish(),
+            TaskError::InvalidState => f.write_str("InvalidState"),
+            TaskError::Consumed => f.write_str("Consumed"),
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Cancelled => f.write_str("task was cancelled"),
+            TaskError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            TaskError::InvalidState => f.write_str("result is not set: the task is not done"),
+            TaskError::Consumed => f.write_str("the task's value was already taken"),
+        }
+    }
+}
+
+impl Error for TaskError {}
+
+/// The deadline of [`wait_for`](super::wait_for) or
+/// [`timeout`](super::timeout) passed first: Python's `TimeoutError`. The
+/// awaited future was dropped (cancelled).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TimeoutError(pub(crate) ());
+
+impl fmt::Debug for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TimeoutError")
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl Error for TimeoutError {}
+
+/// Why [`run`](super::run) could not run its future: an opaque error over
+/// the cases below (Python's `RuntimeError`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RunError {
+    kind: RunErrorKind,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum RunErrorKind {
+    /// `run` was called from inside a running event loop.
+    Nested,
+    /// The runtime could not be built (the OS refused a resource).
+    Build(String),
+}
+
+impl RunError {
+    pub(crate) fn nested() -> Self {
+        RunError {
+            kind: RunErrorKind::Nested,
+        }
+    }
+
+    pub(crate) fn build(e: std::io::Error) -> Self {
+        RunError {
+            kind: RunErrorKind::Build(e.to_string()),
+        }
+    }
+
+    /// Whether `run` was called from inside a running event loop (Python's
+    /// "asyncio.run() cannot be called from a running event loop").
+    pub fn is_nested(&self) -> bool {
+        self.kind == RunErrorKind::Nested
+    }
+}
+
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RunErrorKind::Nested => f.write_str("RunError(Nested)"),
+            RunErrorKind::Build(msg) => f.debug_tuple("RunError").field(msg).finish(),
+        }
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RunErrorKind::Nested => {
+                f.write_str("asyncio::run() cannot be called from a running event loop")
+            }
+            RunErrorKind::Build(msg) => write!(f, "cannot start the event loop: {msg}"),
+        }
+    }
+}
+
+impl Error for RunError {}
+
+/// The failures of a [`TaskGroup`](super::TaskGroup), grouped: Python's
+/// `ExceptionGroup("unhandled errors in a TaskGroup", [...])`.
+///
+/// Holds the panic message of every task that failed, in the order they
+/// failed. The siblings cancelled because of them are not listed, as in
+/// Python.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ExceptionGroup {
+    pub(crate) errors: Vec<TaskError>,
+}
+
+impl ExceptionGroup {
+    /// The failures, in the order they happened (Python's `.exceptions`).
+    pub fn exceptions(&self) -> &[TaskError] {
+        &self.errors
+    }
+}
+
+impl fmt::Debug for ExceptionGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ExceptionGroup").field(&self.errors).finish()
+    }
+}
+
+impl fmt::Display for ExceptionGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        let s = if n == 1 { "" } else { "s" };
+        write!(f, "unhandled errors in a task group ({n} sub-exception{s})")
+    }
+}
+
+impl Error for ExceptionGroup {}
+
+/// The barrier was broken (aborted, reset while waiting, or a party was
+/// cancelled mid-release): Python's `BrokenBarrierError`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct BrokenBarrierError(pub(crate) ());
+
+impl fmt::Debug for BrokenBarrierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BrokenBarrierError")
+    }
+}
+
+impl fmt::Display for BrokenBarrierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("barrier is broken")
+    }
+}
+
+impl Error for BrokenBarrierError {}
+
+/// A [`BoundedSemaphore`](super::BoundedSemaphore) was released more times
+/// than it was acquired: Python's `ValueError('BoundedSemaphore released too
+/// many times')`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TooManyReleases(pub(crate) ());
+
+impl fmt::Debug for TooManyReleases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TooManyReleases")
+    }
+}
+
+impl fmt::Display for TooManyReleases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("bounded semaphore released too many times")
+    }
+}
+
+impl Error for TooManyReleases {}

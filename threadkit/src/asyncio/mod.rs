@@ -1,0 +1,91 @@
+//! Python's `asyncio`: tasks on an event loop, built on tokio (feature
+//! `asyncio`).
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use threadkit::asyncio;
+//!
+//! // async def fetch_data(n):
+//! //     await asyncio.sleep(0.05)
+//! //     return n
+//! // results = asyncio.run(asyncio.gather(*(fetch_data(n) for n in range(5))))
+//! async fn fetch_data(n: u32) -> u32 {
+//!     asyncio::sleep(Duration::from_millis(50)).await;
+//!     n
+//! }
+//! let start = Instant::now();
+//! let results = asyncio::run(asyncio::gather((0..5).map(fetch_data))).unwrap();
+//! assert_eq!(results, Ok(vec![0, 1, 2, 3, 4]));
+//! assert!(start.elapsed() < Duration::from_secs(5)); // together, not one after another
+//! ```
+//!
+//! # What is here
+//!
+//! | Python | threadkit |
+//! | --- | --- |
+//! | `asyncio.run(main())`, `asyncio.Runner` | [`run`], [`Runner`] (current-thread loop; `worker_threads(n)` for a multi-thread one) |
+//! | `await asyncio.sleep(d)` | [`sleep`] |
+//! | `asyncio.create_task(coro)`, `Task.cancel/done/result` | [`create_task`], [`Task`] |
+//! | `gather(*aws)`, `gather(*aws, return_exceptions=True)` | [`gather`], [`gather_return_exceptions`] |
+//! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup`], [`ExceptionGroup`] |
+//! | `as_completed(aws)` | [`as_completed`] |
+//! | `wait_for(aw, t)`, `async with timeout(t)`, `timeout_at(when)` | [`wait_for`], [`timeout`], [`timeout_at`] |
+//! | `to_thread(f)`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] (any threadkit [`Executor`](crate::futures::Executor)) |
+//! | `Queue`, `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Barrier` | same names |
+//! | `wrap_future(f)`, awaiting thread-side queues and events | [`bridge`] |
+//! | `CancelledError`, `TimeoutError`, `BrokenBarrierError`, `RuntimeError` | [`TaskError`], [`TimeoutError`], [`BrokenBarrierError`], [`RunError`] |
+//!
+//! # Sync and async together
+//!
+//! Blocking code goes to a thread with [`to_thread`] or to a pool with
+//! [`run_in_executor`]; a pool's [`Future`](crate::futures::Future) can be
+//! awaited directly. Threads and tasks can share a
+//! [`queue::Queue`](crate::queue::Queue) or a
+//! [`threading::Event`](crate::threading::Event) through the [`bridge`]
+//! functions, or share this module's types, which are `Sync` and whose
+//! non-`async` methods (`Event::set`, `Queue::try_put`) any thread may call.
+//!
+//! # Differences from Python's `asyncio`
+//!
+//! - The loop is tokio's runtime; [`run`] builds a fresh one each time and
+//!   refuses to nest ([`RunError::is_nested`]) instead of panicking.
+//! - A task's exception is a panic ([`TaskError::Panicked`]), as in
+//!   [`futures`](crate::futures); a `Result` output is an ordinary value.
+//! - Cancellation drops the task's future at its next `.await`: it cannot be
+//!   caught or refused inside the task, but destructors run. Every
+//!   primitive documents what cancelling its methods does ("Cancel safety").
+//! - Tasks must be `Send + 'static` (a multi-thread loop may move them).
+//! - Locks own their data and release on drop, as in [`threading`](crate::threading).
+//! - Timeouts take [`Duration`](std::time::Duration)s; deadlines are tokio
+//!   [`Instant`](tokio::time::Instant)s.
+
+mod barrier;
+pub mod bridge;
+mod condition;
+mod error;
+mod event;
+mod executor;
+mod gather;
+mod lock;
+mod queue;
+mod runtime;
+mod semaphore;
+mod task;
+mod task_group;
+mod timeouts;
+
+pub use barrier::Barrier;
+pub use condition::{Condition, ConditionGuard};
+pub use error::{
+    BrokenBarrierError, ExceptionGroup, RunError, TaskError, TimeoutError, TooManyReleases,
+};
+pub use event::Event;
+pub use executor::{InExecutor, run_in_executor, to_thread};
+pub use gather::{AsCompleted, as_completed, gather, gather_return_exceptions};
+pub use lock::{Lock, LockGuard};
+pub use queue::Queue;
+pub use runtime::{Runner, run, sleep};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
+pub use task::{Task, create_task};
+pub use task_group::TaskGroup;
+pub use timeouts::{Timeout, timeout, timeout_at, wait_for};

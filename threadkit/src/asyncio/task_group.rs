@@ -1,0 +1,230 @@
+//! [`TaskGroup`]: structured concurrency, where one failure cancels the
+//! siblings and the failures come back grouped.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use super::error::{ExceptionGroup, TaskError};
+use super::task::Task;
+use crate::util::unwind::panic_message;
+
+/// A group of tasks that live and fail together: Python's `asyncio.TaskGroup`.
+///
+/// Spawn tasks with [`create_task`](TaskGroup::create_task), then
+/// [`join`](TaskGroup::join) (the end of Python's `async with` block). When a
+/// task panics, every other task of the group is cancelled at once, and
+/// `join` returns an [`ExceptionGroup`] of all the failures.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::asyncio::{self, TaskError, TaskGroup};
+///
+/// asyncio::run(async {
+///     let tg = TaskGroup::new();
+///     let slow = tg.create_task(async {
+///         asyncio::sleep(Duration::from_secs(10)).await;
+///         "never"
+///     });
+///     tg.create_task(async { panic!("boom") });
+///     let err = tg.join().await.unwrap_err();
+///     assert_eq!(err.exceptions(), [TaskError::Panicked("boom".into())]);
+///     assert_eq!(slow.await, Err(TaskError::Cancelled));
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Dropping the group (or a `join` future before it returns) cancels every
+/// task still running in it.
+///
+/// # Differences from Python's `TaskGroup`
+///
+/// - There is no `async with`: call [`join`](TaskGroup::join) where the
+///   block would end.
+/// - A failing task cancels its siblings but not the task that owns the
+///   group; that task sees the failure when it calls `join`.
+/// - A task's exception is a panic; explicit [`Task::cancel`] of a member
+///   is not a failure, as in Python.
+pub struct TaskGroup {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    all_done: Notify,
+}
+
+struct State {
+    running: usize,
+    failed: bool,
+    errors: Vec<TaskError>,
+    aborts: Vec<AbortHandle>,
+}
+
+impl Shared {
+    fn fail(&self, error: TaskError) {
+        let aborts = {
+            let mut st = self.state.lock();
+            st.errors.push(error);
+            st.failed = true;
+            std::mem::take(&mut st.aborts)
+        };
+        for handle in aborts {
+            handle.abort();
+        }
+    }
+
+    fn abort_all(&self) {
+        let aborts = std::mem::take(&mut self.state.lock().aborts);
+        for handle in aborts {
+            handle.abort();
+        }
+    }
+}
+
+/// Counts a member task as finished when its future is dropped, whether it
+/// returned, panicked or was cancelled.
+struct Finished(Arc<Shared>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        let mut st = self.0.state.lock();
+        st.running -= 1;
+        if st.running == 0 {
+            self.0.all_done.notify_waiters();
+        }
+    }
+}
+
+impl TaskGroup {
+    /// An empty group.
+    pub fn new() -> Self {
+        TaskGroup {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    running: 0,
+                    failed: false,
+                    errors: Vec::new(),
+                    aborts: Vec::new(),
+                }),
+                all_done: Notify::new(),
+            }),
+        }
+    }
+
+    /// Starts `future` as a member task (Python's `tg.create_task(coro)`).
+    /// If the group already failed, the task is cancelled at once.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a running [`run`](super::run).
+    pub fn create_task<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.state.lock().running += 1;
+        let finished = Finished(Arc::clone(&self.shared));
+        let shared = Arc::clone(&self.shared);
+        let handle = tokio::spawn(async move {
+            let _finished = finished;
+            match (CatchUnwind {
+                inner: Box::pin(future),
+            })
+            .await
+            {
+                Ok(value) => value,
+                Err(payload) => {
+                    shared.fail(TaskError::Panicked(panic_message(&*payload)));
+                    resume_unwind(payload)
+                }
+            }
+        });
+        let mut st = self.shared.state.lock();
+        if st.failed {
+            handle.abort();
+        } else {
+            st.aborts.push(handle.abort_handle());
+        }
+        Task::from_handle(handle)
+    }
+
+    /// Waits for every member task to finish (the end of Python's `async
+    /// with TaskGroup()` block).
+    ///
+    /// # Errors
+    ///
+    /// An [`ExceptionGroup`] of every member that panicked.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the group, which cancels its tasks.
+    pub async fn join(self) -> Result<(), ExceptionGroup> {
+        loop {
+            let notified = self.shared.all_done.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.shared.state.lock().running == 0 {
+                break;
+            }
+            notified.await;
+        }
+        let errors = std::mem::take(&mut self.shared.state.lock().errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ExceptionGroup { errors })
+        }
+    }
+}
+
+impl Default for TaskGroup {
+    fn default() -> Self {
+        TaskGroup::new()
+    }
+}
+
+impl Drop for TaskGroup {
+    fn drop(&mut self) {
+        self.shared.abort_all();
+    }
+}
+
+impl fmt::Debug for TaskGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.state.lock();
+        f.debug_struct("TaskGroup")
+            .field("running", &st.running)
+            .field("failed", &st.failed)
+            .finish()
+    }
+}
+
+/// Polls a future, turning a panic into an `Err` with its payload.
+struct CatchUnwind<F> {
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.inner.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}

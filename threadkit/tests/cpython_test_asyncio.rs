@@ -1,0 +1,518 @@
+//! Behaviours ported from CPython's `Lib/test/test_asyncio/` (behaviour
+//! ported, not code).
+//!
+//! CPython is Copyright (c) 2001-2024 Python Software Foundation, licensed
+//! under the PSF License Agreement. Each test names the CPython test whose
+//! behaviour it checks; the code is new, written against threadkit's API.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use threadkit::asyncio::{
+    self, BoundedSemaphore, Condition, Event, Lock, Queue, Semaphore, TaskError, TaskGroup,
+};
+use threadkit::futures::ThreadPoolExecutor;
+use threadkit::queue::{ShutDown, TryGetError, TryPutError};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn run<F: Future>(f: F) -> F::Output {
+    asyncio::run(f).unwrap()
+}
+
+// test_tasks.py: GatherTestsBase.test_one_exception — the first exception
+// propagates at once; the other awaitables are not cancelled.
+#[test]
+fn gather_one_exception() {
+    run(async {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let start = Instant::now();
+        let futs = (0..3u64).map(|n| {
+            let finished = Arc::clone(&finished);
+            async move {
+                if n == 1 {
+                    asyncio::sleep(ms(10)).await;
+                    panic!("task 1 failed");
+                }
+                asyncio::sleep(ms(300)).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                n
+            }
+        });
+        let err = asyncio::gather(futs).await.unwrap_err();
+        assert_eq!(err, TaskError::Panicked("task 1 failed".into()));
+        assert!(start.elapsed() < ms(250), "did not wait for the others");
+        asyncio::sleep(ms(500)).await;
+        assert_eq!(finished.load(Ordering::SeqCst), 2, "siblings kept running");
+    });
+}
+
+// test_tasks.py: GatherTestsBase.test_return_exceptions
+#[test]
+fn gather_return_exceptions() {
+    let outcomes = run(asyncio::gather_return_exceptions((0..4).map(
+        |n| async move {
+            asyncio::sleep(ms(5 * (4 - n))).await;
+            assert!(n % 2 == 0, "odd {n}");
+            n
+        },
+    )));
+    assert_eq!(
+        outcomes,
+        [
+            Ok(0),
+            Err(TaskError::Panicked("odd 1".into())),
+            Ok(2),
+            Err(TaskError::Panicked("odd 3".into())),
+        ]
+    );
+}
+
+// test_tasks.py: GatherTestsBase.test_constructor_empty_sequence — gather of
+// nothing is an empty list.
+#[test]
+fn gather_empty() {
+    let none: Vec<std::future::Ready<u8>> = Vec::new();
+    assert_eq!(run(asyncio::gather(none)), Ok(vec![]));
+}
+
+// test_waitfor.py: test_asyncio_wait_for_timeout — the inner awaitable is
+// cancelled and TimeoutError raised.
+#[test]
+fn wait_for_timeout_cancels_inner() {
+    run(async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        struct OnDrop(Arc<AtomicUsize>);
+        impl Drop for OnDrop {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let guard = OnDrop(Arc::clone(&dropped));
+        let inner = async move {
+            let _guard = guard;
+            asyncio::sleep(Duration::from_secs(3600)).await;
+        };
+        assert!(asyncio::wait_for(inner, ms(10)).await.is_err());
+        assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    });
+}
+
+// test_waitfor.py: test_wait_for_timeout_less_then_0_or_0_future_done — a
+// ready result wins over a zero timeout.
+#[test]
+fn wait_for_zero_timeout_ready() {
+    assert_eq!(
+        run(asyncio::wait_for(async { "done" }, Duration::ZERO)),
+        Ok("done")
+    );
+}
+
+// test_waitfor.py: test_asyncio_wait_for_cancelled — cancelling the task
+// that waits cancels the inner awaitable too.
+#[test]
+fn wait_for_cancellation() {
+    run(async {
+        let reached = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&reached);
+        let task = asyncio::create_task(async move {
+            let inner = async move {
+                asyncio::sleep(ms(200)).await;
+                r.fetch_add(1, Ordering::SeqCst);
+            };
+            asyncio::wait_for(inner, Duration::from_secs(10)).await
+        });
+        asyncio::sleep(ms(10)).await;
+        assert!(task.cancel());
+        assert_eq!(task.await, Err(TaskError::Cancelled));
+        asyncio::sleep(ms(300)).await;
+        assert_eq!(reached.load(Ordering::SeqCst), 0);
+    });
+}
+
+// test_timeouts.py: test_timeout_at_basic and reschedule
+#[test]
+fn timeout_expired_and_rescheduled() {
+    run(async {
+        let mut t = asyncio::timeout(ms(10), asyncio::sleep(Duration::from_secs(10)));
+        assert!(!t.expired());
+        assert!((&mut t).await.is_err());
+        assert!(t.expired());
+        let mut t = asyncio::timeout(ms(5), asyncio::sleep(ms(50)));
+        t.reschedule(tokio::time::Instant::now() + Duration::from_secs(10));
+        assert_eq!(t.await, Ok(()));
+    });
+}
+
+// test_taskgroups.py: test_taskgroup_03 — one failing task cancels the
+// others, and the error is grouped.
+#[test]
+fn task_group_failure_cancels_siblings() {
+    run(async {
+        let tg = TaskGroup::new();
+        let t1 = tg.create_task(async {
+            asyncio::sleep(Duration::from_secs(10)).await;
+            1
+        });
+        let t2 = tg.create_task(async {
+            asyncio::sleep(ms(10)).await;
+            panic!("ZeroDivisionError");
+        });
+        let start = Instant::now();
+        let err = tg.join().await.unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            err.exceptions(),
+            [TaskError::Panicked("ZeroDivisionError".into())]
+        );
+        assert_eq!(t1.await, Err(TaskError::Cancelled));
+        assert!(t2.await.is_err());
+    });
+}
+
+// test_taskgroups.py: test_taskgroup_01 — results are there after the group.
+#[test]
+fn task_group_results() {
+    run(async {
+        let tg = TaskGroup::new();
+        let a = tg.create_task(async {
+            asyncio::sleep(ms(10)).await;
+            42
+        });
+        let b = tg.create_task(async { 11 });
+        tg.join().await.unwrap();
+        let (mut a, mut b) = (a, b);
+        assert_eq!((a.result(), b.result()), (Ok(42), Ok(11)));
+    });
+}
+
+// test_taskgroups.py: test_taskgroup_08 style — failures that happen
+// together are all grouped (two tasks failing in parallel on two workers).
+#[test]
+fn task_group_groups_errors() {
+    let r = asyncio::Runner::new().worker_threads(2).run(async {
+        let tg = TaskGroup::new();
+        let both_running = Arc::new(std::sync::Barrier::new(2));
+        for n in 0..2 {
+            let both_running = Arc::clone(&both_running);
+            tg.create_task(async move {
+                both_running.wait();
+                panic!("fail {n}")
+            });
+        }
+        tg.join().await.unwrap_err()
+    });
+    let mut errors = r.unwrap().exceptions().to_vec();
+    errors.sort_by_key(|e| e.to_string());
+    assert_eq!(
+        errors,
+        [
+            TaskError::Panicked("fail 0".into()),
+            TaskError::Panicked("fail 1".into())
+        ]
+    );
+}
+
+// test_threads.py: test_to_thread and test_to_thread_exception
+#[test]
+fn to_thread_result_and_exception() {
+    run(async {
+        let main = std::thread::current().id();
+        let other = asyncio::to_thread(|| std::thread::current().id())
+            .await
+            .unwrap();
+        assert_ne!(main, other);
+        let err = asyncio::to_thread(|| -> u8 { panic!("in thread") }).await;
+        assert_eq!(err, Err(TaskError::Panicked("in thread".into())));
+    });
+}
+
+// test_base_events.py: test_run_in_executor — any executor works.
+#[test]
+fn run_in_executor_thread_pool() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let dyn_pool: &dyn threadkit::futures::Executor = &pool;
+    run(async {
+        assert_eq!(asyncio::run_in_executor(&pool, || 2 + 2).await, Ok(4));
+        assert_eq!(asyncio::run_in_executor(dyn_pool, || 3).await, Ok(3));
+    });
+    pool.shutdown(true, false);
+    let shut = run(asyncio::run_in_executor(&pool, || 1));
+    assert_eq!(shut, Err(threadkit::futures::FutureError::ShutDown));
+}
+
+// test_runners.py: test_asyncio_run_from_running_loop
+#[test]
+fn run_from_running_loop_is_an_error() {
+    let inner = run(async { asyncio::run(async { 1 }) });
+    let err = inner.unwrap_err();
+    assert!(err.is_nested());
+    assert!(err.to_string().contains("running event loop"));
+}
+
+// test_queues.py (3.13): test_shutdown_empty, test_shutdown_nonempty and
+// test_shutdown_immediate
+#[test]
+fn queue_shutdown() {
+    run(async {
+        let q = Arc::new(Queue::new(0));
+        let getter = {
+            let q = Arc::clone(&q);
+            asyncio::create_task(async move { q.get().await })
+        };
+        asyncio::sleep(ms(10)).await;
+        q.shutdown(false);
+        assert_eq!(getter.await.unwrap(), Err::<u8, _>(ShutDown(())));
+        assert!(matches!(q.try_put(1), Err(TryPutError::ShutDown(1))));
+
+        let q = Queue::new(0);
+        q.try_put(1).unwrap();
+        q.shutdown(false);
+        assert_eq!(q.get().await, Ok(1));
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+
+        let q = Queue::new(0);
+        q.try_put(1).unwrap();
+        q.try_put(2).unwrap();
+        q.shutdown(true);
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        asyncio::wait_for(q.join(), Duration::from_secs(5))
+            .await
+            .unwrap();
+    });
+}
+
+// test_queues.py: test_blocking_put_wait, test_task_done and
+// test_task_done_underflow
+#[test]
+fn queue_maxsize_task_done_join() {
+    run(async {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).await.unwrap();
+        assert!(q.full());
+        let putter = {
+            let q = Arc::clone(&q);
+            asyncio::create_task(async move { q.put(2).await })
+        };
+        asyncio::sleep(ms(10)).await;
+        assert!(!putter.done());
+        assert_eq!(q.get().await, Ok(1));
+        putter.await.unwrap().unwrap();
+        assert_eq!(q.get().await, Ok(2));
+        q.task_done().unwrap();
+        q.task_done().unwrap();
+        assert!(q.task_done().is_err());
+        q.join().await;
+    });
+}
+
+// test_queues.py: test_get_cancel_drop_one_pending_reader — a cancelled
+// getter loses no item.
+#[test]
+fn queue_cancelled_getter_loses_nothing() {
+    run(async {
+        let q = Arc::new(Queue::new(0));
+        let reader = {
+            let q = Arc::clone(&q);
+            asyncio::create_task(async move { q.get().await })
+        };
+        asyncio::sleep(ms(10)).await;
+        reader.cancel();
+        q.try_put(7).unwrap();
+        assert_eq!(reader.await, Err(TaskError::Cancelled));
+        assert_eq!(
+            asyncio::wait_for(q.get(), Duration::from_secs(5)).await,
+            Ok(Ok(7))
+        );
+    });
+}
+
+// test_locks.py: LockTests.test_acquire — waiters get the lock in the
+// order they asked (fairness).
+#[test]
+fn lock_fairness() {
+    let order = run(async {
+        let lock = Arc::new(Lock::new(Vec::new()));
+        let first = lock.acquire().await;
+        let mut tasks = Vec::new();
+        for n in 0..5 {
+            let lock = Arc::clone(&lock);
+            tasks.push(asyncio::create_task(
+                async move { lock.acquire().await.push(n) },
+            ));
+            asyncio::sleep(ms(2)).await; // make the queue order certain
+        }
+        drop(first);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        lock.acquire().await.clone()
+    });
+    assert_eq!(order, [0, 1, 2, 3, 4]);
+}
+
+// test_locks.py: LockTests.test_acquire_cancel — a cancelled waiter does
+// not get the lock.
+#[test]
+fn lock_acquire_cancel() {
+    run(async {
+        let lock = Arc::new(Lock::new(()));
+        let held = lock.acquire().await;
+        let waiter = {
+            let lock = Arc::clone(&lock);
+            asyncio::create_task(async move { drop(lock.acquire().await) })
+        };
+        asyncio::sleep(ms(5)).await;
+        assert!(waiter.cancel());
+        assert_eq!(waiter.await, Err(TaskError::Cancelled));
+        drop(held);
+        assert!(!lock.locked());
+    });
+}
+
+// test_locks.py: EventTests.test_clear_with_waiters — woken waiters return
+// even if the event was cleared again at once.
+#[test]
+fn event_clear_with_waiters() {
+    run(async {
+        let ev = Arc::new(Event::new());
+        let waiter = {
+            let ev = Arc::clone(&ev);
+            asyncio::create_task(async move { ev.wait().await })
+        };
+        asyncio::sleep(ms(5)).await;
+        ev.set();
+        ev.clear();
+        asyncio::wait_for(waiter, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!ev.is_set());
+    });
+}
+
+// test_locks.py: ConditionTests.test_notify — notify(n) wakes n waiters, oldest first.
+#[test]
+fn condition_notify_order() {
+    run(async {
+        let cv = Arc::new(Condition::new(Vec::new()));
+        for n in 0..3 {
+            let cv = Arc::clone(&cv);
+            asyncio::create_task(async move {
+                let mut g = cv.acquire().await.wait().await;
+                g.push(n);
+            });
+            asyncio::sleep(ms(2)).await;
+        }
+        cv.acquire().await.notify(1);
+        asyncio::sleep(ms(10)).await;
+        assert_eq!(*cv.acquire().await, [0]);
+        cv.acquire().await.notify_all();
+        asyncio::sleep(ms(10)).await;
+        assert_eq!(*cv.acquire().await, [0, 1, 2]);
+    });
+}
+
+// test_locks.py: SemaphoreTests.test_acquire and BoundedSemaphore release
+#[test]
+fn semaphores() {
+    run(async {
+        let sem = Semaphore::new(1);
+        let p = sem.acquire().await;
+        assert!(sem.locked() && sem.try_acquire().is_none());
+        drop(p);
+        sem.release(2);
+        assert_eq!(sem.value(), 3);
+        let b = BoundedSemaphore::new(1);
+        let p = b.acquire().await;
+        assert!(b.release().is_err(), "the guard's permit will come back");
+        drop(p);
+        assert!(b.release().is_err());
+    });
+}
+
+// test_locks.py: BarrierTests.test_barrier and test_abort_barrier
+#[test]
+fn barrier_pass_and_abort() {
+    run(async {
+        let barrier = Arc::new(asyncio::Barrier::new(3));
+        let mut idx = asyncio::gather((0..3).map(|_| {
+            let b = Arc::clone(&barrier);
+            async move { b.wait().await.unwrap() }
+        }))
+        .await
+        .unwrap();
+        idx.sort();
+        assert_eq!(idx, [0, 1, 2]);
+        let waiter = {
+            let b = Arc::clone(&barrier);
+            asyncio::create_task(async move { b.wait().await })
+        };
+        asyncio::sleep(ms(5)).await;
+        assert_eq!(barrier.n_waiting(), 1);
+        barrier.abort();
+        assert!(waiter.await.unwrap().is_err());
+        assert!(barrier.broken() && barrier.wait().await.is_err());
+        barrier.reset();
+        assert!(!barrier.broken());
+    });
+}
+
+// test_tasks.py: test_as_completed — outcomes arrive in completion order.
+#[test]
+fn as_completed_order() {
+    let order = run(async {
+        let mut it = asyncio::as_completed([30u64, 0, 15].map(|d| async move {
+            asyncio::sleep(ms(d)).await;
+            d
+        }));
+        let mut order = Vec::new();
+        while let Some(v) = it.next().await {
+            order.push(v.unwrap());
+        }
+        order
+    });
+    assert_eq!(order, [0, 15, 30]);
+}
+
+// test_futures.py: test_wrap_future — a pool's future is awaitable; also the
+// thread-side Queue and Event bridges.
+#[test]
+fn bridges() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let fut = pool.submit(|| 5).unwrap();
+    let q = Arc::new(threadkit::queue::Queue::new(0));
+    let ev = Arc::new(threadkit::threading::Event::new());
+    let thread = {
+        let (q, ev) = (Arc::clone(&q), Arc::clone(&ev));
+        std::thread::spawn(move || {
+            std::thread::sleep(ms(20));
+            q.put(9).unwrap();
+            ev.set();
+        })
+    };
+    run(async {
+        assert_eq!(asyncio::bridge::wrap_future(fut).await, Ok(5));
+        assert_eq!(asyncio::bridge::queue_get(&q).await, Ok(9));
+        asyncio::bridge::event_wait(&ev).await;
+        asyncio::bridge::queue_put(&q, 1).await.unwrap();
+    });
+    thread.join().unwrap();
+    assert_eq!(q.try_get(), Ok(1));
+}
+
+// test_runners.py: RunTests — a multi-thread loop runs tasks in parallel.
+#[test]
+fn multi_thread_runner() {
+    let r = asyncio::Runner::new().worker_threads(2).run(async {
+        asyncio::gather((0..100u64).map(|n| async move { n }))
+            .await
+            .unwrap()
+            .iter()
+            .sum::<u64>()
+    });
+    assert_eq!(r.unwrap(), 4950);
+}
