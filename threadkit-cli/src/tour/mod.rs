@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod aio;
 mod basics;
 mod daemon;
 mod gil;
@@ -37,6 +38,7 @@ fn lessons() -> Vec<Lesson> {
     all.extend(patterns::LESSONS);
     all.extend(pool::LESSONS);
     all.extend(gil::LESSONS);
+    all.extend(aio::LESSONS);
     all
 }
 
