@@ -33,10 +33,14 @@ mod loom;
 mod util;
 
 pub mod futures;
+#[cfg(feature = "process")]
+pub mod multiprocessing;
 pub mod queue;
 pub mod threading;
 
 pub use futures::{ThreadPoolExecutor, as_completed, wait};
+#[cfg(feature = "process")]
+// pub use multiprocessing::ProcessPoolExecutor;
 pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 pub use threading::{
