@@ -40,7 +40,7 @@ pub mod threading;
 
 pub use futures::{ThreadPoolExecutor, as_completed, wait};
 #[cfg(feature = "process")]
-// pub use multiprocessing::ProcessPoolExecutor;
+pub use multiprocessing::ProcessPoolExecutor;
 pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 pub use threading::{

@@ -84,6 +84,26 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply
     }
 }
 
+/// Decodes a chunk of arguments, runs `f` on each, encodes the results
+/// (`ProcessPoolExecutor::map` with a `chunksize`). A panic fails the chunk.
+fn chunk_trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply {
+    // SAFETY: as in `trampoline`; `Call::chunk::<A, R>` pairs them.
+    let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(f as *const ()) };
+    let chunk: Vec<A> = match bincode::deserialize(args) {
+        Ok(chunk) => chunk,
+        Err(e) => return Reply::BadArgument(e.to_string()),
+    };
+    match catch_unwind(AssertUnwindSafe(|| {
+        chunk.into_iter().map(f).collect::<Vec<R>>()
+    })) {
+        Ok(results) => match bincode::serialize(&results) {
+            Ok(bytes) => Reply::Ok(bytes),
+            Err(e) => Reply::BadResult(e.to_string()),
+        },
+        Err(payload) => Reply::Panicked(panic_message(&*payload)),
+    }
+}
+
 /// A function and its encoded argument, ready to send to a worker.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -118,6 +138,21 @@ impl Call {
             function: offset_of(f as *const () as usize),
             args,
         }
+    }
+
+    /// A call of `f` on each of `chunk`, whose result is a `Vec<R>`.
+    pub(crate) fn chunk<A, R>(f: fn(A) -> R, chunk: &[A]) -> Result<Call, String>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize,
+    {
+        let args = bincode::serialize(chunk).map_err(|e| e.to_string())?;
+        let tramp: Trampoline = chunk_trampoline::<A, R>;
+        Ok(Call {
+            trampoline: offset_of(tramp as *const () as usize),
+            function: offset_of(f as *const () as usize),
+            args,
+        })
     }
 
     /// Appends the call to `out`: the two offsets, then the arguments.
@@ -175,6 +210,11 @@ mod tests {
         assert_eq!(reply, Reply::Ok(bincode::serialize(&144u64).unwrap()));
         let reply = run(&Call::new(boom, &"no".to_owned()).unwrap());
         assert_eq!(reply, Reply::Panicked("no".to_owned()));
+        let reply = run(&Call::chunk(square, &[1, 2, 3]).unwrap());
+        assert_eq!(
+            reply,
+            Reply::Ok(bincode::serialize(&vec![1u64, 4, 9]).unwrap())
+        );
         let bad = Call::with_args(square, vec![1, 2]);
         assert!(matches!(run(&bad), Reply::BadArgument(_)));
     }

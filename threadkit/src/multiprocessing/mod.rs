@@ -3,7 +3,7 @@
 //!
 //! (Feature `process`, on by default.)
 //!
-//! ```ignore
+//! ```
 //! use threadkit::multiprocessing::ProcessPoolExecutor;
 //!
 //! fn square(x: u64) -> u64 {
@@ -66,12 +66,15 @@ mod call;
 mod error;
 mod fdpass;
 mod frame;
+mod manager;
+mod pool;
 mod process;
 mod spawn;
 mod wire;
 mod worker;
 
 pub use error::{ChannelError, FrameError, ProcessError};
+pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
 pub use process::Process;
 
 /// Turns this process into a worker and never returns, if it was started as
