@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use threadkit::multiprocessing::{Process, ProcessError};
+use threadkit::multiprocessing::{ChannelError, Connection, Process, ProcessError, Queue, pipe};
 
 fn sleep_secs(s: u64) {
     std::thread::sleep(Duration::from_secs(s));
@@ -112,4 +112,117 @@ fn test_many_processes() {
     for p in &ps {
         assert_eq!(p.join().unwrap(), 0);
     }
+}
+
+fn echo_doubled(conn: Connection) {
+    while let Ok(n) = conn.recv::<u64>() {
+        conn.send(&(n * 2)).unwrap();
+    }
+}
+
+/// `_TestConnection.test_connection`: send/recv both ways, poll, and EOF
+/// once the other end is gone.
+#[test]
+fn test_connection() {
+    let (parent, child) = pipe().unwrap();
+    let p = Process::new(echo_doubled, child);
+    p.start().unwrap();
+    let _guard = KillOnDrop(&p);
+    assert!(!parent.poll(Some(Duration::from_millis(10))).unwrap());
+    for n in [1u64, 21, 1 << 40] {
+        parent.send(&n).unwrap();
+        assert!(parent.poll(Some(Duration::from_secs(10))).unwrap());
+        assert_eq!(parent.recv::<u64>().unwrap(), n * 2);
+    }
+    assert!(matches!(
+        parent.recv_timeout::<u64>(Duration::from_millis(20)),
+        Err(ChannelError::Timeout)
+    ));
+    drop(parent); // the child reads EOF and returns
+    assert_eq!(p.join().unwrap(), 0);
+}
+
+fn close_after_one(conn: Connection) {
+    conn.send(&"bye").unwrap();
+}
+
+/// `_TestConnection.test_connection` (EOFError): the child exits, the parent
+/// gets `Closed` after the last message.
+#[test]
+fn test_connection_eof() {
+    let (parent, child) = pipe().unwrap();
+    let p = Process::new(close_after_one, child);
+    p.start().unwrap();
+    assert_eq!(parent.recv::<String>().unwrap(), "bye");
+    assert!(matches!(parent.recv::<String>(), Err(ChannelError::Closed)));
+    assert_eq!(p.join().unwrap(), 0);
+}
+
+fn queue_producer((q, start): (Queue<u32>, u32)) {
+    for i in start..start + 50 {
+        q.put(&i).unwrap();
+    }
+}
+
+/// `_TestQueue.test_put`/`test_get` with several producer processes: every
+/// item arrives once, each producer's items in order.
+#[test]
+fn test_queue_many_producers() {
+    let q: Queue<u32> = Queue::new().unwrap();
+    let ps: Vec<_> = (0..3)
+        .map(|k| Process::new(queue_producer, (q.clone(), k * 1000)))
+        .collect();
+    for p in &ps {
+        p.start().unwrap();
+    }
+    let mut got: Vec<u32> = (0..150)
+        .map(|_| q.get_timeout(Duration::from_secs(30)).unwrap())
+        .collect();
+    for p in &ps {
+        assert_eq!(p.join().unwrap(), 0);
+    }
+    for k in 0..3 {
+        let mine: Vec<u32> = got.iter().copied().filter(|v| v / 1000 == k).collect();
+        assert_eq!(mine, (k * 1000..k * 1000 + 50).collect::<Vec<_>>());
+    }
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(got.len(), 150);
+    // `_TestQueue.test_get` with block=False / timeout on an empty queue
+    assert!(matches!(q.try_get(), Err(ChannelError::Timeout)));
+    let start = Instant::now();
+    assert!(matches!(
+        q.get_timeout(Duration::from_millis(100)),
+        Err(ChannelError::Timeout)
+    ));
+    assert!(start.elapsed() >= Duration::from_millis(90));
+}
+
+fn queue_consumer((inbox, outbox): (Queue<String>, Queue<usize>)) {
+    while let Ok(s) = inbox.get() {
+        if s.is_empty() {
+            break;
+        }
+        outbox.put(&s.len()).unwrap();
+    }
+}
+
+/// `_TestQueue.test_fork`-style round trip: the parent feeds a child
+/// through one queue and reads its answers from another; a None-like
+/// sentinel ends it.
+#[test]
+fn test_queue_round_trip() {
+    let inbox: Queue<String> = Queue::new().unwrap();
+    let outbox: Queue<usize> = Queue::new().unwrap();
+    let mut p = Process::new(queue_consumer, (inbox.clone(), outbox.clone()));
+    p.set_daemon(true);
+    p.start().unwrap();
+    let _guard = KillOnDrop(&p);
+    for word in ["a", "bb", "ccc"] {
+        inbox.put(&word.to_owned()).unwrap();
+    }
+    inbox.put(&String::new()).unwrap();
+    let lens: Vec<usize> = (0..3).map(|_| outbox.get().unwrap()).collect();
+    assert_eq!(lens, [1, 2, 3]);
+    assert_eq!(p.join().unwrap(), 0);
 }

@@ -10,7 +10,7 @@
 //! `multiprocessing.reduction.DupFd`.
 
 use std::cell::RefCell;
-use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -82,9 +82,4 @@ pub(crate) fn deserialize_fd<'de, D: Deserializer<'de>>(d: D) -> Result<OwnedFd,
     // exec (spawn.rs), nothing else in this process uses it, and the TAKEN
     // bit makes this the only owner.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Helper for endpoint types: borrow of an owned descriptor.
-pub(crate) fn borrow(fd: &OwnedFd) -> BorrowedFd<'_> {
-    fd.as_fd()
 }

@@ -60,22 +60,24 @@
 //! - Pool workers exit by themselves when the parent dies (EOF on their
 //!   channel, `PR_SET_PDEATHSIG` on Linux, and a watchdog thread).
 
-#![allow(dead_code)] // until the pool and pipes land
-
 mod call;
 mod error;
 mod fdpass;
 mod frame;
 mod manager;
+mod pipe;
 mod pool;
 mod process;
+mod queue;
 mod spawn;
 mod wire;
 mod worker;
 
 pub use error::{ChannelError, FrameError, ProcessError};
+pub use pipe::{Connection, pipe};
 pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
 pub use process::Process;
+pub use queue::Queue;
 
 /// Turns this process into a worker and never returns, if it was started as
 /// one by threadkit; returns at once otherwise.
