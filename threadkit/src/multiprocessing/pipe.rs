@@ -171,7 +171,7 @@ pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, Channel
     loop {
         let ms = match deadline.remaining() {
             None => -1,
-            Some(left) => i32::try_from(left.as_millis().div_ceil(1).max(0)).unwrap_or(i32::MAX),
+            Some(left) => i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX),
         };
         let mut pfd = libc::pollfd {
             fd,
