@@ -451,3 +451,23 @@ fn test_executor_trait() {
         .collect();
     assert_eq!(got, [1, 2, 3]);
 }
+
+/// Equal long tasks spread one per worker even right after a burst of
+/// quick tasks (when workers are pipelining): two 300 ms sleeps on two
+/// workers take about 300 ms, not 600 ms.
+#[test]
+fn test_equal_tasks_spread_after_quick_tasks() {
+    let pool = ProcessPoolExecutor::new(2).unwrap();
+    let _ = pool.map(square, 0..2000, 1).unwrap().count();
+    let start = Instant::now();
+    let fs: Vec<_> = (0..2)
+        .map(|_| pool.submit(sleep_ms_then_pid, 300).unwrap())
+        .collect();
+    let pids: HashSet<u32> = fs.iter().map(|f| *f.result().unwrap()).collect();
+    assert_eq!(pids.len(), 2);
+    assert!(
+        start.elapsed() < Duration::from_millis(550),
+        "{:?}",
+        start.elapsed()
+    );
+}
