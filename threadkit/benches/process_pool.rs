@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn.
 //! `ProcessPoolExecutor` benchmarks (criterion), with CPython's
 //! `concurrent.futures.ProcessPoolExecutor` measured in the same run when
 //! `python3` is on `PATH`.
