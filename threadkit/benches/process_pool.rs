@@ -9,7 +9,8 @@
 //! - `cpu_bound`: 2 equal CPU-bound tasks on 2 processes vs the same 2 run
 //!   one after the other in this process. Goal: at least 1.8x.
 //!
-//! Set `THREADKIT_BENCH_TASKS` to shrink the task count (CI smoke runs).
+//! Set `THREADKIT_BENCH_TASKS` to change the task count; `-- --test` (CI's
+//! smoke run) uses 200 and skips the CPython comparison.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -18,11 +19,16 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use threadkit::multiprocessing::ProcessPoolExecutor;
 
+/// `cargo bench -- --test` (CI's smoke run): run everything once, tiny.
+fn smoke() -> bool {
+    std::env::args().any(|a| a == "--test")
+}
+
 fn tasks() -> u64 {
     std::env::var("THREADKIT_BENCH_TASKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000)
+        .unwrap_or(if smoke() { 200 } else { 20_000 })
 }
 
 fn trivial(x: u64) -> u64 {
@@ -112,6 +118,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| spin(black_box(SPIN_ROUNDS)) + spin(black_box(SPIN_ROUNDS)));
     });
     group.finish();
+    if smoke() {
+        return;
+    }
 
     // The ratios, measured here once more so they can be printed together.
     let ours = (0..3)

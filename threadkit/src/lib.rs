@@ -33,13 +33,13 @@ mod loom;
 mod util;
 
 pub mod futures;
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", unix, not(loom)))]
 pub mod multiprocessing;
 pub mod queue;
 pub mod threading;
 
 pub use futures::{ThreadPoolExecutor, as_completed, wait};
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", unix, not(loom)))]
 pub use multiprocessing::ProcessPoolExecutor;
 pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};

@@ -471,3 +471,56 @@ fn test_equal_tasks_spread_after_quick_tasks() {
         start.elapsed()
     );
 }
+
+/// Writes raw bytes on the worker's channel to the parent (fd 3), as a
+/// broken or malicious worker would.
+fn write_raw_to_parent(bytes: Vec<u8>) -> u8 {
+    // SAFETY: fd 3 is the worker's channel; the slice is valid for reads.
+    unsafe { libc::write(3, bytes.as_ptr().cast(), bytes.len()) };
+    // SAFETY: _exit has no preconditions: end the worker so that the
+    // frame stays truncated.
+    unsafe { libc::_exit(0) }
+}
+
+fn write_raw_and_wait(bytes: Vec<u8>) -> u8 {
+    // SAFETY: as above.
+    unsafe { libc::write(3, bytes.as_ptr().cast(), bytes.len()) };
+    std::thread::sleep(Duration::from_secs(60));
+    0
+}
+
+/// A worker that sends a truncated, an oversized or a corrupt frame fails
+/// its task with a typed error naming the problem (and is replaced); never
+/// a hang.
+#[test]
+fn test_bad_frames_from_a_worker() {
+    let pool = ProcessPoolExecutor::builder()
+        .max_workers(1)
+        .max_frame_size(1 << 20)
+        .build()
+        .unwrap();
+    let mut truncated = 100u32.to_le_bytes().to_vec();
+    truncated.extend_from_slice(b"abc");
+    let oversized = u32::MAX.to_le_bytes().to_vec();
+    let mut corrupt = 3u32.to_le_bytes().to_vec();
+    corrupt.extend_from_slice(b"xyz"); // shorter than a message header
+    type Task = fn(Vec<u8>) -> u8;
+    let cases: [(Task, Vec<u8>, &str); 3] = [
+        (write_raw_to_parent, truncated, "ended inside a frame"),
+        (write_raw_and_wait, oversized, "exceeds the limit"),
+        (write_raw_and_wait, corrupt, "corrupt frame"),
+    ];
+    for (f, bytes, expected) in cases {
+        match pool
+            .submit(f, bytes)
+            .unwrap()
+            .result_timeout(Duration::from_secs(30))
+        {
+            Err(FutureError::BrokenExecutor(msg)) => {
+                assert!(msg.contains("bad frame") && msg.contains(expected), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pool.submit(square, 5).unwrap().into_result(), Ok(25));
+    }
+}

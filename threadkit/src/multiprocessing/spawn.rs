@@ -12,6 +12,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
+#[cfg(all(test, not(miri)))]
+use super::error::FrameError;
 use super::error::ProcessError;
 use super::fdpass::FIRST_PASSED_FD;
 use super::frame::{self, ReadError};
@@ -175,5 +177,78 @@ pub(crate) fn describe(code: i32) -> String {
         format!("was killed by signal {}{name}", -code)
     } else {
         format!("exited with code {code}")
+    }
+}
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::*;
+
+    fn opts() -> Options<'static> {
+        Options {
+            role: "pool",
+            watch_parent: false,
+            death_signal: false,
+            fds: &[],
+            max_frame: 1 << 10,
+            handshake: Duration::from_millis(200),
+        }
+    }
+
+    fn hello(status: u8) -> Vec<u8> {
+        let mut msg = Vec::new();
+        wire::begin(&mut msg, wire::HELLO, 1);
+        msg.push(status);
+        let mut framed = Vec::new();
+        frame::write_frame(&mut framed, &msg).unwrap();
+        framed
+    }
+
+    /// A child where the worker hook never ran says nothing: a typed error
+    /// after the timeout, not a hang.
+    #[test]
+    fn silent_child_is_a_handshake_error() {
+        let (ours, _theirs) = UnixStream::pair().unwrap();
+        let start = std::time::Instant::now();
+        match handshake(&ours, &opts()) {
+            Err(ProcessError::Handshake(msg)) => {
+                assert!(msg.contains("did not say hello"), "{msg}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn hello_statuses() {
+        use std::io::Write;
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        theirs.write_all(&hello(wire::HELLO_READY)).unwrap();
+        handshake(&ours, &opts()).unwrap();
+
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        theirs.write_all(&hello(wire::HELLO_WRONG_EXE)).unwrap();
+        assert!(
+            matches!(handshake(&ours, &opts()), Err(ProcessError::Handshake(m)) if m.contains("changed"))
+        );
+
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        drop(theirs);
+        assert!(
+            matches!(handshake(&ours, &opts()), Err(ProcessError::Handshake(m)) if m.contains("exited"))
+        );
+
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        theirs.write_all(&5000u32.to_le_bytes()).unwrap();
+        assert!(matches!(
+            handshake(&ours, &opts()),
+            Err(ProcessError::Frame(FrameError::Oversized { .. }))
+        ));
+    }
+
+    #[test]
+    fn exit_descriptions() {
+        assert_eq!(describe(3), "exited with code 3");
+        assert_eq!(describe(-9), "was killed by signal 9 (SIGKILL)");
     }
 }

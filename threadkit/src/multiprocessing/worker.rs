@@ -38,7 +38,7 @@ pub(crate) const ENV_MAX_FRAME: &str = "THREADKIT_MP_MAX_FRAME";
 pub(crate) const CHANNEL_FD: i32 = 3;
 
 /// The constructor entry: see the module docs.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
 #[used]
 // SAFETY: `.init_array` holds `extern "C" fn()` pointers run once at load,
 // before main; `init_hook` is such a function and never unwinds.
@@ -46,14 +46,17 @@ pub(crate) const CHANNEL_FD: i32 = 3;
 pub(crate) static INIT_HOOK: extern "C" fn() = init_hook;
 
 /// The constructor entry: see the module docs.
-#[cfg(target_vendor = "apple")]
+#[cfg(all(target_vendor = "apple", not(miri)))]
 #[used]
 // SAFETY: as above, for Mach-O's constructor section.
 #[unsafe(link_section = "__DATA,__mod_init_func")]
 pub(crate) static INIT_HOOK: extern "C" fn() = init_hook;
 
 /// The constructor entry: see the module docs.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+#[cfg(any(
+    miri,
+    not(any(target_os = "linux", target_os = "android", target_vendor = "apple"))
+))]
 pub(crate) static INIT_HOOK: extern "C" fn() = init_hook;
 
 extern "C" fn init_hook() {
