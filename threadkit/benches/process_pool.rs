@@ -9,6 +9,12 @@
 //! - `cpu_bound`: 2 equal CPU-bound tasks on 2 processes vs the same 2 run
 //!   one after the other in this process. Goal: at least 1.8x.
 //!
+//! Measured on the 2-core dev machine (rustc 1.95, Python 3.11, while other
+//! builds ran): round trip 0.6–0.7 µs/task vs CPython 69–76 µs/task (about
+//! 100x); `map` with chunksize 100: 0.02 µs/item; CPU-bound 2 tasks: 1.95–2.2x
+//! over sequential when both cores are free (about 1x when another build
+//! holds a core).
+//!
 //! Set `THREADKIT_BENCH_TASKS` to change the task count; `-- --test` (CI's
 //! smoke run) uses 200 and skips the CPython comparison.
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use threadkit::multiprocessing::{Process, ProcessPoolExecutor};
 
 const PARENT_ENV: &str = "THREADKIT_TEST_ORPHAN_PARENT";
+const EXITING_ENV: &str = "THREADKIT_TEST_EXITING_PARENT";
 
 fn sleep_ms(ms: u64) -> u64 {
     std::thread::sleep(Duration::from_millis(ms));
@@ -47,6 +48,60 @@ fn play_parent() -> ! {
     );
     std::thread::sleep(Duration::from_secs(120));
     std::process::exit(0)
+}
+
+/// Plays a parent that returns normally with a daemon child sleeping for
+/// two minutes and a non-daemon child sleeping for 1 s.
+fn play_exiting_parent() -> ! {
+    let mut daemon = Process::new(sleep_secs, 120);
+    daemon.set_daemon(true);
+    daemon.start().unwrap();
+    let worker = Process::new(sleep_secs, 1);
+    worker.start().unwrap();
+    println!("PIDS {} {}", daemon.pid().unwrap(), worker.pid().unwrap());
+    std::process::exit(0)
+}
+
+/// Python's exit handling: at exit the parent terminates its daemon children
+/// and joins the others (`multiprocessing.util._exit_function`).
+#[test]
+fn daemon_children_are_terminated_and_others_joined_at_exit() {
+    if std::env::var_os(EXITING_ENV).is_some() {
+        play_exiting_parent();
+    }
+    let start = Instant::now();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "daemon_children_are_terminated_and_others_joined_at_exit",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(EXITING_ENV, "1")
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = &stdout[stdout.find("PIDS ").expect("pids printed") + 5..];
+    let pids: Vec<u32> = line
+        .split_whitespace()
+        .take(2)
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert!(
+        took >= Duration::from_millis(900),
+        "the non-daemon child was joined: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(60),
+        "the daemon child was not waited for: {took:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pids.iter().all(|&p| exited(p)) {
+        assert!(Instant::now() < deadline, "children left: {pids:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Kills the playing parent if the test fails early.

@@ -83,6 +83,10 @@ pub(crate) fn run_if_worker() {
         // documented for `init`), while the process has a single thread.
         unsafe { std::env::remove_var(var) };
     }
+    // Rust's runtime ignores SIGPIPE before `main`; we run before it, so do
+    // the same: a write to a closed pipe is an error, not death.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     fdpass::enter_child();
     if let Some(parent) = watch.and_then(|p| p.parse::<i32>().ok()) {
         watch_parent(parent);
