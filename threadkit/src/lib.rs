@@ -3,6 +3,10 @@
 //!
 //! Module names mirror Python's, so a Python programmer finds things where they
 //! expect them; the main types are also re-exported here at the crate root.
+//! With the `process` feature (on by default), `multiprocessing` runs plain
+//! functions in worker processes of the same program: `Process`, `Pipe`,
+//! `Queue` and a `ProcessPoolExecutor` whose futures mix with the thread
+//! pool's.
 //!
 //! ```
 //! use std::sync::Arc;
