@@ -37,9 +37,7 @@ pub fn heavy_map(data_list: &[u64]) -> (Vec<u64>, Duration, Duration) {
     let sequential_time = start.elapsed();
 
     let start = Instant::now();
-    let executor = ProcessPoolExecutor::builder()
-        .build()
-        .expect("at least one CPU");
+    let executor = ProcessPoolExecutor::default();
     let results: Vec<u64> = executor
         .map(do_some_heavy_computation, data_list.iter().copied(), 1)
         .expect("the pool is open")

@@ -423,6 +423,15 @@ impl Executor for ProcessPoolExecutor {
     }
 }
 
+impl Default for ProcessPoolExecutor {
+    /// One worker per CPU (Python's `ProcessPoolExecutor()`).
+    fn default() -> Self {
+        Self::builder()
+            .build()
+            .expect("the CPU count is at least 1")
+    }
+}
+
 impl Drop for ProcessPoolExecutor {
     fn drop(&mut self) {
         self.shutdown(true, false);
