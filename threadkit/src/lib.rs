@@ -37,13 +37,13 @@ mod loom;
 mod util;
 
 pub mod futures;
-#[cfg(all(feature = "process", unix, not(loom)))]
+#[cfg(all(feature = "process", target_os = "linux", not(loom)))]
 pub mod multiprocessing;
 pub mod queue;
 pub mod threading;
 
 pub use futures::{ThreadPoolExecutor, as_completed, wait};
-#[cfg(all(feature = "process", unix, not(loom)))]
+#[cfg(all(feature = "process", target_os = "linux", not(loom)))]
 pub use multiprocessing::ProcessPoolExecutor;
 pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};

@@ -4,7 +4,7 @@
 //!
 //! CPython is Copyright (c) 2001 Python Software Foundation, used under the
 //! PSF License Agreement; the Rust code is threadkit's own.
-#![cfg(feature = "process")]
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::time::{Duration, Instant};
 

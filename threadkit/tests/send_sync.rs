@@ -209,7 +209,7 @@ assert_not_impl!(WorkItem<'static>, Sync);
 /// used from many submitting threads, a `Process` is joined from another.
 /// `Queue<T>` carries serialized bytes only, so it is `Send + Sync` for any
 /// `T`; `ProcessMap<R>` owns `Future<Vec<R>>`s and is `Send` when `R` is.
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 const _: fn() = || {
     use threadkit::multiprocessing::{
         ChannelError, Connection, FrameError, Process, ProcessError, ProcessMap,

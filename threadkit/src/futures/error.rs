@@ -87,7 +87,10 @@ impl BuildError {
         }
     }
 
-    #[cfg_attr(any(loom, not(unix), not(feature = "process")), allow(dead_code))]
+    #[cfg_attr(
+        any(loom, not(target_os = "linux"), not(feature = "process")),
+        allow(dead_code)
+    )]
     pub(crate) fn zero_tasks_per_child() -> Self {
         BuildError {
             kind: ErrorKind::ZeroTasksPerChild,

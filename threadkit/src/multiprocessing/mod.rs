@@ -21,15 +21,21 @@
 //!
 //! # Set-up
 //!
-//! None on Linux and macOS. A worker is this same executable started again
+//! None. A worker is this same executable started again
 //! (`std::env::current_exe()`) with a marker in its environment; a load-time
 //! constructor that threadkit links into every program that can start a
 //! worker sees the marker before `main` runs and turns the process into a
 //! worker. So `cargo test`, `cargo bench`, examples and release binaries
-//! all work without a line of set-up, from any thread. On other Unix
-//! platforms call [`init`] as the first line of `main`; if a worker never
-//! says hello, starting it fails with [`ProcessError::Handshake`] after a
-//! few seconds instead of hanging.
+//! all work without a line of set-up, from any thread. If a worker never
+//! says hello (its executable has no hook), starting it fails with
+//! [`ProcessError::Handshake`] after a few seconds instead of hanging.
+//!
+//! # Platforms
+//!
+//! Linux only for now (the module is absent elsewhere): it relies on
+//! `.init_array`, `PR_SET_PDEATHSIG`, `SOCK_SEQPACKET`, `MSG_NOSIGNAL` and
+//! `waitid(WNOWAIT)`. A port would use `__mod_init_func` on macOS (already
+//! sketched in `worker.rs`), or [`init`] as the first line of `main`.
 //!
 //! # What is here
 //!
@@ -82,8 +88,9 @@ pub use queue::Queue;
 /// Turns this process into a worker and never returns, if it was started as
 /// one by threadkit; returns at once otherwise.
 ///
-/// Needed only on platforms without load-time constructors (not Linux or
-/// macOS), as the first line of `main`: see [Set-up](self#set-up).
+/// Not needed on Linux, where a load-time constructor does this before
+/// `main` (see [Set-up](self#set-up)); harmless to call there. Kept for
+/// ports to platforms without one, where it must be the first line of `main`.
 pub fn init() {
     worker::run_if_worker();
 }

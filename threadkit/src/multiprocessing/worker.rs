@@ -3,9 +3,9 @@
 //!
 //! # Why a load-time hook
 //!
-//! A worker is the parent's own executable started again. On Linux and
-//! macOS threadkit puts [`init_hook`] in the executable's constructor list
-//! (`.init_array` / `__mod_init_func`): it runs before `main` in every
+//! A worker is the parent's own executable started again. On Linux
+//! threadkit puts [`init_hook`] in the executable's constructor list
+//! (`.init_array`; `__mod_init_func` is sketched for a macOS port): it runs before `main` in every
 //! program linking threadkit, checks one environment variable and returns at
 //! once when it is not set. When it is set, the process serves its parent
 //! and exits without ever reaching `main`: the user writes no set-up line,
