@@ -524,3 +524,18 @@ fn test_bad_frames_from_a_worker() {
         assert_eq!(pool.submit(square, 5).unwrap().into_result(), Ok(25));
     }
 }
+
+fn nested_square(x: u64) -> u64 {
+    let inner = ProcessPoolExecutor::new(1).unwrap();
+    inner.submit(square, x).unwrap().into_result().unwrap()
+}
+
+/// A worker may itself run a pool: the worker marker is not inherited.
+#[test]
+fn test_nested_pool() {
+    let pool = ProcessPoolExecutor::new(1).unwrap();
+    assert_eq!(
+        pool.submit(nested_square, 11).unwrap().into_result(),
+        Ok(121)
+    );
+}

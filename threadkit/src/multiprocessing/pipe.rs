@@ -41,6 +41,7 @@ use crate::util::wait::Deadline;
 /// # Errors
 ///
 /// [`ChannelError::Io`] if the operating system has no sockets to spare.
+#[doc(alias = "Pipe")]
 pub fn pipe() -> Result<(Connection, Connection), ChannelError> {
     let (a, b) = UnixStream::pair()?;
     Ok((Connection::from_stream(a)?, Connection::from_stream(b)?))
