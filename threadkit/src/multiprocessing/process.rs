@@ -72,6 +72,9 @@ struct Shared {
 /// - `join(timeout)` is [`join`](Process::join) and
 ///   [`join_timeout`](Process::join_timeout), which return the exit code
 ///   (`None` on timeout) instead of `None`.
+/// - The argument is serialized by [`new`](Process::new) (Python pickles it
+///   at `start`); endpoints in it are duplicated then, so the caller's copies
+///   may be dropped at once.
 /// - A target that panics exits with code 1 (Python: an uncaught exception);
 ///   the panic message is printed on the child's stderr.
 /// - `start` waits for the child to say hello, so an error to start is
