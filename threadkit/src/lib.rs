@@ -3,6 +3,10 @@
 //!
 //! Module names mirror Python's, so a Python programmer finds things where they
 //! expect them; the main types are also re-exported here at the crate root.
+//! With the `process` feature (on by default), `multiprocessing` runs plain
+//! functions in worker processes of the same program: `Process`, `Pipe`,
+//! `Queue` and a `ProcessPoolExecutor` whose futures mix with the thread
+//! pool's.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -35,10 +39,14 @@ mod util;
 #[cfg(feature = "asyncio")]
 pub mod asyncio;
 pub mod futures;
+#[cfg(all(feature = "process", target_os = "linux", not(loom)))]
+pub mod multiprocessing;
 pub mod queue;
 pub mod threading;
 
 pub use futures::{ThreadPoolExecutor, as_completed, wait};
+#[cfg(all(feature = "process", target_os = "linux", not(loom)))]
+pub use multiprocessing::ProcessPoolExecutor;
 pub use queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use threading::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 pub use threading::{

@@ -235,6 +235,31 @@ const _: fn() = || {
 assert_not_impl!(threadkit::asyncio::Queue<Rc<u8>>, Send);
 #[cfg(feature = "asyncio")]
 assert_not_impl!(threadkit::asyncio::Task<Rc<u8>>, Send);
+// ---------------------------------------------------------------------------
+// multiprocessing (feature `process`)
+// ---------------------------------------------------------------------------
+
+/// Every multiprocessing handle may be shared between threads: a pool is
+/// used from many submitting threads, a `Process` is joined from another.
+/// `Queue<T>` carries serialized bytes only, so it is `Send + Sync` for any
+/// `T`; `ProcessMap<R>` owns `Future<Vec<R>>`s and is `Send` when `R` is.
+#[cfg(all(feature = "process", target_os = "linux"))]
+const _: fn() = || {
+    use threadkit::multiprocessing::{
+        ChannelError, Connection, FrameError, Process, ProcessError, ProcessMap,
+        ProcessPoolBuilder, ProcessPoolExecutor, Queue as ProcessQueue,
+    };
+    assert_send_sync::<ProcessPoolExecutor>();
+    assert_send_sync::<ProcessPoolBuilder>();
+    assert_send_sync::<Process>();
+    assert_send_sync::<Connection>();
+    assert_send_sync::<ProcessQueue<NotSendNotSync>>();
+    assert_send::<ProcessMap<u8>>();
+    assert_not_impl!(ProcessMap<NotSendNotSync>, Send);
+    assert_error::<ProcessError>();
+    assert_error::<ChannelError>();
+    assert_error::<FrameError>();
+};
 
 /// Runtime companion of the static checks above: the shareable types really
 /// are usable from several threads at once.

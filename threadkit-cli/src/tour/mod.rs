@@ -14,6 +14,7 @@ mod daemon;
 mod gil;
 mod patterns;
 mod pool;
+mod process;
 mod report;
 mod sync;
 
@@ -37,6 +38,7 @@ fn lessons() -> Vec<Lesson> {
     all.extend(sync::LESSONS);
     all.extend(patterns::LESSONS);
     all.extend(pool::LESSONS);
+    all.extend(process::LESSONS);
     all.extend(gil::LESSONS);
     all.extend(aio::LESSONS);
     all

@@ -77,6 +77,7 @@ pub struct BuildError {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ErrorKind {
     ZeroWorkers,
+    ZeroTasksPerChild,
 }
 
 impl BuildError {
@@ -85,12 +86,23 @@ impl BuildError {
             kind: ErrorKind::ZeroWorkers,
         }
     }
+
+    #[cfg_attr(
+        any(loom, not(target_os = "linux"), not(feature = "process")),
+        allow(dead_code)
+    )]
+    pub(crate) fn zero_tasks_per_child() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroTasksPerChild,
+        }
+    }
 }
 
 impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             ErrorKind::ZeroWorkers => f.write_str("BuildError(ZeroWorkers)"),
+            ErrorKind::ZeroTasksPerChild => f.write_str("BuildError(ZeroTasksPerChild)"),
         }
     }
 }
@@ -99,6 +111,7 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             ErrorKind::ZeroWorkers => f.write_str("max_workers must be greater than 0"),
+            ErrorKind::ZeroTasksPerChild => f.write_str("max_tasks_per_child must be >= 1"),
         }
     }
 }

@@ -1,0 +1,75 @@
+//! multiprocessing: CPU-bound work in worker processes of this same program.
+
+use super::report::secs;
+use super::{Lesson, Report};
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/process_start_join.rs"]
+mod process_start_join;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../threadkit/examples/process_pool.rs"]
+mod process_pool;
+
+pub(crate) const LESSONS: [Lesson; 2] = [
+    Lesson {
+        name: "process_start_join",
+        title: "multiprocessing.Process: start and join",
+        run: start_join,
+    },
+    Lesson {
+        name: "process_pool",
+        title: "ProcessPoolExecutor.map over a heavy computation",
+        run: pool,
+    },
+];
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn start_join(r: &mut Report) {
+    let n = 300_000_000;
+    let start = std::time::Instant::now();
+    process_start_join::cpu_task(n);
+    process_start_join::cpu_task(n);
+    let sequential = start.elapsed();
+    let (codes, parallel) = process_start_join::two_processes(n);
+    let speedup = sequential.as_secs_f64() / parallel.as_secs_f64();
+    r.check(
+        "p1 and p2 run cpu_task in two processes and exit cleanly (exit codes 0)",
+        codes == [0, 0],
+        format!("exit codes {codes:?}"),
+    );
+    let held = cores() < 2 || speedup >= 1.4;
+    r.check(
+        "two processes run the CPU-bound task in parallel",
+        held,
+        format!(
+            "{} in two processes vs {} in one ({speedup:.2}x)",
+            secs(parallel),
+            secs(sequential)
+        ),
+    );
+}
+
+fn pool(r: &mut Report) {
+    let data_list = [600_000, 620_000, 640_000, 660_000];
+    let (results, pool_time, sequential) = process_pool::heavy_map(&data_list);
+    let speedup = sequential.as_secs_f64() / pool_time.as_secs_f64();
+    r.check(
+        "executor.map(do_some_heavy_computation, data_list) returns every result, in order",
+        results.len() == data_list.len() && results.windows(2).all(|w| w[0] <= w[1]),
+        format!("primes below {data_list:?}: {results:?}"),
+    );
+    r.check(
+        "the process pool spreads the CPU-bound work over the cores",
+        cores() < 2 || speedup >= 1.4,
+        format!(
+            "{} on the pool vs {} in one process ({speedup:.2}x, {} cores)",
+            secs(pool_time),
+            secs(sequential),
+            cores()
+        ),
+    );
+}

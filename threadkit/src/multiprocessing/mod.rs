@@ -1,0 +1,96 @@
+//! Python's `multiprocessing` and `ProcessPoolExecutor`: run plain Rust
+//! functions in worker processes of the same program.
+//!
+//! (Feature `process`, on by default.)
+//!
+//! ```
+//! use threadkit::multiprocessing::ProcessPoolExecutor;
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! // with ProcessPoolExecutor(max_workers=2) as pool:
+//! //     squares = list(pool.map(square, range(10)))
+//! let pool = ProcessPoolExecutor::new(2).unwrap();
+//! let squares: Vec<u64> = pool.map(square, 0..10u64, 1).unwrap().map(Result::unwrap).collect();
+//! assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+//! let f = pool.submit(square, 12).unwrap();
+//! assert_eq!(f.result(), Ok(&144));
+//! ```
+//!
+//! # Set-up
+//!
+//! None. A worker is this same executable started again
+//! (`std::env::current_exe()`) with a marker in its environment; a load-time
+//! constructor that threadkit links into every program that can start a
+//! worker sees the marker before `main` runs and turns the process into a
+//! worker. So `cargo test`, `cargo bench`, examples and release binaries
+//! all work without a line of set-up, from any thread. If a worker never
+//! says hello (its executable has no hook), starting it fails with
+//! [`ProcessError::Handshake`] after a few seconds instead of hanging.
+//!
+//! # Platforms
+//!
+//! Linux only for now (the module is absent elsewhere): it relies on
+//! `.init_array`, `PR_SET_PDEATHSIG`, `SOCK_SEQPACKET`, `MSG_NOSIGNAL` and
+//! `waitid(WNOWAIT)`. A port would use `__mod_init_func` on macOS (already
+//! sketched in `worker.rs`), or [`init`] as the first line of `main`.
+//!
+//! # What is here
+//!
+//! | Python | threadkit |
+//! | --- | --- |
+//! | `Process(target, args, name, daemon)`; `start`, `join(timeout)`, `is_alive`, `exitcode`, `pid`, `terminate`, `kill` | [`Process`] |
+//! | `Pipe()` → two `Connection`s: `send`, `recv`, `poll` | [`pipe`] → two [`Connection`]s |
+//! | `Queue()`: `put`, `get(timeout)`, `get_nowait` | [`Queue`] |
+//! | `ProcessPoolExecutor(max_workers, initializer, initargs, max_tasks_per_child)` | [`ProcessPoolExecutor::new`], [`ProcessPoolExecutor::builder`] |
+//! | `submit(fn, arg)`, `map(fn, it, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
+//! | `BrokenProcessPool` | [`FutureError::BrokenExecutor`](crate::futures::FutureError) naming the exit code or signal |
+//!
+//! # What can be sent
+//!
+//! The function is a plain `fn(A) -> R` (a non-capturing closure coerces to
+//! one): the child finds it by its offset in the executable, see `call.rs`.
+//! `A` and `R` are serde values, encoded with bincode in length-prefixed
+//! frames (64 MiB at most by default). Python pickles functions by name; the
+//! rule that they must be module-level functions becomes "no captures".
+//!
+//! # Differences from Python's `multiprocessing`
+//!
+//! - Only the `spawn` start method exists, done as fork+exec of the same
+//!   executable; nothing is inherited but the function's argument.
+//! - Errors are values: a bad frame, an oversized message or a value that
+//!   fails to serialize is a typed error ([`FrameError`], [`ChannelError`],
+//!   a failed future), never a hang.
+//! - Pool workers exit by themselves when the parent dies (EOF on their
+//!   channel, `PR_SET_PDEATHSIG` on Linux, and a watchdog thread).
+
+mod call;
+mod error;
+mod fdpass;
+mod frame;
+mod manager;
+mod pipe;
+mod pool;
+mod process;
+mod queue;
+mod spawn;
+mod wire;
+mod worker;
+
+pub use error::{ChannelError, FrameError, ProcessError};
+pub use pipe::{Connection, pipe};
+pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
+pub use process::Process;
+pub use queue::Queue;
+
+/// Turns this process into a worker and never returns, if it was started as
+/// one by threadkit; returns at once otherwise.
+///
+/// Not needed on Linux, where a load-time constructor does this before
+/// `main` (see [Set-up](self#set-up)); harmless to call there. Kept for
+/// ports to platforms without one, where it must be the first line of `main`.
+pub fn init() {
+    worker::run_if_worker();
+}

@@ -1,0 +1,272 @@
+//! [`pipe`] and [`Connection`]: Python's `multiprocessing.Pipe()`, a duplex
+//! channel of serde values between two processes.
+
+use std::fmt;
+use std::io::Write;
+use std::marker::PhantomData;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::error::{ChannelError, FrameError};
+use super::fdpass;
+use super::frame::{self, DEFAULT_MAX_FRAME, ReadError};
+use crate::loom::sync::Mutex;
+use crate::util::wait::Deadline;
+
+/// Two connected [`Connection`]s (Python's `Pipe(duplex=True)`): what one
+/// sends the other receives, both ways.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::multiprocessing::{Connection, Process, pipe};
+///
+/// fn child(conn: Connection) {
+///     let n: u64 = conn.recv().unwrap();
+///     conn.send(&(n * 2)).unwrap();
+/// }
+///
+/// let (parent_end, child_end) = pipe().unwrap();
+/// let p = Process::new(child, child_end);
+/// p.start().unwrap();
+/// parent_end.send(&21u64).unwrap();
+/// assert_eq!(parent_end.recv::<u64>().unwrap(), 42);
+/// assert_eq!(p.join().unwrap(), 0);
+/// ```
+///
+/// # Errors
+///
+/// [`ChannelError::Io`] if the operating system has no sockets to spare.
+#[doc(alias = "Pipe")]
+pub fn pipe() -> Result<(Connection, Connection), ChannelError> {
+    let (a, b) = UnixStream::pair()?;
+    Ok((Connection::from_stream(a)?, Connection::from_stream(b)?))
+}
+
+/// One end of a [`pipe`]: Python's `multiprocessing.connection.Connection`.
+///
+/// Values are serde values, sent as length-prefixed bincode frames of at
+/// most 64 MiB. A `Connection` can be handed to a child as (part of) a
+/// [`Process`](super::Process) argument; the parent's copy is then dropped
+/// with the argument, so each end has one owner and a closed end is seen as
+/// [`ChannelError::Closed`] on the other.
+///
+/// # Differences from Python's `Connection`
+///
+/// - `recv` is typed: `conn.recv::<T>()`; a frame that does not decode as a
+///   `T` is [`ChannelError::Frame`].
+/// - `poll(timeout)` and `recv_timeout` instead of `poll` + `recv`.
+pub struct Connection {
+    reader: Mutex<UnixStream>,
+    writer: Mutex<UnixStream>,
+    max_frame: usize,
+    _not_clone: PhantomData<()>,
+}
+
+impl Connection {
+    fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
+        Ok(Connection {
+            writer: Mutex::new(stream.try_clone()?),
+            reader: Mutex::new(stream),
+            max_frame: DEFAULT_MAX_FRAME,
+            _not_clone: PhantomData,
+        })
+    }
+
+    /// Sends `value` (Python's `send(obj)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ChannelError::Encode`] if it does not serialize or exceeds the frame
+    /// limit; [`ChannelError::Closed`] if the other end is gone.
+    pub fn send<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
+        let bytes = bincode::serialize(value).map_err(|e| ChannelError::Encode(e.to_string()))?;
+        self.send_bytes(&bytes)
+    }
+
+    /// Sends raw bytes as one message (Python's `send_bytes`).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Connection::send).
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), ChannelError> {
+        if bytes.len() > self.max_frame {
+            return Err(ChannelError::Encode(
+                FrameError::Oversized {
+                    len: bytes.len(),
+                    max: self.max_frame,
+                }
+                .to_string(),
+            ));
+        }
+        let mut w = self.writer.lock();
+        let mut buf = Vec::with_capacity(bytes.len() + 4);
+        frame::write_frame(&mut buf, bytes)?;
+        w.write_all(&buf)?;
+        Ok(())
+    }
+
+    /// Waits for and returns the next value (Python's `recv()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ChannelError::Closed`] once the other end is closed and everything
+    /// it sent was received; [`ChannelError::Frame`] for a truncated,
+    /// oversized or undecodable message.
+    pub fn recv<T: DeserializeOwned>(&self) -> Result<T, ChannelError> {
+        decode(&self.recv_bytes()?)
+    }
+
+    /// [`recv`](Connection::recv), giving up after `timeout` with
+    /// [`ChannelError::Timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Connection::recv), and [`ChannelError::Timeout`].
+    pub fn recv_timeout<T: DeserializeOwned>(&self, timeout: Duration) -> Result<T, ChannelError> {
+        if !self.poll(Some(timeout))? {
+            return Err(ChannelError::Timeout);
+        }
+        self.recv()
+    }
+
+    /// Waits for and returns the next message's bytes (Python's
+    /// `recv_bytes()`).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Connection::recv).
+    pub fn recv_bytes(&self) -> Result<Vec<u8>, ChannelError> {
+        let mut r = self.reader.lock();
+        match frame::read_frame(&mut *r, self.max_frame) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(ChannelError::Closed),
+            Err(ReadError::Frame(e)) => Err(ChannelError::Frame(e)),
+            Err(ReadError::Io(e)) => Err(e.into()),
+        }
+    }
+
+    /// Whether a message (or the end of the stream) is ready to be received,
+    /// waiting up to `timeout` (`None`: forever). Python's `poll(timeout)`.
+    ///
+    /// # Errors
+    ///
+    /// [`ChannelError::Io`] if polling fails.
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, ChannelError> {
+        let r = self.reader.lock();
+        poll_readable(r.as_raw_fd(), Deadline::from_timeout(timeout))
+    }
+}
+
+/// Decodes a message as a `T`.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ChannelError> {
+    bincode::deserialize(bytes).map_err(|e| ChannelError::Frame(FrameError::Corrupt(e.to_string())))
+}
+
+/// Waits until `fd` is readable or the deadline passes.
+pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, ChannelError> {
+    loop {
+        let ms = match deadline.remaining() {
+            None => -1,
+            Some(left) => i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX),
+        };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid pollfd for the duration of the call.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc > 0 {
+            return Ok(true);
+        }
+        if rc == 0 {
+            if deadline.remaining().is_some_and(|l| l.is_zero()) {
+                return Ok(false);
+            }
+            continue;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(ChannelError::Io(e));
+        }
+    }
+}
+
+impl Serialize for Connection {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.reader.lock();
+        fdpass::serialize_fd(std::os::fd::AsFd::as_fd(&*r), s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Connection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let fd: OwnedFd = fdpass::deserialize_fd(d)?;
+        Connection::from_stream(UnixStream::from(fd)).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("fd", &self.reader.lock().as_raw_fd())
+            .finish()
+    }
+}
+
+// Miri runs neither sockets nor integer-to-function-pointer round trips.
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_in_process() {
+        let (a, b) = pipe().unwrap();
+        a.send(&vec![1u32, 2, 3]).unwrap();
+        b.send("back").unwrap();
+        assert_eq!(b.recv::<Vec<u32>>().unwrap(), [1, 2, 3]);
+        assert_eq!(a.recv::<String>().unwrap(), "back");
+        assert!(!a.poll(Some(Duration::from_millis(10))).unwrap());
+        assert!(matches!(
+            a.recv_timeout::<u8>(Duration::from_millis(10)),
+            Err(ChannelError::Timeout)
+        ));
+        drop(b);
+        assert!(matches!(a.recv::<u8>(), Err(ChannelError::Closed)));
+    }
+
+    #[test]
+    fn bad_frames_are_typed_errors() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let conn = Connection::from_stream(b).unwrap();
+        // truncated: announces 100 bytes, sends 3, closes
+        (&a).write_all(&100u32.to_le_bytes()).unwrap();
+        (&a).write_all(b"abc").unwrap();
+        drop(a);
+        assert!(matches!(
+            conn.recv::<u8>(),
+            Err(ChannelError::Frame(FrameError::Truncated))
+        ));
+        // oversized and corrupt
+        let (a, b) = UnixStream::pair().unwrap();
+        let conn = Connection::from_stream(b).unwrap();
+        (&a).write_all(&u32::MAX.to_le_bytes()).unwrap();
+        assert!(matches!(
+            conn.recv::<u8>(),
+            Err(ChannelError::Frame(FrameError::Oversized { .. }))
+        ));
+        let (a, b) = pipe().unwrap();
+        a.send_bytes(&[1]).unwrap();
+        assert!(matches!(
+            b.recv::<u64>(),
+            Err(ChannelError::Frame(FrameError::Corrupt(_)))
+        ));
+        // passing an endpoint outside a Process argument is refused
+        assert!(matches!(a.send(&b), Err(ChannelError::Encode(_))));
+    }
+}

@@ -1,0 +1,370 @@
+//! [`Process`]: Python's `multiprocessing.Process`, a function run in a
+//! child process.
+
+use std::fmt;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::process::Child;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::call::Call;
+use super::error::ProcessError;
+use super::fdpass;
+use super::frame::{self, DEFAULT_MAX_FRAME};
+use super::spawn::{self, Options};
+use super::wire;
+use crate::loom::sync::{Condvar, Mutex};
+use crate::util::wait::{self, Deadline};
+
+/// How long a child may take to say hello.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+enum Phase {
+    /// Not started: the encoded call and the descriptors it passes.
+    Initial(Call, Vec<OwnedFd>),
+    /// Running (or exited, not yet reaped): only then may it be signalled.
+    Running(u32),
+    /// Reaped, with Python's exit code.
+    Exited(u32, i32),
+}
+
+/// What the reaper thread and the exit hook share with the handle.
+struct Shared {
+    phase: Mutex<Phase>,
+    exited: Condvar,
+    daemon: bool,
+}
+
+/// A function run in a child process: Python's `multiprocessing.Process`.
+///
+/// The target is a plain `fn(A)` (a non-capturing closure coerces to one);
+/// its argument travels to the child serialized, so it may contain
+/// [`Connection`](super::Connection)s and [`Queue`](super::Queue)s, which
+/// are passed as file descriptors.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::multiprocessing::Process;
+///
+/// fn cpu_task(n: u64) {
+///     let total: u64 = (0..n).sum();
+///     assert_eq!(total, n * (n - 1) / 2);
+/// }
+///
+/// let mut p = Process::new(cpu_task, 1000);
+/// p.set_name("worker-1");
+/// p.start().unwrap();
+/// assert_eq!(p.join().unwrap(), 0);
+/// assert_eq!(p.exitcode(), Some(0));
+///
+/// let bad = Process::new(|code: i32| std::process::exit(code), 7);
+/// bad.start().unwrap();
+/// assert_eq!(bad.join().unwrap(), 7);
+/// ```
+///
+/// # Differences from Python's `Process`
+///
+/// - `join(timeout)` is [`join`](Process::join) and
+///   [`join_timeout`](Process::join_timeout), which return the exit code
+///   (`None` on timeout) instead of `None`.
+/// - The argument is serialized by [`new`](Process::new) (Python pickles it
+///   at `start`); endpoints in it are duplicated then, so the caller's copies
+///   may be dropped at once.
+/// - A target that panics exits with code 1 (Python: an uncaught exception);
+///   the panic message is printed on the child's stderr.
+/// - `start` waits for the child to say hello, so an error to start is
+///   reported by `start`, not later.
+/// - At exit, daemon children are terminated and non-daemon children joined,
+///   as in Python; a daemon child (and every pool worker) also exits by
+///   itself if the parent dies.
+pub struct Process {
+    name: String,
+    daemon: bool,
+    shared: Arc<Shared>,
+}
+
+impl Process {
+    /// A process that will run `target(arg)` once [started](Process::start)
+    /// (Python's `Process(target=..., args=(...))`).
+    ///
+    /// # Panics
+    ///
+    /// If `arg` cannot be serialized (Python raises at `start`; see
+    /// [`try_new`](Process::try_new) for the fallible form).
+    pub fn new<A>(target: fn(A), arg: A) -> Process
+    where
+        A: Serialize + DeserializeOwned,
+    {
+        Process::try_new(target, arg).expect("serializing the process argument")
+    }
+
+    /// [`new`](Process::new), with a serialization error returned.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::Encode`] if `arg` cannot be serialized.
+    pub fn try_new<A>(target: fn(A), arg: A) -> Result<Process, ProcessError>
+    where
+        A: Serialize + DeserializeOwned,
+    {
+        let (call, fds) = fdpass::collect(|| Call::new(target, &arg));
+        let call = call.map_err(ProcessError::Encode)?;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Process {
+            name: format!("Process-{n}"),
+            daemon: false,
+            shared: Arc::new(Shared {
+                phase: Mutex::new(Phase::Initial(call, fds)),
+                exited: Condvar::new(),
+                daemon: false,
+            }),
+        })
+    }
+
+    /// The process's name (Python's `name`), `Process-N` by default.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Renames the process.
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+
+    /// Whether the child is a daemon (Python's `daemon`).
+    pub fn daemon(&self) -> bool {
+        self.daemon
+    }
+
+    /// Makes the child a daemon: it is terminated when the parent exits,
+    /// and exits by itself if the parent dies. Python's `daemon = True`.
+    ///
+    /// # Panics
+    ///
+    /// After [`start`](Process::start) (Python's `AssertionError`).
+    pub fn set_daemon(&mut self, daemon: bool) {
+        assert!(
+            matches!(*self.shared.phase.lock(), Phase::Initial(..)),
+            "process has already started"
+        );
+        self.daemon = daemon;
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.daemon = daemon;
+        }
+    }
+
+    /// Starts the child and waits until it is ready to run the target.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::AlreadyStarted`] on a second call; spawn, handshake
+    /// and i/o errors otherwise.
+    pub fn start(&self) -> Result<(), ProcessError> {
+        let mut phase = self.shared.phase.lock();
+        let (call, fds) = match &*phase {
+            Phase::Initial(call, fds) => (call, fds),
+            _ => return Err(ProcessError::AlreadyStarted),
+        };
+        let worker = spawn::spawn(&Options {
+            role: "process",
+            watch_parent: self.shared.daemon,
+            death_signal: false,
+            fds,
+            max_frame: DEFAULT_MAX_FRAME,
+            handshake: HANDSHAKE_TIMEOUT,
+        })?;
+        let mut msg = Vec::with_capacity(call.args.len() + 32);
+        wire::begin(&mut msg, wire::RUN, 0);
+        call.encode_into(&mut msg);
+        let mut channel = &worker.channel;
+        if let Err(e) = frame::write_frame(&mut channel, &msg) {
+            let mut child = worker.child;
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ProcessError::Io(e));
+        }
+        let pid = worker.child.id();
+        *phase = Phase::Running(pid);
+        drop(phase);
+        register_for_exit(&self.shared);
+        let shared = Arc::clone(&self.shared);
+        let (child, channel) = (worker.child, worker.channel);
+        std::thread::Builder::new()
+            .name(format!("threadkit-reaper-{pid}"))
+            .spawn(move || reap(&shared, child, channel))
+            .map_err(ProcessError::Spawn)?;
+        Ok(())
+    }
+
+    /// The child's pid once started (Python's `pid`).
+    pub fn pid(&self) -> Option<u32> {
+        match &*self.shared.phase.lock() {
+            Phase::Initial(..) => None,
+            Phase::Running(pid) | Phase::Exited(pid, _) => Some(*pid),
+        }
+    }
+
+    /// Whether the child was started and has not exited (Python's
+    /// `is_alive()`).
+    pub fn is_alive(&self) -> bool {
+        matches!(*self.shared.phase.lock(), Phase::Running(_))
+    }
+
+    /// The exit code once the child has exited: its status, or minus the
+    /// signal that killed it (Python's `exitcode`).
+    pub fn exitcode(&self) -> Option<i32> {
+        match &*self.shared.phase.lock() {
+            Phase::Exited(_, code) => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Waits for the child to exit and returns its exit code (Python's
+    /// `join()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::NotStarted`] before [`start`](Process::start).
+    pub fn join(&self) -> Result<i32, ProcessError> {
+        self.join_deadline(Deadline::Never)
+            .map(|code| code.expect("no deadline"))
+    }
+
+    /// Waits at most `timeout` for the child to exit; `Ok(None)` if it is
+    /// still running (Python's `join(timeout)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::NotStarted`] before [`start`](Process::start).
+    pub fn join_timeout(&self, timeout: Duration) -> Result<Option<i32>, ProcessError> {
+        self.join_deadline(Deadline::after(timeout))
+    }
+
+    fn join_deadline(&self, deadline: Deadline) -> Result<Option<i32>, ProcessError> {
+        let mut phase = self.shared.phase.lock();
+        if matches!(*phase, Phase::Initial(..)) {
+            return Err(ProcessError::NotStarted);
+        }
+        wait::wait_until(&self.shared.exited, &mut phase, deadline, |p| {
+            matches!(p, Phase::Exited(..))
+        });
+        Ok(match &*phase {
+            Phase::Exited(_, code) => Some(*code),
+            _ => None,
+        })
+    }
+
+    /// Sends `SIGTERM` (Python's `terminate()`); does nothing once exited.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::NotStarted`] before [`start`](Process::start).
+    pub fn terminate(&self) -> Result<(), ProcessError> {
+        signal(&self.shared, libc::SIGTERM)
+    }
+
+    /// Sends `SIGKILL` (Python's `kill()`); does nothing once exited.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::NotStarted`] before [`start`](Process::start).
+    pub fn kill(&self) -> Result<(), ProcessError> {
+        signal(&self.shared, libc::SIGKILL)
+    }
+}
+
+fn signal(shared: &Shared, sig: i32) -> Result<(), ProcessError> {
+    let phase = shared.phase.lock();
+    match &*phase {
+        Phase::Initial(..) => Err(ProcessError::NotStarted),
+        Phase::Running(pid) => {
+            // SAFETY: kill has no memory preconditions. The pid is still
+            // ours: the reaper reaps only under this lock, so the child is at
+            // worst a zombie and its pid cannot have been reused.
+            unsafe { libc::kill(*pid as libc::pid_t, sig) };
+            Ok(())
+        }
+        Phase::Exited(..) => Ok(()),
+    }
+}
+
+/// The reaper thread: waits for the child to exit without reaping it, then
+/// reaps it under the lock (so `signal` never hits a reused pid).
+fn reap(shared: &Shared, mut child: Child, channel: UnixStream) {
+    let pid = child.id();
+    loop {
+        // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid writes only into `info`; WNOWAIT leaves the child
+        // waitable so that `child.wait()` below reaps it.
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            break;
+        }
+    }
+    let mut phase = shared.phase.lock();
+    let code = child.wait().map(spawn::exitcode).unwrap_or(-1);
+    drop(channel);
+    *phase = Phase::Exited(pid, code);
+    shared.exited.notify_all();
+}
+
+/// Started processes, for Python's exit handling: terminate daemons, join
+/// the others.
+static LIVE: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
+
+fn register_for_exit(shared: &Arc<Shared>) {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds.
+        let _ = unsafe { libc::atexit(at_exit) };
+    });
+    let mut live = LIVE.lock();
+    live.retain(|s| !matches!(*s.phase.lock(), Phase::Exited(..)));
+    live.push(Arc::clone(shared));
+}
+
+extern "C" fn at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        let live = std::mem::take(&mut *LIVE.lock());
+        for shared in &live {
+            if shared.daemon {
+                let _ = signal(shared, libc::SIGTERM);
+            }
+        }
+        for shared in &live {
+            let mut phase = shared.phase.lock();
+            wait::wait_until(&shared.exited, &mut phase, Deadline::Never, |p| {
+                matches!(p, Phase::Exited(..))
+            });
+        }
+    });
+}
+
+impl fmt::Debug for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &*self.shared.phase.lock() {
+            Phase::Initial(..) => "initial".to_owned(),
+            Phase::Running(pid) => format!("started pid={pid}"),
+            Phase::Exited(pid, code) => format!("stopped pid={pid} exitcode={code}"),
+        };
+        f.debug_struct("Process")
+            .field("name", &self.name)
+            .field("daemon", &self.daemon)
+            .field("state", &state)
+            .finish()
+    }
+}

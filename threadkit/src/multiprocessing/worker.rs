@@ -1,0 +1,195 @@
+//! The child side: the hook that turns a process started by threadkit into
+//! a worker before `main` runs, and the worker loops.
+//!
+//! # Why a load-time hook
+//!
+//! A worker is the parent's own executable started again. On Linux
+//! threadkit puts [`init_hook`] in the executable's constructor list
+//! (`.init_array`; `__mod_init_func` is sketched for a macOS port): it runs before `main` in every
+//! program linking threadkit, checks one environment variable and returns at
+//! once when it is not set. When it is set, the process serves its parent
+//! and exits without ever reaching `main`: the user writes no set-up line,
+//! and test binaries, examples, benches and release builds all work the
+//! same. `spawn.rs` refers to the hook, so any program that can start a
+//! worker contains it. On other platforms, [`init`](super::init) must be the
+//! first line of `main`; a worker where neither ran never says hello, and
+//! the parent reports [`ProcessError::Handshake`](super::ProcessError::Handshake).
+
+use std::io::{BufReader, BufWriter, Write};
+use std::os::fd::FromRawFd;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use super::call::{Call, Reply};
+use super::fdpass;
+use super::frame::{self, DEFAULT_MAX_FRAME};
+use super::wire;
+
+/// The role of a child: `pool` or `process`. Unset in ordinary programs.
+pub(crate) const ENV_ROLE: &str = "THREADKIT_MP_ROLE";
+/// The parent's pid, for the orphan watchdog (set when the child must not
+/// outlive its parent).
+pub(crate) const ENV_WATCH_PARENT: &str = "THREADKIT_MP_WATCH_PARENT";
+/// The identity of the parent's executable file.
+pub(crate) const ENV_EXE: &str = "THREADKIT_MP_EXE";
+/// The largest frame the child accepts and sends.
+pub(crate) const ENV_MAX_FRAME: &str = "THREADKIT_MP_MAX_FRAME";
+/// The channel to the parent in the child.
+pub(crate) const CHANNEL_FD: i32 = 3;
+
+/// The constructor entry: see the module docs.
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+#[used]
+// SAFETY: `.init_array` holds `extern "C" fn()` pointers run once at load,
+// before main; `init_hook` is such a function and never unwinds.
+#[unsafe(link_section = ".init_array")]
+pub(crate) static INIT_HOOK: extern "C" fn() = init_hook;
+
+/// The constructor entry: see the module docs.
+#[cfg(all(target_vendor = "apple", not(miri)))]
+#[used]
+// SAFETY: as above, for Mach-O's constructor section.
+#[unsafe(link_section = "__DATA,__mod_init_func")]
+pub(crate) static INIT_HOOK: extern "C" fn() = init_hook;
+
+/// The constructor entry: see the module docs.
+#[cfg(any(
+    miri,
+    not(any(target_os = "linux", target_os = "android", target_vendor = "apple"))
+))]
+pub(crate) static INIT_HOOK: extern "C" fn() = init_hook;
+
+extern "C" fn init_hook() {
+    // A panic must not unwind into the C runtime.
+    if std::panic::catch_unwind(run_if_worker).is_err() {
+        std::process::abort();
+    }
+}
+
+/// Serves the parent and exits if this process was started as a worker;
+/// returns at once otherwise.
+pub(crate) fn run_if_worker() {
+    let Ok(role) = std::env::var(ENV_ROLE) else {
+        return;
+    };
+    let watch = std::env::var(ENV_WATCH_PARENT).ok();
+    let exe = std::env::var(ENV_EXE).unwrap_or_default();
+    let max_frame = std::env::var(ENV_MAX_FRAME)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_MAX_FRAME);
+    for var in [ENV_ROLE, ENV_WATCH_PARENT, ENV_EXE, ENV_MAX_FRAME] {
+        // SAFETY: this runs before main (or as main's first line, as
+        // documented for `init`), while the process has a single thread.
+        unsafe { std::env::remove_var(var) };
+    }
+    // Rust's runtime ignores SIGPIPE before `main`; we run before it, so do
+    // the same: a write to a closed pipe is an error, not death.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    fdpass::enter_child();
+    if let Some(parent) = watch.and_then(|p| p.parse::<i32>().ok()) {
+        watch_parent(parent);
+    }
+    // SAFETY: the parent placed our end of the channel at CHANNEL_FD before
+    // exec (spawn.rs); nothing else owns it.
+    let channel = unsafe { UnixStream::from_raw_fd(CHANNEL_FD) };
+    let code = serve(&channel, &role, &exe, max_frame);
+    drop(channel);
+    std::process::exit(code);
+}
+
+/// Exits this process as soon as its parent is gone (re-parented), checked
+/// ten times a second; a backstop to `PR_SET_PDEATHSIG` and to EOF on the
+/// channel, for a worker busy in a long task.
+fn watch_parent(parent: i32) {
+    let spawned = std::thread::Builder::new()
+        .name("threadkit-orphan-watch".into())
+        .spawn(move || {
+            loop {
+                // SAFETY: getppid has no preconditions.
+                if unsafe { libc::getppid() } != parent {
+                    // SAFETY: _exit has no preconditions; nothing of the
+                    // dead parent's work is worth flushing.
+                    unsafe { libc::_exit(1) };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+    drop(spawned);
+}
+
+/// The identity of this process's executable file: device, inode, size and
+/// modification time, so a worker can tell it runs the parent's exact file.
+pub(crate) fn exe_identity() -> String {
+    use std::os::unix::fs::MetadataExt;
+    match std::env::current_exe().and_then(std::fs::metadata) {
+        Ok(m) => format!(
+            "{}:{}:{}:{}.{}",
+            m.dev(),
+            m.ino(),
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec()
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+fn serve(channel: &UnixStream, role: &str, exe: &str, max_frame: usize) -> i32 {
+    let mut r = BufReader::with_capacity(1 << 16, channel);
+    let mut w = BufWriter::with_capacity(1 << 16, channel);
+    let mut out = Vec::with_capacity(256);
+    let ok = exe.is_empty() || exe == exe_identity();
+    wire::begin(&mut out, wire::HELLO, u64::from(std::process::id()));
+    out.push(if ok {
+        wire::HELLO_READY
+    } else {
+        wire::HELLO_WRONG_EXE
+    });
+    if frame::write_frame(&mut w, &out).is_err() || w.flush().is_err() || !ok {
+        return 2;
+    }
+    if role == "pool" {
+        // A task's panic is its future's error; Python's pool prints nothing.
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    loop {
+        // Flush replies only when no more requests are buffered, so a burst
+        // of small tasks costs one write per burst.
+        if r.buffer().is_empty() && w.flush().is_err() {
+            return 0;
+        }
+        let msg = match frame::read_frame(&mut r, max_frame) {
+            Ok(Some(msg)) => msg,
+            Ok(None) => return 0,
+            Err(_) => return 3,
+        };
+        let Ok((kind, id, body)) = wire::split(&msg) else {
+            return 3;
+        };
+        // SAFETY: the body comes from our parent, which runs this same
+        // executable (checked at the handshake above) and builds calls only
+        // through `Call::encode_into`.
+        let mut reply = unsafe { Call::run(body) };
+        if kind == wire::RUN {
+            return i32::from(!matches!(reply, Reply::Ok(_)));
+        }
+        if let Reply::Ok(bytes) = &reply {
+            if bytes.len() + wire::HEADER > max_frame {
+                reply = Reply::BadResult(format!(
+                    "a result of {} bytes exceeds the frame limit of {max_frame} bytes",
+                    bytes.len()
+                ));
+            }
+        }
+        wire::encode_reply(&mut out, id, &reply);
+        if frame::write_frame(&mut w, &out).is_err() {
+            return 0;
+        }
+        if kind == wire::INIT && !matches!(reply, Reply::Ok(_)) {
+            let _ = w.flush();
+            return 4;
+        }
+    }
+}
