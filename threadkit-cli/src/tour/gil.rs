@@ -2,9 +2,8 @@
 //! CPython (when `python3` is on PATH) in the same run.
 
 use std::process::Command;
-use std::time::Duration;
 
-use super::report::secs;
+use super::report::{best_of, secs};
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
@@ -43,20 +42,11 @@ fn cpython_speedup() -> Option<(f64, f64)> {
     Some((it.next()??, it.next()??))
 }
 
-fn speedup_of((sequential, threaded): (Duration, Duration)) -> f64 {
-    sequential.as_secs_f64() / threaded.as_secs_f64().max(f64::MIN_POSITIVE)
-}
-
 fn lesson(r: &mut Report) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // About a quarter of a second per task in a release build. Other
-    // programs on the machine can take a core away for a moment, so the best
-    // of three tries is kept.
-    let (sequential, threaded) = (0..3)
-        .map(|_| gil_example::sequential_vs_threads(2, 400_000_000))
-        .max_by(|a, b| speedup_of(*a).total_cmp(&speedup_of(*b)))
-        .unwrap_or_default();
-    let speedup = speedup_of((sequential, threaded));
+    // About a quarter of a second per task in a release build.
+    let (sequential, threaded, speedup) =
+        best_of(3, || gil_example::sequential_vs_threads(2, 400_000_000));
     println!(
         "  threadkit (best of 3): 2 tasks sequentially {}, on 2 threads {}",
         secs(sequential),
