@@ -321,6 +321,42 @@ mod tests {
     }
 
     #[test]
+    fn gather_futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let sleepers = || (0..3).map(|_| crate::asyncio::sleep(std::time::Duration::ZERO));
+        assert_send(&crate::asyncio::gather(sleepers()));
+        assert_send(&crate::asyncio::gather_return_exceptions(sleepers()));
+    }
+
+    #[test]
+    fn a_failure_returns_at_once_and_the_rest_finish_detached() {
+        use std::sync::atomic::AtomicUsize;
+        let finished = Arc::new(AtomicUsize::new(0));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let seen = Arc::clone(&finished);
+        let err = rt.block_on(async move {
+            let err = crate::asyncio::gather((0..300u64).map(|i| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    assert!(i != 7, "seven");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+            }))
+            .await
+            .unwrap_err();
+            assert_eq!(seen.load(Ordering::SeqCst), 0, "returned at once");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            err
+        });
+        assert_eq!(err, TaskError::Panicked("seven".into()));
+        assert_eq!(finished.load(Ordering::SeqCst), 299);
+    }
+
+    #[test]
     fn wakes_only_the_woken_and_keeps_order() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
