@@ -165,11 +165,11 @@ impl<F: Future> PollSet<F> {
                 Poll::Ready(failed) => failed,
             };
             self.running -= 1;
-            if self.running == 0 {
-                return Poll::Ready(None);
-            }
             if failed && stop_at_failure {
                 return Poll::Ready(Some(index));
+            }
+            if self.running == 0 {
+                return Poll::Ready(None);
             }
         }
     }
@@ -318,6 +318,20 @@ mod tests {
     fn slot_sizes() {
         // The per-future overhead the module docs promise.
         assert_eq!(mem::size_of::<Entry>() + mem::size_of::<AtomicBool>(), 9);
+    }
+
+    #[test]
+    fn the_last_future_failing_is_an_error() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let one = rt.block_on(crate::asyncio::gather([async { panic!("alone") }]));
+        assert_eq!(one, Err::<Vec<()>, _>(TaskError::Panicked("alone".into())));
+        let last = rt.block_on(crate::asyncio::gather((0..3).map(|i| async move {
+            assert!(i != 2, "last");
+            i
+        })));
+        assert_eq!(last, Err(TaskError::Panicked("last".into())));
     }
 
     #[test]
