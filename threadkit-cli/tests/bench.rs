@@ -38,12 +38,15 @@ fn the_table_has_every_row() {
         "threadkit sequential",
         "threadkit threads",
         "threadkit gil-sim",
+        "threadkit ThreadPoolExecutor",
+        "threadkit asyncio",
     ];
     if python_available() {
         rows.extend([
             "CPython sequential",
             "CPython threads",
             "CPython ThreadPoolExecutor",
+            "CPython asyncio",
         ]);
     } else {
         assert!(stderr.contains("no CPython rows"), "{stderr}");
@@ -69,7 +72,7 @@ fn json_parses_and_has_speedups_and_the_downloaded_bytes() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["config"]["tasks"], 3);
     let results = v["results"].as_array().unwrap();
-    let expected_rows = if python_available() { 3 * 7 } else { 3 * 4 };
+    let expected_rows = if python_available() { 3 * 9 } else { 3 * 5 };
     assert_eq!(results.len(), expected_rows, "{stdout}");
     for r in results {
         let speedup = r["speedup"].as_f64().expect("a speedup on every row");
@@ -141,7 +144,13 @@ fn modes_can_be_chosen_and_listed() {
     assert!(ok);
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
-        ["sequential", "threads", "gil-sim", "ThreadPoolExecutor"]
+        [
+            "sequential",
+            "threads",
+            "gil-sim",
+            "ThreadPoolExecutor",
+            "asyncio"
+        ]
     );
     let (ok, stdout, stderr) = threadkit(&[
         "bench",

@@ -8,6 +8,15 @@
 //!
 //! Run: `cargo bench -p threadkit --features asyncio --bench asyncio`
 //! (`-- --test` for a tiny smoke run; `-- --tasks N` to change the count).
+//!
+//! Last numbers (three runs, 2-core VM, load average 0.2-1.0, tokio 1.54,
+//! CPython 3.11 in the same run): threadkit 0.54-0.55 s wall and 119-120
+//! bytes per task; CPython 1.98-2.22 s and 1613-1617 bytes per task: 3.7-4.1x
+//! the wall time, 13.5x the memory per task. `gather` polls the sleepers
+//! inside its own task: one slot the size of the sleep future (about the
+//! 112 bytes of tokio's timer) plus 9 bytes of waker state each, no
+//! allocation per sleeper. Before, it spawned a tokio task per sleeper and
+//! kept a `JoinSet` entry and an index map for it: 0.63 s, 482 bytes per task.
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,5 +1,8 @@
 //! The same workloads in CPython, in the same run: sequential,
-//! `threading.Thread` per task, and `concurrent.futures.ThreadPoolExecutor`.
+//! `threading.Thread` per task, `concurrent.futures.ThreadPoolExecutor`, and
+//! `asyncio` (coroutines gathered on one loop: `asyncio.sleep`, a raw
+//! HTTP/1.1 GET over `asyncio.open_connection`, and the `cpu` loop as a plain
+//! coroutine).
 //! The script is embedded and run with `python3 -c`; it prints its timings as
 //! JSON on stdout.
 
@@ -14,7 +17,7 @@ use super::workloads::{Sizes, Workload};
 
 /// The CPython side. `argv[1]` is a JSON config; stdout gets one JSON object.
 const SCRIPT: &str = r#"
-import concurrent.futures, json, sys, threading, time, urllib.request
+import asyncio, concurrent.futures, json, sys, threading, time, urllib.parse, urllib.request
 
 cfg = json.loads(sys.argv[1])
 n = cfg["tasks"]
@@ -29,10 +32,7 @@ def download_task(i):
     # urllib sends `Connection: close`.
     with opener.open(cfg["base_url"] + "/files/%d" % i, timeout=cfg["timeout_s"]) as r:
         body = r.read()
-    size, checksum = cfg["expected"][i]
-    if len(body) != size or sum(body) != checksum:
-        raise ValueError("file %d: got %d bytes with checksum %d, expected %d bytes with checksum %d"
-                         % (i, len(body), sum(body), size, checksum))
+    check_file(i, body)
     return len(body)
 
 def cpu_task(i):
@@ -43,6 +43,52 @@ def cpu_task(i):
     if total != cfg["cpu_iters"] * (cfg["cpu_iters"] - 1) // 2:
         raise ValueError("task %d: wrong sum %d" % (i, total))
     return 0
+
+def check_file(i, body):
+    size, checksum = cfg["expected"][i]
+    if len(body) != size or sum(body) != checksum:
+        raise ValueError("file %d: got %d bytes with checksum %d, expected %d bytes with checksum %d"
+                         % (i, len(body), sum(body), size, checksum))
+
+async def sleep_coro(i):
+    await asyncio.sleep(cfg["sleep_ms"] / 1000)
+    return 0
+
+async def download_coro(i):
+    # Real async I/O: HTTP/1.1 over asyncio streams, checked as the Rust client
+    # does (status, Content-Length, size and checksum). The server is loopback.
+    url = urllib.parse.urlsplit(cfg["base_url"])
+    path = "/files/%d" % i
+    async def exchange():
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        try:
+            writer.write(("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: threadkit-bench\r\n"
+                          "Connection: close\r\n\r\n" % (path, url.netloc)).encode())
+            await writer.drain()
+            return await reader.read()
+        finally:
+            writer.close()
+    raw = await asyncio.wait_for(exchange(), cfg["timeout_s"])
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise ValueError("GET %s: no complete response head" % path)
+    lines = head.decode("latin-1").split("\r\n")
+    if lines[0].split()[1:2] != ["200"]:
+        raise ValueError("GET %s: server said %r" % (path, lines[0]))
+    lengths = [v.strip() for k, _, v in (l.partition(":") for l in lines[1:])
+               if k.strip().lower() == "content-length"]
+    if not lengths or not lengths[0].isdigit():
+        raise ValueError("GET %s: no Content-Length" % path)
+    if len(body) != int(lengths[0]):
+        raise ValueError("GET %s: body has %d bytes, Content-Length said %s" % (path, len(body), lengths[0]))
+    check_file(i, body)
+    return len(body)
+
+async def cpu_coro(i):
+    # A plain coroutine: the loop runs it to the end before the next one.
+    return cpu_task(i)
+
+coro = {"sleep": sleep_coro, "download": download_coro, "cpu": cpu_coro}[cfg["workload"]]
 
 task = {"sleep": sleep_task, "download": download_task, "cpu": cpu_task}[cfg["workload"]]
 
@@ -66,12 +112,24 @@ def threads():
         t.join()
     return results
 
+async def aguarded(i):
+    try:
+        return await coro(i), None
+    except Exception as e:
+        return 0, "task %d: %r" % (i, e)
+
+def asyncio_mode():
+    async def main():
+        return await asyncio.gather(*(aguarded(i) for i in range(n)))
+    return asyncio.run(main())
+
 def pool():
     with concurrent.futures.ThreadPoolExecutor(max_workers=cfg["max_workers"]) as ex:
         return list(ex.map(guarded, range(n)))
 
 out = []
-for mode, run in [("sequential", sequential), ("threads", threads), ("ThreadPoolExecutor", pool)]:
+for mode, run in [("sequential", sequential), ("threads", threads), ("ThreadPoolExecutor", pool),
+                  ("asyncio", asyncio_mode)]:
     c0, t0 = time.process_time(), time.perf_counter()
     results = run()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -119,7 +177,7 @@ impl Python {
         })
     }
 
-    /// Runs `workload` in CPython's three modes; `server` must be running for
+    /// Runs `workload` in CPython's four modes; `server` must be running for
     /// `download`. Gives up (killing the interpreter) after `limit`.
     pub(crate) fn run(
         &self,
@@ -251,10 +309,14 @@ mod tests {
                 Duration::from_secs(60),
             )
             .unwrap();
-        assert_eq!(rows.len(), 3);
+        let modes: Vec<_> = rows.iter().map(|r| r.mode.as_str()).collect();
+        assert_eq!(
+            modes,
+            ["sequential", "threads", "ThreadPoolExecutor", "asyncio"]
+        );
         for row in rows {
             assert_eq!((row.ok, row.bytes), (3, 9000), "{row:?}");
         }
-        assert_eq!(server.served(), 9);
+        assert_eq!(server.served(), 12);
     }
 }

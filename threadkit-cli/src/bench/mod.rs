@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod aio_client;
 mod clock;
 mod cpython;
 mod gil;
@@ -40,7 +41,7 @@ const MAX_TASKS: usize = 4096;
 const MAX_FILE_KB: usize = 16 * 1024;
 /// The longest sleep or latency.
 const MAX_MS: u64 = 60_000;
-/// How long one CPython run (three modes of one workload) may take.
+/// How long one CPython run (four modes of one workload) may take.
 const CPYTHON_LIMIT: Duration = Duration::from_secs(600);
 
 /// `threadkit bench` options.
@@ -239,7 +240,7 @@ fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
     if hidden || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let runs = plan.modes.len() + if with_python { 3 } else { 0 };
+    let runs = plan.modes.len() + if with_python { 4 } else { 0 };
     let total = plan.workloads.len() * runs * plan.sizes.tasks;
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) = ProgressStyle::with_template(
@@ -297,7 +298,7 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
             });
         }
         if let Some(python) = python {
-            bar.set_message(format!("{workload}: CPython (3 modes)"));
+            bar.set_message(format!("{workload}: CPython (4 modes)"));
             match python.run(
                 workload,
                 sizes,
@@ -318,7 +319,7 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
                 })),
                 Err(e) => notes.push(e),
             }
-            bar.inc(3 * sizes.tasks as u64);
+            bar.inc(4 * sizes.tasks as u64);
         }
     }
     bar.finish_and_clear();

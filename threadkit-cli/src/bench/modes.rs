@@ -1,10 +1,11 @@
 //! The ways of running a workload's tasks. Each is one [`Mode`] impl; add a
-//! new one (a thread pool, later a process pool or asyncio) by writing the
+//! new one (a thread pool, asyncio, later a process pool) by writing the
 //! impl and registering it in [`all`].
 
 use std::sync::Arc;
 
 use threadkit::ThreadPoolExecutor;
+use threadkit::asyncio;
 use threadkit::threading::Thread;
 
 use super::gil::{Gil, NoGil, SWITCH_INTERVAL};
@@ -39,6 +40,7 @@ pub(crate) fn all(config: &ModeConfig) -> Vec<Box<dyn Mode>> {
         Box::new(Pool {
             max_workers: config.max_workers,
         }),
+        Box::new(Asyncio),
     ]
 }
 
@@ -109,6 +111,31 @@ impl Mode for Pool {
     }
 }
 
+/// Every task as a coroutine on one threadkit asyncio event loop (a
+/// current-thread tokio runtime), gathered: CPython's
+/// `asyncio.run(asyncio.gather(*coros))`. `sleep` and `download` wait on the
+/// loop (async sleep, async HTTP client); `cpu` runs on the loop itself, one
+/// task after another: no parallelism, as with CPython's asyncio.
+#[derive(Debug)]
+pub(crate) struct Asyncio;
+
+impl Mode for Asyncio {
+    fn name(&self) -> &'static str {
+        "asyncio"
+    }
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult> {
+        let count = tasks.len();
+        let coros = tasks.into_iter().map(Task::run_async);
+        match asyncio::run(asyncio::gather_return_exceptions(coros)) {
+            Ok(outcomes) => outcomes
+                .into_iter()
+                .map(|outcome| outcome.map_err(|e| e.to_string())?)
+                .collect(),
+            Err(e) => (0..count).map(|_| Err(e.to_string())).collect(),
+        }
+    }
+}
+
 /// Starts one thread per task running `body`, then joins them in order.
 fn run_on_threads<F>(tasks: Vec<Task>, body: F) -> Vec<TaskResult>
 where
@@ -153,7 +180,13 @@ mod tests {
         let names: Vec<_> = modes.iter().map(|m| m.name()).collect();
         assert_eq!(
             names,
-            ["sequential", "threads", "gil-sim", "ThreadPoolExecutor"]
+            [
+                "sequential",
+                "threads",
+                "gil-sim",
+                "ThreadPoolExecutor",
+                "asyncio"
+            ]
         );
         for mode in &modes {
             for workload in [Workload::Sleep, Workload::Cpu] {

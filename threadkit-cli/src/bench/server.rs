@@ -236,10 +236,7 @@ pub(crate) fn get<I: Interpreter>(
         .set_read_timeout(Some(IO_TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)))
         .map_err(|e| fail("socket options", e))?;
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: threadkit-bench\r\n\
-         Connection: close\r\n\r\n"
-    );
+    let request = request(addr, path);
     interp
         .allow_threads(|| (&stream).write_all(request.as_bytes()))
         .map_err(|e| fail("send", e))?;
@@ -255,6 +252,21 @@ pub(crate) fn get<I: Interpreter>(
         raw.extend_from_slice(&buf[..n]);
         interp.tick();
     }
+    parse_response(path, raw)
+}
+
+/// The GET request both clients send (`Connection: close`: the body ends
+/// where the stream does).
+pub(crate) fn request(addr: SocketAddr, path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: threadkit-bench\r\n\
+         Connection: close\r\n\r\n"
+    )
+}
+
+/// The body of a whole response `raw`, checking the status (200) and that
+/// the body has exactly `Content-Length` bytes; shared by both clients.
+pub(crate) fn parse_response(path: &str, mut raw: Vec<u8>) -> Result<Vec<u8>, String> {
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use indicatif::ProgressBar;
 
-use super::gil::Interpreter;
+use threadkit::asyncio;
+
+use super::aio_client;
+use super::gil::{Interpreter, NoGil};
 use super::server::{self, Server};
 
 /// A named workload, as `--workloads` spells it.
@@ -121,16 +124,7 @@ impl Task {
             }
             Work::Download { addr, expected } => {
                 let body = server::get(*addr, &format!("/files/{}", self.index), interp)?;
-                let got = (body.len(), server::checksum(&body));
-                if got != *expected {
-                    return Err(format!(
-                        "file {}: got {} bytes with checksum {}, expected {} bytes with checksum {}",
-                        self.index, got.0, got.1, expected.0, expected.1
-                    ));
-                }
-                Ok(TaskOutput {
-                    bytes: body.len() as u64,
-                })
+                self.check_download(&body, *expected)
             }
             Work::Cpu(iters) => {
                 let total = cpu_sum(*iters, interp);
@@ -140,6 +134,45 @@ impl Task {
                 Ok(TaskOutput::default())
             }
         }
+    }
+}
+
+impl Task {
+    /// Runs the task as a coroutine on a threadkit asyncio loop (the
+    /// `asyncio` mode): `sleep` awaits [`asyncio::sleep`], `download` uses the
+    /// async client, and `cpu` runs its loop right there on the event loop,
+    /// holding it, as a plain CPython coroutine does (no parallelism).
+    pub(crate) async fn run_async(self) -> Result<TaskOutput, String> {
+        let result = match &self.work {
+            Work::Sleep(d) => {
+                asyncio::sleep(*d).await;
+                Ok(TaskOutput::default())
+            }
+            Work::Download { addr, expected } => {
+                let path = format!("/files/{}", self.index);
+                match aio_client::get(*addr, &path).await {
+                    Ok(body) => self.check_download(&body, *expected),
+                    Err(e) => Err(e),
+                }
+            }
+            Work::Cpu(_) => self.work(&mut NoGil),
+        };
+        self.progress.inc(1);
+        result
+    }
+
+    /// Size and checksum of a downloaded file against the expected ones.
+    fn check_download(&self, body: &[u8], expected: (usize, u64)) -> Result<TaskOutput, String> {
+        let got = (body.len(), server::checksum(body));
+        if got != expected {
+            return Err(format!(
+                "file {}: got {} bytes with checksum {}, expected {} bytes with checksum {}",
+                self.index, got.0, got.1, expected.0, expected.1
+            ));
+        }
+        Ok(TaskOutput {
+            bytes: body.len() as u64,
+        })
     }
 }
 
@@ -175,7 +208,6 @@ pub(crate) fn tasks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::gil::NoGil;
 
     #[test]
     fn cpu_sum_matches_the_formula() {

@@ -1,30 +1,38 @@
 //! [`gather`], [`gather_return_exceptions`] and [`as_completed`]: run many
-//! futures as tasks and collect their results.
+//! futures concurrently and collect their results.
 
-use std::collections::HashMap;
 use std::fmt;
 
-use tokio::task::{Id, JoinSet};
+use tokio::task::JoinSet;
 
 use super::error::TaskError;
+use super::poll_set::PollSet;
 
-/// Runs every future concurrently as a task and returns their outputs in
-/// input order: Python's `await asyncio.gather(*aws)`.
+/// Runs every future concurrently and returns their outputs in input order:
+/// Python's `await asyncio.gather(*aws)`.
+///
+/// The futures are polled inside the task awaiting `gather` (each with its
+/// own waker, so a wake-up re-polls only that future), not spawned as tasks
+/// of their own: 100 000 sleepers cost one slot each, about the size of the
+/// future, and no allocation per future.
 ///
 /// # Errors
 ///
-/// The first task to fail (panic or cancellation), as soon as it fails,
-/// without waiting for the others; as in Python, the other tasks are *not*
-/// cancelled and keep running.
+/// The first future to fail (panic), as soon as it fails, without waiting for
+/// the others; as in Python, the others are *not* cancelled and keep running:
+/// at that moment they move, still pinned in place, to a detached task.
 ///
 /// # Cancel safety
 ///
-/// Dropping the `gather` future before it returns cancels every task not yet
-/// finished, as cancelling Python's `gather()` does.
+/// Dropping the `gather` future before it returns drops (cancels) every
+/// future not yet finished, as cancelling Python's `gather()` does.
 ///
-/// # Panics
+/// # Differences from Python's `gather`
 ///
-/// When called outside a running [`run`](super::run).
+/// - Python wraps each coroutine in a task; here they share the task that
+///   awaits `gather`, so on a multi-thread loop they run concurrently but
+///   not in parallel (spawn [`create_task`](super::create_task)s and gather
+///   the [`Task`](super::Task) handles for that).
 ///
 /// # Examples
 ///
@@ -45,30 +53,31 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (mut set, index) = spawn_all(futures);
-    let mut slots: Vec<Option<F::Output>> = (0..index.len()).map(|_| None).collect();
-    while let Some(joined) = set.join_next_with_id().await {
-        match joined {
-            Ok((id, value)) => slots[index[&id]] = Some(value),
-            Err(e) => {
-                set.detach_all();
-                return Err(TaskError::from_join(e));
-            }
+    let mut set = PollSet::new(futures);
+    match std::future::poll_fn(|cx| set.poll_run(cx, true)).await {
+        None => Ok(set
+            .into_outcomes()
+            .map(|outcome| match outcome {
+                Ok(value) => value,
+                Err(_) => unreachable!("gather returns at the first failure"),
+            })
+            .collect()),
+        Some(failed) => {
+            let error = set.take(failed).err();
+            set.detach();
+            Err(error.expect("the failed future's outcome is an error"))
         }
     }
-    Ok(slots.into_iter().flatten().collect())
 }
 
-/// Runs every future concurrently as a task and returns each one's outcome,
-/// in input order: Python's `await asyncio.gather(*aws, return_exceptions=True)`.
+/// Runs every future concurrently and returns each one's outcome, in input
+/// order: Python's `await asyncio.gather(*aws, return_exceptions=True)`.
+///
+/// The futures are polled inside the awaiting task, as in [`gather`].
 ///
 /// # Cancel safety
 ///
-/// As [`gather`]: dropping the future cancels the unfinished tasks.
-///
-/// # Panics
-///
-/// When called outside a running [`run`](super::run).
+/// As [`gather`]: dropping the future cancels the unfinished futures.
 ///
 /// # Examples
 ///
@@ -88,33 +97,22 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (mut set, index) = spawn_all(futures);
-    let mut slots: Vec<Option<Result<F::Output, TaskError>>> =
-        (0..index.len()).map(|_| None).collect();
-    while let Some(joined) = set.join_next_with_id().await {
-        match joined {
-            Ok((id, value)) => slots[index[&id]] = Some(Ok(value)),
-            Err(e) => {
-                let i = index[&e.id()];
-                slots[i] = Some(Err(TaskError::from_join(e)));
-            }
-        }
-    }
-    slots.into_iter().flatten().collect()
+    let mut set = PollSet::new(futures);
+    std::future::poll_fn(|cx| set.poll_run(cx, false)).await;
+    set.into_outcomes().collect()
 }
 
-fn spawn_all<I, F>(futures: I) -> (JoinSet<F::Output>, HashMap<Id, usize>)
+fn spawn_all<I, F>(futures: I) -> JoinSet<F::Output>
 where
     I: IntoIterator<Item = F>,
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let mut set = JoinSet::new();
-    let mut index = HashMap::new();
-    for (i, future) in futures.into_iter().enumerate() {
-        index.insert(set.spawn(future).id(), i);
+    for future in futures {
+        set.spawn(future);
     }
-    (set, index)
+    set
 }
 
 /// Runs every future concurrently as a task and yields their outcomes as
@@ -151,7 +149,7 @@ where
     F::Output: Send + 'static,
 {
     AsCompleted {
-        set: spawn_all(futures).0,
+        set: spawn_all(futures),
     }
 }
 

@@ -67,6 +67,7 @@ mod event;
 mod executor;
 mod gather;
 mod lock;
+mod poll_set;
 mod queue;
 mod runtime;
 mod semaphore;

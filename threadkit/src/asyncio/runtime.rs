@@ -1,6 +1,8 @@
 //! The event loop: [`run`], [`Runner`] and [`sleep`].
 
 use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::error::RunError;
@@ -109,10 +111,44 @@ impl fmt::Debug for Runner {
 /// # Panics
 ///
 /// When polled outside a running [`run`] (no tokio runtime with a timer).
-pub async fn sleep(delay: Duration) {
+pub fn sleep(delay: Duration) -> impl Future<Output = ()> + Send + Sync + 'static {
     if delay.is_zero() {
-        tokio::task::yield_now().await;
+        SleepFuture::Yield(tokio::task::yield_now())
     } else {
-        tokio::time::sleep(delay).await;
+        SleepFuture::Start(delay)
+    }
+}
+
+/// The future of [`sleep`], written out rather than an `async fn` so that it
+/// is no bigger than tokio's timer plus a tag (an `async fn` also keeps its
+/// argument: 152 bytes against 120), which matters with 100 000 sleepers.
+///
+/// States: `Start` → `Timer` on the first poll (the deadline counts from
+/// then, as Python's `sleep` counts from when it is awaited); `Yield` for a
+/// zero delay.
+enum SleepFuture<Y> {
+    Start(Duration),
+    Timer(tokio::time::Sleep),
+    Yield(Y),
+}
+
+impl<Y: Future<Output = ()>> Future for SleepFuture<Y> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let SleepFuture::Start(delay) = *self {
+            self.set(SleepFuture::Timer(tokio::time::sleep(delay)));
+        }
+        // SAFETY: the variants' fields are structurally pinned: they are
+        // never moved out of a pinned `SleepFuture` (a state change goes
+        // through `Pin::set`, which drops in place), and `SleepFuture` has
+        // no `Drop` impl and is `Unpin` only when its fields are.
+        match unsafe { self.get_unchecked_mut() } {
+            SleepFuture::Start(_) => unreachable!("started above"),
+            // SAFETY: as above.
+            SleepFuture::Timer(timer) => unsafe { Pin::new_unchecked(timer) }.poll(cx),
+            // SAFETY: as above.
+            SleepFuture::Yield(yielding) => unsafe { Pin::new_unchecked(yielding) }.poll(cx),
+        }
     }
 }
