@@ -39,6 +39,7 @@ fn the_table_has_every_row() {
         "threadkit threads",
         "threadkit gil-sim",
         "threadkit ThreadPoolExecutor",
+        "threadkit ProcessPoolExecutor",
         "threadkit asyncio",
     ];
     if python_available() {
@@ -46,6 +47,7 @@ fn the_table_has_every_row() {
             "CPython sequential",
             "CPython threads",
             "CPython ThreadPoolExecutor",
+            "CPython ProcessPoolExecutor",
             "CPython asyncio",
         ]);
     } else {
@@ -72,7 +74,7 @@ fn json_parses_and_has_speedups_and_the_downloaded_bytes() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["config"]["tasks"], 3);
     let results = v["results"].as_array().unwrap();
-    let expected_rows = if python_available() { 3 * 9 } else { 3 * 5 };
+    let expected_rows = if python_available() { 3 * 11 } else { 3 * 6 };
     assert_eq!(results.len(), expected_rows, "{stdout}");
     for r in results {
         let speedup = r["speedup"].as_f64().expect("a speedup on every row");
@@ -149,6 +151,7 @@ fn modes_can_be_chosen_and_listed() {
             "threads",
             "gil-sim",
             "ThreadPoolExecutor",
+            "ProcessPoolExecutor",
             "asyncio"
         ]
     );

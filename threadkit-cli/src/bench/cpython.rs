@@ -127,9 +127,14 @@ def pool():
     with concurrent.futures.ThreadPoolExecutor(max_workers=cfg["max_workers"]) as ex:
         return list(ex.map(guarded, range(n)))
 
+def process_pool():
+    # Python's default: one worker process per CPU.
+    with concurrent.futures.ProcessPoolExecutor() as ex:
+        return list(ex.map(guarded, range(n)))
+
 out = []
 for mode, run in [("sequential", sequential), ("threads", threads), ("ThreadPoolExecutor", pool),
-                  ("asyncio", asyncio_mode)]:
+                  ("ProcessPoolExecutor", process_pool), ("asyncio", asyncio_mode)]:
     c0, t0 = time.process_time(), time.perf_counter()
     results = run()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -177,7 +182,7 @@ impl Python {
         })
     }
 
-    /// Runs `workload` in CPython's four modes; `server` must be running for
+    /// Runs `workload` in CPython's five modes; `server` must be running for
     /// `download`. Gives up (killing the interpreter) after `limit`.
     pub(crate) fn run(
         &self,
@@ -312,11 +317,17 @@ mod tests {
         let modes: Vec<_> = rows.iter().map(|r| r.mode.as_str()).collect();
         assert_eq!(
             modes,
-            ["sequential", "threads", "ThreadPoolExecutor", "asyncio"]
+            [
+                "sequential",
+                "threads",
+                "ThreadPoolExecutor",
+                "ProcessPoolExecutor",
+                "asyncio"
+            ]
         );
         for row in rows {
             assert_eq!((row.ok, row.bytes), (3, 9000), "{row:?}");
         }
-        assert_eq!(server.served(), 12);
+        assert_eq!(server.served(), 15); // 5 modes x 3 files
     }
 }

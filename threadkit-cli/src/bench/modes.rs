@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use threadkit::ThreadPoolExecutor;
 use threadkit::asyncio;
+use threadkit::multiprocessing::ProcessPoolExecutor;
 use threadkit::threading::Thread;
 
 use super::gil::{Gil, NoGil, SWITCH_INTERVAL};
-use super::workloads::{Task, TaskOutput};
+use super::workloads::{self, Task, TaskOutput};
 
 /// One task's result: its output or why it failed.
 pub(crate) type TaskResult = Result<TaskOutput, String>;
@@ -40,6 +41,7 @@ pub(crate) fn all(config: &ModeConfig) -> Vec<Box<dyn Mode>> {
         Box::new(Pool {
             max_workers: config.max_workers,
         }),
+        Box::new(ProcessPool),
         Box::new(Asyncio),
     ]
 }
@@ -136,6 +138,39 @@ impl Mode for Asyncio {
     }
 }
 
+/// A threadkit [`ProcessPoolExecutor`] with one worker process per CPU
+/// (Python's default), each task sent to a worker as plain data: the seeds'
+/// `with ProcessPoolExecutor() as executor:`.
+#[derive(Debug)]
+pub(crate) struct ProcessPool;
+
+impl Mode for ProcessPool {
+    fn name(&self) -> &'static str {
+        "ProcessPoolExecutor"
+    }
+    fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult> {
+        let pool = ProcessPoolExecutor::default();
+        let futures: Vec<_> = tasks
+            .iter()
+            .map(|task| pool.submit(workloads::run_in_worker, task.wire()))
+            .collect();
+        let results = tasks
+            .iter()
+            .zip(futures)
+            .map(|(task, future)| {
+                let outcome = future
+                    .map_err(|e| e.to_string())?
+                    .into_result()
+                    .map_err(|e| e.to_string())?;
+                task.tick();
+                outcome
+            })
+            .collect();
+        drop(pool); // shut down and reap the workers inside the timed run
+        results
+    }
+}
+
 /// Starts one thread per task running `body`, then joins them in order.
 fn run_on_threads<F>(tasks: Vec<Task>, body: F) -> Vec<TaskResult>
 where
@@ -185,6 +220,7 @@ mod tests {
                 "threads",
                 "gil-sim",
                 "ThreadPoolExecutor",
+                "ProcessPoolExecutor",
                 "asyncio"
             ]
         );

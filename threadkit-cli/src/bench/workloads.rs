@@ -66,8 +66,10 @@ pub(crate) struct Task {
     progress: ProgressBar,
 }
 
-#[derive(Debug, Clone)]
-enum Work {
+/// What a task does, as plain data: a worker process of the process-pool
+/// mode receives it over the wire.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Work {
     Sleep(Duration),
     Download {
         addr: SocketAddr,
@@ -77,7 +79,7 @@ enum Work {
 }
 
 /// What a task that succeeded reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TaskOutput {
     /// Body bytes downloaded and checked (0 for other workloads).
     pub(crate) bytes: u64,
@@ -117,19 +119,46 @@ impl Task {
     }
 
     fn work<I: Interpreter>(&self, interp: &mut I) -> Result<TaskOutput, String> {
-        match &self.work {
+        run_work((self.index, self.work.clone()), interp)
+    }
+
+    /// The task as plain data, for a worker process: (index, work).
+    pub(crate) fn wire(&self) -> (usize, Work) {
+        (self.index, self.work.clone())
+    }
+
+    /// Counts the task as finished on the progress bar (for modes that run
+    /// it elsewhere).
+    pub(crate) fn tick(&self) {
+        self.progress.inc(1);
+    }
+}
+
+/// Runs one task given as plain data, in a worker process of the
+/// process-pool mode.
+pub(crate) fn run_in_worker(task: (usize, Work)) -> Result<TaskOutput, String> {
+    run_work(task, &mut NoGil)
+}
+
+/// What a task does, under `interp`.
+fn run_work<I: Interpreter>(
+    (index, work): (usize, Work),
+    interp: &mut I,
+) -> Result<TaskOutput, String> {
+    {
+        match &work {
             Work::Sleep(d) => {
                 interp.allow_threads(|| std::thread::sleep(*d));
                 Ok(TaskOutput::default())
             }
             Work::Download { addr, expected } => {
-                let body = server::get(*addr, &format!("/files/{}", self.index), interp)?;
-                self.check_download(&body, *expected)
+                let body = server::get(*addr, &format!("/files/{index}"), interp)?;
+                check_download(index, &body, *expected)
             }
             Work::Cpu(iters) => {
                 let total = cpu_sum(*iters, interp);
                 if total != cpu_expected(*iters) {
-                    return Err(format!("task {}: wrong sum {total}", self.index));
+                    return Err(format!("task {index}: wrong sum {total}"));
                 }
                 Ok(TaskOutput::default())
             }
@@ -151,7 +180,7 @@ impl Task {
             Work::Download { addr, expected } => {
                 let path = format!("/files/{}", self.index);
                 match aio_client::get(*addr, &path).await {
-                    Ok(body) => self.check_download(&body, *expected),
+                    Ok(body) => check_download(self.index, &body, *expected),
                     Err(e) => Err(e),
                 }
             }
@@ -160,20 +189,20 @@ impl Task {
         self.progress.inc(1);
         result
     }
+}
 
-    /// Size and checksum of a downloaded file against the expected ones.
-    fn check_download(&self, body: &[u8], expected: (usize, u64)) -> Result<TaskOutput, String> {
-        let got = (body.len(), server::checksum(body));
-        if got != expected {
-            return Err(format!(
-                "file {}: got {} bytes with checksum {}, expected {} bytes with checksum {}",
-                self.index, got.0, got.1, expected.0, expected.1
-            ));
-        }
-        Ok(TaskOutput {
-            bytes: body.len() as u64,
-        })
+/// Size and checksum of downloaded file `index` against the expected ones.
+fn check_download(index: usize, body: &[u8], expected: (usize, u64)) -> Result<TaskOutput, String> {
+    let got = (body.len(), server::checksum(body));
+    if got != expected {
+        return Err(format!(
+            "file {index}: got {} bytes with checksum {}, expected {} bytes with checksum {}",
+            got.0, got.1, expected.0, expected.1
+        ));
     }
+    Ok(TaskOutput {
+        bytes: body.len() as u64,
+    })
 }
 
 /// The tasks of one run of `workload`; `server` must be running for
