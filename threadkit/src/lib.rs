@@ -1,5 +1,6 @@
-//! threadkit: Python's concurrency toolkit — `threading`, `queue` and
-//! `concurrent.futures` — rebuilt in Rust, without a GIL.
+//! threadkit: Python's concurrency toolkit — `threading`, `queue`,
+//! `concurrent.futures`, `multiprocessing` and `asyncio` — rebuilt in Rust,
+//! without a GIL.
 //!
 //! Module names mirror Python's, so a Python programmer finds things where they
 //! expect them; the main types are also re-exported here at the crate root.
