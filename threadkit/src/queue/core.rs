@@ -215,7 +215,7 @@ impl<S: Store> Core<S> {
     /// Removes the next item, waiting for one until `deadline`. Fails with
     /// `ShutDown` only when the queue is shut down and empty.
     pub(crate) fn get(&self, deadline: Deadline) -> Result<S::Item, Refused> {
-        let mut backoff = Backoff::default();
+        let mut backoff = Backoff::for_getter();
         loop {
             match self.try_get() {
                 Err(Refused::NotReady) => {}

@@ -146,6 +146,22 @@ impl Backoff {
     /// Steps after which the caller should park instead.
     const YIELD_LIMIT: u32 = 10;
 
+    /// The first step of a getter's backoff: `2^4` spin hints before its
+    /// first re-check of an empty queue. A consumer that polls at once keeps
+    /// pulling the store's tail and slot lines from the producer while it
+    /// pushes, which halved 1-producer/1-consumer throughput; waiting a
+    /// little longer lets the producer get a few items ahead (measured on 2
+    /// cores: 12.8 -> 18.5 M items/s, unbounded).
+    const GETTER_START: u32 = 4;
+
+    /// A backoff for a getter that found the queue empty: see
+    /// [`GETTER_START`](Self::GETTER_START).
+    pub(crate) fn for_getter() -> Self {
+        Backoff {
+            step: Self::GETTER_START,
+        }
+    }
+
     /// Whether spinning is over and the caller should park.
     pub(crate) fn is_completed(&self) -> bool {
         // Under loom, spinning only multiplies the interleavings to explore.
