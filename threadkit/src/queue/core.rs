@@ -2,82 +2,60 @@
 //! `SimpleQueue`: CPython's `Queue` semantics, generic over the [`Store`].
 //!
 //! CPython takes one mutex for every operation. Here the [`Store`] is itself
-//! thread-safe (lock-free for FIFO), so a `put` or `get` that can proceed
-//! touches only atomics, the way crossbeam-channel works; the mutex and the
-//! three conditions (`not_empty`, `not_full`, `all_tasks_done`, each a
-//! [`Signal`]) are used only by threads that must sleep and by the threads
-//! that wake them.
+//! thread-safe (lock-free for FIFO) and carries the shutdown flag, so a `put`
+//! or `get` that can proceed touches only atomics, the way crossbeam-channel
+//! works; the mutex and the three conditions (`not_empty`, `not_full`,
+//! `all_tasks_done`, each a [`Signal`]) are used only by threads that must
+//! sleep and by the threads that wake them.
 //!
 //! # State
 //!
-//! - `gate`: the 3.13 shutdown flag (top bit) and the number of puts in
-//!   flight, i.e. past the shutdown check and not yet done pushing (low bits).
-//!   Written only by producers and `shutdown`, on its own cache line.
-//! - `shut`: a copy of the flag, set right after it, for readers (`get`,
-//!   `is_shutdown`, the sleepers' conditions), on a line producers do not
-//!   write. Whoever sees `shut` also sees the flag in `gate`.
+//! - the store: the items, the bound and the 3.13 shutdown flag (the store's
+//!   `close`). A push and a close are ordered inside the store (for FIFO, by
+//!   the read-modify-writes of one atomic), so a put either lands before the
+//!   shutdown or fails with its item handed back, and once the store reported
+//!   "closed and empty" nothing can be added any more.
 //! - `unfinished_tasks`: CPython's counter, on its own cache line.
 //!
 //! # Memory ordering
 //!
-//! All atomics use SeqCst, except inside crossbeam-queue (which uses
-//! acquire/release and guarantees that a push happens-before the pop that
-//! returns the item).
+//! The core's own atomics use SeqCst; the store guarantees that a push
+//! happens-before the pop that returns the item.
 //!
 //! - *No lost wake-up.* Every sleep goes through [`Signal`]: the sleeper
-//!   registers, fences, checks; the waker changes the state, fences, reads the
-//!   registration. See `Signal` for the argument. A put skips the fence: the
-//!   SeqCst RMW that takes it out of `gate` after its push plays that role,
-//!   because sleeping getters load `gate` before checking the store (see
-//!   `Signal::notify_one_after_rmw`). A get from a bounded queue keeps the
-//!   fence (it has no RMW of its own after the pop).
+//!   registers, fences, checks; the waker changes the state (pushes, pops,
+//!   closes, counts), fences, reads the registration. See `Signal` for the
+//!   argument: it needs nothing from the store's internal orderings.
 //! - *Task counting.* A put increments `unfinished_tasks` before pushing, so
 //!   the consumer's `task_done` (which happens after its pop, hence after the
-//!   push) always finds the increment. A push that fails (full) takes the
-//!   increment back, waking joiners if that brings the count to zero.
-//! - *Shutdown versus put.* A put enters the gate with one RMW that both
-//!   counts it in flight and reads the flag; `shutdown` sets the flag with one
-//!   RMW. The gate's RMWs are totally ordered: a put that entered before the
-//!   flag pushes (or fails) and leaves the gate; one that entered after fails
-//!   with its item handed back. `shutdown` then waits until no put is in flight
-//!   before draining, and a `get` reports `ShutDown` only when the flag is set
-//!   and nothing is in flight and the store is still empty. So: no item is
-//!   added after `shutdown` returns; an immediate shutdown drops (or
-//!   `shutdown_drain` returns) every item whose put succeeded, except items
-//!   that concurrent `get`s took first; and once a `get` reported `ShutDown`,
-//!   every later `get` does too. A put racing with `shutdown` either succeeds
-//!   (and is linearized before it) or hands its item back.
+//!   push) always finds the increment. A push that fails (full or shut down)
+//!   takes the increment back, waking joiners if that brings the count to
+//!   zero.
+//! - *Shutdown.* `shutdown` closes the store, then (if immediate) pops every
+//!   item left, marks those done and hands them to the caller to drop. A put
+//!   racing with `shutdown` either succeeds (and is linearized before it; an
+//!   immediate shutdown then drops its item) or hands its item back; a `get`
+//!   reports `ShutDown` only when the store is closed and empty, and then
+//!   every later `get` does too.
 //!
 //! # What is not atomic as a whole
 //!
 //! `qsize`, `empty` and `full` read the store without a lock: snapshots, as
-//! the Python docs warn. A push that fails for a full queue briefly counts a
-//! task; a `task_done` called *too many times* in exactly that window may go
+//! the Python docs warn. A push that fails briefly counts a task; a
+//! `task_done` called *too many times* in exactly that window may go
 //! unreported (it is a caller bug either way; the count never wraps).
 
 use std::fmt;
 use std::ops::Deref;
-
-#[cfg(loom)]
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-#[cfg(not(loom))]
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
 
 use super::error::{GetTimeoutError, TaskDoneError, TryGetError};
 use super::signal::{Backoff, Signal, yield_now};
+pub(crate) use super::store::Refused;
 use super::store::Store;
 use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::util::Deadline;
-
-/// Why the core refused a `put` or `get`; the facades map it onto the error
-/// type of each method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Refused {
-    /// Full (put) or empty (get) until the deadline: `Full`/`Empty`/timeout.
-    NotReady,
-    /// The queue is shut down (and, for a get, empty).
-    ShutDown,
-}
 
 impl From<Refused> for TryGetError {
     fn from(why: Refused) -> Self {
@@ -97,9 +75,6 @@ impl From<Refused> for GetTimeoutError {
     }
 }
 
-/// The gate's shutdown flag; the bits below count puts in flight.
-const SHUT: usize = 1 << (usize::BITS - 1);
-
 /// Keeps a value on its own cache line(s), so that producers and consumers do
 /// not invalidate each other's lines (128 bytes: adjacent-line prefetch).
 #[derive(Debug)]
@@ -113,18 +88,11 @@ impl<T> Deref for Padded<T> {
     }
 }
 
-/// A thread-safe store plus shutdown, task tracking and sleeping: see the
-/// module docs.
+/// A thread-safe store plus task tracking and sleeping: see the module docs.
 pub(crate) struct Core<S> {
     store: S,
     /// 0 means unbounded.
     maxsize: usize,
-    /// `SHUT` | puts in flight.
-    gate: Padded<AtomicUsize>,
-    /// A copy of the `SHUT` bit, set after it, for readers: it sits on a line
-    /// that producers do not write, so consumers spinning on an empty queue
-    /// do not slow producers down.
-    shut: AtomicBool,
     /// Items put and not yet marked done (CPython's `unfinished_tasks`).
     unfinished_tasks: Padded<AtomicUsize>,
     /// Held only to sleep on, or to notify, one of the signals.
@@ -140,8 +108,6 @@ impl<S: Store> Core<S> {
         Core {
             store: S::with_maxsize(maxsize),
             maxsize,
-            gate: Padded(AtomicUsize::new(0)),
-            shut: AtomicBool::new(false),
             unfinished_tasks: Padded(AtomicUsize::new(0)),
             lock: Mutex::new(()),
             not_empty: Signal::default(),
@@ -164,10 +130,16 @@ impl<S: Store> Core<S> {
                 Err((item, Refused::NotReady)) => item,
                 done => return done,
             };
-            if deadline.remaining() == Some(std::time::Duration::ZERO) {
+            if deadline.remaining() == Some(Duration::ZERO) {
                 return Err((item, Refused::NotReady));
             }
-            let ready = || self.is_shutdown() || self.has_room();
+            if self.has_room() {
+                // Full with room: a get took the last item but is still
+                // freeing its slot, a few instructions away.
+                yield_now();
+                continue;
+            }
+            let ready = || self.has_room() || self.is_shutdown();
             self.not_full
                 .spin_then_wait(&self.lock, &mut backoff, deadline, ready, ready);
         }
@@ -176,36 +148,28 @@ impl<S: Store> Core<S> {
     /// One attempt at `put`, never blocking.
     #[inline]
     fn try_put(&self, item: S::Item) -> Result<(), (S::Item, Refused)> {
-        if self.gate.fetch_add(1, SeqCst) & SHUT != 0 {
-            self.gate.fetch_sub(1, SeqCst);
-            return Err((item, Refused::ShutDown));
-        }
         // Never overflows: every counted item is held in memory or was taken
         // out and not yet marked done.
         self.unfinished_tasks.fetch_add(1, SeqCst);
-        let pushed = self.store.try_push(item);
-        if pushed.is_err() {
-            self.finish_task();
-        }
-        // This SeqCst RMW also orders the push before the `waiting` load below
-        // (see `notify_one_after_rmw`; getters load `gate` before checking).
-        self.gate.fetch_sub(1, SeqCst);
-        match pushed {
+        match self.store.try_push(item) {
             Ok(()) => {
-                self.not_empty.notify_one_after_rmw(&self.lock);
+                self.not_empty.notify_one(&self.lock);
                 Ok(())
             }
-            Err(item) => Err((item, Refused::NotReady)),
+            Err(refused) => {
+                self.finish_task();
+                Err(refused)
+            }
         }
     }
 
-    /// Adds `item` without task tracking or shutdown check: `SimpleQueue::put`
-    /// (whose core is unbounded and never shut down).
+    /// Adds `item` without task tracking: `SimpleQueue::put` (whose core is
+    /// unbounded and never shut down, so the store never refuses).
     pub(crate) fn push(&self, item: S::Item) {
         debug_assert_eq!(self.maxsize, 0, "SimpleQueue is unbounded");
         let mut item = item;
-        // An unbounded store never refuses; loop rather than drop an item.
-        while let Err(back) = self.store.try_push(item) {
+        // Loop rather than drop an item, should that ever change.
+        while let Err((back, _)) = self.store.try_push(item) {
             item = back;
             yield_now();
         }
@@ -221,40 +185,23 @@ impl<S: Store> Core<S> {
                 Err(Refused::NotReady) => {}
                 done => return done,
             }
-            if deadline.remaining() == Some(std::time::Duration::ZERO) {
+            if deadline.remaining() == Some(Duration::ZERO) {
                 return Err(Refused::NotReady);
             }
-            let looks_ready = || self.is_shutdown() || !self.store.is_empty();
+            let ready = || !self.store.is_empty() || self.is_shutdown();
             self.not_empty
-                .spin_then_wait(&self.lock, &mut backoff, deadline, looks_ready, || {
-                    // Pairs with the gate RMW ending every put; see `try_put`.
-                    self.gate.load(SeqCst);
-                    looks_ready()
-                });
+                .spin_then_wait(&self.lock, &mut backoff, deadline, ready, ready);
         }
     }
 
-    /// One attempt at `get`, never blocking (except to let a put that is in
-    /// flight during shutdown finish).
+    /// One attempt at `get`, never blocking.
     #[inline]
     fn try_get(&self) -> Result<S::Item, Refused> {
-        loop {
-            if let Some(item) = self.store.try_pop() {
-                if self.maxsize != 0 {
-                    self.not_full.notify_one(&self.lock);
-                }
-                return Ok(item);
-            }
-            if !self.is_shutdown() {
-                return Err(Refused::NotReady);
-            }
-            if self.gate.load(SeqCst) == SHUT {
-                // Shut down with no put in flight: nothing can be added any
-                // more, so one last look decides.
-                return self.store.try_pop().ok_or(Refused::ShutDown);
-            }
-            yield_now();
+        let item = self.store.try_pop()?;
+        if self.maxsize != 0 {
+            self.not_full.notify_one(&self.lock);
         }
+        Ok(item)
     }
 
     /// Marks one unfinished task done, releasing joiners at zero.
@@ -287,13 +234,7 @@ impl<S: Store> Core<S> {
     /// removes every pending item, marks it done and returns it so that the
     /// caller drops it outside every lock.
     pub(crate) fn shutdown(&self, immediate: bool) -> Vec<S::Item> {
-        self.gate.fetch_or(SHUT, SeqCst);
-        self.shut.store(true, SeqCst);
-        // Puts in flight finish pushing (or fail) in a few instructions;
-        // none can enter any more.
-        while self.gate.load(SeqCst) != SHUT {
-            yield_now();
-        }
+        self.store.close();
         let mut removed = Vec::new();
         if immediate {
             self.store.drain_into(&mut removed);
@@ -311,7 +252,7 @@ impl<S: Store> Core<S> {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
-        self.shut.load(SeqCst)
+        self.store.is_closed()
     }
 
     pub(crate) fn qsize(&self) -> usize {

@@ -96,19 +96,6 @@ impl Signal {
     #[inline]
     pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
         fence(SeqCst);
-        self.notify_one_after_rmw(lock);
-    }
-
-    /// [`notify_one`](Self::notify_one) without the fence, for a caller whose
-    /// change was followed by a SeqCst read-modify-write of an atomic `A`
-    /// that every waiter on this signal loads (SeqCst) after registering and
-    /// before checking. That RMW takes the fence's place: if the caller's
-    /// `waiting` load misses the waiter's registration, the waiter's load of
-    /// `A` comes later in the SeqCst order, reads from the caller's RMW (or a
-    /// later RMW of its release sequence), and so sees the change. The fence
-    /// costs as much as the whole fast path of a put.
-    #[inline]
-    pub(crate) fn notify_one_after_rmw(&self, lock: &Mutex<()>) {
         if self.waiting.load(SeqCst) > 0 {
             let _guard = lock.lock();
             if self.waiting.load(SeqCst) > 0 {
