@@ -15,7 +15,9 @@
 //!   the read-modify-writes of one atomic), so a put either lands before the
 //!   shutdown or fails with its item handed back, and once the store reported
 //!   "closed and empty" nothing can be added any more.
-//! - `unfinished_tasks`: CPython's counter, on its own cache line.
+//! - `tasks`: CPython's `unfinished_tasks`, as puts counted per producing
+//!   thread minus `task_done`s (see [`Tasks`]), so that a put writes no
+//!   shared counter.
 //!
 //! # Memory ordering
 //!
@@ -24,13 +26,15 @@
 //!
 //! - *No lost wake-up.* Every sleep goes through [`Signal`]: the sleeper
 //!   registers, fences, checks; the waker changes the state (pushes, pops,
-//!   closes, counts), fences, reads the registration. See `Signal` for the
-//!   argument: it needs nothing from the store's internal orderings.
-//! - *Task counting.* A put increments `unfinished_tasks` before pushing, so
-//!   the consumer's `task_done` (which happens after its pop, hence after the
-//!   push) always finds the increment. A push that fails (full or shut down)
-//!   takes the increment back, waking joiners if that brings the count to
-//!   zero.
+//!   closes, counts), then reads the registration. Between the two, a
+//!   `shutdown` or `task_done` issues a SeqCst fence (see `Signal`); a push or
+//!   a pop relies on the store's own SeqCst read-modify-write instead (the
+//!   [`Store`] contract), because a fence there cost as much as the rest of a
+//!   put.
+//! - *Task counting.* A put counts its task before pushing, so the
+//!   consumer's `task_done` (which happens after its pop, hence after the
+//!   push) always finds it. A push that fails (full or shut down) marks its
+//!   own task done, waking joiners if that was the last. See [`Tasks`].
 //! - *Shutdown.* `shutdown` closes the store, then (if immediate) pops every
 //!   item left, marks those done and hands them to the caller to drop. A put
 //!   racing with `shutdown` either succeeds (and is linearized before it; an
@@ -41,20 +45,19 @@
 //! # What is not atomic as a whole
 //!
 //! `qsize`, `empty` and `full` read the store without a lock: snapshots, as
-//! the Python docs warn. A push that fails briefly counts a task; a
-//! `task_done` called *too many times* in exactly that window may go
-//! unreported (it is a caller bug either way; the count never wraps).
+//! the Python docs warn. A `task_done` called *too many times* may go
+//! unreported in a narrow window, or let a concurrent `join` return early
+//! (see [`Tasks`]); it is a caller bug either way, and the count never wraps.
 
 use std::fmt;
-use std::ops::Deref;
 use std::time::Duration;
 
 use super::error::{GetTimeoutError, TaskDoneError, TryGetError};
 use super::signal::{Backoff, Signal, yield_now};
 pub(crate) use super::store::Refused;
 use super::store::Store;
+use super::tasks::Tasks;
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::util::Deadline;
 
 impl From<Refused> for TryGetError {
@@ -75,26 +78,13 @@ impl From<Refused> for GetTimeoutError {
     }
 }
 
-/// Keeps a value on its own cache line(s), so that producers and consumers do
-/// not invalidate each other's lines (128 bytes: adjacent-line prefetch).
-#[derive(Debug)]
-#[repr(align(128))]
-struct Padded<T>(T);
-
-impl<T> Deref for Padded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
 /// A thread-safe store plus task tracking and sleeping: see the module docs.
 pub(crate) struct Core<S> {
     store: S,
     /// 0 means unbounded.
     maxsize: usize,
     /// Items put and not yet marked done (CPython's `unfinished_tasks`).
-    unfinished_tasks: Padded<AtomicUsize>,
+    tasks: Tasks,
     /// Held only to sleep on, or to notify, one of the signals.
     lock: Mutex<()>,
     not_empty: Signal,
@@ -108,7 +98,7 @@ impl<S: Store> Core<S> {
         Core {
             store: S::with_maxsize(maxsize),
             maxsize,
-            unfinished_tasks: Padded(AtomicUsize::new(0)),
+            tasks: Tasks::default(),
             lock: Mutex::new(()),
             not_empty: Signal::default(),
             not_full: Signal::default(),
@@ -148,16 +138,16 @@ impl<S: Store> Core<S> {
     /// One attempt at `put`, never blocking.
     #[inline]
     fn try_put(&self, item: S::Item) -> Result<(), (S::Item, Refused)> {
-        // Never overflows: every counted item is held in memory or was taken
-        // out and not yet marked done.
-        self.unfinished_tasks.fetch_add(1, SeqCst);
+        self.tasks.put();
         match self.store.try_push(item) {
             Ok(()) => {
-                self.not_empty.notify_one(&self.lock);
+                self.not_empty.notify_one_after_store_change(&self.lock);
                 Ok(())
             }
             Err(refused) => {
-                self.finish_task();
+                if self.tasks.unput() {
+                    self.all_tasks_done.notify_all(&self.lock);
+                }
                 Err(refused)
             }
         }
@@ -173,7 +163,7 @@ impl<S: Store> Core<S> {
             item = back;
             yield_now();
         }
-        self.not_empty.notify_one(&self.lock);
+        self.not_empty.notify_one_after_store_change(&self.lock);
     }
 
     /// Removes the next item, waiting for one until `deadline`. Fails with
@@ -199,34 +189,23 @@ impl<S: Store> Core<S> {
     fn try_get(&self) -> Result<S::Item, Refused> {
         let item = self.store.try_pop()?;
         if self.maxsize != 0 {
-            self.not_full.notify_one(&self.lock);
+            self.not_full.notify_one_after_store_change(&self.lock);
         }
         Ok(item)
     }
 
     /// Marks one unfinished task done, releasing joiners at zero.
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let previous = self
-            .unfinished_tasks
-            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
-            .map_err(|_| TaskDoneError)?;
-        if previous == 1 {
+        if self.tasks.done()? {
             self.all_tasks_done.notify_all(&self.lock);
         }
         Ok(())
     }
 
-    /// Takes back the task counted by a put whose push failed.
-    fn finish_task(&self) {
-        // An error means a surplus `task_done` racing with this put already
-        // took the count down (see the module docs); nothing to undo.
-        let _ = self.task_done();
-    }
-
     /// Waits until every task is done or `deadline` passes; returns whether
     /// every task was done.
     pub(crate) fn join(&self, deadline: Deadline) -> bool {
-        let done = || self.unfinished_tasks.load(SeqCst) == 0;
+        let done = || self.tasks.all_done();
         done() || self.all_tasks_done.wait(&self.lock, deadline, done)
     }
 
@@ -240,10 +219,7 @@ impl<S: Store> Core<S> {
             self.store.drain_into(&mut removed);
             // Mark the dropped items done, never going below zero (CPython
             // does the same; a surplus task_done may have counted them).
-            let dropped = removed.len();
-            let _ = self
-                .unfinished_tasks
-                .fetch_update(SeqCst, SeqCst, |n| Some(n.saturating_sub(dropped)));
+            self.tasks.done_many(removed.len());
             self.all_tasks_done.notify_all(&self.lock);
         }
         self.not_empty.notify_all(&self.lock);
@@ -268,7 +244,7 @@ impl<S: Store> Core<S> {
     }
 
     pub(crate) fn unfinished_tasks(&self) -> usize {
-        self.unfinished_tasks.load(SeqCst)
+        self.tasks.unfinished()
     }
 
     /// Fills a `Debug` struct with a snapshot of the queue's counters.

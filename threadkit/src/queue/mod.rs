@@ -84,6 +84,7 @@ mod queues;
 mod signal;
 mod simple;
 mod store;
+mod tasks;
 
 #[cfg(all(test, loom))]
 mod tests;

@@ -92,17 +92,28 @@ impl Signal {
         self.wait(lock, deadline, ready);
     }
 
-    /// Wakes one waiter, if any; call after making the condition true.
+    /// Wakes one waiter, if any, after a push or a pop. Unlike
+    /// [`notify_all`](Self::notify_all) it issues no fence: the [`Store`](super::store::Store) contract makes the store's own
+    /// SeqCst read-modify-write play the fence's part. If this thread's
+    /// `waiting` load misses a waiter's registration, it comes before that
+    /// registration in the SeqCst order, so the store operation does too,
+    /// and the waiter's check (SeqCst loads of the same atomic, after its
+    /// registration) sees the change. crossbeam-channel wakes its receivers
+    /// the same way. The fence would cost as much as the rest of a put.
     #[inline]
-    pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
-        fence(SeqCst);
+    pub(crate) fn notify_one_after_store_change(&self, lock: &Mutex<()>) {
         if self.waiting.load(SeqCst) > 0 {
-            let _guard = lock.lock();
-            if self.waiting.load(SeqCst) > 0 {
-                self.waiting.fetch_sub(1, SeqCst);
-                self.claimed.fetch_add(1, SeqCst);
-                self.cv.notify_one();
-            }
+            self.wake_one(lock);
+        }
+    }
+
+    #[cold]
+    fn wake_one(&self, lock: &Mutex<()>) {
+        let _guard = lock.lock();
+        if self.waiting.load(SeqCst) > 0 {
+            self.waiting.fetch_sub(1, SeqCst);
+            self.claimed.fetch_add(1, SeqCst);
+            self.cv.notify_one();
         }
     }
 

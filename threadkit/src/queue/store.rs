@@ -16,6 +16,16 @@
 //!   a preallocated ring for bounds up to [`ARRAY_MAX`] and a list of blocks
 //!   otherwise. Under `cfg(loom)` concurrent-queue runs on loom's atomics, so
 //!   the loom models check the real store.
+//!
+//!   It meets the [`Store`] ordering contract by its own code, which we rely
+//!   on as crossbeam-channel relies on the same code in its flavours (checked
+//!   in concurrent-queue 2.5.0; the dependency is held to `~2.5` so that a
+//!   new minor version gets checked again): every successful push and pop
+//!   moves the tail or head index (the single flavour: its state word) with
+//!   a SeqCst compare-exchange, and `len`/`is_empty` load those with SeqCst.
+//!   loom treats SeqCst accesses as acquire/release only, so under
+//!   `cfg(loom)` an explicit fence follows each push and pop instead, and the
+//!   models check that form of the handshake.
 //! - LIFO and priority keep a `Vec`/`BinaryHeap` behind a short mutex: there
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
@@ -26,7 +36,7 @@ use std::collections::BinaryHeap;
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 
 /// Why a store (or the core above it) refused a push or a pop; the queue
 /// facades map it onto the error type of each method.
@@ -43,6 +53,15 @@ pub(crate) enum Refused {
 ///
 /// Every method may be called from any thread at any time. A successful
 /// `try_push` happens-before the `try_pop` that returns the item.
+///
+/// *Ordering contract* (what lets the core wake sleepers without a fence,
+/// see `Signal::notify_one_after_store_change`): a successful `try_push` or
+/// `try_pop` is, or ends with, a SeqCst read-modify-write (or fence) that
+/// precedes, in the SeqCst order, every later SeqCst operation of the calling
+/// thread; and `len`/`is_empty` read through SeqCst loads (or a fence) whose
+/// result reflects every push and pop before them in that order. In short, a
+/// push or pop and a later `len`/`is_empty` behave as if each were one SeqCst
+/// operation.
 pub(crate) trait Store {
     /// The element type.
     type Item;
@@ -156,6 +175,41 @@ impl<T> Store for Fifo<T> {
 
     #[inline]
     fn try_push(&self, item: T) -> Result<(), (T, Refused)> {
+        let pushed = self.push_unfenced(item);
+        loom_fence();
+        pushed
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Result<T, Refused> {
+        let item = self.queue().pop().map_err(from_pop_error)?;
+        if let Fifo::Large { reserved, .. } = self {
+            reserved.fetch_sub(1, SeqCst);
+        }
+        loom_fence();
+        Ok(item)
+    }
+
+    fn close(&self) {
+        self.queue().close();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.queue().is_closed()
+    }
+}
+
+/// The fence that stands for concurrent-queue's SeqCst read-modify-writes
+/// under loom (see the module docs); nothing otherwise.
+#[inline(always)]
+fn loom_fence() {
+    #[cfg(loom)]
+    fence(SeqCst);
+}
+
+impl<T> Fifo<T> {
+    #[inline]
+    fn push_unfenced(&self, item: T) -> Result<(), (T, Refused)> {
         match self {
             Fifo::Queue(queue) => queue.push(item).map_err(from_push_error),
             Fifo::Large {
@@ -173,23 +227,6 @@ impl<T> Store for Fifo<T> {
                 })
             }
         }
-    }
-
-    #[inline]
-    fn try_pop(&self) -> Result<T, Refused> {
-        let item = self.queue().pop().map_err(from_pop_error)?;
-        if let Fifo::Large { reserved, .. } = self {
-            reserved.fetch_sub(1, SeqCst);
-        }
-        Ok(item)
-    }
-
-    fn close(&self) {
-        self.queue().close();
-    }
-
-    fn is_closed(&self) -> bool {
-        self.queue().is_closed()
     }
 }
 
@@ -258,16 +295,22 @@ impl<P: Pile> Store for Locked<P> {
             return Err((item, Refused::NotReady));
         }
         state.items.push(item);
+        drop(state);
+        // The ordering contract: unlocking is only a release.
+        fence(SeqCst);
         Ok(())
     }
 
     fn try_pop(&self) -> Result<P::Item, Refused> {
         let mut state = self.state.lock();
-        match state.items.pop() {
-            Some(item) => Ok(item),
-            None if state.closed => Err(Refused::ShutDown),
-            None => Err(Refused::NotReady),
-        }
+        let item = match state.items.pop() {
+            Some(item) => item,
+            None if state.closed => return Err(Refused::ShutDown),
+            None => return Err(Refused::NotReady),
+        };
+        drop(state);
+        fence(SeqCst);
+        Ok(item)
     }
 
     fn close(&self) {

@@ -182,3 +182,36 @@ fn loom_getter_races_put_and_shutdown() {
         assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
     });
 }
+
+/// Two producers and a consumer that marks each item done: `join` after the
+/// producers finished returns only once both items are done, whichever
+/// `task_done` sees the last put.
+#[test]
+fn loom_join_after_racing_producers() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let producers: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(n).unwrap())
+            })
+            .collect();
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    q.get().unwrap();
+                    q.task_done().unwrap();
+                }
+            })
+        };
+        for p in producers {
+            p.join().unwrap();
+        }
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err());
+        consumer.join().unwrap();
+    });
+}
