@@ -17,9 +17,11 @@ use crate::util::{Deadline, wait};
 /// - a waiter takes the core's mutex, increments `waiting`, issues a SeqCst
 ///   fence, and only then evaluates its condition (and keeps the mutex until
 ///   the condition variable releases it in `wait`);
-/// - a notifier first makes the condition true (changes the store, the
-///   shutdown gate or the task count), issues a SeqCst fence, and then reads
-///   `waiting`; only if it is non-zero does it take the mutex and notify.
+/// - a notifier first makes the condition true (changes the store, shuts it
+///   or counts a task done), issues a SeqCst fence, and then reads `waiting`;
+///   only if it is non-zero does it take the mutex and notify. After a push
+///   or a pop the store's own SeqCst read-modify-write stands in for the
+///   fence (see [`notify_one_after_store_change`](Self::notify_one_after_store_change)).
 ///
 /// The two fences are ordered one way or the other in the single total order
 /// of SeqCst fences. If the waiter's comes first, the notifier reads
@@ -180,7 +182,7 @@ impl Backoff {
 }
 
 /// Lets another thread run; used while a short, lock-free step of another
-/// thread (a push in flight) must finish.
+/// thread (a pop still freeing its slot) must finish.
 pub(crate) fn yield_now() {
     #[cfg(loom)]
     loom::thread::yield_now();
