@@ -16,27 +16,28 @@
 //! (1 producer thread, 1 consumer thread, best of 3) if `python3` is on PATH,
 //! so that the "50x CPython" goal is checked in the same run.
 //!
-//! Last run (branch `qperf`: lock-free store + waiter mutex only for sleeping;
-//! 2-core VM shared with other engineers' builds, load average 2.5-4.2 during
-//! the run, so expect +-30% between runs; Melem/s, ratio = / crossbeam):
+//! Last run (2026-11-22, store on concurrent-queue with shutdown as its
+//! `close`, puts counted per producing thread, push/pop waking sleepers
+//! through the store's own SeqCst read-modify-write; 2-core VM, load average
+//! 0.9 at the start; Melem/s, ratio = / crossbeam in the same run):
 //!
 //! | group | tk Queue | tk Queue+task_done | tk SimpleQueue | crossbeam | std mpsc |
 //! | --- | --- | --- | --- | --- | --- |
-//! | spsc_bounded1024 | 11.7 (0.64x) | 8.9 (0.49x) | - | 18.2 | 8.9 |
-//! | spsc_unbounded | 14.4 (0.62x) | 15.1 (0.65x) | 18.7 (0.80x) | 23.4 | - |
-//! | mpmc2x2_bounded1024 | 12.1 (0.60x) | 11.1 (0.55x) | - | 20.2 | 7.8 (Mutex rx) |
-//! | mpmc2x2_unbounded | 17.1 (0.70x) | 15.4 (0.63x) | 21.6 (0.88x) | 24.5 | 16.3 (Mutex rx) |
+//! | spsc_bounded1024 | 71.0 (1.46x) | 51.7 (1.06x) | - | 48.5 | 10.5 |
+//! | spsc_unbounded | 35.0 (0.70x) | 41.9 (0.83x) | 53.3 (1.06x) | 50.3 | 24.0 |
+//! | mpmc2x2_bounded1024 | 51.6 (1.04x) | 41.0 (0.82x) | - | 49.8 | 6.6 (Mutex rx) |
+//! | mpmc2x2_unbounded | 39.2 (1.09x) | 31.4 (0.88x) | 42.8 (1.20x) | 35.8 | 13.8 (Mutex rx) |
 //!
-//! CPython in the same run: 1436 ns/item (0.70 Melem/s), so threadkit's
-//! spsc_bounded1024 was 17x (Queue) and 13x (Queue+task_done) CPython here;
-//! other runs measured CPython at 990-1490 ns/item. The previous design
-//! (one mutex around everything) measured 14.9 / 8.1 / 2.5 / 2.1 Melem/s in
-//! the bounded rows, i.e. 0.08x crossbeam for mpmc2x2_bounded1024.
+//! CPython in the same run: 1185 ns/item, so spsc_bounded1024 was 84x CPython
+//! (`Queue`, 14.1 ns/item) and 61x (`Queue` + `task_done`, 19.3 ns/item).
 //!
-//! On a quiet moment of the same machine, a median-of-7 A/B loop (200k items)
-//! gave spsc_bounded1024 51 ns/item for `Queue` against 20 ns for crossbeam:
-//! a put costs three uncontended RMWs more than a send (shutdown gate in and
-//! out, task count), about 19 ns single-threaded (38 vs 19 ns per put+get).
+//! History on the same machine: the first design (one mutex around
+//! everything) made 0.08x crossbeam in mpmc2x2_bounded1024; the lock-free
+//! store behind a shutdown gate of its own (two read-modify-writes per put,
+//! plus a shared task counter) made 0.32-0.46x in the unbounded groups and
+//! 24x CPython. Single-threaded, a locked instruction or a fence costs about
+//! 5 ns here, as much as the rest of a put, so the design keeps a put to the
+//! store's own push.
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;

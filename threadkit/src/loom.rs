@@ -18,7 +18,7 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
     }
 }
 
@@ -32,7 +32,7 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+        pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
     }
 
     /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.

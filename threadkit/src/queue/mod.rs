@@ -76,6 +76,13 @@
 //!   crossbeam-channel; `LifoQueue` and `PriorityQueue` hold a short lock on
 //!   their stack or heap), and a condition variable is only touched when a
 //!   thread actually sleeps on it.
+//! - `unfinished_tasks` is kept per producing thread, so that a `put` writes
+//!   no shared counter; `join`, and a `task_done` that finds the count near
+//!   zero, add up one slot per thread that ever put into the queue.
+//! - A `task_done` called too many times *while* other threads put or mark
+//!   tasks done may, in a narrow window, go unreported or let a concurrent
+//!   `join` return early (Python's single lock makes that check exact). Called
+//!   too many times otherwise, it is always reported.
 
 mod core;
 mod error;
@@ -84,6 +91,7 @@ mod queues;
 mod signal;
 mod simple;
 mod store;
+mod tasks;
 
 #[cfg(all(test, loom))]
 mod tests;

@@ -17,9 +17,11 @@ use crate::util::{Deadline, wait};
 /// - a waiter takes the core's mutex, increments `waiting`, issues a SeqCst
 ///   fence, and only then evaluates its condition (and keeps the mutex until
 ///   the condition variable releases it in `wait`);
-/// - a notifier first makes the condition true (changes the store, the
-///   shutdown gate or the task count), issues a SeqCst fence, and then reads
-///   `waiting`; only if it is non-zero does it take the mutex and notify.
+/// - a notifier first makes the condition true (changes the store, shuts it
+///   or counts a task done), issues a SeqCst fence, and then reads `waiting`;
+///   only if it is non-zero does it take the mutex and notify. After a push
+///   or a pop the store's own SeqCst read-modify-write stands in for the
+///   fence (see [`notify_one_after_store_change`](Self::notify_one_after_store_change)).
 ///
 /// The two fences are ordered one way or the other in the single total order
 /// of SeqCst fences. If the waiter's comes first, the notifier reads
@@ -92,30 +94,28 @@ impl Signal {
         self.wait(lock, deadline, ready);
     }
 
-    /// Wakes one waiter, if any; call after making the condition true.
+    /// Wakes one waiter, if any, after a push or a pop. Unlike
+    /// [`notify_all`](Self::notify_all) it issues no fence: the [`Store`](super::store::Store) contract makes the store's own
+    /// SeqCst read-modify-write play the fence's part. If this thread's
+    /// `waiting` load misses a waiter's registration, it comes before that
+    /// registration in the SeqCst order, so the store operation does too,
+    /// and the waiter's check (SeqCst loads of the same atomic, after its
+    /// registration) sees the change. crossbeam-channel wakes its receivers
+    /// the same way. The fence would cost as much as the rest of a put.
     #[inline]
-    pub(crate) fn notify_one(&self, lock: &Mutex<()>) {
-        fence(SeqCst);
-        self.notify_one_after_rmw(lock);
+    pub(crate) fn notify_one_after_store_change(&self, lock: &Mutex<()>) {
+        if self.waiting.load(SeqCst) > 0 {
+            self.wake_one(lock);
+        }
     }
 
-    /// [`notify_one`](Self::notify_one) without the fence, for a caller whose
-    /// change was followed by a SeqCst read-modify-write of an atomic `A`
-    /// that every waiter on this signal loads (SeqCst) after registering and
-    /// before checking. That RMW takes the fence's place: if the caller's
-    /// `waiting` load misses the waiter's registration, the waiter's load of
-    /// `A` comes later in the SeqCst order, reads from the caller's RMW (or a
-    /// later RMW of its release sequence), and so sees the change. The fence
-    /// costs as much as the whole fast path of a put.
-    #[inline]
-    pub(crate) fn notify_one_after_rmw(&self, lock: &Mutex<()>) {
+    #[cold]
+    fn wake_one(&self, lock: &Mutex<()>) {
+        let _guard = lock.lock();
         if self.waiting.load(SeqCst) > 0 {
-            let _guard = lock.lock();
-            if self.waiting.load(SeqCst) > 0 {
-                self.waiting.fetch_sub(1, SeqCst);
-                self.claimed.fetch_add(1, SeqCst);
-                self.cv.notify_one();
-            }
+            self.waiting.fetch_sub(1, SeqCst);
+            self.claimed.fetch_add(1, SeqCst);
+            self.cv.notify_one();
         }
     }
 
@@ -182,7 +182,7 @@ impl Backoff {
 }
 
 /// Lets another thread run; used while a short, lock-free step of another
-/// thread (a push in flight) must finish.
+/// thread (a pop still freeing its slot) must finish.
 pub(crate) fn yield_now() {
     #[cfg(loom)]
     loom::thread::yield_now();

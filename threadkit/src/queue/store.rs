@@ -1,15 +1,31 @@
 //! The storage behind a queue: CPython's `_init`, `_qsize`, `_put` and `_get`
 //! hooks as a trait, with the FIFO, LIFO and priority orderings.
 //!
-//! Unlike CPython's hooks, a [`Store`] is itself thread-safe and enforces the
-//! bound, so that the shared [`Core`](super::core::Core) can call it without
-//! holding any lock of its own (the way crossbeam-channel's flavours work):
+//! Unlike CPython's hooks, a [`Store`] is itself thread-safe, enforces the
+//! bound and can be *closed*, so that the shared [`Core`](super::core::Core)
+//! calls it without holding any lock of its own (the way crossbeam-channel's
+//! flavours work). Closing is Python 3.13's `shutdown`: a closed store refuses
+//! every push, handing the item back, and pops what it still holds before it
+//! reports `ShutDown`. Because the closed flag lives inside the store, in the
+//! same atomic as the push position, a push and a close are ordered by one
+//! read-modify-write and no push can slip in after the store reported closed
+//! and empty.
 //!
-//! - FIFO is lock-free: crossbeam-queue's `ArrayQueue` for bounds up to
-//!   [`ARRAY_MAX`], `SegQueue` otherwise. Under `cfg(loom)` it is a
-//!   `VecDeque` behind the facade mutex instead, because crossbeam-queue is
-//!   not loom-aware; the loom models then check the core's protocol over that
-//!   store, not crossbeam-queue itself.
+//! - FIFO is lock-free: concurrent-queue's `ConcurrentQueue` (smol-rs; the
+//!   design of crossbeam-queue's `ArrayQueue` and `SegQueue`, plus `close`),
+//!   a preallocated ring for bounds up to [`ARRAY_MAX`] and a list of blocks
+//!   otherwise. Under `cfg(loom)` concurrent-queue runs on loom's atomics, so
+//!   the loom models check the real store.
+//!
+//!   It meets the [`Store`] ordering contract by its own code, which we rely
+//!   on as crossbeam-channel relies on the same code in its flavours (checked
+//!   in concurrent-queue 2.5.0; the dependency is held to `~2.5` so that a
+//!   new minor version gets checked again): every successful push and pop
+//!   moves the tail or head index (the single flavour: its state word) with
+//!   a SeqCst compare-exchange, and `len`/`is_empty` load those with SeqCst.
+//!   loom treats SeqCst accesses as acquire/release only, so under
+//!   `cfg(loom)` an explicit fence follows each push and pop instead, and the
+//!   models check that form of the handshake.
 //! - LIFO and priority keep a `Vec`/`BinaryHeap` behind a short mutex: there
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
@@ -17,19 +33,19 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+
 use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 
-/// The largest capacity reserved up front, so that `Queue::new(usize::MAX)`
-/// does not try to allocate the whole address space.
-const MAX_PREALLOC: usize = 4096;
-
-/// How many slots to reserve for a queue of `maxsize` (0 = unbounded).
-fn initial_capacity(maxsize: usize) -> usize {
-    if maxsize == 0 {
-        64
-    } else {
-        maxsize.min(MAX_PREALLOC)
-    }
+/// Why a store (or the core above it) refused a push or a pop; the queue
+/// facades map it onto the error type of each method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Full (push) or empty (pop).
+    NotReady,
+    /// Closed (push), or closed and empty (pop).
+    ShutDown,
 }
 
 /// An ordering policy over thread-safe storage: where `try_push` puts an item
@@ -37,23 +53,39 @@ fn initial_capacity(maxsize: usize) -> usize {
 ///
 /// Every method may be called from any thread at any time. A successful
 /// `try_push` happens-before the `try_pop` that returns the item.
+///
+/// *Ordering contract* (what lets the core wake sleepers without a fence,
+/// see `Signal::notify_one_after_store_change`): a successful `try_push` or
+/// `try_pop` is, or ends with, a SeqCst read-modify-write (or fence) that
+/// precedes, in the SeqCst order, every later SeqCst operation of the calling
+/// thread; and `len`/`is_empty` read through SeqCst loads (or a fence) whose
+/// result reflects every push and pop before them in that order. In short, a
+/// push or pop and a later `len`/`is_empty` behave as if each were one SeqCst
+/// operation.
 pub(crate) trait Store {
     /// The element type.
     type Item;
 
-    /// An empty store holding at most `maxsize` items, 0 = unbounded
+    /// An empty, open store holding at most `maxsize` items, 0 = unbounded
     /// (CPython's `_init`).
     fn with_maxsize(maxsize: usize) -> Self;
 
     /// The number of items held now (CPython's `_qsize`); a snapshot.
     fn len(&self) -> usize;
 
-    /// Adds an item unless the store holds `maxsize` items (CPython's `_put`).
-    /// An unbounded store never fails.
-    fn try_push(&self, item: Self::Item) -> Result<(), Self::Item>;
+    /// Adds an item unless the store is full or closed (CPython's `_put`);
+    /// hands it back otherwise. An open unbounded store never refuses.
+    fn try_push(&self, item: Self::Item) -> Result<(), (Self::Item, Refused)>;
 
-    /// Removes the next item, if any (CPython's `_get`).
-    fn try_pop(&self) -> Option<Self::Item>;
+    /// Removes the next item (CPython's `_get`); `ShutDown` only once the
+    /// store is closed and empty, and then for good.
+    fn try_pop(&self) -> Result<Self::Item, Refused>;
+
+    /// Refuses every later push. Items held stay poppable.
+    fn close(&self);
+
+    /// Whether [`close`](Store::close) was called.
+    fn is_closed(&self) -> bool;
 
     /// Whether the store is empty now.
     fn is_empty(&self) -> bool {
@@ -62,48 +94,65 @@ pub(crate) trait Store {
 
     /// Removes items, in `pop` order, into `out` until the store is empty.
     fn drain_into(&self, out: &mut Vec<Self::Item>) {
-        while let Some(item) = self.try_pop() {
+        while let Ok(item) = self.try_pop() {
             out.push(item);
         }
     }
 }
 
-/// The largest bound served by a preallocated `ArrayQueue`; larger bounds use
-/// a `SegQueue` plus a counter, so that memory follows the items held.
-#[cfg(not(loom))]
+/// The largest bound served by a preallocated ring; larger bounds use a list
+/// of blocks plus a counter, so that memory follows the items held.
 pub(crate) const ARRAY_MAX: usize = 1 << 16;
 
 /// First in, first out: `queue.Queue` and `SimpleQueue`.
-#[cfg(not(loom))]
 #[derive(Debug)]
 pub(crate) enum Fifo<T> {
-    /// Bounded by at most [`ARRAY_MAX`]: a ring buffer, allocated once.
-    Array(crossbeam_queue::ArrayQueue<T>),
-    /// Unbounded: a linked list of blocks.
-    Unbounded(crossbeam_queue::SegQueue<T>),
+    /// Unbounded, or bounded by at most [`ARRAY_MAX`] (a ring buffer,
+    /// allocated once).
+    Queue(ConcurrentQueue<T>),
     /// Bounded above [`ARRAY_MAX`]. `reserved` counts pushes begun minus pops
     /// finished, so it is never below the number of items held: a push
     /// reserves a slot before pushing and a pop frees its slot after popping,
     /// which keeps the bound without a lock.
     Large {
-        queue: crossbeam_queue::SegQueue<T>,
-        reserved: std::sync::atomic::AtomicUsize,
+        queue: ConcurrentQueue<T>,
+        reserved: AtomicUsize,
         maxsize: usize,
     },
 }
 
-#[cfg(not(loom))]
+impl<T> Fifo<T> {
+    fn queue(&self) -> &ConcurrentQueue<T> {
+        match self {
+            Fifo::Queue(queue) | Fifo::Large { queue, .. } => queue,
+        }
+    }
+}
+
+fn from_push_error<T>(error: PushError<T>) -> (T, Refused) {
+    match error {
+        PushError::Full(item) => (item, Refused::NotReady),
+        PushError::Closed(item) => (item, Refused::ShutDown),
+    }
+}
+
+fn from_pop_error(error: PopError) -> Refused {
+    match error {
+        PopError::Empty => Refused::NotReady,
+        PopError::Closed => Refused::ShutDown,
+    }
+}
+
 impl<T> Store for Fifo<T> {
     type Item = T;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        use crossbeam_queue::{ArrayQueue, SegQueue};
         match maxsize {
-            0 => Fifo::Unbounded(SegQueue::new()),
-            1..=ARRAY_MAX => Fifo::Array(ArrayQueue::new(maxsize)),
+            0 => Fifo::Queue(ConcurrentQueue::unbounded()),
+            1..=ARRAY_MAX => Fifo::Queue(ConcurrentQueue::bounded(maxsize)),
             _ => Fifo::Large {
-                queue: SegQueue::new(),
-                reserved: std::sync::atomic::AtomicUsize::new(0),
+                queue: ConcurrentQueue::unbounded(),
+                reserved: AtomicUsize::new(0),
                 maxsize,
             },
         }
@@ -111,34 +160,58 @@ impl<T> Store for Fifo<T> {
 
     fn len(&self) -> usize {
         match self {
-            Fifo::Array(q) => q.len(),
-            Fifo::Unbounded(q) => q.len(),
+            Fifo::Queue(queue) => queue.len(),
             // The count `try_push` checks, so that "has room" means the same
             // to a sleeping putter as to its next attempt.
             Fifo::Large {
                 reserved, maxsize, ..
-            } => reserved
-                .load(std::sync::atomic::Ordering::SeqCst)
-                .min(*maxsize),
+            } => reserved.load(SeqCst).min(*maxsize),
         }
     }
 
     fn is_empty(&self) -> bool {
-        match self {
-            Fifo::Array(q) => q.is_empty(),
-            Fifo::Unbounded(q) => q.is_empty(),
-            Fifo::Large { queue, .. } => queue.is_empty(),
-        }
+        self.queue().is_empty()
     }
 
-    fn try_push(&self, item: T) -> Result<(), T> {
-        use std::sync::atomic::Ordering::SeqCst;
+    #[inline]
+    fn try_push(&self, item: T) -> Result<(), (T, Refused)> {
+        let pushed = self.push_unfenced(item);
+        loom_fence();
+        pushed
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Result<T, Refused> {
+        let item = self.queue().pop().map_err(from_pop_error)?;
+        if let Fifo::Large { reserved, .. } = self {
+            reserved.fetch_sub(1, SeqCst);
+        }
+        loom_fence();
+        Ok(item)
+    }
+
+    fn close(&self) {
+        self.queue().close();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.queue().is_closed()
+    }
+}
+
+/// The fence that stands for concurrent-queue's SeqCst read-modify-writes
+/// under loom (see the module docs); nothing otherwise.
+#[inline(always)]
+fn loom_fence() {
+    #[cfg(loom)]
+    fence(SeqCst);
+}
+
+impl<T> Fifo<T> {
+    #[inline]
+    fn push_unfenced(&self, item: T) -> Result<(), (T, Refused)> {
         match self {
-            Fifo::Array(q) => q.push(item),
-            Fifo::Unbounded(q) => {
-                q.push(item);
-                Ok(())
-            }
+            Fifo::Queue(queue) => queue.push(item).map_err(from_push_error),
             Fifo::Large {
                 queue,
                 reserved,
@@ -146,100 +219,125 @@ impl<T> Store for Fifo<T> {
             } => {
                 if reserved.fetch_add(1, SeqCst) >= *maxsize {
                     reserved.fetch_sub(1, SeqCst);
-                    return Err(item);
+                    return Err((item, Refused::NotReady));
                 }
-                queue.push(item);
-                Ok(())
-            }
-        }
-    }
-
-    fn try_pop(&self) -> Option<T> {
-        use std::sync::atomic::Ordering::SeqCst;
-        match self {
-            Fifo::Array(q) => q.pop(),
-            Fifo::Unbounded(q) => q.pop(),
-            Fifo::Large {
-                queue, reserved, ..
-            } => {
-                let item = queue.pop()?;
-                reserved.fetch_sub(1, SeqCst);
-                Some(item)
+                queue.push(item).map_err(|error| {
+                    reserved.fetch_sub(1, SeqCst);
+                    from_push_error(error)
+                })
             }
         }
     }
 }
 
-/// First in, first out under loom: a `VecDeque` behind the facade mutex
-/// (crossbeam-queue is not loom-aware).
-#[cfg(loom)]
+/// A collection that a [`Locked`] store keeps behind its mutex: the order in
+/// which items come out.
+pub(crate) trait Pile: Default {
+    /// The element type.
+    type Item;
+    /// Reserves room for `capacity` items up front.
+    fn reserve(&mut self, capacity: usize);
+    /// The number of items held.
+    fn len(&self) -> usize;
+    /// Adds an item.
+    fn push(&mut self, item: Self::Item);
+    /// Removes the next item, if any.
+    fn pop(&mut self) -> Option<Self::Item>;
+}
+
+/// A store behind a short mutex: `LifoQueue` and `PriorityQueue`.
 #[derive(Debug)]
-pub(crate) struct Fifo<T> {
-    items: Mutex<std::collections::VecDeque<T>>,
+pub(crate) struct Locked<P> {
+    state: Mutex<LockedState<P>>,
     maxsize: usize,
 }
 
-#[cfg(loom)]
-impl<T> Store for Fifo<T> {
-    type Item = T;
+/// The data behind `Locked`'s mutex.
+#[derive(Debug)]
+struct LockedState<P> {
+    items: P,
+    closed: bool,
+}
+
+/// The largest capacity reserved up front, so that `LifoQueue::new(usize::MAX)`
+/// does not try to allocate the whole address space.
+const MAX_PREALLOC: usize = 4096;
+
+impl<P: Pile> Store for Locked<P> {
+    type Item = P::Item;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        Fifo {
-            items: Mutex::new(std::collections::VecDeque::new()),
+        let mut items = P::default();
+        items.reserve(if maxsize == 0 {
+            64
+        } else {
+            maxsize.min(MAX_PREALLOC)
+        });
+        Locked {
+            state: Mutex::new(LockedState {
+                items,
+                closed: false,
+            }),
             maxsize,
         }
     }
 
     fn len(&self) -> usize {
-        self.items.lock().len()
+        self.state.lock().items.len()
     }
 
-    fn try_push(&self, item: T) -> Result<(), T> {
-        let mut items = self.items.lock();
-        if self.maxsize != 0 && items.len() >= self.maxsize {
-            return Err(item);
+    fn try_push(&self, item: P::Item) -> Result<(), (P::Item, Refused)> {
+        let mut state = self.state.lock();
+        if state.closed {
+            return Err((item, Refused::ShutDown));
         }
-        items.push_back(item);
+        if self.maxsize != 0 && state.items.len() >= self.maxsize {
+            return Err((item, Refused::NotReady));
+        }
+        state.items.push(item);
+        drop(state);
+        // The ordering contract: unlocking is only a release.
+        fence(SeqCst);
         Ok(())
     }
 
-    fn try_pop(&self) -> Option<T> {
-        self.items.lock().pop_front()
+    fn try_pop(&self) -> Result<P::Item, Refused> {
+        let mut state = self.state.lock();
+        let item = match state.items.pop() {
+            Some(item) => item,
+            None if state.closed => return Err(Refused::ShutDown),
+            None => return Err(Refused::NotReady),
+        };
+        drop(state);
+        fence(SeqCst);
+        Ok(item)
+    }
+
+    fn close(&self) {
+        self.state.lock().closed = true;
+    }
+
+    fn is_closed(&self) -> bool {
+        self.state.lock().closed
     }
 }
 
 /// Last in, first out: `queue.LifoQueue`.
-#[derive(Debug)]
-pub(crate) struct Lifo<T> {
-    items: Mutex<Vec<T>>,
-    maxsize: usize,
-}
+pub(crate) type Lifo<T> = Locked<Vec<T>>;
 
-impl<T> Store for Lifo<T> {
+impl<T> Pile for Vec<T> {
     type Item = T;
-
-    fn with_maxsize(maxsize: usize) -> Self {
-        Lifo {
-            items: Mutex::new(Vec::with_capacity(initial_capacity(maxsize))),
-            maxsize,
-        }
+    fn reserve(&mut self, capacity: usize) {
+        Vec::reserve(self, capacity);
     }
-
     fn len(&self) -> usize {
-        self.items.lock().len()
+        Vec::len(self)
     }
-
-    fn try_push(&self, item: T) -> Result<(), T> {
-        let mut items = self.items.lock();
-        if self.maxsize != 0 && items.len() >= self.maxsize {
-            return Err(item);
-        }
-        items.push(item);
-        Ok(())
+    fn push(&mut self, item: T) {
+        Vec::push(self, item);
     }
-
-    fn try_pop(&self) -> Option<T> {
-        self.items.lock().pop()
+    fn pop(&mut self) -> Option<T> {
+        Vec::pop(self)
     }
 }
 
@@ -247,17 +345,40 @@ impl<T> Store for Lifo<T> {
 ///
 /// CPython's `heapq` gives no order among equal entries; a sequence number
 /// breaks ties here so that equal items come out in insertion order.
-#[derive(Debug)]
-pub(crate) struct Priority<T> {
-    heap: Mutex<Heap<T>>,
-    maxsize: usize,
-}
+pub(crate) type Priority<T> = Locked<Heap<T>>;
 
-/// The data behind `Priority`'s mutex.
+/// A min-heap that is first in, first out among equal items.
 #[derive(Debug)]
-struct Heap<T> {
+pub(crate) struct Heap<T> {
     entries: BinaryHeap<Entry<T>>,
     next_seq: u64,
+}
+
+impl<T: Ord> Default for Heap<T> {
+    fn default() -> Self {
+        Heap {
+            entries: BinaryHeap::new(),
+            next_seq: 0,
+        }
+    }
+}
+
+impl<T: Ord> Pile for Heap<T> {
+    type Item = T;
+    fn reserve(&mut self, capacity: usize) {
+        self.entries.reserve(capacity);
+    }
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+    fn push(&mut self, item: T) {
+        let seq = self.next_seq;
+        self.next_seq = seq.wrapping_add(1);
+        self.entries.push(Entry { item, seq });
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.entries.pop().map(|entry| entry.item)
+    }
 }
 
 /// A heap entry ordered so that `BinaryHeap` (a max-heap) pops the smallest
@@ -290,39 +411,6 @@ impl<T: Ord> PartialEq for Entry<T> {
 }
 
 impl<T: Ord> Eq for Entry<T> {}
-
-impl<T: Ord> Store for Priority<T> {
-    type Item = T;
-
-    fn with_maxsize(maxsize: usize) -> Self {
-        Priority {
-            heap: Mutex::new(Heap {
-                entries: BinaryHeap::with_capacity(initial_capacity(maxsize)),
-                next_seq: 0,
-            }),
-            maxsize,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.heap.lock().entries.len()
-    }
-
-    fn try_push(&self, item: T) -> Result<(), T> {
-        let mut heap = self.heap.lock();
-        if self.maxsize != 0 && heap.entries.len() >= self.maxsize {
-            return Err(item);
-        }
-        let seq = heap.next_seq;
-        heap.next_seq = seq.wrapping_add(1);
-        heap.entries.push(Entry { item, seq });
-        Ok(())
-    }
-
-    fn try_pop(&self) -> Option<T> {
-        self.heap.lock().entries.pop().map(|entry| entry.item)
-    }
-}
 
 #[cfg(all(test, not(loom)))]
 mod tests {
@@ -397,15 +485,43 @@ mod tests {
                 l.try_push(n).unwrap();
                 p.try_push(n).unwrap();
             }
-            assert_eq!(f.try_push(maxsize), Err(maxsize));
-            assert_eq!(l.try_push(maxsize), Err(maxsize));
-            assert_eq!(p.try_push(maxsize), Err(maxsize));
+            let full = Err((maxsize, Refused::NotReady));
+            assert_eq!(f.try_push(maxsize), full);
+            assert_eq!(l.try_push(maxsize), full);
+            assert_eq!(p.try_push(maxsize), full);
             assert_eq!((f.len(), l.len(), p.len()), (maxsize, maxsize, maxsize));
-            assert_eq!(f.try_pop(), Some(0));
+            assert_eq!(f.try_pop(), Ok(0));
             f.try_push(maxsize).unwrap();
             let all = drain(f);
             assert_eq!(all.len(), maxsize);
             assert_eq!(all.last(), Some(&maxsize));
+        }
+    }
+
+    /// A closed store of every kind hands pushes back, still pops what it
+    /// holds, and reports `ShutDown` once empty, for good.
+    #[test]
+    fn close_refuses_pushes_then_drains() {
+        fn check<S: Store<Item = usize>>(maxsize: usize) {
+            let s = S::with_maxsize(maxsize);
+            s.try_push(1).unwrap();
+            assert!(!s.is_closed());
+            s.close();
+            assert!(s.is_closed());
+            assert_eq!(s.try_push(2), Err((2, Refused::ShutDown)));
+            assert_eq!(s.try_pop(), Ok(1));
+            assert_eq!(s.try_pop(), Err(Refused::ShutDown));
+            assert_eq!(s.try_pop(), Err(Refused::ShutDown));
+        }
+        let sizes: &[usize] = if cfg!(miri) {
+            &[0, 1, 3]
+        } else {
+            &[0, 1, 3, ARRAY_MAX + 1]
+        };
+        for &maxsize in sizes {
+            check::<Fifo<usize>>(maxsize);
+            check::<Lifo<usize>>(maxsize);
+            check::<Priority<usize>>(maxsize);
         }
     }
 }

@@ -118,3 +118,100 @@ fn loom_simple_queue_two_producers() {
         assert_eq!(a + b, 3);
     });
 }
+
+/// A put racing a plain shutdown either lands before it (its item is still
+/// delivered, and counted) or hands its item back (and leaves no count).
+#[test]
+fn loom_put_races_shutdown() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1))
+        };
+        q.shutdown(false);
+        match putter.join().unwrap() {
+            Ok(()) => {
+                assert_eq!(q.unfinished_tasks(), 1);
+                assert_eq!(q.try_get(), Ok(1));
+            }
+            Err(ShutDown(item)) => {
+                assert_eq!(item, 1);
+                assert_eq!(q.unfinished_tasks(), 0);
+            }
+        }
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    });
+}
+
+/// A put racing an immediate shutdown: its item is either drained by the
+/// shutdown or handed back, never both and never stranded; the task count
+/// ends at zero either way.
+#[test]
+fn loom_put_races_immediate_shutdown() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1))
+        };
+        let drained = q.shutdown_drain();
+        let handed_back = putter.join().unwrap().err().map(|ShutDown(item)| item);
+        let mut seen: Vec<i32> = drained.into_iter().chain(handed_back).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [1]);
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    });
+}
+
+/// A getter blocked while a put and then a shutdown happen gets the item:
+/// `ShutDown` only once nothing is left.
+#[test]
+fn loom_getter_races_put_and_shutdown() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get())
+        };
+        assert_eq!(q.put(1), Ok(()));
+        q.shutdown(false);
+        let got = getter.join().unwrap();
+        assert_eq!(got, Ok(1), "ShutDown reported while an item was queued");
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    });
+}
+
+/// Two producers and a consumer that marks each item done: `join` after the
+/// producers finished returns only once both items are done, whichever
+/// `task_done` sees the last put.
+#[test]
+fn loom_join_after_racing_producers() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let producers: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(n).unwrap())
+            })
+            .collect();
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    q.get().unwrap();
+                    q.task_done().unwrap();
+                }
+            })
+        };
+        for p in producers {
+            p.join().unwrap();
+        }
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err());
+        consumer.join().unwrap();
+    });
+}
