@@ -46,9 +46,9 @@ fn lesson(r: &mut Report) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // About a quarter of a second per task in a release build.
     let (sequential, threaded, speedup) =
-        best_of(3, || gil_example::sequential_vs_threads(2, 400_000_000));
+        best_of(5, || gil_example::sequential_vs_threads(2, 400_000_000));
     println!(
-        "  threadkit (best of 3): 2 tasks sequentially {}, on 2 threads {}",
+        "  threadkit (best of 5): 2 tasks sequentially {}, on 2 threads {}",
         secs(sequential),
         secs(threaded)
     );
