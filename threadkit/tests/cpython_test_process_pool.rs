@@ -120,25 +120,36 @@ fn test_map_chunksize() {
 /// deadline passes, without waiting for the slow task, and the iterator ends.
 #[test]
 fn test_map_timeout() {
-    let pool = ProcessPoolExecutor::new(2).unwrap();
+    // One worker runs the tasks in order; it is started first, because the
+    // timeout counts from the map call and starting a process while other
+    // tests run can take a while.
+    let pool = ProcessPoolExecutor::new(1).unwrap();
+    assert_eq!(pool.submit(square, 2).unwrap().result(), Ok(&4));
     let start = Instant::now();
+    let timeout = Some(Duration::from_millis(500));
     let mut results = pool
-        .map(
-            sleep_ms_then_pid,
-            [0, 0, 1500],
-            Some(Duration::from_millis(300)),
-            1,
-        )
+        .map(sleep_ms_then_pid, [0, 0, 2000], timeout, 1)
         .unwrap();
     assert!(results.next().unwrap().is_ok());
     assert!(results.next().unwrap().is_ok());
     assert_eq!(results.next().unwrap(), Err(FutureError::Timeout));
-    assert!(
-        start.elapsed() < Duration::from_millis(1200),
-        "{:?}",
-        start.elapsed()
-    );
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_millis(1500), "{waited:?}");
     assert!(results.next().is_none());
+}
+
+/// A quick task's result reaches its future while a long task pipelined
+/// behind it on the same worker still runs (CPython's workers hand each
+/// result over at once): the worker does not hold finished replies back.
+#[test]
+fn test_quick_result_not_held_behind_long_task() {
+    let pool = ProcessPoolExecutor::new(1).unwrap();
+    // Quick tasks first, so that the pool pipelines several per worker.
+    assert_eq!(pool.map(square, 0..200, None, 1).unwrap().count(), 200);
+    let quick = pool.submit(sleep_ms_then_pid, 0).unwrap();
+    let long = pool.submit(sleep_ms_then_pid, 1500).unwrap();
+    assert!(quick.result_timeout(Duration::from_millis(700)).is_ok());
+    assert!(!long.done());
 }
 
 /// `test_traceback` (the exception comes back with its message) and

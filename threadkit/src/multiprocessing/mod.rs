@@ -71,6 +71,7 @@ mod error;
 mod fdpass;
 mod frame;
 mod manager;
+mod outbox;
 mod pipe;
 mod pool;
 mod process;
