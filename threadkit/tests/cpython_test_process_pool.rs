@@ -83,7 +83,7 @@ fn test_submit_and_map() {
     let pool = ProcessPoolExecutor::new(2).unwrap();
     assert_eq!(pool.submit(square, 8).unwrap().into_result(), Ok(64));
     let got: Vec<u64> = pool
-        .map(square, 0..10, 1)
+        .map(square, 0..10, None, 1)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -103,16 +103,53 @@ fn test_map_chunksize() {
     let expected: Vec<u64> = (0..100).map(|x| x * x).collect();
     for chunksize in [1, 5, 40, 1000] {
         let got: Vec<u64> = pool
-            .map(square, 0..100, chunksize)
+            .map(square, 0..100, None, chunksize)
             .unwrap()
             .map(Result::unwrap)
             .collect();
         assert_eq!(got, expected, "chunksize {chunksize}");
     }
     let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = pool.map(square, 0..3, 0);
+        let _ = pool.map(square, 0..3, None, 0);
     }));
     assert!(refused.is_err());
+}
+
+/// `ExecutorTest.test_map_timeout` on the process pool: the results ready
+/// in time come out, then one `Timeout` (Python's `TimeoutError`) once the
+/// deadline passes, without waiting for the slow task, and the iterator ends.
+#[test]
+fn test_map_timeout() {
+    // One worker runs the tasks in order; it is started first, because the
+    // timeout counts from the map call and starting a process while other
+    // tests run can take a while.
+    let pool = ProcessPoolExecutor::new(1).unwrap();
+    assert_eq!(pool.submit(square, 2).unwrap().result(), Ok(&4));
+    let start = Instant::now();
+    let timeout = Some(Duration::from_millis(500));
+    let mut results = pool
+        .map(sleep_ms_then_pid, [0, 0, 2000], timeout, 1)
+        .unwrap();
+    assert!(results.next().unwrap().is_ok());
+    assert!(results.next().unwrap().is_ok());
+    assert_eq!(results.next().unwrap(), Err(FutureError::Timeout));
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_millis(1500), "{waited:?}");
+    assert!(results.next().is_none());
+}
+
+/// A quick task's result reaches its future while a long task pipelined
+/// behind it on the same worker still runs (CPython's workers hand each
+/// result over at once): the worker does not hold finished replies back.
+#[test]
+fn test_quick_result_not_held_behind_long_task() {
+    let pool = ProcessPoolExecutor::new(1).unwrap();
+    // Quick tasks first, so that the pool pipelines several per worker.
+    assert_eq!(pool.map(square, 0..200, None, 1).unwrap().count(), 200);
+    let quick = pool.submit(sleep_ms_then_pid, 0).unwrap();
+    let long = pool.submit(sleep_ms_then_pid, 1500).unwrap();
+    assert!(quick.result_timeout(Duration::from_millis(700)).is_ok());
+    assert!(!long.done());
 }
 
 /// `test_traceback` (the exception comes back with its message) and
@@ -131,7 +168,12 @@ fn test_panic_fails_only_its_future() {
     assert_eq!(before, after, "the worker survived the panic");
     // in map, the failing chunk yields its error for each of its items
     let got: Vec<_> = pool
-        .map(|x: u64| if x == 3 { panic!("three") } else { x }, 0..6, 2)
+        .map(
+            |x: u64| if x == 3 { panic!("three") } else { x },
+            0..6,
+            None,
+            2,
+        )
         .unwrap()
         .collect();
     assert_eq!(got[0], Ok(0));
@@ -178,7 +220,7 @@ fn test_killed_child() {
     }
     // the pool replaced the worker and keeps serving
     let squares: Vec<u64> = pool
-        .map(square, 0..50, 3)
+        .map(square, 0..50, None, 3)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -353,7 +395,7 @@ fn test_processes_terminate() {
     drop(pool);
 
     let pool = ProcessPoolExecutor::new(2).unwrap();
-    let _ = pool.map(square, 0..10, 1).unwrap().count();
+    let _ = pool.map(square, 0..10, None, 1).unwrap().count();
     let pids = pool.worker_pids();
     drop(pool);
     assert_gone(&pids);
@@ -458,7 +500,7 @@ fn test_executor_trait() {
 #[test]
 fn test_equal_tasks_spread_after_quick_tasks() {
     let pool = ProcessPoolExecutor::new(2).unwrap();
-    let _ = pool.map(square, 0..2000, 1).unwrap().count();
+    let _ = pool.map(square, 0..2000, None, 1).unwrap().count();
     let start = Instant::now();
     let fs: Vec<_> = (0..2)
         .map(|_| pool.submit(sleep_ms_then_pid, 300).unwrap())

@@ -50,7 +50,7 @@ fn no_child_outlives_its_pool_or_process() {
             .build()
             .unwrap();
         let squares: Vec<u64> = pool
-            .map(square, 0..40, 3)
+            .map(square, 0..40, None, 3)
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -96,7 +96,7 @@ fn no_child_outlives_its_pool_or_process() {
     drop(p);
 
     let pool = ProcessPoolExecutor::new(2).unwrap();
-    let _ = pool.map(square, 0..100, 1).unwrap().count();
+    let _ = pool.map(square, 0..100, None, 1).unwrap().count();
     pool.shutdown(true, false);
     drop(pool);
 

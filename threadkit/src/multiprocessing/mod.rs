@@ -13,7 +13,7 @@
 //! // with ProcessPoolExecutor(max_workers=2) as pool:
 //! //     squares = list(pool.map(square, range(10)))
 //! let pool = ProcessPoolExecutor::new(2).unwrap();
-//! let squares: Vec<u64> = pool.map(square, 0..10u64, 1).unwrap().map(Result::unwrap).collect();
+//! let squares: Vec<u64> = pool.map(square, 0..10u64, None, 1).unwrap().map(Result::unwrap).collect();
 //! assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
 //! let f = pool.submit(square, 12).unwrap();
 //! assert_eq!(f.result(), Ok(&144));
@@ -45,7 +45,7 @@
 //! | `Pipe()` → two `Connection`s: `send`, `recv`, `poll` | [`pipe`] → two [`Connection`]s |
 //! | `Queue()`: `put`, `get(timeout)`, `get_nowait` | [`Queue`] |
 //! | `ProcessPoolExecutor(max_workers, initializer, initargs, max_tasks_per_child)` | [`ProcessPoolExecutor::new`], [`ProcessPoolExecutor::builder`] |
-//! | `submit(fn, arg)`, `map(fn, it, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
+//! | `submit(fn, arg)`, `map(fn, it, timeout=, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
 //! | `BrokenProcessPool` | [`FutureError::BrokenExecutor`](crate::futures::FutureError) naming the exit code or signal |
 //!
 //! # What can be sent
@@ -71,6 +71,7 @@ mod error;
 mod fdpass;
 mod frame;
 mod manager;
+mod outbox;
 mod pipe;
 mod pool;
 mod process;

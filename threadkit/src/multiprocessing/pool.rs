@@ -51,7 +51,7 @@ use crate::util::wait::{self, Deadline};
 /// let most = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).max();
 /// assert_eq!(most, Some(178));
 /// // map with a chunksize: 100 items in 10 messages
-/// let steps: Vec<u32> = pool.map(collatz_steps, 1..=100, 10).unwrap().map(Result::unwrap).collect();
+/// let steps: Vec<u32> = pool.map(collatz_steps, 1..=100, None, 10).unwrap().map(Result::unwrap).collect();
 /// assert_eq!(steps[26], 111);
 /// ```
 ///
@@ -73,8 +73,8 @@ use crate::util::wait::{self, Deadline};
 /// - The task is a `fn(A) -> R` with one serde argument (use a tuple for
 ///   several); a non-capturing closure coerces to one.
 /// - Losing a worker fails only its own tasks instead of breaking the pool.
-/// - `map(fn, items, chunksize)` has no timeout; use [`submit`](Self::submit)
-///   and [`wait`](crate::futures::wait) for one.
+/// - `map(fn, items, timeout, chunksize)` takes its arguments in Python's
+///   order, positionally.
 /// - Closures cannot cross a process boundary: tasks submitted through the
 ///   [`Executor`] trait (`Executor::submit(&pool, || ...)`) run on threads of
 ///   this process, in a helper thread pool of `max_workers` threads that
@@ -310,10 +310,14 @@ impl ProcessPoolExecutor {
 
     /// Runs `f` on every item in the workers, `chunksize` items per message,
     /// and yields the results in input order (Python's
-    /// `map(fn, iterable, chunksize=)`).
+    /// `map(fn, iterable, timeout=, chunksize=)`).
     ///
     /// A chunk whose task fails yields its error once for each of its items.
-    /// Dropping the iterator cancels the chunks not yet started.
+    /// `timeout` counts from this call: the first result not ready by then
+    /// is yielded as `Err(FutureError::Timeout)` (Python raises
+    /// `TimeoutError` from the iterator), the chunks not yet started are
+    /// cancelled and the iterator ends. Dropping the iterator cancels the
+    /// chunks not yet started.
     ///
     /// # Errors
     ///
@@ -326,6 +330,7 @@ impl ProcessPoolExecutor {
         &self,
         f: fn(A) -> R,
         items: I,
+        timeout: Option<Duration>,
         chunksize: usize,
     ) -> Result<ProcessMap<R>, FutureError>
     where
@@ -352,7 +357,7 @@ impl ProcessPoolExecutor {
             }
         }
         Ok(ProcessMap {
-            chunks: Map::new(futures, Deadline::Never),
+            chunks: Map::new(futures, Deadline::from_timeout(timeout)),
             sizes,
             current: Vec::new().into_iter(),
             failed: None,
@@ -476,6 +481,11 @@ impl<R> Iterator for ProcessMap<R> {
             let size = self.sizes.pop_front()?;
             match self.chunks.next()? {
                 Ok(results) => self.current = results.into_iter(),
+                // `chunks` cancelled the rest and ends: so does this.
+                Err(FutureError::Timeout) => {
+                    self.sizes.clear();
+                    return Some(Err(FutureError::Timeout));
+                }
                 Err(e) => self.failed = Some((e, size)),
             }
         }

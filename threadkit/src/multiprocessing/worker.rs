@@ -15,7 +15,7 @@
 //! first line of `main`; a worker where neither ran never says hello, and
 //! the parent reports [`ProcessError::Handshake`](super::ProcessError::Handshake).
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -23,6 +23,7 @@ use std::time::Duration;
 use super::call::{Call, Reply};
 use super::fdpass;
 use super::frame::{self, DEFAULT_MAX_FRAME};
+use super::outbox::Outbox;
 use super::wire;
 
 /// The role of a child: `pool` or `process`. Unset in ordinary programs.
@@ -137,8 +138,23 @@ pub(crate) fn exe_identity() -> String {
 }
 
 fn serve(channel: &UnixStream, role: &str, exe: &str, max_frame: usize) -> i32 {
+    let Ok(outbox) = channel.try_clone().and_then(Outbox::start) else {
+        return 2;
+    };
+    let code = serve_requests(channel, &outbox, role, exe, max_frame);
+    // Whatever the reason to stop, replies already made reach the parent.
+    let _ = outbox.flush();
+    code
+}
+
+fn serve_requests(
+    channel: &UnixStream,
+    outbox: &Outbox,
+    role: &str,
+    exe: &str,
+    max_frame: usize,
+) -> i32 {
     let mut r = BufReader::with_capacity(1 << 16, channel);
-    let mut w = BufWriter::with_capacity(1 << 16, channel);
     let mut out = Vec::with_capacity(256);
     let ok = exe.is_empty() || exe == exe_identity();
     wire::begin(&mut out, wire::HELLO, u64::from(std::process::id()));
@@ -147,7 +163,7 @@ fn serve(channel: &UnixStream, role: &str, exe: &str, max_frame: usize) -> i32 {
     } else {
         wire::HELLO_WRONG_EXE
     });
-    if frame::write_frame(&mut w, &out).is_err() || w.flush().is_err() || !ok {
+    if outbox.send(&out, false).is_err() || !ok {
         return 2;
     }
     if role == "pool" {
@@ -155,11 +171,6 @@ fn serve(channel: &UnixStream, role: &str, exe: &str, max_frame: usize) -> i32 {
         std::panic::set_hook(Box::new(|_| {}));
     }
     loop {
-        // Flush replies only when no more requests are buffered, so a burst
-        // of small tasks costs one write per burst.
-        if r.buffer().is_empty() && w.flush().is_err() {
-            return 0;
-        }
         let msg = match frame::read_frame(&mut r, max_frame) {
             Ok(Some(msg)) => msg,
             Ok(None) => return 0,
@@ -184,11 +195,12 @@ fn serve(channel: &UnixStream, role: &str, exe: &str, max_frame: usize) -> i32 {
             }
         }
         wire::encode_reply(&mut out, id, &reply);
-        if frame::write_frame(&mut w, &out).is_err() {
+        // While more requests are buffered, a burst of small tasks shares
+        // one write (the outbox still sends each reply within a moment).
+        if outbox.send(&out, !r.buffer().is_empty()).is_err() {
             return 0;
         }
         if kind == wire::INIT && !matches!(reply, Reply::Ok(_)) {
-            let _ = w.flush();
             return 4;
         }
     }
