@@ -46,8 +46,12 @@ use crossbeam_utils::CachePadded as Padded;
 /// Counts puts and `task_done`s; see the module docs.
 #[derive(Debug, Default)]
 pub(crate) struct Tasks {
+    /// Boxed: `ThreadLocal` allocates slots in buckets as large as the
+    /// thread's index, so a padded slot inline would cost 256 bytes per
+    /// thread index per queue; this way a bucket holds pointers and only the
+    /// threads that put pay for a padded counter.
     #[cfg(not(loom))]
-    puts: ThreadLocal<Padded<AtomicUsize>>,
+    puts: ThreadLocal<Box<Padded<AtomicUsize>>>,
     #[cfg(loom)]
     puts: AtomicUsize,
     dones: Padded<AtomicUsize>,
