@@ -173,6 +173,83 @@ fn task_group_failure_cancels_siblings() {
     });
 }
 
+// test_taskgroups.py: test_cancel_children_on_child_error — failing
+// children cancel their siblings *and the block itself* (`runner_cancel`),
+// and the errors come back grouped; nothing after a cancelled await runs.
+#[test]
+fn task_group_scope_cancels_block_on_child_error() {
+    /// Records that the future holding it was dropped before finishing.
+    struct Cancelled<'a>(&'a AtomicUsize);
+    impl Drop for Cancelled<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let num = Arc::new(AtomicUsize::new(0));
+    let t2_cancel = Arc::new(AtomicUsize::new(0));
+    let runner_cancel = AtomicUsize::new(0);
+    let start = Instant::now();
+    let result = run(async {
+        TaskGroup::scope(async |g| {
+            for _ in 0..3 {
+                g.create_task(async {
+                    asyncio::sleep(ms(100)).await;
+                    panic!("ZeroDivisionError");
+                });
+            }
+            let (num2, t2_cancel) = (Arc::clone(&num), Arc::clone(&t2_cancel));
+            g.create_task(async move {
+                let guard = Cancelled(&t2_cancel);
+                asyncio::sleep(Duration::from_secs(5)).await;
+                std::mem::forget(guard);
+                num2.fetch_add(1, Ordering::SeqCst);
+            });
+            let guard = Cancelled(&runner_cancel);
+            asyncio::sleep(Duration::from_secs(10)).await;
+            std::mem::forget(guard);
+            num.fetch_add(10, Ordering::SeqCst);
+        })
+        .await
+    });
+    let err = result.unwrap_err();
+    // As in CPython, 1 to 3 of the failing children may get to fail before
+    // the cancellation reaches them.
+    assert!(!err.exceptions().is_empty());
+    for e in err.exceptions() {
+        assert_eq!(e, &TaskError::Panicked("ZeroDivisionError".into()));
+    }
+    assert_eq!(num.load(Ordering::SeqCst), 0);
+    assert_eq!(t2_cancel.load(Ordering::SeqCst), 1);
+    assert_eq!(runner_cancel.load(Ordering::SeqCst), 1);
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+// test_taskgroups.py: test_taskgroup_01 with the block form — the block's
+// value comes back once every member finished, awaited or not.
+#[test]
+fn task_group_scope_waits_for_members() {
+    run(async {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let value = TaskGroup::scope(async |g| {
+            for delay in [10, 30] {
+                let finished = Arc::clone(&finished);
+                g.create_task(async move {
+                    asyncio::sleep(ms(delay)).await;
+                    finished.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            "block done"
+        })
+        .await;
+        assert_eq!(value.unwrap(), "block done");
+        assert_eq!(finished.load(Ordering::SeqCst), 2);
+    });
+}
+
 // test_taskgroups.py: test_taskgroup_01 — results are there after the group.
 #[test]
 fn task_group_results() {

@@ -27,7 +27,7 @@
 //! | `await asyncio.sleep(d)` | [`sleep`] |
 //! | `asyncio.create_task(coro)`, `Task.cancel/done/result` | [`create_task`], [`Task`] |
 //! | `gather(*aws)`, `gather(*aws, return_exceptions=True)` | [`gather`], [`gather_return_exceptions`] |
-//! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup`], [`ExceptionGroup`] |
+//! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup::scope`], [`TaskGroup`], [`ExceptionGroup`] |
 //! | `as_completed(aws)` | [`as_completed`] |
 //! | `wait_for(aw, t)`, `async with timeout(t)`, `timeout_at(when)` | [`wait_for`], [`timeout`], [`timeout_at`] |
 //! | `to_thread(f)`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] (any threadkit [`Executor`](crate::futures::Executor)) |

@@ -50,10 +50,13 @@ use crate::util::unwind::panic_message;
 ///
 /// # Differences from Python's `TaskGroup`
 ///
-/// - There is no `async with`: call [`join`](TaskGroup::join) where the
-///   block would end.
-/// - A failing task cancels its siblings but not the task that owns the
-///   group; that task sees the failure when it calls `join`.
+/// - There is no `async with`. [`TaskGroup::scope`] is the block: it runs an
+///   async closure with the group, cancels the closure if a member fails
+///   while it runs (as Python cancels the task inside `async with`), then
+///   joins. Or create the group with [`new`](TaskGroup::new) and call
+///   [`join`](TaskGroup::join) where the block would end; then a failing
+///   member cancels its siblings but not the code holding the group, which
+///   sees the failure when it calls `join`.
 /// - A task's exception is a panic; explicit [`Task::cancel`] of a member
 ///   is not a failure, as in Python.
 pub struct TaskGroup {
@@ -63,6 +66,8 @@ pub struct TaskGroup {
 struct Shared {
     state: Mutex<State>,
     all_done: Notify,
+    /// Signalled when the first member fails.
+    failed: Notify,
 }
 
 struct State {
@@ -80,8 +85,22 @@ impl Shared {
             st.failed = true;
             std::mem::take(&mut st.aborts)
         };
+        self.failed.notify_waiters();
         for handle in aborts {
             handle.abort();
+        }
+    }
+
+    /// Returns once a member has failed.
+    async fn failure(&self) {
+        loop {
+            let notified = self.failed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.state.lock().failed {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -119,6 +138,7 @@ impl TaskGroup {
                     aborts: Vec::new(),
                 }),
                 all_done: Notify::new(),
+                failed: Notify::new(),
             }),
         }
     }
@@ -158,6 +178,82 @@ impl TaskGroup {
             st.aborts.push(handle.abort_handle());
         }
         Task::from_handle(handle)
+    }
+
+    /// Runs `body` with a new group, then waits for every member: Python's
+    /// `async with asyncio.TaskGroup() as tg:` block, body and all.
+    ///
+    /// If a member fails while `body` still runs, `body` is cancelled: it is
+    /// dropped at the `.await` where it is suspended, as Python cancels the
+    /// task running the block. The other members are cancelled too, and the
+    /// failures come back together.
+    ///
+    /// # Errors
+    ///
+    /// An [`ExceptionGroup`] of every member that panicked; `body`'s value
+    /// is then lost, as a Python block's would be.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a running [`run`](super::run). A panic in `body`
+    /// itself propagates (after cancelling the members), as an exception in
+    /// the block does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::asyncio::{self, TaskError, TaskGroup};
+    ///
+    /// asyncio::run(async {
+    ///     // Python:
+    ///     //     async with asyncio.TaskGroup() as tg:
+    ///     //         a = tg.create_task(work(1))
+    ///     //         b = tg.create_task(work(2))
+    ///     //     print(a.result() + b.result())
+    ///     let sum = TaskGroup::scope(async |tg| {
+    ///         let a = tg.create_task(async { 1 });
+    ///         let b = tg.create_task(async { 2 });
+    ///         a.await.unwrap() + b.await.unwrap()
+    ///     })
+    ///     .await;
+    ///     assert_eq!(sum.unwrap(), 3);
+    ///
+    ///     // A failing member cancels the block itself: the sleep never ends.
+    ///     let err = TaskGroup::scope(async |tg| {
+    ///         tg.create_task(async { panic!("boom") });
+    ///         asyncio::sleep(Duration::from_secs(10)).await;
+    ///         unreachable!("cancelled")
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    ///     assert_eq!(err.exceptions(), [TaskError::Panicked("boom".into())]);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn scope<R>(body: impl AsyncFnOnce(&TaskGroup) -> R) -> Result<R, ExceptionGroup> {
+        let group = TaskGroup::new();
+        let outcome = {
+            let mut body = std::pin::pin!(body(&group));
+            let mut failure = std::pin::pin!(group.shared.failure());
+            std::future::poll_fn(|cx| {
+                if failure.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                body.as_mut().poll(cx).map(Some)
+            })
+            .await
+        };
+        match (group.join().await, outcome) {
+            (Err(failures), _) => Err(failures),
+            (Ok(()), Some(value)) => Ok(value),
+            // Cancelled for a failure that `join` did not report: cannot
+            // happen (a failure is recorded before it is signalled), but a
+            // cancelled block must not pretend to have a value.
+            (Ok(()), None) => Err(ExceptionGroup {
+                errors: vec![TaskError::Cancelled],
+            }),
+        }
     }
 
     /// Waits for every member task to finish (the end of Python's `async
