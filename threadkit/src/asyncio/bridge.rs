@@ -2,31 +2,16 @@
 //! a [`threading::Event`](crate::threading::Event) or a pool's
 //! [`Future`](crate::futures::Future) from async code while threads use them.
 //!
-//! The thread-side types know nothing about tasks, so the bridges poll: they
-//! try the operation, and if it cannot proceed, sleep on the loop's timer for
-//! a moment that grows from 1 ms to 10 ms and try again. No thread is
-//! blocked and cancellation is clean; the cost is up to 10 ms of latency.
-//! For traffic between tasks, use the asyncio types themselves.
-
-use std::time::Duration;
+//! No thread is blocked: a task that cannot proceed registers its waker with
+//! the queue or event, in the same wake-up protocol as the threads that
+//! sleep there, and the thread that puts, gets or sets wakes it. Cancelling
+//! the `await` (dropping the future) takes the registration back, and hands
+//! on a wake-up it had already received. For traffic between tasks, use the
+//! asyncio types themselves.
 
 use crate::futures::{Future as PoolFuture, FutureError};
-use crate::queue::{Queue as ThreadQueue, ShutDown, TryGetError, TryPutError};
+use crate::queue::{Queue as ThreadQueue, ShutDown};
 use crate::threading::Event as ThreadEvent;
-
-/// Backoff between polls: 1 ms doubling up to 10 ms.
-struct Backoff(Duration);
-
-impl Backoff {
-    fn new() -> Self {
-        Backoff(Duration::from_millis(1))
-    }
-
-    async fn snooze(&mut self) {
-        tokio::time::sleep(self.0).await;
-        self.0 = (self.0 * 2).min(Duration::from_millis(10));
-    }
-}
 
 /// Takes the next item of a thread-side [`queue::Queue`](crate::queue::Queue)
 /// from async code, waiting while it is empty, without blocking the loop.
@@ -62,14 +47,7 @@ impl Backoff {
 /// assert_eq!(sum.unwrap(), 10);
 /// ```
 pub async fn queue_get<T>(queue: &ThreadQueue<T>) -> Result<T, ShutDown> {
-    let mut backoff = Backoff::new();
-    loop {
-        match queue.try_get() {
-            Ok(item) => return Ok(item),
-            Err(TryGetError::ShutDown) => return Err(ShutDown(())),
-            Err(TryGetError::Empty) => backoff.snooze().await,
-        }
-    }
+    queue.get_async().await
 }
 
 /// Puts `item` into a thread-side [`queue::Queue`](crate::queue::Queue) from
@@ -83,16 +61,8 @@ pub async fn queue_get<T>(queue: &ThreadQueue<T>) -> Result<T, ShutDown> {
 ///
 /// Cancel safe in that the item is only put in the poll that returns; if
 /// cancelled, the item is dropped with the future.
-pub async fn queue_put<T>(queue: &ThreadQueue<T>, mut item: T) -> Result<(), ShutDown<T>> {
-    let mut backoff = Backoff::new();
-    loop {
-        match queue.try_put(item) {
-            Ok(()) => return Ok(()),
-            Err(TryPutError::ShutDown(back)) => return Err(ShutDown(back)),
-            Err(TryPutError::Full(back)) => item = back,
-        }
-        backoff.snooze().await;
-    }
+pub async fn queue_put<T>(queue: &ThreadQueue<T>, item: T) -> Result<(), ShutDown<T>> {
+    queue.put_async(item).await
 }
 
 /// Waits from async code until a thread-side
@@ -119,11 +89,7 @@ pub async fn queue_put<T>(queue: &ThreadQueue<T>, mut item: T) -> Result<(), Shu
 /// setter.join().unwrap();
 /// ```
 pub async fn event_wait(event: &ThreadEvent) {
-    let sets = event.sets();
-    let mut backoff = Backoff::new();
-    while !event.is_set() && event.sets() == sets {
-        backoff.snooze().await;
-    }
+    event.wait_async().await;
 }
 
 /// Awaits a pool's [`Future`](crate::futures::Future): Python's

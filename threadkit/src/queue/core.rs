@@ -52,6 +52,8 @@
 use std::fmt;
 use std::time::Duration;
 
+#[cfg(any(feature = "asyncio", loom))]
+use super::async_wait;
 use super::error::{GetTimeoutError, TaskDoneError, TryGetError};
 use super::signal::{Backoff, Signal, yield_now};
 pub(crate) use super::store::Refused;
@@ -192,6 +194,34 @@ impl<S: Store> Core<S> {
             self.not_full.notify_one_after_store_change(&self.lock);
         }
         Ok(item)
+    }
+
+    /// [`get`](Self::get), awaiting instead of blocking (the `asyncio`
+    /// bridges): the task is woken by the put that makes an item available.
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(crate) async fn get_async(&self) -> Result<S::Item, Refused> {
+        let attempt = || match self.try_get() {
+            Err(Refused::NotReady) => None,
+            done => Some(done),
+        };
+        let ready = || !self.store.is_empty() || self.is_shutdown();
+        async_wait::wait_for(&self.not_empty, &self.lock, attempt, ready).await
+    }
+
+    /// [`put`](Self::put) without a deadline, awaiting room instead of
+    /// blocking. If the future is dropped before it returns, so is the item.
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(crate) async fn put_async(&self, item: S::Item) -> Result<(), (S::Item, Refused)> {
+        let mut item = Some(item);
+        let attempt = || match self.try_put(item.take()?) {
+            Err((back, Refused::NotReady)) => {
+                item = Some(back);
+                None
+            }
+            done => Some(done),
+        };
+        let ready = || self.has_room() || self.is_shutdown();
+        async_wait::wait_for(&self.not_full, &self.lock, attempt, ready).await
     }
 
     /// Marks one unfinished task done, releasing joiners at zero.

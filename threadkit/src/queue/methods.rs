@@ -197,6 +197,25 @@ macro_rules! queue_methods {
             self.core.shutdown(true)
         }
 
+        /// [`get`](Self::get) for async code: awaits an item instead of
+        /// blocking (see `asyncio::bridge::queue_get`).
+        #[cfg(any(feature = "asyncio", loom))]
+        #[allow(dead_code)] // Only `Queue`'s is bridged.
+        pub(crate) async fn get_async(&self) -> Result<T, ShutDown> {
+            self.core.get_async().await.map_err(|_| ShutDown(()))
+        }
+
+        /// [`put`](Self::put) for async code: awaits room instead of
+        /// blocking (see `asyncio::bridge::queue_put`).
+        #[cfg(any(feature = "asyncio", loom))]
+        #[allow(dead_code)] // Only `Queue`'s is bridged.
+        pub(crate) async fn put_async(&self, item: T) -> Result<(), ShutDown<T>> {
+            self.core
+                .put_async(item)
+                .await
+                .map_err(|(item, _)| ShutDown(item))
+        }
+
         /// Whether [`shutdown`](Self::shutdown) was called: Python's
         /// `is_shutdown` attribute.
         pub fn is_shutdown(&self) -> bool {

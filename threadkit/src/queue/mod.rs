@@ -84,6 +84,8 @@
 //!   `join` return early (Python's single lock makes that check exact). Called
 //!   too many times otherwise, it is always reported.
 
+#[cfg(any(feature = "asyncio", loom))]
+mod async_wait;
 mod core;
 mod error;
 mod methods;

@@ -6,7 +6,12 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 
+#[cfg(any(feature = "asyncio", loom))]
+use std::task::Waker;
+
 use crate::loom::sync::{Condvar, Mutex};
+#[cfg(any(feature = "asyncio", loom))]
+use crate::util::wakers::Wakers;
 use crate::util::{Deadline, wait};
 
 /// A condition ("not empty", "not full", "all tasks done") that threads can
@@ -42,10 +47,15 @@ use crate::util::{Deadline, wait};
 /// nobody is asleep, and every waiter still awake will re-register and check.
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
+    /// Registered waiters: threads and async waiters alike.
     waiting: AtomicUsize,
     /// Waiters a notifier woke (or meant to) that have not checked since.
     claimed: AtomicUsize,
     cv: Condvar,
+    /// Async waiters (see `async_wait`); locked only with the core's mutex
+    /// held.
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(super) wakers: Mutex<Wakers>,
 }
 
 impl Signal {
@@ -111,22 +121,62 @@ impl Signal {
 
     #[cold]
     fn wake_one(&self, lock: &Mutex<()>) {
-        let _guard = lock.lock();
+        let guard = lock.lock();
         if self.waiting.load(SeqCst) > 0 {
             self.waiting.fetch_sub(1, SeqCst);
+            #[cfg(any(feature = "asyncio", loom))]
+            if let Some(waker) = self.wakers.lock().pop() {
+                drop(guard);
+                waker.wake();
+                return;
+            }
             self.claimed.fetch_add(1, SeqCst);
             self.cv.notify_one();
         }
+        drop(guard);
+    }
+
+    /// Wakes one waiter, if any, after a change not made by a push or pop
+    /// (an async waiter handing its wake-up on).
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(super) fn notify_one(&self, lock: &Mutex<()>) {
+        fence(SeqCst);
+        self.notify_one_after_store_change(lock);
+    }
+
+    /// Counts an async waiter in `waiting`; with the core's mutex held.
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(super) fn count_waiter(&self) {
+        self.waiting.fetch_add(1, SeqCst);
+    }
+
+    /// Takes an async waiter out of `waiting`; with the core's mutex held.
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(super) fn uncount_waiter(&self) {
+        self.waiting.fetch_sub(1, SeqCst);
+    }
+
+    /// The waiter's fence between registering and checking.
+    #[cfg(any(feature = "asyncio", loom))]
+    pub(super) fn fence(&self) {
+        fence(SeqCst);
     }
 
     /// Wakes every waiter, if any; call after making the condition true.
     pub(crate) fn notify_all(&self, lock: &Mutex<()>) {
         fence(SeqCst);
         if self.waiting.load(SeqCst) > 0 {
-            let _guard = lock.lock();
+            let guard = lock.lock();
             let woken = self.waiting.swap(0, SeqCst);
+            #[cfg(any(feature = "asyncio", loom))]
+            let wakers = self.wakers.lock().take_all();
+            #[cfg(any(feature = "asyncio", loom))]
+            let woken = woken - wakers.len();
             self.claimed.fetch_add(woken, SeqCst);
             self.cv.notify_all();
+            drop(guard);
+            #[cfg(any(feature = "asyncio", loom))]
+            wakers.into_iter().for_each(Waker::wake);
         }
     }
 }

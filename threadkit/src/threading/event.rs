@@ -47,6 +47,9 @@ pub struct Event {
 struct State {
     flag: bool,
     sets: u64,
+    /// Tasks awaiting the event (`asyncio::bridge::event_wait`).
+    #[cfg(feature = "asyncio")]
+    wakers: crate::util::wakers::Wakers,
 }
 
 impl Event {
@@ -68,6 +71,12 @@ impl Event {
             state.flag = true;
             state.sets = state.sets.wrapping_add(1);
             self.cv.notify_all();
+            #[cfg(feature = "asyncio")]
+            {
+                let tasks = state.wakers.take_all();
+                drop(state);
+                tasks.into_iter().for_each(std::task::Waker::wake);
+            }
         }
     }
 
@@ -95,14 +104,72 @@ impl Event {
 
     /// How many times `set()` raised the flag, for waiters that poll
     /// (the asyncio bridge).
+    /// [`wait`](Self::wait) for async code: the task is woken by `set`
+    /// (see `asyncio::bridge::event_wait`).
     #[cfg(feature = "asyncio")]
-    pub(crate) fn sets(&self) -> u64 {
-        self.state.lock().sets
+    pub(crate) async fn wait_async(&self) {
+        /// Takes the registration back if the await is dropped.
+        struct Registration<'a>(&'a Event, Option<u64>);
+        impl Drop for Registration<'_> {
+            fn drop(&mut self) {
+                if let Some(id) = self.1 {
+                    self.0.state.lock().wakers.remove(id);
+                }
+            }
+        }
+        let sets = self.state.lock().sets;
+        let mut registration = Registration(self, None);
+        std::future::poll_fn(|cx| {
+            let mut state = self.state.lock();
+            if state.flag || state.sets != sets {
+                if let Some(id) = registration.1.take() {
+                    state.wakers.remove(id);
+                }
+                return std::task::Poll::Ready(());
+            }
+            state.wakers.register(&mut registration.1, cx.waker());
+            std::task::Poll::Pending
+        })
+        .await;
     }
 
     fn wait_until(&self, deadline: Deadline) -> bool {
         let mut state = self.state.lock();
         let sets = state.sets;
         wait::wait_until(&self.cv, &mut state, deadline, |s| s.flag || s.sets != sets)
+    }
+}
+
+#[cfg(all(test, feature = "asyncio", not(loom)))]
+mod async_tests {
+    use super::Event;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    /// An await of `wait_async` registers while pending, takes its
+    /// registration back when dropped, and is woken by `set`.
+    #[test]
+    fn wait_async_registers_and_cleans_up() {
+        let event = Event::new();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut cancelled = Box::pin(event.wait_async());
+        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(event.state.lock().wakers.len(), 1);
+        drop(cancelled);
+        assert_eq!(event.state.lock().wakers.len(), 0);
+
+        let mut waiting = Box::pin(event.wait_async());
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        event.set();
+        assert_eq!(event.state.lock().wakers.len(), 0);
+        assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready(()));
+        // Like `wait`: a set followed at once by a clear still releases it.
+        event.clear();
+        let mut missed = Box::pin(event.wait_async());
+        assert!(missed.as_mut().poll(&mut cx).is_pending());
+        event.set();
+        event.clear();
+        assert_eq!(missed.as_mut().poll(&mut cx), Poll::Ready(()));
     }
 }

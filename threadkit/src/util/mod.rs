@@ -3,5 +3,7 @@
 
 pub(crate) mod unwind;
 pub(crate) mod wait;
+#[cfg(any(feature = "asyncio", loom))]
+pub(crate) mod wakers;
 
 pub(crate) use wait::Deadline;

@@ -215,3 +215,61 @@ fn loom_join_after_racing_producers() {
         consumer.join().unwrap();
     });
 }
+
+/// An async getter (the asyncio bridge) is woken by a thread's put: no
+/// lost wake-up between its registration and the put.
+#[test]
+fn loom_async_getter_woken_by_put() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1).unwrap())
+        };
+        assert_eq!(loom::future::block_on(q.get_async()), Ok(1));
+        putter.join().unwrap();
+    });
+}
+
+/// An async putter waiting for room on a full queue is woken by a thread's
+/// get.
+#[test]
+fn loom_async_putter_woken_by_get() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get())
+        };
+        assert_eq!(loom::future::block_on(q.put_async(2)), Ok(()));
+        assert_eq!(getter.join().unwrap(), Ok(1));
+        assert_eq!(q.try_get(), Ok(2));
+    });
+}
+
+/// An async getter that registered first and is then dropped (a cancelled
+/// `await`) never swallows the wake-up a blocked thread needs.
+#[test]
+fn loom_cancelled_async_getter_hands_wakeup_on() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let mut waiting = Box::pin(q.get_async());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(waiting.as_mut().poll(&mut cx), Poll::Pending));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get())
+        };
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(7).unwrap())
+        };
+        drop(waiting);
+        assert_eq!(getter.join().unwrap(), Ok(7));
+        putter.join().unwrap();
+    });
+}
