@@ -555,6 +555,55 @@ fn as_completed_order() {
     assert_eq!(order, [0, 15, 30]);
 }
 
+// test_tasks.py: test_as_completed_with_timeout — what is in by the
+// deadline comes out; each outcome still out is a TimeoutError (here
+// `TaskError::Timeout`), and its task is cancelled.
+#[test]
+fn as_completed_with_timeout() {
+    let cancelled = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let outcomes = run(async {
+        let jobs = [(10, "a"), (5_000, "b"), (5_000, "c")].map(|(d, name)| {
+            let cancelled = Arc::clone(&cancelled);
+            async move {
+                /// Counts the task as cancelled unless it finished.
+                struct OnCancel(Arc<AtomicUsize>, bool);
+                impl Drop for OnCancel {
+                    fn drop(&mut self) {
+                        if !self.1 {
+                            self.0.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                }
+                let mut guard = OnCancel(cancelled, false);
+                asyncio::sleep(ms(d)).await;
+                guard.1 = true;
+                name
+            }
+        });
+        let mut it = asyncio::as_completed(jobs).timeout(ms(300));
+        assert_eq!(it.len(), 3);
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = it.next().await {
+            outcomes.push(outcome);
+        }
+        assert!(it.is_empty());
+        // Give the aborted tasks a moment to be dropped.
+        asyncio::sleep(ms(50)).await;
+        outcomes
+    });
+    assert_eq!(
+        outcomes,
+        [Ok("a"), Err(TaskError::Timeout), Err(TaskError::Timeout)]
+    );
+    assert_eq!(cancelled.load(Ordering::SeqCst), 2);
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
 // test_futures.py: test_wrap_future — a pool's future is awaitable; also the
 // thread-side Queue and Event bridges.
 #[test]

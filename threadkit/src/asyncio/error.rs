@@ -28,6 +28,10 @@ pub enum TaskError {
     InvalidState,
     /// The value was already taken from this task.
     Consumed,
+    /// The outcome was not in by the deadline of
+    /// [`AsCompleted::timeout`](super::AsCompleted::timeout) (Python's
+    /// `TimeoutError`); the task was cancelled.
+    Timeout,
 }
 
 impl TaskError {
@@ -48,6 +52,7 @@ impl fmt::Debug for TaskError {
             TaskError::Panicked(msg) => f.debug_tuple("Panicked").field(msg).finish(),
             TaskError::InvalidState => f.write_str("InvalidState"),
             TaskError::Consumed => f.write_str("Consumed"),
+            TaskError::Timeout => f.write_str("Timeout"),
         }
     }
 }
@@ -59,6 +64,7 @@ impl fmt::Display for TaskError {
             TaskError::Panicked(msg) => write!(f, "task panicked: {msg}"),
             TaskError::InvalidState => f.write_str("result is not set: the task is not done"),
             TaskError::Consumed => f.write_str("the task's value was already taken"),
+            TaskError::Timeout => f.write_str("the outcome was not in by the deadline"),
         }
     }
 }

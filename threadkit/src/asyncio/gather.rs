@@ -150,6 +150,8 @@ where
 {
     AsCompleted {
         set: spawn_all(futures),
+        deadline: None,
+        timed_out: 0,
     }
 }
 
@@ -159,31 +161,90 @@ where
 ///
 /// - It yields outcomes, not awaitables: `next().await` is Python's
 ///   `await next_future`.
-/// - No `timeout` argument: wrap `next()` in [`wait_for`](super::wait_for).
+/// - Python's `timeout=` is [`timeout`](AsCompleted::timeout), a builder
+///   method.
 /// - Dropping it cancels the tasks not finished yet.
 pub struct AsCompleted<T> {
     set: JoinSet<T>,
+    /// When the outcomes not in yet turn into `Timeout`s.
+    deadline: Option<tokio::time::Instant>,
+    /// How many `Timeout`s are still to be yielded.
+    timed_out: usize,
 }
 
 impl<T: 'static> AsCompleted<T> {
+    /// Gives up on the outcomes not in `timeout` from now: Python's
+    /// `as_completed(aws, timeout=t)`. Each of them is then yielded as
+    /// `Err(TaskError::Timeout)` (where Python's awaitable raises
+    /// `TimeoutError`), and their tasks are cancelled.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a running [`run`](super::run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::asyncio::{self, TaskError};
+    ///
+    /// let outcomes = asyncio::run(async {
+    ///     let mut done = asyncio::as_completed([10u64, 5_000].map(|ms| async move {
+    ///         asyncio::sleep(Duration::from_millis(ms)).await;
+    ///         ms
+    ///     }))
+    ///     .timeout(Duration::from_millis(500));
+    ///     let mut outcomes = Vec::new();
+    ///     while let Some(outcome) = done.next().await {
+    ///         outcomes.push(outcome);
+    ///     }
+    ///     outcomes
+    /// })
+    /// .unwrap();
+    /// assert_eq!(outcomes, [Ok(10), Err(TaskError::Timeout)]);
+    /// ```
+    #[must_use = "the timeout applies to the returned `AsCompleted`"]
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.deadline = Some(tokio::time::Instant::now() + timeout);
+        self
+    }
+
     /// The next outcome to finish, or `None` once all were yielded.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: if dropped before it returns, no outcome is lost.
     pub async fn next(&mut self) -> Option<Result<T, TaskError>> {
-        let joined = self.set.join_next().await?;
+        if self.timed_out > 0 {
+            self.timed_out -= 1;
+            return Some(Err(TaskError::Timeout));
+        }
+        let joined = match self.deadline {
+            None => self.set.join_next().await?,
+            Some(deadline) => {
+                match tokio::time::timeout_at(deadline, self.set.join_next()).await {
+                    Ok(joined) => joined?,
+                    Err(_elapsed) => {
+                        // This outcome and every other one still out.
+                        self.timed_out = self.set.len().saturating_sub(1);
+                        self.set.abort_all();
+                        self.set.detach_all();
+                        return Some(Err(TaskError::Timeout));
+                    }
+                }
+            }
+        };
         Some(joined.map_err(TaskError::from_join))
     }
 
     /// How many outcomes are still to come.
     pub fn len(&self) -> usize {
-        self.set.len()
+        self.set.len() + self.timed_out
     }
 
     /// Whether every outcome was yielded.
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.len() == 0
     }
 }
 
