@@ -77,6 +77,7 @@ mod pool;
 mod process;
 mod queue;
 mod spawn;
+mod trust;
 mod wire;
 mod worker;
 

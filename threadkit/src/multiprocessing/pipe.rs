@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::Write;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::{ChannelError, FrameError};
 use super::fdpass;
-use super::frame::{self, DEFAULT_MAX_FRAME, ReadError};
+use super::frame::{self, DEFAULT_MAX_FRAME, FrameReader, Progress, ReadError};
 use crate::loom::sync::Mutex;
 use crate::util::wait::Deadline;
 
@@ -57,21 +57,41 @@ pub fn pipe() -> Result<(Connection, Connection), ChannelError> {
 ///
 /// # Differences from Python's `Connection`
 ///
-/// - `recv` is typed: `conn.recv::<T>()`; a frame that does not decode as a
-///   `T` is [`ChannelError::Frame`].
-/// - `poll(timeout)` and `recv_timeout` instead of `poll` + `recv`.
+/// - `recv` is typed: `conn.recv::<T>()`; a message that does not decode as
+///   a `T` is [`ChannelError::Frame`] (`Corrupt`), and the message is gone,
+///   as an unpickling error consumes it in Python.
+/// - `poll(timeout)` and `recv_timeout` instead of `poll` + `recv`; the
+///   timeout bounds the whole receive, a message that arrives in pieces and
+///   a wait for another thread's receive included.
+/// - A stream that breaks the framing (a truncated message, or one over the
+///   frame limit) breaks the connection: every later receive returns the
+///   same [`ChannelError::Frame`] error, because the bytes that follow can
+///   no longer be told apart. Python raises once and reads garbage after.
 pub struct Connection {
-    reader: Mutex<UnixStream>,
+    reader: Mutex<Reader>,
     writer: Mutex<UnixStream>,
+    /// The socket both share, for `poll` (which must not wait for a
+    /// receiver holding `reader`).
+    fd: RawFd,
     max_frame: usize,
     _not_clone: PhantomData<()>,
+}
+
+/// The receiving side: the stream and the frame read so far.
+struct Reader {
+    stream: UnixStream,
+    frame: FrameReader,
 }
 
 impl Connection {
     fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
         Ok(Connection {
+            fd: stream.as_raw_fd(),
             writer: Mutex::new(stream.try_clone()?),
-            reader: Mutex::new(stream),
+            reader: Mutex::new(Reader {
+                stream,
+                frame: FrameReader::new(DEFAULT_MAX_FRAME),
+            }),
             max_frame: DEFAULT_MAX_FRAME,
             _not_clone: PhantomData,
         })
@@ -122,16 +142,16 @@ impl Connection {
     }
 
     /// [`recv`](Connection::recv), giving up after `timeout` with
-    /// [`ChannelError::Timeout`].
+    /// [`ChannelError::Timeout`]. The timeout bounds the whole receive: a
+    /// message whose bytes stop coming, or another thread receiving on the
+    /// same connection, cannot hold this call past it. Bytes of a message
+    /// read before the timeout are kept for the next receive.
     ///
     /// # Errors
     ///
     /// As [`recv`](Connection::recv), and [`ChannelError::Timeout`].
     pub fn recv_timeout<T: DeserializeOwned>(&self, timeout: Duration) -> Result<T, ChannelError> {
-        if !self.poll(Some(timeout))? {
-            return Err(ChannelError::Timeout);
-        }
-        self.recv()
+        decode(&self.recv_frame(Deadline::after(timeout))?)
     }
 
     /// Waits for and returns the next message's bytes (Python's
@@ -141,12 +161,33 @@ impl Connection {
     ///
     /// As [`recv`](Connection::recv).
     pub fn recv_bytes(&self) -> Result<Vec<u8>, ChannelError> {
-        let mut r = self.reader.lock();
-        match frame::read_frame(&mut *r, self.max_frame) {
-            Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err(ChannelError::Closed),
-            Err(ReadError::Frame(e)) => Err(ChannelError::Frame(e)),
-            Err(ReadError::Io(e)) => Err(e.into()),
+        self.recv_frame(Deadline::Never)
+    }
+
+    /// Receives one frame by `deadline`.
+    fn recv_frame(&self, deadline: Deadline) -> Result<Vec<u8>, ChannelError> {
+        let mut guard = match deadline {
+            Deadline::Never => self.reader.lock(),
+            Deadline::Now => self.reader.try_lock().ok_or(ChannelError::Timeout)?,
+            Deadline::At(at) => self
+                .reader
+                .try_lock_until(at)
+                .ok_or(ChannelError::Timeout)?,
+        };
+        let Reader { stream, frame } = &mut *guard;
+        loop {
+            // Blocking reads need no poll; a deadline polls before each read,
+            // so a read never blocks past it.
+            if deadline != Deadline::Never && !poll_readable(stream.as_raw_fd(), deadline)? {
+                return Err(ChannelError::Timeout);
+            }
+            match frame.advance(stream) {
+                Ok(Progress::Frame(bytes)) => return Ok(bytes),
+                Ok(Progress::End) => return Err(ChannelError::Closed),
+                Ok(Progress::Partial) => {}
+                Err(ReadError::Frame(e)) => return Err(ChannelError::Frame(e)),
+                Err(ReadError::Io(e)) => return Err(e.into()),
+            }
         }
     }
 
@@ -157,8 +198,7 @@ impl Connection {
     ///
     /// [`ChannelError::Io`] if polling fails.
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, ChannelError> {
-        let r = self.reader.lock();
-        poll_readable(r.as_raw_fd(), Deadline::from_timeout(timeout))
+        poll_readable(self.fd, Deadline::from_timeout(timeout))
     }
 }
 
@@ -200,7 +240,7 @@ pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, Channel
 impl Serialize for Connection {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.reader.lock();
-        fdpass::serialize_fd(std::os::fd::AsFd::as_fd(&*r), s)
+        fdpass::serialize_fd(std::os::fd::AsFd::as_fd(&r.stream), s)
     }
 }
 
@@ -213,9 +253,7 @@ impl<'de> Deserialize<'de> for Connection {
 
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connection")
-            .field("fd", &self.reader.lock().as_raw_fd())
-            .finish()
+        f.debug_struct("Connection").field("fd", &self.fd).finish()
     }
 }
 

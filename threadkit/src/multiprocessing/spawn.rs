@@ -17,6 +17,7 @@ use super::error::FrameError;
 use super::error::ProcessError;
 use super::fdpass::FIRST_PASSED_FD;
 use super::frame::{self, ReadError};
+use super::trust::Refusal;
 use super::wire;
 use super::worker::{self, CHANNEL_FD};
 
@@ -57,7 +58,6 @@ pub(crate) fn spawn(opts: &Options<'_>) -> Result<Worker, ProcessError> {
 
     let mut cmd = Command::new(exe);
     cmd.env(worker::ENV_ROLE, opts.role)
-        .env(worker::ENV_EXE, worker::exe_identity())
         .env(worker::ENV_MAX_FRAME, opts.max_frame.to_string())
         .stdin(Stdio::null());
     if opts.watch_parent {
@@ -138,12 +138,13 @@ fn handshake(channel: &UnixStream, opts: &Options<'_>) -> Result<(), ProcessErro
         Err(ReadError::Frame(e)) => return Err(ProcessError::Frame(e)),
     };
     let (kind, _pid, body) = wire::split(&hello)?;
-    match (kind, body.first()) {
-        (wire::HELLO, Some(&wire::HELLO_READY)) => {}
-        (wire::HELLO, Some(&wire::HELLO_WRONG_EXE)) => {
-            return Err(ProcessError::Handshake(
-                "the executable file changed since this program started".to_owned(),
-            ));
+    match (kind, body) {
+        (wire::HELLO, [wire::HELLO_READY]) => {}
+        (wire::HELLO, [status]) => {
+            return Err(ProcessError::Handshake(format!(
+                "the worker refused to serve: {}",
+                Refusal::describe_status(*status)
+            )));
         }
         _ => {
             return Err(ProcessError::Handshake(
@@ -227,7 +228,7 @@ mod tests {
         handshake(&ours, &opts()).unwrap();
 
         let (ours, mut theirs) = UnixStream::pair().unwrap();
-        theirs.write_all(&hello(wire::HELLO_WRONG_EXE)).unwrap();
+        theirs.write_all(&hello(1)).unwrap();
         assert!(
             matches!(handshake(&ours, &opts()), Err(ProcessError::Handshake(m)) if m.contains("changed"))
         );
