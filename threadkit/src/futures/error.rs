@@ -67,8 +67,8 @@ impl fmt::Display for FutureError {
 
 impl Error for FutureError {}
 
-/// Why a [`ThreadPoolExecutor`](super::ThreadPoolExecutor) could not be built:
-/// Python's `ValueError("max_workers must be greater than 0")`.
+/// Why an executor could not be built: a setting that could never work,
+/// such as Python's `ValueError("max_workers must be greater than 0")`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BuildError {
     kind: ErrorKind,
@@ -78,6 +78,8 @@ pub struct BuildError {
 enum ErrorKind {
     ZeroWorkers,
     ZeroTasksPerChild,
+    ZeroHandshakeTimeout,
+    FrameTooSmall { bytes: usize, min: usize },
 }
 
 impl BuildError {
@@ -96,6 +98,26 @@ impl BuildError {
             kind: ErrorKind::ZeroTasksPerChild,
         }
     }
+
+    #[cfg_attr(
+        any(loom, not(target_os = "linux"), not(feature = "process")),
+        allow(dead_code)
+    )]
+    pub(crate) fn zero_handshake_timeout() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroHandshakeTimeout,
+        }
+    }
+
+    #[cfg_attr(
+        any(loom, not(target_os = "linux"), not(feature = "process")),
+        allow(dead_code)
+    )]
+    pub(crate) fn frame_too_small(bytes: usize, min: usize) -> Self {
+        BuildError {
+            kind: ErrorKind::FrameTooSmall { bytes, min },
+        }
+    }
 }
 
 impl fmt::Debug for BuildError {
@@ -103,6 +125,13 @@ impl fmt::Debug for BuildError {
         match self.kind {
             ErrorKind::ZeroWorkers => f.write_str("BuildError(ZeroWorkers)"),
             ErrorKind::ZeroTasksPerChild => f.write_str("BuildError(ZeroTasksPerChild)"),
+            ErrorKind::ZeroHandshakeTimeout => f.write_str("BuildError(ZeroHandshakeTimeout)"),
+            ErrorKind::FrameTooSmall { bytes, min } => {
+                write!(
+                    f,
+                    "BuildError(FrameTooSmall {{ bytes: {bytes}, min: {min} }})"
+                )
+            }
         }
     }
 }
@@ -112,6 +141,13 @@ impl fmt::Display for BuildError {
         match self.kind {
             ErrorKind::ZeroWorkers => f.write_str("max_workers must be greater than 0"),
             ErrorKind::ZeroTasksPerChild => f.write_str("max_tasks_per_child must be >= 1"),
+            ErrorKind::ZeroHandshakeTimeout => {
+                f.write_str("handshake_timeout must be longer than zero")
+            }
+            ErrorKind::FrameTooSmall { bytes, min } => write!(
+                f,
+                "max_frame_size of {bytes} bytes is below the smallest workable {min} bytes"
+            ),
         }
     }
 }

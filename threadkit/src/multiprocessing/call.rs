@@ -27,6 +27,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::codec;
 use crate::util::unwind::panic_message;
 
 /// The fixed point offsets are measured from. Never inlined, never merged
@@ -71,14 +72,14 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply
     // the only place that pairs this trampoline with a function, relocated to
     // this process by `Call::run` (see the module docs).
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(f as *const ()) };
-    let arg: A = match bincode::deserialize(args) {
+    let arg: A = match codec::decode(args) {
         Ok(arg) => arg,
-        Err(e) => return Reply::BadArgument(e.to_string()),
+        Err(e) => return Reply::BadArgument(e),
     };
     match catch_unwind(AssertUnwindSafe(|| f(arg))) {
-        Ok(result) => match bincode::serialize(&result) {
+        Ok(result) => match codec::encode(&result) {
             Ok(bytes) => Reply::Ok(bytes),
-            Err(e) => Reply::BadResult(e.to_string()),
+            Err(e) => Reply::BadResult(e),
         },
         Err(payload) => Reply::Panicked(panic_message(&*payload)),
     }
@@ -89,16 +90,16 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply
 fn chunk_trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply {
     // SAFETY: as in `trampoline`; `Call::chunk::<A, R>` pairs them.
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(f as *const ()) };
-    let chunk: Vec<A> = match bincode::deserialize(args) {
+    let chunk: Vec<A> = match codec::decode(args) {
         Ok(chunk) => chunk,
-        Err(e) => return Reply::BadArgument(e.to_string()),
+        Err(e) => return Reply::BadArgument(e),
     };
     match catch_unwind(AssertUnwindSafe(|| {
         chunk.into_iter().map(f).collect::<Vec<R>>()
     })) {
-        Ok(results) => match bincode::serialize(&results) {
+        Ok(results) => match codec::encode(&results) {
             Ok(bytes) => Reply::Ok(bytes),
-            Err(e) => Reply::BadResult(e.to_string()),
+            Err(e) => Reply::BadResult(e),
         },
         Err(payload) => Reply::Panicked(panic_message(&*payload)),
     }
@@ -122,8 +123,7 @@ impl Call {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        let args = bincode::serialize(arg).map_err(|e| e.to_string())?;
-        Ok(Call::with_args(f, args))
+        Ok(Call::with_args(f, codec::encode(arg)?))
     }
 
     /// A call of `f` on arguments already encoded.
@@ -146,7 +146,7 @@ impl Call {
         A: Serialize + DeserializeOwned,
         R: Serialize,
     {
-        let args = bincode::serialize(chunk).map_err(|e| e.to_string())?;
+        let args = codec::encode(chunk)?;
         let tramp: Trampoline = chunk_trampoline::<A, R>;
         Ok(Call {
             trampoline: offset_of(tramp as *const () as usize),
@@ -208,14 +208,11 @@ mod tests {
     #[test]
     fn offsets_round_trip_in_process() {
         let reply = run(&Call::new(square, &12).unwrap());
-        assert_eq!(reply, Reply::Ok(bincode::serialize(&144u64).unwrap()));
+        assert_eq!(reply, Reply::Ok(codec::encode(&144u64).unwrap()));
         let reply = run(&Call::new(boom, &"no".to_owned()).unwrap());
         assert_eq!(reply, Reply::Panicked("no".to_owned()));
         let reply = run(&Call::chunk(square, &[1, 2, 3]).unwrap());
-        assert_eq!(
-            reply,
-            Reply::Ok(bincode::serialize(&vec![1u64, 4, 9]).unwrap())
-        );
+        assert_eq!(reply, Reply::Ok(codec::encode(&vec![1u64, 4, 9]).unwrap()));
         let bad = Call::with_args(square, vec![1, 2]);
         assert!(matches!(run(&bad), Reply::BadArgument(_)));
     }

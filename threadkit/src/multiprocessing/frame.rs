@@ -18,6 +18,10 @@ pub(crate) const DEFAULT_MAX_FRAME: usize = 64 << 20;
 /// `THREADKIT_MP_MAX_FRAME` a worker inherits are clamped to it.
 pub(crate) const MAX_FRAME_CAP: usize = 1 << 30;
 
+/// The smallest frame limit a pool accepts: a message header, a call's two
+/// offsets and a few bytes of argument.
+pub(crate) const MIN_FRAME: usize = 64;
+
 /// How much a reader allocates ahead of the bytes it has received.
 const READ_CHUNK: usize = 64 << 10;
 

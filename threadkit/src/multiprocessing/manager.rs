@@ -23,7 +23,7 @@
 //! exits) once it has no task in flight and either reached
 //! `max_tasks_per_child` or the pool is shut down with nothing pending.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
@@ -79,7 +79,9 @@ struct Link {
 struct Slot {
     link: Option<Link>,
     pid: Option<u32>,
-    inflight: HashMap<u64, Box<dyn Job>>,
+    /// Tasks sent to the worker, in the order sent: the worker runs them in
+    /// that order, so the first is the one running.
+    inflight: VecDeque<(u64, Box<dyn Job>)>,
     sent: usize,
     retiring: bool,
     /// Whether its last task was quick (see the module docs).
@@ -168,7 +170,7 @@ impl Pool {
                 slot.busy_since = Some(Instant::now());
             }
             slot.sent += 1;
-            slot.inflight.insert(task.id, task.job);
+            slot.inflight.push_back((task.id, task.job));
             if let Some(link) = &slot.link {
                 let _ = link.tx.send(task.msg);
             }
@@ -284,7 +286,13 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let job = {
             let mut st = pool.state.lock();
             let slot = &mut st.slots[i];
-            let job = slot.inflight.remove(&id);
+            // Replies come in order: the match is almost always the first.
+            let job = slot
+                .inflight
+                .iter()
+                .position(|(sent, _)| *sent == id)
+                .and_then(|at| slot.inflight.remove(at))
+                .map(|(_, job)| job);
             let now = Instant::now();
             slot.fast = slot
                 .busy_since
@@ -307,20 +315,19 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let slot = &mut st.slots[i];
         slot.link = None;
         slot.pid = None;
-        slot.inflight.drain().map(|(_, job)| job).collect()
+        slot.inflight.drain(..).map(|(_, job)| job).collect()
     };
     let _ = writer.join();
-    if !lost.is_empty() {
-        let why = match corrupt {
-            Some(e) => format!("worker process {pid} sent a bad frame ({e}) and was killed"),
-            None => format!(
-                "worker process {pid} {} while running this task",
-                spawn::describe(code)
-            ),
+    let ended = spawn::describe(code);
+    for (i, job) in lost.into_iter().enumerate() {
+        let why = match (&corrupt, i) {
+            (Some(e), _) => format!("worker process {pid} sent a bad frame ({e}) and was killed"),
+            (None, 0) => format!("worker process {pid} {ended} while running this task"),
+            (None, _) => {
+                format!("queued on worker process {pid}, which {ended} while running another task")
+            }
         };
-        for job in lost {
-            job.finish(Err(FutureError::BrokenExecutor(why.clone())));
-        }
+        job.finish(Err(FutureError::BrokenExecutor(why)));
     }
     Ok(())
 }

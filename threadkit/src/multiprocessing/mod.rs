@@ -67,6 +67,7 @@
 //!   channel, `PR_SET_PDEATHSIG` on Linux, and a watchdog thread).
 
 mod call;
+mod codec;
 mod error;
 mod fdpass;
 mod frame;
@@ -77,6 +78,8 @@ mod pool;
 mod process;
 mod queue;
 mod spawn;
+#[cfg(all(test, not(miri)))]
+mod tests;
 mod trust;
 mod wire;
 mod worker;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::codec;
 use super::error::{ChannelError, FrameError};
 use super::fdpass;
 use super::frame::{self, DEFAULT_MAX_FRAME, FrameReader, Progress, ReadError};
@@ -104,7 +105,7 @@ impl Connection {
     /// [`ChannelError::Encode`] if it does not serialize or exceeds the frame
     /// limit; [`ChannelError::Closed`] if the other end is gone.
     pub fn send<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
-        let bytes = bincode::serialize(value).map_err(|e| ChannelError::Encode(e.to_string()))?;
+        let bytes = codec::encode(value).map_err(ChannelError::Encode)?;
         self.send_bytes(&bytes)
     }
 
@@ -204,7 +205,7 @@ impl Connection {
 
 /// Decodes a message as a `T`.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ChannelError> {
-    bincode::deserialize(bytes).map_err(|e| ChannelError::Frame(FrameError::Corrupt(e.to_string())))
+    codec::decode(bytes).map_err(|e| ChannelError::Frame(FrameError::Corrupt(e)))
 }
 
 /// Waits until `fd` is readable or the deadline passes.

@@ -12,7 +12,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::call::{Call, Reply};
-use super::frame::DEFAULT_MAX_FRAME;
+use super::codec;
+use super::frame::{DEFAULT_MAX_FRAME, MAX_FRAME_CAP, MIN_FRAME};
 use super::manager::{self, Config, Job, Pool, Task};
 use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
@@ -124,13 +125,16 @@ impl ProcessPoolBuilder {
     }
 
     /// The largest message, in bytes, between the pool and a worker
-    /// (64 MiB by default); larger arguments and results fail their task.
+    /// (64 MiB by default, 1 GiB at most: larger values are clamped to
+    /// 1 GiB); larger arguments and results fail their task. Below 64 bytes
+    /// no task fits, and [`build`](Self::build) fails.
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
-        self.max_frame = bytes;
+        self.max_frame = bytes.min(MAX_FRAME_CAP);
         self
     }
 
-    /// How long a new worker may take to say hello (10 s by default).
+    /// How long a new worker may take to say hello (10 s by default). Zero
+    /// makes [`build`](Self::build) fail: no worker could ever start.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake = timeout;
         self
@@ -140,7 +144,8 @@ impl ProcessPoolBuilder {
     ///
     /// # Errors
     ///
-    /// A [`BuildError`] if `max_workers` or `max_tasks_per_child` is 0.
+    /// A [`BuildError`] if `max_workers`, `max_tasks_per_child` or the
+    /// handshake timeout is 0, or the frame size is below 64 bytes.
     pub fn build(self) -> Result<ProcessPoolExecutor, BuildError> {
         let max_workers = self
             .max_workers
@@ -150,6 +155,12 @@ impl ProcessPoolBuilder {
         }
         if self.max_tasks_per_child == Some(0) {
             return Err(BuildError::zero_tasks_per_child());
+        }
+        if self.handshake.is_zero() {
+            return Err(BuildError::zero_handshake_timeout());
+        }
+        if self.max_frame < MIN_FRAME {
+            return Err(BuildError::frame_too_small(self.max_frame, MIN_FRAME));
         }
         Ok(ProcessPoolExecutor {
             pool: Arc::new(Pool::new(Config {
@@ -189,7 +200,7 @@ impl<R: DeserializeOwned + Send> Job for Typed<R> {
             return;
         };
         promise.complete(match outcome {
-            Ok(Reply::Ok(bytes)) => bincode::deserialize(&bytes)
+            Ok(Reply::Ok(bytes)) => codec::decode(&bytes)
                 .map_err(|e| FutureError::Panicked(format!("the result did not decode: {e}"))),
             Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg)),
             Ok(Reply::BadArgument(msg)) => Err(FutureError::Panicked(format!(

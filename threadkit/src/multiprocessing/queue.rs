@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::codec;
 use super::error::{ChannelError, FrameError};
 use super::fdpass;
 use super::pipe::{decode, poll_readable};
@@ -128,8 +129,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// may be.
     pub fn put(&self, value: &T) -> Result<(), ChannelError> {
         let mut msg = vec![TAG];
-        bincode::serialize_into(&mut msg, value)
-            .map_err(|e| ChannelError::Encode(e.to_string()))?;
+        codec::encode_into(&mut msg, value).map_err(ChannelError::Encode)?;
         loop {
             // SAFETY: `msg` is valid for reads of its length.
             let rc = unsafe {

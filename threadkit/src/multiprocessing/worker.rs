@@ -31,7 +31,8 @@ use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use super::call::{Call, Reply};
+use super::call::{CALL_HEADER, Call, Reply};
+use super::error::FrameError;
 use super::fdpass;
 use super::frame::{self, DEFAULT_MAX_FRAME, MAX_FRAME_CAP};
 use super::outbox::Outbox;
@@ -133,6 +134,36 @@ enum Role {
     Process,
 }
 
+/// A request from the parent, checked against the worker's role.
+#[derive(Debug, PartialEq, Eq)]
+struct Request<'a> {
+    kind: u8,
+    id: u64,
+    /// An encoded `Call` (see `call.rs`).
+    call: &'a [u8],
+}
+
+/// Splits a message from the parent and checks that this role takes its
+/// kind: a pool worker takes TASK and INIT, a `Process` one RUN.
+fn decode_request(role: Role, msg: &[u8]) -> Result<Request<'_>, FrameError> {
+    let (kind, id, call) = wire::split(msg)?;
+    match (role, kind) {
+        (Role::Pool, wire::TASK | wire::INIT) | (Role::Process, wire::RUN) => {}
+        _ => {
+            return Err(FrameError::Corrupt(format!(
+                "a {role:?} worker takes no message of kind {kind}"
+            )));
+        }
+    }
+    if call.len() < CALL_HEADER {
+        return Err(FrameError::Corrupt(format!(
+            "a call of {} bytes has no header",
+            call.len()
+        )));
+    }
+    Ok(Request { kind, id, call })
+}
+
 /// Tells the peer (if there is one) and stderr why this process will not
 /// serve, and exits without running anything.
 fn refuse(refusal: &Refusal) -> ! {
@@ -207,21 +238,17 @@ fn serve_requests(channel: &UnixStream, outbox: &Outbox, role: Role, max_frame: 
             Ok(None) => return 0,
             Err(_) => return PROTOCOL_EXIT_CODE,
         };
-        let Ok((kind, id, body)) = wire::split(&msg) else {
-            return PROTOCOL_EXIT_CODE;
-        };
         // A kind this role does not take is a broken protocol: answer
         // nothing, run nothing.
-        match (role, kind) {
-            (Role::Pool, wire::TASK | wire::INIT) | (Role::Process, wire::RUN) => {}
-            _ => return PROTOCOL_EXIT_CODE,
-        }
-        // SAFETY: the body comes from our parent, which `trust::check_parent`
-        // verified runs this same executable file (same device and inode)
-        // and holds every privilege we do; it builds calls only through
-        // `Call::encode_into`. Anything a parent could make us run, it could
-        // run itself.
-        let mut reply = unsafe { Call::run(body) };
+        let Ok(Request { kind, id, call }) = decode_request(role, &msg) else {
+            return PROTOCOL_EXIT_CODE;
+        };
+        // SAFETY: the call comes from our parent, which
+        // `trust::check_parent` verified runs this same executable file
+        // (same device and inode) and holds every privilege we do; it builds
+        // calls only through `Call::encode_into`. Anything a parent could
+        // make us run, it could run itself.
+        let mut reply = unsafe { Call::run(call) };
         if kind == wire::RUN {
             return i32::from(!matches!(reply, Reply::Ok(_)));
         }
