@@ -189,4 +189,83 @@ mod tests {
             Err(ReadError::Frame(FrameError::Oversized { .. }))
         ));
     }
+
+    /// Counts the `read` calls made on it.
+    struct Counting<'a>(&'a [u8], usize);
+
+    impl Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.1 += 1;
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_header_announcing_the_maximum_allocates_only_what_arrives() {
+        let max = MAX_FRAME_CAP;
+        let mut bytes = (max as u32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&[7; 1000]);
+        let mut reader = FrameReader::new(max);
+        let mut r = &bytes[..];
+        let mut peak = 0;
+        loop {
+            match reader.advance(&mut r) {
+                Ok(Progress::Partial) => {}
+                Err(ReadError::Frame(FrameError::Truncated)) => break,
+                other => panic!("{other:?}"),
+            }
+            peak = peak.max(reader.body.as_ref().map_or(0, Vec::capacity));
+        }
+        assert!(
+            peak <= READ_CHUNK,
+            "allocated {peak} bytes for 1000 received"
+        );
+    }
+
+    #[test]
+    fn a_bad_frame_breaks_the_reader_for_good() {
+        // an oversized header followed by what would be a valid frame
+        let mut bytes = 1000u32.to_le_bytes().to_vec();
+        write_frame(&mut bytes, b"ok").unwrap();
+        let mut r = Counting(&bytes, 0);
+        let mut reader = FrameReader::new(100);
+        let first = reader.advance(&mut r);
+        assert!(matches!(
+            first,
+            Err(ReadError::Frame(FrameError::Oversized {
+                len: 1000,
+                max: 100
+            }))
+        ));
+        let reads = r.1;
+        for _ in 0..3 {
+            assert!(matches!(
+                reader.advance(&mut r),
+                Err(ReadError::Frame(FrameError::Oversized {
+                    len: 1000,
+                    max: 100
+                }))
+            ));
+        }
+        assert_eq!(r.1, reads, "a broken reader read again");
+    }
+
+    #[test]
+    fn frames_arrive_in_pieces() {
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, &[1, 2, 3, 4, 5]).unwrap();
+        write_frame(&mut bytes, &[]).unwrap();
+        let mut reader = FrameReader::new(16);
+        let mut frames = Vec::new();
+        // one byte per read: every step but the last of a frame is Partial
+        for b in &bytes {
+            match reader.advance(&mut &[*b][..]).unwrap() {
+                Progress::Frame(f) => frames.push(f),
+                Progress::Partial => {}
+                Progress::End => panic!("end inside the stream"),
+            }
+        }
+        assert_eq!(frames, [vec![1, 2, 3, 4, 5], vec![]]);
+        assert_eq!(reader.advance(&mut &[][..]).unwrap(), Progress::End);
+    }
 }

@@ -318,18 +318,24 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         slot.inflight.drain(..).map(|(_, job)| job).collect()
     };
     let _ = writer.join();
-    let ended = spawn::describe(code);
-    for (i, job) in lost.into_iter().enumerate() {
-        let why = match (&corrupt, i) {
-            (Some(e), _) => format!("worker process {pid} sent a bad frame ({e}) and was killed"),
-            (None, 0) => format!("worker process {pid} {ended} while running this task"),
-            (None, _) => {
-                format!("queued on worker process {pid}, which {ended} while running another task")
-            }
-        };
+    for (position, job) in lost.into_iter().enumerate() {
+        let why = lost_task_error(pid, code, corrupt.as_deref(), position);
         job.finish(Err(FutureError::BrokenExecutor(why)));
     }
     Ok(())
+}
+
+/// Why the task at `position` among those in flight on a lost worker
+/// failed: the first was running, the others only queued behind it.
+fn lost_task_error(pid: u32, code: i32, corrupt: Option<&str>, position: usize) -> String {
+    let ended = spawn::describe(code);
+    match (corrupt, position) {
+        (Some(e), _) => format!("worker process {pid} sent a bad frame ({e}) and was killed"),
+        (None, 0) => format!("worker process {pid} {ended} while running this task"),
+        (None, _) => {
+            format!("queued on worker process {pid}, which {ended} while running another task")
+        }
+    }
 }
 
 /// Sends the initializer and waits for its reply.
@@ -372,5 +378,24 @@ fn write_loop(channel: &UnixStream, rx: &crossbeam_channel::Receiver<Vec<u8>>) {
         if w.flush().is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lost_task_error;
+
+    #[test]
+    fn a_queued_task_is_told_it_was_queued() {
+        assert_eq!(
+            lost_task_error(1234, -9, None, 0),
+            "worker process 1234 was killed by signal 9 (SIGKILL) while running this task"
+        );
+        assert_eq!(
+            lost_task_error(1234, -9, None, 1),
+            "queued on worker process 1234, which was killed by signal 9 (SIGKILL) while \
+             running another task"
+        );
+        assert!(lost_task_error(1, 0, Some("truncated"), 3).contains("bad frame (truncated)"));
     }
 }

@@ -308,4 +308,82 @@ mod tests {
         // passing an endpoint outside a Process argument is refused
         assert!(matches!(a.send(&b), Err(ChannelError::Encode(_))));
     }
+
+    #[test]
+    fn recv_timeout_bounds_a_message_that_stops_coming() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let conn = Connection::from_stream(b).unwrap();
+        let whole = codec::encode(&"hello".to_owned()).unwrap();
+        let mut framed = Vec::new();
+        frame::write_frame(&mut framed, &whole).unwrap();
+        // the header and part of the body, then nothing
+        (&a).write_all(&framed[..6]).unwrap();
+        assert!(matches!(
+            conn.recv_timeout::<String>(Duration::from_millis(20)),
+            Err(ChannelError::Timeout)
+        ));
+        // what was read is kept: the rest completes the same message
+        (&a).write_all(&framed[6..]).unwrap();
+        assert_eq!(conn.recv::<String>().unwrap(), "hello");
+    }
+
+    #[test]
+    fn recv_timeout_does_not_wait_behind_another_receiver() {
+        let (a, b) = pipe().unwrap();
+        let b = std::sync::Arc::new(b);
+        let blocked = std::thread::spawn({
+            let b = std::sync::Arc::clone(&b);
+            move || b.recv::<u8>()
+        });
+        // Let the other thread take the receiver (a hang guard, not a
+        // timing assertion: the result holds whichever thread comes first).
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(matches!(
+            b.recv_timeout::<u8>(Duration::from_millis(20)),
+            Err(ChannelError::Timeout)
+        ));
+        a.send(&1u8).unwrap();
+        assert_eq!(blocked.join().unwrap().unwrap(), 1);
+
+        // Two timed receivers, one message: one gets it, the other times
+        // out (it must not block in a read once the message is gone).
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let b = std::sync::Arc::clone(&b);
+                std::thread::spawn(move || b.recv_timeout::<u8>(Duration::from_millis(500)))
+            })
+            .collect();
+        a.send(&2u8).unwrap();
+        let mut results: Vec<_> = receivers.into_iter().map(|t| t.join().unwrap()).collect();
+        results.sort_by_key(|r| r.is_err());
+        assert_eq!(*results[0].as_ref().unwrap(), 2);
+        assert!(matches!(results[1], Err(ChannelError::Timeout)));
+    }
+
+    #[test]
+    fn trailing_bytes_and_broken_framing() {
+        let (a, b) = pipe().unwrap();
+        let mut bytes = codec::encode(&5u64).unwrap();
+        bytes.push(0);
+        a.send_bytes(&bytes).unwrap();
+        assert!(matches!(
+            b.recv::<u64>(),
+            Err(ChannelError::Frame(FrameError::Corrupt(_)))
+        ));
+        // a value that does not decode leaves the stream in step
+        a.send(&6u64).unwrap();
+        assert_eq!(b.recv::<u64>().unwrap(), 6);
+        // an oversized frame breaks it: the same error ever after, even
+        // though a valid frame follows
+        let (raw, b) = UnixStream::pair().unwrap();
+        let conn = Connection::from_stream(b).unwrap();
+        (&raw).write_all(&u32::MAX.to_le_bytes()).unwrap();
+        frame::write_frame(&mut &raw, &codec::encode(&1u8).unwrap()).unwrap();
+        for _ in 0..3 {
+            assert!(matches!(
+                conn.recv_timeout::<u8>(Duration::from_secs(10)),
+                Err(ChannelError::Frame(FrameError::Oversized { .. }))
+            ));
+        }
+    }
 }
