@@ -1,7 +1,7 @@
 //! How a child finds the function to run: function-pointer offsets.
 //!
-//! A worker is the same executable as its parent (`std::env::current_exe()`,
-//! checked at the handshake, see `worker.rs`). Address-space layout
+//! A worker is the same executable file as its parent (`std::env::current_exe()`,
+//! verified by the worker before it reads a call, see `trust.rs`). Address-space layout
 //! randomisation moves the whole executable image by one offset, so the
 //! distance between a function and a fixed anchor function is the same in
 //! both processes. The parent sends, for a `fn(A) -> R`:
@@ -15,7 +15,8 @@
 //! `A` and `R`. This is sound because (1) both addresses were taken in the
 //! parent from functions of exactly these types, (2) the child runs the same
 //! file, so the same code sits at the same offsets, and (3) only this module
-//! builds calls, so no offset comes from anywhere else. The one way to break
+//! builds calls, and the child takes calls only from a parent it verified
+//! (`trust.rs`), so no offset comes from anywhere else. The one way to break
 //! it is a function in a dynamically loaded library: such a function is not
 //! in the executable image; do not send those.
 //!
@@ -167,8 +168,9 @@ impl Call {
     ///
     /// # Safety
     ///
-    /// `bytes` must have been produced by `encode_into` in a parent running
-    /// the same executable file as this process.
+    /// `bytes` must have been produced by `encode_into` in a process running
+    /// the same executable file as this one (for a worker: its parent,
+    /// verified by `trust::check_parent`).
     pub(crate) unsafe fn run(bytes: &[u8]) -> Reply {
         if bytes.len() < CALL_HEADER {
             return Reply::BadArgument("call header truncated".to_owned());

@@ -30,6 +30,18 @@
 //! says hello (its executable has no hook), starting it fails with
 //! [`ProcessError::Handshake`] after a few seconds instead of hanging.
 //!
+//! # Trust
+//!
+//! A worker serves only the process that started it, and only if that
+//! parent runs the same executable file with every privilege the worker
+//! holds; it checks this from kernel-reported facts (`SO_PEERCRED`,
+//! `/proc/<pid>/exe`, capabilities) before it reads a message, so a foreign
+//! program, or an unprivileged user starting a setuid copy, gets a refusal
+//! (exit code 77) and no call runs. Frames and values are decoded strictly
+//! and fuzzed. `SECURITY.md` at the repository root has the whole model;
+//! as in Python, do not connect a [`Connection`] or [`Queue`] to a peer you
+//! do not trust.
+//!
 //! # Platforms
 //!
 //! Linux only for now (the module is absent elsewhere): it relies on
