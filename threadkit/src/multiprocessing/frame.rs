@@ -23,7 +23,7 @@ pub(crate) const MAX_FRAME_CAP: usize = 1 << 30;
 pub(crate) const MIN_FRAME: usize = 64;
 
 /// How much a reader allocates ahead of the bytes it has received.
-const READ_CHUNK: usize = 64 << 10;
+pub(crate) const READ_CHUNK: usize = 64 << 10;
 
 /// Writes `payload` as one frame (not flushed).
 pub(crate) fn write_frame(w: &mut impl Write, payload: &[u8]) -> io::Result<()> {
@@ -142,6 +142,12 @@ impl FrameReader {
         Ok(Progress::Frame(self.take()))
     }
 
+    /// Bytes allocated for the frame being read.
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn buffered_capacity(&self) -> usize {
+        self.body.as_ref().map_or(0, Vec::capacity)
+    }
+
     fn take(&mut self) -> Vec<u8> {
         self.head_len = 0;
         let mut body = self.body.take().unwrap_or_default();
@@ -214,7 +220,7 @@ mod tests {
                 Err(ReadError::Frame(FrameError::Truncated)) => break,
                 other => panic!("{other:?}"),
             }
-            peak = peak.max(reader.body.as_ref().map_or(0, Vec::capacity));
+            peak = peak.max(reader.buffered_capacity());
         }
         assert!(
             peak <= READ_CHUNK,

@@ -83,6 +83,9 @@ mod codec;
 mod error;
 mod fdpass;
 mod frame;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod manager;
 mod outbox;
 mod pipe;

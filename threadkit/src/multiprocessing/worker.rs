@@ -127,7 +127,7 @@ pub(crate) const PROTOCOL_EXIT_CODE: i32 = 3;
 
 /// What a verified child was started to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     /// A pool worker: an optional INIT, then TASKs until EOF.
     Pool,
     /// A `Process`: one RUN.
@@ -136,16 +136,16 @@ enum Role {
 
 /// A request from the parent, checked against the worker's role.
 #[derive(Debug, PartialEq, Eq)]
-struct Request<'a> {
-    kind: u8,
-    id: u64,
+pub(crate) struct Request<'a> {
+    pub(crate) kind: u8,
+    pub(crate) id: u64,
     /// An encoded `Call` (see `call.rs`).
-    call: &'a [u8],
+    pub(crate) call: &'a [u8],
 }
 
 /// Splits a message from the parent and checks that this role takes its
 /// kind: a pool worker takes TASK and INIT, a `Process` one RUN.
-fn decode_request(role: Role, msg: &[u8]) -> Result<Request<'_>, FrameError> {
+pub(crate) fn decode_request(role: Role, msg: &[u8]) -> Result<Request<'_>, FrameError> {
     let (kind, id, call) = wire::split(msg)?;
     match (role, kind) {
         (Role::Pool, wire::TASK | wire::INIT) | (Role::Process, wire::RUN) => {}
