@@ -68,3 +68,131 @@ fn a_lost_worker_fails_the_running_task_and_names_the_queued_ones() {
     // The pool serves on.
     assert_eq!(pool.submit(quick, 8).unwrap().result(), Ok(&8));
 }
+
+mod process_api {
+    use std::os::fd::AsRawFd;
+    use std::time::Duration;
+
+    use threadkit::multiprocessing::{
+        ChannelError, Connection, Process, ProcessError, Queue, active_children, pipe_one_way,
+    };
+
+    fn nothing(_: ()) {}
+
+    fn wait_for_go(conn: Connection) {
+        let _: u8 = conn.recv().unwrap();
+    }
+
+    struct Unserializable;
+
+    impl serde::Serialize for Unserializable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("refuses to serialize"))
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Unserializable {
+        fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+            Ok(Unserializable)
+        }
+    }
+
+    /// Python raises the pickling error at `start`; `new` never panics.
+    #[test]
+    fn an_unserializable_argument_fails_start_not_new() {
+        let p = Process::new(|_: Unserializable| {}, Unserializable);
+        assert!(matches!(p.start(), Err(ProcessError::Encode(m)) if m.contains("refuses")));
+        assert!(Process::try_new(|_: Unserializable| {}, Unserializable).is_err());
+    }
+
+    /// `test_close` and `test_sentinel` from CPython's `_test_multiprocessing`.
+    #[test]
+    fn close_sentinel_and_active_children() {
+        let (parent_end, child_end) = threadkit::multiprocessing::pipe().unwrap();
+        let p = Process::new(wait_for_go, child_end);
+        assert!(matches!(p.sentinel(), Err(ProcessError::NotStarted)));
+        p.start().unwrap();
+        let pid = p.pid().unwrap();
+        assert!(active_children().contains(&pid));
+        assert!(matches!(p.close(), Err(ProcessError::StillRunning)));
+        let sentinel = p.sentinel().unwrap().as_raw_fd();
+        let readable = |timeout_ms: i32| {
+            let mut pfd = libc::pollfd {
+                fd: sentinel,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: `pfd` is one valid pollfd for the duration of the call.
+            unsafe { libc::poll(&mut pfd, 1, timeout_ms) > 0 }
+        };
+        assert!(!readable(0), "sentinel ready while the child runs");
+        parent_end.send(&1u8).unwrap();
+        assert!(readable(60_000), "sentinel never became ready");
+        assert_eq!(p.join().unwrap(), 0);
+        assert!(!active_children().contains(&pid));
+        p.close().unwrap();
+        assert!(matches!(p.join(), Err(ProcessError::Closed)));
+        assert!(matches!(p.start(), Err(ProcessError::Closed)));
+        let never = Process::new(nothing, ());
+        never.close().unwrap();
+        assert!(matches!(never.start(), Err(ProcessError::Closed)));
+    }
+
+    fn fill(q: Queue<u32>) {
+        for i in 0..5 {
+            q.put(&i).unwrap();
+        }
+    }
+
+    /// `Queue(maxsize)` across processes: a child blocks at the limit until
+    /// the parent makes room; `put_nowait`/`put(timeout)` report `Full`.
+    #[test]
+    fn a_bounded_queue_holds_its_maxsize_across_processes() {
+        let q: Queue<u32> = Queue::with_maxsize(2).unwrap();
+        q.try_put(&100).unwrap();
+        q.put_timeout(&101, Duration::from_millis(10)).unwrap();
+        assert!(matches!(q.try_put(&102), Err(ChannelError::Full)));
+        assert!(matches!(
+            q.put_timeout(&102, Duration::from_millis(10)),
+            Err(ChannelError::Full)
+        ));
+        assert_eq!(q.get().unwrap(), 100);
+        assert_eq!(q.get().unwrap(), 101);
+        let p = Process::new(fill, q.clone());
+        p.start().unwrap();
+        let got: Vec<u32> = (0..5)
+            .map(|_| q.get_timeout(Duration::from_secs(60)).unwrap())
+            .collect();
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        assert_eq!(p.join().unwrap(), 0);
+        // Two places free again: the child's puts were all given back.
+        q.try_put(&1).unwrap();
+        q.try_put(&2).unwrap();
+        assert!(matches!(q.try_put(&3), Err(ChannelError::Full)));
+        q.close();
+    }
+
+    fn send_back(conn: Connection) {
+        assert!(matches!(conn.recv::<u8>(), Err(ChannelError::WrongEnd(_))));
+        conn.send(&"from the child".to_owned()).unwrap();
+    }
+
+    /// `Pipe(duplex=False)`: the direction holds in the child too.
+    #[test]
+    fn a_one_way_pipe_keeps_its_direction_in_a_child() {
+        let (receiver, sender) = pipe_one_way().unwrap();
+        assert!(matches!(
+            receiver.send(&1u8),
+            Err(ChannelError::WrongEnd(_))
+        ));
+        let p = Process::new(send_back, sender);
+        p.start().unwrap();
+        assert_eq!(
+            receiver
+                .recv_timeout::<String>(Duration::from_secs(60))
+                .unwrap(),
+            "from the child"
+        );
+        assert_eq!(p.join().unwrap(), 0);
+    }
+}

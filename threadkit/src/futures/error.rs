@@ -37,6 +37,14 @@ pub enum FutureError {
     /// The value was already moved out of this future (by `.await`); Python
     /// has no equivalent, its results are shared objects.
     Consumed,
+    /// An argument or a result could not be serialized, did not decode, or
+    /// exceeds the frame limit on its way between processes (Python's
+    /// `PicklingError` and friends). The task did not fail: its value could
+    /// not travel.
+    Serialization(String),
+    /// An argument the executor cannot work with, such as `chunksize` 0
+    /// (Python's `ValueError`).
+    InvalidArgument(String),
 }
 
 impl fmt::Debug for FutureError {
@@ -48,6 +56,10 @@ impl fmt::Debug for FutureError {
             FutureError::BrokenExecutor(msg) => f.debug_tuple("BrokenExecutor").field(msg).finish(),
             FutureError::ShutDown => f.write_str("ShutDown"),
             FutureError::Consumed => f.write_str("Consumed"),
+            FutureError::Serialization(msg) => f.debug_tuple("Serialization").field(msg).finish(),
+            FutureError::InvalidArgument(msg) => {
+                f.debug_tuple("InvalidArgument").field(msg).finish()
+            }
         }
     }
 }
@@ -61,6 +73,8 @@ impl fmt::Display for FutureError {
             FutureError::BrokenExecutor(msg) => write!(f, "executor is broken: {msg}"),
             FutureError::ShutDown => f.write_str("cannot schedule new futures after shutdown"),
             FutureError::Consumed => f.write_str("the future's value was already taken"),
+            FutureError::Serialization(msg) => write!(f, "could not pass a value: {msg}"),
+            FutureError::InvalidArgument(msg) => write!(f, "invalid argument: {msg}"),
         }
     }
 }

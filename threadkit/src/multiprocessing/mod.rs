@@ -53,9 +53,11 @@
 //!
 //! | Python | threadkit |
 //! | --- | --- |
-//! | `Process(target, args, name, daemon)`; `start`, `join(timeout)`, `is_alive`, `exitcode`, `pid`, `terminate`, `kill` | [`Process`] |
+//! | `Process(target, args, name, daemon)`; `start`, `join(timeout)`, `is_alive`, `exitcode`, `pid`, `terminate`, `kill`, `close`, `sentinel` | [`Process`] |
+//! | `active_children()` | [`active_children`] (pids) |
 //! | `Pipe()` → two `Connection`s: `send`, `recv`, `poll` | [`pipe`] → two [`Connection`]s |
-//! | `Queue()`: `put`, `get(timeout)`, `get_nowait` | [`Queue`] |
+//! | `Pipe(duplex=False)` | [`pipe_one_way`] |
+//! | `Queue(maxsize)`: `put(timeout)`, `put_nowait`, `get(timeout)`, `get_nowait`, `close` | [`Queue::with_maxsize`], [`Queue`] |
 //! | `ProcessPoolExecutor(max_workers, initializer, initargs, max_tasks_per_child)` | [`ProcessPoolExecutor::new`], [`ProcessPoolExecutor::builder`] |
 //! | `submit(fn, arg)`, `map(fn, it, timeout=, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
 //! | `BrokenProcessPool` | [`FutureError::BrokenExecutor`](crate::futures::FutureError) naming the exit code or signal |
@@ -100,9 +102,9 @@ mod wire;
 mod worker;
 
 pub use error::{ChannelError, FrameError, ProcessError};
-pub use pipe::{Connection, pipe};
+pub use pipe::{Connection, pipe, pipe_one_way};
 pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
-pub use process::Process;
+pub use process::{Process, active_children};
 pub use queue::Queue;
 
 /// Turns this process into a worker and never returns, if it was started as

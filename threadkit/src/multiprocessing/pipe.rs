@@ -48,6 +48,46 @@ pub fn pipe() -> Result<(Connection, Connection), ChannelError> {
     Ok((Connection::from_stream(a)?, Connection::from_stream(b)?))
 }
 
+/// Two [`Connection`]s of which the first only receives and the second only
+/// sends (Python's `Pipe(duplex=False)`). Sending on the first, or receiving
+/// on the second, is [`ChannelError::WrongEnd`]; the operating system also
+/// refuses it (each socket is shut down in the other direction), so the
+/// rule holds in a child the end is passed to.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::multiprocessing::{ChannelError, pipe_one_way};
+///
+/// let (receiver, sender) = pipe_one_way().unwrap();
+/// sender.send("one way").unwrap();
+/// assert_eq!(receiver.recv::<String>().unwrap(), "one way");
+/// assert!(matches!(receiver.send(&1u8), Err(ChannelError::WrongEnd(_))));
+/// ```
+///
+/// # Errors
+///
+/// [`ChannelError::Io`] if the operating system has no sockets to spare.
+#[doc(alias = "duplex")]
+pub fn pipe_one_way() -> Result<(Connection, Connection), ChannelError> {
+    let (a, b) = UnixStream::pair()?;
+    a.shutdown(std::net::Shutdown::Write)?;
+    b.shutdown(std::net::Shutdown::Read)?;
+    let mut receiver = Connection::from_stream(a)?;
+    receiver.ends = Ends::ReceiveOnly;
+    let mut sender = Connection::from_stream(b)?;
+    sender.ends = Ends::SendOnly;
+    Ok((receiver, sender))
+}
+
+/// What an end of a pipe may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ends {
+    Both,
+    ReceiveOnly,
+    SendOnly,
+}
+
 /// One end of a [`pipe`]: Python's `multiprocessing.connection.Connection`.
 ///
 /// Values are serde values, sent as length-prefixed bincode frames of at
@@ -74,6 +114,7 @@ pub struct Connection {
     /// The socket both share, for `poll` (which must not wait for a
     /// receiver holding `reader`).
     fd: RawFd,
+    ends: Ends,
     max_frame: usize,
     _not_clone: PhantomData<()>,
 }
@@ -88,6 +129,7 @@ impl Connection {
     fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
         Ok(Connection {
             fd: stream.as_raw_fd(),
+            ends: Ends::Both,
             writer: Mutex::new(stream.try_clone()?),
             reader: Mutex::new(Reader {
                 stream,
@@ -115,6 +157,11 @@ impl Connection {
     ///
     /// As [`send`](Connection::send).
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), ChannelError> {
+        if self.ends == Ends::ReceiveOnly {
+            return Err(ChannelError::WrongEnd(
+                "this end of a one-way pipe only receives",
+            ));
+        }
         if bytes.len() > self.max_frame {
             return Err(ChannelError::Encode(
                 FrameError::Oversized {
@@ -167,6 +214,11 @@ impl Connection {
 
     /// Receives one frame by `deadline`.
     fn recv_frame(&self, deadline: Deadline) -> Result<Vec<u8>, ChannelError> {
+        if self.ends == Ends::SendOnly {
+            return Err(ChannelError::WrongEnd(
+                "this end of a one-way pipe only sends",
+            ));
+        }
         let mut guard = match deadline {
             Deadline::Never => self.reader.lock(),
             Deadline::Now => self.reader.try_lock().ok_or(ChannelError::Timeout)?,
@@ -195,6 +247,11 @@ impl Connection {
     /// Whether a message (or the end of the stream) is ready to be received,
     /// waiting up to `timeout` (`None`: forever). Python's `poll(timeout)`.
     ///
+    /// **Python's `poll()` with no argument returns at once: that is
+    /// `poll(Some(Duration::ZERO))` here.** `poll(None)` waits forever, as
+    /// Python's `poll(None)` does; Rust has no default arguments, so the
+    /// choice is always written out.
+    ///
     /// # Errors
     ///
     /// [`ChannelError::Io`] if polling fails.
@@ -210,6 +267,12 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ChannelErro
 
 /// Waits until `fd` is readable or the deadline passes.
 pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, ChannelError> {
+    poll_for(fd, libc::POLLIN, deadline)
+}
+
+/// Waits until `fd` is ready for `events` (or has an error or hang-up to
+/// report) or the deadline passes.
+pub(crate) fn poll_for(fd: i32, events: i16, deadline: Deadline) -> Result<bool, ChannelError> {
     loop {
         let ms = match deadline.remaining() {
             None => -1,
@@ -217,7 +280,7 @@ pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, Channel
         };
         let mut pfd = libc::pollfd {
             fd,
-            events: libc::POLLIN,
+            events,
             revents: 0,
         };
         // SAFETY: `pfd` is one valid pollfd for the duration of the call.
@@ -240,15 +303,52 @@ pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, Channel
 
 impl Serialize for Connection {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let ends = match self.ends {
+            Ends::Both => 0u8,
+            Ends::ReceiveOnly => 1,
+            Ends::SendOnly => 2,
+        };
         let r = self.reader.lock();
-        fdpass::serialize_fd(std::os::fd::AsFd::as_fd(&r.stream), s)
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&PassedFd(std::os::fd::AsFd::as_fd(&r.stream)))?;
+        t.serialize_element(&ends)?;
+        t.end()
     }
 }
 
 impl<'de> Deserialize<'de> for Connection {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let fd: OwnedFd = fdpass::deserialize_fd(d)?;
-        Connection::from_stream(UnixStream::from(fd)).map_err(serde::de::Error::custom)
+        let (ReceivedFd(fd), ends) = <(ReceivedFd, u8)>::deserialize(d)?;
+        let mut conn =
+            Connection::from_stream(UnixStream::from(fd)).map_err(serde::de::Error::custom)?;
+        conn.ends = match ends {
+            0 => Ends::Both,
+            1 => Ends::ReceiveOnly,
+            2 => Ends::SendOnly,
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "unknown pipe direction {other}"
+                )));
+            }
+        };
+        Ok(conn)
+    }
+}
+
+struct PassedFd<'a>(std::os::fd::BorrowedFd<'a>);
+
+impl Serialize for PassedFd<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        fdpass::serialize_fd(self.0, s)
+    }
+}
+
+struct ReceivedFd(OwnedFd);
+
+impl<'de> Deserialize<'de> for ReceivedFd {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        fdpass::deserialize_fd(d).map(ReceivedFd)
     }
 }
 

@@ -60,8 +60,9 @@ use crate::util::wait::{self, Deadline};
 ///
 /// - A task that panics fails its own future with
 ///   [`FutureError::Panicked`] (the message); the worker goes on.
-/// - An argument or result that does not serialize, or exceeds the frame
-///   limit, fails its own future with [`FutureError::Panicked`] saying so.
+/// - An argument or result that does not serialize, does not decode, or
+///   exceeds the frame limit, fails its own future with
+///   [`FutureError::Serialization`] saying so.
 /// - A worker that dies (abort, exit, a signal) fails the futures it was
 ///   running with [`FutureError::BrokenExecutor`] naming its exit code or
 ///   signal; the pool starts a replacement and keeps serving.
@@ -201,12 +202,12 @@ impl<R: DeserializeOwned + Send> Job for Typed<R> {
         };
         promise.complete(match outcome {
             Ok(Reply::Ok(bytes)) => codec::decode(&bytes)
-                .map_err(|e| FutureError::Panicked(format!("the result did not decode: {e}"))),
+                .map_err(|e| FutureError::Serialization(format!("the result did not decode: {e}"))),
             Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg)),
-            Ok(Reply::BadArgument(msg)) => Err(FutureError::Panicked(format!(
+            Ok(Reply::BadArgument(msg)) => Err(FutureError::Serialization(format!(
                 "the argument did not decode: {msg}"
             ))),
-            Ok(Reply::BadResult(msg)) => Err(FutureError::Panicked(format!(
+            Ok(Reply::BadResult(msg)) => Err(FutureError::Serialization(format!(
                 "the result could not be serialized: {msg}"
             ))),
             Err(e) => Err(e),
@@ -269,7 +270,7 @@ impl ProcessPoolExecutor {
         let call = match call {
             Ok(call) => call,
             Err(e) => {
-                promise.set_error(FutureError::Panicked(format!(
+                promise.set_error(FutureError::Serialization(format!(
                     "the argument could not be serialized: {e}"
                 )));
                 return Ok(future);
@@ -280,7 +281,7 @@ impl ProcessPoolExecutor {
         wire::begin(&mut msg, wire::TASK, id);
         call.encode_into(&mut msg);
         if msg.len() > self.pool.config.max_frame {
-            promise.set_error(FutureError::Panicked(format!(
+            promise.set_error(FutureError::Serialization(format!(
                 "an argument of {} bytes exceeds the frame limit of {} bytes",
                 msg.len(),
                 self.pool.config.max_frame
@@ -332,11 +333,9 @@ impl ProcessPoolExecutor {
     ///
     /// # Errors
     ///
-    /// As [`submit`](Self::submit); chunks submitted before are cancelled.
-    ///
-    /// # Panics
-    ///
-    /// If `chunksize` is 0 (Python's `ValueError`).
+    /// [`FutureError::InvalidArgument`] if `chunksize` is 0 (Python's
+    /// `ValueError`); as [`submit`](Self::submit), and then chunks submitted
+    /// before are cancelled.
     pub fn map<A, R, I>(
         &self,
         f: fn(A) -> R,
@@ -349,7 +348,11 @@ impl ProcessPoolExecutor {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        assert!(chunksize >= 1, "chunksize must be >= 1");
+        if chunksize == 0 {
+            return Err(FutureError::InvalidArgument(
+                "chunksize must be >= 1".to_owned(),
+            ));
+        }
         let mut futures = VecDeque::new();
         let mut sizes = VecDeque::new();
         let mut items = items.into_iter().peekable();
