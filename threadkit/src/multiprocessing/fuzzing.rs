@@ -3,8 +3,15 @@
 //! one decoder and checks its invariants: no panic, no allocation beyond
 //! what arrived, a typed error for every bad input.
 
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
 use super::codec;
+use super::error::{ChannelError, FrameError};
 use super::frame::{FrameReader, Progress, ReadError};
+use super::pipe::Connection;
+use super::queue::Queue;
 use super::wire;
 use super::worker::{Role, decode_request};
 
@@ -70,4 +77,51 @@ pub fn value_decoder(data: &[u8]) {
     if let Ok(value) = codec::decode::<Vec<String>>(data) {
         assert_eq!(codec::encode(&value).unwrap(), data);
     }
+}
+
+/// A [`Connection`] receiving a hostile byte stream until it ends: every
+/// outcome is a value or a typed error, a value that does not decode leaves
+/// the stream in step, and a broken frame repeats its error.
+pub fn connection_recv(data: &[u8]) {
+    // Within one socket buffer, so the write cannot block.
+    let data = &data[..data.len().min(64 << 10)];
+    let (raw, end) = UnixStream::pair().expect("a socket pair");
+    let conn = Connection::from_stream(end).expect("a connection");
+    (&raw).write_all(data).expect("within the buffer");
+    drop(raw);
+    loop {
+        match conn.recv_timeout::<(u32, String)>(Duration::from_secs(10)) {
+            Ok(_) | Err(ChannelError::Frame(FrameError::Corrupt(_))) => {}
+            Err(ChannelError::Closed) => return,
+            Err(ChannelError::Frame(e)) => {
+                let again = conn.recv_timeout::<(u32, String)>(Duration::ZERO);
+                assert!(matches!(again, Err(ChannelError::Frame(ref f)) if *f == e));
+                return;
+            }
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+}
+
+/// A `multiprocessing` [`Queue`] receiving one hostile packet: a value or a
+/// typed error, and the queue still works afterwards.
+pub fn queue_get(data: &[u8]) {
+    let data = &data[..data.len().min(32 << 10)];
+    let q: Queue<(u32, String)> = Queue::with_maxsize(4).expect("a queue");
+    if q.put_raw(data).is_err() {
+        return;
+    }
+    match q.try_get() {
+        Ok(_)
+        | Err(ChannelError::Frame(FrameError::Corrupt(_)))
+        | Err(ChannelError::Frame(FrameError::Truncated))
+        | Err(ChannelError::Closed) => {}
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+    q.put(&(1, "after".to_owned()))
+        .expect("the queue still takes values");
+    assert_eq!(
+        q.try_get().expect("and gives them"),
+        (1, "after".to_owned())
+    );
 }

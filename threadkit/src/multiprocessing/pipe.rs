@@ -126,7 +126,7 @@ struct Reader {
 }
 
 impl Connection {
-    fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
+    pub(crate) fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
         Ok(Connection {
             fd: stream.as_raw_fd(),
             ends: Ends::Both,

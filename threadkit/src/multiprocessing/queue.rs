@@ -193,6 +193,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// other processes, keep the queue open.
     pub fn close(self) {}
 
+    /// Sends `packet` as it is, for tests and fuzzing of the receive path.
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn put_raw(&self, packet: &[u8]) -> Result<(), ChannelError> {
+        self.send_packet(packet, Deadline::Now)
+    }
+
     fn put_deadline(&self, value: &T, deadline: Deadline) -> Result<(), ChannelError> {
         let mut msg = vec![TAG];
         codec::encode_into(&mut msg, value).map_err(ChannelError::Encode)?;
