@@ -455,7 +455,7 @@ fn test_oversized_and_unserializable() {
     assert!(
         matches!(big_result.into_result(), Err(FutureError::Serialization(m)) if m.contains("exceeds"))
     );
-    // serde_json-like failure: a map with non-string keys is fine in bincode,
+    // serde_json-like failure: a map with non-string keys is fine here,
     // so use a type whose Serialize fails.
     struct Unserializable;
     impl serde::Serialize for Unserializable {

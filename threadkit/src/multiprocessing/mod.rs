@@ -66,9 +66,13 @@
 //!
 //! The function is a plain `fn(A) -> R` (a non-capturing closure coerces to
 //! one): the child finds it by its offset in the executable, see `call.rs`.
-//! `A` and `R` are serde values, encoded with bincode in length-prefixed
-//! frames (64 MiB at most by default). Python pickles functions by name; the
-//! rule that they must be module-level functions becomes "no captures".
+//! `A` and `R` are serde values, encoded in a compact binary form in
+//! length-prefixed frames (64 MiB at most by default). The form is not
+//! self-describing, so types that need serde's `deserialize_any`
+//! (untagged enums, `#[serde(flatten)]`) cannot be sent: they fail with
+//! [`FutureError::Serialization`](crate::futures::FutureError::Serialization)
+//! or [`ChannelError::Frame`]. Python pickles functions by name; the rule
+//! that they must be module-level functions becomes "no captures".
 //!
 //! # Differences from Python's `multiprocessing`
 //!

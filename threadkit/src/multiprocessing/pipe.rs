@@ -90,7 +90,7 @@ enum Ends {
 
 /// One end of a [`pipe`]: Python's `multiprocessing.connection.Connection`.
 ///
-/// Values are serde values, sent as length-prefixed bincode frames of at
+/// Values are serde values, sent as length-prefixed binary frames of at
 /// most 64 MiB. A `Connection` can be handed to a child as (part of) a
 /// [`Process`](super::Process) argument; the parent's copy is then dropped
 /// with the argument, so each end has one owner and a closed end is seen as
@@ -399,8 +399,9 @@ mod tests {
             conn.recv::<u8>(),
             Err(ChannelError::Frame(FrameError::Oversized { .. }))
         ));
+        // an integer whose bytes end mid-varint does not decode
         let (a, b) = pipe().unwrap();
-        a.send_bytes(&[1]).unwrap();
+        a.send_bytes(&[0xff]).unwrap();
         assert!(matches!(
             b.recv::<u64>(),
             Err(ChannelError::Frame(FrameError::Corrupt(_)))

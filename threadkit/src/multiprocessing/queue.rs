@@ -453,4 +453,23 @@ mod tests {
         units.put(&()).unwrap();
         units.get().unwrap();
     }
+
+    #[test]
+    fn hostile_packets_are_typed_errors_and_the_queue_goes_on() {
+        let q: Queue<(u32, String)> = Queue::with_maxsize(2).unwrap();
+        q.put_raw(b"not a queue packet").unwrap();
+        assert!(matches!(
+            q.try_get(),
+            Err(ChannelError::Frame(FrameError::Corrupt(_)))
+        ));
+        q.put_raw(&[TAG, 1, 2, 3]).unwrap();
+        assert!(matches!(
+            q.try_get(),
+            Err(ChannelError::Frame(FrameError::Corrupt(_)))
+        ));
+        // both bad packets gave their places back
+        q.put(&(1, "a".to_owned())).unwrap();
+        q.put(&(2, "b".to_owned())).unwrap();
+        assert_eq!(q.get().unwrap(), (1, "a".to_owned()));
+    }
 }
