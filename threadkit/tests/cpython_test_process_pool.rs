@@ -481,22 +481,6 @@ fn test_oversized_and_unserializable() {
     assert_eq!(pool.submit(square, 4).unwrap().into_result(), Ok(16));
 }
 
-/// Closures through the `Executor` trait run on helper threads.
-#[test]
-fn test_executor_trait() {
-    use threadkit::futures::Executor;
-    let pool = ProcessPoolExecutor::new(2).unwrap();
-    let f = Executor::submit(&pool, || 6 * 7).unwrap();
-    assert_eq!(f.into_result(), Ok(42));
-    let dynamic: &dyn Executor = &pool;
-    let got: Vec<u32> = (&dynamic)
-        .map(|x: u32| x + 1, 0..3, None)
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(got, [1, 2, 3]);
-}
-
 /// Equal long tasks spread one per worker even right after a burst of
 /// quick tasks (when workers are pipelining): two 300 ms sleeps on two
 /// workers take about 300 ms, not 600 ms.

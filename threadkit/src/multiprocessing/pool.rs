@@ -3,8 +3,8 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -17,9 +17,7 @@ use super::frame::{DEFAULT_MAX_FRAME, MAX_FRAME_CAP, MIN_FRAME};
 use super::manager::{self, Config, Job, Pool, Task};
 use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
-use crate::futures::{
-    BuildError, Executor, Future, FutureError, Map, Promise, ThreadPoolExecutor, WorkItem,
-};
+use crate::futures::{BuildError, Future, FutureError, Map, Promise};
 use crate::loom::sync::Mutex;
 use crate::util::wait::{self, Deadline};
 
@@ -77,17 +75,25 @@ use crate::util::wait::{self, Deadline};
 /// - Losing a worker fails only its own tasks instead of breaking the pool.
 /// - `map(fn, items, timeout, chunksize)` takes its arguments in Python's
 ///   order, positionally.
-/// - Closures cannot cross a process boundary: tasks submitted through the
-///   [`Executor`] trait (`Executor::submit(&pool, || ...)`) run on threads of
-///   this process, in a helper thread pool of `max_workers` threads that
-///   shares this pool's shutdown. The inherent [`submit`](Self::submit) and
-///   [`map`](Self::map) run in the workers.
+/// - Closures that capture cannot cross a process boundary, so the pool
+///   does not implement the [`Executor`](crate::futures::Executor) trait
+///   (whose tasks are closures): [`submit(fn, arg)`](Self::submit) and
+///   [`map`](Self::map) are the way in, and everything they take runs in a
+///   worker. Its futures are awaitable (`pool.submit(f, x)?.await`), so
+///   asyncio code needs no `run_in_executor` for it:
+///
+/// ```compile_fail
+/// use threadkit::futures::Executor;
+/// use threadkit::multiprocessing::ProcessPoolExecutor;
+///
+/// let pool = ProcessPoolExecutor::new(1).unwrap();
+/// // A closure would have to run in this process: not offered.
+/// let f = Executor::submit(&pool, || 6 * 7);
+/// ```
 pub struct ProcessPoolExecutor {
     pool: Arc<Pool>,
     managers: Mutex<Vec<JoinHandle<()>>>,
     next_id: AtomicU64,
-    /// Runs closures submitted through the `Executor` trait.
-    glue: OnceLock<ThreadPoolExecutor>,
 }
 
 /// Builds a [`ProcessPoolExecutor`] (Python's constructor keywords).
@@ -173,7 +179,6 @@ impl ProcessPoolBuilder {
             })),
             managers: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
-            glue: OnceLock::new(),
         })
     }
 }
@@ -398,9 +403,6 @@ impl ProcessPoolExecutor {
         for task in cancelled {
             task.job.cancel();
         }
-        if let Some(glue) = self.glue.get() {
-            glue.shutdown(wait, cancel_futures);
-        }
         if wait {
             let mut st = self.pool.state.lock();
             wait::wait_until(&self.pool.exited, &mut st, Deadline::Never, |s| {
@@ -411,34 +413,6 @@ impl ProcessPoolExecutor {
                 let _ = handle.join();
             }
         }
-    }
-}
-
-impl Executor for ProcessPoolExecutor {
-    /// Runs a closure on a helper thread of this process: closures cannot
-    /// be sent to another process (see the type's docs).
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
-        {
-            let st = self.pool.state.lock();
-            if let Some(why) = &st.broken {
-                return Err(FutureError::BrokenExecutor(why.clone()));
-            }
-            if st.shutdown {
-                return Err(FutureError::ShutDown);
-            }
-        }
-        let glue = self.glue.get_or_init(|| {
-            ThreadPoolExecutor::builder()
-                .max_workers(self.max_workers())
-                .thread_name_prefix("threadkit-process-pool-glue")
-                .build()
-                .expect("max_workers > 0")
-        });
-        glue.submit_work(item)
-    }
-
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        ProcessPoolExecutor::shutdown(self, wait, cancel_futures);
     }
 }
 
