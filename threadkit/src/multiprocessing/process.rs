@@ -421,30 +421,28 @@ static LIVE: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
 
 fn register_for_exit(shared: &Arc<Shared>) {
     static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds.
-        let _ = unsafe { libc::atexit(at_exit) };
-    });
+    HOOK.call_once(|| crate::util::exit::at_exit(crate::util::exit::Stage::Processes, at_exit));
     let mut live = LIVE.lock();
     live.retain(|s| !matches!(*s.phase.lock(), Phase::Exited(..)));
     live.push(Arc::clone(shared));
 }
 
-extern "C" fn at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        let live = std::mem::take(&mut *LIVE.lock());
-        for shared in &live {
-            if shared.daemon {
-                let _ = signal(shared, libc::SIGTERM);
-            }
+/// The processes' exit step (Python's `multiprocessing.util._exit_function`),
+/// after threads are joined: daemon children get `SIGTERM`, then every child
+/// is joined.
+fn at_exit() {
+    let live = std::mem::take(&mut *LIVE.lock());
+    for shared in &live {
+        if shared.daemon {
+            let _ = signal(shared, libc::SIGTERM);
         }
-        for shared in &live {
-            let mut phase = shared.phase.lock();
-            wait::wait_until(&shared.exited, &mut phase, Deadline::Never, |p| {
-                matches!(p, Phase::Exited(..))
-            });
-        }
-    });
+    }
+    for shared in &live {
+        let mut phase = shared.phase.lock();
+        wait::wait_until(&shared.exited, &mut phase, Deadline::Never, |p| {
+            matches!(p, Phase::Exited(..))
+        });
+    }
 }
 
 impl fmt::Debug for Process {
