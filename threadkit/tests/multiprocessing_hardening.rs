@@ -196,3 +196,49 @@ mod process_api {
         assert_eq!(p.join().unwrap(), 0);
     }
 }
+
+mod who_am_i {
+    use threadkit::multiprocessing::{
+        Connection, Process, ProcessInfo, ProcessPoolExecutor, cpu_count, current_process,
+        parent_process, pipe,
+    };
+
+    fn report(conn: Connection) {
+        let me = current_process();
+        conn.send(&(me.name, me.pid, me.daemon, parent_process()))
+            .unwrap();
+    }
+
+    fn pool_name(_: ()) -> (String, bool, Option<u32>) {
+        let me = current_process();
+        (me.name, me.daemon, parent_process())
+    }
+
+    /// `test_current` and `test_parent_process` from CPython's
+    /// `_test_multiprocessing`.
+    #[test]
+    fn current_and_parent_process_in_children() {
+        let main: ProcessInfo = current_process();
+        assert_eq!(main.name, "MainProcess");
+        assert_eq!(parent_process(), None);
+        assert!(cpu_count() >= 1);
+
+        let (ours, theirs) = pipe().unwrap();
+        let mut p = Process::new(report, theirs);
+        p.set_name("reporter");
+        p.set_daemon(true);
+        p.start().unwrap();
+        let (name, pid, daemon, parent): (String, u32, bool, Option<u32>) = ours.recv().unwrap();
+        assert_eq!(name, "reporter");
+        assert_eq!(Some(pid), p.pid());
+        assert!(daemon);
+        assert_eq!(parent, Some(std::process::id()));
+        p.join().unwrap();
+
+        let pool = ProcessPoolExecutor::new(1).unwrap();
+        let (name, daemon, parent) = pool.submit(pool_name, ()).unwrap().into_result().unwrap();
+        assert_eq!(name, "ProcessPoolWorker-0");
+        assert!(daemon);
+        assert_eq!(parent, Some(std::process::id()));
+    }
+}

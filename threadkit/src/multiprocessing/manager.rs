@@ -226,8 +226,10 @@ pub(crate) fn manage(pool: &Arc<Pool>, i: usize) {
 /// Runs one worker of slot `i` from spawn to reaping. `Err` breaks the pool.
 fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
     let cfg = &pool.config;
+    let name = format!("ProcessPoolWorker-{i}");
     let worker = spawn::spawn(&Options {
         role: "pool",
+        name: &name,
         watch_parent: true,
         death_signal: true,
         fds: &[],

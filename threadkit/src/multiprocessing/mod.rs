@@ -55,6 +55,7 @@
 //! | --- | --- |
 //! | `Process(target, args, name, daemon)`; `start`, `join(timeout)`, `is_alive`, `exitcode`, `pid`, `terminate`, `kill`, `close`, `sentinel` | [`Process`] |
 //! | `active_children()` | [`active_children`] (pids) |
+//! | `current_process()`, `parent_process()`, `cpu_count()` | [`current_process`], [`parent_process`] (pid), [`cpu_count`] |
 //! | `Pipe()` → two `Connection`s: `send`, `recv`, `poll` | [`pipe`] → two [`Connection`]s |
 //! | `Pipe(duplex=False)` | [`pipe_one_way`] |
 //! | `Queue(maxsize)`: `put(timeout)`, `put_nowait`, `get(timeout)`, `get_nowait`, `close` | [`Queue::with_maxsize`], [`Queue`] |
@@ -86,6 +87,7 @@
 
 mod call;
 mod codec;
+mod current;
 mod error;
 mod fdpass;
 mod frame;
@@ -105,6 +107,7 @@ mod trust;
 mod wire;
 mod worker;
 
+pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use error::{ChannelError, FrameError, ProcessError};
 pub use pipe::{Connection, pipe, pipe_one_way};
 pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};

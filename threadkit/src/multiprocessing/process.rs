@@ -187,6 +187,7 @@ impl Process {
         };
         let worker = spawn::spawn(&Options {
             role: "process",
+            name: &self.name,
             watch_parent: self.shared.daemon,
             death_signal: false,
             fds,

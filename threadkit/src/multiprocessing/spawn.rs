@@ -26,6 +26,8 @@ use super::worker::{self, CHANNEL_FD};
 pub(crate) struct Options<'a> {
     /// `"pool"` or `"process"`.
     pub(crate) role: &'static str,
+    /// The child's name, for its `current_process()`.
+    pub(crate) name: &'a str,
     /// Exit when the parent exits (daemon processes and pool workers).
     pub(crate) watch_parent: bool,
     /// Also ask Linux to kill the child when the *spawning thread* exits;
@@ -59,6 +61,7 @@ pub(crate) fn spawn(opts: &Options<'_>) -> Result<Worker, ProcessError> {
     let mut cmd = Command::new(exe);
     cmd.env(worker::ENV_ROLE, opts.role)
         .env(worker::ENV_MAX_FRAME, opts.max_frame.to_string())
+        .env(worker::ENV_NAME, opts.name)
         .stdin(Stdio::null());
     if opts.watch_parent {
         cmd.env(worker::ENV_WATCH_PARENT, parent.to_string());
@@ -188,6 +191,7 @@ mod tests {
     fn opts() -> Options<'static> {
         Options {
             role: "pool",
+            name: "test",
             watch_parent: false,
             death_signal: false,
             fds: &[],

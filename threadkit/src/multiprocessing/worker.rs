@@ -32,6 +32,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use super::call::{CALL_HEADER, Call, Reply};
+use super::current;
 use super::error::FrameError;
 use super::fdpass;
 use super::frame::{self, DEFAULT_MAX_FRAME, MAX_FRAME_CAP};
@@ -46,6 +47,8 @@ pub(crate) const ENV_ROLE: &str = "THREADKIT_MP_ROLE";
 pub(crate) const ENV_WATCH_PARENT: &str = "THREADKIT_MP_WATCH_PARENT";
 /// The largest frame the child accepts and sends.
 pub(crate) const ENV_MAX_FRAME: &str = "THREADKIT_MP_MAX_FRAME";
+/// The child's name (`Process` name, or the pool worker's).
+pub(crate) const ENV_NAME: &str = "THREADKIT_MP_NAME";
 /// The channel to the parent in the child.
 pub(crate) const CHANNEL_FD: i32 = 3;
 
@@ -86,7 +89,8 @@ pub(crate) fn run_if_worker() {
     };
     let watch = std::env::var(ENV_WATCH_PARENT).ok();
     let max_frame = std::env::var(ENV_MAX_FRAME).ok();
-    for var in [ENV_ROLE, ENV_WATCH_PARENT, ENV_MAX_FRAME] {
+    let name = std::env::var(ENV_NAME).ok();
+    for var in [ENV_ROLE, ENV_WATCH_PARENT, ENV_MAX_FRAME, ENV_NAME] {
         // SAFETY: this runs before main (or as main's first line, as
         // documented for `init`), while the process has a single thread.
         unsafe { std::env::remove_var(var) };
@@ -110,6 +114,7 @@ pub(crate) fn run_if_worker() {
         .unwrap_or(DEFAULT_MAX_FRAME)
         .min(MAX_FRAME_CAP);
     fdpass::enter_child();
+    current::enter_child(name.unwrap_or_default(), watch.is_some());
     if let Some(parent) = watch.and_then(|p| p.parse::<i32>().ok()) {
         watch_parent(parent);
     }
