@@ -242,3 +242,139 @@ mod who_am_i {
         assert_eq!(parent, Some(std::process::id()));
     }
 }
+
+/// `multiprocessing.Pool`, after CPython's `_TestPool`.
+mod pool {
+    use std::time::Duration;
+
+    use threadkit::futures::FutureError;
+    use threadkit::multiprocessing::{Pool, ProcessPoolExecutor};
+
+    fn sqr(x: i64) -> i64 {
+        x * x
+    }
+
+    fn sqr_slowly(x: i64) -> i64 {
+        std::thread::sleep(Duration::from_millis(200));
+        x * x
+    }
+
+    fn sleep_forever(_: ()) {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
+    fn fail_on_three(x: i64) -> i64 {
+        if x == 3 {
+            panic!("three");
+        }
+        x
+    }
+
+    /// Waits (with a hang guard) until the future's task was handed to a
+    /// worker.
+    fn until_running<T>(f: &threadkit::futures::Future<T>) {
+        let guard = std::time::Instant::now();
+        while !f.running() {
+            assert!(guard.elapsed() < Duration::from_secs(60), "never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// `test_apply`, `test_map`, `test_imap`, `test_imap_unordered`.
+    #[test]
+    fn apply_map_imap() {
+        let pool = Pool::new(2).unwrap();
+        assert_eq!(pool.apply(sqr, 5), Ok(25));
+        let expected: Vec<i64> = (0..100).map(sqr).collect();
+        assert_eq!(pool.map(sqr, 0..100, 1).unwrap(), expected);
+        assert_eq!(pool.map(sqr, 0..100, 7).unwrap(), expected);
+        let got: Vec<i64> = pool
+            .imap(sqr, 0..10, 3)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(got, expected[..10]);
+        let mut got: Vec<i64> = pool
+            .imap_unordered(sqr, 0..10, 3)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        got.sort();
+        assert_eq!(got, expected[..10]);
+        assert!(matches!(
+            pool.map(sqr, 0..3, 0),
+            Err(FutureError::InvalidArgument(_))
+        ));
+    }
+
+    /// `test_map_exception` style: the first error in input order.
+    #[test]
+    fn map_reports_the_first_error() {
+        let pool = Pool::new(2).unwrap();
+        assert_eq!(
+            pool.map(fail_on_three, 0..6, 1),
+            Err(FutureError::Panicked("three".to_owned()))
+        );
+        let failed = pool
+            .imap_unordered(fail_on_three, 0..6, 2)
+            .unwrap()
+            .filter(Result::is_err)
+            .count();
+        assert_eq!(failed, 2, "the failed chunk of two yields two errors");
+    }
+
+    /// `test_async` and `test_async_timeout`.
+    #[test]
+    fn async_results() {
+        let pool = Pool::new(1).unwrap();
+        let res = pool.apply_async(sqr_slowly, 7).unwrap();
+        assert_eq!(res.successful(), None);
+        assert!(matches!(
+            res.get(Some(Duration::ZERO)),
+            Err(FutureError::Timeout)
+        ));
+        assert!(res.wait(None));
+        assert!(res.ready());
+        assert_eq!(res.get(Some(Duration::from_secs(60))), Ok(&49));
+        assert_eq!(res.successful(), Some(true));
+        let bad = pool.apply_async(fail_on_three, 3).unwrap();
+        assert!(bad.wait(None));
+        assert_eq!(bad.successful(), Some(false));
+    }
+
+    /// `test_terminate`: a running task and the ones behind it do not keep
+    /// the pool alive.
+    #[test]
+    fn terminate_stops_running_and_pending_tasks() {
+        let pool = Pool::new(1).unwrap();
+        let running = pool.apply_async(sleep_forever, ()).unwrap();
+        let pending = pool.apply_async(sqr, 2).unwrap();
+        // The first task is running once the worker took it.
+        let running = running.into_future();
+        until_running(&running);
+        pool.terminate();
+        assert!(
+            matches!(running.result(), Err(FutureError::BrokenExecutor(m)) if m.contains("SIGTERM"))
+        );
+        assert!(matches!(pending.get(None), Err(FutureError::Cancelled)));
+        assert!(matches!(pool.apply(sqr, 1), Err(FutureError::ShutDown)));
+    }
+
+    /// Python 3.14's `ProcessPoolExecutor.kill_workers()`.
+    #[test]
+    fn kill_workers_ends_a_stuck_executor() {
+        let pool = ProcessPoolExecutor::new(1).unwrap();
+        let stuck = pool.submit(sleep_forever, ()).unwrap();
+        until_running(&stuck);
+        pool.kill_workers();
+        let got = stuck.result();
+        assert!(
+            matches!(&got, Err(FutureError::BrokenExecutor(m)) if m.contains("SIGKILL")),
+            "{got:?}"
+        );
+        pool.shutdown(true, false);
+        assert!(pool.worker_pids().is_empty());
+    }
+}

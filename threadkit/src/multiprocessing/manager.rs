@@ -79,6 +79,8 @@ struct Link {
 struct Slot {
     link: Option<Link>,
     pid: Option<u32>,
+    /// A pidfd of the worker, to signal exactly it (never a reused pid).
+    pidfd: Option<std::os::fd::OwnedFd>,
     /// Tasks sent to the worker, in the order sent: the worker runs them in
     /// that order, so the first is the one running.
     inflight: VecDeque<(u64, Box<dyn Job>)>,
@@ -188,6 +190,26 @@ impl Pool {
         }
     }
 
+    /// Sends `signal` to every live worker (through its pidfd, so a worker
+    /// already reaped is never confused with a new process of its pid).
+    pub(crate) fn signal_workers(&self, signal: i32) {
+        use std::os::fd::AsRawFd;
+        let st = self.state.lock();
+        for fd in st.slots.iter().filter_map(|s| s.pidfd.as_ref()) {
+            // SAFETY: pidfd_send_signal takes a pidfd we own, a signal
+            // number and no siginfo (null); it touches no memory of ours.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    signal,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                )
+            };
+        }
+    }
+
     /// Breaks the pool: fails every pending task, refuses new ones.
     fn break_pool(&self, why: String) {
         let mut st = self.state.lock();
@@ -266,6 +288,7 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
             control: channel.try_clone().map_err(|e| e.to_string())?,
         });
         slot.pid = Some(pid);
+        slot.pidfd = super::process::pidfd_open(pid);
         slot.sent = 0;
         slot.retiring = false;
         slot.fast = false;
@@ -276,6 +299,9 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let msg = match frame::read_frame(&mut reader, cfg.max_frame) {
             Ok(Some(msg)) => msg,
             Ok(None) => break None,
+            // A worker that dies with requests unread resets the channel:
+            // that is its end, told by its exit status below.
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => break None,
             Err(ReadError::Io(e)) => break Some(e.to_string()),
             Err(ReadError::Frame(e)) => break Some(e.to_string()),
         };
@@ -317,6 +343,7 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let slot = &mut st.slots[i];
         slot.link = None;
         slot.pid = None;
+        slot.pidfd = None;
         slot.inflight.drain(..).map(|(_, job)| job).collect()
     };
     let _ = writer.join();

@@ -61,6 +61,8 @@
 //! | `Queue(maxsize)`: `put(timeout)`, `put_nowait`, `get(timeout)`, `get_nowait`, `close` | [`Queue::with_maxsize`], [`Queue`] |
 //! | `ProcessPoolExecutor(max_workers, initializer, initargs, max_tasks_per_child)` | [`ProcessPoolExecutor::new`], [`ProcessPoolExecutor::builder`] |
 //! | `submit(fn, arg)`, `map(fn, it, timeout=, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
+//! | `Pool(processes)`: `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`, `close`, `terminate`, `join` | [`Pool`], [`AsyncResult`] |
+//! | `terminate_workers()`, `kill_workers()` (3.14) | [`ProcessPoolExecutor::terminate_workers`], [`ProcessPoolExecutor::kill_workers`] |
 //! | `BrokenProcessPool` | [`FutureError::BrokenExecutor`](crate::futures::FutureError) naming the exit code or signal |
 //!
 //! # What can be sent
@@ -89,6 +91,7 @@ mod call;
 mod codec;
 mod current;
 mod error;
+mod executor;
 mod fdpass;
 mod frame;
 #[cfg(fuzzing)]
@@ -109,8 +112,9 @@ mod worker;
 
 pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use error::{ChannelError, FrameError, ProcessError};
+pub use executor::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
 pub use pipe::{Connection, pipe, pipe_one_way};
-pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
+pub use pool::{AsyncResult, Pool};
 pub use process::{Process, active_children};
 pub use queue::Queue;
 

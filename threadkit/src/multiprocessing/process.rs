@@ -343,7 +343,7 @@ impl Process {
 }
 
 /// A descriptor that is readable once `pid` exits (Linux 5.3 and later).
-fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+pub(crate) fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     use std::os::fd::FromRawFd;
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor
     // or -1; it touches no memory of ours.
