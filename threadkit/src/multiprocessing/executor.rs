@@ -27,7 +27,7 @@ use crate::util::wait::{self, Deadline};
 /// Workers are this same program started again (see the [module
 /// docs](super#set-up)); they start on demand, one per submit, up to
 /// `max_workers`. Results come back as the same [`Future<T>`] a
-/// [`ThreadPoolExecutor`] returns, so [`wait`](crate::futures::wait) and
+/// [`ThreadPoolExecutor`](crate::futures::ThreadPoolExecutor) returns, so [`wait`](crate::futures::wait) and
 /// [`as_completed`](crate::futures::as_completed) take futures of both.
 ///
 /// # Examples
