@@ -97,10 +97,17 @@ fn json_parses_and_has_speedups_and_the_downloaded_bytes() {
         } else {
             assert_eq!(bytes, 0, "{r}");
         }
-        let label = format!("{} {}", r["implementation"].as_str().unwrap(), r["mode"].as_str().unwrap());
+        let label = format!(
+            "{} {}",
+            r["implementation"].as_str().unwrap(),
+            r["mode"].as_str().unwrap()
+        );
         assert_eq!(r["label"], label.as_str(), "{r}");
         // Each (workload, implementation, mode) is measured once.
-        assert!(labels.insert((r["workload"].to_string(), label)), "{r} twice");
+        assert!(
+            labels.insert((r["workload"].to_string(), label)),
+            "{r} twice"
+        );
     }
 }
 

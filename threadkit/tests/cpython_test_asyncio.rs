@@ -49,7 +49,11 @@ fn gather_one_exception() {
         });
         let err = asyncio::gather(futs).await.unwrap_err();
         assert_eq!(err, TaskError::Panicked("task 1 failed".into()));
-        assert_eq!(finished.load(Ordering::SeqCst), 0, "did not wait for the others");
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            0,
+            "did not wait for the others"
+        );
         release.set();
         let siblings_finish = async {
             while finished.load(Ordering::SeqCst) < 2 {
@@ -151,7 +155,11 @@ fn wait_for_cancellation() {
         started.wait().await;
         assert!(task.cancel());
         assert_eq!(task.await, Err(TaskError::Cancelled));
-        assert_eq!(dropped.load(Ordering::SeqCst), 1, "the inner awaitable was cancelled");
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "the inner awaitable was cancelled"
+        );
     });
 }
 
@@ -600,8 +608,11 @@ fn as_completed_with_timeout() {
         // an event nobody sets, so only a cancel can end them.
         let (a_done, never) = (Arc::new(Event::new()), Arc::new(Event::new()));
         let jobs = ["a", "b", "c"].map(|name| {
-            let (cancelled, a_done, never) =
-                (Arc::clone(&cancelled), Arc::clone(&a_done), Arc::clone(&never));
+            let (cancelled, a_done, never) = (
+                Arc::clone(&cancelled),
+                Arc::clone(&a_done),
+                Arc::clone(&never),
+            );
             async move {
                 /// Counts the task as cancelled unless it finished.
                 struct OnCancel(Arc<AtomicUsize>, bool);
