@@ -1358,8 +1358,8 @@ fn barrier_timeout_breaks() {
     join(bunch(BN, move |_| {
         let i = b.wait().unwrap();
         if i == BN / 2 {
-            // One thread is late.
-            thread::sleep(DEFAULT_TIMEOUT / 2);
+            // One thread is late: it comes only once another's wait timed out.
+            wait_for("a wait timed out", || b.broken());
         }
         assert_eq!(b.wait_timeout(DEFAULT_TIMEOUT / 4), Err(BrokenBarrierError));
     }));
