@@ -33,7 +33,8 @@ fn gather_one_exception() {
     run(async {
         let finished = Arc::new(AtomicUsize::new(0));
         // The siblings cannot finish before `release` is set, which happens
-        // only after `gather` returned: it surely did not wait for them.
+        // only after `gather` returned: a gather that waited for them would
+        // not return before the hang guard.
         let release = Arc::new(Event::new());
         let futs = (0..3u64).map(|n| {
             let (finished, release) = (Arc::clone(&finished), Arc::clone(&release));
@@ -47,13 +48,11 @@ fn gather_one_exception() {
                 n
             }
         });
-        let err = asyncio::gather(futs).await.unwrap_err();
+        let err = asyncio::wait_for(asyncio::gather(futs), HANG_GUARD)
+            .await
+            .expect("gather did not wait for the others")
+            .unwrap_err();
         assert_eq!(err, TaskError::Panicked("task 1 failed".into()));
-        assert_eq!(
-            finished.load(Ordering::SeqCst),
-            0,
-            "did not wait for the others"
-        );
         release.set();
         let siblings_finish = async {
             while finished.load(Ordering::SeqCst) < 2 {
@@ -154,7 +153,8 @@ fn wait_for_cancellation() {
         // Cancel once the inner awaitable is surely waiting.
         started.wait().await;
         assert!(task.cancel());
-        assert_eq!(task.await, Err(TaskError::Cancelled));
+        let outcome = asyncio::wait_for(task, HANG_GUARD).await;
+        assert_eq!(outcome, Ok(Err(TaskError::Cancelled)));
         assert_eq!(
             dropped.load(Ordering::SeqCst),
             1,

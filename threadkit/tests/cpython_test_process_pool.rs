@@ -28,7 +28,9 @@ fn sleep_ms_then_pid(ms: u64) -> u32 {
     std::process::id()
 }
 
-/// A gate the test opens from its own process: a file that appears.
+/// A fresh directory the test and its workers signal through, across
+/// processes: the test opens the gate by creating `open` in it; workers that
+/// meet leave a file each. Removed when dropped.
 struct Gate(std::path::PathBuf);
 
 impl Gate {

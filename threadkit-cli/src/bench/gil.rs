@@ -134,7 +134,8 @@ mod tests {
     use super::*;
     use crate::bench::workloads::{CHUNK, cpu_expected, cpu_sum};
 
-    /// Hang guard for the meeting points: they pass at once when they pass.
+    /// Hang guard for the meeting points and the start line: they pass at
+    /// once when they pass.
     const HANG_GUARD: Duration = Duration::from_secs(30);
 
     /// Iterations that take about `target` on this machine, in this build.
@@ -180,16 +181,24 @@ mod tests {
         rec.spans
     }
 
-    /// Runs two CPU tasks on two threads; returns the wall time and how long
-    /// both were inside their loops at once.
-    fn two_tasks(iters: u64, gil: Option<Arc<Gil>>) -> (Duration, Duration) {
+    /// Runs two CPU tasks on two threads under `gil`; returns the wall time
+    /// and how long both were inside their loops at once.
+    fn two_tasks(iters: u64, gil: &Arc<Gil>) -> (Duration, Duration) {
         let start = Instant::now();
         let handles: Vec<_> = (0..2)
             .map(|_| {
-                let gil = gil.clone();
-                std::thread::spawn(move || match gil {
-                    Some(gil) => record(gil.enter(), iters),
-                    None => record(NoGil, iters),
+                let gil = Arc::clone(gil);
+                std::thread::spawn(move || {
+                    let held = gil.enter();
+                    // The first task starts its loop only once the second
+                    // waits for the GIL, so that both contend for it however
+                    // late a busy machine starts the second thread.
+                    let deadline = Instant::now() + HANG_GUARD;
+                    while gil.waiting.load(Ordering::SeqCst) == 0 && gil.handoffs() == 0 {
+                        assert!(Instant::now() < deadline, "hang guard");
+                        std::thread::yield_now();
+                    }
+                    record(held, iters)
                 })
             })
             .collect();
@@ -219,7 +228,7 @@ mod tests {
             .min()
             .unwrap();
         let gil = Arc::new(Gil::new(SWITCH_INTERVAL));
-        let (with_gil, overlap) = two_tasks(iters, Some(Arc::clone(&gil)));
+        let (with_gil, overlap) = two_tasks(iters, &gil);
         assert!(
             with_gil.as_secs_f64() > 1.5 * one.as_secs_f64(),
             "two tasks under the GIL took {with_gil:?}, one alone {one:?}"
