@@ -94,6 +94,29 @@ pub(crate) struct Core<S> {
     all_tasks_done: Signal,
 }
 
+/// Takes back the task counted for a put whose push panicked.
+struct UnputOnUnwind<'a, S: Store>(&'a Core<S>);
+
+impl<S: Store> Drop for UnputOnUnwind<'_, S> {
+    fn drop(&mut self) {
+        if self.0.tasks.unput() {
+            self.0.all_tasks_done.notify_all(&self.0.lock);
+        }
+    }
+}
+
+/// Wakes every sleeper of a core when dropped: the end of `shutdown`.
+struct WakeAll<'a, S: Store>(&'a Core<S>);
+
+impl<S: Store> Drop for WakeAll<'_, S> {
+    fn drop(&mut self) {
+        let core = self.0;
+        core.all_tasks_done.notify_all(&core.lock);
+        core.not_empty.notify_all(&core.lock);
+        core.not_full.notify_all(&core.lock);
+    }
+}
+
 impl<S: Store> Core<S> {
     /// An empty core holding at most `maxsize` items (0 = unbounded).
     pub(crate) fn new(maxsize: usize) -> Self {
@@ -141,7 +164,12 @@ impl<S: Store> Core<S> {
     #[inline]
     fn try_put(&self, item: S::Item) -> Result<(), (S::Item, Refused)> {
         self.tasks.put();
-        match self.store.try_push(item) {
+        // If the push panics (a `PriorityQueue` item's `Ord`), the item was
+        // not stored: the guard takes its task back as the panic unwinds.
+        let unput = UnputOnUnwind(self);
+        let pushed = self.store.try_push(item);
+        std::mem::forget(unput);
+        match pushed {
             Ok(()) => {
                 self.not_empty.notify_one_after_store_change(&self.lock);
                 Ok(())
@@ -244,16 +272,20 @@ impl<S: Store> Core<S> {
     /// caller drops it outside every lock.
     pub(crate) fn shutdown(&self, immediate: bool) -> Vec<S::Item> {
         self.store.close();
+        // Wakes everyone even if a pop below panics (a `PriorityQueue`
+        // item's `Ord`): the items popped until then are counted done, the
+        // others stay queued for `get`, and nobody sleeps through it.
+        let _wake = WakeAll(self);
         let mut removed = Vec::new();
         if immediate {
-            self.store.drain_into(&mut removed);
-            // Mark the dropped items done, never going below zero (CPython
-            // does the same; a surplus task_done may have counted them).
-            self.tasks.done_many(removed.len());
-            self.all_tasks_done.notify_all(&self.lock);
+            while let Ok(item) = self.store.try_pop() {
+                removed.push(item);
+                // Mark the dropped items done, never going below zero
+                // (CPython does the same; a surplus task_done may have
+                // counted them).
+                self.tasks.done_many(1);
+            }
         }
-        self.not_empty.notify_all(&self.lock);
-        self.not_full.notify_all(&self.lock);
         removed
     }
 

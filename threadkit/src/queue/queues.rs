@@ -108,6 +108,9 @@ impl<T> LifoQueue<T> {
 ///   which `heapq` does not promise. Wrap an item in
 ///   [`std::cmp::Reverse`] for highest-first.
 /// - `Ord::cmp` runs with the queue's lock held: it must not use the queue.
+///   If it panics, the panic reaches the caller and the queue is left
+///   exactly as it was (a `get` loses no item, a `put` stores none and
+///   counts no task), as a failing `_get`/`_put` does in Python.
 pub struct PriorityQueue<T: Ord> {
     core: Core<Priority<T>>,
 }

@@ -26,12 +26,11 @@
 //!   loom treats SeqCst accesses as acquire/release only, so under
 //!   `cfg(loom)` an explicit fence follows each push and pop instead, and the
 //!   models check that form of the handshake.
-//! - LIFO and priority keep a `Vec`/`BinaryHeap` behind a short mutex: there
+//! - LIFO and priority keep a `Vec`/binary heap behind a short mutex: there
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 
@@ -90,13 +89,6 @@ pub(crate) trait Store {
     /// Whether the store is empty now.
     fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Removes items, in `pop` order, into `out` until the store is empty.
-    fn drain_into(&self, out: &mut Vec<Self::Item>) {
-        while let Ok(item) = self.try_pop() {
-            out.push(item);
-        }
     }
 }
 
@@ -347,17 +339,24 @@ impl<T> Pile for Vec<T> {
 /// breaks ties here so that equal items come out in insertion order.
 pub(crate) type Priority<T> = Locked<Heap<T>>;
 
-/// A min-heap that is first in, first out among equal items.
+/// A binary min-heap that is first in, first out among equal items.
+///
+/// Hand-written rather than `BinaryHeap` for panic safety: the item's `Ord`
+/// is user code, and `BinaryHeap` compares while it moves entries, so a
+/// panicking `cmp` inside `pop` loses the item it was returning. Here every
+/// push and pop first finds its path with comparisons only, then moves
+/// entries with swaps, which cannot panic: a panicking `cmp` leaves the
+/// heap exactly as it was (Python's rule for a failing `_put`/`_get`).
 #[derive(Debug)]
 pub(crate) struct Heap<T> {
-    entries: BinaryHeap<Entry<T>>,
+    entries: Vec<Entry<T>>,
     next_seq: u64,
 }
 
 impl<T: Ord> Default for Heap<T> {
     fn default() -> Self {
         Heap {
-            entries: BinaryHeap::new(),
+            entries: Vec::new(),
             next_seq: 0,
         }
     }
@@ -372,45 +371,81 @@ impl<T: Ord> Pile for Heap<T> {
         self.entries.len()
     }
     fn push(&mut self, item: T) {
-        let seq = self.next_seq;
-        self.next_seq = seq.wrapping_add(1);
-        self.entries.push(Entry { item, seq });
+        let entry = Entry {
+            item,
+            seq: self.next_seq,
+        };
+        // Compare first: how many levels the new entry rises.
+        let mut pos = self.entries.len();
+        let mut rises = 0;
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if !entry.before(&self.entries[parent]) {
+                break;
+            }
+            pos = parent;
+            rises += 1;
+        }
+        // Then move, without comparing.
+        self.next_seq = self.next_seq.wrapping_add(1);
+        let mut pos = self.entries.len();
+        self.entries.push(entry);
+        for _ in 0..rises {
+            let parent = (pos - 1) / 2;
+            self.entries.swap(pos, parent);
+            pos = parent;
+        }
     }
     fn pop(&mut self) -> Option<T> {
-        self.entries.pop().map(|entry| entry.item)
+        let last = self.entries.len().checked_sub(1)?;
+        // Compare first: the path down which the last entry sinks once it
+        // replaces the root, one bit per level (1 = right child). A heap of
+        // `usize` entries is fewer than 64 levels deep.
+        let (mut pos, mut depth, mut path) = (0, 0, 0u64);
+        loop {
+            let left = 2 * pos + 1;
+            if left >= last {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < last && self.entries[right].before(&self.entries[left]) {
+                right
+            } else {
+                left
+            };
+            if !self.entries[child].before(&self.entries[last]) {
+                break;
+            }
+            path |= ((child - left) as u64) << depth;
+            depth += 1;
+            pos = child;
+        }
+        // Then move, without comparing.
+        let top = self.entries.swap_remove(0);
+        let mut pos = 0;
+        for level in 0..depth {
+            let child = 2 * pos + 1 + ((path >> level) & 1) as usize;
+            self.entries.swap(pos, child);
+            pos = child;
+        }
+        Some(top.item)
     }
 }
 
-/// A heap entry ordered so that `BinaryHeap` (a max-heap) pops the smallest
-/// item, and among equal items the earliest pushed.
+/// A heap entry: the item and its insertion number, which breaks ties.
 #[derive(Debug)]
 struct Entry<T> {
     item: T,
     seq: u64,
 }
 
-impl<T: Ord> Ord for Entry<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .item
-            .cmp(&self.item)
-            .then_with(|| other.seq.cmp(&self.seq))
+impl<T: Ord> Entry<T> {
+    /// Whether `self` comes out before `other`: the smaller item, and among
+    /// equal items the earlier pushed.
+    fn before(&self, other: &Self) -> bool {
+        self.item.cmp(&other.item).then(self.seq.cmp(&other.seq)) == Ordering::Less
     }
 }
-
-impl<T: Ord> PartialOrd for Entry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T: Ord> PartialEq for Entry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl<T: Ord> Eq for Entry<T> {}
 
 #[cfg(all(test, not(loom)))]
 mod tests {
@@ -418,7 +453,9 @@ mod tests {
 
     fn drain<S: Store>(s: S) -> Vec<S::Item> {
         let mut out = Vec::new();
-        s.drain_into(&mut out);
+        while let Ok(item) = s.try_pop() {
+            out.push(item);
+        }
         out
     }
 
@@ -465,6 +502,28 @@ mod tests {
         }
         let names: Vec<_> = drain(p).into_iter().map(|j| (j.1).0).collect();
         assert_eq!(names, ["b", "d", "a", "c", "e"]);
+    }
+
+    /// The hand-written heap pops in sorted order, first in first out among
+    /// equals, through any mix of pushes and pops.
+    #[test]
+    fn heap_matches_a_sorted_reference() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+        let mut heap = Heap::default();
+        let mut reference: Vec<(u8, usize)> = Vec::new();
+        let rounds = if cfg!(miri) { 200 } else { 20_000 };
+        for n in 0..rounds {
+            if rng.gen_bool(0.55) {
+                let key = rng.gen_range(0..16u8);
+                heap.push((key, n));
+                reference.push((key, n));
+            } else {
+                reference.sort_by(|a, b| b.cmp(a));
+                assert_eq!(heap.pop(), reference.pop());
+            }
+            assert_eq!(Pile::len(&heap), reference.len());
+        }
     }
 
     /// Every FIFO flavour keeps its bound and its order.

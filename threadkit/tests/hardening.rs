@@ -1,0 +1,128 @@
+//! Issue 14's hardening points outside multiprocessing: user code that
+//! panics under a threadkit lock leaves the primitive consistent, timeouts
+//! cancel what they must, and the sync and async families agree on misuse.
+//!
+//! No test decides anything by timing: waits that should end are bounded
+//! by generous hang guards only.
+
+use std::cmp::Ordering;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use threadkit::queue::PriorityQueue;
+
+/// A hang guard: far longer than any of these waits should take.
+const HANG: Duration = Duration::from_secs(30);
+
+/// An item whose `Ord` panics once `fuse` comparisons have burnt down
+/// ([`OFF`] never does).
+#[derive(Debug)]
+struct Touchy {
+    key: u32,
+    fuse: Arc<AtomicUsize>,
+}
+
+/// A fuse that never burns down.
+const OFF: usize = usize::MAX;
+
+impl Ord for Touchy {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let lit = self
+            .fuse
+            .fetch_update(SeqCst, SeqCst, |left| match left {
+                OFF => Some(OFF),
+                0 => None,
+                left => Some(left - 1),
+            })
+            .is_err();
+        assert!(!lit, "Ord panicked");
+        self.key.cmp(&other.key)
+    }
+}
+
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Touchy {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Touchy {}
+
+fn touchy_queue(keys: &[u32]) -> (PriorityQueue<Touchy>, Arc<AtomicUsize>) {
+    let fuse = Arc::new(AtomicUsize::new(OFF));
+    let q = PriorityQueue::new(0);
+    for &key in keys {
+        let fuse = Arc::clone(&fuse);
+        q.put(Touchy { key, fuse }).unwrap();
+    }
+    (q, fuse)
+}
+
+fn drain_keys(q: &PriorityQueue<Touchy>) -> Vec<u32> {
+    std::iter::from_fn(|| q.try_get().ok().map(|t| t.key)).collect()
+}
+
+/// A `get` whose `Ord` panics loses nothing: the panic reaches the caller,
+/// the smallest item is still there, and `join` still returns once every
+/// item is done (CPython: a failing `_get` leaves the queue as it was).
+#[test]
+fn priority_get_with_panicking_ord_loses_nothing() {
+    let (q, fuse) = touchy_queue(&[5, 1, 4, 2, 3]);
+    fuse.store(0, SeqCst);
+    assert!(catch_unwind(AssertUnwindSafe(|| q.get())).is_err());
+    fuse.store(OFF, SeqCst);
+    assert_eq!(q.qsize(), 5);
+    assert_eq!(q.unfinished_tasks(), 5);
+    assert_eq!(drain_keys(&q), [1, 2, 3, 4, 5]);
+    for _ in 0..5 {
+        q.task_done().unwrap();
+    }
+    assert!(q.join_timeout(HANG));
+}
+
+/// A `put` whose `Ord` panics stores nothing and counts no task.
+#[test]
+fn priority_put_with_panicking_ord_stores_nothing() {
+    let (q, fuse) = touchy_queue(&[3, 1, 2]);
+    fuse.store(0, SeqCst);
+    let item = Touchy {
+        key: 0,
+        fuse: Arc::clone(&fuse),
+    };
+    assert!(catch_unwind(AssertUnwindSafe(|| q.put(item))).is_err());
+    fuse.store(OFF, SeqCst);
+    assert_eq!(q.qsize(), 3);
+    assert_eq!(q.unfinished_tasks(), 3);
+    assert_eq!(drain_keys(&q), [1, 2, 3]);
+    for _ in 0..3 {
+        q.task_done().unwrap();
+    }
+    assert!(q.join_timeout(HANG));
+}
+
+/// An immediate shutdown whose `Ord` panics mid-drain still counts what it
+/// removed, keeps the rest for `get`, and `join` returns once those are done.
+#[test]
+fn priority_immediate_shutdown_with_panicking_ord_stays_consistent() {
+    let (q, fuse) = touchy_queue(&[1, 2, 3, 4, 5, 6]);
+    // Enough for the first pop, not for the whole drain.
+    fuse.store(5, SeqCst);
+    assert!(catch_unwind(AssertUnwindSafe(|| q.shutdown(true))).is_err());
+    fuse.store(OFF, SeqCst);
+    assert!(q.is_shutdown());
+    let left = q.qsize();
+    assert_eq!(q.unfinished_tasks(), left);
+    assert_eq!(drain_keys(&q).len(), left);
+    for _ in 0..left {
+        q.task_done().unwrap();
+    }
+    assert!(q.join_timeout(HANG));
+}
