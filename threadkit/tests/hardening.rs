@@ -7,10 +7,11 @@
 
 use std::cmp::Ordering;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
 use threadkit::queue::PriorityQueue;
 
 /// A hang guard: far longer than any of these waits should take.
@@ -125,4 +126,73 @@ fn priority_immediate_shutdown_with_panicking_ord_stays_consistent() {
         q.task_done().unwrap();
     }
     assert!(q.join_timeout(HANG));
+}
+
+/// A one-worker pool whose worker is held busy until the returned sender
+/// is dropped or sent to; returns once the worker is inside that task.
+fn busy_pool() -> (ThreadPoolExecutor, mpsc::Sender<()>) {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    pool.submit(move || {
+        started_tx.send(()).unwrap();
+        let _ = release_rx.recv();
+    })
+    .unwrap();
+    started_rx.recv_timeout(HANG).unwrap();
+    (pool, release_tx)
+}
+
+/// `map(f, ["second", "third"], timeout=0)` on a busy pool: the timeout
+/// cancels every item not started, the one waited for included, so `f`
+/// never runs (CPython's `_result_or_cancel`).
+#[test]
+fn pool_map_timeout_cancels_every_item_not_started() {
+    let (pool, release) = busy_pool();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let f = move |_: &str| counter.fetch_add(1, SeqCst);
+    let mut results = pool.map(f, ["second", "third"], Some(Duration::ZERO)).unwrap();
+    assert_eq!(results.next(), Some(Err(FutureError::Timeout)));
+    assert_eq!(results.next(), None);
+    drop(release);
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(SeqCst), 0);
+}
+
+/// Dropping the iterator of `map` cancels the tasks not started.
+#[test]
+fn pool_map_dropped_cancels_tasks_not_started() {
+    let (pool, release) = busy_pool();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let results = pool.map(move |_: u8| counter.fetch_add(1, SeqCst), [1, 2, 3], None);
+    drop(results);
+    drop(release);
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(SeqCst), 0);
+}
+
+/// The scoped pool's `map` cancels the tasks not started when dropped.
+#[test]
+fn scoped_map_dropped_cancels_tasks_not_started() {
+    let ran = AtomicUsize::new(0);
+    ThreadPoolBuilder::new()
+        .max_workers(1)
+        .scope(|s| {
+            let (started_tx, started_rx) = mpsc::channel();
+            let (release_tx, release_rx) = mpsc::channel::<()>();
+            let busy = s
+                .submit(move || {
+                    started_tx.send(()).unwrap();
+                    let _ = release_rx.recv();
+                })
+                .unwrap();
+            started_rx.recv_timeout(HANG).unwrap();
+            drop(s.map(|_: u8| ran.fetch_add(1, SeqCst), [1, 2, 3]));
+            drop(release_tx);
+            busy.result_timeout(HANG).unwrap();
+        })
+        .unwrap();
+    assert_eq!(ran.load(SeqCst), 0);
 }
