@@ -7,12 +7,13 @@
 
 use std::cmp::Ordering;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, mpsc};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
 use threadkit::queue::PriorityQueue;
+use threadkit::threading;
 
 /// A hang guard: far longer than any of these waits should take.
 const HANG: Duration = Duration::from_secs(30);
@@ -152,7 +153,9 @@ fn pool_map_timeout_cancels_every_item_not_started() {
     let ran = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&ran);
     let f = move |_: &str| counter.fetch_add(1, SeqCst);
-    let mut results = pool.map(f, ["second", "third"], Some(Duration::ZERO)).unwrap();
+    let mut results = pool
+        .map(f, ["second", "third"], Some(Duration::ZERO))
+        .unwrap();
     assert_eq!(results.next(), Some(Err(FutureError::Timeout)));
     assert_eq!(results.next(), None);
     drop(release);
@@ -195,4 +198,88 @@ fn scoped_map_dropped_cancels_tasks_not_started() {
         })
         .unwrap();
     assert_eq!(ran.load(SeqCst), 0);
+}
+
+/// `release(0)` is Python's `ValueError("n must be one or more")`, bounded
+/// or not, and adds nothing (see `asyncio_semaphore_release_zero_is_an_error`).
+#[test]
+fn semaphore_release_zero_is_an_error() {
+    use threading::ReleaseError;
+    let sem = threading::Semaphore::new(1);
+    assert_eq!(sem.release(0), Err(ReleaseError::Zero));
+    assert_eq!(sem.value(), 1);
+    let bounded = threading::BoundedSemaphore::new(2);
+    bounded.acquire().forget();
+    assert_eq!(bounded.release(0), Err(ReleaseError::Zero));
+    assert_eq!(bounded.value(), 1);
+}
+
+/// Releasing past the largest value is a typed error, and the value is left
+/// alone (it saturated before; asyncio's panicked inside tokio).
+#[test]
+fn semaphore_release_overflow_is_an_error() {
+    let sem = threading::Semaphore::new(1);
+    assert_eq!(
+        sem.release(usize::MAX),
+        Err(threading::ReleaseError::Overflow { max: usize::MAX })
+    );
+    assert_eq!(sem.value(), 1);
+    sem.release(usize::MAX - 1).unwrap();
+    assert_eq!(sem.value(), usize::MAX);
+}
+
+/// `Barrier::new(0)` behaves as `Barrier::new(1)`: one party passes at once
+/// (asyncio's agrees: `asyncio_barrier_of_zero_parties_is_a_barrier_of_one`).
+#[test]
+fn barrier_of_zero_parties_is_a_barrier_of_one() {
+    let barrier = threading::Barrier::new(0);
+    assert_eq!(barrier.parties(), 1);
+    assert_eq!(barrier.wait(), Ok(0));
+}
+
+#[cfg(feature = "asyncio")]
+mod with_asyncio {
+    use threadkit::asyncio;
+
+    /// `release(0)` is an error here too, and adds nothing.
+    #[test]
+    fn asyncio_semaphore_release_zero_is_an_error() {
+        let sem = asyncio::Semaphore::new(1);
+        assert_eq!(sem.release(0), Err(asyncio::ReleaseError::Zero));
+        assert_eq!(sem.value(), 1);
+    }
+
+    /// Releasing past tokio's limit is a typed error (it panicked inside
+    /// tokio), and the value is left alone.
+    #[test]
+    fn asyncio_semaphore_release_overflow_is_an_error() {
+        let sem = asyncio::Semaphore::new(1);
+        let max = asyncio::Semaphore::MAX_VALUE;
+        assert_eq!(
+            sem.release(usize::MAX),
+            Err(asyncio::ReleaseError::Overflow { max })
+        );
+        assert_eq!(sem.value(), 1);
+        sem.release(max - 1).unwrap();
+        assert_eq!(sem.value(), max);
+        assert!(sem.release(1).is_err());
+        // A permit held through a guard comes back, so it counts.
+        let sem = asyncio::Semaphore::new(1);
+        let permit = sem.try_acquire().unwrap();
+        assert!(sem.release(max).is_err());
+        sem.release(max - 1).unwrap();
+        drop(permit);
+        assert_eq!(sem.value(), max);
+    }
+
+    /// `Barrier::new(0)` is a barrier of one (it panicked).
+    #[test]
+    fn asyncio_barrier_of_zero_parties_is_a_barrier_of_one() {
+        let passed = asyncio::run(async {
+            let barrier = asyncio::Barrier::new(0);
+            assert_eq!(barrier.parties(), 1);
+            barrier.wait().await
+        });
+        assert_eq!(passed.unwrap(), Ok(0));
+    }
 }

@@ -78,7 +78,8 @@ mod timeouts;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{
-    BrokenBarrierError, ExceptionGroup, RunError, TaskError, TimeoutError, TooManyReleases,
+    BrokenBarrierError, ExceptionGroup, ReleaseError, RunError, TaskError, TimeoutError,
+    TooManyReleases,
 };
 pub use event::Event;
 pub use executor::{InExecutor, run_in_executor, to_thread};

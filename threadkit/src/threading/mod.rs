@@ -136,7 +136,7 @@ mod tests;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
-pub use error::{BrokenBarrierError, ThreadError, TooManyReleases};
+pub use error::{BrokenBarrierError, ReleaseError, ThreadError, TooManyReleases};
 pub use event::Event;
 pub use hooks::{
     ExceptHookArgs, clear_exit_hook, clear_start_hook, default_excepthook, reset_excepthook,
