@@ -239,6 +239,9 @@ fn barrier_of_zero_parties_is_a_barrier_of_one() {
 
 #[cfg(feature = "asyncio")]
 mod with_asyncio {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
     use threadkit::asyncio;
 
     /// `release(0)` is an error here too, and adds nothing.
@@ -281,5 +284,133 @@ mod with_asyncio {
             barrier.wait().await
         });
         assert_eq!(passed.unwrap(), Ok(0));
+    }
+
+    /// Sets its flag when dropped: a task's cleanup.
+    struct Cleanup(Arc<AtomicBool>);
+
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            self.0.store(true, SeqCst);
+        }
+    }
+
+    /// A task that sleeps "forever" holding a [`Cleanup`]; counts in
+    /// `woke` if it ever gets past the sleep.
+    fn sleeper(cleaned: &Arc<AtomicBool>, woke: &Arc<AtomicUsize>) -> asyncio::Task<()> {
+        let cleanup = Cleanup(Arc::clone(cleaned));
+        let woke = Arc::clone(woke);
+        asyncio::create_task(async move {
+            let _cleanup = cleanup;
+            asyncio::sleep(HANG).await;
+            woke.fetch_add(1, SeqCst);
+        })
+    }
+
+    /// `wait_for(task, t)` with the task by value: on timeout the task is
+    /// cancelled and done (its cleanup ran) when `wait_for` returns.
+    #[test]
+    fn wait_for_cancels_a_task_passed_by_value() {
+        let (cleaned, woke) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (c, w) = (Arc::clone(&cleaned), Arc::clone(&woke));
+        asyncio::run(async move {
+            let task = sleeper(&c, &w);
+            let outcome = asyncio::wait_for(task, Duration::from_millis(1)).await;
+            assert!(outcome.is_err());
+            assert!(
+                c.load(SeqCst),
+                "the task's cleanup ran before wait_for returned"
+            );
+        })
+        .unwrap();
+        assert_eq!(woke.load(SeqCst), 0);
+        assert!(cleaned.load(SeqCst));
+    }
+
+    /// The same with `&mut task`: the task is done and reports `Cancelled`.
+    #[test]
+    fn wait_for_cancels_a_task_passed_by_mut_ref() {
+        let (cleaned, woke) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (c, w) = (Arc::clone(&cleaned), Arc::clone(&woke));
+        asyncio::run(async move {
+            let mut task = sleeper(&c, &w);
+            let outcome = asyncio::wait_for(&mut task, Duration::from_millis(1)).await;
+            assert!(outcome.is_err());
+            assert!(
+                c.load(SeqCst),
+                "the task's cleanup ran before wait_for returned"
+            );
+            assert!(task.done());
+            assert_eq!(task.await, Err(asyncio::TaskError::Cancelled));
+        })
+        .unwrap();
+        assert_eq!(woke.load(SeqCst), 0);
+    }
+
+    /// A task awaited inside the future given, and under nested timeouts
+    /// (the outer one expiring), is cancelled too, as Python's cancellation
+    /// reaches the task awaited. A task that finishes in time is returned.
+    #[test]
+    fn timeout_cancels_tasks_awaited_inside_and_keeps_finished_ones() {
+        let (cleaned, woke) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (c, w) = (Arc::clone(&cleaned), Arc::clone(&woke));
+        asyncio::run(async move {
+            let task = sleeper(&c, &w);
+            let inner = asyncio::wait_for(async move { task.await.map(|()| "cleaned up") }, HANG);
+            let outcome = asyncio::wait_for(inner, Duration::from_millis(1)).await;
+            assert!(outcome.is_err());
+            assert!(
+                c.load(SeqCst),
+                "the task's cleanup ran before wait_for returned"
+            );
+
+            let quick = asyncio::create_task(async { 7 });
+            assert_eq!(asyncio::wait_for(quick, HANG).await, Ok(Ok(7)));
+        })
+        .unwrap();
+        assert_eq!(woke.load(SeqCst), 0);
+    }
+
+    /// A task whose handle was dropped (detached) is not awaited any more,
+    /// so a timeout leaves it running, as in Python.
+    #[test]
+    fn timeout_leaves_detached_tasks_alone() {
+        asyncio::run(async {
+            let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+            let detached = asyncio::create_task(async move {
+                let _ = go_rx.await;
+                let _ = done_tx.send(());
+            });
+            let outcome = asyncio::wait_for(
+                async move {
+                    let mut detached = detached;
+                    // Await the task for one poll, then let go of it.
+                    std::future::poll_fn(|cx| {
+                        let _ = std::pin::Pin::new(&mut detached).poll(cx);
+                        std::task::Poll::Ready(())
+                    })
+                    .await;
+                    drop(detached);
+                    asyncio::sleep(HANG).await;
+                },
+                Duration::from_millis(1),
+            )
+            .await;
+            assert!(outcome.is_err());
+            go_tx.send(()).unwrap();
+            // A cancelled task would drop `done_tx` unsent.
+            assert_eq!(asyncio::wait_for(done_rx, HANG).await, Ok(Ok(())));
+        })
+        .unwrap();
     }
 }

@@ -59,6 +59,7 @@
 //! - Timeouts take [`Duration`](std::time::Duration)s; deadlines are tokio
 //!   [`Instant`](tokio::time::Instant)s.
 
+mod awaited;
 mod barrier;
 pub mod bridge;
 mod condition;
