@@ -237,6 +237,29 @@ fn barrier_of_zero_parties_is_a_barrier_of_one() {
     assert_eq!(barrier.wait(), Ok(0));
 }
 
+/// `start_hook()`/`exit_hook()` read back what `set_start_hook` and
+/// `set_exit_hook` installed: Python's `threading.gettrace()` and
+/// `getprofile()` (CPython's `test_gettrace`/`test_getprofile`).
+#[test]
+fn start_and_exit_hooks_can_be_read_back() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    threading::set_start_hook(move |_| {
+        counter.fetch_add(1, SeqCst);
+    });
+    let hook = threading::start_hook().expect("the hook just set");
+    let before = calls.load(SeqCst);
+    hook(&threading::current_thread());
+    assert!(calls.load(SeqCst) > before);
+    threading::clear_start_hook();
+    assert!(threading::start_hook().is_none());
+
+    threading::set_exit_hook(|_| {});
+    assert!(threading::exit_hook().is_some());
+    threading::clear_exit_hook();
+    assert!(threading::exit_hook().is_none());
+}
+
 #[cfg(feature = "asyncio")]
 mod with_asyncio {
     use std::sync::atomic::AtomicBool;
@@ -412,5 +435,17 @@ mod with_asyncio {
             assert_eq!(asyncio::wait_for(done_rx, HANG).await, Ok(Ok(())));
         })
         .unwrap();
+    }
+
+    /// `sleep_with(d, result)` returns `result` after the delay: Python's
+    /// `asyncio.sleep(delay, result)` (CPython's `test_sleep` with a result).
+    #[test]
+    fn sleep_with_returns_its_result() {
+        let got = asyncio::run(async {
+            let zero = asyncio::sleep_with(Duration::ZERO, "now").await;
+            let later = asyncio::sleep_with(Duration::from_millis(1), vec![1, 2]).await;
+            (zero, later)
+        });
+        assert_eq!(got.unwrap(), ("now", vec![1, 2]));
     }
 }
