@@ -237,6 +237,151 @@ fn barrier_of_zero_parties_is_a_barrier_of_one() {
     assert_eq!(barrier.wait(), Ok(0));
 }
 
+/// A value whose destructor panics.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("Drop panicked");
+    }
+}
+
+/// A cancelled task's closure is dropped by the worker that skips it; a
+/// panicking destructor there is reported, and the worker serves on (it
+/// died, and with one worker the next task never ran).
+#[test]
+fn pool_worker_survives_a_cancelled_closure_that_panics_on_drop() {
+    let (pool, release) = busy_pool();
+    let doomed = PanicOnDrop;
+    let cancelled = pool
+        .submit(move || {
+            let _keep = &doomed;
+        })
+        .unwrap();
+    assert!(cancelled.cancel());
+    let next = pool.submit(|| "next").unwrap();
+    drop(release);
+    assert_eq!(next.result_timeout(HANG), Ok(&"next"));
+    pool.shutdown(true, false);
+}
+
+/// `shutdown(cancel_futures)` drops the closures it cancels under the pool's
+/// lock; a panicking destructor there is reported, and the shutdown still
+/// completes: every queued future cancelled, later submits refused.
+#[test]
+fn pool_shutdown_survives_a_closure_that_panics_on_drop() {
+    let (pool, release) = busy_pool();
+    let doomed = PanicOnDrop;
+    let first = pool
+        .submit(move || {
+            let _keep = &doomed;
+        })
+        .unwrap();
+    let second = pool.submit(|| ()).unwrap();
+    pool.shutdown(false, true);
+    assert!(first.cancelled() && second.cancelled());
+    assert_eq!(pool.submit(|| ()).err(), Some(FutureError::ShutDown));
+    drop(release);
+    pool.shutdown(true, false);
+}
+
+/// Items dropped by an immediate shutdown are dropped after every counter
+/// is settled: a panicking destructor reaches the caller and leaves the
+/// queue shut down, with every task done (`join` returns).
+#[test]
+fn queue_immediate_shutdown_with_panicking_drop_stays_consistent() {
+    let q = threadkit::queue::Queue::new(0);
+    q.put(PanicOnDrop).unwrap();
+    assert!(catch_unwind(AssertUnwindSafe(|| q.shutdown(true))).is_err());
+    assert!(q.is_shutdown());
+    assert_eq!(q.qsize(), 0);
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(q.join_timeout(HANG));
+}
+
+/// A `wait_for` predicate that panics releases the condition's lock (no
+/// poisoning); the condition still serves other waiters.
+#[test]
+fn condition_wait_for_with_panicking_predicate_stays_usable() {
+    let cond = Arc::new(threading::Condition::new(0u32));
+    let waiter = {
+        let cond = Arc::clone(&cond);
+        std::thread::spawn(move || {
+            let mut guard = cond.acquire();
+            guard.wait_for(
+                |n| {
+                    assert!(*n != 1, "predicate panicked");
+                    *n == 2
+                },
+                Some(HANG),
+            )
+        })
+    };
+    // The waiter is inside `wait_for` once it released the lock to sleep:
+    // a notify reaches it only then, so notify until it has panicked.
+    *cond.acquire() = 1;
+    while !waiter.is_finished() {
+        cond.acquire().notify_all();
+        std::thread::yield_now();
+    }
+    assert!(waiter.join().is_err());
+    let mut guard = cond.acquire();
+    *guard = 2;
+    assert!(guard.wait_for(|n| *n == 2, Some(Duration::ZERO)));
+}
+
+/// A done-callback that panics is reported; the future still completes,
+/// later callbacks run, and waiters see the value.
+#[test]
+fn future_done_callback_that_panics_leaves_the_future_usable() {
+    let (future, promise) = threadkit::futures::Future::new();
+    let seen = Arc::new(AtomicUsize::new(0));
+    future.add_done_callback(|_| panic!("callback panicked"));
+    let counter = Arc::clone(&seen);
+    future.add_done_callback(move |outcome| {
+        assert_eq!(outcome, Ok(&5));
+        counter.fetch_add(1, SeqCst);
+    });
+    promise.set_result(5);
+    assert_eq!(future.result_timeout(HANG), Ok(&5));
+    assert_eq!(seen.load(SeqCst), 1);
+    assert!(future.done());
+}
+
+/// A Barrier action that panics breaks the barrier (Python: the action's
+/// exception breaks it), reaches the thread that ran it, releases the
+/// other waiter with `BrokenBarrierError`, and `reset` makes it usable.
+#[test]
+fn barrier_action_that_panics_breaks_then_resets() {
+    let fail = Arc::new(AtomicUsize::new(1));
+    let armed = Arc::clone(&fail);
+    let barrier = Arc::new(threading::Barrier::with_action(2, move || {
+        assert_eq!(armed.load(SeqCst), 0, "action panicked");
+    }));
+    let other = {
+        let barrier = Arc::clone(&barrier);
+        std::thread::spawn(move || catch_unwind(AssertUnwindSafe(|| barrier.wait())))
+    };
+    let mine = catch_unwind(AssertUnwindSafe(|| barrier.wait()));
+    let other = other.join().unwrap();
+    // One of the two ran the action and panicked; the other was broken.
+    let (panicked, broken) = match (&mine, &other) {
+        (Err(_), Ok(res)) | (Ok(res), Err(_)) => (1, res.is_err()),
+        _ => (0, false),
+    };
+    assert_eq!((panicked, broken), (1, true));
+    assert!(barrier.broken());
+    barrier.reset();
+    fail.store(0, SeqCst);
+    let other = {
+        let barrier = Arc::clone(&barrier);
+        std::thread::spawn(move || barrier.wait())
+    };
+    let mut indices = [barrier.wait().unwrap(), other.join().unwrap().unwrap()];
+    indices.sort();
+    assert_eq!(indices, [0, 1]);
+}
+
 /// `start_hook()`/`exit_hook()` read back what `set_start_hook` and
 /// `set_exit_hook` installed: Python's `threading.gettrace()` and
 /// `getprofile()` (CPython's `test_gettrace`/`test_getprofile`).
