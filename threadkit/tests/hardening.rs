@@ -12,7 +12,7 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
-use threadkit::queue::PriorityQueue;
+use threadkit::queue::{LifoQueue, PriorityQueue, Queue, TryPutError};
 use threadkit::threading;
 
 /// A hang guard: far longer than any of these waits should take.
@@ -290,7 +290,7 @@ fn pool_shutdown_survives_a_closure_that_panics_on_drop() {
 /// queue shut down, with every task done (`join` returns).
 #[test]
 fn queue_immediate_shutdown_with_panicking_drop_stays_consistent() {
-    let q = threadkit::queue::Queue::new(0);
+    let q = Queue::new(0);
     q.put(PanicOnDrop).unwrap();
     assert!(catch_unwind(AssertUnwindSafe(|| q.shutdown(true))).is_err());
     assert!(q.is_shutdown());
@@ -380,6 +380,59 @@ fn barrier_action_that_panics_breaks_then_resets() {
     let mut indices = [barrier.wait().unwrap(), other.join().unwrap().unwrap()];
     indices.sort();
     assert_eq!(indices, [0, 1]);
+}
+
+/// Growing `maxsize` wakes a putter blocked on the full queue (Python's
+/// `q.maxsize = n` does not; ours does, or it would sleep until a get).
+#[test]
+fn set_maxsize_growing_wakes_a_blocked_putter() {
+    let q = Arc::new(Queue::new(1));
+    q.put(1).unwrap();
+    let putter = {
+        let q = Arc::clone(&q);
+        std::thread::spawn(move || q.put(2))
+    };
+    // Gives the putter time to block; the outcome does not depend on it.
+    std::thread::sleep(Duration::from_millis(20));
+    q.set_maxsize(2);
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || done_tx.send(putter.join().unwrap()));
+    assert_eq!(done_rx.recv_timeout(HANG), Ok(Ok(())));
+    assert_eq!((q.qsize(), q.maxsize()), (2, 2));
+    assert!(q.full());
+}
+
+/// A smaller bound keeps the items already queued and refuses puts until
+/// there is room under it; 0 makes the queue unbounded; an unbounded queue
+/// can become bounded. The same for every ordering.
+#[test]
+fn set_maxsize_shrinks_and_unbounds_every_queue_kind() {
+    macro_rules! check {
+        ($q:expr) => {{
+            let q = $q;
+            for n in 0..3 {
+                q.put(n).unwrap();
+            }
+            q.set_maxsize(1);
+            assert_eq!((q.qsize(), q.maxsize()), (3, 1));
+            assert!(q.full());
+            assert!(matches!(q.try_put(9), Err(TryPutError::Full(9))));
+            for _ in 0..3 {
+                q.get().unwrap();
+            }
+            q.try_put(9).unwrap();
+            assert!(matches!(q.try_put(10), Err(TryPutError::Full(10))));
+            q.set_maxsize(0);
+            for n in 0..100 {
+                q.try_put(n).unwrap();
+            }
+            assert!(!q.full());
+        }};
+    }
+    check!(Queue::new(3));
+    check!(Queue::new(0));
+    check!(LifoQueue::new(3));
+    check!(PriorityQueue::new(0));
 }
 
 /// `start_hook()`/`exit_hook()` read back what `set_start_hook` and

@@ -11,21 +11,24 @@
 //! read-modify-write and no push can slip in after the store reported closed
 //! and empty.
 //!
-//! - FIFO is lock-free: concurrent-queue's `ConcurrentQueue` (smol-rs; the
-//!   design of crossbeam-queue's `ArrayQueue` and `SegQueue`, plus `close`),
-//!   a preallocated ring for bounds up to [`ARRAY_MAX`] and a list of blocks
-//!   otherwise. Under `cfg(loom)` concurrent-queue runs on loom's atomics, so
-//!   the loom models check the real store.
+//! - FIFO is concurrent-queue's unbounded `ConcurrentQueue` (smol-rs; the
+//!   design of crossbeam-queue's `SegQueue`, plus `close`), a list of
+//!   blocks. Pops are always lock-free, and so are pushes while the queue
+//!   is unbounded. A bounded push takes a short mutex that only pushes
+//!   share, so that "there is room" and the push are one step: the bound
+//!   can then change at any time (Python's assignable `maxsize`), which a
+//!   preallocated ring could not do. Under `cfg(loom)` concurrent-queue runs
+//!   on loom's atomics, so the loom models check the real store.
 //!
 //!   It meets the [`Store`] ordering contract by its own code, which we rely
 //!   on as crossbeam-channel relies on the same code in its flavours (checked
 //!   in concurrent-queue 2.5.0; the dependency is held to `~2.5` so that a
 //!   new minor version gets checked again): every successful push and pop
-//!   moves the tail or head index (the single flavour: its state word) with
-//!   a SeqCst compare-exchange, and `len`/`is_empty` load those with SeqCst.
-//!   loom treats SeqCst accesses as acquire/release only, so under
-//!   `cfg(loom)` an explicit fence follows each push and pop instead, and the
-//!   models check that form of the handshake.
+//!   moves the tail or head index with a SeqCst compare-exchange, and
+//!   `len`/`is_empty` load those with SeqCst. loom treats SeqCst accesses as
+//!   acquire/release only, so under `cfg(loom)` an explicit fence follows
+//!   each push and pop instead, and the models check that form of the
+//!   handshake.
 //! - LIFO and priority keep a `Vec`/binary heap behind a short mutex: there
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
@@ -69,6 +72,15 @@ pub(crate) trait Store {
     /// (CPython's `_init`).
     fn with_maxsize(maxsize: usize) -> Self;
 
+    /// The bound now, 0 = unbounded.
+    fn maxsize(&self) -> usize;
+
+    /// Changes the bound (Python's `q.maxsize = n`). Items beyond a smaller
+    /// bound stay; pushes are refused until there is room again. A push
+    /// racing with the change may be checked against either bound, as in
+    /// Python, where assigning `maxsize` does not take the queue's lock.
+    fn set_maxsize(&self, maxsize: usize);
+
     /// The number of items held now (CPython's `_qsize`); a snapshot.
     fn len(&self) -> usize;
 
@@ -92,33 +104,15 @@ pub(crate) trait Store {
     }
 }
 
-/// The largest bound served by a preallocated ring; larger bounds use a list
-/// of blocks plus a counter, so that memory follows the items held.
-pub(crate) const ARRAY_MAX: usize = 1 << 16;
-
 /// First in, first out: `queue.Queue` and `SimpleQueue`.
 #[derive(Debug)]
-pub(crate) enum Fifo<T> {
-    /// Unbounded, or bounded by at most [`ARRAY_MAX`] (a ring buffer,
-    /// allocated once).
-    Queue(ConcurrentQueue<T>),
-    /// Bounded above [`ARRAY_MAX`]. `reserved` counts pushes begun minus pops
-    /// finished, so it is never below the number of items held: a push
-    /// reserves a slot before pushing and a pop frees its slot after popping,
-    /// which keeps the bound without a lock.
-    Large {
-        queue: ConcurrentQueue<T>,
-        reserved: AtomicUsize,
-        maxsize: usize,
-    },
-}
-
-impl<T> Fifo<T> {
-    fn queue(&self) -> &ConcurrentQueue<T> {
-        match self {
-            Fifo::Queue(queue) | Fifo::Large { queue, .. } => queue,
-        }
-    }
+pub(crate) struct Fifo<T> {
+    queue: ConcurrentQueue<T>,
+    /// 0 = unbounded.
+    maxsize: AtomicUsize,
+    /// Taken by bounded pushes only, so that the room check and the push
+    /// are one step for them; pops never take it (they only make room).
+    push_lock: Mutex<()>,
 }
 
 fn from_push_error<T>(error: PushError<T>) -> (T, Refused) {
@@ -139,55 +133,69 @@ impl<T> Store for Fifo<T> {
     type Item = T;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        match maxsize {
-            0 => Fifo::Queue(ConcurrentQueue::unbounded()),
-            1..=ARRAY_MAX => Fifo::Queue(ConcurrentQueue::bounded(maxsize)),
-            _ => Fifo::Large {
-                queue: ConcurrentQueue::unbounded(),
-                reserved: AtomicUsize::new(0),
-                maxsize,
-            },
+        Fifo {
+            queue: ConcurrentQueue::unbounded(),
+            maxsize: AtomicUsize::new(maxsize),
+            push_lock: Mutex::new(()),
         }
+    }
+
+    fn maxsize(&self) -> usize {
+        self.maxsize.load(SeqCst)
+    }
+
+    fn set_maxsize(&self, maxsize: usize) {
+        self.maxsize.store(maxsize, SeqCst);
     }
 
     fn len(&self) -> usize {
-        match self {
-            Fifo::Queue(queue) => queue.len(),
-            // The count `try_push` checks, so that "has room" means the same
-            // to a sleeping putter as to its next attempt.
-            Fifo::Large {
-                reserved, maxsize, ..
-            } => reserved.load(SeqCst).min(*maxsize),
-        }
+        self.queue.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.queue().is_empty()
+        self.queue.is_empty()
     }
 
     #[inline]
     fn try_push(&self, item: T) -> Result<(), (T, Refused)> {
-        let pushed = self.push_unfenced(item);
-        loom_fence();
-        pushed
+        if self.maxsize.load(SeqCst) == 0 {
+            return self.push_fenced(item);
+        }
+        let _serial = self.push_lock.lock();
+        // Read again under the lock: the bound may have changed meanwhile.
+        let maxsize = self.maxsize.load(SeqCst);
+        if maxsize != 0 && self.queue.len() >= maxsize {
+            // Closed wins over full, as for every other store.
+            if self.queue.is_closed() {
+                return Err((item, Refused::ShutDown));
+            }
+            return Err((item, Refused::NotReady));
+        }
+        self.push_fenced(item)
     }
 
     #[inline]
     fn try_pop(&self) -> Result<T, Refused> {
-        let item = self.queue().pop().map_err(from_pop_error)?;
-        if let Fifo::Large { reserved, .. } = self {
-            reserved.fetch_sub(1, SeqCst);
-        }
+        let item = self.queue.pop().map_err(from_pop_error)?;
         loom_fence();
         Ok(item)
     }
 
     fn close(&self) {
-        self.queue().close();
+        self.queue.close();
     }
 
     fn is_closed(&self) -> bool {
-        self.queue().is_closed()
+        self.queue.is_closed()
+    }
+}
+
+impl<T> Fifo<T> {
+    #[inline]
+    fn push_fenced(&self, item: T) -> Result<(), (T, Refused)> {
+        let pushed = self.queue.push(item).map_err(from_push_error);
+        loom_fence();
+        pushed
     }
 }
 
@@ -197,29 +205,6 @@ impl<T> Store for Fifo<T> {
 fn loom_fence() {
     #[cfg(loom)]
     fence(SeqCst);
-}
-
-impl<T> Fifo<T> {
-    #[inline]
-    fn push_unfenced(&self, item: T) -> Result<(), (T, Refused)> {
-        match self {
-            Fifo::Queue(queue) => queue.push(item).map_err(from_push_error),
-            Fifo::Large {
-                queue,
-                reserved,
-                maxsize,
-            } => {
-                if reserved.fetch_add(1, SeqCst) >= *maxsize {
-                    reserved.fetch_sub(1, SeqCst);
-                    return Err((item, Refused::NotReady));
-                }
-                queue.push(item).map_err(|error| {
-                    reserved.fetch_sub(1, SeqCst);
-                    from_push_error(error)
-                })
-            }
-        }
-    }
 }
 
 /// A collection that a [`Locked`] store keeps behind its mutex: the order in
@@ -241,7 +226,9 @@ pub(crate) trait Pile: Default {
 #[derive(Debug)]
 pub(crate) struct Locked<P> {
     state: Mutex<LockedState<P>>,
-    maxsize: usize,
+    /// 0 = unbounded. Written under `state`'s lock, so that a push under
+    /// it sees one bound throughout.
+    maxsize: AtomicUsize,
 }
 
 /// The data behind `Locked`'s mutex.
@@ -270,8 +257,17 @@ impl<P: Pile> Store for Locked<P> {
                 items,
                 closed: false,
             }),
-            maxsize,
+            maxsize: AtomicUsize::new(maxsize),
         }
+    }
+
+    fn maxsize(&self) -> usize {
+        self.maxsize.load(SeqCst)
+    }
+
+    fn set_maxsize(&self, maxsize: usize) {
+        let _state = self.state.lock();
+        self.maxsize.store(maxsize, SeqCst);
     }
 
     fn len(&self) -> usize {
@@ -283,7 +279,8 @@ impl<P: Pile> Store for Locked<P> {
         if state.closed {
             return Err((item, Refused::ShutDown));
         }
-        if self.maxsize != 0 && state.items.len() >= self.maxsize {
+        let maxsize = self.maxsize.load(SeqCst);
+        if maxsize != 0 && state.items.len() >= maxsize {
             return Err((item, Refused::NotReady));
         }
         state.items.push(item);
@@ -451,6 +448,9 @@ impl<T: Ord> Entry<T> {
 mod tests {
     use super::*;
 
+    /// A bound large enough for a block list of many blocks.
+    const BIG: usize = 1 << 16;
+
     fn drain<S: Store>(s: S) -> Vec<S::Item> {
         let mut out = Vec::new();
         while let Ok(item) = s.try_pop() {
@@ -533,7 +533,7 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) {
             &[1, 3]
         } else {
-            &[1, 3, ARRAY_MAX, ARRAY_MAX + 1]
+            &[1, 3, BIG, BIG + 1]
         };
         for &maxsize in sizes {
             let f = Fifo::with_maxsize(maxsize);
@@ -575,7 +575,7 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) {
             &[0, 1, 3]
         } else {
-            &[0, 1, 3, ARRAY_MAX + 1]
+            &[0, 1, 3, BIG + 1]
         };
         for &maxsize in sizes {
             check::<Fifo<usize>>(maxsize);

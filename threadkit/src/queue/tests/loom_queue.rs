@@ -28,6 +28,39 @@ fn loom_bounded_one_handoff() {
     });
 }
 
+/// Growing the bound wakes a putter blocked on a full queue.
+#[test]
+fn loom_set_maxsize_wakes_blocked_putter() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(2))
+        };
+        q.set_maxsize(2);
+        putter.join().unwrap().unwrap();
+        assert_eq!(q.qsize(), 2);
+    });
+}
+
+/// Bounded puts racing for the last slot: exactly one gets it (the bounded
+/// FIFO's push lock makes the room check and the push one step).
+#[test]
+fn loom_bounded_puts_race_for_the_last_slot() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let other = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.try_put(1).is_ok())
+        };
+        let mine = q.try_put(2).is_ok();
+        let theirs = other.join().unwrap();
+        assert!(mine != theirs, "exactly one put fits");
+        assert_eq!(q.qsize(), 1);
+    });
+}
+
 /// `join` returns only after the consumer's `task_done`.
 #[test]
 fn loom_task_done_releases_join() {
