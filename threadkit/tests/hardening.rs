@@ -646,4 +646,39 @@ mod with_asyncio {
         });
         assert_eq!(got.unwrap(), ("now", vec![1, 2]));
     }
+
+    /// A `wait_for` predicate that panics ends its task; the condition's
+    /// lock is free again and the condition serves other waiters.
+    #[test]
+    fn asyncio_condition_wait_for_with_panicking_predicate_stays_usable() {
+        asyncio::run(async {
+            let cond = Arc::new(asyncio::Condition::new(0u32));
+            let waiter = {
+                let cond = Arc::clone(&cond);
+                asyncio::create_task(async move {
+                    let guard = cond.acquire().await;
+                    let _guard = guard
+                        .wait_for(|n| {
+                            assert!(*n != 1, "predicate panicked");
+                            *n == 2
+                        })
+                        .await;
+                })
+            };
+            // Notify until the waiter has run its predicate on 1.
+            while !waiter.done() {
+                let mut guard = cond.acquire().await;
+                *guard = 1;
+                guard.notify_all();
+                drop(guard);
+                asyncio::sleep(Duration::ZERO).await;
+            }
+            assert!(matches!(waiter.await, Err(asyncio::TaskError::Panicked(_))));
+            let mut guard = cond.acquire().await;
+            *guard = 2;
+            let guard = guard.wait_for(|n| *n == 2).await;
+            assert_eq!(*guard, 2);
+        })
+        .unwrap();
+    }
 }
