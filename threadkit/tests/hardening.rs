@@ -446,6 +446,8 @@ fn start_and_exit_hooks_can_be_read_back() {
         counter.fetch_add(1, SeqCst);
     });
     let hook = threading::start_hook().expect("the hook just set");
+    // The same hook each time, as `gettrace()` returns the same function.
+    assert!(Arc::ptr_eq(&hook, &threading::start_hook().unwrap()));
     let before = calls.load(SeqCst);
     hook(&threading::current_thread());
     assert!(calls.load(SeqCst) > before);
@@ -678,6 +680,28 @@ mod with_asyncio {
             *guard = 2;
             let guard = guard.wait_for(|n| *n == 2).await;
             assert_eq!(*guard, 2);
+        })
+        .unwrap();
+    }
+
+    /// CPython's `test_wait_for_waits_for_task_cancellation`: `wait_for`
+    /// on a coroutine that awaits a task it created cancels that task, and
+    /// the task's cleanup has run when `wait_for` raises `TimeoutError`.
+    #[test]
+    fn wait_for_waits_for_task_cancellation() {
+        let task_done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&task_done);
+        asyncio::run(async move {
+            let foo = async move {
+                let inner = asyncio::create_task(async move {
+                    let _finally = Cleanup(flag);
+                    asyncio::sleep(HANG).await;
+                });
+                inner.await
+            };
+            let outcome = asyncio::wait_for(foo, Duration::from_millis(1)).await;
+            assert!(outcome.is_err());
+            assert!(task_done.load(SeqCst));
         })
         .unwrap();
     }
