@@ -4,9 +4,10 @@
 //! CPython takes one mutex for every operation. Here the [`Store`] is itself
 //! thread-safe (lock-free for an unbounded FIFO) and carries the shutdown
 //! flag and the bound, so a `put` or `get` that can proceed touches only the
-//! store, the way crossbeam-channel works; the mutex and the three conditions (`not_empty`, `not_full`,
-//! `all_tasks_done`, each a [`Signal`]) are used only by threads that must
-//! sleep and by the threads that wake them.
+//! store, the way crossbeam-channel works; the mutex and the three
+//! conditions (`not_empty`, `not_full`, `all_tasks_done`, each a [`Signal`])
+//! are used only by threads that must sleep and by the threads that wake
+//! them.
 //!
 //! # State
 //!
