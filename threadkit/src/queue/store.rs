@@ -11,24 +11,26 @@
 //! read-modify-write and no push can slip in after the store reported closed
 //! and empty.
 //!
-//! - FIFO is concurrent-queue's unbounded `ConcurrentQueue` (smol-rs; the
-//!   design of crossbeam-queue's `SegQueue`, plus `close`), a list of
-//!   blocks. Pops are always lock-free, and so are pushes while the queue
-//!   is unbounded. A bounded push takes a short mutex that only pushes
-//!   share, so that "there is room" and the push are one step: the bound
-//!   can then change at any time (Python's assignable `maxsize`), which a
-//!   preallocated ring could not do. Under `cfg(loom)` concurrent-queue runs
-//!   on loom's atomics, so the loom models check the real store.
+//! - FIFO is concurrent-queue's `ConcurrentQueue` (smol-rs; the design of
+//!   crossbeam-queue's `ArrayQueue` and `SegQueue`, plus `close`): a
+//!   preallocated ring for bounds up to [`ARRAY_MAX`], a list of blocks
+//!   otherwise. It is lock-free but for one case: a bounded push to the list
+//!   takes a short mutex that only such pushes share, so that "there is
+//!   room" and the push are one step. The bound may then change at any time
+//!   (Python's assignable `maxsize`); a ring whose bound changes is retired
+//!   for the list (see [`Fifo`]). Under `cfg(loom)` concurrent-queue runs on
+//!   loom's atomics, so the loom models check the real store.
 //!
 //!   It meets the [`Store`] ordering contract by its own code, which we rely
 //!   on as crossbeam-channel relies on the same code in its flavours (checked
 //!   in concurrent-queue 2.5.0; the dependency is held to `~2.5` so that a
 //!   new minor version gets checked again): every successful push and pop
-//!   moves the tail or head index with a SeqCst compare-exchange, and
-//!   `len`/`is_empty` load those with SeqCst. loom treats SeqCst accesses as
-//!   acquire/release only, so under `cfg(loom)` an explicit fence follows
-//!   each push and pop instead, and the models check that form of the
-//!   handshake.
+//!   moves the tail or head index (the single flavour: its state word) with
+//!   a SeqCst compare-exchange, and `len`/`is_empty` load those with SeqCst
+//!   (for a retired ring and the list, one after the other). loom treats
+//!   SeqCst accesses as acquire/release only, so under `cfg(loom)` an
+//!   explicit fence follows each push and pop instead, and the models check
+//!   that form of the handshake.
 //! - LIFO and priority keep a `Vec`/binary heap behind a short mutex: there
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
@@ -104,15 +106,33 @@ pub(crate) trait Store {
     }
 }
 
+/// The largest bound served by a preallocated ring; larger bounds, and
+/// bounds set later, use the list of blocks, whose memory follows the items
+/// held.
+pub(crate) const ARRAY_MAX: usize = 1 << 16;
+
 /// First in, first out: `queue.Queue` and `SimpleQueue`.
+///
+/// A queue created with a bound up to [`ARRAY_MAX`] pushes into a
+/// preallocated ring, which enforces the bound itself, lock-free. When
+/// `set_maxsize` changes that bound the ring is *retired*: closed for good,
+/// so that every later push goes to the list, and emptied by pops before
+/// the list (whose items are all younger: a push goes to the list only once
+/// the ring refused it as closed). A shutdown closes the ring, then the
+/// list; the list's closed flag is the store's.
 #[derive(Debug)]
 pub(crate) struct Fifo<T> {
-    queue: ConcurrentQueue<T>,
+    ring: Option<ConcurrentQueue<T>>,
+    list: ConcurrentQueue<T>,
     /// 0 = unbounded.
     maxsize: AtomicUsize,
-    /// Taken by bounded pushes only, so that the room check and the push
-    /// are one step for them; pops never take it (they only make room).
-    push_lock: Mutex<()>,
+    /// Taken by bounded pushes to the list only, so that the room check
+    /// and the push are one step for them; pops never take it (they only
+    /// make room). It holds a lower bound on the free slots, so that a push
+    /// need not read the length (the consumers' index, a cache miss) every
+    /// time: pops only add room, so the bound stays true until pushes use
+    /// it up, and then the length is read again.
+    room: Mutex<usize>,
 }
 
 fn from_push_error<T>(error: PushError<T>) -> (T, Refused) {
@@ -134,9 +154,12 @@ impl<T> Store for Fifo<T> {
 
     fn with_maxsize(maxsize: usize) -> Self {
         Fifo {
-            queue: ConcurrentQueue::unbounded(),
+            ring: (1..=ARRAY_MAX)
+                .contains(&maxsize)
+                .then(|| ConcurrentQueue::bounded(maxsize)),
+            list: ConcurrentQueue::unbounded(),
             maxsize: AtomicUsize::new(maxsize),
-            push_lock: Mutex::new(()),
+            room: Mutex::new(0),
         }
     }
 
@@ -145,55 +168,101 @@ impl<T> Store for Fifo<T> {
     }
 
     fn set_maxsize(&self, maxsize: usize) {
+        let mut room = self.room.lock();
         self.maxsize.store(maxsize, SeqCst);
+        // Known room under the old bound says nothing about the new one.
+        *room = 0;
+        if let Some(ring) = &self.ring {
+            if ring.capacity() != Some(maxsize) {
+                ring.close();
+            }
+        }
     }
 
     fn len(&self) -> usize {
-        self.queue.len()
+        self.ring.as_ref().map_or(0, ConcurrentQueue::len) + self.list.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+        self.ring.as_ref().is_none_or(ConcurrentQueue::is_empty) && self.list.is_empty()
     }
 
     #[inline]
     fn try_push(&self, item: T) -> Result<(), (T, Refused)> {
+        let item = match &self.ring {
+            Some(ring) => match ring.push(item) {
+                Ok(()) => {
+                    loom_fence();
+                    return Ok(());
+                }
+                Err(PushError::Full(item)) => return Err((item, Refused::NotReady)),
+                // Retired, or shut down: the list knows which.
+                Err(PushError::Closed(item)) => item,
+            },
+            None => item,
+        };
         if self.maxsize.load(SeqCst) == 0 {
-            return self.push_fenced(item);
+            return self.push_list(item);
         }
-        let _serial = self.push_lock.lock();
-        // Read again under the lock: the bound may have changed meanwhile.
-        let maxsize = self.maxsize.load(SeqCst);
-        if maxsize != 0 && self.queue.len() >= maxsize {
-            // Closed wins over full, as for every other store.
-            if self.queue.is_closed() {
-                return Err((item, Refused::ShutDown));
+        let mut room = self.room.lock();
+        if *room == 0 {
+            // Read again under the lock: the bound may have changed.
+            *room = match self.maxsize.load(SeqCst) {
+                0 => usize::MAX,
+                maxsize => maxsize.saturating_sub(self.len()),
+            };
+            if *room == 0 {
+                // Closed wins over full, as for every other store.
+                if self.list.is_closed() {
+                    return Err((item, Refused::ShutDown));
+                }
+                return Err((item, Refused::NotReady));
             }
-            return Err((item, Refused::NotReady));
         }
-        self.push_fenced(item)
+        let pushed = self.push_list(item);
+        if pushed.is_ok() {
+            *room -= 1;
+        }
+        pushed
     }
 
     #[inline]
     fn try_pop(&self) -> Result<T, Refused> {
-        let item = self.queue.pop().map_err(from_pop_error)?;
+        if let Some(ring) = &self.ring {
+            match ring.pop() {
+                Ok(item) => {
+                    loom_fence();
+                    return Ok(item);
+                }
+                // Open: nothing was pushed to the list yet.
+                Err(PopError::Empty) => return Err(Refused::NotReady),
+                // Retired or shut down, and empty for good: the list
+                // holds the rest.
+                Err(PopError::Closed) => {}
+            }
+        }
+        let item = self.list.pop().map_err(from_pop_error)?;
         loom_fence();
         Ok(item)
     }
 
     fn close(&self) {
-        self.queue.close();
+        // The ring first: once the list is closed, neither takes a push.
+        if let Some(ring) = &self.ring {
+            ring.close();
+        }
+        self.list.close();
     }
 
     fn is_closed(&self) -> bool {
-        self.queue.is_closed()
+        self.list.is_closed()
     }
 }
 
 impl<T> Fifo<T> {
     #[inline]
-    fn push_fenced(&self, item: T) -> Result<(), (T, Refused)> {
-        let pushed = self.queue.push(item).map_err(from_push_error);
+    fn push_list(&self, item: T) -> Result<(), (T, Refused)> {
+        let pushed = self.list.push(item).map_err(from_push_error);
         loom_fence();
         pushed
     }
@@ -448,9 +517,6 @@ impl<T: Ord> Entry<T> {
 mod tests {
     use super::*;
 
-    /// A bound large enough for a block list of many blocks.
-    const BIG: usize = 1 << 16;
-
     fn drain<S: Store>(s: S) -> Vec<S::Item> {
         let mut out = Vec::new();
         while let Ok(item) = s.try_pop() {
@@ -526,6 +592,31 @@ mod tests {
         }
     }
 
+    /// A ring retired by `set_maxsize` hands out its items before the
+    /// list's, in order; the new bound holds; a shutdown then drains both.
+    #[test]
+    fn retired_ring_drains_first_in_order() {
+        let f = Fifo::with_maxsize(2);
+        f.try_push(1).unwrap();
+        f.try_push(2).unwrap();
+        f.set_maxsize(4);
+        f.try_push(3).unwrap();
+        f.try_push(4).unwrap();
+        assert_eq!(f.try_push(5), Err((5, Refused::NotReady)));
+        assert_eq!(f.try_pop(), Ok(1));
+        f.try_push(5).unwrap();
+        assert_eq!(f.len(), 4);
+        f.close();
+        assert_eq!(f.try_push(6), Err((6, Refused::ShutDown)));
+        assert_eq!(drain(f), [2, 3, 4, 5]);
+        let f = Fifo::with_maxsize(2);
+        f.set_maxsize(1);
+        f.try_push(1).unwrap();
+        assert_eq!(f.try_push(2), Err((2, Refused::NotReady)));
+        assert!(f.try_pop().is_ok());
+        assert_eq!(f.try_pop(), Err(Refused::NotReady));
+    }
+
     /// Every FIFO flavour keeps its bound and its order.
     #[test]
     fn bounds() {
@@ -533,7 +624,7 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) {
             &[1, 3]
         } else {
-            &[1, 3, BIG, BIG + 1]
+            &[1, 3, ARRAY_MAX, ARRAY_MAX + 1]
         };
         for &maxsize in sizes {
             let f = Fifo::with_maxsize(maxsize);
@@ -575,7 +666,7 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) {
             &[0, 1, 3]
         } else {
-            &[0, 1, 3, BIG + 1]
+            &[0, 1, 3, ARRAY_MAX + 1]
         };
         for &maxsize in sizes {
             check::<Fifo<usize>>(maxsize);

@@ -44,12 +44,13 @@ fn loom_set_maxsize_wakes_blocked_putter() {
     });
 }
 
-/// Bounded puts racing for the last slot: exactly one gets it (the bounded
-/// FIFO's push lock makes the room check and the push one step).
+/// Bounded pushes to the list racing for the last slot: exactly one gets
+/// it (the push lock makes the room check and the push one step).
 #[test]
-fn loom_bounded_puts_race_for_the_last_slot() {
+fn loom_bounded_list_puts_race_for_the_last_slot() {
     loom::model(|| {
-        let q = Arc::new(Queue::new(1));
+        let q = Arc::new(Queue::new(0));
+        q.set_maxsize(1);
         let other = {
             let q = Arc::clone(&q);
             thread::spawn(move || q.try_put(1).is_ok())
@@ -58,6 +59,27 @@ fn loom_bounded_puts_race_for_the_last_slot() {
         let theirs = other.join().unwrap();
         assert!(mine != theirs, "exactly one put fits");
         assert_eq!(q.qsize(), 1);
+    });
+}
+
+/// A ring retired by `set_maxsize` while a producer pushes and the consumer
+/// pops: every item comes out once, in order.
+#[test]
+fn loom_set_maxsize_retires_the_ring_in_flight() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                q.put(1).unwrap();
+                q.put(2).unwrap();
+            })
+        };
+        q.set_maxsize(2);
+        assert_eq!(q.get(), Ok(1));
+        assert_eq!(q.get(), Ok(2));
+        producer.join().unwrap();
+        assert!(q.empty());
     });
 }
 
