@@ -83,6 +83,31 @@ fn loom_set_maxsize_retires_the_ring_in_flight() {
     });
 }
 
+/// A put racing with a shutdown on a ring that `set_maxsize` retires at the
+/// same time (both close the ring): the put lands before the shutdown or
+/// hands its item back, and the shutdown is reported only once empty.
+#[test]
+fn loom_put_races_shutdown_and_ring_retirement() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1))
+        };
+        let resizer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.set_maxsize(2))
+        };
+        q.shutdown(false);
+        resizer.join().unwrap();
+        match putter.join().unwrap() {
+            Ok(()) => assert_eq!(q.try_get(), Ok(1)),
+            Err(ShutDown(item)) => assert_eq!(item, 1),
+        }
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    });
+}
+
 /// `join` returns only after the consumer's `task_done`.
 #[test]
 fn loom_task_done_releases_join() {
