@@ -99,8 +99,8 @@
 //!
 //! - Locks own the data they guard and are released by dropping a guard;
 //!   double release and release by a non-owner cannot be written.
-//! - Errors are values: [`TooManyReleases`] instead of `ValueError`,
-//!   [`BrokenBarrierError`] as a `Result`.
+//! - Errors are values: [`ReleaseError`] (with [`TooManyReleases`]) instead
+//!   of `ValueError`, [`BrokenBarrierError`] as a `Result`.
 //! - There is no GIL: threads run Rust code in parallel on every core.
 //! - A thread's target is a closure; Python's `args=`/`kwargs=` are the values
 //!   it captures, and it returns a value that [`Thread::into_result`] hands
