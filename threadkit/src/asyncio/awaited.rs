@@ -17,6 +17,7 @@
 //! ([`Tracked`]'s drop), so its destructors, its cleanup, have run.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
@@ -44,9 +45,9 @@ impl Awaited {
 
     /// Records `this` as awaited by the innermost timeout now polling.
     pub(crate) fn record(this: &Arc<Self>) {
-        FRAMES.with(|frames| {
+        let _ = FRAMES.try_with(|frames| {
             if let Some(top) = frames.borrow_mut().last_mut() {
-                push_unique(top, Arc::downgrade(this));
+                push_frame(top, Arc::downgrade(this));
             }
         });
     }
@@ -129,16 +130,56 @@ thread_local! {
     static FRAMES: RefCell<Vec<Vec<Weak<Awaited>>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn push_unique(list: &mut Vec<Weak<Awaited>>, record: Weak<Awaited>) {
-    if !list.iter().any(|w| w.ptr_eq(&record)) {
-        list.push(record);
+/// Adds `record` to a frame unless it is the last one there: a task polled
+/// again and again under one poll records itself once. Frames are short
+/// lived; [`Records`] removes the remaining duplicates.
+fn push_frame(frame: &mut Vec<Weak<Awaited>>, record: Weak<Awaited>) {
+    if !frame.last().is_some_and(|last| last.ptr_eq(&record)) {
+        frame.push(record);
+    }
+}
+
+/// The tasks a timeout saw awaited, each once; tasks whose handle is gone
+/// are pruned as the list grows, so that a long timeout around a loop of
+/// short tasks stays small.
+#[derive(Debug, Default)]
+struct Records {
+    list: Vec<Weak<Awaited>>,
+    /// The addresses in `list`, as keys only; a `Weak` keeps its
+    /// allocation, so an address is not reused while it is here.
+    seen: HashSet<usize>,
+    /// `list`'s length after the last pruning.
+    kept: usize,
+}
+
+fn key(record: &Weak<Awaited>) -> usize {
+    record.as_ptr() as usize
+}
+
+impl Records {
+    fn add(&mut self, record: Weak<Awaited>) {
+        if !self.seen.insert(key(&record)) {
+            return;
+        }
+        self.list.push(record);
+        if self.list.len() > 2 * self.kept.max(16) {
+            let seen = &mut self.seen;
+            self.list.retain(|w| {
+                let live = w.strong_count() > 0;
+                if !live {
+                    seen.remove(&key(w));
+                }
+                live
+            });
+            self.kept = self.list.len();
+        }
     }
 }
 
 /// The tasks one timeout saw awaited, and those it cancelled.
 #[derive(Debug, Default)]
 pub(crate) struct Scope {
-    awaited: Vec<Weak<Awaited>>,
+    awaited: Records,
     cancelled: Vec<Arc<Done>>,
 }
 
@@ -146,21 +187,23 @@ impl Scope {
     /// Runs `poll` (the timeout polling its future) with a frame of its own,
     /// then keeps what was recorded, and hands it up to an enclosing frame.
     pub(crate) fn polling<R>(&mut self, poll: impl FnOnce() -> R) -> R {
-        FRAMES.with(|frames| frames.borrow_mut().push(Vec::new()));
+        // `try_with`: while the thread's locals are being destroyed there
+        // is no stack, and nothing is recorded.
+        let _ = FRAMES.try_with(|frames| frames.borrow_mut().push(Vec::new()));
         // Popped even if `poll` panics, so the stack stays balanced.
-        struct Pop<'a>(&'a mut Vec<Weak<Awaited>>);
+        struct Pop<'a>(&'a mut Records);
         impl Drop for Pop<'_> {
             fn drop(&mut self) {
-                FRAMES.with(|frames| {
+                let _ = FRAMES.try_with(|frames| {
                     let mut frames = frames.borrow_mut();
                     let frame = frames.pop().unwrap_or_default();
                     if let Some(parent) = frames.last_mut() {
                         for record in &frame {
-                            push_unique(parent, record.clone());
+                            push_frame(parent, record.clone());
                         }
                     }
                     for record in frame {
-                        push_unique(self.0, record);
+                        self.0.add(record);
                     }
                 });
             }
@@ -172,7 +215,8 @@ impl Scope {
     /// Cancels every task recorded whose handle still exists; call
     /// [`poll_cancelled`](Self::poll_cancelled) until they are done.
     pub(crate) fn cancel(&mut self) {
-        for record in self.awaited.drain(..) {
+        self.awaited.seen.clear();
+        for record in self.awaited.list.drain(..) {
             if let Some(task) = record.upgrade() {
                 task.abort.abort();
                 self.cancelled.push(Arc::clone(&task.done));
