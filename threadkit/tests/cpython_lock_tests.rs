@@ -300,7 +300,7 @@ fn lock_different_thread_release_via_semaphore() {
     sem.acquire().forget();
     assert!(sem.try_acquire().is_none());
     let s = Arc::clone(&sem);
-    thread::spawn(move || s.release(1)).join().unwrap();
+    thread::spawn(move || s.release(1)).join().unwrap().unwrap();
     drop(sem.acquire());
     assert_eq!(sem.value(), 1);
 }
@@ -866,7 +866,7 @@ impl Sem for Semaphore {
         Semaphore::default()
     }
     fn put_back(&self, n: usize) {
-        self.release(n);
+        self.release(n).unwrap();
     }
 }
 
@@ -1095,12 +1095,12 @@ base_semaphore_tests!(bounded_semaphore, BoundedSemaphore);
 #[test]
 fn semaphore_release_unacquired() {
     let sem = Semaphore::new(1);
-    sem.release(1);
+    sem.release(1).unwrap();
     assert_eq!(sem.value(), 2);
     sem.acquire().forget();
     sem.acquire().forget();
     assert!(sem.try_acquire().is_none());
-    sem.release(1);
+    sem.release(1).unwrap();
     assert_eq!(sem.value(), 1);
 }
 
@@ -1111,8 +1111,8 @@ fn semaphore_repr() {
     assert_eq!(format!("{sem:?}"), "Semaphore { value: 3 }");
     sem.acquire().forget();
     assert_eq!(format!("{sem:?}"), "Semaphore { value: 2 }");
-    sem.release(1);
-    sem.release(1);
+    sem.release(1).unwrap();
+    sem.release(1).unwrap();
     assert_eq!(format!("{sem:?}"), "Semaphore { value: 4 }");
 }
 
@@ -1120,11 +1120,11 @@ fn semaphore_repr() {
 #[test]
 fn bounded_semaphore_release_unacquired() {
     let sem = BoundedSemaphore::default();
-    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }));
+    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }.into()));
     assert_eq!(sem.value(), 1, "a refused release adds nothing");
     sem.acquire().forget();
     assert_eq!(sem.release(1), Ok(()));
-    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }));
+    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }.into()));
     assert_eq!(sem.value(), 1);
     // release(n) past the bound adds none of the n.
     let sem = BoundedSemaphore::new(3);

@@ -530,7 +530,7 @@ fn semaphores() {
         let p = sem.acquire().await;
         assert!(sem.locked() && sem.try_acquire().is_none());
         drop(p);
-        sem.release(2);
+        sem.release(2).unwrap();
         assert_eq!(sem.value(), 3);
         let b = BoundedSemaphore::new(1);
         let p = b.acquire().await;

@@ -852,7 +852,7 @@ fn saturation() {
         .filter(|t| t.name().starts_with("saturation_"))
         .count();
     assert_eq!(workers, 4);
-    sem.release(fs.len());
+    sem.release(fs.len()).unwrap();
     p.shutdown(true, false);
 }
 
@@ -1046,7 +1046,7 @@ fn threads_terminate() {
             .count()
     };
     assert_eq!(named(), 3);
-    sem.release(3);
+    sem.release(3).unwrap();
     p.shutdown(true, false);
     assert_eq!(named(), 0);
 }

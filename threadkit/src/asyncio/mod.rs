@@ -28,7 +28,7 @@
 //! | Python | threadkit |
 //! | --- | --- |
 //! | `asyncio.run(main())`, `asyncio.Runner` | [`run`], [`Runner`] (current-thread loop; `worker_threads(n)` for a multi-thread one) |
-//! | `await asyncio.sleep(d)` | [`sleep`] |
+//! | `await asyncio.sleep(d)`, `asyncio.sleep(d, result)` | [`sleep`], [`sleep_with`] |
 //! | `asyncio.create_task(coro)`, `Task.cancel/done/result` | [`create_task`], [`Task`] |
 //! | `gather(*aws)`, `gather(*aws, return_exceptions=True)` | [`gather`], [`gather_return_exceptions`] |
 //! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup::scope`], [`TaskGroup`], [`ExceptionGroup`] |
@@ -63,6 +63,7 @@
 //! - Timeouts take [`Duration`](std::time::Duration)s; deadlines are tokio
 //!   [`Instant`](tokio::time::Instant)s.
 
+mod awaited;
 mod barrier;
 pub mod bridge;
 mod condition;
@@ -82,14 +83,15 @@ mod timeouts;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{
-    BrokenBarrierError, ExceptionGroup, RunError, TaskError, TimeoutError, TooManyReleases,
+    BrokenBarrierError, ExceptionGroup, ReleaseError, RunError, TaskError, TimeoutError,
+    TooManyReleases,
 };
 pub use event::Event;
 pub use executor::{InExecutor, run_in_executor, to_thread};
 pub use gather::{AsCompleted, as_completed, gather, gather_return_exceptions};
 pub use lock::{Lock, LockGuard};
 pub use queue::Queue;
-pub use runtime::{Runner, run, sleep};
+pub use runtime::{Runner, run, sleep, sleep_with};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
