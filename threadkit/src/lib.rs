@@ -58,6 +58,8 @@
 //! Each type's documentation has a "Differences from Python" section with
 //! the details.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The `loom` cfg is a test-only switch: keep it out of the feature badges.
+#![cfg_attr(docsrs, doc(auto_cfg(hide(loom))))]
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 
 mod loom;
