@@ -70,7 +70,7 @@ pub(crate) struct BenchArgs {
     /// `cpu`: loop iterations per threadkit task (about 70 ms of work here).
     #[arg(long, default_value_t = 200_000_000)]
     cpu_iters: u64,
-    /// `cpu`: loop iterations per CPython task (the seeds' 10**7; CPython's
+    /// `cpu`: loop iterations per CPython task (the tutorials' 10**7; CPython's
     /// loop is ~100x slower, and speedups compare each implementation with
     /// its own sequential run).
     #[arg(long, default_value_t = 10_000_000)]
@@ -80,8 +80,8 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// threadkit modes to run, comma-separated (default: all); see `--list-modes`.
-    #[arg(long, value_delimiter = ',')]
-    modes: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
+    modes: Vec<modes::ModeName>,
     /// List the threadkit modes and exit.
     #[arg(long)]
     list_modes: bool,
@@ -145,14 +145,7 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     let max_workers = args.threads.unwrap_or(32.min(cores + 4));
     let mut modes = modes::all(&ModeConfig { max_workers });
     if !args.modes.is_empty() {
-        let known: Vec<&str> = modes.iter().map(|m| m.name()).collect();
-        if let Some(bad) = args.modes.iter().find(|m| !known.contains(&m.as_str())) {
-            return Err(format!(
-                "unknown mode {bad:?}; the modes are: {}",
-                known.join(", ")
-            ));
-        }
-        modes.retain(|m| args.modes.iter().any(|n| n == m.name()));
+        modes.retain(|m| args.modes.iter().any(|n| n.name() == m.name()));
     }
     // Open the plot file now, so a bad path fails before the long run.
     let plot = match &args.plot {
@@ -201,7 +194,9 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     };
     if let Err(why) = &python {
         if !args.no_cpython && !args.json {
-            eprintln!("threadkit bench: no CPython rows: {why}; going on without them");
+            eprintln!(
+                "threadkit bench: no CPython rows (not run: {why}); going on without them"
+            );
         }
     }
     let report = measure(&plan, python.as_ref().ok(), args.json);

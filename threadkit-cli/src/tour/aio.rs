@@ -23,16 +23,19 @@ mod asyncio_mixed;
 pub(crate) const LESSONS: [Lesson; 3] = [
     Lesson {
         name: "asyncio_gather",
+        source: example_source!("asyncio_gather"),
         title: "asyncio.run, gather and sleep",
         run: gather,
     },
     Lesson {
         name: "asyncio_fetch",
+        source: example_source!("asyncio_fetch"),
         title: "async fetches from a loopback server on one thread",
         run: fetch,
     },
     Lesson {
         name: "asyncio_mixed",
+        source: example_source!("asyncio_mixed"),
         title: "asyncio + a pool for CPU-bound work",
         run: mixed,
     },

@@ -14,6 +14,7 @@ mod example;
 
 pub(crate) const LESSONS: [Lesson; 1] = [Lesson {
     name: "daemon",
+    source: example_source!("daemon"),
     title: "join vs no join vs daemon threads",
     run: lesson,
 }];

@@ -28,26 +28,31 @@ mod deadlock;
 pub(crate) const LESSONS: [Lesson; 5] = [
     Lesson {
         name: "race_condition",
+        source: example_source!("race_condition"),
         title: "a race condition loses updates; a Lock fixes it",
         run: race,
     },
     Lesson {
         name: "rlock",
+        source: example_source!("rlock"),
         title: "RLock: a lock its owner may take again",
         run: rlock_lesson,
     },
     Lesson {
         name: "semaphore",
+        source: example_source!("semaphore"),
         title: "Semaphore limits concurrent access",
         run: semaphore_lesson,
     },
     Lesson {
         name: "bounded_buffer",
+        source: example_source!("bounded_buffer"),
         title: "Condition: a bounded producer/consumer buffer",
         run: buffer,
     },
     Lesson {
         name: "deadlock",
+        source: example_source!("deadlock"),
         title: "deadlock from lock order, and its fix",
         run: deadlock_lesson,
     },
