@@ -64,9 +64,10 @@ fn parse() -> Cli {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == ErrorKind::InvalidValue {
-                if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
-                    (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
-                {
+                if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+                    e.get(ContextKind::InvalidArg),
+                    e.get(ContextKind::InvalidValue),
+                ) {
                     let what = if arg.starts_with("--modes") {
                         Some("mode")
                     } else if arg.contains("LESSON") {

@@ -194,9 +194,7 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     };
     if let Err(why) = &python {
         if !args.no_cpython && !args.json {
-            eprintln!(
-                "threadkit bench: no CPython rows (not run: {why}); going on without them"
-            );
+            eprintln!("threadkit bench: no CPython rows (not run: {why}); going on without them");
         }
     }
     let report = measure(&plan, python.as_ref().ok(), args.json);

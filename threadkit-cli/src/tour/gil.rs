@@ -46,7 +46,9 @@ fn cpython_speedup() -> Option<(f64, f64)> {
 fn lesson(r: &mut Report) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // About a quarter of a second per task in a release build.
-    let m = measure_speedup(5, 1.5, || gil_example::sequential_vs_threads(2, 400_000_000));
+    let m = measure_speedup(5, 1.5, || {
+        gil_example::sequential_vs_threads(2, 400_000_000)
+    });
     let (sequential, threaded, speedup) = (m.sequential, m.parallel, m.speedup);
     println!(
         "  threadkit (best of {}): 2 tasks sequentially {}, on 2 threads {}",

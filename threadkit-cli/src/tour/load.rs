@@ -38,14 +38,15 @@ impl Usage {
         self.others >= BUSY_CORES
     }
 
-    /// "load 2.31; other programs used 1.7 cores" (for the report).
+    /// "load 2.31; other programs used 1.7 of 2 cores, the lesson 0.4" (for
+    /// the report).
     pub(crate) fn describe(&self, cores: usize) -> String {
         let load = self
             .load
             .map_or_else(|| "load unknown".to_owned(), |l| format!("load {l:.2}"));
         format!(
-            "{load}; other programs used {:.1} of {cores} cores meanwhile",
-            self.others
+            "{load}; other programs used {:.1} of {cores} cores, the lesson {:.1}",
+            self.others, self.ours
         )
     }
 }

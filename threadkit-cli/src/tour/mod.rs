@@ -168,7 +168,9 @@ mod tests {
 
     #[test]
     fn the_rust_shown_starts_after_the_header() {
-        let body = rust_body("//! Lesson: x\n//!\n//! ```python\n//! pass\n//! ```\n\nuse a;\nfn main() {}\n");
+        let body = rust_body(
+            "//! Lesson: x\n//!\n//! ```python\n//! pass\n//! ```\n\nuse a;\nfn main() {}\n",
+        );
         assert_eq!(body, "use a;\nfn main() {}");
     }
 }

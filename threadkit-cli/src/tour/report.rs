@@ -121,7 +121,8 @@ impl Report {
                 "{} {lesson}{} — {}: measured: {}",
                 self.style.yellow("?"),
                 c.claim,
-                self.style.yellow(&format!("inconclusive: machine busy ({why})")),
+                self.style
+                    .yellow(&format!("inconclusive: machine busy ({why})")),
                 c.measured
             ),
         }
@@ -147,11 +148,7 @@ impl Report {
             ));
         }
         println!("{line} ({:.1} s)", elapsed.as_secs_f64());
-        for c in self
-            .checks
-            .iter()
-            .filter(|c| c.outcome != Outcome::Held)
-        {
+        for c in self.checks.iter().filter(|c| c.outcome != Outcome::Held) {
             println!("  {}", self.line(c, true));
         }
         if inconclusive > 0 {
