@@ -209,6 +209,22 @@ pub(crate) fn measure_speedup(
     mut run: impl FnMut() -> (Duration, Duration),
 ) -> Speedup {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    judge_speedup(tries, bar, cores, &BUSY_RETRIES, || {
+        let before = load::snapshot();
+        let (sequential, parallel) = run();
+        (sequential, parallel, before.and_then(|b| b.usage()))
+    })
+}
+
+/// [`measure_speedup`] with the measurement (a try's timings and what else
+/// ran meanwhile) and the pauses given.
+fn judge_speedup(
+    tries: usize,
+    bar: f64,
+    cores: usize,
+    pauses: &[Duration],
+    mut try_once: impl FnMut() -> (Duration, Duration, Option<Usage>),
+) -> Speedup {
     let mut best = Speedup {
         sequential: Duration::ZERO,
         parallel: Duration::ZERO,
@@ -218,11 +234,9 @@ pub(crate) fn measure_speedup(
     };
     let mut missed_while_idle = false;
     let mut busiest: Option<Usage> = None;
-    let mut pauses = BUSY_RETRIES.iter();
+    let mut pauses = pauses.iter();
     loop {
-        let before = load::snapshot();
-        let (sequential, parallel) = run();
-        let usage = before.and_then(|b| b.usage());
+        let (sequential, parallel, usage) = try_once();
         best.tries += 1;
         let speedup = sequential.as_secs_f64() / parallel.as_secs_f64().max(f64::MIN_POSITIVE);
         if speedup > best.speedup {
@@ -256,5 +270,65 @@ pub(crate) fn measure_speedup(
                 return best;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    fn usage(others: f64) -> Option<Usage> {
+        Some(Usage {
+            others,
+            ours: 1.0,
+            load: Some(3.0),
+        })
+    }
+
+    /// Runs the judgement over scripted tries: (speedup, cores others used).
+    fn judge(tries: usize, script: &[(f64, f64)]) -> Speedup {
+        let mut script = script.iter();
+        judge_speedup(tries, 1.4, 2, &[Duration::ZERO; 2], || {
+            let (speedup, others) = script.next().expect("no more tries scripted");
+            (S.mul_f64(*speedup), S, usage(*others))
+        })
+    }
+
+    #[test]
+    fn a_try_that_reaches_the_bar_holds_at_once() {
+        let m = judge(3, &[(1.9, 0.0)]);
+        assert_eq!((m.outcome, m.tries), (Outcome::Held, 1));
+    }
+
+    #[test]
+    fn a_miss_on_a_busy_machine_is_retried_then_inconclusive() {
+        let m = judge(2, &[(1.05, 1.6), (1.1, 1.2), (1.0, 1.9), (1.07, 1.0)]);
+        assert_eq!(m.tries, 4, "2 tries and 2 busy retries");
+        let Outcome::Inconclusive(why) = &m.outcome else {
+            panic!("{:?}", m.outcome)
+        };
+        assert!(why.contains("load 3.00"), "{why}");
+        assert!(why.contains("other programs used 1.9 of 2 cores"), "{why}");
+        assert!((m.speedup - 1.1).abs() < 1e-9, "the best try is reported");
+    }
+
+    #[test]
+    fn a_retry_that_holds_after_a_busy_miss_holds() {
+        let m = judge(1, &[(1.0, 1.5), (1.8, 0.1)]);
+        assert_eq!((m.outcome, m.tries), (Outcome::Held, 2));
+    }
+
+    #[test]
+    fn a_miss_while_the_cores_were_idle_fails() {
+        let m = judge(3, &[(1.02, 0.05), (1.3, 1.5), (1.1, 0.0)]);
+        assert_eq!((m.outcome, m.tries), (Outcome::NotHeld, 3));
+    }
+
+    #[test]
+    fn an_idle_miss_during_the_busy_retries_fails() {
+        let m = judge(1, &[(1.0, 1.5), (1.0, 0.0)]);
+        assert_eq!((m.outcome, m.tries), (Outcome::NotHeld, 2));
     }
 }
