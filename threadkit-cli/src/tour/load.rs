@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 /// measurement make it too busy to judge a speedup.
 pub(crate) const BUSY_CORES: f64 = 0.25;
 
+/// The shortest window [`Snapshot::usage`] measures over.
+pub(crate) const MIN_WINDOW: Duration = Duration::from_millis(200);
+
 /// CPU time counters at one moment, in clock ticks.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Snapshot {
@@ -62,8 +65,13 @@ pub(crate) fn snapshot() -> Option<Snapshot> {
 }
 
 impl Snapshot {
-    /// What happened since `self`, measured now.
+    /// What happened since `self`, measured now. A measurement shorter than
+    /// [`MIN_WINDOW`] is widened by waiting (idle) until it has lasted that
+    /// long: `/proc` counts CPU time in ticks of 10 ms.
     pub(crate) fn usage(&self) -> Option<Usage> {
+        if let Some(rest) = MIN_WINDOW.checked_sub(self.at.elapsed()) {
+            std::thread::sleep(rest);
+        }
         let now = snapshot()?;
         let wall = now.at.duration_since(self.at).max(Duration::from_millis(1));
         let ticks = clock_ticks() * wall.as_secs_f64();

@@ -76,14 +76,15 @@ impl Report {
         self.record(claim.into(), outcome, measured.into());
     }
 
-    /// Records a speedup claim measured by [`measure_speedup`].
-    pub(crate) fn check_speedup(
+    /// Records a claim judged by [`measure_under_load`] or
+    /// [`measure_speedup`].
+    pub(crate) fn check_judged(
         &mut self,
         claim: impl Into<String>,
-        speedup: &Speedup,
+        outcome: &Outcome,
         measured: impl Into<String>,
     ) {
-        self.record(claim.into(), speedup.outcome.clone(), measured.into());
+        self.record(claim.into(), outcome.clone(), measured.into());
     }
 
     fn record(&mut self, claim: String, outcome: Outcome, measured: String) {
@@ -185,6 +186,17 @@ pub(crate) struct Speedup {
     pub(crate) outcome: Outcome,
 }
 
+/// A claim that needs free cores, measured by [`measure_under_load`].
+#[derive(Debug, Clone)]
+pub(crate) struct Measured<T> {
+    /// The try that came closest to the claim.
+    pub(crate) best: T,
+    /// How many tries were measured.
+    pub(crate) tries: usize,
+    /// Held, not held, or inconclusive.
+    pub(crate) outcome: Outcome,
+}
+
 /// How many extra tries a claim gets while the machine is busy, and the
 /// pause before each, to let a passing burst of work end.
 const BUSY_RETRIES: [Duration; 3] = [
@@ -194,57 +206,86 @@ const BUSY_RETRIES: [Duration; 3] = [
 ];
 
 /// Measures a (sequential, parallel) timing whose claim is a speedup of at
-/// least `bar`, up to `tries` times, and judges it.
-///
-/// A try that reaches `bar` ends the measurement: the claim held. A try
-/// that misses it is judged by what else ran meanwhile ([`load`]): if other
-/// programs left the cores idle, the miss contradicts the claim; if they
-/// kept them busy, it says nothing, and the claim gets up to
-/// [`BUSY_RETRIES`] more tries after a pause. The claim fails only when no
-/// try held and some try missed while the cores were free; when every miss
-/// was on a busy machine, it is inconclusive.
+/// least `bar`, up to `tries` times, and judges it as
+/// [`measure_under_load`] does.
 pub(crate) fn measure_speedup(
     tries: usize,
     bar: f64,
-    mut run: impl FnMut() -> (Duration, Duration),
+    run: impl FnMut() -> (Duration, Duration),
 ) -> Speedup {
+    let m = measure_under_load(
+        tries,
+        run,
+        |&(s, p)| speedup(s, p) >= bar,
+        |&(s, p)| speedup(s, p),
+    );
+    let (sequential, parallel) = m.best;
+    Speedup {
+        sequential,
+        parallel,
+        speedup: speedup(sequential, parallel),
+        tries: m.tries,
+        outcome: m.outcome,
+    }
+}
+
+fn speedup(sequential: Duration, parallel: Duration) -> f64 {
+    sequential.as_secs_f64() / parallel.as_secs_f64().max(f64::MIN_POSITIVE)
+}
+
+/// Runs a measurement whose claim needs the cores to itself (a speedup,
+/// threads racing each other) up to `tries` times, and judges it.
+///
+/// A try that `held` ends the measurement: the claim held. A try that did
+/// not is judged by what else ran meanwhile ([`load`]): if other programs
+/// left the cores idle, the miss contradicts the claim; if they kept them
+/// busy, it says nothing, and the claim gets up to [`BUSY_RETRIES`] more
+/// tries after a pause. The claim fails only when no try held and some try
+/// missed while the cores were free; when every miss was on a busy machine,
+/// it is inconclusive. The try with the highest `score` is reported.
+pub(crate) fn measure_under_load<T>(
+    tries: usize,
+    mut run: impl FnMut() -> T,
+    held: impl Fn(&T) -> bool,
+    score: impl Fn(&T) -> f64,
+) -> Measured<T> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    judge_speedup(tries, bar, cores, &BUSY_RETRIES, || {
+    judge(tries, cores, &BUSY_RETRIES, held, score, || {
         let before = load::snapshot();
-        let (sequential, parallel) = run();
-        (sequential, parallel, before.and_then(|b| b.usage()))
+        let out = run();
+        (out, before.and_then(|b| b.usage()))
     })
 }
 
-/// [`measure_speedup`] with the measurement (a try's timings and what else
-/// ran meanwhile) and the pauses given.
-fn judge_speedup(
+/// [`measure_under_load`] with the measurement (a try's result and what
+/// else ran meanwhile) and the pauses given.
+fn judge<T>(
     tries: usize,
-    bar: f64,
     cores: usize,
     pauses: &[Duration],
-    mut try_once: impl FnMut() -> (Duration, Duration, Option<Usage>),
-) -> Speedup {
-    let mut best = Speedup {
-        sequential: Duration::ZERO,
-        parallel: Duration::ZERO,
-        speedup: 0.0,
-        tries: 0,
-        outcome: Outcome::NotHeld,
-    };
+    held: impl Fn(&T) -> bool,
+    score: impl Fn(&T) -> f64,
+    mut try_once: impl FnMut() -> (T, Option<Usage>),
+) -> Measured<T> {
     let mut missed_while_idle = false;
     let mut busiest: Option<Usage> = None;
     let mut pauses = pauses.iter();
+    let mut best: Option<T> = None;
+    let mut count = 0;
     loop {
-        let (sequential, parallel, usage) = try_once();
-        best.tries += 1;
-        let speedup = sequential.as_secs_f64() / parallel.as_secs_f64().max(f64::MIN_POSITIVE);
-        if speedup > best.speedup {
-            (best.sequential, best.parallel, best.speedup) = (sequential, parallel, speedup);
+        let (out, usage) = try_once();
+        count += 1;
+        let this_held = held(&out);
+        if best.as_ref().is_none_or(|b| score(&out) > score(b)) {
+            best = Some(out);
         }
-        if speedup >= bar {
-            best.outcome = Outcome::Held;
-            return best;
+        let done = |best: Option<T>, outcome| Measured {
+            best: best.expect("at least one try"),
+            tries: count,
+            outcome,
+        };
+        if this_held {
+            return done(best, Outcome::Held);
         }
         match usage {
             Some(u) if u.busy() => {
@@ -255,19 +296,17 @@ fn judge_speedup(
             // Idle cores, or no way to tell (no /proc): a real miss.
             _ => missed_while_idle = true,
         }
-        if best.tries < tries.max(1) {
+        if count < tries.max(1) {
             continue;
         }
         if missed_while_idle {
-            best.outcome = Outcome::NotHeld;
-            return best;
+            return done(best, Outcome::NotHeld);
         }
         match pauses.next() {
             Some(pause) => std::thread::sleep(*pause),
             None => {
                 let why = busiest.map_or_else(String::new, |u| u.describe(cores));
-                best.outcome = Outcome::Inconclusive(why);
-                return best;
+                return done(best, Outcome::Inconclusive(why));
             }
         }
     }
@@ -287,13 +326,21 @@ mod tests {
         })
     }
 
-    /// Runs the judgement over scripted tries: (speedup, cores others used).
-    fn judge(tries: usize, script: &[(f64, f64)]) -> Speedup {
+    /// Runs the judgement of a 1.4x speedup claim over scripted tries:
+    /// (speedup, cores others used).
+    fn judge(tries: usize, script: &[(f64, f64)]) -> Measured<f64> {
         let mut script = script.iter();
-        judge_speedup(tries, 1.4, 2, &[Duration::ZERO; 2], || {
-            let (speedup, others) = script.next().expect("no more tries scripted");
-            (S.mul_f64(*speedup), S, usage(*others))
-        })
+        super::judge(
+            tries,
+            2,
+            &[Duration::ZERO; 2],
+            |&x| x >= 1.4,
+            |&x| x,
+            || {
+                let (x, others) = script.next().expect("no more tries scripted");
+                (speedup(S.mul_f64(*x), S), usage(*others))
+            },
+        )
     }
 
     #[test]
@@ -311,7 +358,7 @@ mod tests {
         };
         assert!(why.contains("load 3.00"), "{why}");
         assert!(why.contains("other programs used 1.9 of 2 cores"), "{why}");
-        assert!((m.speedup - 1.1).abs() < 1e-9, "the best try is reported");
+        assert!((m.best - 1.1).abs() < 1e-9, "the best try is reported");
     }
 
     #[test]
