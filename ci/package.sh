@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Package the crates as `cargo publish` would, and check that the library's
+# Package both crates as `cargo publish` would (the CLI's .crate carries the
+# lesson examples through its `lessons` symlink), and check that the library's
 # .crate stands on its own: unpacked outside the workspace, it builds every
 # target and passes its tests, doctests included. Needs the package registry
 # (crates.io or its local cache) and nothing else. Runs from the repository
@@ -20,8 +21,11 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 [[ "$target" = /* ]] || target="$PWD/$target"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 
-echo "== cargo package -p threadkit (cargo builds the unpacked library once)"
-cargo package -p threadkit --allow-dirty
+# Both crates at once: cargo verifies each .crate by building it unpacked,
+# the CLI against the library's .crate (through a temporary local registry),
+# so the CLI's dependency on a not yet published threadkit resolves.
+echo "== cargo package -p threadkit -p threadkit-cli (each .crate builds unpacked)"
+cargo package -p threadkit -p threadkit-cli --allow-dirty
 
 crate="$target/package/threadkit-$version.crate"
 [[ -f "$crate" ]] || { echo "ci/package.sh: no $crate" >&2; exit 1; }
@@ -44,11 +48,4 @@ if [[ "$all_tests" == 1 ]]; then
     cargo test --locked --all-features
 fi
 cd - >/dev/null
-
-# The CLI depends on the library by path and version: it can be listed and
-# installed from the repository (`cargo install --path threadkit-cli`); its
-# .crate would resolve threadkit from the registry, where it is not yet
-# published, so it is only listed here.
-echo "== cargo package -p threadkit-cli --list"
-cargo package -p threadkit-cli --allow-dirty --list >/dev/null
 echo "package: ok"

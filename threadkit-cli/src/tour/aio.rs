@@ -9,15 +9,15 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/asyncio_gather.rs"]
+#[path = "../../lessons/asyncio_gather.rs"]
 mod asyncio_gather;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/asyncio_fetch.rs"]
+#[path = "../../lessons/asyncio_fetch.rs"]
 mod asyncio_fetch;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/asyncio_mixed.rs"]
+#[path = "../../lessons/asyncio_mixed.rs"]
 mod asyncio_mixed;
 
 pub(crate) const LESSONS: [Lesson; 3] = [

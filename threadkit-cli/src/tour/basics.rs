@@ -6,27 +6,27 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/hello_thread.rs"]
+#[path = "../../lessons/hello_thread.rs"]
 mod hello_thread;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/without_vs_with_threads.rs"]
+#[path = "../../lessons/without_vs_with_threads.rs"]
 mod without_vs_with_threads;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/lifecycle.rs"]
+#[path = "../../lessons/lifecycle.rs"]
 mod lifecycle;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/arguments.rs"]
+#[path = "../../lessons/arguments.rs"]
 mod arguments;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/many_threads.rs"]
+#[path = "../../lessons/many_threads.rs"]
 mod many_threads;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/thread_subclass.rs"]
+#[path = "../../lessons/thread_subclass.rs"]
 mod thread_subclass;
 
 pub(crate) const LESSONS: [Lesson; 6] = [

@@ -7,7 +7,7 @@ use super::report::{measure_speedup, secs};
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/gil.rs"]
+#[path = "../../lessons/gil.rs"]
 mod gil_example;
 
 pub(crate) const LESSONS: [Lesson; 1] = [Lesson {

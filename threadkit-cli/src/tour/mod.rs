@@ -4,7 +4,9 @@
 //!
 //! The lesson code itself lives in `threadkit/examples/` (one file per lesson,
 //! runnable alone with `cargo run --example NAME`); each module here includes
-//! that file and wraps it with measurement and the claim check. With
+//! that file and wraps it with measurement and the claim check. The CLI
+//! reaches the examples through its `lessons` symlink, so that its packaged
+//! `.crate` carries them (cargo packages a symlink's target). With
 //! `--show-source`, each lesson first shows the tutorial's Python
 //! ([`python`]) and the example's Rust.
 
@@ -18,7 +20,7 @@ use clap::builder::PossibleValue;
 /// The Rust source of the lesson example `$name`, compiled in.
 macro_rules! example_source {
     ($name:literal) => {
-        include_str!(concat!("../../../threadkit/examples/", $name, ".rs"))
+        include_str!(concat!("../../lessons/", $name, ".rs"))
     };
 }
 

@@ -7,19 +7,19 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/producer_consumer.rs"]
+#[path = "../../lessons/producer_consumer.rs"]
 mod producer_consumer;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/stoppable_worker.rs"]
+#[path = "../../lessons/stoppable_worker.rs"]
 mod stoppable_worker;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/thread_local.rs"]
+#[path = "../../lessons/thread_local.rs"]
 mod thread_local;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/enumerate_threads.rs"]
+#[path = "../../lessons/enumerate_threads.rs"]
 mod enumerate_threads;
 
 pub(crate) const LESSONS: [Lesson; 4] = [

@@ -7,19 +7,19 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/pool_submit.rs"]
+#[path = "../../lessons/pool_submit.rs"]
 mod pool_submit;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/pool_as_completed.rs"]
+#[path = "../../lessons/pool_as_completed.rs"]
 mod pool_as_completed;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/pool_map.rs"]
+#[path = "../../lessons/pool_map.rs"]
 mod pool_map;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/download_images/main.rs"]
+#[path = "../../lessons/download_images/main.rs"]
 mod download_images;
 
 pub(crate) const LESSONS: [Lesson; 4] = [

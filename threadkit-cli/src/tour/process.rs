@@ -4,11 +4,11 @@ use super::report::{measure_speedup, secs};
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/process_start_join.rs"]
+#[path = "../../lessons/process_start_join.rs"]
 mod process_start_join;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/process_pool.rs"]
+#[path = "../../lessons/process_pool.rs"]
 mod process_pool;
 
 pub(crate) const LESSONS: [Lesson; 2] = [

@@ -6,23 +6,23 @@ use super::report::{measure_under_load, secs};
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/race_condition.rs"]
+#[path = "../../lessons/race_condition.rs"]
 mod race_condition;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/rlock.rs"]
+#[path = "../../lessons/rlock.rs"]
 mod rlock;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/semaphore.rs"]
+#[path = "../../lessons/semaphore.rs"]
 mod semaphore;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/bounded_buffer.rs"]
+#[path = "../../lessons/bounded_buffer.rs"]
 mod bounded_buffer;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/deadlock.rs"]
+#[path = "../../lessons/deadlock.rs"]
 mod deadlock;
 
 pub(crate) const LESSONS: [Lesson; 5] = [
