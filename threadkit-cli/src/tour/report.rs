@@ -136,10 +136,17 @@ impl Report {
         let held = count(|o| *o == Outcome::Held);
         let failed = count(|o| *o == Outcome::NotHeld);
         let inconclusive = count(|o| matches!(o, Outcome::Inconclusive(_)));
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
         let mut line = format!(
-            "\n{} lessons, {} claims checked, {} held, {} did not",
-            lessons,
-            self.checks.len(),
+            "\n{}, {} checked, {} held, {} did not",
+            plural(lessons, "lesson"),
+            plural(self.checks.len(), "claim"),
             held,
             failed
         );
