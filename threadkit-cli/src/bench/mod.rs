@@ -41,8 +41,13 @@ const MAX_TASKS: usize = 4096;
 const MAX_FILE_KB: usize = 16 * 1024;
 /// The longest sleep or latency.
 const MAX_MS: u64 = 60_000;
-/// How long one CPython run (four modes of one workload) may take.
+/// How long one CPython run (every mode of one workload) may take.
 const CPYTHON_LIMIT: Duration = Duration::from_secs(600);
+/// The CPython modes: sequential, threads, ThreadPoolExecutor,
+/// ProcessPoolExecutor, asyncio.
+const CPYTHON_MODES: usize = 5;
+/// The most measured runs (`--runs`) or warm-up runs (`--warmup`).
+const MAX_RUNS: u32 = 1000;
 
 /// `threadkit bench` options.
 #[derive(Args, Debug)]
@@ -58,6 +63,14 @@ pub(crate) struct BenchArgs {
     /// Tasks per workload.
     #[arg(long, default_value_t = 8)]
     tasks: usize,
+    /// Measured runs of every row; the tables show their mean ± standard
+    /// deviation and their min and max, the JSON every sample.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_RUNS)))]
+    runs: u32,
+    /// Runs of every row before the measured ones, not counted (they warm
+    /// caches, thread stacks and the CPU's clock).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RUNS)))]
+    warmup: u32,
     /// `sleep`: how long each task sleeps, in ms.
     #[arg(long, default_value_t = 100)]
     sleep_ms: u64,
@@ -102,6 +115,8 @@ pub(crate) struct BenchArgs {
 /// A checked configuration.
 struct Plan {
     sizes: Sizes,
+    runs: u32,
+    warmup: u32,
     workloads: Vec<Workload>,
     modes: Vec<Box<dyn Mode>>,
     max_workers: usize,
@@ -157,6 +172,8 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
         None => None,
     };
     Ok(Plan {
+        runs: args.runs,
+        warmup: args.warmup,
         sizes: Sizes {
             tasks: args.tasks,
             sleep: Duration::from_millis(args.sleep_ms),
@@ -233,11 +250,12 @@ fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
     if hidden || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let runs = plan.modes.len() + if with_python { 4 } else { 0 };
-    let total = plan.workloads.len() * runs * plan.sizes.tasks;
+    let rows = plan.modes.len() + if with_python { CPYTHON_MODES } else { 0 };
+    let passes = (plan.warmup + plan.runs) as usize;
+    let total = plan.workloads.len() * rows * plan.sizes.tasks * passes;
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks  {msg}",
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks, about {eta} left  {msg}",
     ) {
         bar.set_style(style);
     }
@@ -259,60 +277,78 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
     let bar = progress_bar(plan, python.is_some(), json);
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    let passes = plan.warmup + plan.runs;
     for &workload in &plan.workloads {
-        for mode in &plan.modes {
-            bar.set_message(format!("{workload}: threadkit {}", mode.name()));
-            let tasks = workloads::tasks(workload, sizes, server.as_ref(), &bar)?;
-            let server_cpu = server.as_ref().map(Server::cpu_time).unwrap_or_default();
-            let cpu = clock::process_cpu();
-            let start = Instant::now();
-            let results = mode.run(tasks);
-            let wall = start.elapsed();
-            // The server runs in this process; keep its CPU out of the client's.
-            let server_cpu = server
-                .as_ref()
-                .map(Server::cpu_time)
-                .unwrap_or_default()
-                .saturating_sub(server_cpu);
-            let cpu = clock::process_cpu()
-                .saturating_sub(cpu)
-                .saturating_sub(server_cpu);
-            let errors: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
-            rows.push(Row {
-                workload,
-                implementation: "threadkit",
-                mode: mode.name().to_owned(),
-                wall,
-                cpu,
-                tasks: sizes.tasks,
-                ok: results.len() - errors.len(),
-                bytes: results.iter().flatten().map(|o| o.bytes).sum(),
-                errors,
-            });
-        }
-        if let Some(python) = python {
-            bar.set_message(format!("{workload}: CPython (4 modes)"));
-            match python.run(
-                workload,
-                sizes,
-                plan.max_workers,
-                server.as_ref(),
-                CPYTHON_LIMIT,
-            ) {
-                Ok(py_rows) => rows.extend(py_rows.into_iter().map(|r| Row {
-                    workload,
-                    implementation: "CPython",
-                    mode: r.mode,
-                    wall: r.wall,
-                    cpu: r.cpu,
-                    tasks: sizes.tasks,
-                    ok: r.ok,
-                    bytes: r.bytes,
-                    errors: r.errors,
-                })),
-                Err(e) => notes.push(e),
+        // Run by run, every row in turn: a slow spell of the machine then
+        // spreads over the rows instead of landing on one.
+        for pass in 0..passes {
+            let warming = pass < plan.warmup;
+            let which = if warming {
+                format!("warm-up {}/{}", pass + 1, plan.warmup)
+            } else {
+                format!("run {}/{}", pass - plan.warmup + 1, plan.runs)
+            };
+            for mode in &plan.modes {
+                bar.set_message(format!("{workload}: threadkit {} ({which})", mode.name()));
+                let tasks = workloads::tasks(workload, sizes, server.as_ref(), &bar)?;
+                let server_cpu = server.as_ref().map(Server::cpu_time).unwrap_or_default();
+                let cpu = clock::process_cpu();
+                let start = Instant::now();
+                let results = mode.run(tasks);
+                let wall = start.elapsed();
+                // The server runs in this process; keep its CPU out of the client's.
+                let server_cpu = server
+                    .as_ref()
+                    .map(Server::cpu_time)
+                    .unwrap_or_default()
+                    .saturating_sub(server_cpu);
+                let cpu = clock::process_cpu()
+                    .saturating_sub(cpu)
+                    .saturating_sub(server_cpu);
+                if warming {
+                    continue;
+                }
+                let errors: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
+                report::add_sample(
+                    &mut rows,
+                    Row::new(workload, "threadkit", mode.name(), sizes.tasks).with_run(
+                        wall,
+                        cpu,
+                        results.len() - errors.len(),
+                        results.iter().flatten().map(|o| o.bytes).sum(),
+                        errors,
+                    ),
+                );
             }
-            bar.inc(4 * sizes.tasks as u64);
+            if let Some(python) = python {
+                bar.set_message(format!(
+                    "{workload}: CPython ({CPYTHON_MODES} modes, {which})"
+                ));
+                match python.run(
+                    workload,
+                    sizes,
+                    plan.max_workers,
+                    server.as_ref(),
+                    CPYTHON_LIMIT,
+                ) {
+                    Ok(_) if warming => {}
+                    Ok(py_rows) => {
+                        for r in py_rows {
+                            report::add_sample(
+                                &mut rows,
+                                Row::new(workload, "CPython", &r.mode, sizes.tasks)
+                                    .with_run(r.wall, r.cpu, r.ok, r.bytes, r.errors),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        if !notes.contains(&e) {
+                            notes.push(e);
+                        }
+                    }
+                }
+                bar.inc((CPYTHON_MODES * sizes.tasks) as u64);
+            }
         }
     }
     bar.finish_and_clear();
@@ -321,6 +357,8 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
             sizes: sizes.clone(),
             workloads: plan.workloads.clone(),
             max_workers: plan.max_workers,
+            runs: plan.runs,
+            warmup: plan.warmup,
             python: python
                 .map(|p| p.version.clone())
                 .ok_or_else(|| "not run".to_owned()),

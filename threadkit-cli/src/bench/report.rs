@@ -8,23 +8,129 @@ use serde_json::{Value, json};
 
 use super::workloads::{Sizes, Workload};
 
-/// One measured row: an implementation running a workload in one mode.
+/// One measured row: an implementation running a workload in one mode,
+/// over one or more runs (`--runs`).
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub(crate) workload: Workload,
     /// `threadkit` or `CPython`.
     pub(crate) implementation: &'static str,
     pub(crate) mode: String,
+    /// The mean wall time of the runs.
     pub(crate) wall: Duration,
+    /// The mean CPU time of the runs.
     pub(crate) cpu: Duration,
     pub(crate) tasks: usize,
+    /// Tasks that succeeded, in the worst run.
     pub(crate) ok: usize,
-    /// Bytes downloaded and checked.
+    /// Bytes downloaded and checked, in the worst run.
     pub(crate) bytes: u64,
+    /// Every run's errors.
     pub(crate) errors: Vec<String>,
+    /// Every run's wall time, in order.
+    pub(crate) samples: Vec<Duration>,
+    /// Every run's CPU time, in order.
+    pub(crate) cpu_samples: Vec<Duration>,
+}
+
+/// Adds `run` (a row of one run) to the same row of `rows`, or appends it.
+pub(crate) fn add_sample(rows: &mut Vec<Row>, run: Row) {
+    let same = rows.iter_mut().find(|r| {
+        r.workload == run.workload && r.implementation == run.implementation && r.mode == run.mode
+    });
+    let Some(row) = same else {
+        rows.push(run);
+        return;
+    };
+    row.samples.extend(run.samples);
+    row.cpu_samples.extend(run.cpu_samples);
+    row.wall = mean(&row.samples);
+    row.cpu = mean(&row.cpu_samples);
+    row.ok = row.ok.min(run.ok);
+    row.bytes = row.bytes.min(run.bytes);
+    for e in run.errors {
+        if !row.errors.contains(&e) {
+            row.errors.push(e);
+        }
+    }
+}
+
+fn mean(samples: &[Duration]) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    samples.iter().sum::<Duration>() / samples.len() as u32
 }
 
 impl Row {
+    /// A row with no run yet.
+    pub(crate) fn new(
+        workload: Workload,
+        implementation: &'static str,
+        mode: &str,
+        tasks: usize,
+    ) -> Row {
+        Row {
+            workload,
+            implementation,
+            mode: mode.to_owned(),
+            wall: Duration::ZERO,
+            cpu: Duration::ZERO,
+            tasks,
+            ok: tasks,
+            bytes: 0,
+            errors: Vec::new(),
+            samples: Vec::new(),
+            cpu_samples: Vec::new(),
+        }
+    }
+
+    /// This row as one run that took `wall` (and `cpu`), with `ok` tasks
+    /// done, `bytes` checked and `errors`.
+    pub(crate) fn with_run(
+        mut self,
+        wall: Duration,
+        cpu: Duration,
+        ok: usize,
+        bytes: u64,
+        errors: Vec<String>,
+    ) -> Row {
+        self.wall = wall;
+        self.cpu = cpu;
+        self.ok = ok;
+        self.bytes = bytes;
+        self.errors = errors;
+        self.samples = vec![wall];
+        self.cpu_samples = vec![cpu];
+        self
+    }
+
+    /// The sample standard deviation of the wall times (zero for one run).
+    pub(crate) fn stddev(&self) -> Duration {
+        let n = self.samples.len();
+        if n < 2 {
+            return Duration::ZERO;
+        }
+        let m = self.wall.as_secs_f64();
+        let var = self
+            .samples
+            .iter()
+            .map(|s| (s.as_secs_f64() - m).powi(2))
+            .sum::<f64>()
+            / (n - 1) as f64;
+        Duration::from_secs_f64(var.sqrt())
+    }
+
+    /// The fastest run.
+    pub(crate) fn min(&self) -> Duration {
+        self.samples.iter().copied().min().unwrap_or_default()
+    }
+
+    /// The slowest run.
+    pub(crate) fn max(&self) -> Duration {
+        self.samples.iter().copied().max().unwrap_or_default()
+    }
+
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.implementation, self.mode)
     }
@@ -39,6 +145,10 @@ pub(crate) struct Meta {
     pub(crate) sizes: Sizes,
     pub(crate) workloads: Vec<Workload>,
     pub(crate) max_workers: usize,
+    /// Measured runs per row (`--runs`).
+    pub(crate) runs: u32,
+    /// Unmeasured runs before them (`--warmup`).
+    pub(crate) warmup: u32,
     /// The CPython version, or why there is none.
     pub(crate) python: Result<String, String>,
     /// `/proc/loadavg`'s three load averages when the run began: other work
@@ -56,6 +166,12 @@ pub(crate) fn load_average() -> Option<String> {
             .join(" "),
     )
 }
+
+/// The version of `--json`'s layout. 2: every result carries its samples
+/// (`wall_samples_s`, `cpu_samples_s`) and their spread; `wall_s` and
+/// `cpu_s` are means; `config` has `runs` and `warmup`. (1, unversioned: one
+/// sample per row.)
+pub(crate) const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// Everything measured.
 #[derive(Debug)]
@@ -162,6 +278,17 @@ impl Report {
             self.python_text(),
             self.meta.max_workers
         );
+        let _ = writeln!(
+            out,
+            "{} measured run{} per row{}; wall is their mean ± standard deviation, speedup the ratio of means",
+            self.meta.runs,
+            if self.meta.runs == 1 { "" } else { "s" },
+            match self.meta.warmup {
+                0 => String::new(),
+                1 => ", after 1 warm-up run".to_owned(),
+                n => format!(", after {n} warm-up runs"),
+            }
+        );
         let width = self
             .rows
             .iter()
@@ -182,8 +309,8 @@ impl Report {
             let _ = writeln!(out, "\n{workload}: {}", self.describe(workload));
             let _ = write!(
                 out,
-                "  {:<width$}  {:>9}  {:>9}  {:>8}  {:>7}",
-                "implementation", "wall", "CPU", "speedup", "tasks ok"
+                "  {:<width$}  {:>21}  {:>9}  {:>9}  {:>9}  {:>8}  {:>7}",
+                "implementation", "wall (mean ± σ)", "min", "max", "CPU", "speedup", "tasks ok"
             );
             if download {
                 let _ = write!(out, "  {:>10}", "checked");
@@ -198,11 +325,18 @@ impl Report {
                 } else {
                     format!("{}/{}", row.ok, row.tasks)
                 };
+                let wall = format!(
+                    "{} ± {}",
+                    fmt_duration(row.wall),
+                    fmt_duration(row.stddev())
+                );
                 let _ = write!(
                     out,
-                    "  {:<width$}  {:>9}  {:>9}  {:>8}  {:>8}",
+                    "  {:<width$}  {:>21}  {:>9}  {:>9}  {:>9}  {:>8}  {:>8}",
                     row.label(),
-                    fmt_duration(row.wall),
+                    wall,
+                    fmt_duration(row.min()),
+                    fmt_duration(row.max()),
                     fmt_duration(row.cpu),
                     speedup,
                     ok
@@ -240,7 +374,12 @@ impl Report {
                     "mode": r.mode,
                     "label": r.label(),
                     "wall_s": r.wall.as_secs_f64(),
+                    "wall_stddev_s": r.stddev().as_secs_f64(),
+                    "wall_min_s": r.min().as_secs_f64(),
+                    "wall_max_s": r.max().as_secs_f64(),
+                    "wall_samples_s": r.samples.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
                     "cpu_s": r.cpu.as_secs_f64(),
+                    "cpu_samples_s": r.cpu_samples.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
                     "speedup": self.speedup(r),
                     "tasks": r.tasks,
                     "ok": r.ok,
@@ -250,6 +389,7 @@ impl Report {
             })
             .collect();
         json!({
+            "schema_version": JSON_SCHEMA_VERSION,
             "machine": {
                 "cores": cores(),
                 "cpu": cpu_model(),
@@ -270,6 +410,8 @@ impl Report {
                 "cpu_iters": s.cpu_iters,
                 "cpython_cpu_iters": s.py_cpu_iters,
                 "max_workers": self.meta.max_workers,
+                "runs": self.meta.runs,
+                "warmup": self.meta.warmup,
             },
             "results": results,
             "notes": self.notes,
@@ -425,17 +567,13 @@ mod tests {
     use super::*;
 
     fn row(workload: Workload, implementation: &'static str, mode: &str, wall_ms: u64) -> Row {
-        Row {
-            workload,
-            implementation,
-            mode: mode.to_owned(),
-            wall: Duration::from_millis(wall_ms),
-            cpu: Duration::from_millis(1),
-            tasks: 2,
-            ok: 2,
-            bytes: 0,
-            errors: Vec::new(),
-        }
+        Row::new(workload, implementation, mode, 2).with_run(
+            Duration::from_millis(wall_ms),
+            Duration::from_millis(1),
+            2,
+            0,
+            Vec::new(),
+        )
     }
 
     fn report(rows: Vec<Row>) -> Report {
@@ -451,12 +589,39 @@ mod tests {
                 },
                 workloads: vec![Workload::Sleep, Workload::Cpu],
                 max_workers: 2,
+                runs: 1,
+                warmup: 0,
                 python: Err("skipped".into()),
                 load: None,
             },
             rows,
             notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn runs_add_up_to_a_mean_a_spread_and_every_sample() {
+        let mut rows = Vec::new();
+        for ms in [100, 120, 110] {
+            add_sample(&mut rows, row(Workload::Cpu, "threadkit", "threads", ms));
+        }
+        let mut failing = row(Workload::Cpu, "threadkit", "threads", 90);
+        failing.ok = 1;
+        failing.errors.push("boom".into());
+        add_sample(&mut rows, failing);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.samples.len(), 4);
+        assert_eq!(r.wall, Duration::from_millis(105));
+        assert_eq!(
+            (r.min(), r.max()),
+            (Duration::from_millis(90), Duration::from_millis(120))
+        );
+        // Sample standard deviation of 100, 120, 110, 90: sqrt(500/3) ms.
+        let sd = r.stddev().as_secs_f64() * 1e3;
+        assert!((sd - (500.0f64 / 3.0).sqrt()).abs() < 1e-6, "{sd}");
+        assert_eq!((r.ok, r.errors.as_slice()), (1, &["boom".to_owned()][..]));
+        assert!(r.failed());
     }
 
     #[test]
