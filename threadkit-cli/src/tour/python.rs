@@ -56,11 +56,17 @@ asyncio.run(main())"#
         print(i)
         time.sleep(1)
 
-t = threading.Thread(target=counter)              # non-daemon
-t.start(); t.join()      # join: main waits here
-t.start()                # no join: the program still waits at exit
-t = threading.Thread(target=counter, daemon=True)
-t.start()                # daemon: the program exits, the thread is killed"#
+# join: main waits at join(), then ends
+t1 = threading.Thread(target=counter)  # Non-Daemon Thread
+t1.start(); t1.join(); print("main Ends")
+
+# no join: "main Ends" first, yet Python waits for the thread at exit
+t1 = threading.Thread(target=counter)
+t1.start(); print("main Ends")
+
+# daemon: the program exits with main; the counter is cut short
+t1 = threading.Thread(target=counter, daemon=True)
+t1.start(); print("main Ends")"#
         }
         "deadlock" => {
             r#"def thread1():
@@ -147,10 +153,8 @@ for t in threads:
         print("Result:", future.result())"#
         }
         "process_pool" => {
-            r#"def do_some_heavy_computation(n):
-    return sum(1 for i in range(2, n) if is_prime(i))
-
-with ProcessPoolExecutor() as executor:
+            r#"# do_some_heavy_computation(n): CPU-bound work (the lesson counts the primes below n)
+with concurrent.futures.ProcessPoolExecutor() as executor:
     results = executor.map(do_some_heavy_computation, data_list)"#
         }
         "process_start_join" => {
