@@ -8,7 +8,7 @@
 //! threadkit bench                                  # everything, default sizes
 //! threadkit bench --workloads cpu --tasks 4 --cpu-iters 50000000
 //! threadkit bench --json > results.json
-//! threadkit bench --plot speedup.svg
+//! threadkit bench --plot speedup.svg --csv results.csv --markdown results.md
 //! ```
 
 use std::fs::File;
@@ -110,6 +110,24 @@ pub(crate) struct BenchArgs {
     /// Also write a bar chart of the speedups to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Also write the results to this CSV file, one line per row.
+    #[arg(long, value_name = "FILE.csv")]
+    csv: Option<PathBuf>,
+    /// Also write the tables to this Markdown file.
+    #[arg(long, value_name = "FILE.md")]
+    markdown: Option<PathBuf>,
+}
+
+/// Renders a report as one output format.
+type Render = fn(&Report) -> String;
+
+/// A file to write the results to, opened before the run.
+struct Output {
+    /// What the file holds, for messages: "plot", "CSV", "Markdown".
+    what: &'static str,
+    path: PathBuf,
+    file: File,
+    render: Render,
 }
 
 /// A checked configuration.
@@ -120,7 +138,7 @@ struct Plan {
     workloads: Vec<Workload>,
     modes: Vec<Box<dyn Mode>>,
     max_workers: usize,
-    plot: Option<(PathBuf, File)>,
+    outputs: Vec<Output>,
 }
 
 fn plan(args: &BenchArgs) -> Result<Plan, String> {
@@ -162,15 +180,25 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     if !args.modes.is_empty() {
         modes.retain(|m| args.modes.iter().any(|n| n.name() == m.name()));
     }
-    // Open the plot file now, so a bad path fails before the long run.
-    let plot = match &args.plot {
-        Some(path) => {
+    // Open the output files now, so a bad path fails before the long run.
+    let wanted: [(&'static str, &Option<PathBuf>, Render); 3] = [
+        ("plot", &args.plot, Report::svg),
+        ("CSV", &args.csv, Report::csv),
+        ("Markdown", &args.markdown, Report::markdown),
+    ];
+    let mut outputs = Vec::new();
+    for (what, path, render) in wanted {
+        if let Some(path) = path {
             let file = File::create(path)
-                .map_err(|e| format!("cannot write the plot to {}: {e}", path.display()))?;
-            Some((path.clone(), file))
+                .map_err(|e| format!("cannot write the {what} to {}: {e}", path.display()))?;
+            outputs.push(Output {
+                what,
+                path: path.clone(),
+                file,
+                render,
+            });
         }
-        None => None,
-    };
+    }
     Ok(Plan {
         runs: args.runs,
         warmup: args.warmup,
@@ -185,7 +213,7 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
         workloads,
         modes,
         max_workers,
-        plot,
+        outputs,
     })
 }
 
@@ -227,16 +255,17 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     } else {
         print!("{}", report.table());
     }
-    if let Some((path, mut file)) = plan.plot {
-        if let Err(e) = file.write_all(report.svg().as_bytes()) {
+    for mut out in plan.outputs {
+        if let Err(e) = out.file.write_all((out.render)(&report).as_bytes()) {
             eprintln!(
-                "threadkit bench: cannot write the plot to {}: {e}",
-                path.display()
+                "threadkit bench: cannot write the {} to {}: {e}",
+                out.what,
+                out.path.display()
             );
             return ExitCode::FAILURE;
         }
         if !args.json {
-            println!("\nplot written to {}", path.display());
+            println!("\n{} written to {}", out.what, out.path.display());
         }
     }
     if report.has_errors() {

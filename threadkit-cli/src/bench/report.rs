@@ -198,6 +198,43 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }
 
+/// The modes in chart order; each has a pair of colours (ColorBrewer's
+/// "Paired"): dark for threadkit, light for CPython, so the same mode of the
+/// two implementations reads as one hue and no two series share a colour.
+const MODE_COLOURS: [(&str, &str, &str); 6] = [
+    ("sequential", "#1f78b4", "#a6cee3"),
+    ("threads", "#33a02c", "#b2df8a"),
+    ("gil-sim", "#e31a1c", "#fb9a99"),
+    ("ThreadPoolExecutor", "#ff7f00", "#fdbf6f"),
+    ("ProcessPoolExecutor", "#6a3d9a", "#cab2d6"),
+    ("asyncio", "#b15928", "#ffff99"),
+];
+
+/// The colour of a chart series; `index` picks a distinct one for a mode
+/// without a pair.
+fn series_colour(implementation: &str, mode: &str, index: usize) -> String {
+    match MODE_COLOURS.iter().find(|(m, _, _)| *m == mode) {
+        Some((_, dark, _)) if implementation == "threadkit" => (*dark).to_owned(),
+        Some((_, _, light)) => (*light).to_owned(),
+        None => fallback_colour(index),
+    }
+}
+
+/// A grey for a series of an unknown mode, lighter with each.
+fn fallback_colour(index: usize) -> String {
+    let v = 40 + (index * 37) % 160;
+    format!("#{v:02x}{v:02x}{v:02x}")
+}
+
+/// `text` as one CSV field: quoted when it holds a comma, quote or newline.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
 /// `1.23 s`, `45.6 ms` or `789 µs`.
 fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
@@ -233,6 +270,19 @@ impl Report {
                 && !r.failed()
         })?;
         Some(base.wall.as_secs_f64() / row.wall.as_secs_f64().max(1e-9))
+    }
+
+    /// The standard deviation of [`speedup`](Self::speedup) over the runs,
+    /// from the spread of both rows (relative errors added in quadrature).
+    pub(crate) fn speedup_spread(&self, row: &Row) -> Option<f64> {
+        let speedup = self.speedup(row)?;
+        let base = self.rows.iter().find(|r| {
+            r.workload == row.workload
+                && r.implementation == row.implementation
+                && r.mode == "sequential"
+        })?;
+        let rel = |r: &Row| r.stddev().as_secs_f64() / r.wall.as_secs_f64().max(1e-9);
+        Some(speedup * (rel(base).powi(2) + rel(row).powi(2)).sqrt())
     }
 
     /// Whether any task failed or anything went wrong.
@@ -361,6 +411,97 @@ impl Report {
         out
     }
 
+    /// One line per row (`--csv`), with a header line; times in seconds.
+    pub(crate) fn csv(&self) -> String {
+        let mut out = String::from(
+            "workload,implementation,mode,runs,wall_mean_s,wall_stddev_s,wall_min_s,wall_max_s,cpu_mean_s,speedup,tasks,ok,bytes,errors\n",
+        );
+        for r in &self.rows {
+            let speedup = self
+                .speedup(r)
+                .map_or_else(String::new, |s| format!("{s:.4}"));
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{},{},{}",
+                r.workload.name(),
+                csv_field(r.implementation),
+                csv_field(&r.mode),
+                r.samples.len(),
+                r.wall.as_secs_f64(),
+                r.stddev().as_secs_f64(),
+                r.min().as_secs_f64(),
+                r.max().as_secs_f64(),
+                r.cpu.as_secs_f64(),
+                speedup,
+                r.tasks,
+                r.ok,
+                r.bytes,
+                csv_field(&r.errors.join("; "))
+            );
+        }
+        out
+    }
+
+    /// The tables as Markdown (`--markdown`), with the run's header.
+    pub(crate) fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "`threadkit bench`: {} cores ({}), {}/{}, load average {}, {}; pool max_workers = {}; \
+             {} measured run(s) per row after {} warm-up run(s); wall is mean ± standard deviation.",
+            cores(),
+            cpu_model(),
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            self.meta.load.as_deref().unwrap_or("unknown"),
+            self.python_text(),
+            self.meta.max_workers,
+            self.meta.runs,
+            self.meta.warmup
+        );
+        for &workload in &self.meta.workloads {
+            let rows: Vec<&Row> = self
+                .rows
+                .iter()
+                .filter(|r| r.workload == workload)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n**{workload}**: {}\n", self.describe(workload));
+            out.push_str(
+                "| implementation | wall (mean ± σ) | min | max | CPU | speedup | tasks ok |\n",
+            );
+            out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            for r in rows {
+                let speedup = self
+                    .speedup(r)
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}x"));
+                let ok = if r.failed() {
+                    format!("{}/{} ERR", r.ok, r.tasks)
+                } else {
+                    format!("{}/{}", r.ok, r.tasks)
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} ± {} | {} | {} | {} | {} | {} |",
+                    r.label().replace('|', "\\|"),
+                    fmt_duration(r.wall),
+                    fmt_duration(r.stddev()),
+                    fmt_duration(r.min()),
+                    fmt_duration(r.max()),
+                    fmt_duration(r.cpu),
+                    speedup,
+                    ok
+                );
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "\nNote: {note}");
+        }
+        out
+    }
+
     /// The machine-readable form (`--json`).
     pub(crate) fn json(&self) -> Value {
         let s = &self.meta.sizes;
@@ -421,9 +562,6 @@ impl Report {
 
     /// A grouped bar chart of the speedups, one group per workload, as SVG.
     pub(crate) fn svg(&self) -> String {
-        const COLORS: [&str; 8] = [
-            "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#9d755d",
-        ];
         let workloads: Vec<Workload> = self
             .meta
             .workloads
@@ -500,17 +638,40 @@ impl Report {
                     continue;
                 };
                 let x = x0 + s as f64 * bar_w;
-                let color = COLORS[s % COLORS.len()];
+                let color = series_colour(row.implementation, &row.mode, s);
                 match self.speedup(row) {
                     Some(speedup) => {
                         let y = y_of(speedup);
+                        let cx = x + bar_w * 0.45;
+                        let spread = self.speedup_spread(row).unwrap_or(0.0);
                         let _ = writeln!(
                             svg,
-                            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{label}: {speedup:.2}x</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{speedup:.1}</text>"#,
+                            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}" stroke="#333" stroke-width="0.5"><title>{label}: {speedup:.2}x ± {spread:.2}</title></rect>"##,
                             bar_w * 0.9,
                             plot_top + plot_h - y,
-                            x + bar_w * 0.45,
-                            y - 3.0
+                        );
+                        // The error bar: ± the speedup's standard deviation
+                        // over the runs (from both rows' spreads).
+                        let (lo, hi) = (y_of((speedup - spread).max(0.0)), y_of(speedup + spread));
+                        if spread > 0.0 {
+                            let cap = (bar_w * 0.2).min(4.0);
+                            let _ = writeln!(
+                                svg,
+                                r##"<path d="M{cx:.1} {lo:.1}V{hi:.1}M{:.1} {lo:.1}H{:.1}M{:.1} {hi:.1}H{:.1}" stroke="#000" stroke-width="1" fill="none"/>"##,
+                                cx - cap,
+                                cx + cap,
+                                cx - cap,
+                                cx + cap
+                            );
+                        }
+                        // The value, written upwards above the bar and its
+                        // error bar, so narrow bars' labels cannot overlap.
+                        let ty = hi.min(y) - 4.0;
+                        let _ = writeln!(
+                            svg,
+                            r#"<text x="{:.1}" y="{ty:.1}" font-size="10" transform="rotate(-90 {:.1} {ty:.1})">{speedup:.2}</text>"#,
+                            cx + 3.5,
+                            cx + 3.5
                         );
                     }
                     None => {
@@ -546,13 +707,23 @@ impl Report {
             plot_top + plot_h / 2.0
         );
         // Legend.
+        let legend_colours: Vec<String> = series
+            .iter()
+            .enumerate()
+            .map(|(s, label)| {
+                self.rows.iter().find(|r| &r.label() == label).map_or_else(
+                    || fallback_colour(s),
+                    |r| series_colour(r.implementation, &r.mode, s),
+                )
+            })
+            .collect();
         let lx = left + plot_w + 20.0;
         for (s, label) in series.iter().enumerate() {
             let y = plot_top + 10.0 + s as f64 * 22.0;
             let _ = writeln!(
                 svg,
-                r#"<rect x="{lx:.1}" y="{y:.1}" width="14" height="14" fill="{}"/><text x="{:.1}" y="{:.1}">{label}</text>"#,
-                COLORS[s % COLORS.len()],
+                r##"<rect x="{lx:.1}" y="{y:.1}" width="14" height="14" fill="{}" stroke="#333" stroke-width="0.5"/><text x="{:.1}" y="{:.1}">{label}</text>"##,
+                legend_colours[s],
                 lx + 20.0,
                 y + 12.0
             );
@@ -645,8 +816,43 @@ mod tests {
             table.contains("1/2 ERR") && table.contains("boom"),
             "{table}"
         );
+        let csv = r.csv();
+        assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+        assert!(
+            csv.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("cpu,threadkit,threads,1,0.050000,"),
+            "{csv}"
+        );
+        assert!(csv.contains(",2,1,0,boom\n"), "{csv}");
+        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+        let md = r.markdown();
+        assert!(
+            md.contains("| threadkit threads | 50.0 ms ± 0 µs |"),
+            "{md}"
+        );
+        assert!(md.contains("1/2 ERR"), "{md}");
         let svg = r.svg();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("threadkit threads") && svg.contains(">err<"));
+        // Every series has its own colour.
+        let colours: std::collections::BTreeSet<String> = [
+            "sequential",
+            "threads",
+            "gil-sim",
+            "ThreadPoolExecutor",
+            "ProcessPoolExecutor",
+            "asyncio",
+        ]
+        .iter()
+        .flat_map(|m| {
+            [
+                series_colour("threadkit", m, 0),
+                series_colour("CPython", m, 0),
+            ]
+        })
+        .collect();
+        assert_eq!(colours.len(), 12);
     }
 }
