@@ -31,9 +31,13 @@ crate="$target/package/threadkit-$version.crate"
 [[ -f "$crate" ]] || { echo "ci/package.sh: no $crate" >&2; exit 1; }
 
 # Unpack outside the repository, so the workspace Cargo.toml is not in sight.
+# The files are touched: the .crate keeps their old times, and cargo would
+# otherwise reuse binaries built from an earlier unpacking (whose
+# CARGO_MANIFEST_DIR is gone) instead of building these files.
 unpacked="$(mktemp -d "${TMPDIR:-/tmp}/threadkit-package.XXXXXX")"
 trap 'rm -rf "$unpacked"' EXIT
 tar -xzf "$crate" -C "$unpacked"
+find "$unpacked" -type f -exec touch {} +
 cd "$unpacked/threadkit-$version"
 export CARGO_TARGET_DIR="$target/package-check"
 
