@@ -91,6 +91,7 @@ where
 /// .unwrap();
 /// assert_eq!(outcomes, [Ok(0), Err(TaskError::Panicked("one is bad".into())), Ok(2)]);
 /// ```
+#[doc(alias = "return_exceptions")]
 pub async fn gather_return_exceptions<I, F>(futures: I) -> Vec<Result<F::Output, TaskError>>
 where
     I: IntoIterator<Item = F>,

@@ -22,14 +22,17 @@ use std::fmt;
 #[non_exhaustive]
 pub enum FutureError {
     /// The future was cancelled before it ran (Python's `CancelledError`).
+    #[doc(alias = "CancelledError")]
     Cancelled,
     /// The timeout passed before the future finished (Python's `TimeoutError`);
     /// the future itself is unaffected.
+    #[doc(alias = "TimeoutError")]
     Timeout,
     /// The task panicked; the panic's message (Python's `exception()`).
     Panicked(String),
     /// The executor broke before running the task, for instance because a
     /// worker's initializer failed (Python's `BrokenExecutor`).
+    #[doc(alias("BrokenProcessPool", "BrokenThreadPool"))]
     BrokenExecutor(String),
     /// The executor was shut down (Python's `RuntimeError('cannot schedule
     /// new futures after shutdown')`).

@@ -17,11 +17,14 @@ use crate::util::wait::Deadline;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// As soon as any future finishes or is cancelled.
+    #[doc(alias = "FIRST_COMPLETED")]
     FirstCompleted,
     /// As soon as any future finishes with an error (a panic, a broken
     /// executor); if none does, when all are done. Cancelling is not an error.
+    #[doc(alias = "FIRST_EXCEPTION")]
     FirstException,
     /// When every future is done.
+    #[doc(alias = "ALL_COMPLETED")]
     #[default]
     AllCompleted,
 }
@@ -29,6 +32,7 @@ pub enum ReturnWhen {
 /// What [`wait`] returns: the futures split into done and not done, each in
 /// input order (Python's `DoneAndNotDoneFutures` named tuple, with lists
 /// instead of sets).
+#[doc(alias = "DoneAndNotDoneFutures")]
 #[derive(Clone, PartialEq, Eq)]
 pub struct DoneAndNotDone<F> {
     /// Futures that finished or were cancelled.

@@ -182,6 +182,7 @@ impl ThreadHandle {
 
     /// Whether the thread is a daemon thread (Python's `daemon`): one that does
     /// not keep the process alive when `main` returns.
+    #[doc(alias = "daemon")]
     #[doc(alias = "isDaemon")]
     pub fn is_daemon(&self) -> bool {
         self.inner.daemon
