@@ -105,7 +105,7 @@ pub use worker::{ClusterWorker, StopHandle};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::task::{Registration, invoke, signature};
-    pub use crate::wire::Outcome;
+    pub use crate::wire::{Outcome, reply_error};
     pub use inventory;
 }
 

@@ -81,6 +81,19 @@ pub(crate) enum Reply {
     Failed(TaskError),
 }
 
+/// The error in a `done` result payload: the entry's, or its first
+/// failed call's. Not public API (for tests that read raw result entries).
+#[doc(hidden)]
+pub fn reply_error(payload: &[u8]) -> Option<TaskError> {
+    match rmp_serde::from_slice::<Reply>(payload).ok()? {
+        Reply::Failed(e) => Some(e),
+        Reply::Batch(outcomes) => outcomes.into_iter().find_map(|o| match o {
+            Outcome::Failed(e) => Some(e),
+            _ => None,
+        }),
+    }
+}
+
 /// Arguments of one entry: `submit` sends one, a `map` chunk several.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Args(pub(crate) Vec<serde_bytes::ByteBuf>);
