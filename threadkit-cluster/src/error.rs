@@ -50,7 +50,10 @@ impl fmt::Display for ClusterError {
             ClusterError::Config(msg) => write!(f, "invalid setting: {msg}"),
             ClusterError::Encode(msg) => write!(f, "could not encode the argument: {msg}"),
             ClusterError::TooLarge { size, limit } => {
-                write!(f, "encoded argument is {size} bytes, over the {limit}-byte cap")
+                write!(
+                    f,
+                    "encoded argument is {size} bytes, over the {limit}-byte cap"
+                )
             }
             ClusterError::ShutDown => f.write_str("cannot schedule new futures after shutdown"),
             ClusterError::BrokerLost(msg) => write!(f, "the broker was lost: {msg}"),

@@ -420,7 +420,11 @@ impl ClusterExecutor {
 
     /// Submits one entry running `task` on each of `args` (a `map` chunk);
     /// one future per argument.
-    fn submit_chunk<A, R>(&self, task: &Task<A, R>, args: &[A]) -> Result<Vec<Future<R>>, ClusterError>
+    fn submit_chunk<A, R>(
+        &self,
+        task: &Task<A, R>,
+        args: &[A],
+    ) -> Result<Vec<Future<R>>, ClusterError>
     where
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
@@ -434,7 +438,8 @@ impl ClusterExecutor {
             let bytes = rmp_serde::to_vec(a).map_err(|e| ClusterError::Encode(e.to_string()))?;
             encoded.push(serde_bytes::ByteBuf::from(bytes));
         }
-        let payload = rmp_serde::to_vec(&Args(encoded)).map_err(|e| ClusterError::Encode(e.to_string()))?;
+        let payload =
+            rmp_serde::to_vec(&Args(encoded)).map_err(|e| ClusterError::Encode(e.to_string()))?;
         if payload.len() > shared.config.max_arg_bytes {
             return Err(ClusterError::TooLarge {
                 size: payload.len(),
@@ -471,7 +476,9 @@ impl ClusterExecutor {
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
-            table.pending.insert(tid.clone(), Box::new(Slots { promises }));
+            table
+                .pending
+                .insert(tid.clone(), Box::new(Slots { promises }));
         }
         let r = shared.with_cmd(|con| {
             redis::cmd("XADD")
@@ -757,14 +764,22 @@ fn reader_loop(weak: Weak<Shared>, con: Connection) {
                 }
                 if !read_ids.is_empty() {
                     let mut pipe = redis::pipe();
-                    pipe.cmd("XDEL").arg(&shared.results).arg(&read_ids).ignore();
+                    pipe.cmd("XDEL")
+                        .arg(&shared.results)
+                        .arg(&read_ids)
+                        .ignore();
                     if !done_tids.is_empty() {
                         pipe.cmd("HDEL").arg(&shared.state).arg(&done_tids).ignore();
                     }
                     let _ = pipe.query::<()>(c);
                 }
             }
-            Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal() => {
+            Err(e)
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_timeout()
+                    || e.is_connection_refusal() =>
+            {
                 con = None;
                 down_since.get_or_insert_with(Instant::now);
             }
@@ -779,11 +794,7 @@ fn reader_loop(weak: Weak<Shared>, con: Connection) {
 }
 
 /// Applies one result-stream entry.
-fn handle_result(
-    shared: &Shared,
-    map: &HashMap<String, Value>,
-    done_tids: &mut Vec<String>,
-) {
+fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut Vec<String>) {
     let Some(tid) = wire::field_str(map, "t") else {
         return;
     };
@@ -814,7 +825,9 @@ fn handle_result(
 
 fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskError> {
     let Some(payload) = wire::field_bytes(map, "p") else {
-        return Err(TaskError::Malformed("result entry without payload".to_owned()));
+        return Err(TaskError::Malformed(
+            "result entry without payload".to_owned(),
+        ));
     };
     // The payload holds every result of a chunk: allow for framing.
     let limit = max.saturating_mul(2);

@@ -241,7 +241,10 @@ impl Inner {
                 }
                 Err(e) => {
                     if backoff >= Duration::from_secs(1) {
-                        eprintln!("threadkit-cluster worker {}: waiting for Redis: {e}", self.wid);
+                        eprintln!(
+                            "threadkit-cluster worker {}: waiting for Redis: {e}",
+                            self.wid
+                        );
                     }
                 }
             }
@@ -437,7 +440,8 @@ impl Inner {
     /// Start, run, commit one entry. Never panics on bad input.
     fn process(&self, con: &mut Option<Connection>, entry: StreamId) {
         let map = &entry.map;
-        let (Some(caller), Some(tid)) = (wire::field_str(map, "caller"), wire::field_str(map, "tid"))
+        let (Some(caller), Some(tid)) =
+            (wire::field_str(map, "caller"), wire::field_str(map, "tid"))
         else {
             self.dead_letter(con, &entry, "no caller or task id");
             return;
@@ -575,7 +579,8 @@ impl Inner {
                 self.duplicates.load(Ordering::Relaxed)
             );
             let Some(c) = con.as_mut() else {
-                con = wire::connect(&self.client, Duration::from_secs(1), Duration::from_secs(5)).ok();
+                con = wire::connect(&self.client, Duration::from_secs(1), Duration::from_secs(5))
+                    .ok();
                 if con.is_none() {
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -614,7 +619,9 @@ impl Inner {
             }
         }
         if let Some(c) = con.as_mut() {
-            let _ = redis::cmd("DEL").arg(self.keys.worker(&self.wid)).query::<Value>(c);
+            let _ = redis::cmd("DEL")
+                .arg(self.keys.worker(&self.wid))
+                .query::<Value>(c);
         }
     }
 }

@@ -37,7 +37,10 @@ fn record_start(arg: u64) {
                 .ok();
         }
         if let Some(con) = c.as_mut() {
-            let _ = redis::cmd("RPUSH").arg(STARTS).arg(line).query::<Value>(con);
+            let _ = redis::cmd("RPUSH")
+                .arg(STARTS)
+                .arg(line)
+                .query::<Value>(con);
         }
     });
 }
@@ -135,7 +138,8 @@ fn kill_9_mid_task_every_future_ok_exactly_once() {
         .namespace(ns)
         .connect()
         .unwrap();
-    let completions: Arc<Vec<AtomicUsize>> = Arc::new((0..200).map(|_| AtomicUsize::new(0)).collect());
+    let completions: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..200).map(|_| AtomicUsize::new(0)).collect());
     let futures: Vec<_> = (0..200u64)
         .map(|i| {
             let f = exec.submit(&SLOW_SQUARE, i).unwrap();
@@ -176,7 +180,10 @@ fn kill_9_mid_task_every_future_ok_exactly_once() {
         starts.iter().any(|s| s.1 >= 2),
         "some task was re-run after the kill (attempt 2)"
     );
-    assert!(starts.iter().any(|s| s.2 == victim), "the victim had started tasks");
+    assert!(
+        starts.iter().any(|s| s.2 == victim),
+        "the victim had started tasks"
+    );
     eventually("nothing pending in Redis", || {
         pending_count(&mut con, ns) == 0 && xlen(&mut con, &format!("tk:{{{ns}}}:tasks")) == 0
     });
@@ -211,7 +218,10 @@ fn poison_task_fails_with_worker_lost_after_3_attempts() {
         }
         f.done()
     });
-    assert_eq!(task_error(f.result()), TaskError::WorkerLost { attempts: 3 });
+    assert_eq!(
+        task_error(f.result()),
+        TaskError::WorkerLost { attempts: 3 }
+    );
     let mut con = server.con();
     assert_eq!(starts(&mut con).len(), 3, "exactly 3 starts");
     // And the worker that saw the 4th delivery is alive and serving.
@@ -271,7 +281,9 @@ fn broker_loss_fails_pending_futures_with_broker_lost() {
         .broker_timeout(Duration::from_secs(1))
         .connect()
         .unwrap();
-    let futures: Vec<_> = (0..5u64).map(|i| exec.submit(&SQUARE, i).unwrap()).collect();
+    let futures: Vec<_> = (0..5u64)
+        .map(|i| exec.submit(&SQUARE, i).unwrap())
+        .collect();
     server.kill();
     for f in &futures {
         // BOUND is 30x the broker timeout: a hang guard, not a timing test.
@@ -308,7 +320,11 @@ fn unknown_task_mismatched_types_and_panics_are_typed_errors() {
     let wrong: Task<String, u64> = Task::by_name("test.square");
     let f = exec.submit(&wrong, "seven".to_owned()).unwrap();
     match task_error(f.result_timeout(BOUND)) {
-        TaskError::SignatureMismatch { name, caller, worker } => {
+        TaskError::SignatureMismatch {
+            name,
+            caller,
+            worker,
+        } => {
             assert_eq!(name, "test.square");
             assert!(caller.contains("String"), "{caller}");
             assert_eq!(worker, "u64 -> u64");
@@ -417,8 +433,15 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
     let entries: Vec<Vec<(&str, Vec<u8>)>> = vec![
         vec![("junk", b"1".to_vec())],
         vec![("caller", b"evil".to_vec())],
-        vec![("caller", long_caller.as_bytes().to_vec()), ("tid", b"t0".to_vec())],
-        vec![("caller", b"evil".to_vec()), ("tid", b"t1".to_vec()), ("v", b"99".to_vec())],
+        vec![
+            ("caller", long_caller.as_bytes().to_vec()),
+            ("tid", b"t0".to_vec()),
+        ],
+        vec![
+            ("caller", b"evil".to_vec()),
+            ("tid", b"t1".to_vec()),
+            ("v", b"99".to_vec()),
+        ],
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t2".to_vec()),
@@ -495,12 +518,30 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         }
         errors.len() == 7
     });
-    assert!(matches!(errors["t1"], Some(TaskError::Version { .. })), "{errors:?}");
-    assert!(matches!(errors["t2"], Some(TaskError::Malformed(_))), "{errors:?}");
-    assert!(matches!(errors["t3"], Some(TaskError::UnknownTask { .. })), "{errors:?}");
-    assert!(matches!(errors["t4"], Some(TaskError::TooLarge { .. })), "{errors:?}");
-    assert!(matches!(errors["t5"], Some(TaskError::Malformed(_))), "{errors:?}");
-    assert!(matches!(errors["t6"], Some(TaskError::Malformed(_))), "{errors:?}");
+    assert!(
+        matches!(errors["t1"], Some(TaskError::Version { .. })),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors["t2"], Some(TaskError::Malformed(_))),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors["t3"], Some(TaskError::UnknownTask { .. })),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors["t4"], Some(TaskError::TooLarge { .. })),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors["t5"], Some(TaskError::Malformed(_))),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors["t6"], Some(TaskError::Malformed(_))),
+        "{errors:?}"
+    );
     assert_eq!(errors["t7"], None, "the well-formed hand-written entry ran");
     // The three entries naming no (usable) caller were dead-lettered.
     eventually("three dead letters", || {
@@ -512,7 +553,10 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         .namespace(ns)
         .connect()
         .unwrap();
-    assert_eq!(exec.submit(&SQUARE, 12).unwrap().result_timeout(BOUND), Ok(&144));
+    assert_eq!(
+        exec.submit(&SQUARE, 12).unwrap().result_timeout(BOUND),
+        Ok(&144)
+    );
     exec.shutdown(true, false);
     eventually("nothing pending in Redis", || {
         pending_count(&mut con, ns) == 0 && xlen(&mut con, &tasks) == 0
@@ -530,7 +574,9 @@ fn in_flight_bound_blocks_submit_instead_of_growing() {
             .connect()
             .unwrap(),
     );
-    let first: Vec<_> = (0..3u64).map(|i| exec.submit(&SQUARE, i).unwrap()).collect();
+    let first: Vec<_> = (0..3u64)
+        .map(|i| exec.submit(&SQUARE, i).unwrap())
+        .collect();
     let blocked = {
         let exec = Arc::clone(&exec);
         std::thread::spawn(move || exec.submit(&SQUARE, 3).unwrap())

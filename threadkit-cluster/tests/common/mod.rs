@@ -135,7 +135,13 @@ impl Workers {
     pub fn spawn(&mut self) -> u32 {
         let exe = std::env::current_exe().expect("current_exe");
         let child = Command::new(exe)
-            .args(["worker_entry", "--exact", "--nocapture", "--test-threads", "1"])
+            .args([
+                "worker_entry",
+                "--exact",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env("THREADKIT_CLUSTER_WORKER", &self.url)
             .env("THREADKIT_CLUSTER_NAMESPACE", &self.ns)
             .env("THREADKIT_CLUSTER_SLOTS", self.slots.to_string())
@@ -162,7 +168,8 @@ impl Workers {
 
     /// How many workers are still running (reaping the dead ones).
     pub fn alive(&mut self) -> usize {
-        self.children.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
+        self.children
+            .retain_mut(|c| matches!(c.try_wait(), Ok(None)));
         self.children.len()
     }
 }
@@ -182,7 +189,10 @@ impl Drop for Workers {
 pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + BOUND;
     while !cond() {
-        assert!(Instant::now() < deadline, "gave up after {BOUND:?} waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {BOUND:?} waiting for: {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
