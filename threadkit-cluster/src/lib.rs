@@ -96,6 +96,9 @@ mod task;
 mod wire;
 mod worker;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::{ClusterError, TaskError};
 pub use executor::{ClusterExecutor, ClusterExecutorBuilder, ClusterMap};
 pub use task::{Task, TaskInfo, current_task, registered_tasks};
