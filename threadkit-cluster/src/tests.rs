@@ -52,7 +52,7 @@ fn stale_worker_cannot_commit_a_second_result() {
         .unwrap();
     let entry = &reply.keys[0].ids[0];
     let tid = wire::field_str(&entry.map, "tid").unwrap().to_owned();
-    let mut start_as = |who: &str, con: &mut redis::Connection| -> (String, u32) {
+    let start_as = |who: &str, con: &mut redis::Connection| -> (String, u32) {
         start
             .key(&keys.tasks)
             .key(&st)
@@ -87,7 +87,7 @@ fn stale_worker_cannot_commit_a_second_result() {
         .arg(&entry.id)
         .invoke(&mut con)
         .unwrap();
-    assert_eq!(lost, [entry.id.clone()]);
+    assert_eq!(lost, std::slice::from_ref(&entry.id));
 
     let mut commit_as = |who: &str, attempt: u32, value: u64| -> String {
         commit
