@@ -593,3 +593,75 @@ fn in_flight_bound_blocks_submit_instead_of_growing() {
     }
     exec.shutdown(true, false);
 }
+
+/// Not a test: the caller process that `caller_death_*` kills.
+#[test]
+fn caller_entry() {
+    use std::io::Write;
+    let Ok(url) = std::env::var("TK_TEST_CALLER") else {
+        return;
+    };
+    let exec = ClusterExecutor::builder(&url)
+        .namespace("callerdeath")
+        .key_ttl(Duration::from_secs(1))
+        .connect()
+        .unwrap();
+    let futures: Vec<_> = (0..100u64)
+        .map(|i| exec.submit(&SLEEP_MS, 100 + i).unwrap())
+        .collect();
+    println!("CALLER {}", exec.caller_id());
+    std::io::stdout().flush().unwrap();
+    // Killed long before this ends.
+    std::thread::sleep(BOUND);
+    drop(futures);
+    std::process::exit(0);
+}
+
+#[test]
+fn caller_death_keys_expire_and_workers_drop_its_tasks() {
+    use std::io::BufRead;
+    let Some(server) = server() else { return };
+    let ns = "callerdeath";
+    let exe = std::env::current_exe().unwrap();
+    let mut child = common::KillOnDrop(
+        std::process::Command::new(exe)
+            .args([
+                "caller_entry",
+                "--exact",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("TK_TEST_CALLER", &server.url)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let caller = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.split_once("CALLER ").map(|(_, id)| id.trim().to_owned()))
+        .expect("the caller process printed its id");
+    let mut con = server.con();
+    let tasks = format!("tk:{{{ns}}}:tasks");
+    assert_eq!(xlen(&mut con, &tasks), 100);
+    drop(child); // kill -9
+    let state = format!("tk:{{{ns}}}:st:{caller}");
+    let results = format!("tk:{{{ns}}}:res:{caller}");
+    eventually("the dead caller's keys expire", || {
+        redis::cmd("EXISTS")
+            .arg(&state)
+            .arg(&results)
+            .query::<i64>(&mut con)
+            .unwrap()
+            == 0
+    });
+    let mut workers = Workers::new(&server.url, ns, 4, 1500);
+    workers.spawn();
+    eventually("the workers drop its tasks", || {
+        pending_count(&mut con, ns) == 0 && xlen(&mut con, &tasks) == 0
+    });
+    assert!(starts(&mut con).is_empty(), "none of its tasks ran");
+    assert_eq!(workers.alive(), 1);
+}
