@@ -164,3 +164,59 @@ fn cancel_script_refuses_started_tasks_and_is_idempotent() {
         .unwrap();
     assert_eq!(exists, 0);
 }
+
+#[test]
+fn gc_deletes_only_idle_consumers_without_pending_entries() {
+    let Some(server) = common::server() else {
+        return;
+    };
+    let mut con = server.con();
+    let keys = Keys::new("gc");
+    wire::ensure_group(&mut con, &keys).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id: String = redis::cmd("XADD")
+            .arg(&keys.tasks)
+            .arg("*")
+            .arg("x")
+            .arg("1")
+            .query(&mut con)
+            .unwrap();
+        ids.push(id);
+    }
+    for who in ["busy", "idle"] {
+        let _: redis::Value = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(wire::GROUP)
+            .arg(who)
+            .arg("COUNT")
+            .arg(1)
+            .arg("STREAMS")
+            .arg(&keys.tasks)
+            .arg(">")
+            .query(&mut con)
+            .unwrap();
+    }
+    // `idle` finished its entry; `busy` still holds one.
+    let _: i64 = redis::cmd("XACK")
+        .arg(&keys.tasks)
+        .arg(wire::GROUP)
+        .arg(&ids[1])
+        .query(&mut con)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let gc = redis::Script::new(wire::GC);
+    let deleted: i64 = gc.key(&keys.tasks).arg(5).invoke(&mut con).unwrap();
+    assert_eq!(deleted, 1);
+    let consumers: redis::Value = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(&keys.tasks)
+        .arg(wire::GROUP)
+        .query(&mut con)
+        .unwrap();
+    let text = format!("{consumers:?}");
+    assert!(
+        matches!(&consumers, redis::Value::Array(v) if v.len() == 1) && text.contains("busy"),
+        "{text}"
+    );
+}

@@ -184,6 +184,24 @@ end
 return lost
 "#;
 
+/// `gc(idle_ms)`: deletes the consumers of the group that own no pending
+/// entry and have been idle longer than `idle_ms` (dead workers). Never one
+/// with pending entries: `XGROUP DELCONSUMER` would drop them. Atomic, so
+/// no entry can be delivered to a consumer between the check and the
+/// delete. Returns how many were deleted.
+pub(crate) const GC: &str = r#"
+local deleted = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], 'workers')) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if tonumber(f['pending']) == 0 and tonumber(f['idle']) > tonumber(ARGV[1]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'workers', f['name'])
+    deleted = deleted + 1
+  end
+end
+return deleted
+"#;
+
 /// Opens a connection with bounded connect, read and write times.
 pub(crate) fn connect(
     client: &redis::Client,

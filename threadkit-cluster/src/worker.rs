@@ -158,6 +158,7 @@ impl ClusterWorker {
             start: redis::Script::new(wire::START),
             commit: redis::Script::new(wire::COMMIT),
             renew: redis::Script::new(wire::RENEW),
+            gc: redis::Script::new(wire::GC),
         });
         std::thread::scope(|scope| {
             let control = {
@@ -215,6 +216,7 @@ struct Inner {
     start: redis::Script,
     commit: redis::Script,
     renew: redis::Script,
+    gc: redis::Script,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -568,6 +570,7 @@ impl Inner {
     fn control_loop(&self) {
         let mut con: Option<Connection> = None;
         let period = self.lease / 3;
+        let mut ticks: u64 = 0;
         while !self.stop.is_stopped() || self.busy.load(Ordering::Acquire) > 0 {
             let ids: Vec<String> = lock(&self.held).iter().cloned().collect();
             let wkey = self.keys.worker(&self.wid);
@@ -610,6 +613,16 @@ impl Inner {
             if !ok {
                 con = None;
                 continue;
+            }
+            ticks += 1;
+            if ticks % 30 == 1 {
+                // Forget dead workers' consumers (idle for 10 leases, no
+                // pending entries): a best effort, errors are harmless.
+                let _ = self
+                    .gc
+                    .key(&self.keys.tasks)
+                    .arg(wire::millis(self.lease * 10))
+                    .invoke::<i64>(c);
             }
             let deadline = Instant::now() + period;
             while Instant::now() < deadline

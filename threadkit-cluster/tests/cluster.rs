@@ -665,3 +665,34 @@ fn caller_death_keys_expire_and_workers_drop_its_tasks() {
     assert!(starts(&mut con).is_empty(), "none of its tasks ran");
     assert_eq!(workers.alive(), 1);
 }
+
+#[test]
+fn graceful_stop_finishes_the_running_task() {
+    let Some(server) = server() else { return };
+    let ns = "graceful";
+    let worker = threadkit_cluster::ClusterWorker::new(&server.url)
+        .namespace(ns)
+        .slots(1)
+        .lease(Duration::from_millis(1500));
+    let stop = worker.stop_handle();
+    let runner = std::thread::spawn(move || worker.run());
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace(ns)
+        .connect()
+        .unwrap();
+    let f = exec.submit(&SLEEP_MS, 400).unwrap();
+    eventually("the task starts", || f.running() || f.done());
+    stop.stop();
+    let deadline = std::time::Instant::now() + BOUND;
+    while !runner.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "run() did not return");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    runner.join().unwrap().unwrap();
+    assert_eq!(
+        f.result_timeout(Duration::ZERO),
+        Ok(&400),
+        "committed before run() returned"
+    );
+    exec.shutdown(true, false);
+}
