@@ -21,6 +21,11 @@ use crate::wire::{self, Args, Keys, Outcome, Reply};
 const READ_BLOCK: Duration = Duration::from_millis(250);
 
 /// Settings of a [`ClusterExecutor`]; see [`ClusterExecutor::builder`].
+///
+/// The lease is not here: it is how long a *worker* may go without renewing
+/// before others take its tasks, so it is set on the workers
+/// ([`ClusterWorker::lease`](crate::ClusterWorker::lease)), the same on all
+/// of them.
 #[derive(Clone, Debug)]
 pub struct ClusterExecutorBuilder {
     url: String,

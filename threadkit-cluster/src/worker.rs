@@ -469,6 +469,12 @@ impl Inner {
                 .arg(max_attempts)
                 .invoke::<(String, u32)>(c)
         }) else {
+            if !self.stop.is_stopped() {
+                // Not a lost connection (`call` retries those) but a
+                // refusal, e.g. a hostile caller key of the wrong type:
+                // retrying would loop forever, so dead-letter the entry.
+                self.dead_letter(con, &entry, "start refused by Redis");
+            }
             return;
         };
         let (verdict, attempt) = verdict;

@@ -425,6 +425,13 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         .ignore()
         .query(&mut con)
         .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(format!("tk:{{{ns}}}:st:wrongtype"))
+        .arg("not a hash")
+        .arg("PX")
+        .arg(60_000)
+        .query(&mut con)
+        .unwrap();
     let good_sig = SQUARE.signature();
     // MessagePack of the argument list [bin(7u64)]: what `submit(&SQUARE, 7)` sends.
     let good_args = vec![0x91, 0xc4, 0x01, 0x07];
@@ -479,6 +486,12 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
             ("tid", b"t6".to_vec()),
             ("v", b"1".to_vec()),
             ("fn", b"\xff\xfe".to_vec()),
+        ],
+        // A caller whose state key is not a hash: Redis refuses the start.
+        vec![
+            ("caller", b"wrongtype".to_vec()),
+            ("tid", b"t8".to_vec()),
+            ("v", b"1".to_vec()),
         ],
         vec![
             ("caller", b"evil".to_vec()),
@@ -543,9 +556,10 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         "{errors:?}"
     );
     assert_eq!(errors["t7"], None, "the well-formed hand-written entry ran");
-    // The three entries naming no (usable) caller were dead-lettered.
-    eventually("three dead letters", || {
-        xlen(&mut con, &format!("tk:{{{ns}}}:dead")) == 3
+    // The three entries naming no (usable) caller, and the one Redis
+    // refused to start, were dead-lettered.
+    eventually("four dead letters", || {
+        xlen(&mut con, &format!("tk:{{{ns}}}:dead")) == 4
     });
     // The worker survived all of it and still serves.
     assert_eq!(workers.alive(), 1);
