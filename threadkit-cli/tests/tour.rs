@@ -41,7 +41,7 @@ fn every_example_is_a_lesson_and_every_lesson_an_example() {
 fn claims(stdout: &str) -> Vec<(bool, &str)> {
     stdout
         .lines()
-        .take_while(|l| !l.contains(" claims checked, "))
+        .take_while(|l| !(l.contains(" claim") && l.contains(" checked, ")))
         .filter(|l| l.contains(" — measured: "))
         .map(|l| (l.trim_start().starts_with('✔'), l))
         .collect()
@@ -53,7 +53,12 @@ fn claims(stdout: &str) -> Vec<(bool, &str)> {
 fn tour(lessons: &[&str], n_claims: usize) -> String {
     let (ok, stdout, stderr) = threadkit(&[&["tour"], lessons].concat());
     assert!(!stderr.contains("panicked"), "stderr:\n{stderr}");
-    let summary = format!("{} lessons, {n_claims} claims checked", lessons.len());
+    let noun = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let summary = format!(
+        "{}, {} checked",
+        noun(lessons.len(), "lesson", "lessons"),
+        noun(n_claims, "claim", "claims")
+    );
     assert!(stdout.contains(&summary), "no {summary:?} in\n{stdout}");
     let found = claims(&stdout);
     assert_eq!(found.len(), n_claims, "{stdout}");
