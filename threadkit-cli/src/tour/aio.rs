@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use threadkit::ThreadPoolExecutor;
+use threadkit::multiprocessing::ProcessPoolExecutor;
 
 use super::report::secs;
 use super::{Lesson, Report};
@@ -63,14 +63,14 @@ fn fetch(r: &mut Report) {
 }
 
 fn mixed(r: &mut Report) {
-    let pool = match ThreadPoolExecutor::new(2) {
+    let pool = match ProcessPoolExecutor::new(2) {
         Ok(pool) => pool,
         Err(e) => return r.check("a pool of 2 workers", false, e.to_string()),
     };
     let limits = [1_000_000, 1_000_000];
     let (counts, ticks) = asyncio_mixed::primes_on_pool(&pool, &limits);
     r.check(
-        "CPU-bound work on the pool leaves the event loop free: its ticker keeps ticking",
+        "CPU-bound work on the process pool leaves the event loop free: its ticker keeps ticking",
         counts == [78_498, 78_498] && ticks > 0,
         format!("primes below 1000000: {counts:?}; the loop ticked {ticks} times meanwhile"),
     );
