@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::Write;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::codec;
 use super::error::{ChannelError, FrameError};
-use super::fdpass;
+use super::fdpass::{Passed, Received};
 use super::frame::{self, DEFAULT_MAX_FRAME, FrameReader, Progress, ReadError};
 use crate::loom::sync::Mutex;
 use crate::util::wait::Deadline;
@@ -311,7 +311,7 @@ impl Serialize for Connection {
         };
         let r = self.reader.lock();
         let mut t = s.serialize_tuple(2)?;
-        t.serialize_element(&PassedFd(std::os::fd::AsFd::as_fd(&r.stream)))?;
+        t.serialize_element(&Passed(std::os::fd::AsFd::as_fd(&r.stream)))?;
         t.serialize_element(&ends)?;
         t.end()
     }
@@ -319,7 +319,7 @@ impl Serialize for Connection {
 
 impl<'de> Deserialize<'de> for Connection {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (ReceivedFd(fd), ends) = <(ReceivedFd, u8)>::deserialize(d)?;
+        let (Received(fd), ends) = <(Received, u8)>::deserialize(d)?;
         let mut conn =
             Connection::from_stream(UnixStream::from(fd)).map_err(serde::de::Error::custom)?;
         conn.ends = match ends {
@@ -333,22 +333,6 @@ impl<'de> Deserialize<'de> for Connection {
             }
         };
         Ok(conn)
-    }
-}
-
-struct PassedFd<'a>(std::os::fd::BorrowedFd<'a>);
-
-impl Serialize for PassedFd<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        fdpass::serialize_fd(self.0, s)
-    }
-}
-
-struct ReceivedFd(OwnedFd);
-
-impl<'de> Deserialize<'de> for ReceivedFd {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fdpass::deserialize_fd(d).map(ReceivedFd)
     }
 }
 

@@ -25,7 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::codec;
 use super::error::{ChannelError, FrameError};
-use super::fdpass;
+use super::fdpass::{Passed, Received};
 use super::pipe::{decode, poll_for, poll_readable};
 use crate::util::wait::Deadline;
 
@@ -386,22 +386,6 @@ impl<T> Serialize for Queue<T> {
         t.serialize_element(&Passed(self.rx.as_fd()))?;
         t.serialize_element(&self.slots.as_ref().map(|s| Passed(s.as_fd())))?;
         t.end()
-    }
-}
-
-struct Passed<'a>(std::os::fd::BorrowedFd<'a>);
-
-impl Serialize for Passed<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        fdpass::serialize_fd(self.0, s)
-    }
-}
-
-struct Received(OwnedFd);
-
-impl<'de> Deserialize<'de> for Received {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fdpass::deserialize_fd(d).map(Received)
     }
 }
 
