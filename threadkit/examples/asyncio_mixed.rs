@@ -1,6 +1,6 @@
 //! Lesson: mixing asyncio with a pool for CPU-bound work.
 //!
-//! Seed advice "Mixed: asyncio + ProcessPoolExecutor": keep the event loop
+//! Tutorial advice "Mixed: asyncio + ProcessPoolExecutor": keep the event loop
 //! for waiting, and send CPU-heavy functions to a pool with
 //! `loop.run_in_executor(pool, f)`, so the loop stays responsive:
 //!

@@ -9,30 +9,33 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/asyncio_gather.rs"]
+#[path = "../../lessons/asyncio_gather.rs"]
 mod asyncio_gather;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/asyncio_fetch.rs"]
+#[path = "../../lessons/asyncio_fetch.rs"]
 mod asyncio_fetch;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/asyncio_mixed.rs"]
+#[path = "../../lessons/asyncio_mixed.rs"]
 mod asyncio_mixed;
 
 pub(crate) const LESSONS: [Lesson; 3] = [
     Lesson {
         name: "asyncio_gather",
+        source: example_source!("asyncio_gather"),
         title: "asyncio.run, gather and sleep",
         run: gather,
     },
     Lesson {
         name: "asyncio_fetch",
+        source: example_source!("asyncio_fetch"),
         title: "async fetches from a loopback server on one thread",
         run: fetch,
     },
     Lesson {
         name: "asyncio_mixed",
+        source: example_source!("asyncio_mixed"),
         title: "asyncio + a pool for CPU-bound work",
         run: mixed,
     },

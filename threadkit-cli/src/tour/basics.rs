@@ -6,57 +6,63 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/hello_thread.rs"]
+#[path = "../../lessons/hello_thread.rs"]
 mod hello_thread;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/without_vs_with_threads.rs"]
+#[path = "../../lessons/without_vs_with_threads.rs"]
 mod without_vs_with_threads;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/lifecycle.rs"]
+#[path = "../../lessons/lifecycle.rs"]
 mod lifecycle;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/arguments.rs"]
+#[path = "../../lessons/arguments.rs"]
 mod arguments;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/many_threads.rs"]
+#[path = "../../lessons/many_threads.rs"]
 mod many_threads;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/thread_subclass.rs"]
+#[path = "../../lessons/thread_subclass.rs"]
 mod thread_subclass;
 
 pub(crate) const LESSONS: [Lesson; 6] = [
     Lesson {
         name: "hello_thread",
+        source: example_source!("hello_thread"),
         title: "create, start and join a thread",
         run: hello,
     },
     Lesson {
         name: "without_vs_with_threads",
+        source: example_source!("without_vs_with_threads"),
         title: "without threads vs with threads",
         run: without_vs_with,
     },
     Lesson {
         name: "lifecycle",
+        source: example_source!("lifecycle"),
         title: "start(), is_alive() and join()",
         run: lifecycle_lesson,
     },
     Lesson {
         name: "arguments",
+        source: example_source!("arguments"),
         title: "passing arguments to threads",
         run: arguments_lesson,
     },
     Lesson {
         name: "many_threads",
+        source: example_source!("many_threads"),
         title: "many threads started and joined in a loop",
         run: many,
     },
     Lesson {
         name: "thread_subclass",
+        source: example_source!("thread_subclass"),
         title: "the Thread-subclass pattern",
         run: subclass,
     },

@@ -9,11 +9,12 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/daemon.rs"]
+#[path = "../../lessons/daemon.rs"]
 mod example;
 
 pub(crate) const LESSONS: [Lesson; 1] = [Lesson {
     name: "daemon",
+    source: example_source!("daemon"),
     title: "join vs no join vs daemon threads",
     run: lesson,
 }];

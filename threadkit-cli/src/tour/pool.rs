@@ -7,39 +7,43 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/pool_submit.rs"]
+#[path = "../../lessons/pool_submit.rs"]
 mod pool_submit;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/pool_as_completed.rs"]
+#[path = "../../lessons/pool_as_completed.rs"]
 mod pool_as_completed;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/pool_map.rs"]
+#[path = "../../lessons/pool_map.rs"]
 mod pool_map;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/download_images/main.rs"]
+#[path = "../../lessons/download_images/main.rs"]
 mod download_images;
 
 pub(crate) const LESSONS: [Lesson; 4] = [
     Lesson {
         name: "pool_submit",
+        source: example_source!("pool_submit"),
         title: "ThreadPoolExecutor: submit() and result()",
         run: submit,
     },
     Lesson {
         name: "pool_as_completed",
+        source: example_source!("pool_as_completed"),
         title: "as_completed(): results as tasks finish",
         run: as_completed,
     },
     Lesson {
         name: "pool_map",
+        source: example_source!("pool_map"),
         title: "map(): results in input order",
         run: map,
     },
     Lesson {
         name: "download_images",
+        source: example_source!("download_images/main"),
         title: "downloading images with a thread pool",
         run: download,
     },
@@ -111,7 +115,7 @@ fn download(r: &mut Report) {
         ),
     );
     r.check(
-        "the pool overlaps the waits: several times faster (the seed: 23 s -> 5 s)",
+        "the pool overlaps the waits: several times faster (the tutorial: 23 s -> 5 s)",
         speedup >= 3.0,
         format!(
             "{count} images with {} latency: {} sequentially, {} with the pool ({speedup:.1}x)",

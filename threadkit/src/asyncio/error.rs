@@ -20,17 +20,20 @@ use std::fmt;
 #[non_exhaustive]
 pub enum TaskError {
     /// The task was cancelled before it finished (Python's `CancelledError`).
+    #[doc(alias = "CancelledError")]
     Cancelled,
     /// The task panicked; the panic's message.
     Panicked(String),
     /// [`Task::result`](super::Task::result) on a task that is not done
     /// (Python's `InvalidStateError`).
+    #[doc(alias = "InvalidStateError")]
     InvalidState,
     /// The value was already taken from this task.
     Consumed,
     /// The outcome was not in by the deadline of
     /// [`AsCompleted::timeout`](super::AsCompleted::timeout) (Python's
     /// `TimeoutError`); the task was cancelled.
+    #[doc(alias = "TimeoutError")]
     Timeout,
 }
 

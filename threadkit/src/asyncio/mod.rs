@@ -2,21 +2,25 @@
 //! `asyncio`).
 //!
 //! ```
-//! use std::time::{Duration, Instant};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::time::Duration;
 //! use threadkit::asyncio;
+//!
+//! static ASLEEP: AtomicUsize = AtomicUsize::new(0);
 //!
 //! // async def fetch_data(n):
 //! //     await asyncio.sleep(0.05)
 //! //     return n
 //! // results = asyncio.run(asyncio.gather(*(fetch_data(n) for n in range(5))))
 //! async fn fetch_data(n: u32) -> u32 {
+//!     ASLEEP.fetch_add(1, Ordering::SeqCst);
 //!     asyncio::sleep(Duration::from_millis(50)).await;
+//!     // Together, not one after another: all five went to sleep first.
+//!     assert_eq!(ASLEEP.load(Ordering::SeqCst), 5);
 //!     n
 //! }
-//! let start = Instant::now();
 //! let results = asyncio::run(asyncio::gather((0..5).map(fetch_data))).unwrap();
 //! assert_eq!(results, Ok(vec![0, 1, 2, 3, 4]));
-//! assert!(start.elapsed() < Duration::from_secs(5)); // together, not one after another
 //! ```
 //!
 //! # What is here
@@ -58,6 +62,24 @@
 //! - Locks own their data and release on drop, as in [`threading`](crate::threading).
 //! - Timeouts take [`Duration`](std::time::Duration)s; deadlines are tokio
 //!   [`Instant`](tokio::time::Instant)s.
+//!
+//! # tokio
+//!
+//! The loop is tokio's, and a few signatures name tokio types
+//! ([`timeout_at`] and [`Timeout::reschedule`] take a
+//! [`tokio::time::Instant`]; [`Task::into_join_handle`] returns a
+//! [`tokio::task::JoinHandle`]). threadkit re-exports the tokio it was built
+//! with as [`threadkit::asyncio::tokio`](tokio), so those types can be named
+//! without adding tokio to your own `Cargo.toml` or matching its version:
+//!
+//! ```
+//! use std::time::Duration;
+//! use threadkit::asyncio::{self, tokio};
+//!
+//! let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+//! let out = asyncio::run(async move { asyncio::timeout_at(deadline, async { 7 }).await }).unwrap();
+//! assert_eq!(out, Ok(7));
+//! ```
 
 mod awaited;
 mod barrier;
@@ -92,3 +114,8 @@ pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
+
+/// The tokio this module is built on (its `rt`, `rt-multi-thread`, `time`
+/// and `sync` features), for naming the tokio types in threadkit's
+/// signatures, such as [`tokio::time::Instant`] for [`timeout_at`].
+pub use tokio;

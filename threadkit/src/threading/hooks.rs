@@ -120,6 +120,7 @@ impl fmt::Display for ExceptHookArgs<'_> {
 /// reset_excepthook();
 /// assert_eq!(*seen.lock().unwrap(), [("bad".to_owned(), "oops".to_owned())]);
 /// ```
+#[doc(alias = "excepthook")]
 pub fn set_excepthook<F>(hook: F)
 where
     F: Fn(&ExceptHookArgs<'_>) + Send + Sync + 'static,
@@ -164,6 +165,7 @@ pub fn default_excepthook(args: &ExceptHookArgs<'_>) {
 /// clear_start_hook();
 /// assert_eq!(started.load(Ordering::SeqCst), 1);
 /// ```
+#[doc(alias("settrace", "setprofile"))]
 pub fn set_start_hook<F>(hook: F)
 where
     F: Fn(&ThreadHandle) + Send + Sync + 'static,

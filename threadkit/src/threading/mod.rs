@@ -66,10 +66,13 @@
 //!
 //! As in Python, when `main` returns the process waits for every live
 //! non-daemon threadkit thread, and abandons daemon threads. No macro or guard
-//! is needed: the first time a non-daemon thread starts, threadkit registers a
-//! C `atexit` handler, which runs when `main` returns (Rust has flushed stdout
-//! by then; it stays usable), marks the main thread finished and joins the
-//! non-daemon threads, including any they start meanwhile. Caveats:
+//! is needed: the first time a non-daemon thread starts, threadkit registers
+//! this step with its one C `atexit` handler, which runs when `main` returns
+//! (Rust has flushed stdout by then; it stays usable). In Python's order, it
+//! first shuts down thread pools still alive (waiting for their work), then
+//! marks the main thread finished and joins the non-daemon threads,
+//! including any they start meanwhile, then terminates daemon child
+//! processes and joins the others. Caveats:
 //!
 //! - `std::process::exit` from any thread also runs the handler, so it too
 //!   waits for non-daemon threads (a thread calling it is not waited for by
