@@ -1,6 +1,8 @@
 //! Issue 14's hardening points outside multiprocessing: user code that
 //! panics under a threadkit lock leaves the primitive consistent, timeouts
-//! cancel what they must, and the sync and async families agree on misuse.
+//! cancel what they must, the sync and async families agree on misuse, and
+//! the Python API gaps (`set_maxsize`, `start_hook`/`exit_hook`,
+//! `sleep_with`) are filled.
 //!
 //! No test decides anything by timing: waits that should end are bounded
 //! by generous hang guards only.
@@ -320,7 +322,9 @@ fn condition_wait_for_with_panicking_predicate_stays_usable() {
     // The waiter is inside `wait_for` once it released the lock to sleep:
     // a notify reaches it only then, so notify until it has panicked.
     *cond.acquire() = 1;
+    let start = std::time::Instant::now();
     while !waiter.is_finished() {
+        assert!(start.elapsed() < HANG, "hang guard");
         cond.acquire().notify_all();
         std::thread::yield_now();
     }
@@ -668,7 +672,9 @@ mod with_asyncio {
                 })
             };
             // Notify until the waiter has run its predicate on 1.
+            let start = std::time::Instant::now();
             while !waiter.done() {
+                assert!(start.elapsed() < HANG, "hang guard");
                 let mut guard = cond.acquire().await;
                 *guard = 1;
                 guard.notify_all();
