@@ -89,7 +89,13 @@ struct State<T> {
 pub(crate) struct Inner<T> {
     state: Mutex<State<T>>,
     done: Condvar,
+    /// Asked before a pending future is cancelled (see
+    /// [`Future::with_cancel_hook`]); `false` means it can no longer be.
+    cancel_hook: Option<CancelHook>,
 }
+
+/// See [`Future::with_cancel_hook`].
+type CancelHook = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl<T> Inner<T> {
     fn new() -> Self {
@@ -103,6 +109,7 @@ impl<T> Inner<T> {
                 waker: None,
             }),
             done: Condvar::new(),
+            cancel_hook: None,
         }
     }
 
@@ -135,7 +142,17 @@ impl<T> Inner<T> {
 
     /// PENDING → CANCELLED; `true` if cancelled now or before.
     fn cancel(&self) -> bool {
-        let st = self.state.lock();
+        let mut st = self.state.lock();
+        if let (Phase::Pending, Some(hook)) = (st.phase, &self.cancel_hook) {
+            // The hook may block (a round trip to wherever the task waits):
+            // never call it under the lock.
+            drop(st);
+            let allowed = hook();
+            st = self.state.lock();
+            if !allowed && st.phase == Phase::Pending {
+                return false;
+            }
+        }
         match st.phase {
             Phase::Pending => {
                 self.settle(st, Err(FutureError::Cancelled), Phase::Cancelling);
@@ -305,6 +322,40 @@ impl<T> Future<T> {
     #[allow(clippy::new_ret_no_self)]
     pub fn new() -> (Future<T>, Promise<T>) {
         let inner = Arc::new(Inner::new());
+        let promise = Promise {
+            inner: Some(Arc::clone(&inner)),
+        };
+        (
+            Future {
+                inner,
+                taken: OnceLock::new(),
+            },
+            promise,
+        )
+    }
+
+    /// Like [`Future::new`], for executors whose tasks wait somewhere
+    /// else (another machine): [`cancel`](Future::cancel) on the pending
+    /// future first calls `hook`, outside any lock, and cancels only if it
+    /// returns `true`, meaning the task can no longer start. It is not
+    /// called once the future is running or done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::Future;
+    ///
+    /// let (f, _promise) = Future::<u8>::with_cancel_hook(|| false);
+    /// assert!(!f.cancel(), "the hook said the task already started");
+    /// assert!(!f.done());
+    /// ```
+    pub fn with_cancel_hook<H>(hook: H) -> (Future<T>, Promise<T>)
+    where
+        H: Fn() -> bool + Send + Sync + 'static,
+    {
+        let mut inner = Inner::new();
+        inner.cancel_hook = Some(Box::new(hook));
+        let inner = Arc::new(inner);
         let promise = Promise {
             inner: Some(Arc::clone(&inner)),
         };

@@ -68,14 +68,20 @@ fn install<T, F: AsRef<Future<T>>>(futures: &[F], waiter: &Arc<Waiter>) {
 /// # Examples
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::sync::Arc;
 /// use threadkit::futures::{ReturnWhen, ThreadPoolExecutor, wait};
+/// use threadkit::threading::Event;
 ///
 /// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// let go = Arc::new(Event::new());
 /// let fast = pool.submit(|| 1).unwrap();
-/// let slow = pool.submit(|| { std::thread::sleep(Duration::from_millis(300)); 2 }).unwrap();
+/// let slow = {
+///     let go = Arc::clone(&go);
+///     pool.submit(move || { go.wait(); 2 }).unwrap()
+/// };
 /// let r = wait([&fast, &slow], None, ReturnWhen::FirstCompleted);
-/// assert!(r.done.iter().any(|f| std::ptr::eq(*f, &fast)));
+/// assert!(std::ptr::eq(r.done[0], &fast) && std::ptr::eq(r.not_done[0], &slow));
+/// go.set();
 /// let r = wait([&fast, &slow], None, ReturnWhen::AllCompleted);
 /// assert_eq!((r.done.len(), r.not_done.len()), (2, 0));
 /// ```

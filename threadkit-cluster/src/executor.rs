@@ -1,0 +1,846 @@
+//! The caller side: [`ClusterExecutor`].
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use redis::streams::StreamReadReply;
+use redis::{Connection, Value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use threadkit::futures::{Future, FutureError, Promise};
+
+use crate::error::{ClusterError, TaskError};
+use crate::task::Task;
+use crate::wire::{self, Args, Keys, Outcome, Reply};
+
+/// How long one blocking read of the result stream lasts.
+const READ_BLOCK: Duration = Duration::from_millis(250);
+
+/// Settings of a [`ClusterExecutor`]; see [`ClusterExecutor::builder`].
+///
+/// The lease is not here: it is how long a *worker* may go without renewing
+/// before others take its tasks, so it is set on the workers
+/// ([`ClusterWorker::lease`](crate::ClusterWorker::lease)), the same on all
+/// of them.
+#[derive(Clone, Debug)]
+pub struct ClusterExecutorBuilder {
+    url: String,
+    namespace: String,
+    max_in_flight: usize,
+    max_attempts: u32,
+    key_ttl: Duration,
+    broker_timeout: Duration,
+    max_arg_bytes: usize,
+    max_result_bytes: usize,
+}
+
+impl ClusterExecutorBuilder {
+    /// The namespace (default `threadkit`): callers and workers meet in one
+    /// namespace; use one per deployment or per application.
+    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
+        self.namespace = ns.into();
+        self
+    }
+
+    /// How many tasks (or `map` chunks) may be submitted and unfinished at
+    /// once (default 10 000); `submit` blocks beyond it, like a bounded
+    /// queue, instead of growing memory in the caller and in Redis.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n;
+        self
+    }
+
+    /// How many deliveries a task gets before it fails with
+    /// [`TaskError::WorkerLost`] (default 3, as Dask and Ray). A delivery is
+    /// spent when a worker takes the task and dies (or stalls past its
+    /// lease) before committing; a panic is not retried.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+
+    /// TTL of this caller's keys (task states and results; default 5 min),
+    /// refreshed while the executor lives. When the caller dies its keys
+    /// expire after this long and workers drop its remaining tasks.
+    pub fn key_ttl(mut self, ttl: Duration) -> Self {
+        self.key_ttl = ttl;
+        self
+    }
+
+    /// How long Redis may be unreachable before every pending future fails
+    /// with [`TaskError::BrokerLost`] (default 10 s).
+    pub fn broker_timeout(mut self, t: Duration) -> Self {
+        self.broker_timeout = t;
+        self
+    }
+
+    /// Cap on one encoded argument (a whole `map` chunk; default 1 MiB):
+    /// `submit` fails with [`ClusterError::TooLarge`] over it.
+    pub fn max_arg_bytes(mut self, n: usize) -> Self {
+        self.max_arg_bytes = n;
+        self
+    }
+
+    /// Cap on one encoded result payload read back (default 16 MiB); a
+    /// larger one fails its future with [`TaskError::TooLarge`] without
+    /// being decoded.
+    pub fn max_result_bytes(mut self, n: usize) -> Self {
+        self.max_result_bytes = n;
+        self
+    }
+
+    /// Connects, registers this caller and starts its reader thread.
+    pub fn connect(self) -> Result<ClusterExecutor, ClusterError> {
+        if self.max_in_flight == 0 {
+            return Err(ClusterError::Config("max_in_flight must be at least 1"));
+        }
+        if self.max_attempts == 0 {
+            return Err(ClusterError::Config("max_attempts must be at least 1"));
+        }
+        if self.key_ttl < Duration::from_secs(1) {
+            return Err(ClusterError::Config("key_ttl must be at least 1 s"));
+        }
+        let client = redis::Client::open(self.url.as_str())?;
+        let io_timeout = READ_BLOCK + Duration::from_secs(5);
+        let connect_timeout = Duration::from_secs(5);
+        let mut con = wire::connect(&client, connect_timeout, io_timeout)?;
+        let keys = Keys::new(&self.namespace);
+        wire::ensure_group(&mut con, &keys)?;
+        let caller = format!(
+            "{}:{}:{}",
+            wire::hostname(),
+            std::process::id(),
+            wire::fresh_id()
+        );
+        let state = keys.state(&caller);
+        let results = keys.results(&caller);
+        redis::pipe()
+            .cmd("HSET")
+            .arg(&state)
+            .arg("_caller")
+            .arg(&caller)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&state)
+            .arg(wire::millis(self.key_ttl))
+            .ignore()
+            .query::<()>(&mut con)?;
+        let reader_con = wire::connect(&client, connect_timeout, io_timeout)?;
+        let shared = Arc::new(Shared {
+            client,
+            keys,
+            caller,
+            state,
+            results,
+            config: self,
+            cmd: Mutex::new(Some(con)),
+            table: Mutex::new(Table::default()),
+            changed: Condvar::new(),
+            shut: AtomicBool::new(false),
+            stop_reader: AtomicBool::new(false),
+            cancel_script: redis::Script::new(wire::CANCEL),
+        });
+        let weak = Arc::downgrade(&shared);
+        let reader = std::thread::Builder::new()
+            .name("threadkit-cluster-reader".to_owned())
+            .spawn(move || reader_loop(weak, reader_con))
+            .map_err(|e| ClusterError::Redis(format!("could not start the reader thread: {e}")))?;
+        Ok(ClusterExecutor {
+            shared,
+            reader: Mutex::new(Some(reader)),
+        })
+    }
+}
+
+/// A submitted task waiting for its result: completes its promises.
+trait Pending: Send {
+    /// A worker started it.
+    fn started(&self);
+    /// Its result entry arrived (or it failed as a whole).
+    fn finish(self: Box<Self>, reply: Result<Reply, TaskError>, max_result: usize);
+    /// It was cancelled before starting.
+    fn cancel_all(self: Box<Self>);
+}
+
+struct Slots<R> {
+    promises: Vec<Promise<R>>,
+}
+
+impl<R: DeserializeOwned + Send + 'static> Pending for Slots<R> {
+    fn started(&self) {
+        for p in &self.promises {
+            p.set_running_or_notify_cancel();
+        }
+    }
+
+    fn finish(self: Box<Self>, reply: Result<Reply, TaskError>, max_result: usize) {
+        match reply {
+            Ok(Reply::Batch(outcomes)) => {
+                let n = outcomes.len();
+                let mut outcomes = outcomes.into_iter();
+                for p in self.promises {
+                    let outcome = match outcomes.next() {
+                        Some(Outcome::Ok(bytes)) if bytes.len() > max_result => {
+                            Err(TaskError::TooLarge {
+                                size: bytes.len(),
+                                limit: max_result,
+                            }
+                            .into())
+                        }
+                        Some(Outcome::Ok(bytes)) => rmp_serde::from_slice::<R>(&bytes)
+                            .map_err(|e| TaskError::Codec(format!("result: {e}")).into()),
+                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg)),
+                        Some(Outcome::Failed(e)) => Err(e.into()),
+                        None => Err(TaskError::Malformed(format!(
+                            "the reply has {n} outcomes, fewer than the chunk"
+                        ))
+                        .into()),
+                    };
+                    p.complete(outcome);
+                }
+            }
+            Ok(Reply::Failed(e)) | Err(e) => {
+                for p in self.promises {
+                    p.set_error(e.clone().into());
+                }
+            }
+        }
+    }
+
+    fn cancel_all(self: Box<Self>) {
+        for p in self.promises {
+            p.cancel();
+        }
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    /// tid → the task's promises.
+    pending: HashMap<String, Box<dyn Pending>>,
+    /// Tids being cancelled right now (see `cancel_tid`).
+    cancelling: HashSet<String>,
+    /// Why the executor broke, once it did.
+    broken: Option<String>,
+}
+
+struct Shared {
+    client: redis::Client,
+    keys: Keys,
+    caller: String,
+    state: String,
+    results: String,
+    config: ClusterExecutorBuilder,
+    /// The command connection (submits, cancels); `None` after an error
+    /// until the next use reconnects.
+    cmd: Mutex<Option<Connection>>,
+    table: Mutex<Table>,
+    /// Signalled when a task leaves `pending` or the executor breaks.
+    changed: Condvar,
+    shut: AtomicBool,
+    stop_reader: AtomicBool,
+    cancel_script: redis::Script,
+}
+
+impl Shared {
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the command connection, reconnecting once if needed.
+    fn with_cmd<T>(
+        &self,
+        f: impl Fn(&mut Connection) -> redis::RedisResult<T>,
+    ) -> redis::RedisResult<T> {
+        let mut guard = self.cmd.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(wire::connect(
+                &self.client,
+                Duration::from_secs(2),
+                Duration::from_secs(5),
+            )?);
+        }
+        let con = guard.as_mut().expect("just connected");
+        let r = f(con);
+        if let Err(e) = &r {
+            if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                *guard = None;
+            }
+        }
+        r
+    }
+
+    /// Cancels `tid` if it has not started: marks it `C` in Redis (no
+    /// worker will start it after that), then cancels its futures.
+    fn cancel_tid(&self, tid: &str) -> bool {
+        {
+            let table = self.table();
+            if table.cancelling.contains(tid) {
+                // Our own `cancel_all` below, re-entering through the hook.
+                return true;
+            }
+            if !table.pending.contains_key(tid) {
+                // Finished (or finishing) already.
+                return false;
+            }
+        }
+        let allowed = self
+            .with_cmd(|con| {
+                self.cancel_script
+                    .key(&self.state)
+                    .arg(tid)
+                    .invoke::<i64>(con)
+            })
+            .is_ok_and(|r| r == 1);
+        if !allowed {
+            return false;
+        }
+        let entry = {
+            let mut table = self.table();
+            let entry = table.pending.remove(tid);
+            if entry.is_some() {
+                table.cancelling.insert(tid.to_owned());
+            }
+            entry
+        };
+        if let Some(entry) = entry {
+            entry.cancel_all();
+            self.table().cancelling.remove(tid);
+            self.changed.notify_all();
+        }
+        true
+    }
+
+    /// Fails every pending future with `BrokerLost` and refuses new work.
+    fn break_with(&self, why: String) {
+        let drained: Vec<_> = {
+            let mut table = self.table();
+            if table.broken.is_none() {
+                table.broken = Some(why.clone());
+            }
+            table.pending.drain().collect()
+        };
+        for (_, entry) in drained {
+            entry.finish(Err(TaskError::BrokerLost(why.clone())), 0);
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// Runs registered tasks on [`ClusterWorker`](crate::ClusterWorker)s on any
+/// number of machines, through Redis (or Valkey) Streams; the cluster
+/// counterpart of `ThreadPoolExecutor` and `ProcessPoolExecutor`.
+///
+/// Its futures are ordinary [`threadkit::futures::Future<T>`]s: they mix
+/// with thread-pool and process-pool futures in
+/// [`threadkit::futures::wait`] and [`threadkit::futures::as_completed`].
+///
+/// # Why not the `Executor` trait
+///
+/// threadkit's [`Executor`](threadkit::futures::Executor) trait submits
+/// closures. A closure's code and captures cannot be sent to another
+/// machine (a worker may be a different build; code addresses mean nothing
+/// there, and running code named by the stream would let anyone who can
+/// write to Redis run anything). So tasks are plain functions registered by
+/// name with [`task!`](crate::task), and [`submit`](Self::submit) takes the
+/// task handle and a serde argument.
+///
+/// # Examples
+///
+/// ```no_run
+/// use threadkit_cluster::ClusterExecutor;
+///
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+/// threadkit_cluster::task! { SQUARE: fn(u64) -> u64 = square, "demo.square"; }
+///
+/// let exec = ClusterExecutor::connect("redis://127.0.0.1/").unwrap();
+/// let f = exec.submit(&SQUARE, 12).unwrap();
+/// assert_eq!(f.result(), Ok(&144));
+/// let squares: Vec<u64> = exec.map(&SQUARE, 0..10u64, None, 4).unwrap().map(Result::unwrap).collect();
+/// assert_eq!(squares[3], 9);
+/// exec.shutdown(true, false);
+/// ```
+pub struct ClusterExecutor {
+    shared: Arc<Shared>,
+    reader: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl ClusterExecutor {
+    /// Connects with the default settings (see [`builder`](Self::builder)).
+    /// `url` is a redis-rs URL: `redis://[user:password@]host[:port][/db]`,
+    /// `redis+unix:///path/to/socket`, or `rediss://` for TLS when the
+    /// `redis` crate's TLS feature is enabled.
+    pub fn connect(url: &str) -> Result<ClusterExecutor, ClusterError> {
+        Self::builder(url).connect()
+    }
+
+    /// Settings: namespace `threadkit`, 10 000 tasks in flight, 3 attempts,
+    /// keys living 5 min past the caller, `BrokerLost` after 10 s without
+    /// Redis, 1 MiB argument and 16 MiB result caps.
+    pub fn builder(url: &str) -> ClusterExecutorBuilder {
+        ClusterExecutorBuilder {
+            url: url.to_owned(),
+            namespace: "threadkit".to_owned(),
+            max_in_flight: 10_000,
+            max_attempts: 3,
+            key_ttl: Duration::from_secs(300),
+            broker_timeout: Duration::from_secs(10),
+            max_arg_bytes: 1 << 20,
+            max_result_bytes: 16 << 20,
+        }
+    }
+
+    /// This caller's id (`host:pid:random`), as workers see it.
+    pub fn caller_id(&self) -> &str {
+        &self.shared.caller
+    }
+
+    /// How many tasks (or chunks) are submitted and unfinished.
+    pub fn in_flight(&self) -> usize {
+        self.shared.table().pending.len()
+    }
+
+    /// Submits one call of `task` with `arg` (Python's `submit(fn, arg)`).
+    /// Blocks while [`max_in_flight`](ClusterExecutorBuilder::max_in_flight)
+    /// tasks are unfinished.
+    ///
+    /// Errors: [`ClusterError::ShutDown`] after [`shutdown`](Self::shutdown),
+    /// [`ClusterError::TooLarge`] over the argument cap,
+    /// [`ClusterError::BrokerLost`] once the broker was lost,
+    /// [`ClusterError::Redis`] if the `XADD` failed.
+    pub fn submit<A, R>(&self, task: &Task<A, R>, arg: A) -> Result<Future<R>, ClusterError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let mut futures = self.submit_chunk(task, std::slice::from_ref(&arg))?;
+        Ok(futures.pop().expect("one future per argument"))
+    }
+
+    /// Submits one entry running `task` on each of `args` (a `map` chunk);
+    /// one future per argument.
+    fn submit_chunk<A, R>(
+        &self,
+        task: &Task<A, R>,
+        args: &[A],
+    ) -> Result<Vec<Future<R>>, ClusterError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let shared = &self.shared;
+        if shared.shut.load(Ordering::Acquire) {
+            return Err(ClusterError::ShutDown);
+        }
+        let mut encoded = Vec::with_capacity(args.len());
+        for a in args {
+            let bytes = rmp_serde::to_vec(a).map_err(|e| ClusterError::Encode(e.to_string()))?;
+            encoded.push(serde_bytes::ByteBuf::from(bytes));
+        }
+        let payload =
+            rmp_serde::to_vec(&Args(encoded)).map_err(|e| ClusterError::Encode(e.to_string()))?;
+        if payload.len() > shared.config.max_arg_bytes {
+            return Err(ClusterError::TooLarge {
+                size: payload.len(),
+                limit: shared.config.max_arg_bytes,
+            });
+        }
+        let tid = wire::fresh_id();
+        let mut futures = Vec::with_capacity(args.len());
+        let mut promises = Vec::with_capacity(args.len());
+        for _ in args {
+            let weak = Arc::downgrade(shared);
+            let hook_tid = tid.clone();
+            let (f, p) = Future::with_cancel_hook(move || {
+                weak.upgrade().is_some_and(|s| s.cancel_tid(&hook_tid))
+            });
+            futures.push(f);
+            promises.push(p);
+        }
+        {
+            let mut table = shared.table();
+            loop {
+                if let Some(why) = &table.broken {
+                    return Err(ClusterError::BrokerLost(why.clone()));
+                }
+                if shared.shut.load(Ordering::Acquire) {
+                    return Err(ClusterError::ShutDown);
+                }
+                if table.pending.len() < shared.config.max_in_flight {
+                    break;
+                }
+                table = shared
+                    .changed
+                    .wait_timeout(table, Duration::from_millis(100))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            table
+                .pending
+                .insert(tid.clone(), Box::new(Slots { promises }));
+        }
+        let r = shared.with_cmd(|con| {
+            redis::cmd("XADD")
+                .arg(&shared.keys.tasks)
+                .arg("*")
+                .arg("v")
+                .arg(wire::VERSION)
+                .arg("tid")
+                .arg(&tid)
+                .arg("fn")
+                .arg(task.name())
+                .arg("sig")
+                .arg(task.signature())
+                .arg("caller")
+                .arg(&shared.caller)
+                .arg("ma")
+                .arg(shared.config.max_attempts)
+                .arg("args")
+                .arg(&payload)
+                .query::<Value>(con)
+        });
+        if let Err(e) = r {
+            // Not queued: forget it without completing (the caller gets
+            // the error instead of the futures).
+            let entry = shared.table().pending.remove(&tid);
+            shared.changed.notify_all();
+            if let Some(entry) = entry {
+                entry.finish(Err(TaskError::BrokerLost(e.to_string())), 0);
+            }
+            return Err(e.into());
+        }
+        Ok(futures)
+    }
+
+    /// Python's `map(fn, *iterables, timeout=, chunksize=)`: submits every
+    /// argument now, `chunksize` per task entry, and yields the results in
+    /// input order. With a `timeout`, a result not ready by then (counted
+    /// from this call) yields `Err(FutureError::Timeout)` and ends the
+    /// iteration. Dropping the iterator cancels the tasks not started yet.
+    ///
+    /// A chunk is one task: it runs on one worker, is retried as a whole,
+    /// and cancelling any of its futures cancels all of them.
+    pub fn map<A, R, I>(
+        &self,
+        task: &Task<A, R>,
+        args: I,
+        timeout: Option<Duration>,
+        chunksize: usize,
+    ) -> Result<ClusterMap<R>, ClusterError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        if chunksize == 0 {
+            return Err(ClusterError::Config("chunksize must be at least 1"));
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut futures = std::collections::VecDeque::new();
+        let mut chunk = Vec::with_capacity(chunksize);
+        let mut args = args.into_iter();
+        loop {
+            chunk.clear();
+            chunk.extend(args.by_ref().take(chunksize));
+            if chunk.is_empty() {
+                break;
+            }
+            match self.submit_chunk(task, &chunk) {
+                Ok(fs) => futures.extend(fs),
+                Err(e) => {
+                    for f in &futures {
+                        f.cancel();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(ClusterMap {
+            futures,
+            deadline,
+            timed_out: false,
+        })
+    }
+
+    /// Python's `shutdown(wait, cancel_futures)`: refuses new tasks; with
+    /// `cancel_futures`, cancels every task no worker has started; with
+    /// `wait`, blocks until every remaining task has finished (or the
+    /// broker is lost). Once nothing is pending the reader stops and this
+    /// caller's keys are deleted. Safe to call more than once.
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let shared = &self.shared;
+        shared.shut.store(true, Ordering::Release);
+        if cancel_futures {
+            let tids: Vec<String> = shared.table().pending.keys().cloned().collect();
+            for tid in tids {
+                shared.cancel_tid(&tid);
+            }
+        }
+        shared.changed.notify_all();
+        if wait {
+            let mut table = shared.table();
+            while !table.pending.is_empty() && table.broken.is_none() {
+                table = shared
+                    .changed
+                    .wait_timeout(table, Duration::from_millis(100))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            drop(table);
+            let handle = self.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(h) = handle {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+impl Drop for ClusterExecutor {
+    /// `shutdown(wait = true)`, as leaving Python's `with` block.
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+        self.shared.stop_reader.store(true, Ordering::Release);
+    }
+}
+
+impl fmt::Debug for ClusterExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClusterExecutor")
+            .field("caller", &self.shared.caller)
+            .field("namespace", &self.shared.config.namespace)
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+/// The iterator of [`ClusterExecutor::map`]: results in input order.
+pub struct ClusterMap<R> {
+    futures: std::collections::VecDeque<Future<R>>,
+    deadline: Option<Instant>,
+    timed_out: bool,
+}
+
+impl<R> Iterator for ClusterMap<R> {
+    type Item = Result<R, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.timed_out {
+            return None;
+        }
+        let f = self.futures.pop_front()?;
+        let outcome = match self.deadline {
+            None => f.into_result(),
+            Some(d) => match f.into_result_timeout(d.saturating_duration_since(Instant::now())) {
+                Ok(outcome) => outcome,
+                Err(f) => {
+                    self.futures.push_front(f);
+                    self.timed_out = true;
+                    return Some(Err(FutureError::Timeout));
+                }
+            },
+        };
+        Some(outcome)
+    }
+}
+
+impl<R> Drop for ClusterMap<R> {
+    fn drop(&mut self) {
+        for f in &self.futures {
+            f.cancel();
+        }
+    }
+}
+
+impl<R> fmt::Debug for ClusterMap<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClusterMap")
+            .field("remaining", &self.futures.len())
+            .finish()
+    }
+}
+
+/// The reader thread: completes futures from the result stream, keeps the
+/// caller's keys alive, and declares the broker lost when it is.
+fn reader_loop(weak: Weak<Shared>, con: Connection) {
+    let mut con = Some(con);
+    let mut last = "0-0".to_owned();
+    let mut last_refresh = Instant::now();
+    let mut down_since: Option<Instant> = None;
+    loop {
+        let Some(shared) = weak.upgrade() else { return };
+        let stop = shared.stop_reader.load(Ordering::Acquire)
+            || (shared.shut.load(Ordering::Acquire) && shared.table().pending.is_empty());
+        if stop || shared.table().broken.is_some() {
+            if shared.table().broken.is_none() {
+                if let Some(c) = con.as_mut() {
+                    let _ = redis::cmd("DEL")
+                        .arg(&shared.state)
+                        .arg(&shared.results)
+                        .query::<Value>(c);
+                }
+            }
+            return;
+        }
+        if con.is_none() {
+            match wire::connect(
+                &shared.client,
+                Duration::from_secs(1),
+                READ_BLOCK + Duration::from_secs(5),
+            ) {
+                Ok(mut c) => {
+                    // Back: but did Redis keep our tasks? If our state key
+                    // is gone, it restarted without them.
+                    match redis::cmd("EXISTS").arg(&shared.state).query::<i64>(&mut c) {
+                        Ok(1) => {
+                            con = Some(c);
+                            down_since = None;
+                        }
+                        Ok(_) => {
+                            shared.break_with(
+                                "Redis lost this caller's tasks (restarted without persistence, or evicted)"
+                                    .to_owned(),
+                            );
+                            return;
+                        }
+                        Err(_) => {}
+                    }
+                }
+                Err(e) => {
+                    let since = *down_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= shared.config.broker_timeout {
+                        shared.break_with(format!(
+                            "Redis unreachable for {:?}: {e}",
+                            shared.config.broker_timeout
+                        ));
+                        return;
+                    }
+                    drop(shared);
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+            }
+        }
+        let Some(c) = con.as_mut() else { continue };
+        if last_refresh.elapsed() >= shared.config.key_ttl / 4 {
+            let ttl = wire::millis(shared.config.key_ttl);
+            let r = redis::pipe()
+                .cmd("PEXPIRE")
+                .arg(&shared.state)
+                .arg(ttl)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&shared.results)
+                .arg(ttl)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&shared.keys.tasks)
+                .arg(wire::millis(wire::TASKS_TTL))
+                .ignore()
+                .query::<()>(c);
+            if r.is_ok() {
+                last_refresh = Instant::now();
+            }
+        }
+        let r: redis::RedisResult<StreamReadReply> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(512)
+            .arg("BLOCK")
+            .arg(wire::millis(READ_BLOCK))
+            .arg("STREAMS")
+            .arg(&shared.results)
+            .arg(&last)
+            .query(c);
+        match r {
+            Ok(reply) => {
+                let mut read_ids = Vec::new();
+                let mut done_tids = Vec::new();
+                for key in reply.keys {
+                    for entry in key.ids {
+                        last.clone_from(&entry.id);
+                        read_ids.push(entry.id.clone());
+                        handle_result(&shared, &entry.map, &mut done_tids);
+                    }
+                }
+                if !read_ids.is_empty() {
+                    let mut pipe = redis::pipe();
+                    pipe.cmd("XDEL")
+                        .arg(&shared.results)
+                        .arg(&read_ids)
+                        .ignore();
+                    if !done_tids.is_empty() {
+                        pipe.cmd("HDEL").arg(&shared.state).arg(&done_tids).ignore();
+                    }
+                    let _ = pipe.query::<()>(c);
+                }
+            }
+            Err(e)
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_timeout()
+                    || e.is_connection_refusal() =>
+            {
+                con = None;
+                down_since.get_or_insert_with(Instant::now);
+            }
+            Err(_) => {
+                // A server-side error (e.g. the key holds another type):
+                // not a lost broker; retry after a pause.
+                drop(shared);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Applies one result-stream entry.
+fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut Vec<String>) {
+    let Some(tid) = wire::field_str(map, "t") else {
+        return;
+    };
+    match wire::field_str(map, "k") {
+        Some("start") => {
+            if let Some(entry) = shared.table().pending.get(tid) {
+                entry.started();
+            }
+        }
+        Some(kind @ ("done" | "lost")) => {
+            done_tids.push(tid.to_owned());
+            let entry = shared.table().pending.remove(tid);
+            shared.changed.notify_all();
+            let Some(entry) = entry else { return };
+            let reply = if kind == "lost" {
+                let attempts = wire::field_str(map, "a")
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(0);
+                Err(TaskError::WorkerLost { attempts })
+            } else {
+                decode_reply(map, shared.config.max_result_bytes)
+            };
+            entry.finish(reply, shared.config.max_result_bytes);
+        }
+        _ => {}
+    }
+}
+
+fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskError> {
+    let Some(payload) = wire::field_bytes(map, "p") else {
+        return Err(TaskError::Malformed(
+            "result entry without payload".to_owned(),
+        ));
+    };
+    // The payload holds every result of a chunk: allow for framing.
+    let limit = max.saturating_mul(2);
+    if payload.len() > limit {
+        return Err(TaskError::TooLarge {
+            size: payload.len(),
+            limit,
+        });
+    }
+    rmp_serde::from_slice(payload).map_err(|e| TaskError::Malformed(format!("result: {e}")))
+}
