@@ -127,9 +127,11 @@ fn run_lesson(lesson: &Lesson, report: &mut Report) {
         let before = load::snapshot();
         (lesson.run)(report);
         if report.misses_since(mark) != Misses::OnlyLate {
+            report.settle_since(mark);
             return;
         }
         let Some(usage) = before.and_then(|b| b.usage()).filter(load::Usage::busy) else {
+            report.settle_since(mark);
             return;
         };
         let why = usage.describe(cores);

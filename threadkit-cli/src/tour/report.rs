@@ -180,8 +180,28 @@ impl Report {
             outcome,
             late,
         };
-        println!("  {}", self.line(&check, false));
+        if late && check.outcome == Outcome::NotHeld {
+            // Not the verdict yet: see `settle_since`.
+            println!(
+                "  {} {} — too late, judged when the lesson ends (measured: {})",
+                self.style.yellow("⧗"),
+                check.claim,
+                check.measured
+            );
+        } else {
+            println!("  {}", self.line(&check, false));
+        }
         self.checks.push(check);
+    }
+
+    /// Prints the verdict of the late claims since `mark` (not held): the
+    /// lesson is over and they stand.
+    pub(crate) fn settle_since(&mut self, mark: usize) {
+        for c in &self.checks[mark..] {
+            if c.late && c.outcome == Outcome::NotHeld {
+                println!("  {}", self.line(c, false));
+            }
+        }
     }
 
     /// One claim's line: its mark, the claim, what was measured.
@@ -209,11 +229,11 @@ impl Report {
                 c.measured
             ),
             Outcome::Inconclusive(why) => format!(
-                "{} {lesson}{} — {}; measured: {}",
+                "{} {lesson}{} — measured: {} — {}",
                 style.yellow("?"),
                 c.claim,
+                c.measured,
                 style.yellow(&format!("inconclusive: machine busy ({why})")),
-                c.measured
             ),
         }
     }
@@ -225,17 +245,10 @@ impl Report {
         let held = count(|o| *o == Outcome::Held);
         let failed = count(|o| *o == Outcome::NotHeld);
         let inconclusive = count(|o| matches!(o, Outcome::Inconclusive(_)));
-        let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
         let mut line = format!(
-            "\n{}, {} checked, {} held, {} did not",
-            plural(lessons, "lesson"),
-            plural(self.checks.len(), "claim"),
+            "\n{} lessons, {} claims checked, {} held, {} did not",
+            lessons,
+            self.checks.len(),
             held,
             failed
         );
