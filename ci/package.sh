@@ -24,6 +24,12 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 # Both crates at once: cargo verifies each .crate by building it unpacked,
 # the CLI against the library's .crate (through a temporary local registry),
 # so the CLI's dependency on a not yet published threadkit resolves.
+# Cargo unpacks that local registry's threadkit once into its cache
+# (registry/src/-HASH/, the directories of local registries) and does not
+# notice when a new .crate of the same version differs: drop those copies
+# first, so the CLI is verified against this library, not an older one.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rm -rf "$cargo_home"/registry/src/-*/"threadkit-$version" "$cargo_home"/registry/src/-*/"threadkit-cli-$version"
 echo "== cargo package -p threadkit -p threadkit-cli (each .crate builds unpacked)"
 cargo package -p threadkit -p threadkit-cli --allow-dirty
 

@@ -62,9 +62,12 @@ fn tour(lessons: &[&str], n_claims: usize) -> String {
     assert!(stdout.contains(&summary), "no {summary:?} in\n{stdout}");
     let found = claims(&stdout);
     assert_eq!(found.len(), n_claims, "{stdout}");
+    // A claim reported inconclusive (`?`: the machine was busy) does not
+    // fail the run.
+    let inconclusive = |line: &str| line.trim_start().starts_with('?');
     assert_eq!(
         ok,
-        found.iter().all(|c| c.0),
+        found.iter().all(|c| c.0 || inconclusive(c.1)),
         "exit code vs claims:\n{stdout}"
     );
     stdout

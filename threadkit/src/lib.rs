@@ -22,12 +22,13 @@
 //! # Features
 //!
 //! - `process` (on by default): `threadkit::multiprocessing`. Brings in
-//!   serde and bincode, and links a load-time constructor (an `.init_array`
-//!   entry) into programs that can start a worker process: before `main` it
-//!   reads one environment variable (`THREADKIT_MP_ROLE`) and returns at once
-//!   when it is unset; when set, the process is a worker started by
-//!   threadkit and serves its parent instead of running `main`. That is what
-//!   makes the module need no set-up line. Opt out with
+//!   serde, and links a load-time constructor (an `.init_array` entry) into
+//!   programs that can start a worker process: before `main` it reads one
+//!   environment variable (`THREADKIT_MP_ROLE`) and returns at once when it
+//!   is unset; when set, the process was started as a worker: it checks that
+//!   the other end of its channel is its parent running the same executable
+//!   (refusing otherwise), then serves it instead of running `main`. That is
+//!   what makes the module need no set-up line. Opt out with
 //!   `default-features = false`. Linux only; elsewhere the module is absent.
 //! - `asyncio`: `threadkit::asyncio`, on tokio (its `rt`, `rt-multi-thread`,
 //!   `time` and `sync` features). tokio is re-exported as

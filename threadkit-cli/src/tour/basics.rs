@@ -79,9 +79,10 @@ fn hello(r: &mut Report) {
     let start = Instant::now();
     let counts = hello_thread::two_printers(tick);
     let took = start.elapsed();
-    r.check(
+    r.check_timed(
         "two threads print their 5 numbers at the same time: ~5 ticks, not 10",
-        counts == (5, 5) && took < tick * 8,
+        counts == (5, 5),
+        took < tick * 8,
         format!("{counts:?} numbers in {} (tick {})", secs(took), secs(tick)),
     );
 }
@@ -90,9 +91,10 @@ fn without_vs_with(r: &mut Report) {
     let delay = Duration::from_secs(2);
     let sequential = without_vs_with_threads::sequential(delay);
     let threaded = without_vs_with_threads::threaded(delay);
-    r.check(
+    r.check_timed(
         "2 greetings of 2 s take ~4 s one after the other, ~2 s on two threads",
-        sequential >= delay * 2 && threaded < delay * 3 / 2,
+        sequential >= delay * 2,
+        threaded < delay * 3 / 2,
         format!(
             "2 greetings in {} with threads, not {} ({:.2}x)",
             secs(threaded),
@@ -116,8 +118,12 @@ fn arguments_lesson(r: &mut Report) {
     let start = Instant::now();
     let order = arguments::greet_both(unit);
     let took = start.elapsed();
-    r.check(
+    // Who finishes first is decided by the sleeps: a matter of timing.
+    let mut both = order.clone();
+    both.sort_unstable();
+    r.check_timed(
         "greet(\"Alice\", 2) and greet(\"Bob\", 1) run in parallel: Bob first, ~2 units in all",
+        both == ["Alice", "Bob"],
         order == ["Bob", "Alice"] && took < unit * 3,
         format!(
             "finished in order {order:?}, {} for units of {}",
@@ -130,9 +136,10 @@ fn arguments_lesson(r: &mut Report) {
 fn many(r: &mut Report) {
     let work = Duration::from_secs(1);
     let (ids, took) = many_threads::run_workers(5, work);
-    r.check(
+    r.check_timed(
         "5 workers of 1 s each take ~1 s in all, not 5",
-        ids == [0, 1, 2, 3, 4] && took < work * 2,
+        ids == [0, 1, 2, 3, 4],
+        took < work * 2,
         format!("{} for 5 x {}", secs(took), secs(work)),
     );
 }
@@ -140,9 +147,10 @@ fn many(r: &mut Report) {
 fn subclass(r: &mut Report) {
     let unit = Duration::from_millis(300);
     let (names, order) = thread_subclass::run_workers(unit);
-    r.check(
+    r.check_timed(
         "workers named Alpha, Beta, Gamma (2, 1, 3 units) finish Beta, Alpha, Gamma",
-        names == ["Alpha", "Beta", "Gamma"] && order == ["Beta", "Alpha", "Gamma"],
+        names == ["Alpha", "Beta", "Gamma"],
+        order == ["Beta", "Alpha", "Gamma"],
         format!("names {names:?}, finished {order:?}"),
     );
 }

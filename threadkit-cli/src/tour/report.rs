@@ -37,6 +37,21 @@ struct Check {
     claim: String,
     measured: String,
     outcome: Outcome,
+    /// Not held only because something happened too late (see
+    /// [`Report::check_timed`]).
+    late: bool,
+}
+
+/// What the claims recorded since a [`Report::mark`] say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Misses {
+    /// Every claim held (or was judged inconclusive already).
+    None,
+    /// Only claims that came too late were not held: worth another try on
+    /// a busy machine.
+    OnlyLate,
+    /// A claim that does not depend on timing was not held.
+    Real,
 }
 
 impl Report {
@@ -73,7 +88,77 @@ impl Report {
         } else {
             Outcome::NotHeld
         };
-        self.record(claim.into(), outcome, measured.into());
+        self.record(claim.into(), outcome, measured.into(), false);
+    }
+
+    /// Records a claim with a timing side: `correct` is what must hold
+    /// whatever the machine does (results, counts), `on_time` what must
+    /// happen soon enough (sleeps overlapping, the shorter sleep finishing
+    /// first). A claim that is correct but late on a busy machine gets its
+    /// lesson run again, and is inconclusive if it stays late (see
+    /// `tour::run`); late on an idle machine, it did not hold.
+    pub(crate) fn check_timed(
+        &mut self,
+        claim: impl Into<String>,
+        correct: bool,
+        on_time: bool,
+        measured: impl Into<String>,
+    ) {
+        let outcome = if correct && on_time {
+            Outcome::Held
+        } else {
+            Outcome::NotHeld
+        };
+        self.record(claim.into(), outcome, measured.into(), correct && !on_time);
+    }
+
+    /// Where the claims of one try of a lesson start.
+    pub(crate) fn mark(&self) -> usize {
+        self.checks.len()
+    }
+
+    /// What the claims recorded since `mark` say.
+    pub(crate) fn misses_since(&self, mark: usize) -> Misses {
+        let missed = self.checks[mark..]
+            .iter()
+            .filter(|c| c.outcome == Outcome::NotHeld);
+        let mut misses = Misses::None;
+        for c in missed {
+            if !c.late {
+                return Misses::Real;
+            }
+            misses = Misses::OnlyLate;
+        }
+        misses
+    }
+
+    /// Forgets the claims since `mark` (printed already) before the lesson
+    /// runs again because the machine was busy (`why`).
+    pub(crate) fn retry_since(&mut self, mark: usize, why: &str) {
+        self.checks.truncate(mark);
+        println!(
+            "  {} {}",
+            self.style.yellow("↻"),
+            self.style.yellow(&format!(
+                "a claim came too late while the machine was busy ({why}): running the lesson again"
+            ))
+        );
+    }
+
+    /// Marks the late claims since `mark` inconclusive: they stayed late
+    /// while the machine stayed busy (`why`).
+    pub(crate) fn inconclusive_since(&mut self, mark: usize, why: &str) {
+        let style = self.style;
+        for c in &mut self.checks[mark..] {
+            if c.outcome == Outcome::NotHeld && c.late {
+                c.outcome = Outcome::Inconclusive(why.to_owned());
+            }
+        }
+        for c in &self.checks[mark..] {
+            if matches!(c.outcome, Outcome::Inconclusive(_)) {
+                println!("  {}", Report::line_in(style, c, false));
+            }
+        }
     }
 
     /// Records a claim judged by [`measure_under_load`] or
@@ -84,22 +169,47 @@ impl Report {
         outcome: &Outcome,
         measured: impl Into<String>,
     ) {
-        self.record(claim.into(), outcome.clone(), measured.into());
+        self.record(claim.into(), outcome.clone(), measured.into(), false);
     }
 
-    fn record(&mut self, claim: String, outcome: Outcome, measured: String) {
+    fn record(&mut self, claim: String, outcome: Outcome, measured: String, late: bool) {
         let check = Check {
             lesson: self.lesson,
             claim,
             measured,
             outcome,
+            late,
         };
-        println!("  {}", self.line(&check, false));
+        if late && check.outcome == Outcome::NotHeld {
+            // Not the verdict yet: see `settle_since`.
+            println!(
+                "  {} {} — too late, judged when the lesson ends (measured: {})",
+                self.style.yellow("⧗"),
+                check.claim,
+                check.measured
+            );
+        } else {
+            println!("  {}", self.line(&check, false));
+        }
         self.checks.push(check);
+    }
+
+    /// Prints the verdict of the late claims since `mark` (not held): the
+    /// lesson is over and they stand.
+    pub(crate) fn settle_since(&mut self, mark: usize) {
+        for c in &self.checks[mark..] {
+            if c.late && c.outcome == Outcome::NotHeld {
+                println!("  {}", self.line(c, false));
+            }
+        }
     }
 
     /// One claim's line: its mark, the claim, what was measured.
     fn line(&self, c: &Check, with_lesson: bool) -> String {
+        Report::line_in(self.style, c, with_lesson)
+    }
+
+    fn line_in(style: Style, c: &Check, with_lesson: bool) -> String {
         let lesson = if with_lesson {
             format!("{}: ", c.lesson)
         } else {
@@ -108,23 +218,22 @@ impl Report {
         match &c.outcome {
             Outcome::Held => format!(
                 "{} {lesson}{} — measured: {}",
-                self.style.green("✔"),
+                style.green("✔"),
                 c.claim,
                 c.measured
             ),
             Outcome::NotHeld => format!(
                 "{} {lesson}{} — measured: {}",
-                self.style.red("✘"),
+                style.red("✘"),
                 c.claim,
                 c.measured
             ),
             Outcome::Inconclusive(why) => format!(
-                "{} {lesson}{} — {}: measured: {}",
-                self.style.yellow("?"),
+                "{} {lesson}{} — measured: {} — {}",
+                style.yellow("?"),
                 c.claim,
-                self.style
-                    .yellow(&format!("inconclusive: machine busy ({why})")),
-                c.measured
+                c.measured,
+                style.yellow(&format!("inconclusive: machine busy ({why})")),
             ),
         }
     }
@@ -136,17 +245,10 @@ impl Report {
         let held = count(|o| *o == Outcome::Held);
         let failed = count(|o| *o == Outcome::NotHeld);
         let inconclusive = count(|o| matches!(o, Outcome::Inconclusive(_)));
-        let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
         let mut line = format!(
-            "\n{}, {} checked, {} held, {} did not",
-            plural(lessons, "lesson"),
-            plural(self.checks.len(), "claim"),
+            "\n{} lessons, {} claims checked, {} held, {} did not",
+            lessons,
+            self.checks.len(),
             held,
             failed
         );
@@ -161,8 +263,8 @@ impl Report {
         }
         if inconclusive > 0 {
             println!(
-                "  (an inconclusive claim needed cores that other programs were using; \
-                 rerun on a quieter machine to check it)"
+                "  (an inconclusive claim needed cores or timely wake-ups that other programs \
+                 were taking; rerun on a quieter machine to check it)"
             );
         }
         if failed == 0 {
@@ -348,6 +450,44 @@ mod tests {
                 (speedup(S.mul_f64(*x), S), usage(*others))
             },
         )
+    }
+
+    #[test]
+    fn late_claims_are_told_apart_from_real_misses() {
+        let mut r = Report::new(Style::default());
+        let mark = r.mark();
+        r.check("a plain claim", true, "ok");
+        r.check_timed("a timed claim", true, true, "on time");
+        assert_eq!(r.misses_since(mark), Misses::None);
+        r.check_timed("a late claim", true, false, "late");
+        assert_eq!(r.misses_since(mark), Misses::OnlyLate);
+        let again = r.mark();
+        r.check_timed("a wrong result", false, true, "wrong");
+        assert_eq!(r.misses_since(again), Misses::Real);
+        assert_eq!(r.misses_since(mark), Misses::Real);
+    }
+
+    #[test]
+    fn a_retry_forgets_the_try_and_inconclusive_keeps_real_misses() {
+        let mut r = Report::new(Style::default());
+        r.check("before the lesson", true, "ok");
+        let mark = r.mark();
+        r.check_timed("late", true, false, "late");
+        r.retry_since(mark, "load 9");
+        assert_eq!(r.mark(), mark);
+        r.check_timed("late again", true, false, "late");
+        r.check("fine", true, "ok");
+        r.inconclusive_since(mark, "load 9");
+        let outcomes: Vec<&Outcome> = r.checks.iter().map(|c| &c.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                &Outcome::Held,
+                &Outcome::Inconclusive("load 9".into()),
+                &Outcome::Held
+            ]
+        );
+        assert_eq!(r.misses_since(0), Misses::None);
     }
 
     #[test]

@@ -134,8 +134,11 @@ fn buffer(r: &mut Report) {
 fn deadlock_lesson(r: &mut Report) {
     let patience = Duration::from_millis(500);
     let opposite = deadlock::two_threads(false, patience);
-    r.check(
+    // The deadlock needs both threads to take their first lock before
+    // either takes its second: the tutorial's sleep(0.1) arranges it.
+    r.check_timed(
         "opposite lock order: each thread holds one lock and waits for the other forever",
+        true,
         opposite == (false, false),
         format!(
             "got both locks: {opposite:?} (gave up after {})",
