@@ -48,8 +48,8 @@ fn claims(stdout: &str) -> Vec<(bool, &str)> {
 }
 
 /// Runs `tour LESSONS...`; checks the run is well formed (no panic, the
-/// summary counts `lessons` and `n_claims`, the exit code says whether every
-/// claim held) and returns its stdout.
+/// summary counts `lessons` and `n_claims`, a failing exit code comes with a
+/// claim that did not hold) and returns its stdout.
 fn tour(lessons: &[&str], n_claims: usize) -> String {
     let (ok, stdout, stderr) = threadkit(&[&["tour"], lessons].concat());
     assert!(!stderr.contains("panicked"), "stderr:\n{stderr}");
@@ -57,10 +57,9 @@ fn tour(lessons: &[&str], n_claims: usize) -> String {
     assert!(stdout.contains(&summary), "no {summary:?} in\n{stdout}");
     let found = claims(&stdout);
     assert_eq!(found.len(), n_claims, "{stdout}");
-    assert_eq!(
-        ok,
-        found.iter().all(|c| c.0),
-        "exit code vs claims:\n{stdout}"
+    assert!(
+        ok || found.iter().any(|c| !c.0),
+        "failed with no failed claim:\n{stdout}"
     );
     stdout
 }
