@@ -48,8 +48,8 @@ fn claims(stdout: &str) -> Vec<(bool, &str)> {
 }
 
 /// Runs `tour LESSONS...`; checks the run is well formed (no panic, the
-/// summary counts `lessons` and `n_claims`, the exit code says whether every
-/// claim held) and returns its stdout.
+/// summary counts `lessons` and `n_claims`, a failing exit code comes with a
+/// claim that did not hold) and returns its stdout.
 fn tour(lessons: &[&str], n_claims: usize) -> String {
     let (ok, stdout, stderr) = threadkit(&[&["tour"], lessons].concat());
     assert!(!stderr.contains("panicked"), "stderr:\n{stderr}");

@@ -564,6 +564,13 @@ fn test_oversized_and_unserializable() {
 fn test_equal_tasks_spread_after_quick_tasks() {
     let pool = ProcessPoolExecutor::new(2).unwrap();
     let _ = pool.map(square, 0..2000, None, 1).unwrap().count();
+    // On a busy machine the second worker may still be starting: the first
+    // alone can finish the burst. Both must be up for the tasks to spread.
+    let deadline = Instant::now() + HANG_GUARD;
+    while pool.worker_pids().len() < 2 {
+        assert!(Instant::now() < deadline, "the second worker never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let meeting = Gate::new("spread");
     let fs: Vec<_> = (0..2)
         .map(|_| pool.submit(meet_another_worker, meeting.path()).unwrap())
