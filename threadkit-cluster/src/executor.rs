@@ -688,42 +688,43 @@ fn reader_loop(weak: Weak<Shared>, con: Connection) {
             return;
         }
         if con.is_none() {
-            match wire::connect(
+            let failure = match wire::connect(
                 &shared.client,
                 Duration::from_secs(1),
                 READ_BLOCK + Duration::from_secs(5),
             ) {
-                Ok(mut c) => {
-                    // Back: but did Redis keep our tasks? If our state key
-                    // is gone, it restarted without them.
-                    match redis::cmd("EXISTS").arg(&shared.state).query::<i64>(&mut c) {
-                        Ok(1) => {
-                            con = Some(c);
-                            down_since = None;
-                        }
-                        Ok(_) => {
-                            shared.break_with(
-                                "Redis lost this caller's tasks (restarted without persistence, or evicted)"
-                                    .to_owned(),
-                            );
-                            return;
-                        }
-                        Err(_) => {}
+                // Back: but did Redis keep our tasks? If our state key is
+                // gone, it restarted without them (or evicted them).
+                Ok(mut c) => match redis::cmd("EXISTS").arg(&shared.state).query::<i64>(&mut c) {
+                    Ok(1) => {
+                        con = Some(c);
+                        down_since = None;
+                        None
                     }
-                }
-                Err(e) => {
-                    let since = *down_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= shared.config.broker_timeout {
-                        shared.break_with(format!(
-                            "Redis unreachable for {:?}: {e}",
-                            shared.config.broker_timeout
-                        ));
+                    Ok(_) => {
+                        shared.break_with(
+                            "Redis lost this caller's tasks (restarted without persistence, or evicted)"
+                                .to_owned(),
+                        );
                         return;
                     }
-                    drop(shared);
-                    std::thread::sleep(Duration::from_millis(100));
-                    continue;
+                    // Connected but not answering (stopped, overloaded).
+                    Err(e) => Some(e.to_string()),
+                },
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(why) = failure {
+                let since = *down_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= shared.config.broker_timeout {
+                    shared.break_with(format!(
+                        "Redis unreachable for {:?}: {why}",
+                        shared.config.broker_timeout
+                    ));
+                    return;
                 }
+                drop(shared);
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
             }
         }
         let Some(c) = con.as_mut() else { continue };

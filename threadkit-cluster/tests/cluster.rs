@@ -710,3 +710,25 @@ fn graceful_stop_finishes_the_running_task() {
     );
     exec.shutdown(true, false);
 }
+
+#[test]
+fn a_stopped_broker_fails_pending_futures_with_broker_lost() {
+    let Some(server) = server() else { return };
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace("stopped")
+        .broker_timeout(Duration::from_secs(1))
+        .connect()
+        .unwrap();
+    let f = exec.submit(&SQUARE, 3).unwrap();
+    // SIGSTOP: the socket still accepts connections, nothing answers.
+    server.signal("STOP");
+    // BOUND is 30x the broker timeout (plus one 5 s read timeout): a hang
+    // guard only.
+    let r = f.result_timeout(BOUND);
+    server.signal("CONT");
+    match task_error(r) {
+        TaskError::BrokerLost(_) => {}
+        other => panic!("expected BrokerLost, got {other:?}"),
+    }
+    exec.shutdown(true, false);
+}
