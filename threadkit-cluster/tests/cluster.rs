@@ -743,7 +743,7 @@ fn shutdown_cancel_futures_cancels_what_has_not_started() {
         .unwrap();
     // No workers: nothing starts.
     let futures: Vec<_> = (0..5u64)
-        .map(|i| exec.submit(&SQUARE, i).unwrap())
+        .map(|i| exec.submit(&SLEEP_MS, i).unwrap())
         .collect();
     exec.shutdown(true, true);
     for f in &futures {
