@@ -1,6 +1,6 @@
 //! The worker side: [`ClusterWorker`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -152,7 +152,7 @@ impl ClusterWorker {
             registry: registry(),
             held: Mutex::new(HashSet::new()),
             busy: AtomicUsize::new(0),
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(VecDeque::new()),
             queue_cv: Condvar::new(),
             duplicates: AtomicU64::new(0),
             start: redis::Script::new(wire::START),
@@ -210,7 +210,7 @@ struct Inner {
     held: Mutex<HashSet<String>>,
     /// Entries taken (queued or running).
     busy: AtomicUsize,
-    queue: Mutex<Vec<StreamId>>,
+    queue: Mutex<VecDeque<StreamId>>,
     queue_cv: Condvar,
     duplicates: AtomicU64,
     start: redis::Script,
@@ -358,7 +358,7 @@ impl Inner {
             let entry = {
                 let mut q = lock(&self.queue);
                 loop {
-                    if let Some(e) = q.pop() {
+                    if let Some(e) = q.pop_front() {
                         break Some(e);
                     }
                     if self.stop.is_stopped() {
