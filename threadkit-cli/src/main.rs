@@ -1,16 +1,18 @@
-//! `threadkit`: the seed lessons as a live tour, and the seeds' comparisons as
-//! benchmarks.
+//! `threadkit`: the lessons of Python's threading tutorials as a live tour,
+//! and their comparisons as benchmarks.
 //!
 //! ```text
-//! threadkit tour            # every lesson, each checking its seed's claim
+//! threadkit tour            # every lesson, each checking its tutorial's claim
 //! threadkit tour --list     # the lessons, one a line
 //! threadkit tour race_condition deadlock
+//! threadkit tour --show-source gil   # the lesson's Python beside its Rust
 //! threadkit bench           # sleep/download/cpu: threadkit vs CPython, timed
 //! threadkit bench --json    # the same, machine-readable
 //! ```
 
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
 mod bench;
@@ -29,16 +31,21 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the seed lessons as live demos that check their claims.
+    /// Run the lessons of Python's threading tutorials as live demos, each
+    /// checking its tutorial's claim.
     Tour {
         /// List the lessons instead of running them.
         #[arg(long)]
         list: bool,
+        /// Show each lesson's Python and its Rust before running it.
+        #[arg(long)]
+        show_source: bool,
         /// Lessons to run (default: all), by name as `--list` shows them.
-        names: Vec<String>,
+        #[arg(value_enum, value_name = "LESSON", hide_possible_values = true)]
+        names: Vec<tour::LessonName>,
     },
-    /// Time the seeds' workloads (sleep, download, cpu) sequentially, on
-    /// threads and under a simulated GIL, beside CPython.
+    /// Time the tutorials' workloads (sleep, download, cpu) sequentially, on
+    /// threads, on pools and under a simulated GIL, beside CPython.
     Bench(bench::BenchArgs),
     /// A child process some lessons start to show what happens when `main`
     /// returns (not for direct use).
@@ -49,13 +56,44 @@ enum Command {
     },
 }
 
+/// Parses the command line; a bad one exits with clap's message (usage,
+/// suggestions, the valid values), after a line naming an unknown lesson or
+/// mode in plain words.
+fn parse() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if e.kind() == ErrorKind::InvalidValue {
+                if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+                    e.get(ContextKind::InvalidArg),
+                    e.get(ContextKind::InvalidValue),
+                ) {
+                    let what = if arg.starts_with("--modes") {
+                        Some("mode")
+                    } else if arg.contains("LESSON") {
+                        Some("lesson")
+                    } else {
+                        None
+                    };
+                    if let Some(what) = what {
+                        eprintln!("threadkit: unknown {what} {value:?}");
+                    }
+                }
+            }
+            e.exit()
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    match parse().command {
         Command::Tour { list: true, .. } => {
             tour::list();
             ExitCode::SUCCESS
         }
-        Command::Tour { names, .. } => tour::run(&names),
+        Command::Tour {
+            names, show_source, ..
+        } => tour::run(&names, show_source),
         Command::Bench(args) => bench::run(&args),
         Command::Child { scenario } => tour::child(&scenario),
     }

@@ -76,12 +76,17 @@ fn json_parses_and_has_speedups_and_the_downloaded_bytes() {
     let results = v["results"].as_array().unwrap();
     let expected_rows = if python_available() { 3 * 11 } else { 3 * 6 };
     assert_eq!(results.len(), expected_rows, "{stdout}");
+    let mut labels = std::collections::BTreeSet::new();
     for r in results {
+        // A speedup is a measurement: its presence is checked, not its size,
+        // which depends on how busy the machine is.
         let speedup = r["speedup"].as_f64().expect("a speedup on every row");
         assert!(speedup > 0.0, "{r}");
         assert!(r["wall_s"].as_f64().unwrap() > 0.0, "{r}");
         assert!(r["cpu_s"].as_f64().unwrap() >= 0.0, "{r}");
+        assert_eq!(r["tasks"], 3, "{r}");
         assert_eq!(r["ok"], 3, "{r}");
+        assert_eq!(r["errors"], serde_json::json!([]), "{r}");
         if r["mode"] == "sequential" {
             assert!((speedup - 1.0).abs() < 1e-9, "{r}");
         }
@@ -92,16 +97,18 @@ fn json_parses_and_has_speedups_and_the_downloaded_bytes() {
         } else {
             assert_eq!(bytes, 0, "{r}");
         }
+        let label = format!(
+            "{} {}",
+            r["implementation"].as_str().unwrap(),
+            r["mode"].as_str().unwrap()
+        );
+        assert_eq!(r["label"], label.as_str(), "{r}");
+        // Each (workload, implementation, mode) is measured once.
+        assert!(
+            labels.insert((r["workload"].to_string(), label)),
+            "{r} twice"
+        );
     }
-    // The sleeps overlap on threads, GIL or not.
-    let sleep_threads = results
-        .iter()
-        .find(|r| r["label"] == "threadkit threads" && r["workload"] == "sleep")
-        .unwrap();
-    assert!(
-        sleep_threads["speedup"].as_f64().unwrap() > 1.5,
-        "{sleep_threads}"
-    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Lesson: passing arguments to threads. Python's `args=(...)` is a closure
 //! that captures the arguments (`move`).
 //!
-//! Seed: "Passing Arguments to Threads":
+//! Tutorial: "Passing Arguments to Threads":
 //!
 //! ```python
 //! t1 = threading.Thread(target=greet, args=("Alice", 2))
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use threadkit::threading::{Lock, Thread};
 
-/// The seed's `greet(name, delay)`; also records who finished, in order.
+/// The tutorial's `greet(name, delay)`; also records who finished, in order.
 pub fn greet(name: &'static str, delay: Duration, finished: &Lock<Vec<&'static str>>) {
     std::thread::sleep(delay);
     println!("Hello {name}, after {:.1} seconds!", delay.as_secs_f64());

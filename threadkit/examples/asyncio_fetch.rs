@@ -1,6 +1,6 @@
 //! Lesson: asyncio for I/O — fetch several URLs concurrently.
 //!
-//! Seed (with `aiohttp`):
+//! Tutorial (with `aiohttp`):
 //!
 //! ```python
 //! async def fetch(session, url):

@@ -1,6 +1,6 @@
 //! Lesson: asyncio — many coroutines waiting together with `gather`.
 //!
-//! Seed:
+//! Tutorial:
 //!
 //! ```python
 //! async def fetch_data(n):
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::asyncio;
 
-/// The seed's `fetch_data(n)`: waits `delay` without blocking the loop.
+/// The tutorial's `fetch_data(n)`: waits `delay` without blocking the loop.
 pub async fn fetch_data(n: u32, delay: Duration) -> u32 {
     println!("fetching {n}...");
     asyncio::sleep(delay).await;

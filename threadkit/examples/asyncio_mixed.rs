@@ -1,6 +1,6 @@
 //! Lesson: mixing asyncio with a pool for CPU-bound work.
 //!
-//! Seed advice "Mixed: asyncio + ProcessPoolExecutor": keep the event loop
+//! Tutorial advice "Mixed: asyncio + ProcessPoolExecutor": keep the event loop
 //! for waiting, and send CPU-heavy functions to a pool with
 //! `loop.run_in_executor(pool, f)`, so the loop stays responsive:
 //!
@@ -12,10 +12,12 @@
 //!             *(loop.run_in_executor(pool, cpu_bound, n) for n in inputs))
 //! ```
 //!
-//! Without a GIL, threadkit's `ThreadPoolExecutor` already runs CPU-bound
-//! Rust on every core, so it is used here. `run_in_executor` accepts any
-//! threadkit `Executor`: once the process pool lands it slots in the same
-//! way, by passing it instead of the thread pool.
+//! threadkit does the same with its `ProcessPoolExecutor`: a process pool's
+//! future is awaitable as it is, so `pool.submit(f, n)?.await` is Python's
+//! `await loop.run_in_executor(pool, f, n)`. (Without a GIL, a
+//! `ThreadPoolExecutor` with `asyncio::run_in_executor` would run this
+//! Rust on every core as well; processes add isolation: a crash in the
+//! work cannot take the event loop down.)
 //!
 //! Run: `cargo run --example asyncio_mixed --features asyncio`
 
@@ -24,7 +26,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use threadkit::asyncio;
-use threadkit::futures::{Executor, ThreadPoolExecutor};
+use threadkit::multiprocessing::ProcessPoolExecutor;
 
 /// CPU-bound work: the number of primes below `limit`, by trial division.
 pub fn count_primes(limit: u64) -> usize {
@@ -36,7 +38,7 @@ pub fn count_primes(limit: u64) -> usize {
 /// Counts primes below each limit on `pool` while a ticker task keeps
 /// running on the loop; returns the counts and how many ticks happened (the
 /// loop was never blocked).
-pub fn primes_on_pool(pool: &dyn Executor, limits: &[u64]) -> (Vec<usize>, u32) {
+pub fn primes_on_pool(pool: &ProcessPoolExecutor, limits: &[u64]) -> (Vec<usize>, u32) {
     asyncio::run(async {
         let ticks = Arc::new(AtomicU32::new(0));
         let ticker = {
@@ -51,7 +53,7 @@ pub fn primes_on_pool(pool: &dyn Executor, limits: &[u64]) -> (Vec<usize>, u32) 
         // Submitted at once, so they run in parallel; awaited in order.
         let running: Vec<_> = limits
             .iter()
-            .map(|&limit| asyncio::run_in_executor(pool, move || count_primes(limit)))
+            .map(|&limit| pool.submit(count_primes, limit).expect("the pool is open"))
             .collect();
         let mut counts = Vec::new();
         for f in running {
@@ -64,7 +66,7 @@ pub fn primes_on_pool(pool: &dyn Executor, limits: &[u64]) -> (Vec<usize>, u32) 
 }
 
 fn main() {
-    let pool = ThreadPoolExecutor::default();
+    let pool = ProcessPoolExecutor::default();
     let start = Instant::now();
     let limits = [50_000, 100_000, 150_000, 200_000];
     let (counts, _) = primes_on_pool(&pool, &limits);

@@ -1,7 +1,7 @@
 //! Lesson: a `Condition` turns a list into a bounded buffer: producers wait
 //! while it is full, consumers while it is empty.
 //!
-//! Seed: "Condition Variables":
+//! Tutorial: "Condition Variables":
 //!
 //! ```python
 //! def put(self, item):
@@ -21,7 +21,7 @@ use std::time::Duration;
 use rand::Rng;
 use threadkit::threading::{Condition, Thread};
 
-/// The seed's `Buffer`: a condition guarding a deque, and its capacity.
+/// The tutorial's `Buffer`: a condition guarding a deque, and its capacity.
 #[derive(Debug)]
 pub struct Buffer<T> {
     items: Condition<VecDeque<T>>,

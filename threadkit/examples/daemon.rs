@@ -1,7 +1,7 @@
 //! Lesson: join vs no join vs daemon — what happens to a thread when `main`
 //! returns.
 //!
-//! Seeds: "What Happens If We Don't join() a Thread?" and "Daemon Threads":
+//! Tutorials: "What Happens If We Don't join() a Thread?" and "Daemon Threads":
 //!
 //! | Scenario | Behaviour |
 //! | --- | --- |
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use threadkit::threading::Thread;
 
-/// The seed's `counter()`: prints 0..5, one per tick.
+/// The tutorial's `counter()`: prints 0..5, one per tick.
 pub fn counter(tick: Duration) {
     for i in 0..5 {
         println!("{i}");
@@ -26,7 +26,7 @@ pub fn counter(tick: Duration) {
     }
 }
 
-/// Plays one scenario of the seed; `main` returns right after.
+/// Plays one scenario of the tutorial; `main` returns right after.
 /// Returns false for an unknown scenario.
 pub fn scenario(name: &str, tick: Duration) -> bool {
     let (daemon, join) = match name {

@@ -1,7 +1,7 @@
 //! Lesson: a deadlock from taking two locks in opposite orders, and its fix:
 //! always take them in the same order.
 //!
-//! Seed: "Common Pitfalls: Deadlocks":
+//! Tutorial: "Common Pitfalls: Deadlocks":
 //!
 //! ```python
 //! def thread1():
@@ -17,7 +17,7 @@
 //! ```
 //!
 //! A real deadlock would hang this program, so the second acquire waits with
-//! a timeout and reports that it gave up. A `Barrier` replaces the seed's
+//! a timeout and reports that it gave up. A `Barrier` replaces the tutorial's
 //! `sleep(0.1)` so that both threads surely hold their first lock.
 //!
 //! Run: `cargo run --example deadlock`

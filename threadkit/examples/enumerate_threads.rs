@@ -2,7 +2,7 @@
 //! and watch them start and finish through the start/exit hooks (the role of
 //! `threading.settrace`).
 //!
-//! Seed: "Debugging Threads":
+//! Tutorial: "Debugging Threads":
 //!
 //! ```python
 //! threading.enumerate()        # Lists active threads

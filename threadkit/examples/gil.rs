@@ -1,9 +1,9 @@
-//! Lesson: CPU-bound work on threads. The seeds' GIL lesson: in CPython two
+//! Lesson: CPU-bound work on threads. The tutorials' GIL lesson: in CPython two
 //! threads running a pure-Python loop take about as long as running it twice,
 //! because only one thread executes bytecode at a time. Rust has no GIL: the
 //! same two threads run on two cores at once.
 //!
-//! Seeds: "Example Showing GIL Limitation" and "Python Threading with the GIL":
+//! Tutorials: "Example Showing GIL Limitation" and "Python Threading with the GIL":
 //!
 //! ```python
 //! def cpu_intensive_task():
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::threading::Thread;
 
-/// The seed's loop. `black_box` keeps the optimizer from replacing the loop
+/// The tutorial's loop. `black_box` keeps the optimizer from replacing the loop
 /// by its closed form, so the work really is done.
 pub fn cpu_intensive_task(n: u64) -> u64 {
     let mut total = 0u64;

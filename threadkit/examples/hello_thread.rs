@@ -1,6 +1,6 @@
 //! Lesson: hello, thread — create a thread, start it, join it.
 //!
-//! Seeds: "Simple Code Example" and "Example of Threading":
+//! Tutorials: "Simple Code Example" and "Example of Threading":
 //!
 //! ```python
 //! t = threading.Thread(target=greet)
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use threadkit::threading::Thread;
 
-/// The seed's `print_numbers`: five numbers, one per tick.
+/// The tutorial's `print_numbers`: five numbers, one per tick.
 pub fn print_numbers(who: &'static str, tick: Duration) -> usize {
     for i in 0..5 {
         println!("{who}: Number: {i}");

@@ -1,6 +1,6 @@
 //! Lesson: the thread lifecycle — `start()`, `is_alive()`, `join()`.
 //!
-//! Seed: "Thread Lifecycle":
+//! Tutorial: "Thread Lifecycle":
 //!
 //! ```python
 //! print("Before starting:", t.is_alive())  # False

@@ -1,6 +1,6 @@
 //! Lesson: many threads started in a loop, kept in a list, joined in a loop.
 //!
-//! Seeds: "Running Multiple Threads" (5 workers × 2 s ≈ 2 s, not 10) and the
+//! Tutorials: "Running Multiple Threads" (5 workers × 2 s ≈ 2 s, not 10) and the
 //! 10 × `do_something(1.5)` example.
 //!
 //! ```python
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::threading::Thread;
 
-/// The seed's `worker(id)`.
+/// The tutorial's `worker(id)`.
 pub fn worker(id: usize, work: Duration) -> usize {
     println!("Thread {id} starting");
     std::thread::sleep(work);

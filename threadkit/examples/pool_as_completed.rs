@@ -1,6 +1,6 @@
 //! Lesson: `as_completed` — results in the order the tasks finish.
 //!
-//! Seed: "Using List Comprehension":
+//! Tutorial: "Using List Comprehension":
 //!
 //! ```python
 //! with concurrent.futures.ThreadPoolExecutor() as executor:
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::futures::{ThreadPoolExecutor, as_completed};
 
-/// The seed's `do_something(seconds)`, with seconds scaled by `unit`.
+/// The tutorial's `do_something(seconds)`, with seconds scaled by `unit`.
 pub fn do_something(secs: u32, unit: Duration) -> u32 {
     println!("Sleeping for {secs} unit(s)...");
     std::thread::sleep(unit * secs);

@@ -1,7 +1,7 @@
 //! Lesson: `map` — results in the order the tasks were given, whatever the
 //! order they finish in.
 //!
-//! Seed: "Using map() for Automatic Execution":
+//! Tutorial: "Using map() for Automatic Execution":
 //!
 //! ```python
 //! with concurrent.futures.ThreadPoolExecutor() as executor:

@@ -1,6 +1,6 @@
 //! Lesson: a thread pool and its futures — `submit()` and `result()`.
 //!
-//! Seeds: "Using submit()" and "ThreadPoolExecutor – Easy and Clean
+//! Tutorials: "Using submit()" and "ThreadPoolExecutor – Easy and Clean
 //! Multithreading":
 //!
 //! ```python
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::futures::ThreadPoolExecutor;
 
-/// The seed's `task(name)`: some waiting, then a result.
+/// The tutorial's `task(name)`: some waiting, then a result.
 pub fn task(name: String, work: Duration) -> String {
     println!("Started {name}");
     std::thread::sleep(work);

@@ -1,7 +1,7 @@
 //! Lesson: `ProcessPoolExecutor.map` — CPU-heavy work spread over worker
 //! processes, results in input order.
 //!
-//! Seed:
+//! Tutorial:
 //!
 //! ```python
 //! with ProcessPoolExecutor() as executor:

@@ -1,7 +1,7 @@
 //! Lesson: `multiprocessing.Process` — two CPU-bound tasks in two processes,
 //! started and joined like threads.
 //!
-//! Seed:
+//! Tutorial:
 //!
 //! ```python
 //! def cpu_task(n):
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::multiprocessing::Process;
 
-/// The seed's CPU-bound task: a sum of squares, printed by the child.
+/// The tutorial's CPU-bound task: a sum of squares, printed by the child.
 pub fn cpu_task(n: u64) {
     let total = (0..n).fold(0u64, |acc, i| {
         let i = std::hint::black_box(i);

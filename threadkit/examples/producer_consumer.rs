@@ -1,7 +1,7 @@
 //! Lesson: a `Queue` between a producer and several consumers, with a
 //! sentinel to stop them and `task_done`/`join` to wait for the work.
 //!
-//! Seed: "Using Queue":
+//! Tutorial: "Using Queue":
 //!
 //! ```python
 //! def consumer(q, consumer_id):
@@ -19,14 +19,14 @@
 //!
 //! The sentinel is Rust's `None`: the queue carries `Option<T>`.
 //!
-//! As written, the seed's `work_queue.join()` never returns: every `put`
+//! As written, the tutorial's `work_queue.join()` never returns: every `put`
 //! counts a task, the sentinel and its re-queued copies included, and no one
 //! calls `task_done()` for them. (Marking the sentinel done before
 //! re-queueing it does not help: the count only touches zero for an instant
 //! before the next re-queue, and `join` may well not see that instant.)
 //! The fix is the one in Python's own `queue` docs: put only the work, `join()`
 //! until it is done, then put one sentinel per consumer, which each consumer
-//! takes and does not re-queue. [`run`] plays either version; the seed's waits
+//! takes and does not re-queue. [`run`] plays either version; the tutorial's waits
 //! with a timeout instead of hanging.
 //!
 //! Run: `cargo run --example producer_consumer`
@@ -45,7 +45,7 @@ fn pause(max: Duration) {
 /// Which way to stop the consumers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stopping {
-    /// The seed as written: the producer puts one sentinel after the work;
+    /// The tutorial as written: the producer puts one sentinel after the work;
     /// each consumer re-queues it for the next and never marks it done.
     SeedAsWritten,
     /// Python's docs: `join()` the work first, then one sentinel per consumer.
@@ -143,7 +143,7 @@ fn main() {
         Stopping::SeedAsWritten,
         Duration::from_secs(5),
     );
-    println!("seed as written: join() returned: {}", seed.joined);
+    println!("tutorial as written: join() returned: {}", seed.joined);
     let fixed = run(
         10,
         3,

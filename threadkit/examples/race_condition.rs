@@ -1,6 +1,6 @@
 //! Lesson: a race condition loses updates; a `Lock` fixes it.
 //!
-//! Seeds: "Race Conditions" and "Thread Synchronization Using Lock":
+//! Tutorials: "Race Conditions" and "Thread Synchronization Using Lock":
 //!
 //! ```python
 //! def increment():
@@ -16,7 +16,7 @@
 //! that is a data race, undefined behaviour. To *show* the lost updates
 //! safely, the racy version reads and writes an atomic in two separate steps
 //! (`load`, then `store`), which is exactly the read-add-write interleaving
-//! the seed describes, without UB.
+//! the tutorial describes, without UB.
 //!
 //! Run: `cargo run --release --example race_condition`
 

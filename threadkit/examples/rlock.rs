@@ -1,6 +1,6 @@
 //! Lesson: `RLock`, a lock its owner may take again.
 //!
-//! Seed: "RLock (Reentrant Lock)":
+//! Tutorial: "RLock (Reentrant Lock)":
 //!
 //! ```python
 //! def increment_twice(self):
@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use threadkit::threading::{Lock, RLock, Thread};
 
-/// The seed's `Counter`. An `RLock` hands out shared access only, so the value
+/// The tutorial's `Counter`. An `RLock` hands out shared access only, so the value
 /// sits in a `Cell`.
 #[derive(Debug, Default)]
 pub struct Counter {

@@ -1,6 +1,6 @@
 //! Lesson: a `Semaphore` limits how many threads use a resource at once.
 //!
-//! Seed: "Semaphore":
+//! Tutorial: "Semaphore":
 //!
 //! ```python
 //! semaphore = threading.Semaphore(2)  # Allow 2 concurrent accesses

@@ -1,6 +1,6 @@
 //! Lesson: a worker you can stop, with an `Event`.
 //!
-//! Seed: "Resource Leaks" / `StoppableWorker`:
+//! Tutorial: "Resource Leaks" / `StoppableWorker`:
 //!
 //! ```python
 //! class StoppableWorker:
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::threading::{Event, Thread};
 
-/// The seed's `StoppableWorker`.
+/// The tutorial's `StoppableWorker`.
 #[derive(Debug)]
 pub struct StoppableWorker {
     stop_event: Arc<Event>,

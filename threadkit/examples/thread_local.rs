@@ -1,6 +1,6 @@
 //! Lesson: thread-local data — each thread sees its own value.
 //!
-//! Seed: "Use Thread-Local Storage: `threading.local()` allows each thread to
+//! Tutorial: "Use Thread-Local Storage: `threading.local()` allows each thread to
 //! maintain independent variables."
 //!
 //! ```python

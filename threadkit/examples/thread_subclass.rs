@@ -2,7 +2,7 @@
 //! `threading.Thread` subclass; in Rust the state lives in a struct, `run`
 //! is its method, and the thread is built around it.
 //!
-//! Seed: "Thread Class Inheritance":
+//! Tutorial: "Thread Class Inheritance":
 //!
 //! ```python
 //! class WorkerThread(threading.Thread):

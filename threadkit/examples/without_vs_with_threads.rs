@@ -1,7 +1,7 @@
 //! Lesson: without threads vs with threads — two 2-second greetings take 4 s
 //! one after the other, 2 s on two threads.
 //!
-//! Seeds: "Example: Without Threads" / "Now With Threads" and the
+//! Tutorials: "Example: Without Threads" / "Now With Threads" and the
 //! `do_something` synchronous vs threaded examples:
 //!
 //! ```python
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use threadkit::threading::Thread;
 
-/// The seed's `greet(name)`: sleep (the I/O wait), then greet.
+/// The tutorial's `greet(name)`: sleep (the I/O wait), then greet.
 pub fn greet(name: &str, delay: Duration) {
     std::thread::sleep(delay);
     println!("Hello, {name}!");

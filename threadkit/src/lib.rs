@@ -4,34 +4,63 @@
 //!
 //! Module names mirror Python's, so a Python programmer finds things where they
 //! expect them; the main types are also re-exported here at the crate root.
-//! With the `process` feature (on by default), `multiprocessing` runs plain
-//! functions in worker processes of the same program: `Process`, `Pipe`,
-//! `Queue` and a `ProcessPoolExecutor` whose futures mix with the thread
-//! pool's.
+//! Because Rust has no GIL, threads run CPU-bound work on every core at once.
 //!
-//! ```
-//! use std::sync::Arc;
-//! use threadkit::{Lock, Queue};
+//! # Which module for which Python module
 //!
-//! let q = Arc::new(Queue::new(0));
-//! let total = Arc::new(Lock::new(0u64));
-//! let consumer = {
-//!     let (q, total) = (Arc::clone(&q), Arc::clone(&total));
-//!     std::thread::spawn(move || {
-//!         while let Some(n) = q.get().unwrap() {
-//!             *total.acquire() += n;
-//!             q.task_done().unwrap();
-//!         }
-//!     })
-//! };
-//! for n in 1..=10u64 {
-//!     q.put(Some(n)).unwrap();
-//! }
-//! q.join();
-//! q.put(None).unwrap(); // the seeds' sentinel
-//! consumer.join().unwrap();
-//! assert_eq!(*total.acquire(), 55);
+//! | Python | threadkit | feature |
+//! | --- | --- | --- |
+//! | `threading` | [`threading`]: `Thread`, `Lock`, `RLock`, `Condition`, `Semaphore`, `Event`, `Barrier`, `Timer`, `local` | always |
+//! | `queue` | [`queue`]: `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`, `Empty`/`Full` as error values | always |
+//! | `concurrent.futures` | [`futures`]: `ThreadPoolExecutor`, `Future`, `wait`, `as_completed`, scoped pools | always |
+//! | `multiprocessing`, `ProcessPoolExecutor` | `multiprocessing`: `Process`, `Pipe`, `Queue`, `ProcessPoolExecutor` (Linux) | `process` (default) |
+//! | `asyncio` | `asyncio`: `run`, tasks, `gather`, `TaskGroup`, timeouts, async primitives | `asyncio` |
+//!
+//! The rustdoc search knows Python's names too: searching `put_nowait`,
+//! `Empty`, `FIRST_COMPLETED` or `TimeoutError` finds the threadkit item.
+//!
+//! # Features
+//!
+//! - `process` (on by default): `threadkit::multiprocessing`. Brings in
+//!   serde, and links a load-time constructor (an `.init_array` entry) into
+//!   programs that can start a worker process: before `main` it reads one
+//!   environment variable (`THREADKIT_MP_ROLE`) and returns at once when it
+//!   is unset; when set, the process was started as a worker: it checks that
+//!   the other end of its channel is its parent running the same executable
+//!   (refusing otherwise), then serves it instead of running `main`. That is
+//!   what makes the module need no set-up line. Opt out with
+//!   `default-features = false`. Linux only; elsewhere the module is absent.
+//! - `asyncio`: `threadkit::asyncio`, on tokio (its `rt`, `rt-multi-thread`,
+//!   `time` and `sync` features). tokio is re-exported as
+//!   `threadkit::asyncio::tokio` for the few signatures that use its types.
+//!
+//! ```toml
+//! [dependencies]
+//! threadkit = { version = "0.1", features = ["asyncio"] }
+//! # or, without worker processes and their load-time constructor:
+//! # threadkit = { version = "0.1", default-features = false }
 //! ```
+//!
+//! # Python side by side
+//!
+#![doc = include_str!("../docs/side-by-side.md")]
+//!
+//! # Python API → threadkit
+//!
+//! The same table is in the README; both come from one file,
+//! `docs/python-api.md` in this package.
+//!
+#![doc = include_str!("../docs/python-api.md")]
+//!
+//! # Coming from Python: where semantics differ
+//!
+#![doc = include_str!("../docs/differences.md")]
+//!
+//! Each type's documentation has a "Differences from Python" section with
+//! the details.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// The `loom` cfg is a test-only switch: keep it out of the feature badges.
+#![cfg_attr(docsrs, doc(auto_cfg(hide(loom))))]
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 
 mod loom;
@@ -54,7 +83,3 @@ pub use threading::{
     Local, Thread, ThreadError, ThreadHandle, Timer, active_count, current_thread, enumerate,
     main_thread,
 };
-
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -10,24 +10,29 @@ use rand::Rng;
 use threadkit::asyncio::{self, bridge};
 use threadkit::queue::Queue;
 
+/// Hang guard: nothing in this file should take anywhere near this long.
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
 #[test]
 fn hundred_thousand_sleepers() {
     let n: usize = if cfg!(miri) { 10 } else { 100_000 };
     let start = Instant::now();
-    let done = asyncio::run(async move {
-        let results = asyncio::gather((0..n).map(|i| async move {
+    let results = asyncio::run(async move {
+        let sleepers = asyncio::gather((0..n).map(|i| async move {
             asyncio::sleep(Duration::from_millis(500)).await;
             i
-        }))
-        .await
-        .unwrap();
-        results.len()
+        }));
+        // A few seconds in a debug build; only a hang guard, never a figure.
+        asyncio::wait_for(sleepers, HANG_GUARD)
+            .await
+            .expect("hang guard")
+            .unwrap()
     })
     .unwrap();
-    let elapsed = start.elapsed();
-    assert_eq!(done, n);
-    assert!(elapsed >= Duration::from_millis(500));
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    // Every sleeper finished, each once, in input order.
+    assert!(results.into_iter().eq(0..n));
+    // Sleeps are bounded from below only: they did sleep.
+    assert!(start.elapsed() >= Duration::from_millis(500));
 }
 
 /// Producer threads put into a small bounded queue; consumer tasks take with
@@ -124,7 +129,7 @@ fn bridges_under_mixed_load_with_cancellations() {
                     })
                     .collect();
                 while taken.load(Ordering::SeqCst) < TOTAL {
-                    assert!(start.elapsed() < Duration::from_secs(60), "hang: {taken:?}");
+                    assert!(start.elapsed() < HANG_GUARD, "hang: {taken:?}");
                     asyncio::sleep(Duration::from_millis(5)).await;
                 }
                 q.shutdown(false);

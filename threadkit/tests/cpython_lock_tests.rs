@@ -66,6 +66,37 @@ fn let_threads_block(n: usize) {
     thread::sleep(Duration::from_millis(10 * n as u64 + 20));
 }
 
+/// The calling thread's kernel id, for [`wait_asleep`].
+#[cfg(target_os = "linux")]
+fn thread_id() -> i64 {
+    // SAFETY: gettid has no preconditions.
+    i64::from(unsafe { libc::gettid() })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_id() -> i64 {
+    0
+}
+
+/// Where a wake-up must reach threads already waiting (a `set()` undone at
+/// once by `clear()`), "given time to block" is not enough: a thread late to
+/// its wait on a busy machine would miss the wake-up. Waits until each thread
+/// in `ids` (see [`thread_id`]) is asleep in the kernel, which past the point
+/// where it records its id is only in the wait (on Linux; elsewhere, only
+/// [`let_threads_block`]). The short sleep after it lets a waiter that was
+/// asleep on the event's own lock, not yet in the wait, get there.
+fn wait_asleep(ids: &StdMutex<Vec<i64>>, n: usize) {
+    wait_for("waiters started", || ids.lock().unwrap().len() == n);
+    #[cfg(target_os = "linux")]
+    for id in ids.lock().unwrap().iter() {
+        wait_for("waiter asleep", || {
+            std::fs::read_to_string(format!("/proc/self/task/{id}/stat"))
+                .is_ok_and(|stat| stat[stat.rfind(')').unwrap() + 2..].starts_with('S'))
+        });
+    }
+    let_threads_block(2);
+}
+
 /// CPython's `sleeping_retry` loop: poll `cond` until it holds.
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -269,7 +300,7 @@ fn lock_different_thread_release_via_semaphore() {
     sem.acquire().forget();
     assert!(sem.try_acquire().is_none());
     let s = Arc::clone(&sem);
-    thread::spawn(move || s.release(1)).join().unwrap();
+    thread::spawn(move || s.release(1)).join().unwrap().unwrap();
     drop(sem.acquire());
     assert_eq!(sem.value(), 1);
 }
@@ -585,14 +616,16 @@ fn event_set_then_clear_still_wakes() {
     const N: usize = 5;
     let evt = Arc::new(Event::new());
     let woke = counter();
+    let ids = Arc::new(StdMutex::new(Vec::new()));
     let threads = {
-        let (evt, woke) = (Arc::clone(&evt), Arc::clone(&woke));
+        let (evt, woke, ids) = (Arc::clone(&evt), Arc::clone(&woke), Arc::clone(&ids));
         bunch(N, move |_| {
+            ids.lock().unwrap().push(thread_id());
             assert!(evt.wait_timeout(HANG_GUARD), "waiter missed set()");
             woke.fetch_add(1, SeqCst);
         })
     };
-    let_threads_block(N);
+    wait_asleep(&ids, N);
     evt.set();
     evt.clear();
     join(threads);
@@ -609,19 +642,18 @@ fn event_set_clear_rounds_wake_every_waiter() {
     const N: usize = 8;
     for _ in 0..20 {
         let evt = Arc::new(Event::new());
-        let started = counter();
+        let ids = Arc::new(StdMutex::new(Vec::new()));
         let woke = counter();
         let threads = {
-            let (evt, started, woke) = (Arc::clone(&evt), Arc::clone(&started), Arc::clone(&woke));
+            let (evt, ids, woke) = (Arc::clone(&evt), Arc::clone(&ids), Arc::clone(&woke));
             bunch(N, move |_| {
-                started.fetch_add(1, SeqCst);
+                ids.lock().unwrap().push(thread_id());
                 if evt.wait_timeout(HANG_GUARD) {
                     woke.fetch_add(1, SeqCst);
                 }
             })
         };
-        wait_for("waiters started", || started.load(SeqCst) == N);
-        let_threads_block(2);
+        wait_asleep(&ids, N);
         evt.set();
         evt.clear();
         join(threads);
@@ -834,7 +866,7 @@ impl Sem for Semaphore {
         Semaphore::default()
     }
     fn put_back(&self, n: usize) {
-        self.release(n);
+        self.release(n).unwrap();
     }
 }
 
@@ -1063,12 +1095,12 @@ base_semaphore_tests!(bounded_semaphore, BoundedSemaphore);
 #[test]
 fn semaphore_release_unacquired() {
     let sem = Semaphore::new(1);
-    sem.release(1);
+    sem.release(1).unwrap();
     assert_eq!(sem.value(), 2);
     sem.acquire().forget();
     sem.acquire().forget();
     assert!(sem.try_acquire().is_none());
-    sem.release(1);
+    sem.release(1).unwrap();
     assert_eq!(sem.value(), 1);
 }
 
@@ -1079,8 +1111,8 @@ fn semaphore_repr() {
     assert_eq!(format!("{sem:?}"), "Semaphore { value: 3 }");
     sem.acquire().forget();
     assert_eq!(format!("{sem:?}"), "Semaphore { value: 2 }");
-    sem.release(1);
-    sem.release(1);
+    sem.release(1).unwrap();
+    sem.release(1).unwrap();
     assert_eq!(format!("{sem:?}"), "Semaphore { value: 4 }");
 }
 
@@ -1088,11 +1120,11 @@ fn semaphore_repr() {
 #[test]
 fn bounded_semaphore_release_unacquired() {
     let sem = BoundedSemaphore::default();
-    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }));
+    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }.into()));
     assert_eq!(sem.value(), 1, "a refused release adds nothing");
     sem.acquire().forget();
     assert_eq!(sem.release(1), Ok(()));
-    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }));
+    assert_eq!(sem.release(1), Err(TooManyReleases { bound: 1 }.into()));
     assert_eq!(sem.value(), 1);
     // release(n) past the bound adds none of the n.
     let sem = BoundedSemaphore::new(3);
@@ -1326,8 +1358,8 @@ fn barrier_timeout_breaks() {
     join(bunch(BN, move |_| {
         let i = b.wait().unwrap();
         if i == BN / 2 {
-            // One thread is late.
-            thread::sleep(DEFAULT_TIMEOUT / 2);
+            // One thread is late: it comes only once another's wait timed out.
+            wait_for("a wait timed out", || b.broken());
         }
         assert_eq!(b.wait_timeout(DEFAULT_TIMEOUT / 4), Err(BrokenBarrierError));
     }));

@@ -7,13 +7,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use threadkit::asyncio::{
     self, BoundedSemaphore, Condition, Event, Lock, Queue, Semaphore, TaskError, TaskGroup,
 };
 use threadkit::futures::ThreadPoolExecutor;
 use threadkit::queue::{ShutDown, TryGetError, TryPutError};
+
+/// Hang guard: nothing in this file should take anywhere near this long.
+const HANG_GUARD: Duration = Duration::from_secs(30);
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -29,24 +32,36 @@ fn run<F: Future>(f: F) -> F::Output {
 fn gather_one_exception() {
     run(async {
         let finished = Arc::new(AtomicUsize::new(0));
-        let start = Instant::now();
+        // The siblings cannot finish before `release` is set, which happens
+        // only after `gather` returned: a gather that waited for them would
+        // not return before the hang guard.
+        let release = Arc::new(Event::new());
         let futs = (0..3u64).map(|n| {
-            let finished = Arc::clone(&finished);
+            let (finished, release) = (Arc::clone(&finished), Arc::clone(&release));
             async move {
                 if n == 1 {
                     asyncio::sleep(ms(10)).await;
                     panic!("task 1 failed");
                 }
-                asyncio::sleep(ms(300)).await;
+                release.wait().await;
                 finished.fetch_add(1, Ordering::SeqCst);
                 n
             }
         });
-        let err = asyncio::gather(futs).await.unwrap_err();
+        let err = asyncio::wait_for(asyncio::gather(futs), HANG_GUARD)
+            .await
+            .expect("gather did not wait for the others")
+            .unwrap_err();
         assert_eq!(err, TaskError::Panicked("task 1 failed".into()));
-        assert!(start.elapsed() < ms(250), "did not wait for the others");
-        asyncio::sleep(ms(500)).await;
-        assert_eq!(finished.load(Ordering::SeqCst), 2, "siblings kept running");
+        release.set();
+        let siblings_finish = async {
+            while finished.load(Ordering::SeqCst) < 2 {
+                asyncio::sleep(ms(1)).await;
+            }
+        };
+        asyncio::wait_for(siblings_finish, HANG_GUARD)
+            .await
+            .expect("siblings kept running");
     });
 }
 
@@ -116,20 +131,35 @@ fn wait_for_zero_timeout_ready() {
 #[test]
 fn wait_for_cancellation() {
     run(async {
-        let reached = Arc::new(AtomicUsize::new(0));
-        let r = Arc::clone(&reached);
-        let task = asyncio::create_task(async move {
-            let inner = async move {
-                asyncio::sleep(ms(200)).await;
-                r.fetch_add(1, Ordering::SeqCst);
-            };
-            asyncio::wait_for(inner, Duration::from_secs(10)).await
-        });
-        asyncio::sleep(ms(10)).await;
+        let started = Arc::new(Event::new());
+        let dropped = Arc::new(AtomicUsize::new(0));
+        struct OnDrop(Arc<AtomicUsize>);
+        impl Drop for OnDrop {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let task = {
+            let (started, guard) = (Arc::clone(&started), OnDrop(Arc::clone(&dropped)));
+            asyncio::create_task(async move {
+                let inner = async move {
+                    let _guard = guard;
+                    started.set();
+                    asyncio::sleep(Duration::from_secs(3600)).await;
+                };
+                asyncio::wait_for(inner, Duration::from_secs(3600)).await
+            })
+        };
+        // Cancel once the inner awaitable is surely waiting.
+        started.wait().await;
         assert!(task.cancel());
-        assert_eq!(task.await, Err(TaskError::Cancelled));
-        asyncio::sleep(ms(300)).await;
-        assert_eq!(reached.load(Ordering::SeqCst), 0);
+        let outcome = asyncio::wait_for(task, HANG_GUARD).await;
+        assert_eq!(outcome, Ok(Err(TaskError::Cancelled)));
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "the inner awaitable was cancelled"
+        );
     });
 }
 
@@ -153,17 +183,19 @@ fn timeout_expired_and_rescheduled() {
 fn task_group_failure_cancels_siblings() {
     run(async {
         let tg = TaskGroup::new();
+        // Only a cancel can end t1 in time.
         let t1 = tg.create_task(async {
-            asyncio::sleep(Duration::from_secs(10)).await;
+            asyncio::sleep(Duration::from_secs(3600)).await;
             1
         });
         let t2 = tg.create_task(async {
             asyncio::sleep(ms(10)).await;
             panic!("ZeroDivisionError");
         });
-        let start = Instant::now();
-        let err = tg.join().await.unwrap_err();
-        assert!(start.elapsed() < Duration::from_secs(5));
+        let err = asyncio::wait_for(tg.join(), HANG_GUARD)
+            .await
+            .expect("join did not wait for the cancelled t1")
+            .unwrap_err();
         assert_eq!(
             err.exceptions(),
             [TaskError::Panicked("ZeroDivisionError".into())]
@@ -188,9 +220,9 @@ fn task_group_scope_cancels_block_on_child_error() {
     let num = Arc::new(AtomicUsize::new(0));
     let t2_cancel = Arc::new(AtomicUsize::new(0));
     let runner_cancel = AtomicUsize::new(0);
-    let start = Instant::now();
     let result = run(async {
-        TaskGroup::scope(async |g| {
+        // Only a cancel can end the sleeps of t2 and of the block in time.
+        let scope = TaskGroup::scope(async |g| {
             for _ in 0..3 {
                 g.create_task(async {
                     asyncio::sleep(ms(100)).await;
@@ -200,16 +232,18 @@ fn task_group_scope_cancels_block_on_child_error() {
             let (num2, t2_cancel) = (Arc::clone(&num), Arc::clone(&t2_cancel));
             g.create_task(async move {
                 let guard = Cancelled(&t2_cancel);
-                asyncio::sleep(Duration::from_secs(5)).await;
+                asyncio::sleep(Duration::from_secs(3600)).await;
                 std::mem::forget(guard);
                 num2.fetch_add(1, Ordering::SeqCst);
             });
             let guard = Cancelled(&runner_cancel);
-            asyncio::sleep(Duration::from_secs(10)).await;
+            asyncio::sleep(Duration::from_secs(3600)).await;
             std::mem::forget(guard);
             num.fetch_add(10, Ordering::SeqCst);
-        })
-        .await
+        });
+        asyncio::wait_for(scope, HANG_GUARD)
+            .await
+            .expect("the scope did not wait for its cancelled members")
     });
     let err = result.unwrap_err();
     // As in CPython, 1 to 3 of the failing children may get to fail before
@@ -221,11 +255,6 @@ fn task_group_scope_cancels_block_on_child_error() {
     assert_eq!(num.load(Ordering::SeqCst), 0);
     assert_eq!(t2_cancel.load(Ordering::SeqCst), 1);
     assert_eq!(runner_cancel.load(Ordering::SeqCst), 1);
-    assert!(
-        start.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        start.elapsed()
-    );
 }
 
 // test_taskgroups.py: test_taskgroup_01 with the block form — the block's
@@ -501,7 +530,7 @@ fn semaphores() {
         let p = sem.acquire().await;
         assert!(sem.locked() && sem.try_acquire().is_none());
         drop(p);
-        sem.release(2);
+        sem.release(2).unwrap();
         assert_eq!(sem.value(), 3);
         let b = BoundedSemaphore::new(1);
         let p = b.acquire().await;
@@ -542,9 +571,22 @@ fn barrier_pass_and_abort() {
 #[test]
 fn as_completed_order() {
     let order = run(async {
-        let mut it = asyncio::as_completed([30u64, 0, 15].map(|d| async move {
-            asyncio::sleep(ms(d)).await;
-            d
+        // Each job finishes only after the one before it in completion order
+        // (0, then 15, then 30) has, whatever the timers and the scheduler do.
+        let (after_0, after_15) = (Arc::new(Event::new()), Arc::new(Event::new()));
+        let mut it = asyncio::as_completed([30u64, 0, 15].map(|d| {
+            let (after_0, after_15) = (Arc::clone(&after_0), Arc::clone(&after_15));
+            async move {
+                match d {
+                    0 => after_0.set(),
+                    15 => {
+                        after_0.wait().await;
+                        after_15.set();
+                    }
+                    _ => after_15.wait().await,
+                }
+                d
+            }
         }));
         let mut order = Vec::new();
         while let Some(v) = it.next().await {
@@ -561,10 +603,16 @@ fn as_completed_order() {
 #[test]
 fn as_completed_with_timeout() {
     let cancelled = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
     let outcomes = run(async {
-        let jobs = [(10, "a"), (5_000, "b"), (5_000, "c")].map(|(d, name)| {
-            let cancelled = Arc::clone(&cancelled);
+        // "a" finishes before the deadline is even set; "b" and "c" wait for
+        // an event nobody sets, so only a cancel can end them.
+        let (a_done, never) = (Arc::new(Event::new()), Arc::new(Event::new()));
+        let jobs = ["a", "b", "c"].map(|name| {
+            let (cancelled, a_done, never) = (
+                Arc::clone(&cancelled),
+                Arc::clone(&a_done),
+                Arc::clone(&never),
+            );
             async move {
                 /// Counts the task as cancelled unless it finished.
                 struct OnCancel(Arc<AtomicUsize>, bool);
@@ -576,20 +624,39 @@ fn as_completed_with_timeout() {
                     }
                 }
                 let mut guard = OnCancel(cancelled, false);
-                asyncio::sleep(ms(d)).await;
+                if name == "a" {
+                    a_done.set();
+                } else {
+                    never.wait().await;
+                }
                 guard.1 = true;
                 name
             }
         });
-        let mut it = asyncio::as_completed(jobs).timeout(ms(300));
+        let it = asyncio::as_completed(jobs);
+        a_done.wait().await;
+        let mut it = it.timeout(ms(300));
         assert_eq!(it.len(), 3);
-        let mut outcomes = Vec::new();
-        while let Some(outcome) = it.next().await {
-            outcomes.push(outcome);
-        }
+        let collect = async {
+            let mut outcomes = Vec::new();
+            while let Some(outcome) = it.next().await {
+                outcomes.push(outcome);
+            }
+            outcomes
+        };
+        let outcomes = asyncio::wait_for(collect, HANG_GUARD)
+            .await
+            .expect("the timeout did not wait for the unfinished tasks");
         assert!(it.is_empty());
-        // Give the aborted tasks a moment to be dropped.
-        asyncio::sleep(ms(50)).await;
+        // The aborted tasks are dropped once the loop gets to them.
+        let dropped = async {
+            while cancelled.load(Ordering::SeqCst) < 2 {
+                asyncio::sleep(ms(1)).await;
+            }
+        };
+        asyncio::wait_for(dropped, HANG_GUARD)
+            .await
+            .expect("the unfinished tasks were cancelled");
         outcomes
     });
     assert_eq!(
@@ -597,11 +664,6 @@ fn as_completed_with_timeout() {
         [Ok("a"), Err(TaskError::Timeout), Err(TaskError::Timeout)]
     );
     assert_eq!(cancelled.load(Ordering::SeqCst), 2);
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
 }
 
 // test_futures.py: test_wrap_future — a pool's future is awaitable; also the

@@ -28,6 +28,70 @@ fn sleep_ms_then_pid(ms: u64) -> u32 {
     std::process::id()
 }
 
+/// A fresh directory the test and its workers signal through, across
+/// processes: the test opens the gate by creating `open` in it; workers that
+/// meet leave a file each. Removed when dropped.
+struct Gate(std::path::PathBuf);
+
+impl Gate {
+    fn new(name: &str) -> Gate {
+        let dir =
+            std::env::temp_dir().join(format!("threadkit-gate-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Gate(dir)
+    }
+    fn path(&self) -> String {
+        self.0.to_str().unwrap().to_owned()
+    }
+    fn open(&self) {
+        std::fs::write(self.0.join("open"), b"").unwrap();
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Hang guard for the tasks that wait on a gate: they return when it opens.
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
+/// With a gate, waits (in the worker) until the test opens it (or drops it,
+/// ending the test); then the pid.
+fn pid_after_gate(gate: Option<String>) -> u32 {
+    if let Some(dir) = gate {
+        let (dir, open) = (
+            std::path::Path::new(&dir),
+            std::path::Path::new(&dir).join("open"),
+        );
+        let deadline = Instant::now() + HANG_GUARD;
+        while dir.exists() && !open.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    std::process::id()
+}
+
+/// Marks this worker as arrived in `dir`, then waits for another worker to
+/// arrive too: only two workers running at once can meet. Returns the pid and
+/// whether they met.
+fn meet_another_worker(dir: String) -> (u32, bool) {
+    let me = std::process::id();
+    std::fs::write(std::path::Path::new(&dir).join(me.to_string()), b"").unwrap();
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        if std::fs::read_dir(&dir).unwrap().count() >= 2 {
+            return (me, true);
+        }
+        if Instant::now() >= deadline {
+            return (me, false);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 fn fail(msg: String) -> u64 {
     panic!("{msg}")
 }
@@ -109,10 +173,10 @@ fn test_map_chunksize() {
             .collect();
         assert_eq!(got, expected, "chunksize {chunksize}");
     }
-    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = pool.map(square, 0..3, None, 0);
-    }));
-    assert!(refused.is_err());
+    assert!(matches!(
+        pool.map(square, 0..3, None, 0),
+        Err(FutureError::InvalidArgument(m)) if m.contains("chunksize")
+    ));
 }
 
 /// `ExecutorTest.test_map_timeout` on the process pool: the results ready
@@ -125,16 +189,24 @@ fn test_map_timeout() {
     // tests run can take a while.
     let pool = ProcessPoolExecutor::new(1).unwrap();
     assert_eq!(pool.submit(square, 2).unwrap().result(), Ok(&4));
+    // The slow task returns only once the gate opens, after the timeout.
+    let gate = Gate::new("map-timeout");
     let start = Instant::now();
-    let timeout = Some(Duration::from_millis(500));
+    // 1 s is far more than two quick tasks on a running worker need.
+    let timeout = Duration::from_secs(1);
     let mut results = pool
-        .map(sleep_ms_then_pid, [0, 0, 2000], timeout, 1)
+        .map(
+            pid_after_gate,
+            [None, None, Some(gate.path())],
+            Some(timeout),
+            1,
+        )
         .unwrap();
     assert!(results.next().unwrap().is_ok());
     assert!(results.next().unwrap().is_ok());
     assert_eq!(results.next().unwrap(), Err(FutureError::Timeout));
-    let waited = start.elapsed();
-    assert!(waited < Duration::from_millis(1500), "{waited:?}");
+    assert!(start.elapsed() >= timeout);
+    gate.open();
     assert!(results.next().is_none());
 }
 
@@ -146,10 +218,14 @@ fn test_quick_result_not_held_behind_long_task() {
     let pool = ProcessPoolExecutor::new(1).unwrap();
     // Quick tasks first, so that the pool pipelines several per worker.
     assert_eq!(pool.map(square, 0..200, None, 1).unwrap().count(), 200);
-    let quick = pool.submit(sleep_ms_then_pid, 0).unwrap();
-    let long = pool.submit(sleep_ms_then_pid, 1500).unwrap();
-    assert!(quick.result_timeout(Duration::from_millis(700)).is_ok());
+    // The long task lasts until the gate opens, after the quick result came.
+    let gate = Gate::new("quick-result");
+    let quick = pool.submit(pid_after_gate, None).unwrap();
+    let long = pool.submit(pid_after_gate, Some(gate.path())).unwrap();
+    assert!(quick.result_timeout(HANG_GUARD).is_ok());
     assert!(!long.done());
+    gate.open();
+    assert!(long.result_timeout(HANG_GUARD).is_ok());
 }
 
 /// `test_traceback` (the exception comes back with its message) and
@@ -438,7 +514,8 @@ fn test_mixed_pools_wait_and_as_completed() {
 }
 
 /// Bad input is a typed error, never a hang: an argument or a result over
-/// the frame limit, or one that fails to serialize.
+/// the frame limit, or one that fails to serialize, is
+/// `FutureError::Serialization`, not a panic of the task.
 #[test]
 fn test_oversized_and_unserializable() {
     let pool = ProcessPoolExecutor::builder()
@@ -447,12 +524,14 @@ fn test_oversized_and_unserializable() {
         .build()
         .unwrap();
     let big = pool.submit(|v: Vec<u8>| v.len(), vec![0u8; 4096]).unwrap();
-    assert!(matches!(big.into_result(), Err(FutureError::Panicked(m)) if m.contains("exceeds")));
+    assert!(
+        matches!(big.into_result(), Err(FutureError::Serialization(m)) if m.contains("exceeds"))
+    );
     let big_result = pool.submit(|n: usize| vec![1u8; n], 4096).unwrap();
     assert!(
-        matches!(big_result.into_result(), Err(FutureError::Panicked(m)) if m.contains("exceeds"))
+        matches!(big_result.into_result(), Err(FutureError::Serialization(m)) if m.contains("exceeds"))
     );
-    // serde_json-like failure: a map with non-string keys is fine in bincode,
+    // serde_json-like failure: a map with non-string keys is fine here,
     // so use a type whose Serialize fails.
     struct Unserializable;
     impl serde::Serialize for Unserializable {
@@ -469,49 +548,32 @@ fn test_oversized_and_unserializable() {
         .submit(|_: Unserializable| 1u8, Unserializable)
         .unwrap();
     assert!(
-        matches!(bad_arg.into_result(), Err(FutureError::Panicked(m)) if m.contains("refuses"))
+        matches!(bad_arg.into_result(), Err(FutureError::Serialization(m)) if m.contains("refuses"))
     );
     let bad_result = pool.submit(|_: ()| Unserializable, ()).unwrap();
     assert!(
-        matches!(bad_result.into_result(), Err(FutureError::Panicked(m)) if m.contains("refuses"))
+        matches!(bad_result.into_result(), Err(FutureError::Serialization(m)) if m.contains("refuses"))
     );
     assert_eq!(pool.submit(square, 4).unwrap().into_result(), Ok(16));
 }
 
-/// Closures through the `Executor` trait run on helper threads.
-#[test]
-fn test_executor_trait() {
-    use threadkit::futures::Executor;
-    let pool = ProcessPoolExecutor::new(2).unwrap();
-    let f = Executor::submit(&pool, || 6 * 7).unwrap();
-    assert_eq!(f.into_result(), Ok(42));
-    let dynamic: &dyn Executor = &pool;
-    let got: Vec<u32> = (&dynamic)
-        .map(|x: u32| x + 1, 0..3, None)
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(got, [1, 2, 3]);
-}
-
 /// Equal long tasks spread one per worker even right after a burst of
-/// quick tasks (when workers are pipelining): two 300 ms sleeps on two
-/// workers take about 300 ms, not 600 ms.
+/// quick tasks (when workers are pipelining): two tasks that each wait for
+/// the other to be running meet, on two workers.
 #[test]
 fn test_equal_tasks_spread_after_quick_tasks() {
     let pool = ProcessPoolExecutor::new(2).unwrap();
     let _ = pool.map(square, 0..2000, None, 1).unwrap().count();
-    let start = Instant::now();
+    let meeting = Gate::new("spread");
     let fs: Vec<_> = (0..2)
-        .map(|_| pool.submit(sleep_ms_then_pid, 300).unwrap())
+        .map(|_| pool.submit(meet_another_worker, meeting.path()).unwrap())
         .collect();
-    let pids: HashSet<u32> = fs.iter().map(|f| *f.result().unwrap()).collect();
-    assert_eq!(pids.len(), 2);
+    let met: Vec<(u32, bool)> = fs.iter().map(|f| *f.result().unwrap()).collect();
     assert!(
-        start.elapsed() < Duration::from_millis(550),
-        "{:?}",
-        start.elapsed()
+        met.iter().all(|m| m.1),
+        "the tasks never ran at once: {met:?}"
     );
+    assert_ne!(met[0].0, met[1].0);
 }
 
 /// Writes raw bytes on the worker's channel to the parent (fd 3), as a

@@ -6,17 +6,24 @@
 //! output and how long it took to exit.
 
 use std::process::Command;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use threadkit::threading::Thread;
+use threadkit::threading::{Event, Thread};
 
 const CHILD_ENV: &str = "THREADKIT_DAEMON_EXIT_CHILD";
+
+/// Set by the child's `main` as it returns.
+static MAIN_RETURNING: LazyLock<Event> = LazyLock::new(Event::new);
 
 fn child() {
     Thread::builder()
         .name("non-daemon")
         .daemon(false)
         .spawn(|| {
+            // Finishes only after main has returned (the sleep lets the
+            // return happen), so the process surely had to wait for it.
+            assert!(MAIN_RETURNING.wait_timeout(Duration::from_secs(30)));
             std::thread::sleep(Duration::from_millis(200));
             println!("non-daemon finished");
         })
@@ -25,11 +32,13 @@ fn child() {
         .name("daemon")
         .daemon(true)
         .spawn(|| {
-            std::thread::sleep(Duration::from_secs(5));
+            // Far longer than the hang guard on the exit below.
+            std::thread::sleep(Duration::from_secs(60));
             println!("daemon finished");
         })
         .expect("start daemon");
     println!("main returned");
+    MAIN_RETURNING.set();
 }
 
 fn check(name: &str, ok: bool, passed: &mut u32, failed: &mut u32) {
@@ -76,9 +85,11 @@ fn main() {
         &mut passed,
         &mut failed,
     );
+    // A hang guard, not a figure: the exit takes well under a second, and
+    // waiting for the daemon would take a minute.
     check(
         "exit_is_prompt",
-        elapsed < Duration::from_secs(3),
+        elapsed < Duration::from_secs(30),
         &mut passed,
         &mut failed,
     );

@@ -66,12 +66,16 @@ fn result_is_available_after_join() {
 
 #[test]
 fn join_timeout_on_sleeping_thread() {
-    let t = Thread::spawn(|| std::thread::sleep(Duration::from_millis(300))).unwrap();
+    // The thread blocks until `release` is set, after the timed-out joins.
+    let release = Arc::new(Event::new());
+    let r = Arc::clone(&release);
+    let t = Thread::spawn(move || assert!(r.wait_timeout(LONG))).unwrap();
     let begun = Instant::now();
     assert_eq!(t.join_timeout(Duration::from_millis(20)), Ok(false));
     assert!(begun.elapsed() >= Duration::from_millis(20));
     assert!(t.is_alive());
     assert_eq!(t.join_deadline(Instant::now()), Ok(false));
+    release.set();
     assert_eq!(t.join_timeout(LONG), Ok(true));
     assert!(!t.is_alive());
     // Once finished, a zero timeout reports it at once.

@@ -172,7 +172,10 @@ impl Python {
             .args(["-c", "import sys; print(sys.version.split()[0])"])
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| format!("`{program}` not found ({e})"))?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => format!("{program} not found"),
+                _ => format!("{program} could not be started ({e})"),
+            })?;
         if !out.status.success() {
             return Err(format!("`{program}` did not run ({})", out.status));
         }

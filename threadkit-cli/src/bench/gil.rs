@@ -127,13 +127,16 @@ impl Interpreter for GilHeld<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
+
+    use threadkit::threading::Barrier;
 
     use super::*;
-    use crate::bench::workloads::cpu_sum;
+    use crate::bench::workloads::{CHUNK, cpu_expected, cpu_sum};
 
-    /// The timing tests run one at a time, so they do not slow each other.
-    static TIMING: Mutex<()> = Mutex::new(());
+    /// Hang guard for the meeting points and the start line: they pass at
+    /// once when they pass.
+    const HANG_GUARD: Duration = Duration::from_secs(30);
 
     /// Iterations that take about `target` on this machine, in this build.
     fn calibrate(target: Duration) -> u64 {
@@ -178,16 +181,24 @@ mod tests {
         rec.spans
     }
 
-    /// Runs two CPU tasks on two threads; returns the wall time and how long
-    /// both were inside their loops at once.
-    fn two_tasks(iters: u64, gil: Option<Arc<Gil>>) -> (Duration, Duration) {
+    /// Runs two CPU tasks on two threads under `gil`; returns the wall time
+    /// and how long both were inside their loops at once.
+    fn two_tasks(iters: u64, gil: &Arc<Gil>) -> (Duration, Duration) {
         let start = Instant::now();
         let handles: Vec<_> = (0..2)
             .map(|_| {
-                let gil = gil.clone();
-                std::thread::spawn(move || match gil {
-                    Some(gil) => record(gil.enter(), iters),
-                    None => record(NoGil, iters),
+                let gil = Arc::clone(gil);
+                std::thread::spawn(move || {
+                    let held = gil.enter();
+                    // The first task starts its loop only once the second
+                    // waits for the GIL, so that both contend for it however
+                    // late a busy machine starts the second thread.
+                    let deadline = Instant::now() + HANG_GUARD;
+                    while gil.waiting.load(Ordering::SeqCst) == 0 && gil.handoffs() == 0 {
+                        assert!(Instant::now() < deadline, "hang guard");
+                        std::thread::yield_now();
+                    }
+                    record(held, iters)
                 })
             })
             .collect();
@@ -203,15 +214,8 @@ mod tests {
         (wall, overlap)
     }
 
-    fn one_task(iters: u64) -> Duration {
-        let start = Instant::now();
-        cpu_sum(iters, &mut NoGil);
-        start.elapsed()
-    }
-
     #[test]
     fn the_gil_serializes_cpu_work_and_hands_over() {
-        let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
         let iters = calibrate(Duration::from_millis(150));
         // One task's CPU time, not its wall time: other builds share this
         // machine, and a task waiting for a core would make `one` look long.
@@ -224,7 +228,7 @@ mod tests {
             .min()
             .unwrap();
         let gil = Arc::new(Gil::new(SWITCH_INTERVAL));
-        let (with_gil, overlap) = two_tasks(iters, Some(Arc::clone(&gil)));
+        let (with_gil, overlap) = two_tasks(iters, &gil);
         assert!(
             with_gil.as_secs_f64() > 1.5 * one.as_secs_f64(),
             "two tasks under the GIL took {with_gil:?}, one alone {one:?}"
@@ -235,58 +239,78 @@ mod tests {
         assert!(gil.handoffs() >= 3, "{} hand-overs", gil.handoffs());
     }
 
+    /// Wraps an interpreter and, halfway through the loop, waits for the
+    /// other task to be halfway through its own loop too: a meeting point
+    /// only tasks inside their loops at the same time can pass.
+    struct Meeting<I> {
+        inner: I,
+        ticks: u64,
+        halfway: u64,
+        meet: Arc<Barrier>,
+        met: Option<bool>,
+    }
+
+    impl<I: Interpreter> Interpreter for Meeting<I> {
+        fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+            self.inner.allow_threads(f)
+        }
+        fn tick(&mut self) {
+            self.ticks += 1;
+            if self.ticks == self.halfway {
+                self.met = Some(self.meet.wait_timeout(HANG_GUARD).is_ok());
+            }
+            self.inner.tick();
+        }
+    }
+
     #[test]
     fn without_the_gil_cpu_tasks_overlap() {
-        let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
-        let iters = calibrate(Duration::from_millis(150));
-        // The two loops run at the same time (time-sliced, if the machine is
-        // busy): most of a task's span overlaps the other's.
-        let (_, overlap) = two_tasks(iters, None);
-        let one = (0..3).map(|_| one_task(iters)).min().unwrap();
-        assert!(overlap > one / 2, "overlap {overlap:?}, one task {one:?}");
-        // And, on two free cores, two tasks take less than 1.5x one task.
-        // Other builds share this machine's cores, so one of a few tries must
-        // show it, and only when the machine is not already loaded.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let load = std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .and_then(|l| l.split_whitespace().next()?.parse::<f64>().ok())
-            .unwrap_or(0.0);
-        if cores >= 2 && load < cores as f64 - 1.0 {
-            let tries: Vec<(Duration, Duration)> = (0..5)
-                .map(|_| (one_task(iters), two_tasks(iters, None).0))
-                .collect();
-            assert!(
-                tries
-                    .iter()
-                    .any(|(one, two)| two.as_secs_f64() < 1.5 * one.as_secs_f64()),
-                "without the GIL (one task, two tasks): {tries:?}"
-            );
+        // Both loops are running at one moment, whatever the machine's load
+        // (time-sliced if the cores are busy): each passes a meeting point in
+        // the middle of its loop that needs the other there as well.
+        let iters = 200 * CHUNK;
+        let meet = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let meet = Arc::clone(&meet);
+                std::thread::spawn(move || {
+                    let mut interp = Meeting {
+                        inner: NoGil,
+                        ticks: 0,
+                        halfway: 100,
+                        meet,
+                        met: None,
+                    };
+                    let sum = cpu_sum(iters, &mut interp);
+                    (sum, interp.met)
+                })
+            })
+            .collect();
+        for h in handles {
+            let (sum, met) = h.join().unwrap();
+            assert_eq!(sum, cpu_expected(iters));
+            assert_eq!(met, Some(true), "the other loop never ran at the same time");
         }
     }
 
     #[test]
     fn blocking_io_releases_the_gil() {
-        let _serial = TIMING.lock().unwrap_or_else(|e| e.into_inner());
+        // Four threads meet while inside `allow_threads`: only possible if
+        // none of them holds the lock there (holding it, the first would wait
+        // alone until the hang guard).
         let gil = Arc::new(Gil::new(SWITCH_INTERVAL));
-        let start = Instant::now();
+        let meet = Arc::new(Barrier::new(4));
         let handles: Vec<_> = (0..4)
             .map(|_| {
-                let gil = Arc::clone(&gil);
+                let (gil, meet) = (Arc::clone(&gil), Arc::clone(&meet));
                 std::thread::spawn(move || {
                     let mut held = gil.enter();
-                    held.allow_threads(|| std::thread::sleep(Duration::from_millis(200)));
+                    held.allow_threads(|| meet.wait_timeout(HANG_GUARD).is_ok())
                 })
             })
             .collect();
         for h in handles {
-            h.join().unwrap();
+            assert!(h.join().unwrap(), "a thread kept the GIL while blocked");
         }
-        // Holding the lock while asleep would take 800 ms.
-        assert!(
-            start.elapsed() < Duration::from_millis(600),
-            "{:?}",
-            start.elapsed()
-        );
     }
 }

@@ -8,7 +8,7 @@
 //! threadkit bench                                  # everything, default sizes
 //! threadkit bench --workloads cpu --tasks 4 --cpu-iters 50000000
 //! threadkit bench --json > results.json
-//! threadkit bench --plot speedup.svg
+//! threadkit bench --plot speedup.svg --csv results.csv --markdown results.md
 //! ```
 
 use std::fs::File;
@@ -41,8 +41,13 @@ const MAX_TASKS: usize = 4096;
 const MAX_FILE_KB: usize = 16 * 1024;
 /// The longest sleep or latency.
 const MAX_MS: u64 = 60_000;
-/// How long one CPython run (four modes of one workload) may take.
+/// How long one CPython run (every mode of one workload) may take.
 const CPYTHON_LIMIT: Duration = Duration::from_secs(600);
+/// The CPython modes: sequential, threads, ThreadPoolExecutor,
+/// ProcessPoolExecutor, asyncio.
+const CPYTHON_MODES: usize = 5;
+/// The most measured runs (`--runs`) or warm-up runs (`--warmup`).
+const MAX_RUNS: u32 = 1000;
 
 /// `threadkit bench` options.
 #[derive(Args, Debug)]
@@ -58,6 +63,14 @@ pub(crate) struct BenchArgs {
     /// Tasks per workload.
     #[arg(long, default_value_t = 8)]
     tasks: usize,
+    /// Measured runs of every row; the tables show their mean ± standard
+    /// deviation and their min and max, the JSON every sample.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_RUNS)))]
+    runs: u32,
+    /// Runs of every row before the measured ones, not counted (they warm
+    /// caches, thread stacks and the CPU's clock).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RUNS)))]
+    warmup: u32,
     /// `sleep`: how long each task sleeps, in ms.
     #[arg(long, default_value_t = 100)]
     sleep_ms: u64,
@@ -70,7 +83,7 @@ pub(crate) struct BenchArgs {
     /// `cpu`: loop iterations per threadkit task (about 70 ms of work here).
     #[arg(long, default_value_t = 200_000_000)]
     cpu_iters: u64,
-    /// `cpu`: loop iterations per CPython task (the seeds' 10**7; CPython's
+    /// `cpu`: loop iterations per CPython task (the tutorials' 10**7; CPython's
     /// loop is ~100x slower, and speedups compare each implementation with
     /// its own sequential run).
     #[arg(long, default_value_t = 10_000_000)]
@@ -80,8 +93,8 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// threadkit modes to run, comma-separated (default: all); see `--list-modes`.
-    #[arg(long, value_delimiter = ',')]
-    modes: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
+    modes: Vec<modes::ModeName>,
     /// List the threadkit modes and exit.
     #[arg(long)]
     list_modes: bool,
@@ -97,15 +110,35 @@ pub(crate) struct BenchArgs {
     /// Also write a bar chart of the speedups to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Also write the results to this CSV file, one line per row.
+    #[arg(long, value_name = "FILE.csv")]
+    csv: Option<PathBuf>,
+    /// Also write the tables to this Markdown file.
+    #[arg(long, value_name = "FILE.md")]
+    markdown: Option<PathBuf>,
+}
+
+/// Renders a report as one output format.
+type Render = fn(&Report) -> String;
+
+/// A file to write the results to, opened before the run.
+struct Output {
+    /// What the file holds, for messages: "plot", "CSV", "Markdown".
+    what: &'static str,
+    path: PathBuf,
+    file: File,
+    render: Render,
 }
 
 /// A checked configuration.
 struct Plan {
     sizes: Sizes,
+    runs: u32,
+    warmup: u32,
     workloads: Vec<Workload>,
     modes: Vec<Box<dyn Mode>>,
     max_workers: usize,
-    plot: Option<(PathBuf, File)>,
+    outputs: Vec<Output>,
 }
 
 fn plan(args: &BenchArgs) -> Result<Plan, String> {
@@ -145,25 +178,30 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     let max_workers = args.threads.unwrap_or(32.min(cores + 4));
     let mut modes = modes::all(&ModeConfig { max_workers });
     if !args.modes.is_empty() {
-        let known: Vec<&str> = modes.iter().map(|m| m.name()).collect();
-        if let Some(bad) = args.modes.iter().find(|m| !known.contains(&m.as_str())) {
-            return Err(format!(
-                "unknown mode {bad:?}; the modes are: {}",
-                known.join(", ")
-            ));
-        }
-        modes.retain(|m| args.modes.iter().any(|n| n == m.name()));
+        modes.retain(|m| args.modes.iter().any(|n| n.name() == m.name()));
     }
-    // Open the plot file now, so a bad path fails before the long run.
-    let plot = match &args.plot {
-        Some(path) => {
+    // Open the output files now, so a bad path fails before the long run.
+    let wanted: [(&'static str, &Option<PathBuf>, Render); 3] = [
+        ("plot", &args.plot, Report::svg),
+        ("CSV", &args.csv, Report::csv),
+        ("Markdown", &args.markdown, Report::markdown),
+    ];
+    let mut outputs = Vec::new();
+    for (what, path, render) in wanted {
+        if let Some(path) = path {
             let file = File::create(path)
-                .map_err(|e| format!("cannot write the plot to {}: {e}", path.display()))?;
-            Some((path.clone(), file))
+                .map_err(|e| format!("cannot write the {what} to {}: {e}", path.display()))?;
+            outputs.push(Output {
+                what,
+                path: path.clone(),
+                file,
+                render,
+            });
         }
-        None => None,
-    };
+    }
     Ok(Plan {
+        runs: args.runs,
+        warmup: args.warmup,
         sizes: Sizes {
             tasks: args.tasks,
             sleep: Duration::from_millis(args.sleep_ms),
@@ -175,7 +213,7 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
         workloads,
         modes,
         max_workers,
-        plot,
+        outputs,
     })
 }
 
@@ -201,7 +239,7 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     };
     if let Err(why) = &python {
         if !args.no_cpython && !args.json {
-            eprintln!("threadkit bench: no CPython rows: {why}; going on without them");
+            eprintln!("threadkit bench: no CPython rows (not run: {why}); going on without them");
         }
     }
     let report = measure(&plan, python.as_ref().ok(), args.json);
@@ -217,16 +255,17 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     } else {
         print!("{}", report.table());
     }
-    if let Some((path, mut file)) = plan.plot {
-        if let Err(e) = file.write_all(report.svg().as_bytes()) {
+    for mut out in plan.outputs {
+        if let Err(e) = out.file.write_all((out.render)(&report).as_bytes()) {
             eprintln!(
-                "threadkit bench: cannot write the plot to {}: {e}",
-                path.display()
+                "threadkit bench: cannot write the {} to {}: {e}",
+                out.what,
+                out.path.display()
             );
             return ExitCode::FAILURE;
         }
         if !args.json {
-            println!("\nplot written to {}", path.display());
+            println!("\n{} written to {}", out.what, out.path.display());
         }
     }
     if report.has_errors() {
@@ -240,11 +279,12 @@ fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
     if hidden || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let runs = plan.modes.len() + if with_python { 4 } else { 0 };
-    let total = plan.workloads.len() * runs * plan.sizes.tasks;
+    let rows = plan.modes.len() + if with_python { CPYTHON_MODES } else { 0 };
+    let passes = (plan.warmup + plan.runs) as usize;
+    let total = plan.workloads.len() * rows * plan.sizes.tasks * passes;
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks  {msg}",
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks, about {eta} left  {msg}",
     ) {
         bar.set_style(style);
     }
@@ -266,60 +306,78 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
     let bar = progress_bar(plan, python.is_some(), json);
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    let passes = plan.warmup + plan.runs;
     for &workload in &plan.workloads {
-        for mode in &plan.modes {
-            bar.set_message(format!("{workload}: threadkit {}", mode.name()));
-            let tasks = workloads::tasks(workload, sizes, server.as_ref(), &bar)?;
-            let server_cpu = server.as_ref().map(Server::cpu_time).unwrap_or_default();
-            let cpu = clock::process_cpu();
-            let start = Instant::now();
-            let results = mode.run(tasks);
-            let wall = start.elapsed();
-            // The server runs in this process; keep its CPU out of the client's.
-            let server_cpu = server
-                .as_ref()
-                .map(Server::cpu_time)
-                .unwrap_or_default()
-                .saturating_sub(server_cpu);
-            let cpu = clock::process_cpu()
-                .saturating_sub(cpu)
-                .saturating_sub(server_cpu);
-            let errors: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
-            rows.push(Row {
-                workload,
-                implementation: "threadkit",
-                mode: mode.name().to_owned(),
-                wall,
-                cpu,
-                tasks: sizes.tasks,
-                ok: results.len() - errors.len(),
-                bytes: results.iter().flatten().map(|o| o.bytes).sum(),
-                errors,
-            });
-        }
-        if let Some(python) = python {
-            bar.set_message(format!("{workload}: CPython (4 modes)"));
-            match python.run(
-                workload,
-                sizes,
-                plan.max_workers,
-                server.as_ref(),
-                CPYTHON_LIMIT,
-            ) {
-                Ok(py_rows) => rows.extend(py_rows.into_iter().map(|r| Row {
-                    workload,
-                    implementation: "CPython",
-                    mode: r.mode,
-                    wall: r.wall,
-                    cpu: r.cpu,
-                    tasks: sizes.tasks,
-                    ok: r.ok,
-                    bytes: r.bytes,
-                    errors: r.errors,
-                })),
-                Err(e) => notes.push(e),
+        // Run by run, every row in turn: a slow spell of the machine then
+        // spreads over the rows instead of landing on one.
+        for pass in 0..passes {
+            let warming = pass < plan.warmup;
+            let which = if warming {
+                format!("warm-up {}/{}", pass + 1, plan.warmup)
+            } else {
+                format!("run {}/{}", pass - plan.warmup + 1, plan.runs)
+            };
+            for mode in &plan.modes {
+                bar.set_message(format!("{workload}: threadkit {} ({which})", mode.name()));
+                let tasks = workloads::tasks(workload, sizes, server.as_ref(), &bar)?;
+                let server_cpu = server.as_ref().map(Server::cpu_time).unwrap_or_default();
+                let cpu = clock::process_cpu();
+                let start = Instant::now();
+                let results = mode.run(tasks);
+                let wall = start.elapsed();
+                // The server runs in this process; keep its CPU out of the client's.
+                let server_cpu = server
+                    .as_ref()
+                    .map(Server::cpu_time)
+                    .unwrap_or_default()
+                    .saturating_sub(server_cpu);
+                let cpu = clock::process_cpu()
+                    .saturating_sub(cpu)
+                    .saturating_sub(server_cpu);
+                if warming {
+                    continue;
+                }
+                let errors: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
+                report::add_sample(
+                    &mut rows,
+                    Row::new(workload, "threadkit", mode.name(), sizes.tasks).with_run(
+                        wall,
+                        cpu,
+                        results.len() - errors.len(),
+                        results.iter().flatten().map(|o| o.bytes).sum(),
+                        errors,
+                    ),
+                );
             }
-            bar.inc(4 * sizes.tasks as u64);
+            if let Some(python) = python {
+                bar.set_message(format!(
+                    "{workload}: CPython ({CPYTHON_MODES} modes, {which})"
+                ));
+                match python.run(
+                    workload,
+                    sizes,
+                    plan.max_workers,
+                    server.as_ref(),
+                    CPYTHON_LIMIT,
+                ) {
+                    Ok(_) if warming => {}
+                    Ok(py_rows) => {
+                        for r in py_rows {
+                            report::add_sample(
+                                &mut rows,
+                                Row::new(workload, "CPython", &r.mode, sizes.tasks)
+                                    .with_run(r.wall, r.cpu, r.ok, r.bytes, r.errors),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        if !notes.contains(&e) {
+                            notes.push(e);
+                        }
+                    }
+                }
+                bar.inc((CPYTHON_MODES * sizes.tasks) as u64);
+            }
         }
     }
     bar.finish_and_clear();
@@ -328,6 +386,8 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
             sizes: sizes.clone(),
             workloads: plan.workloads.clone(),
             max_workers: plan.max_workers,
+            runs: plan.runs,
+            warmup: plan.warmup,
             python: python
                 .map(|p| p.version.clone())
                 .ok_or_else(|| "not run".to_owned()),

@@ -24,6 +24,34 @@ pub(crate) trait Mode {
     fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult>;
 }
 
+/// A mode's name on the command line (`--modes`): clap checks it against
+/// the modes and suggests the closest one for a typo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ModeName(&'static str);
+
+impl ModeName {
+    /// The mode's name, as [`Mode::name`] gives it.
+    pub(crate) fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl clap::ValueEnum for ModeName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static NAMES: std::sync::OnceLock<Vec<ModeName>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| {
+            all(&ModeConfig { max_workers: 1 })
+                .iter()
+                .map(|m| ModeName(m.name()))
+                .collect()
+        })
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0))
+    }
+}
+
 /// What the modes may be configured with.
 #[derive(Debug, Clone)]
 pub(crate) struct ModeConfig {

@@ -8,23 +8,129 @@ use serde_json::{Value, json};
 
 use super::workloads::{Sizes, Workload};
 
-/// One measured row: an implementation running a workload in one mode.
+/// One measured row: an implementation running a workload in one mode,
+/// over one or more runs (`--runs`).
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub(crate) workload: Workload,
     /// `threadkit` or `CPython`.
     pub(crate) implementation: &'static str,
     pub(crate) mode: String,
+    /// The mean wall time of the runs.
     pub(crate) wall: Duration,
+    /// The mean CPU time of the runs.
     pub(crate) cpu: Duration,
     pub(crate) tasks: usize,
+    /// Tasks that succeeded, in the worst run.
     pub(crate) ok: usize,
-    /// Bytes downloaded and checked.
+    /// Bytes downloaded and checked, in the worst run.
     pub(crate) bytes: u64,
+    /// Every run's errors.
     pub(crate) errors: Vec<String>,
+    /// Every run's wall time, in order.
+    pub(crate) samples: Vec<Duration>,
+    /// Every run's CPU time, in order.
+    pub(crate) cpu_samples: Vec<Duration>,
+}
+
+/// Adds `run` (a row of one run) to the same row of `rows`, or appends it.
+pub(crate) fn add_sample(rows: &mut Vec<Row>, run: Row) {
+    let same = rows.iter_mut().find(|r| {
+        r.workload == run.workload && r.implementation == run.implementation && r.mode == run.mode
+    });
+    let Some(row) = same else {
+        rows.push(run);
+        return;
+    };
+    row.samples.extend(run.samples);
+    row.cpu_samples.extend(run.cpu_samples);
+    row.wall = mean(&row.samples);
+    row.cpu = mean(&row.cpu_samples);
+    row.ok = row.ok.min(run.ok);
+    row.bytes = row.bytes.min(run.bytes);
+    for e in run.errors {
+        if !row.errors.contains(&e) {
+            row.errors.push(e);
+        }
+    }
+}
+
+fn mean(samples: &[Duration]) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    samples.iter().sum::<Duration>() / samples.len() as u32
 }
 
 impl Row {
+    /// A row with no run yet.
+    pub(crate) fn new(
+        workload: Workload,
+        implementation: &'static str,
+        mode: &str,
+        tasks: usize,
+    ) -> Row {
+        Row {
+            workload,
+            implementation,
+            mode: mode.to_owned(),
+            wall: Duration::ZERO,
+            cpu: Duration::ZERO,
+            tasks,
+            ok: tasks,
+            bytes: 0,
+            errors: Vec::new(),
+            samples: Vec::new(),
+            cpu_samples: Vec::new(),
+        }
+    }
+
+    /// This row as one run that took `wall` (and `cpu`), with `ok` tasks
+    /// done, `bytes` checked and `errors`.
+    pub(crate) fn with_run(
+        mut self,
+        wall: Duration,
+        cpu: Duration,
+        ok: usize,
+        bytes: u64,
+        errors: Vec<String>,
+    ) -> Row {
+        self.wall = wall;
+        self.cpu = cpu;
+        self.ok = ok;
+        self.bytes = bytes;
+        self.errors = errors;
+        self.samples = vec![wall];
+        self.cpu_samples = vec![cpu];
+        self
+    }
+
+    /// The sample standard deviation of the wall times (zero for one run).
+    pub(crate) fn stddev(&self) -> Duration {
+        let n = self.samples.len();
+        if n < 2 {
+            return Duration::ZERO;
+        }
+        let m = self.wall.as_secs_f64();
+        let var = self
+            .samples
+            .iter()
+            .map(|s| (s.as_secs_f64() - m).powi(2))
+            .sum::<f64>()
+            / (n - 1) as f64;
+        Duration::from_secs_f64(var.sqrt())
+    }
+
+    /// The fastest run.
+    pub(crate) fn min(&self) -> Duration {
+        self.samples.iter().copied().min().unwrap_or_default()
+    }
+
+    /// The slowest run.
+    pub(crate) fn max(&self) -> Duration {
+        self.samples.iter().copied().max().unwrap_or_default()
+    }
+
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.implementation, self.mode)
     }
@@ -39,6 +145,10 @@ pub(crate) struct Meta {
     pub(crate) sizes: Sizes,
     pub(crate) workloads: Vec<Workload>,
     pub(crate) max_workers: usize,
+    /// Measured runs per row (`--runs`).
+    pub(crate) runs: u32,
+    /// Unmeasured runs before them (`--warmup`).
+    pub(crate) warmup: u32,
     /// The CPython version, or why there is none.
     pub(crate) python: Result<String, String>,
     /// `/proc/loadavg`'s three load averages when the run began: other work
@@ -56,6 +166,12 @@ pub(crate) fn load_average() -> Option<String> {
             .join(" "),
     )
 }
+
+/// The version of `--json`'s layout. 2: every result carries its samples
+/// (`wall_samples_s`, `cpu_samples_s`) and their spread; `wall_s` and
+/// `cpu_s` are means; `config` has `runs` and `warmup`. (1, unversioned: one
+/// sample per row.)
+pub(crate) const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// Everything measured.
 #[derive(Debug)]
@@ -80,6 +196,43 @@ fn cpu_model() -> String {
                 .map(|(_, v)| v.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// The modes in chart order; each has a pair of colours (ColorBrewer's
+/// "Paired"): dark for threadkit, light for CPython, so the same mode of the
+/// two implementations reads as one hue and no two series share a colour.
+const MODE_COLOURS: [(&str, &str, &str); 6] = [
+    ("sequential", "#1f78b4", "#a6cee3"),
+    ("threads", "#33a02c", "#b2df8a"),
+    ("gil-sim", "#e31a1c", "#fb9a99"),
+    ("ThreadPoolExecutor", "#ff7f00", "#fdbf6f"),
+    ("ProcessPoolExecutor", "#6a3d9a", "#cab2d6"),
+    ("asyncio", "#b15928", "#ffff99"),
+];
+
+/// The colour of a chart series; `index` picks a distinct one for a mode
+/// without a pair.
+fn series_colour(implementation: &str, mode: &str, index: usize) -> String {
+    match MODE_COLOURS.iter().find(|(m, _, _)| *m == mode) {
+        Some((_, dark, _)) if implementation == "threadkit" => (*dark).to_owned(),
+        Some((_, _, light)) => (*light).to_owned(),
+        None => fallback_colour(index),
+    }
+}
+
+/// A grey for a series of an unknown mode, lighter with each.
+fn fallback_colour(index: usize) -> String {
+    let v = 40 + (index * 37) % 160;
+    format!("#{v:02x}{v:02x}{v:02x}")
+}
+
+/// `text` as one CSV field: quoted when it holds a comma, quote or newline.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
 }
 
 /// `1.23 s`, `45.6 ms` or `789 µs`.
@@ -117,6 +270,19 @@ impl Report {
                 && !r.failed()
         })?;
         Some(base.wall.as_secs_f64() / row.wall.as_secs_f64().max(1e-9))
+    }
+
+    /// The standard deviation of [`speedup`](Self::speedup) over the runs,
+    /// from the spread of both rows (relative errors added in quadrature).
+    pub(crate) fn speedup_spread(&self, row: &Row) -> Option<f64> {
+        let speedup = self.speedup(row)?;
+        let base = self.rows.iter().find(|r| {
+            r.workload == row.workload
+                && r.implementation == row.implementation
+                && r.mode == "sequential"
+        })?;
+        let rel = |r: &Row| r.stddev().as_secs_f64() / r.wall.as_secs_f64().max(1e-9);
+        Some(speedup * (rel(base).powi(2) + rel(row).powi(2)).sqrt())
     }
 
     /// Whether any task failed or anything went wrong.
@@ -162,6 +328,17 @@ impl Report {
             self.python_text(),
             self.meta.max_workers
         );
+        let _ = writeln!(
+            out,
+            "{} measured run{} per row{}; wall is their mean ± standard deviation, speedup the ratio of means",
+            self.meta.runs,
+            if self.meta.runs == 1 { "" } else { "s" },
+            match self.meta.warmup {
+                0 => String::new(),
+                1 => ", after 1 warm-up run".to_owned(),
+                n => format!(", after {n} warm-up runs"),
+            }
+        );
         let width = self
             .rows
             .iter()
@@ -182,8 +359,8 @@ impl Report {
             let _ = writeln!(out, "\n{workload}: {}", self.describe(workload));
             let _ = write!(
                 out,
-                "  {:<width$}  {:>9}  {:>9}  {:>8}  {:>7}",
-                "implementation", "wall", "CPU", "speedup", "tasks ok"
+                "  {:<width$}  {:>21}  {:>9}  {:>9}  {:>9}  {:>8}  {:>7}",
+                "implementation", "wall (mean ± σ)", "min", "max", "CPU", "speedup", "tasks ok"
             );
             if download {
                 let _ = write!(out, "  {:>10}", "checked");
@@ -198,11 +375,18 @@ impl Report {
                 } else {
                     format!("{}/{}", row.ok, row.tasks)
                 };
+                let wall = format!(
+                    "{} ± {}",
+                    fmt_duration(row.wall),
+                    fmt_duration(row.stddev())
+                );
                 let _ = write!(
                     out,
-                    "  {:<width$}  {:>9}  {:>9}  {:>8}  {:>8}",
+                    "  {:<width$}  {:>21}  {:>9}  {:>9}  {:>9}  {:>8}  {:>8}",
                     row.label(),
-                    fmt_duration(row.wall),
+                    wall,
+                    fmt_duration(row.min()),
+                    fmt_duration(row.max()),
                     fmt_duration(row.cpu),
                     speedup,
                     ok
@@ -227,6 +411,97 @@ impl Report {
         out
     }
 
+    /// One line per row (`--csv`), with a header line; times in seconds.
+    pub(crate) fn csv(&self) -> String {
+        let mut out = String::from(
+            "workload,implementation,mode,runs,wall_mean_s,wall_stddev_s,wall_min_s,wall_max_s,cpu_mean_s,speedup,tasks,ok,bytes,errors\n",
+        );
+        for r in &self.rows {
+            let speedup = self
+                .speedup(r)
+                .map_or_else(String::new, |s| format!("{s:.4}"));
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{},{},{}",
+                r.workload.name(),
+                csv_field(r.implementation),
+                csv_field(&r.mode),
+                r.samples.len(),
+                r.wall.as_secs_f64(),
+                r.stddev().as_secs_f64(),
+                r.min().as_secs_f64(),
+                r.max().as_secs_f64(),
+                r.cpu.as_secs_f64(),
+                speedup,
+                r.tasks,
+                r.ok,
+                r.bytes,
+                csv_field(&r.errors.join("; "))
+            );
+        }
+        out
+    }
+
+    /// The tables as Markdown (`--markdown`), with the run's header.
+    pub(crate) fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "`threadkit bench`: {} cores ({}), {}/{}, load average {}, {}; pool max_workers = {}; \
+             {} measured run(s) per row after {} warm-up run(s); wall is mean ± standard deviation.",
+            cores(),
+            cpu_model(),
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            self.meta.load.as_deref().unwrap_or("unknown"),
+            self.python_text(),
+            self.meta.max_workers,
+            self.meta.runs,
+            self.meta.warmup
+        );
+        for &workload in &self.meta.workloads {
+            let rows: Vec<&Row> = self
+                .rows
+                .iter()
+                .filter(|r| r.workload == workload)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n**{workload}**: {}\n", self.describe(workload));
+            out.push_str(
+                "| implementation | wall (mean ± σ) | min | max | CPU | speedup | tasks ok |\n",
+            );
+            out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            for r in rows {
+                let speedup = self
+                    .speedup(r)
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}x"));
+                let ok = if r.failed() {
+                    format!("{}/{} ERR", r.ok, r.tasks)
+                } else {
+                    format!("{}/{}", r.ok, r.tasks)
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} ± {} | {} | {} | {} | {} | {} |",
+                    r.label().replace('|', "\\|"),
+                    fmt_duration(r.wall),
+                    fmt_duration(r.stddev()),
+                    fmt_duration(r.min()),
+                    fmt_duration(r.max()),
+                    fmt_duration(r.cpu),
+                    speedup,
+                    ok
+                );
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "\nNote: {note}");
+        }
+        out
+    }
+
     /// The machine-readable form (`--json`).
     pub(crate) fn json(&self) -> Value {
         let s = &self.meta.sizes;
@@ -240,7 +515,12 @@ impl Report {
                     "mode": r.mode,
                     "label": r.label(),
                     "wall_s": r.wall.as_secs_f64(),
+                    "wall_stddev_s": r.stddev().as_secs_f64(),
+                    "wall_min_s": r.min().as_secs_f64(),
+                    "wall_max_s": r.max().as_secs_f64(),
+                    "wall_samples_s": r.samples.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
                     "cpu_s": r.cpu.as_secs_f64(),
+                    "cpu_samples_s": r.cpu_samples.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
                     "speedup": self.speedup(r),
                     "tasks": r.tasks,
                     "ok": r.ok,
@@ -250,6 +530,7 @@ impl Report {
             })
             .collect();
         json!({
+            "schema_version": JSON_SCHEMA_VERSION,
             "machine": {
                 "cores": cores(),
                 "cpu": cpu_model(),
@@ -270,6 +551,8 @@ impl Report {
                 "cpu_iters": s.cpu_iters,
                 "cpython_cpu_iters": s.py_cpu_iters,
                 "max_workers": self.meta.max_workers,
+                "runs": self.meta.runs,
+                "warmup": self.meta.warmup,
             },
             "results": results,
             "notes": self.notes,
@@ -279,9 +562,6 @@ impl Report {
 
     /// A grouped bar chart of the speedups, one group per workload, as SVG.
     pub(crate) fn svg(&self) -> String {
-        const COLORS: [&str; 8] = [
-            "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#9d755d",
-        ];
         let workloads: Vec<Workload> = self
             .meta
             .workloads
@@ -358,17 +638,40 @@ impl Report {
                     continue;
                 };
                 let x = x0 + s as f64 * bar_w;
-                let color = COLORS[s % COLORS.len()];
+                let color = series_colour(row.implementation, &row.mode, s);
                 match self.speedup(row) {
                     Some(speedup) => {
                         let y = y_of(speedup);
+                        let cx = x + bar_w * 0.45;
+                        let spread = self.speedup_spread(row).unwrap_or(0.0);
                         let _ = writeln!(
                             svg,
-                            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{label}: {speedup:.2}x</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{speedup:.1}</text>"#,
+                            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}" stroke="#333" stroke-width="0.5"><title>{label}: {speedup:.2}x ± {spread:.2}</title></rect>"##,
                             bar_w * 0.9,
                             plot_top + plot_h - y,
-                            x + bar_w * 0.45,
-                            y - 3.0
+                        );
+                        // The error bar: ± the speedup's standard deviation
+                        // over the runs (from both rows' spreads).
+                        let (lo, hi) = (y_of((speedup - spread).max(0.0)), y_of(speedup + spread));
+                        if spread > 0.0 {
+                            let cap = (bar_w * 0.2).min(4.0);
+                            let _ = writeln!(
+                                svg,
+                                r##"<path d="M{cx:.1} {lo:.1}V{hi:.1}M{:.1} {lo:.1}H{:.1}M{:.1} {hi:.1}H{:.1}" stroke="#000" stroke-width="1" fill="none"/>"##,
+                                cx - cap,
+                                cx + cap,
+                                cx - cap,
+                                cx + cap
+                            );
+                        }
+                        // The value, written upwards above the bar and its
+                        // error bar, so narrow bars' labels cannot overlap.
+                        let ty = hi.min(y) - 4.0;
+                        let _ = writeln!(
+                            svg,
+                            r#"<text x="{:.1}" y="{ty:.1}" font-size="10" transform="rotate(-90 {:.1} {ty:.1})">{speedup:.2}</text>"#,
+                            cx + 3.5,
+                            cx + 3.5
                         );
                     }
                     None => {
@@ -404,13 +707,23 @@ impl Report {
             plot_top + plot_h / 2.0
         );
         // Legend.
+        let legend_colours: Vec<String> = series
+            .iter()
+            .enumerate()
+            .map(|(s, label)| {
+                self.rows.iter().find(|r| &r.label() == label).map_or_else(
+                    || fallback_colour(s),
+                    |r| series_colour(r.implementation, &r.mode, s),
+                )
+            })
+            .collect();
         let lx = left + plot_w + 20.0;
         for (s, label) in series.iter().enumerate() {
             let y = plot_top + 10.0 + s as f64 * 22.0;
             let _ = writeln!(
                 svg,
-                r#"<rect x="{lx:.1}" y="{y:.1}" width="14" height="14" fill="{}"/><text x="{:.1}" y="{:.1}">{label}</text>"#,
-                COLORS[s % COLORS.len()],
+                r##"<rect x="{lx:.1}" y="{y:.1}" width="14" height="14" fill="{}" stroke="#333" stroke-width="0.5"/><text x="{:.1}" y="{:.1}">{label}</text>"##,
+                legend_colours[s],
                 lx + 20.0,
                 y + 12.0
             );
@@ -425,17 +738,13 @@ mod tests {
     use super::*;
 
     fn row(workload: Workload, implementation: &'static str, mode: &str, wall_ms: u64) -> Row {
-        Row {
-            workload,
-            implementation,
-            mode: mode.to_owned(),
-            wall: Duration::from_millis(wall_ms),
-            cpu: Duration::from_millis(1),
-            tasks: 2,
-            ok: 2,
-            bytes: 0,
-            errors: Vec::new(),
-        }
+        Row::new(workload, implementation, mode, 2).with_run(
+            Duration::from_millis(wall_ms),
+            Duration::from_millis(1),
+            2,
+            0,
+            Vec::new(),
+        )
     }
 
     fn report(rows: Vec<Row>) -> Report {
@@ -451,12 +760,39 @@ mod tests {
                 },
                 workloads: vec![Workload::Sleep, Workload::Cpu],
                 max_workers: 2,
+                runs: 1,
+                warmup: 0,
                 python: Err("skipped".into()),
                 load: None,
             },
             rows,
             notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn runs_add_up_to_a_mean_a_spread_and_every_sample() {
+        let mut rows = Vec::new();
+        for ms in [100, 120, 110] {
+            add_sample(&mut rows, row(Workload::Cpu, "threadkit", "threads", ms));
+        }
+        let mut failing = row(Workload::Cpu, "threadkit", "threads", 90);
+        failing.ok = 1;
+        failing.errors.push("boom".into());
+        add_sample(&mut rows, failing);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.samples.len(), 4);
+        assert_eq!(r.wall, Duration::from_millis(105));
+        assert_eq!(
+            (r.min(), r.max()),
+            (Duration::from_millis(90), Duration::from_millis(120))
+        );
+        // Sample standard deviation of 100, 120, 110, 90: sqrt(500/3) ms.
+        let sd = r.stddev().as_secs_f64() * 1e3;
+        assert!((sd - (500.0f64 / 3.0).sqrt()).abs() < 1e-6, "{sd}");
+        assert_eq!((r.ok, r.errors.as_slice()), (1, &["boom".to_owned()][..]));
+        assert!(r.failed());
     }
 
     #[test]
@@ -480,8 +816,43 @@ mod tests {
             table.contains("1/2 ERR") && table.contains("boom"),
             "{table}"
         );
+        let csv = r.csv();
+        assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+        assert!(
+            csv.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("cpu,threadkit,threads,1,0.050000,"),
+            "{csv}"
+        );
+        assert!(csv.contains(",2,1,0,boom\n"), "{csv}");
+        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+        let md = r.markdown();
+        assert!(
+            md.contains("| threadkit threads | 50.0 ms ± 0 µs |"),
+            "{md}"
+        );
+        assert!(md.contains("1/2 ERR"), "{md}");
         let svg = r.svg();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("threadkit threads") && svg.contains(">err<"));
+        // Every series has its own colour.
+        let colours: std::collections::BTreeSet<String> = [
+            "sequential",
+            "threads",
+            "gil-sim",
+            "ThreadPoolExecutor",
+            "ProcessPoolExecutor",
+            "asyncio",
+        ]
+        .iter()
+        .flat_map(|m| {
+            [
+                series_colour("threadkit", m, 0),
+                series_colour("CPython", m, 0),
+            ]
+        })
+        .collect();
+        assert_eq!(colours.len(), 12);
     }
 }

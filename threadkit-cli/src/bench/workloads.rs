@@ -86,7 +86,7 @@ pub(crate) struct TaskOutput {
 }
 
 /// How many loop iterations run between two eval-loop checks.
-const CHUNK: u64 = 1 << 16;
+pub(crate) const CHUNK: u64 = 1 << 16;
 
 /// The seeds' CPU loop, `total += i` for `i` in `0..iters`, with `black_box`
 /// so the compiler can neither vectorize it nor fold it to a formula.

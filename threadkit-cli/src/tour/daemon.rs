@@ -9,11 +9,12 @@ use super::report::secs;
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/daemon.rs"]
+#[path = "../../lessons/daemon.rs"]
 mod example;
 
 pub(crate) const LESSONS: [Lesson; 1] = [Lesson {
     name: "daemon",
+    source: example_source!("daemon"),
     title: "join vs no join vs daemon threads",
     run: lesson,
 }];
@@ -66,23 +67,28 @@ fn lesson(r: &mut Report) {
         };
         let ends = position(&lines, "main Ends");
         let last = position(&lines, "4");
-        let (claim, held) = match scenario {
+        // (claim, what must hold, what must hold in time)
+        let (claim, correct, on_time) = match scenario {
             "join" => (
                 "non-daemon + join(): main waits, so the counter ends before \"main Ends\"",
                 matches!((last, ends), (Some(l), Some(e)) if l < e),
+                true,
             ),
             "no_join" => (
                 "non-daemon, no join(): \"main Ends\" first, yet the process waits for the counter",
                 matches!((last, ends), (Some(l), Some(e)) if e < l),
+                true,
             ),
             _ => (
                 "daemon, no join(): the process exits with main; the counter is cut short",
-                ends.is_some() && last.is_none() && took < TICK * 5,
+                ends.is_some() && last.is_none(),
+                took < TICK * 5,
             ),
         };
-        r.check(
+        r.check_timed(
             format!("{scenario}: {claim}"),
-            held,
+            correct,
+            on_time,
             format!(
                 "{} lines, exit after {} (counter needs {})",
                 lines.len(),

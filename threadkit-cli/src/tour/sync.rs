@@ -2,52 +2,57 @@
 
 use std::time::Duration;
 
-use super::report::secs;
+use super::report::{measure_under_load, secs};
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/race_condition.rs"]
+#[path = "../../lessons/race_condition.rs"]
 mod race_condition;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/rlock.rs"]
+#[path = "../../lessons/rlock.rs"]
 mod rlock;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/semaphore.rs"]
+#[path = "../../lessons/semaphore.rs"]
 mod semaphore;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/bounded_buffer.rs"]
+#[path = "../../lessons/bounded_buffer.rs"]
 mod bounded_buffer;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../threadkit/examples/deadlock.rs"]
+#[path = "../../lessons/deadlock.rs"]
 mod deadlock;
 
 pub(crate) const LESSONS: [Lesson; 5] = [
     Lesson {
         name: "race_condition",
+        source: example_source!("race_condition"),
         title: "a race condition loses updates; a Lock fixes it",
         run: race,
     },
     Lesson {
         name: "rlock",
+        source: example_source!("rlock"),
         title: "RLock: a lock its owner may take again",
         run: rlock_lesson,
     },
     Lesson {
         name: "semaphore",
+        source: example_source!("semaphore"),
         title: "Semaphore limits concurrent access",
         run: semaphore_lesson,
     },
     Lesson {
         name: "bounded_buffer",
+        source: example_source!("bounded_buffer"),
         title: "Condition: a bounded producer/consumer buffer",
         run: buffer,
     },
     Lesson {
         name: "deadlock",
+        source: example_source!("deadlock"),
         title: "deadlock from lock order, and its fix",
         run: deadlock_lesson,
     },
@@ -56,14 +61,23 @@ pub(crate) const LESSONS: [Lesson; 5] = [
 fn race(r: &mut Report) {
     let (threads, per_thread) = (5, 100_000);
     let expected = threads as u64 * per_thread;
-    let racy = race_condition::racy_counter(threads, per_thread);
+    // Updates are lost when two threads run the loop at the same moment, so
+    // the claim needs free cores: judged like a speedup.
+    let m = measure_under_load(
+        3,
+        || race_condition::racy_counter(threads, per_thread),
+        |&racy| racy < expected,
+        |&racy| expected.saturating_sub(racy) as f64,
+    );
+    let racy = m.best;
     println!("  Final counter value without a lock: {racy}");
-    r.check(
+    r.check_judged(
         format!("without a lock, {threads} x {per_thread} read-add-write increments lose updates"),
-        racy < expected,
+        &m.outcome,
         format!(
-            "{racy} of {expected}: {} updates lost",
-            expected - racy.min(expected)
+            "{racy} of {expected}: {} updates lost (best of {})",
+            expected.saturating_sub(racy),
+            m.tries
         ),
     );
     let locked = race_condition::locked_counter(threads, per_thread);
@@ -120,8 +134,11 @@ fn buffer(r: &mut Report) {
 fn deadlock_lesson(r: &mut Report) {
     let patience = Duration::from_millis(500);
     let opposite = deadlock::two_threads(false, patience);
-    r.check(
+    // The deadlock needs both threads to take their first lock before
+    // either takes its second: the tutorial's sleep(0.1) arranges it.
+    r.check_timed(
         "opposite lock order: each thread holds one lock and waits for the other forever",
+        true,
         opposite == (false, false),
         format!(
             "got both locks: {opposite:?} (gave up after {})",

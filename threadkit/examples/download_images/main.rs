@@ -1,8 +1,8 @@
-//! Lesson: downloading images with a thread pool — the seeds' real-world
+//! Lesson: downloading images with a thread pool — the tutorials' real-world
 //! example, against a loopback server this lesson starts itself (with a
 //! delay per request standing in for the network).
 //!
-//! Seed: "Real-World Example: Downloading Images Using Threads" ("23s → 5s"):
+//! Tutorial: "Real-World Example: Downloading Images Using Threads" ("23s → 5s"):
 //!
 //! ```python
 //! def download_image(img_url):
@@ -39,7 +39,7 @@ pub struct Downloaded {
     pub took: Duration,
 }
 
-/// The seed's `download_image`: fetch, then write `img-N.jpg` into `dir`.
+/// The tutorial's `download_image`: fetch, then write `img-N.jpg` into `dir`.
 pub fn download_image(url: &str, dir: &Path) -> Result<usize, String> {
     let img_bytes = http::get(url)?;
     let name = url.rsplit('/').next().unwrap_or("img");

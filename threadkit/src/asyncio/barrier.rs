@@ -60,24 +60,23 @@ struct State {
 ///
 /// # Differences from Python's `asyncio.Barrier`
 ///
-/// The round is released at once when the last party arrives; there is no
-/// separate draining phase visible to new arrivals.
+/// - The round is released at once when the last party arrives; there is
+///   no separate draining phase visible to new arrivals.
+/// - `Barrier(0)` raises `ValueError` in Python; here 0 parties behaves as
+///   1, like [`threading::Barrier`](crate::threading::Barrier) and
+///   `std::sync::Barrier`: a barrier that never blocks.
 pub struct Barrier {
     state: Mutex<State>,
     notify: Notify,
 }
 
 impl Barrier {
-    /// A barrier for `parties` tasks.
-    ///
-    /// # Panics
-    ///
-    /// If `parties` is zero (Python's `ValueError`).
+    /// A barrier for `parties` tasks; 0 parties behaves as 1 (see the
+    /// differences from Python).
     pub fn new(parties: usize) -> Self {
-        assert!(parties > 0, "parties must be > 0");
         Barrier {
             state: Mutex::new(State {
-                parties,
+                parties: parties.max(1),
                 count: 0,
                 round: new_round(),
                 broken: false,

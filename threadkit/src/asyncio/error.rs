@@ -20,17 +20,20 @@ use std::fmt;
 #[non_exhaustive]
 pub enum TaskError {
     /// The task was cancelled before it finished (Python's `CancelledError`).
+    #[doc(alias = "CancelledError")]
     Cancelled,
     /// The task panicked; the panic's message.
     Panicked(String),
     /// [`Task::result`](super::Task::result) on a task that is not done
     /// (Python's `InvalidStateError`).
+    #[doc(alias = "InvalidStateError")]
     InvalidState,
     /// The value was already taken from this task.
     Consumed,
     /// The outcome was not in by the deadline of
     /// [`AsCompleted::timeout`](super::AsCompleted::timeout) (Python's
     /// `TimeoutError`); the task was cancelled.
+    #[doc(alias = "TimeoutError")]
     Timeout,
 }
 
@@ -220,3 +223,47 @@ impl fmt::Display for TooManyReleases {
 }
 
 impl Error for TooManyReleases {}
+
+/// Why [`Semaphore::release`](super::Semaphore::release) added no permit:
+/// the same rules as [`threading::ReleaseError`](crate::threading::ReleaseError).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReleaseError {
+    /// `n` was 0: Python's `ValueError("n must be one or more")`.
+    Zero,
+    /// A [`BoundedSemaphore`](super::BoundedSemaphore) would exceed its
+    /// initial value.
+    TooMany(TooManyReleases),
+    /// The value would pass `max`, the most the semaphore can count
+    /// ([`Semaphore::MAX_VALUE`](super::Semaphore::MAX_VALUE), tokio's limit).
+    Overflow {
+        /// The largest value the semaphore can hold.
+        max: usize,
+    },
+}
+
+impl From<TooManyReleases> for ReleaseError {
+    fn from(error: TooManyReleases) -> Self {
+        ReleaseError::TooMany(error)
+    }
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReleaseError::Zero => f.write_str("n must be one or more"),
+            ReleaseError::TooMany(error) => error.fmt(f),
+            ReleaseError::Overflow { max } => {
+                write!(f, "semaphore released past its largest value ({max})")
+            }
+        }
+    }
+}
+
+impl Error for ReleaseError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            ReleaseError::TooMany(error) => Some(error),
+            _ => None,
+        }
+    }
+}

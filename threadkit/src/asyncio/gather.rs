@@ -91,6 +91,7 @@ where
 /// .unwrap();
 /// assert_eq!(outcomes, [Ok(0), Err(TaskError::Panicked("one is bad".into())), Ok(2)]);
 /// ```
+#[doc(alias = "return_exceptions")]
 pub async fn gather_return_exceptions<I, F>(futures: I) -> Vec<Result<F::Output, TaskError>>
 where
     I: IntoIterator<Item = F>,
@@ -121,13 +122,21 @@ where
 /// # Examples
 ///
 /// ```
-/// use std::time::Duration;
-/// use threadkit::asyncio;
+/// use std::sync::Arc;
+/// use threadkit::asyncio::{self, Event};
 ///
 /// let order = asyncio::run(async {
-///     let mut done = asyncio::as_completed([30u64, 10, 20].map(|ms| async move {
-///         asyncio::sleep(Duration::from_millis(ms)).await;
-///         ms
+///     // "second" waits for "first" to finish, whatever their input order.
+///     let first_done = Arc::new(Event::new());
+///     let mut done = asyncio::as_completed(["second", "first"].map(|name| {
+///         let first_done = Arc::clone(&first_done);
+///         async move {
+///             match name {
+///                 "first" => first_done.set(),
+///                 _ => first_done.wait().await,
+///             }
+///             name
+///         }
 ///     }));
 ///     let mut order = Vec::new();
 ///     while let Some(outcome) = done.next().await {
@@ -136,7 +145,7 @@ where
 ///     order
 /// })
 /// .unwrap();
-/// assert_eq!(order, [10, 20, 30]);
+/// assert_eq!(order, ["first", "second"]);
 /// ```
 ///
 /// # Panics

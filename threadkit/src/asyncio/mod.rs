@@ -2,21 +2,25 @@
 //! `asyncio`).
 //!
 //! ```
-//! use std::time::{Duration, Instant};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::time::Duration;
 //! use threadkit::asyncio;
+//!
+//! static ASLEEP: AtomicUsize = AtomicUsize::new(0);
 //!
 //! // async def fetch_data(n):
 //! //     await asyncio.sleep(0.05)
 //! //     return n
 //! // results = asyncio.run(asyncio.gather(*(fetch_data(n) for n in range(5))))
 //! async fn fetch_data(n: u32) -> u32 {
+//!     ASLEEP.fetch_add(1, Ordering::SeqCst);
 //!     asyncio::sleep(Duration::from_millis(50)).await;
+//!     // Together, not one after another: all five went to sleep first.
+//!     assert_eq!(ASLEEP.load(Ordering::SeqCst), 5);
 //!     n
 //! }
-//! let start = Instant::now();
 //! let results = asyncio::run(asyncio::gather((0..5).map(fetch_data))).unwrap();
 //! assert_eq!(results, Ok(vec![0, 1, 2, 3, 4]));
-//! assert!(start.elapsed() < Duration::from_secs(5)); // together, not one after another
 //! ```
 //!
 //! # What is here
@@ -24,7 +28,7 @@
 //! | Python | threadkit |
 //! | --- | --- |
 //! | `asyncio.run(main())`, `asyncio.Runner` | [`run`], [`Runner`] (current-thread loop; `worker_threads(n)` for a multi-thread one) |
-//! | `await asyncio.sleep(d)` | [`sleep`] |
+//! | `await asyncio.sleep(d)`, `asyncio.sleep(d, result)` | [`sleep`], [`sleep_with`] |
 //! | `asyncio.create_task(coro)`, `Task.cancel/done/result` | [`create_task`], [`Task`] |
 //! | `gather(*aws)`, `gather(*aws, return_exceptions=True)` | [`gather`], [`gather_return_exceptions`] |
 //! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup::scope`], [`TaskGroup`], [`ExceptionGroup`] |
@@ -58,7 +62,26 @@
 //! - Locks own their data and release on drop, as in [`threading`](crate::threading).
 //! - Timeouts take [`Duration`](std::time::Duration)s; deadlines are tokio
 //!   [`Instant`](tokio::time::Instant)s.
+//!
+//! # tokio
+//!
+//! The loop is tokio's, and a few signatures name tokio types
+//! ([`timeout_at`] and [`Timeout::reschedule`] take a
+//! [`tokio::time::Instant`]; [`Task::into_join_handle`] returns a
+//! [`tokio::task::JoinHandle`]). threadkit re-exports the tokio it was built
+//! with as [`threadkit::asyncio::tokio`](tokio), so those types can be named
+//! without adding tokio to your own `Cargo.toml` or matching its version:
+//!
+//! ```
+//! use std::time::Duration;
+//! use threadkit::asyncio::{self, tokio};
+//!
+//! let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+//! let out = asyncio::run(async move { asyncio::timeout_at(deadline, async { 7 }).await }).unwrap();
+//! assert_eq!(out, Ok(7));
+//! ```
 
+mod awaited;
 mod barrier;
 pub mod bridge;
 mod condition;
@@ -78,15 +101,21 @@ mod timeouts;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{
-    BrokenBarrierError, ExceptionGroup, RunError, TaskError, TimeoutError, TooManyReleases,
+    BrokenBarrierError, ExceptionGroup, ReleaseError, RunError, TaskError, TimeoutError,
+    TooManyReleases,
 };
 pub use event::Event;
 pub use executor::{InExecutor, run_in_executor, to_thread};
 pub use gather::{AsCompleted, as_completed, gather, gather_return_exceptions};
 pub use lock::{Lock, LockGuard};
 pub use queue::Queue;
-pub use runtime::{Runner, run, sleep};
+pub use runtime::{Runner, run, sleep, sleep_with};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
+
+/// The tokio this module is built on (its `rt`, `rt-multi-thread`, `time`
+/// and `sync` features), for naming the tokio types in threadkit's
+/// signatures, such as [`tokio::time::Instant`] for [`timeout_at`].
+pub use tokio;

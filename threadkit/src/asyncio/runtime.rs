@@ -119,6 +119,31 @@ pub fn sleep(delay: Duration) -> impl Future<Output = ()> + Send + Sync + 'stati
     }
 }
 
+/// Suspends the current task for `delay`, then returns `result`: Python's
+/// `await asyncio.sleep(delay, result)`. [`sleep`] is `sleep_with(delay, ())`.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the future drops `result` with it.
+///
+/// # Panics
+///
+/// When polled outside a running [`run`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::asyncio;
+///
+/// let late = asyncio::run(asyncio::sleep_with(Duration::from_millis(1), "late"));
+/// assert_eq!(late.unwrap(), "late");
+/// ```
+pub async fn sleep_with<T>(delay: Duration, result: T) -> T {
+    sleep(delay).await;
+    result
+}
+
 /// The future of [`sleep`], written out rather than an `async fn` so that it
 /// is no bigger than tokio's timer plus a tag (an `async fn` also keeps its
 /// argument: 152 bytes against 120), which matters with 100 000 sleepers.

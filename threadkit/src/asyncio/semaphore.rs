@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
-use super::error::TooManyReleases;
+use super::error::{ReleaseError, TooManyReleases};
 
 /// The core shared by both semaphores: tokio's FIFO semaphore, plus, for the
 /// bounded one, the bookkeeping that detects over-release.
@@ -57,15 +57,21 @@ impl Core {
         Some(permit)
     }
 
-    fn release(&self, n: usize) -> Result<(), TooManyReleases> {
-        let Some(bound) = self.bound else {
-            self.sem.add_permits(n);
-            return Ok(());
-        };
+    /// Adds `n` permits unless `n` is 0, the bound would be passed, or
+    /// tokio's limit would: its `add_permits` panics there, so the check
+    /// counts the permits that guards will still bring back (`held`).
+    fn release(&self, n: usize) -> Result<(), ReleaseError> {
+        if n == 0 {
+            return Err(ReleaseError::Zero);
+        }
         let _serial = self.release_lock.lock();
         let value = self.sem.available_permits() + self.held.load(Ordering::SeqCst);
-        if value + n > bound {
-            return Err(TooManyReleases(()));
+        let max = self.bound.unwrap_or(Semaphore::MAX_VALUE);
+        if value.checked_add(n).is_none_or(|new| new > max) {
+            return Err(match self.bound {
+                Some(_) => TooManyReleases(()).into(),
+                None => ReleaseError::Overflow { max },
+            });
         }
         self.sem.add_permits(n);
         Ok(())
@@ -92,7 +98,7 @@ impl SemaphorePermit<'_> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        let _serial = self.core.bound.map(|_| self.core.release_lock.lock());
+        let _serial = self.core.release_lock.lock();
         // Return the permit before lowering `held`, so the sum never dips.
         drop(self.permit.take());
         self.core.held.fetch_sub(1, Ordering::SeqCst);
@@ -167,12 +173,31 @@ macro_rules! semaphore_methods {
 /// # Cancel safety
 ///
 /// [`acquire`](Semaphore::acquire) is cancel safe.
+///
+/// # Differences from Python's `asyncio.Semaphore`
+///
+/// - [`release`](Semaphore::release) takes a count, like
+///   `threading.Semaphore.release(n)`, and follows the same rules as
+///   [`threading::Semaphore`](crate::threading::Semaphore): `release(0)` is
+///   [`ReleaseError::Zero`] (Python's `ValueError`), and a value past
+///   [`MAX_VALUE`](Semaphore::MAX_VALUE) is [`ReleaseError::Overflow`]; no
+///   permit is added then.
+/// - The value is at most [`MAX_VALUE`](Semaphore::MAX_VALUE) (tokio's
+///   limit), not unbounded.
 pub struct Semaphore {
     core: Core,
 }
 
 impl Semaphore {
+    /// The largest value a semaphore of this module can hold: tokio's
+    /// `Semaphore::MAX_PERMITS`.
+    pub const MAX_VALUE: usize = tokio::sync::Semaphore::MAX_PERMITS;
+
     /// A semaphore with `value` free permits (Python's `Semaphore(value)`).
+    ///
+    /// # Panics
+    ///
+    /// If `value` exceeds [`MAX_VALUE`](Semaphore::MAX_VALUE).
     pub fn new(value: usize) -> Self {
         Semaphore {
             core: Core::new(value, None),
@@ -182,8 +207,15 @@ impl Semaphore {
     semaphore_methods!();
 
     /// Adds `n` permits, waking as many waiters (Python's `release(n)`).
-    pub fn release(&self, n: usize) {
-        self.core.sem.add_permits(n);
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError::Zero`] if `n` is 0, [`ReleaseError::Overflow`] if the
+    /// value could pass [`MAX_VALUE`](Semaphore::MAX_VALUE) (counting the
+    /// permits held through guards, which come back); no permit is added
+    /// then.
+    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
+        self.core.release(n)
     }
 }
 
@@ -220,6 +252,10 @@ pub struct BoundedSemaphore {
 
 impl BoundedSemaphore {
     /// A semaphore with `value` free permits, never more.
+    ///
+    /// # Panics
+    ///
+    /// If `value` exceeds [`Semaphore::MAX_VALUE`].
     pub fn new(value: usize) -> Self {
         BoundedSemaphore {
             core: Core::new(value, Some(value)),
@@ -235,7 +271,7 @@ impl BoundedSemaphore {
     ///
     /// [`TooManyReleases`] if that would exceed the initial value.
     pub fn release(&self) -> Result<(), TooManyReleases> {
-        self.core.release(1)
+        self.core.release(1).map_err(|_| TooManyReleases(()))
     }
 }
 

@@ -4,8 +4,11 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::task::JoinHandle;
+use std::sync::Arc;
 
+use tokio::task::{AbortHandle, JoinHandle};
+
+use super::awaited::{Awaited, Done, Tracked};
 use super::error::TaskError;
 
 /// Schedules `future` to run concurrently as a task and returns its handle:
@@ -40,7 +43,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Task::from_handle(tokio::spawn(future))
+    Task::spawn(future)
 }
 
 /// A running future and its eventual result: Python's `asyncio.Task`.
@@ -48,7 +51,9 @@ where
 /// # Cancel safety
 ///
 /// Awaiting a `Task` is cancel safe: dropping the `.await` leaves the task
-/// running and the handle usable (await it again later).
+/// running and the handle usable (await it again later). An expiring
+/// [`wait_for`](super::wait_for) or [`timeout`](super::timeout) is the
+/// exception: like Python's, it cancels the task it awaits.
 ///
 /// # Differences from Python's `asyncio.Task`
 ///
@@ -57,15 +62,36 @@ where
 ///   point; the future cannot catch the cancellation (no `CancelledError`
 ///   inside the coroutine), but its destructors run.
 /// - [`result`](Task::result) moves the value out: it can be taken once.
+/// - As in Python, a task awaited under [`wait_for`](super::wait_for) or
+///   [`timeout`](super::timeout) (by value, by `&mut`, or inside the future
+///   given) is cancelled when the timeout expires, and the timeout returns
+///   once the task is done. A task whose handle was dropped is no longer
+///   awaited and keeps running.
 pub struct Task<T> {
     handle: Option<JoinHandle<T>>,
+    /// What a timeout awaiting this task needs to cancel it.
+    awaited: Arc<Awaited>,
 }
 
 impl<T> Task<T> {
-    pub(crate) fn from_handle(handle: JoinHandle<T>) -> Self {
+    /// Spawns `future` on the current runtime as a task.
+    pub(crate) fn spawn<F>(future: F) -> Self
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let done = Arc::new(Done::default());
+        let handle = tokio::spawn(Tracked::new(future, Arc::clone(&done)));
+        let awaited = Awaited::new(handle.abort_handle(), done);
         Task {
             handle: Some(handle),
+            awaited,
         }
+    }
+
+    /// A handle that cancels the task, for groups.
+    pub(crate) fn abort_handle(&self) -> AbortHandle {
+        self.awaited.abort_handle()
     }
 
     /// Requests cancellation (Python's `cancel()`). Returns `false` if the
@@ -117,15 +143,18 @@ impl<T> Task<T> {
 impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(handle) = self.handle.as_mut() else {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(handle) = this.handle.as_mut() else {
             return Poll::Ready(Err(TaskError::Consumed));
         };
+        // A timeout polling us now must cancel us when it expires.
+        Awaited::record(&this.awaited);
         let outcome = match Pin::new(handle).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(outcome) => outcome,
         };
-        self.handle = None;
+        this.handle = None;
         Poll::Ready(outcome.map_err(TaskError::from_join))
     }
 }

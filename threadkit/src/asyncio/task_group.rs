@@ -157,7 +157,7 @@ impl TaskGroup {
         self.shared.state.lock().running += 1;
         let finished = Finished(Arc::clone(&self.shared));
         let shared = Arc::clone(&self.shared);
-        let handle = tokio::spawn(async move {
+        let task = Task::spawn(async move {
             let _finished = finished;
             match (CatchUnwind {
                 inner: Box::pin(future),
@@ -173,11 +173,11 @@ impl TaskGroup {
         });
         let mut st = self.shared.state.lock();
         if st.failed {
-            handle.abort();
+            task.abort_handle().abort();
         } else {
-            st.aborts.push(handle.abort_handle());
+            st.aborts.push(task.abort_handle());
         }
-        Task::from_handle(handle)
+        task
     }
 
     /// Runs `body` with a new group, then waits for every member: Python's

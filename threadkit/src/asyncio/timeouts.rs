@@ -7,18 +7,25 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
+use super::awaited::Scope;
 use super::error::TimeoutError;
 
 /// Awaits `future`, giving up after `delay`: Python's
 /// `await asyncio.wait_for(aw, timeout)`.
 ///
 /// The future is polled before the clock is checked, so one that is ready
-/// at once wins even with a zero delay. On timeout it is dropped (Python
-/// cancels it) and [`TimeoutError`] is returned.
+/// at once wins even with a zero delay. On timeout, as Python cancels the
+/// awaitable: every [`Task`](super::Task) awaited under `future` (the
+/// future itself, passed by value or by `&mut`, or one it awaits) is
+/// cancelled, `future` is dropped, and [`TimeoutError`] is returned once
+/// those tasks are done, their futures dropped. A task that finished just
+/// before the cancellation keeps its output for a later `.await` (by
+/// `&mut`); Python would return it from `wait_for` instead.
 ///
 /// # Cancel safety
 ///
-/// Cancel safe exactly when `future` is: dropping `wait_for` drops it.
+/// Cancel safe exactly when `future` is: dropping `wait_for` drops it (and
+/// cancels nothing).
 ///
 /// # Panics
 ///
@@ -76,22 +83,29 @@ pub fn timeout<F: Future>(delay: Duration, future: F) -> Timeout<F> {
 /// When called outside a running [`run`](super::run).
 pub fn timeout_at<F: Future>(when: Instant, future: F) -> Timeout<F> {
     Timeout {
-        future: Box::pin(future),
+        future: Some(Box::pin(future)),
         sleep: Box::pin(tokio::time::sleep_until(when)),
         expired: false,
+        scope: Scope::default(),
     }
 }
 
 /// A future with a deadline, made by [`timeout`] or [`timeout_at`]: Python's
 /// `asyncio.Timeout`. Resolves to the future's output, or [`TimeoutError`].
 ///
+/// On expiry it cancels the tasks awaited under it and resolves once they
+/// are done, as [`wait_for`] does.
+///
 /// # Cancel safety
 ///
 /// As [`wait_for`].
 pub struct Timeout<F> {
-    future: Pin<Box<F>>,
+    /// `None` once expired: dropped then, as Python cancels it.
+    future: Option<Pin<Box<F>>>,
     sleep: Pin<Box<Sleep>>,
     expired: bool,
+    /// The tasks awaited under `future`, cancelled on expiry.
+    scope: Scope,
 }
 
 impl<F> Timeout<F> {
@@ -115,16 +129,26 @@ impl<F> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, TimeoutError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Poll::Ready(value) = self.future.as_mut().poll(cx) {
-            return Poll::Ready(Ok(value));
-        }
-        match self.sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                self.expired = true;
-                Poll::Ready(Err(TimeoutError(())))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Every field is boxed or `Unpin`: nothing here is pinned in place.
+        let this = self.get_mut();
+        if let Some(future) = &mut this.future {
+            if let Poll::Ready(value) = this.scope.polling(|| future.as_mut().poll(cx)) {
+                return Poll::Ready(Ok(value));
             }
-            Poll::Pending => Poll::Pending,
+            if this.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.expired = true;
+            // Cancel while the handles still exist (a task passed by value
+            // lives inside `future`), then drop the future.
+            this.scope.cancel();
+            this.future = None;
+        }
+        if this.scope.poll_cancelled(cx) {
+            Poll::Ready(Err(TimeoutError(())))
+        } else {
+            Poll::Pending
         }
     }
 }

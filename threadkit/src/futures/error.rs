@@ -22,14 +22,17 @@ use std::fmt;
 #[non_exhaustive]
 pub enum FutureError {
     /// The future was cancelled before it ran (Python's `CancelledError`).
+    #[doc(alias = "CancelledError")]
     Cancelled,
     /// The timeout passed before the future finished (Python's `TimeoutError`);
     /// the future itself is unaffected.
+    #[doc(alias = "TimeoutError")]
     Timeout,
     /// The task panicked; the panic's message (Python's `exception()`).
     Panicked(String),
     /// The executor broke before running the task, for instance because a
     /// worker's initializer failed (Python's `BrokenExecutor`).
+    #[doc(alias("BrokenProcessPool", "BrokenThreadPool"))]
     BrokenExecutor(String),
     /// The executor was shut down (Python's `RuntimeError('cannot schedule
     /// new futures after shutdown')`).
@@ -37,6 +40,14 @@ pub enum FutureError {
     /// The value was already moved out of this future (by `.await`); Python
     /// has no equivalent, its results are shared objects.
     Consumed,
+    /// An argument or a result could not be serialized, did not decode, or
+    /// exceeds the frame limit on its way between processes (Python's
+    /// `PicklingError` and friends). The task did not fail: its value could
+    /// not travel.
+    Serialization(String),
+    /// An argument the executor cannot work with, such as `chunksize` 0
+    /// (Python's `ValueError`).
+    InvalidArgument(String),
 }
 
 impl fmt::Debug for FutureError {
@@ -48,6 +59,10 @@ impl fmt::Debug for FutureError {
             FutureError::BrokenExecutor(msg) => f.debug_tuple("BrokenExecutor").field(msg).finish(),
             FutureError::ShutDown => f.write_str("ShutDown"),
             FutureError::Consumed => f.write_str("Consumed"),
+            FutureError::Serialization(msg) => f.debug_tuple("Serialization").field(msg).finish(),
+            FutureError::InvalidArgument(msg) => {
+                f.debug_tuple("InvalidArgument").field(msg).finish()
+            }
         }
     }
 }
@@ -61,14 +76,16 @@ impl fmt::Display for FutureError {
             FutureError::BrokenExecutor(msg) => write!(f, "executor is broken: {msg}"),
             FutureError::ShutDown => f.write_str("cannot schedule new futures after shutdown"),
             FutureError::Consumed => f.write_str("the future's value was already taken"),
+            FutureError::Serialization(msg) => write!(f, "could not pass a value: {msg}"),
+            FutureError::InvalidArgument(msg) => write!(f, "invalid argument: {msg}"),
         }
     }
 }
 
 impl Error for FutureError {}
 
-/// Why a [`ThreadPoolExecutor`](super::ThreadPoolExecutor) could not be built:
-/// Python's `ValueError("max_workers must be greater than 0")`.
+/// Why an executor could not be built: a setting that could never work,
+/// such as Python's `ValueError("max_workers must be greater than 0")`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BuildError {
     kind: ErrorKind,
@@ -78,6 +95,8 @@ pub struct BuildError {
 enum ErrorKind {
     ZeroWorkers,
     ZeroTasksPerChild,
+    ZeroHandshakeTimeout,
+    FrameTooSmall { bytes: usize, min: usize },
 }
 
 impl BuildError {
@@ -96,6 +115,26 @@ impl BuildError {
             kind: ErrorKind::ZeroTasksPerChild,
         }
     }
+
+    #[cfg_attr(
+        any(loom, not(target_os = "linux"), not(feature = "process")),
+        allow(dead_code)
+    )]
+    pub(crate) fn zero_handshake_timeout() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroHandshakeTimeout,
+        }
+    }
+
+    #[cfg_attr(
+        any(loom, not(target_os = "linux"), not(feature = "process")),
+        allow(dead_code)
+    )]
+    pub(crate) fn frame_too_small(bytes: usize, min: usize) -> Self {
+        BuildError {
+            kind: ErrorKind::FrameTooSmall { bytes, min },
+        }
+    }
 }
 
 impl fmt::Debug for BuildError {
@@ -103,6 +142,13 @@ impl fmt::Debug for BuildError {
         match self.kind {
             ErrorKind::ZeroWorkers => f.write_str("BuildError(ZeroWorkers)"),
             ErrorKind::ZeroTasksPerChild => f.write_str("BuildError(ZeroTasksPerChild)"),
+            ErrorKind::ZeroHandshakeTimeout => f.write_str("BuildError(ZeroHandshakeTimeout)"),
+            ErrorKind::FrameTooSmall { bytes, min } => {
+                write!(
+                    f,
+                    "BuildError(FrameTooSmall {{ bytes: {bytes}, min: {min} }})"
+                )
+            }
         }
     }
 }
@@ -112,6 +158,13 @@ impl fmt::Display for BuildError {
         match self.kind {
             ErrorKind::ZeroWorkers => f.write_str("max_workers must be greater than 0"),
             ErrorKind::ZeroTasksPerChild => f.write_str("max_tasks_per_child must be >= 1"),
+            ErrorKind::ZeroHandshakeTimeout => {
+                f.write_str("handshake_timeout must be longer than zero")
+            }
+            ErrorKind::FrameTooSmall { bytes, min } => write!(
+                f,
+                "max_frame_size of {bytes} bytes is below the smallest workable {min} bytes"
+            ),
         }
     }
 }

@@ -73,8 +73,9 @@ pub trait Executor {
     ///
     /// All items are submitted at once; results are waited for lazily, as
     /// the iterator is advanced. `timeout` counts from this call: the first
-    /// result not ready by then is yielded as `Err(FutureError::Timeout)`, the
-    /// remaining tasks are cancelled and the iterator ends. Dropping the
+    /// result not ready by then is yielded as `Err(FutureError::Timeout)`,
+    /// every task not started yet (that one included) is cancelled and the
+    /// iterator ends. Dropping the
     /// iterator early cancels the tasks that have not started. A panicking
     /// task yields `Err(FutureError::Panicked)` in its place.
     ///
@@ -141,7 +142,10 @@ impl<T> Iterator for Map<T> {
         let future = self.futures.pop_front()?;
         match future.into_result_until(self.deadline) {
             Ok(outcome) => Some(outcome),
-            Err(_unfinished) => {
+            Err(unfinished) => {
+                // Python's `_result_or_cancel`: the item waited for is
+                // cancelled too, if it has not started.
+                unfinished.cancel();
                 self.cancel_rest();
                 Some(Err(FutureError::Timeout))
             }

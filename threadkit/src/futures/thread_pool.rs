@@ -377,31 +377,15 @@ mod exit {
         live.retain(|w| w.strong_count() > 0);
         live.push(Arc::downgrade(shared));
         drop(live);
-        install();
+        crate::util::exit::at_exit(crate::util::exit::Stage::Executors, shut_down_all);
     }
 
-    fn install() {
-        #[cfg(not(miri))]
-        {
-            static INSTALLED: std::sync::Once = std::sync::Once::new();
-            INSTALLED.call_once(|| {
-                // SAFETY: `at_exit` is an `extern "C" fn()` without arguments,
-                // as atexit requires, and never unwinds (it catches every
-                // panic). If registration fails (out of slots), pools are
-                // simply not joined at exit.
-                let _ = unsafe { libc::atexit(at_exit) };
-            });
+    /// The executors' exit step: before non-daemon threads are joined.
+    fn shut_down_all() {
+        let live: Vec<Weak<Shared>> =
+            std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
+        for shared in live.iter().filter_map(Weak::upgrade) {
+            shared.shutdown(true, false);
         }
-    }
-
-    #[cfg_attr(miri, allow(dead_code))]
-    extern "C" fn at_exit() {
-        let _ = std::panic::catch_unwind(|| {
-            let live: Vec<Weak<Shared>> =
-                std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
-            for shared in live.iter().filter_map(Weak::upgrade) {
-                shared.shutdown(true, false);
-            }
-        });
     }
 }

@@ -17,11 +17,14 @@ use crate::util::wait::Deadline;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// As soon as any future finishes or is cancelled.
+    #[doc(alias = "FIRST_COMPLETED")]
     FirstCompleted,
     /// As soon as any future finishes with an error (a panic, a broken
     /// executor); if none does, when all are done. Cancelling is not an error.
+    #[doc(alias = "FIRST_EXCEPTION")]
     FirstException,
     /// When every future is done.
+    #[doc(alias = "ALL_COMPLETED")]
     #[default]
     AllCompleted,
 }
@@ -29,6 +32,7 @@ pub enum ReturnWhen {
 /// What [`wait`] returns: the futures split into done and not done, each in
 /// input order (Python's `DoneAndNotDoneFutures` named tuple, with lists
 /// instead of sets).
+#[doc(alias = "DoneAndNotDoneFutures")]
 #[derive(Clone, PartialEq, Eq)]
 pub struct DoneAndNotDone<F> {
     /// Futures that finished or were cancelled.
@@ -64,14 +68,20 @@ fn install<T, F: AsRef<Future<T>>>(futures: &[F], waiter: &Arc<Waiter>) {
 /// # Examples
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::sync::Arc;
 /// use threadkit::futures::{ReturnWhen, ThreadPoolExecutor, wait};
+/// use threadkit::threading::Event;
 ///
 /// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// let go = Arc::new(Event::new());
 /// let fast = pool.submit(|| 1).unwrap();
-/// let slow = pool.submit(|| { std::thread::sleep(Duration::from_millis(300)); 2 }).unwrap();
+/// let slow = {
+///     let go = Arc::clone(&go);
+///     pool.submit(move || { go.wait(); 2 }).unwrap()
+/// };
 /// let r = wait([&fast, &slow], None, ReturnWhen::FirstCompleted);
-/// assert!(r.done.iter().any(|f| std::ptr::eq(*f, &fast)));
+/// assert!(std::ptr::eq(r.done[0], &fast) && std::ptr::eq(r.not_done[0], &slow));
+/// go.set();
 /// let r = wait([&fast, &slow], None, ReturnWhen::AllCompleted);
 /// assert_eq!((r.done.len(), r.not_done.len()), (2, 0));
 /// ```

@@ -31,16 +31,31 @@ impl<F: FnOnce() -> T, T> Job for Task<F, T> {
             finished();
             promise.complete(outcome);
         } else {
+            drop_unrun(f);
             finished();
         }
     }
 
     fn cancel(self: Box<Self>) {
-        self.promise.cancel();
+        let Task { f, promise } = *self;
+        promise.cancel();
+        drop_unrun(f);
     }
 
     fn fail(self: Box<Self>, error: FutureError) {
-        self.promise.set_error(error);
+        let Task { f, promise } = *self;
+        promise.set_error(error);
+        drop_unrun(f);
+    }
+}
+
+/// Drops the closure of a task that will not run. Its captures are user
+/// values: a destructor that panics is reported like a panicking
+/// done-callback (Python reports an exception in `__del__` and carries on)
+/// rather than killing the worker, or unwinding out of `shutdown` half done.
+fn drop_unrun<F>(f: F) {
+    if let Err(report) = crate::threading::run_captured(move || drop(f)) {
+        crate::threading::report_exception(&crate::threading::current_thread(), &report);
     }
 }
 

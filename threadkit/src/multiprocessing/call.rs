@@ -1,7 +1,7 @@
 //! How a child finds the function to run: function-pointer offsets.
 //!
-//! A worker is the same executable as its parent (`std::env::current_exe()`,
-//! checked at the handshake, see `worker.rs`). Address-space layout
+//! A worker is the same executable file as its parent (`std::env::current_exe()`,
+//! verified by the worker before it reads a call, see `trust.rs`). Address-space layout
 //! randomisation moves the whole executable image by one offset, so the
 //! distance between a function and a fixed anchor function is the same in
 //! both processes. The parent sends, for a `fn(A) -> R`:
@@ -15,7 +15,8 @@
 //! `A` and `R`. This is sound because (1) both addresses were taken in the
 //! parent from functions of exactly these types, (2) the child runs the same
 //! file, so the same code sits at the same offsets, and (3) only this module
-//! builds calls, so no offset comes from anywhere else. The one way to break
+//! builds calls, and the child takes calls only from a parent it verified
+//! (`trust.rs`), so no offset comes from anywhere else. The one way to break
 //! it is a function in a dynamically loaded library: such a function is not
 //! in the executable image; do not send those.
 //!
@@ -27,6 +28,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::codec;
 use crate::util::unwind::panic_message;
 
 /// The fixed point offsets are measured from. Never inlined, never merged
@@ -71,14 +73,14 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply
     // the only place that pairs this trampoline with a function, relocated to
     // this process by `Call::run` (see the module docs).
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(f as *const ()) };
-    let arg: A = match bincode::deserialize(args) {
+    let arg: A = match codec::decode(args) {
         Ok(arg) => arg,
-        Err(e) => return Reply::BadArgument(e.to_string()),
+        Err(e) => return Reply::BadArgument(e),
     };
     match catch_unwind(AssertUnwindSafe(|| f(arg))) {
-        Ok(result) => match bincode::serialize(&result) {
+        Ok(result) => match codec::encode(&result) {
             Ok(bytes) => Reply::Ok(bytes),
-            Err(e) => Reply::BadResult(e.to_string()),
+            Err(e) => Reply::BadResult(e),
         },
         Err(payload) => Reply::Panicked(panic_message(&*payload)),
     }
@@ -89,16 +91,16 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply
 fn chunk_trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply {
     // SAFETY: as in `trampoline`; `Call::chunk::<A, R>` pairs them.
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(f as *const ()) };
-    let chunk: Vec<A> = match bincode::deserialize(args) {
+    let chunk: Vec<A> = match codec::decode(args) {
         Ok(chunk) => chunk,
-        Err(e) => return Reply::BadArgument(e.to_string()),
+        Err(e) => return Reply::BadArgument(e),
     };
     match catch_unwind(AssertUnwindSafe(|| {
         chunk.into_iter().map(f).collect::<Vec<R>>()
     })) {
-        Ok(results) => match bincode::serialize(&results) {
+        Ok(results) => match codec::encode(&results) {
             Ok(bytes) => Reply::Ok(bytes),
-            Err(e) => Reply::BadResult(e.to_string()),
+            Err(e) => Reply::BadResult(e),
         },
         Err(payload) => Reply::Panicked(panic_message(&*payload)),
     }
@@ -122,8 +124,7 @@ impl Call {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        let args = bincode::serialize(arg).map_err(|e| e.to_string())?;
-        Ok(Call::with_args(f, args))
+        Ok(Call::with_args(f, codec::encode(arg)?))
     }
 
     /// A call of `f` on arguments already encoded.
@@ -146,7 +147,7 @@ impl Call {
         A: Serialize + DeserializeOwned,
         R: Serialize,
     {
-        let args = bincode::serialize(chunk).map_err(|e| e.to_string())?;
+        let args = codec::encode(chunk)?;
         let tramp: Trampoline = chunk_trampoline::<A, R>;
         Ok(Call {
             trampoline: offset_of(tramp as *const () as usize),
@@ -167,8 +168,9 @@ impl Call {
     ///
     /// # Safety
     ///
-    /// `bytes` must have been produced by `encode_into` in a parent running
-    /// the same executable file as this process.
+    /// `bytes` must have been produced by `encode_into` in a process running
+    /// the same executable file as this one (for a worker: its parent,
+    /// verified by `trust::check_parent`).
     pub(crate) unsafe fn run(bytes: &[u8]) -> Reply {
         if bytes.len() < CALL_HEADER {
             return Reply::BadArgument("call header truncated".to_owned());
@@ -208,14 +210,11 @@ mod tests {
     #[test]
     fn offsets_round_trip_in_process() {
         let reply = run(&Call::new(square, &12).unwrap());
-        assert_eq!(reply, Reply::Ok(bincode::serialize(&144u64).unwrap()));
+        assert_eq!(reply, Reply::Ok(codec::encode(&144u64).unwrap()));
         let reply = run(&Call::new(boom, &"no".to_owned()).unwrap());
         assert_eq!(reply, Reply::Panicked("no".to_owned()));
         let reply = run(&Call::chunk(square, &[1, 2, 3]).unwrap());
-        assert_eq!(
-            reply,
-            Reply::Ok(bincode::serialize(&vec![1u64, 4, 9]).unwrap())
-        );
+        assert_eq!(reply, Reply::Ok(codec::encode(&vec![1u64, 4, 9]).unwrap()));
         let bad = Call::with_args(square, vec![1, 2]);
         assert!(matches!(run(&bad), Reply::BadArgument(_)));
     }

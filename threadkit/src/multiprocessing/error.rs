@@ -59,6 +59,12 @@ pub enum ProcessError {
     AlreadyStarted,
     /// `join`, `terminate` or `kill` before `start`.
     NotStarted,
+    /// The process handle was [closed](super::Process::close) (Python's
+    /// `ValueError: process object is closed`).
+    Closed,
+    /// `close` while the child still runs (Python's `ValueError: Cannot
+    /// close a process while it is still running`).
+    StillRunning,
     /// The operating system refused to start the child.
     Spawn(io::Error),
     /// The child never said hello: threadkit's worker hook did not run in
@@ -77,6 +83,10 @@ impl fmt::Display for ProcessError {
         match self {
             ProcessError::AlreadyStarted => f.write_str("cannot start a process twice"),
             ProcessError::NotStarted => f.write_str("can only join a started process"),
+            ProcessError::Closed => f.write_str("process object is closed"),
+            ProcessError::StillRunning => {
+                f.write_str("cannot close a process while it is still running")
+            }
             ProcessError::Spawn(e) => write!(f, "could not start the child process: {e}"),
             ProcessError::Handshake(msg) => write!(f, "worker handshake failed: {msg}"),
             ProcessError::Encode(msg) => write!(f, "could not serialize: {msg}"),
@@ -111,12 +121,18 @@ pub enum ChannelError {
     Closed,
     /// Nothing arrived before the timeout (Python's `queue.Empty`).
     Timeout,
+    /// No room before the timeout: a `multiprocessing::Queue` at its
+    /// `maxsize`, or a full socket buffer (Python's `queue.Full`).
+    Full,
     /// The value could not be serialized, or is too large.
     Encode(String),
     /// A received message was cut short, too large or did not decode.
     Frame(FrameError),
     /// Another operating-system error.
     Io(io::Error),
+    /// A send on the receiving end of a one-way pipe, or a receive on its
+    /// sending end (Python's `OSError: connection is read-only`).
+    WrongEnd(&'static str),
 }
 
 impl fmt::Display for ChannelError {
@@ -124,9 +140,11 @@ impl fmt::Display for ChannelError {
         match self {
             ChannelError::Closed => f.write_str("the other end is closed"),
             ChannelError::Timeout => f.write_str("timed out"),
+            ChannelError::Full => f.write_str("the queue is full"),
             ChannelError::Encode(msg) => write!(f, "could not serialize: {msg}"),
             ChannelError::Frame(e) => e.fmt(f),
             ChannelError::Io(e) => write!(f, "i/o error: {e}"),
+            ChannelError::WrongEnd(msg) => f.write_str(msg),
         }
     }
 }

@@ -83,3 +83,21 @@ pub(crate) fn deserialize_fd<'de, D: Deserializer<'de>>(d: D) -> Result<OwnedFd,
     // bit makes this the only owner.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// A descriptor to pass, as a serde value (see [`serialize_fd`]).
+pub(crate) struct Passed<'a>(pub(crate) BorrowedFd<'a>);
+
+impl Serialize for Passed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_fd(self.0, s)
+    }
+}
+
+/// A passed descriptor, as a serde value (see [`deserialize_fd`]).
+pub(crate) struct Received(pub(crate) OwnedFd);
+
+impl<'de> Deserialize<'de> for Received {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_fd(d).map(Received)
+    }
+}

@@ -23,7 +23,7 @@
 //! exits) once it has no task in flight and either reached
 //! `max_tasks_per_child` or the pool is shut down with nothing pending.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
@@ -79,7 +79,11 @@ struct Link {
 struct Slot {
     link: Option<Link>,
     pid: Option<u32>,
-    inflight: HashMap<u64, Box<dyn Job>>,
+    /// A pidfd of the worker, to signal exactly it (never a reused pid).
+    pidfd: Option<std::os::fd::OwnedFd>,
+    /// Tasks sent to the worker, in the order sent: the worker runs them in
+    /// that order, so the first is the one running.
+    inflight: VecDeque<(u64, Box<dyn Job>)>,
     sent: usize,
     retiring: bool,
     /// Whether its last task was quick (see the module docs).
@@ -168,7 +172,7 @@ impl Pool {
                 slot.busy_since = Some(Instant::now());
             }
             slot.sent += 1;
-            slot.inflight.insert(task.id, task.job);
+            slot.inflight.push_back((task.id, task.job));
             if let Some(link) = &slot.link {
                 let _ = link.tx.send(task.msg);
             }
@@ -183,6 +187,26 @@ impl Pool {
                     let _ = link.control.shutdown(Shutdown::Write);
                 }
             }
+        }
+    }
+
+    /// Sends `signal` to every live worker (through its pidfd, so a worker
+    /// already reaped is never confused with a new process of its pid).
+    pub(crate) fn signal_workers(&self, signal: i32) {
+        use std::os::fd::AsRawFd;
+        let st = self.state.lock();
+        for fd in st.slots.iter().filter_map(|s| s.pidfd.as_ref()) {
+            // SAFETY: pidfd_send_signal takes a pidfd we own, a signal
+            // number and no siginfo (null); it touches no memory of ours.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    signal,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                )
+            };
         }
     }
 
@@ -224,8 +248,10 @@ pub(crate) fn manage(pool: &Arc<Pool>, i: usize) {
 /// Runs one worker of slot `i` from spawn to reaping. `Err` breaks the pool.
 fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
     let cfg = &pool.config;
+    let name = format!("ProcessPoolWorker-{i}");
     let worker = spawn::spawn(&Options {
         role: "pool",
+        name: &name,
         watch_parent: true,
         death_signal: true,
         fds: &[],
@@ -262,6 +288,7 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
             control: channel.try_clone().map_err(|e| e.to_string())?,
         });
         slot.pid = Some(pid);
+        slot.pidfd = super::process::pidfd_open(pid);
         slot.sent = 0;
         slot.retiring = false;
         slot.fast = false;
@@ -272,6 +299,9 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let msg = match frame::read_frame(&mut reader, cfg.max_frame) {
             Ok(Some(msg)) => msg,
             Ok(None) => break None,
+            // A worker that dies with requests unread resets the channel:
+            // that is its end, told by its exit status below.
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => break None,
             Err(ReadError::Io(e)) => break Some(e.to_string()),
             Err(ReadError::Frame(e)) => break Some(e.to_string()),
         };
@@ -284,7 +314,13 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let job = {
             let mut st = pool.state.lock();
             let slot = &mut st.slots[i];
-            let job = slot.inflight.remove(&id);
+            // Replies come in order: the match is almost always the first.
+            let job = slot
+                .inflight
+                .iter()
+                .position(|(sent, _)| *sent == id)
+                .and_then(|at| slot.inflight.remove(at))
+                .map(|(_, job)| job);
             let now = Instant::now();
             slot.fast = slot
                 .busy_since
@@ -307,22 +343,28 @@ fn serve_one(pool: &Arc<Pool>, i: usize) -> Result<(), String> {
         let slot = &mut st.slots[i];
         slot.link = None;
         slot.pid = None;
-        slot.inflight.drain().map(|(_, job)| job).collect()
+        slot.pidfd = None;
+        slot.inflight.drain(..).map(|(_, job)| job).collect()
     };
     let _ = writer.join();
-    if !lost.is_empty() {
-        let why = match corrupt {
-            Some(e) => format!("worker process {pid} sent a bad frame ({e}) and was killed"),
-            None => format!(
-                "worker process {pid} {} while running this task",
-                spawn::describe(code)
-            ),
-        };
-        for job in lost {
-            job.finish(Err(FutureError::BrokenExecutor(why.clone())));
-        }
+    for (position, job) in lost.into_iter().enumerate() {
+        let why = lost_task_error(pid, code, corrupt.as_deref(), position);
+        job.finish(Err(FutureError::BrokenExecutor(why)));
     }
     Ok(())
+}
+
+/// Why the task at `position` among those in flight on a lost worker
+/// failed: the first was running, the others only queued behind it.
+fn lost_task_error(pid: u32, code: i32, corrupt: Option<&str>, position: usize) -> String {
+    let ended = spawn::describe(code);
+    match (corrupt, position) {
+        (Some(e), _) => format!("worker process {pid} sent a bad frame ({e}) and was killed"),
+        (None, 0) => format!("worker process {pid} {ended} while running this task"),
+        (None, _) => {
+            format!("queued on worker process {pid}, which {ended} while running another task")
+        }
+    }
 }
 
 /// Sends the initializer and waits for its reply.
@@ -365,5 +407,24 @@ fn write_loop(channel: &UnixStream, rx: &crossbeam_channel::Receiver<Vec<u8>>) {
         if w.flush().is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lost_task_error;
+
+    #[test]
+    fn a_queued_task_is_told_it_was_queued() {
+        assert_eq!(
+            lost_task_error(1234, -9, None, 0),
+            "worker process 1234 was killed by signal 9 (SIGKILL) while running this task"
+        );
+        assert_eq!(
+            lost_task_error(1234, -9, None, 1),
+            "queued on worker process 1234, which was killed by signal 9 (SIGKILL) while \
+             running another task"
+        );
+        assert!(lost_task_error(1, 0, Some("truncated"), 3).contains("bad frame (truncated)"));
     }
 }

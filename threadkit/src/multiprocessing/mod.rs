@@ -30,6 +30,18 @@
 //! says hello (its executable has no hook), starting it fails with
 //! [`ProcessError::Handshake`] after a few seconds instead of hanging.
 //!
+//! # Trust
+//!
+//! A worker serves only the process that started it, and only if that
+//! parent runs the same executable file with every privilege the worker
+//! holds; it checks this from kernel-reported facts (`SO_PEERCRED`,
+//! `/proc/<pid>/exe`, capabilities) before it reads a message, so a foreign
+//! program, or an unprivileged user starting a setuid copy, gets a refusal
+//! (exit code 77) and no call runs. Frames and values are decoded strictly
+//! and fuzzed. `SECURITY.md` at the repository root has the whole model;
+//! as in Python, do not connect a [`Connection`] or [`Queue`] to a peer you
+//! do not trust.
+//!
 //! # Platforms
 //!
 //! Linux only for now (the module is absent elsewhere): it relies on
@@ -41,20 +53,29 @@
 //!
 //! | Python | threadkit |
 //! | --- | --- |
-//! | `Process(target, args, name, daemon)`; `start`, `join(timeout)`, `is_alive`, `exitcode`, `pid`, `terminate`, `kill` | [`Process`] |
+//! | `Process(target, args, name, daemon)`; `start`, `join(timeout)`, `is_alive`, `exitcode`, `pid`, `terminate`, `kill`, `close`, `sentinel` | [`Process`] |
+//! | `active_children()` | [`active_children`] (pids) |
+//! | `current_process()`, `parent_process()`, `cpu_count()` | [`current_process`], [`parent_process`] (pid), [`cpu_count`] |
 //! | `Pipe()` → two `Connection`s: `send`, `recv`, `poll` | [`pipe`] → two [`Connection`]s |
-//! | `Queue()`: `put`, `get(timeout)`, `get_nowait` | [`Queue`] |
+//! | `Pipe(duplex=False)` | [`pipe_one_way`] |
+//! | `Queue(maxsize)`: `put(timeout)`, `put_nowait`, `get(timeout)`, `get_nowait`, `close` | [`Queue::with_maxsize`], [`Queue`] |
 //! | `ProcessPoolExecutor(max_workers, initializer, initargs, max_tasks_per_child)` | [`ProcessPoolExecutor::new`], [`ProcessPoolExecutor::builder`] |
 //! | `submit(fn, arg)`, `map(fn, it, timeout=, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
+//! | `Pool(processes)`: `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`, `close`, `terminate`, `join` | [`Pool`], [`AsyncResult`] |
+//! | `terminate_workers()`, `kill_workers()` (3.14) | [`ProcessPoolExecutor::terminate_workers`], [`ProcessPoolExecutor::kill_workers`] |
 //! | `BrokenProcessPool` | [`FutureError::BrokenExecutor`](crate::futures::FutureError) naming the exit code or signal |
 //!
 //! # What can be sent
 //!
 //! The function is a plain `fn(A) -> R` (a non-capturing closure coerces to
 //! one): the child finds it by its offset in the executable, see `call.rs`.
-//! `A` and `R` are serde values, encoded with bincode in length-prefixed
-//! frames (64 MiB at most by default). Python pickles functions by name; the
-//! rule that they must be module-level functions becomes "no captures".
+//! `A` and `R` are serde values, encoded in a compact binary form in
+//! length-prefixed frames (64 MiB at most by default). The form is not
+//! self-describing, so types that need serde's `deserialize_any`
+//! (untagged enums, `#[serde(flatten)]`) cannot be sent: they fail with
+//! [`FutureError::Serialization`](crate::futures::FutureError::Serialization)
+//! or [`ChannelError::Frame`]. Python pickles functions by name; the rule
+//! that they must be module-level functions becomes "no captures".
 //!
 //! # Differences from Python's `multiprocessing`
 //!
@@ -67,9 +88,15 @@
 //!   channel, `PR_SET_PDEATHSIG` on Linux, and a watchdog thread).
 
 mod call;
+mod codec;
+mod current;
 mod error;
+mod executor;
 mod fdpass;
 mod frame;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod manager;
 mod outbox;
 mod pipe;
@@ -77,13 +104,18 @@ mod pool;
 mod process;
 mod queue;
 mod spawn;
+#[cfg(all(test, not(miri)))]
+mod tests;
+mod trust;
 mod wire;
 mod worker;
 
+pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use error::{ChannelError, FrameError, ProcessError};
-pub use pipe::{Connection, pipe};
-pub use pool::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
-pub use process::Process;
+pub use executor::{ProcessMap, ProcessPoolBuilder, ProcessPoolExecutor};
+pub use pipe::{Connection, pipe, pipe_one_way};
+pub use pool::{AsyncResult, Pool};
+pub use process::{Process, active_children};
 pub use queue::Queue;
 
 /// Turns this process into a worker and never returns, if it was started as

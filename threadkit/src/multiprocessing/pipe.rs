@@ -4,16 +4,17 @@
 use std::fmt;
 use std::io::Write;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::codec;
 use super::error::{ChannelError, FrameError};
-use super::fdpass;
-use super::frame::{self, DEFAULT_MAX_FRAME, ReadError};
+use super::fdpass::{Passed, Received};
+use super::frame::{self, DEFAULT_MAX_FRAME, FrameReader, Progress, ReadError};
 use crate::loom::sync::Mutex;
 use crate::util::wait::Deadline;
 
@@ -47,9 +48,49 @@ pub fn pipe() -> Result<(Connection, Connection), ChannelError> {
     Ok((Connection::from_stream(a)?, Connection::from_stream(b)?))
 }
 
+/// Two [`Connection`]s of which the first only receives and the second only
+/// sends (Python's `Pipe(duplex=False)`). Sending on the first, or receiving
+/// on the second, is [`ChannelError::WrongEnd`]; the operating system also
+/// refuses it (each socket is shut down in the other direction), so the
+/// rule holds in a child the end is passed to.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::multiprocessing::{ChannelError, pipe_one_way};
+///
+/// let (receiver, sender) = pipe_one_way().unwrap();
+/// sender.send("one way").unwrap();
+/// assert_eq!(receiver.recv::<String>().unwrap(), "one way");
+/// assert!(matches!(receiver.send(&1u8), Err(ChannelError::WrongEnd(_))));
+/// ```
+///
+/// # Errors
+///
+/// [`ChannelError::Io`] if the operating system has no sockets to spare.
+#[doc(alias = "duplex")]
+pub fn pipe_one_way() -> Result<(Connection, Connection), ChannelError> {
+    let (a, b) = UnixStream::pair()?;
+    a.shutdown(std::net::Shutdown::Write)?;
+    b.shutdown(std::net::Shutdown::Read)?;
+    let mut receiver = Connection::from_stream(a)?;
+    receiver.ends = Ends::ReceiveOnly;
+    let mut sender = Connection::from_stream(b)?;
+    sender.ends = Ends::SendOnly;
+    Ok((receiver, sender))
+}
+
+/// What an end of a pipe may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ends {
+    Both,
+    ReceiveOnly,
+    SendOnly,
+}
+
 /// One end of a [`pipe`]: Python's `multiprocessing.connection.Connection`.
 ///
-/// Values are serde values, sent as length-prefixed bincode frames of at
+/// Values are serde values, sent as length-prefixed binary frames of at
 /// most 64 MiB. A `Connection` can be handed to a child as (part of) a
 /// [`Process`](super::Process) argument; the parent's copy is then dropped
 /// with the argument, so each end has one owner and a closed end is seen as
@@ -57,21 +98,43 @@ pub fn pipe() -> Result<(Connection, Connection), ChannelError> {
 ///
 /// # Differences from Python's `Connection`
 ///
-/// - `recv` is typed: `conn.recv::<T>()`; a frame that does not decode as a
-///   `T` is [`ChannelError::Frame`].
-/// - `poll(timeout)` and `recv_timeout` instead of `poll` + `recv`.
+/// - `recv` is typed: `conn.recv::<T>()`; a message that does not decode as
+///   a `T` is [`ChannelError::Frame`] (`Corrupt`), and the message is gone,
+///   as an unpickling error consumes it in Python.
+/// - `poll(timeout)` and `recv_timeout` instead of `poll` + `recv`; the
+///   timeout bounds the whole receive, a message that arrives in pieces and
+///   a wait for another thread's receive included.
+/// - A stream that breaks the framing (a truncated message, or one over the
+///   frame limit) breaks the connection: every later receive returns the
+///   same [`ChannelError::Frame`] error, because the bytes that follow can
+///   no longer be told apart. Python raises once and reads garbage after.
 pub struct Connection {
-    reader: Mutex<UnixStream>,
+    reader: Mutex<Reader>,
     writer: Mutex<UnixStream>,
+    /// The socket both share, for `poll` (which must not wait for a
+    /// receiver holding `reader`).
+    fd: RawFd,
+    ends: Ends,
     max_frame: usize,
     _not_clone: PhantomData<()>,
 }
 
+/// The receiving side: the stream and the frame read so far.
+struct Reader {
+    stream: UnixStream,
+    frame: FrameReader,
+}
+
 impl Connection {
-    fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
+    pub(crate) fn from_stream(stream: UnixStream) -> Result<Connection, ChannelError> {
         Ok(Connection {
+            fd: stream.as_raw_fd(),
+            ends: Ends::Both,
             writer: Mutex::new(stream.try_clone()?),
-            reader: Mutex::new(stream),
+            reader: Mutex::new(Reader {
+                stream,
+                frame: FrameReader::new(DEFAULT_MAX_FRAME),
+            }),
             max_frame: DEFAULT_MAX_FRAME,
             _not_clone: PhantomData,
         })
@@ -84,7 +147,7 @@ impl Connection {
     /// [`ChannelError::Encode`] if it does not serialize or exceeds the frame
     /// limit; [`ChannelError::Closed`] if the other end is gone.
     pub fn send<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
-        let bytes = bincode::serialize(value).map_err(|e| ChannelError::Encode(e.to_string()))?;
+        let bytes = codec::encode(value).map_err(ChannelError::Encode)?;
         self.send_bytes(&bytes)
     }
 
@@ -94,6 +157,11 @@ impl Connection {
     ///
     /// As [`send`](Connection::send).
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), ChannelError> {
+        if self.ends == Ends::ReceiveOnly {
+            return Err(ChannelError::WrongEnd(
+                "this end of a one-way pipe only receives",
+            ));
+        }
         if bytes.len() > self.max_frame {
             return Err(ChannelError::Encode(
                 FrameError::Oversized {
@@ -122,16 +190,16 @@ impl Connection {
     }
 
     /// [`recv`](Connection::recv), giving up after `timeout` with
-    /// [`ChannelError::Timeout`].
+    /// [`ChannelError::Timeout`]. The timeout bounds the whole receive: a
+    /// message whose bytes stop coming, or another thread receiving on the
+    /// same connection, cannot hold this call past it. Bytes of a message
+    /// read before the timeout are kept for the next receive.
     ///
     /// # Errors
     ///
     /// As [`recv`](Connection::recv), and [`ChannelError::Timeout`].
     pub fn recv_timeout<T: DeserializeOwned>(&self, timeout: Duration) -> Result<T, ChannelError> {
-        if !self.poll(Some(timeout))? {
-            return Err(ChannelError::Timeout);
-        }
-        self.recv()
+        decode(&self.recv_frame(Deadline::after(timeout))?)
     }
 
     /// Waits for and returns the next message's bytes (Python's
@@ -141,34 +209,70 @@ impl Connection {
     ///
     /// As [`recv`](Connection::recv).
     pub fn recv_bytes(&self) -> Result<Vec<u8>, ChannelError> {
-        let mut r = self.reader.lock();
-        match frame::read_frame(&mut *r, self.max_frame) {
-            Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err(ChannelError::Closed),
-            Err(ReadError::Frame(e)) => Err(ChannelError::Frame(e)),
-            Err(ReadError::Io(e)) => Err(e.into()),
+        self.recv_frame(Deadline::Never)
+    }
+
+    /// Receives one frame by `deadline`.
+    fn recv_frame(&self, deadline: Deadline) -> Result<Vec<u8>, ChannelError> {
+        if self.ends == Ends::SendOnly {
+            return Err(ChannelError::WrongEnd(
+                "this end of a one-way pipe only sends",
+            ));
+        }
+        let mut guard = match deadline {
+            Deadline::Never => self.reader.lock(),
+            Deadline::Now => self.reader.try_lock().ok_or(ChannelError::Timeout)?,
+            Deadline::At(at) => self
+                .reader
+                .try_lock_until(at)
+                .ok_or(ChannelError::Timeout)?,
+        };
+        let Reader { stream, frame } = &mut *guard;
+        loop {
+            // Blocking reads need no poll; a deadline polls before each read,
+            // so a read never blocks past it.
+            if deadline != Deadline::Never && !poll_readable(stream.as_raw_fd(), deadline)? {
+                return Err(ChannelError::Timeout);
+            }
+            match frame.advance(stream) {
+                Ok(Progress::Frame(bytes)) => return Ok(bytes),
+                Ok(Progress::End) => return Err(ChannelError::Closed),
+                Ok(Progress::Partial) => {}
+                Err(ReadError::Frame(e)) => return Err(ChannelError::Frame(e)),
+                Err(ReadError::Io(e)) => return Err(e.into()),
+            }
         }
     }
 
     /// Whether a message (or the end of the stream) is ready to be received,
     /// waiting up to `timeout` (`None`: forever). Python's `poll(timeout)`.
     ///
+    /// **Python's `poll()` with no argument returns at once: that is
+    /// `poll(Some(Duration::ZERO))` here.** `poll(None)` waits forever, as
+    /// Python's `poll(None)` does; Rust has no default arguments, so the
+    /// choice is always written out.
+    ///
     /// # Errors
     ///
     /// [`ChannelError::Io`] if polling fails.
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, ChannelError> {
-        let r = self.reader.lock();
-        poll_readable(r.as_raw_fd(), Deadline::from_timeout(timeout))
+        poll_readable(self.fd, Deadline::from_timeout(timeout))
     }
 }
 
 /// Decodes a message as a `T`.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ChannelError> {
-    bincode::deserialize(bytes).map_err(|e| ChannelError::Frame(FrameError::Corrupt(e.to_string())))
+    codec::decode(bytes).map_err(|e| ChannelError::Frame(FrameError::Corrupt(e)))
 }
 
 /// Waits until `fd` is readable or the deadline passes.
 pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, ChannelError> {
+    poll_for(fd, libc::POLLIN, deadline)
+}
+
+/// Waits until `fd` is ready for `events` (or has an error or hang-up to
+/// report) or the deadline passes.
+pub(crate) fn poll_for(fd: i32, events: i16, deadline: Deadline) -> Result<bool, ChannelError> {
     loop {
         let ms = match deadline.remaining() {
             None => -1,
@@ -176,7 +280,7 @@ pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, Channel
         };
         let mut pfd = libc::pollfd {
             fd,
-            events: libc::POLLIN,
+            events,
             revents: 0,
         };
         // SAFETY: `pfd` is one valid pollfd for the duration of the call.
@@ -199,23 +303,42 @@ pub(crate) fn poll_readable(fd: i32, deadline: Deadline) -> Result<bool, Channel
 
 impl Serialize for Connection {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let ends = match self.ends {
+            Ends::Both => 0u8,
+            Ends::ReceiveOnly => 1,
+            Ends::SendOnly => 2,
+        };
         let r = self.reader.lock();
-        fdpass::serialize_fd(std::os::fd::AsFd::as_fd(&*r), s)
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&Passed(std::os::fd::AsFd::as_fd(&r.stream)))?;
+        t.serialize_element(&ends)?;
+        t.end()
     }
 }
 
 impl<'de> Deserialize<'de> for Connection {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let fd: OwnedFd = fdpass::deserialize_fd(d)?;
-        Connection::from_stream(UnixStream::from(fd)).map_err(serde::de::Error::custom)
+        let (Received(fd), ends) = <(Received, u8)>::deserialize(d)?;
+        let mut conn =
+            Connection::from_stream(UnixStream::from(fd)).map_err(serde::de::Error::custom)?;
+        conn.ends = match ends {
+            0 => Ends::Both,
+            1 => Ends::ReceiveOnly,
+            2 => Ends::SendOnly,
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "unknown pipe direction {other}"
+                )));
+            }
+        };
+        Ok(conn)
     }
 }
 
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connection")
-            .field("fd", &self.reader.lock().as_raw_fd())
-            .finish()
+        f.debug_struct("Connection").field("fd", &self.fd).finish()
     }
 }
 
@@ -260,13 +383,92 @@ mod tests {
             conn.recv::<u8>(),
             Err(ChannelError::Frame(FrameError::Oversized { .. }))
         ));
+        // an integer whose bytes end mid-varint does not decode
         let (a, b) = pipe().unwrap();
-        a.send_bytes(&[1]).unwrap();
+        a.send_bytes(&[0xff]).unwrap();
         assert!(matches!(
             b.recv::<u64>(),
             Err(ChannelError::Frame(FrameError::Corrupt(_)))
         ));
         // passing an endpoint outside a Process argument is refused
         assert!(matches!(a.send(&b), Err(ChannelError::Encode(_))));
+    }
+
+    #[test]
+    fn recv_timeout_bounds_a_message_that_stops_coming() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let conn = Connection::from_stream(b).unwrap();
+        let whole = codec::encode(&"hello".to_owned()).unwrap();
+        let mut framed = Vec::new();
+        frame::write_frame(&mut framed, &whole).unwrap();
+        // the header and part of the body, then nothing
+        (&a).write_all(&framed[..6]).unwrap();
+        assert!(matches!(
+            conn.recv_timeout::<String>(Duration::from_millis(20)),
+            Err(ChannelError::Timeout)
+        ));
+        // what was read is kept: the rest completes the same message
+        (&a).write_all(&framed[6..]).unwrap();
+        assert_eq!(conn.recv::<String>().unwrap(), "hello");
+    }
+
+    #[test]
+    fn recv_timeout_does_not_wait_behind_another_receiver() {
+        let (a, b) = pipe().unwrap();
+        let b = std::sync::Arc::new(b);
+        let blocked = std::thread::spawn({
+            let b = std::sync::Arc::clone(&b);
+            move || b.recv::<u8>()
+        });
+        // Let the other thread take the receiver (a hang guard, not a
+        // timing assertion: the result holds whichever thread comes first).
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(matches!(
+            b.recv_timeout::<u8>(Duration::from_millis(20)),
+            Err(ChannelError::Timeout)
+        ));
+        a.send(&1u8).unwrap();
+        assert_eq!(blocked.join().unwrap().unwrap(), 1);
+
+        // Two timed receivers, one message: one gets it, the other times
+        // out (it must not block in a read once the message is gone).
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let b = std::sync::Arc::clone(&b);
+                std::thread::spawn(move || b.recv_timeout::<u8>(Duration::from_millis(500)))
+            })
+            .collect();
+        a.send(&2u8).unwrap();
+        let mut results: Vec<_> = receivers.into_iter().map(|t| t.join().unwrap()).collect();
+        results.sort_by_key(|r| r.is_err());
+        assert_eq!(*results[0].as_ref().unwrap(), 2);
+        assert!(matches!(results[1], Err(ChannelError::Timeout)));
+    }
+
+    #[test]
+    fn trailing_bytes_and_broken_framing() {
+        let (a, b) = pipe().unwrap();
+        let mut bytes = codec::encode(&5u64).unwrap();
+        bytes.push(0);
+        a.send_bytes(&bytes).unwrap();
+        assert!(matches!(
+            b.recv::<u64>(),
+            Err(ChannelError::Frame(FrameError::Corrupt(_)))
+        ));
+        // a value that does not decode leaves the stream in step
+        a.send(&6u64).unwrap();
+        assert_eq!(b.recv::<u64>().unwrap(), 6);
+        // an oversized frame breaks it: the same error ever after, even
+        // though a valid frame follows
+        let (raw, b) = UnixStream::pair().unwrap();
+        let conn = Connection::from_stream(b).unwrap();
+        (&raw).write_all(&u32::MAX.to_le_bytes()).unwrap();
+        frame::write_frame(&mut &raw, &codec::encode(&1u8).unwrap()).unwrap();
+        for _ in 0..3 {
+            assert!(matches!(
+                conn.recv_timeout::<u8>(Duration::from_secs(10)),
+                Err(ChannelError::Frame(FrameError::Oversized { .. }))
+            ));
+        }
     }
 }

@@ -1,336 +1,170 @@
-//! [`ProcessPoolExecutor`]: Python's `concurrent.futures.ProcessPoolExecutor`.
+//! [`Pool`]: Python's `multiprocessing.Pool`, the older face of a process
+//! pool, as a thin layer over [`ProcessPoolExecutor`].
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::call::{Call, Reply};
-use super::frame::DEFAULT_MAX_FRAME;
-use super::manager::{self, Config, Job, Pool, Task};
-use super::process::HANDSHAKE_TIMEOUT;
-use super::wire;
-use crate::futures::{
-    BuildError, Executor, Future, FutureError, Map, Promise, ThreadPoolExecutor, WorkItem,
-};
-use crate::loom::sync::Mutex;
-use crate::util::wait::{self, Deadline};
+use super::executor::{ProcessMap, ProcessPoolExecutor};
+use crate::futures::{BuildError, Future, FutureError, as_completed};
 
-/// Runs plain functions in a pool of worker processes: Python's
-/// `concurrent.futures.ProcessPoolExecutor`.
+/// A pool of worker processes with Python's `multiprocessing.Pool` methods:
+/// `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`,
+/// `close`, `join`, `terminate`.
 ///
-/// Workers are this same program started again (see the [module
-/// docs](super#set-up)); they start on demand, one per submit, up to
-/// `max_workers`. Results come back as the same [`Future<T>`] a
-/// [`ThreadPoolExecutor`] returns, so [`wait`](crate::futures::wait) and
-/// [`as_completed`](crate::futures::as_completed) take futures of both.
+/// It is a [`ProcessPoolExecutor`] underneath (the same workers, the same
+/// failure rules: a panicking task fails its own result, a dead worker only
+/// its own tasks), with the blocking, list-returning methods Python code
+/// written for `multiprocessing.Pool` expects.
 ///
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::as_completed;
-/// use threadkit::multiprocessing::ProcessPoolExecutor;
+/// use threadkit::multiprocessing::Pool;
 ///
-/// fn collatz_steps(mut n: u64) -> u32 {
-///     let mut steps = 0;
-///     while n != 1 {
-///         n = if n % 2 == 0 { n / 2 } else { 3 * n + 1 };
-///         steps += 1;
-///     }
-///     steps
+/// fn square(x: u64) -> u64 {
+///     x * x
 /// }
 ///
-/// let pool = ProcessPoolExecutor::new(2).unwrap();
-/// let futures: Vec<_> = [27, 97, 871].map(|n| pool.submit(collatz_steps, n).unwrap()).into();
-/// let most = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).max();
-/// assert_eq!(most, Some(178));
-/// // map with a chunksize: 100 items in 10 messages
-/// let steps: Vec<u32> = pool.map(collatz_steps, 1..=100, None, 10).unwrap().map(Result::unwrap).collect();
-/// assert_eq!(steps[26], 111);
+/// fn power((base, exp): (u64, u32)) -> u64 {
+///     base.pow(exp)
+/// }
+///
+/// // with Pool(2) as pool:
+/// let pool = Pool::new(2).unwrap();
+/// assert_eq!(pool.map(square, 0..5, 1).unwrap(), [0, 1, 4, 9, 16]);
+/// assert_eq!(pool.apply(square, 7).unwrap(), 49);
+/// let later = pool.apply_async(square, 8).unwrap();
+/// assert_eq!(later.get(None), Ok(&64));
+/// assert_eq!(pool.starmap(power, [(2, 10), (3, 3)], 1).unwrap(), [1024, 27]);
+/// let mut unordered: Vec<u64> = pool.imap_unordered(square, 1..4, 1).unwrap().map(Result::unwrap).collect();
+/// unordered.sort();
+/// assert_eq!(unordered, [1, 4, 9]);
+/// pool.close();
+/// pool.join();
 /// ```
 ///
-/// # Failures
+/// # Differences from Python's `Pool`
 ///
-/// - A task that panics fails its own future with
-///   [`FutureError::Panicked`] (the message); the worker goes on.
-/// - An argument or result that does not serialize, or exceeds the frame
-///   limit, fails its own future with [`FutureError::Panicked`] saying so.
-/// - A worker that dies (abort, exit, a signal) fails the futures it was
-///   running with [`FutureError::BrokenExecutor`] naming its exit code or
-///   signal; the pool starts a replacement and keeps serving.
-/// - A worker that cannot be started, or whose initializer panics, breaks
-///   the pool (Python's `BrokenProcessPool`): pending and later tasks fail
-///   with `BrokenExecutor`.
-///
-/// # Differences from Python's `ProcessPoolExecutor`
-///
-/// - The task is a `fn(A) -> R` with one serde argument (use a tuple for
-///   several); a non-capturing closure coerces to one.
-/// - Losing a worker fails only its own tasks instead of breaking the pool.
-/// - `map(fn, items, timeout, chunksize)` takes its arguments in Python's
-///   order, positionally.
-/// - Closures cannot cross a process boundary: tasks submitted through the
-///   [`Executor`] trait (`Executor::submit(&pool, || ...)`) run on threads of
-///   this process, in a helper thread pool of `max_workers` threads that
-///   shares this pool's shutdown. The inherent [`submit`](Self::submit) and
-///   [`map`](Self::map) run in the workers.
-pub struct ProcessPoolExecutor {
-    pool: Arc<Pool>,
-    managers: Mutex<Vec<JoinHandle<()>>>,
-    next_id: AtomicU64,
-    /// Runs closures submitted through the `Executor` trait.
-    glue: OnceLock<ThreadPoolExecutor>,
+/// - Tasks are `fn(A) -> R` with one serde argument, as for
+///   [`ProcessPoolExecutor::submit`]; `starmap` takes tuples as that one
+///   argument, so it is `map` with a destructuring function.
+/// - `map` returns the first error (Python raises the first exception) as a
+///   [`FutureError`]; `imap` and `imap_unordered` yield a `Result` per item.
+/// - No `callback`/`error_callback` arguments: use
+///   [`add_done_callback`](Future::add_done_callback) on
+///   [`AsyncResult::into_future`].
+/// - Dropping the pool waits for its tasks (Python's `__exit__` terminates
+///   them; call [`terminate`](Pool::terminate) for that).
+pub struct Pool {
+    executor: ProcessPoolExecutor,
 }
 
-/// Builds a [`ProcessPoolExecutor`] (Python's constructor keywords).
-#[derive(Debug)]
-pub struct ProcessPoolBuilder {
-    max_workers: Option<usize>,
-    initializer: Option<Call>,
-    max_tasks_per_child: Option<usize>,
-    max_frame: usize,
-    handshake: Duration,
+/// The pending result of [`Pool::apply_async`] (Python's `AsyncResult`):
+/// `get`, `wait`, `ready`, `successful`, over a threadkit [`Future`]
+/// ([`into_future`](AsyncResult::into_future)).
+pub struct AsyncResult<R> {
+    future: Future<R>,
 }
 
-impl ProcessPoolBuilder {
-    /// Workers at most (Python's `max_workers`); the CPU count by default.
-    pub fn max_workers(mut self, n: usize) -> Self {
-        self.max_workers = Some(n);
-        self
-    }
-
-    /// Runs `f(arg)` in every worker before its first task (Python's
-    /// `initializer`, `initargs`). If it panics the pool breaks.
-    ///
-    /// # Panics
-    ///
-    /// If `arg` cannot be serialized.
-    pub fn initializer<A: Serialize + DeserializeOwned>(mut self, f: fn(A), arg: A) -> Self {
-        self.initializer = Some(Call::new(f, &arg).expect("serializing the initializer argument"));
-        self
-    }
-
-    /// Replaces a worker after it ran `n` tasks (Python's
-    /// `max_tasks_per_child`); unlimited by default.
-    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
-        self.max_tasks_per_child = Some(n);
-        self
-    }
-
-    /// The largest message, in bytes, between the pool and a worker
-    /// (64 MiB by default); larger arguments and results fail their task.
-    pub fn max_frame_size(mut self, bytes: usize) -> Self {
-        self.max_frame = bytes;
-        self
-    }
-
-    /// How long a new worker may take to say hello (10 s by default).
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake = timeout;
-        self
-    }
-
-    /// The pool. No process starts before the first task.
+impl Pool {
+    /// A pool of `processes` workers (Python's `Pool(processes)`).
     ///
     /// # Errors
     ///
-    /// A [`BuildError`] if `max_workers` or `max_tasks_per_child` is 0.
-    pub fn build(self) -> Result<ProcessPoolExecutor, BuildError> {
-        let max_workers = self
-            .max_workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        if max_workers == 0 {
-            return Err(BuildError::zero_workers());
-        }
-        if self.max_tasks_per_child == Some(0) {
-            return Err(BuildError::zero_tasks_per_child());
-        }
-        Ok(ProcessPoolExecutor {
-            pool: Arc::new(Pool::new(Config {
-                max_workers,
-                initializer: self.initializer,
-                max_tasks_per_child: self.max_tasks_per_child,
-                max_frame: self.max_frame,
-                handshake: self.handshake,
-            })),
-            managers: Mutex::new(Vec::new()),
-            next_id: AtomicU64::new(0),
-            glue: OnceLock::new(),
+    /// A [`BuildError`] if `processes` is 0.
+    pub fn new(processes: usize) -> Result<Pool, BuildError> {
+        Ok(Pool {
+            executor: ProcessPoolExecutor::new(processes)?,
         })
     }
-}
 
-/// Completes a `Future<R>` from a worker's reply.
-struct Typed<R> {
-    promise: Option<Promise<R>>,
-}
-
-impl<R: DeserializeOwned + Send> Job for Typed<R> {
-    fn start(&mut self) -> bool {
-        self.promise
-            .as_ref()
-            .is_some_and(Promise::set_running_or_notify_cancel)
+    /// A pool over an executor built with [`ProcessPoolExecutor::builder`]
+    /// (initializer, `max_tasks_per_child`: Python's `Pool` keywords).
+    pub fn from_executor(executor: ProcessPoolExecutor) -> Pool {
+        Pool { executor }
     }
 
-    fn cancel(mut self: Box<Self>) {
-        if let Some(p) = self.promise.take() {
-            p.cancel();
-        }
-    }
-
-    fn finish(mut self: Box<Self>, outcome: Result<Reply, FutureError>) {
-        let Some(promise) = self.promise.take() else {
-            return;
-        };
-        promise.complete(match outcome {
-            Ok(Reply::Ok(bytes)) => bincode::deserialize(&bytes)
-                .map_err(|e| FutureError::Panicked(format!("the result did not decode: {e}"))),
-            Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg)),
-            Ok(Reply::BadArgument(msg)) => Err(FutureError::Panicked(format!(
-                "the argument did not decode: {msg}"
-            ))),
-            Ok(Reply::BadResult(msg)) => Err(FutureError::Panicked(format!(
-                "the result could not be serialized: {msg}"
-            ))),
-            Err(e) => Err(e),
-        });
-    }
-}
-
-impl ProcessPoolExecutor {
-    /// A pool of at most `max_workers` processes (Python's
-    /// `ProcessPoolExecutor(max_workers)`).
+    /// Runs `f(arg)` in a worker and waits for it (Python's `apply`).
     ///
     /// # Errors
     ///
-    /// A [`BuildError`] if `max_workers` is 0.
-    pub fn new(max_workers: usize) -> Result<ProcessPoolExecutor, BuildError> {
-        Self::builder().max_workers(max_workers).build()
-    }
-
-    /// A builder for the other settings.
-    pub fn builder() -> ProcessPoolBuilder {
-        ProcessPoolBuilder {
-            max_workers: None,
-            initializer: None,
-            max_tasks_per_child: None,
-            max_frame: DEFAULT_MAX_FRAME,
-            handshake: HANDSHAKE_TIMEOUT,
-        }
-    }
-
-    /// The most workers this pool runs at once.
-    pub fn max_workers(&self) -> usize {
-        self.pool.config.max_workers
-    }
-
-    /// The pids of the workers running now (Python's `_processes`).
-    pub fn worker_pids(&self) -> Vec<u32> {
-        self.pool.pids()
-    }
-
-    /// Runs `f(arg)` in a worker and returns the future of its result
-    /// (Python's `submit(fn, arg)`).
-    ///
-    /// # Errors
-    ///
-    /// [`FutureError::ShutDown`] after [`shutdown`](Self::shutdown),
-    /// [`FutureError::BrokenExecutor`] once the pool is broken.
-    pub fn submit<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>, FutureError>
+    /// The task's [`FutureError`].
+    pub fn apply<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<R, FutureError>
     where
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        self.submit_call(Call::new(f, &arg))
+        self.executor.submit(f, arg)?.into_result()
     }
 
-    fn submit_call<R>(&self, call: Result<Call, String>) -> Result<Future<R>, FutureError>
-    where
-        R: DeserializeOwned + Send + 'static,
-    {
-        let (future, promise) = Future::new();
-        let call = match call {
-            Ok(call) => call,
-            Err(e) => {
-                promise.set_error(FutureError::Panicked(format!(
-                    "the argument could not be serialized: {e}"
-                )));
-                return Ok(future);
-            }
-        };
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut msg = Vec::with_capacity(call.args.len() + 32);
-        wire::begin(&mut msg, wire::TASK, id);
-        call.encode_into(&mut msg);
-        if msg.len() > self.pool.config.max_frame {
-            promise.set_error(FutureError::Panicked(format!(
-                "an argument of {} bytes exceeds the frame limit of {} bytes",
-                msg.len(),
-                self.pool.config.max_frame
-            )));
-            return Ok(future);
-        }
-        let task = Task {
-            id,
-            msg,
-            job: Box::new(Typed {
-                promise: Some(promise),
-            }),
-        };
-        let mut st = self.pool.state.lock();
-        if let Some(why) = &st.broken {
-            return Err(FutureError::BrokenExecutor(why.clone()));
-        }
-        if st.shutdown {
-            return Err(FutureError::ShutDown);
-        }
-        st.pending.push_back(task);
-        if self.pool.wants_worker(&st) {
-            let slot = st.started;
-            st.started += 1;
-            st.running += 1;
-            let pool = Arc::clone(&self.pool);
-            let spawned = std::thread::Builder::new()
-                .name(format!("threadkit-pool-manager-{slot}"))
-                .spawn(move || manager::manage(&pool, slot));
-            match spawned {
-                Ok(handle) => self.managers.lock().push(handle),
-                Err(_) => st.running -= 1,
-            }
-        }
-        self.pool.dispatch(&mut st);
-        Ok(future)
-    }
-
-    /// Runs `f` on every item in the workers, `chunksize` items per message,
-    /// and yields the results in input order (Python's
-    /// `map(fn, iterable, timeout=, chunksize=)`).
-    ///
-    /// A chunk whose task fails yields its error once for each of its items.
-    /// `timeout` counts from this call: the first result not ready by then
-    /// is yielded as `Err(FutureError::Timeout)` (Python raises
-    /// `TimeoutError` from the iterator), the chunks not yet started are
-    /// cancelled and the iterator ends. Dropping the iterator cancels the
-    /// chunks not yet started.
+    /// Runs `f(arg)` in a worker (Python's `apply_async`).
     ///
     /// # Errors
     ///
-    /// As [`submit`](Self::submit); chunks submitted before are cancelled.
+    /// [`FutureError::ShutDown`] after [`close`](Pool::close).
+    pub fn apply_async<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<AsyncResult<R>, FutureError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        Ok(AsyncResult {
+            future: self.executor.submit(f, arg)?,
+        })
+    }
+
+    /// `f` on every item, `chunksize` items per message, results in input
+    /// order once all are in (Python's `map`).
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `chunksize` is 0 (Python's `ValueError`).
+    /// The first item's error in input order; [`FutureError::InvalidArgument`]
+    /// if `chunksize` is 0.
     pub fn map<A, R, I>(
         &self,
         f: fn(A) -> R,
         items: I,
-        timeout: Option<Duration>,
+        chunksize: usize,
+    ) -> Result<Vec<R>, FutureError>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        self.imap(f, items, chunksize)?.collect()
+    }
+
+    /// [`map`](Pool::map) for functions of a tuple (Python's `starmap`).
+    ///
+    /// # Errors
+    ///
+    /// As [`map`](Pool::map).
+    pub fn starmap<A, R, I>(
+        &self,
+        f: fn(A) -> R,
+        items: I,
+        chunksize: usize,
+    ) -> Result<Vec<R>, FutureError>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        self.map(f, items, chunksize)
+    }
+
+    /// `f` on every item, yielding each result in input order as soon as it
+    /// and those before it are in (Python's `imap`).
+    ///
+    /// # Errors
+    ///
+    /// As [`ProcessPoolExecutor::map`].
+    pub fn imap<A, R, I>(
+        &self,
+        f: fn(A) -> R,
+        items: I,
         chunksize: usize,
     ) -> Result<ProcessMap<R>, FutureError>
     where
@@ -338,164 +172,119 @@ impl ProcessPoolExecutor {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        assert!(chunksize >= 1, "chunksize must be >= 1");
-        let mut futures = VecDeque::new();
-        let mut sizes = VecDeque::new();
-        let mut items = items.into_iter().peekable();
-        while items.peek().is_some() {
-            let chunk: Vec<A> = items.by_ref().take(chunksize).collect();
-            sizes.push_back(chunk.len());
-            let future = self.submit_call::<Vec<R>>(Call::chunk(f, &chunk));
-            match future {
-                Ok(future) => futures.push_back(future),
-                Err(e) => {
-                    for f in futures {
-                        f.cancel();
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(ProcessMap {
-            chunks: Map::new(futures, Deadline::from_timeout(timeout)),
-            sizes,
-            current: Vec::new().into_iter(),
-            failed: None,
-            _marker: PhantomData,
-        })
+        self.executor.map(f, items, None, chunksize)
     }
 
-    /// Stops accepting tasks (Python's `shutdown(wait, cancel_futures)`):
-    /// with `cancel_futures`, pending tasks are cancelled; workers exit once
-    /// the rest have run; with `wait`, returns after every worker exited and
-    /// was reaped.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let cancelled: Vec<Task> = {
-            let mut st = self.pool.state.lock();
-            st.shutdown = true;
-            let cancelled = if cancel_futures {
-                st.pending.drain(..).collect()
-            } else {
-                Vec::new()
+    /// `f` on every item, yielding results as they finish (Python's
+    /// `imap_unordered`); a failed chunk yields its error once per item.
+    ///
+    /// # Errors
+    ///
+    /// As [`ProcessPoolExecutor::map`].
+    pub fn imap_unordered<A, R, I>(
+        &self,
+        f: fn(A) -> R,
+        items: I,
+        chunksize: usize,
+    ) -> Result<impl Iterator<Item = Result<R, FutureError>>, FutureError>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        let chunks = self.executor.submit_chunks(f, items, chunksize)?;
+        Ok(as_completed(chunks, None).flat_map(|done| {
+            // Without a timeout, as_completed yields only futures.
+            let results: Vec<Result<R, FutureError>> = match done {
+                Ok(chunk) => match chunk.future.into_result() {
+                    Ok(values) => values.into_iter().map(Ok).collect(),
+                    Err(e) => (0..chunk.size).map(|_| Err(e.clone())).collect(),
+                },
+                Err(e) => vec![Err(e)],
             };
-            self.pool.dispatch(&mut st);
-            cancelled
-        };
-        for task in cancelled {
-            task.job.cancel();
-        }
-        if let Some(glue) = self.glue.get() {
-            glue.shutdown(wait, cancel_futures);
-        }
-        if wait {
-            let mut st = self.pool.state.lock();
-            wait::wait_until(&self.pool.exited, &mut st, Deadline::Never, |s| {
-                s.running == 0
-            });
-            drop(st);
-            for handle in std::mem::take(&mut *self.managers.lock()) {
-                let _ = handle.join();
-            }
-        }
+            results
+        }))
+    }
+
+    /// Accepts no more tasks (Python's `close`); those submitted run.
+    pub fn close(&self) {
+        self.executor.shutdown(false, false);
+    }
+
+    /// Cancels the tasks not yet started and stops the workers (Python's
+    /// `terminate`), waiting for them to exit.
+    pub fn terminate(&self) {
+        self.executor.terminate_workers();
+        self.executor.shutdown(true, true);
+    }
+
+    /// Waits for every task and worker to finish (Python's `join`, after
+    /// `close` or `terminate`).
+    pub fn join(&self) {
+        self.executor.shutdown(true, false);
     }
 }
 
-impl Executor for ProcessPoolExecutor {
-    /// Runs a closure on a helper thread of this process: closures cannot
-    /// be sent to another process (see the type's docs).
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
-        {
-            let st = self.pool.state.lock();
-            if let Some(why) = &st.broken {
-                return Err(FutureError::BrokenExecutor(why.clone()));
-            }
-            if st.shutdown {
-                return Err(FutureError::ShutDown);
-            }
-        }
-        let glue = self.glue.get_or_init(|| {
-            ThreadPoolExecutor::builder()
-                .max_workers(self.max_workers())
-                .thread_name_prefix("threadkit-process-pool-glue")
-                .build()
-                .expect("max_workers > 0")
-        });
-        glue.submit_work(item)
-    }
-
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        ProcessPoolExecutor::shutdown(self, wait, cancel_futures);
-    }
-}
-
-impl Default for ProcessPoolExecutor {
-    /// One worker per CPU (Python's `ProcessPoolExecutor()`).
-    fn default() -> Self {
-        Self::builder()
-            .build()
-            .expect("the CPU count is at least 1")
-    }
-}
-
-impl Drop for ProcessPoolExecutor {
-    fn drop(&mut self) {
-        self.shutdown(true, false);
-    }
-}
-
-impl fmt::Debug for ProcessPoolExecutor {
+impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcessPoolExecutor")
-            .field("max_workers", &self.max_workers())
-            .field("workers", &self.worker_pids())
-            .finish_non_exhaustive()
+        f.debug_struct("Pool")
+            .field("processes", &self.executor.max_workers())
+            .finish()
     }
 }
 
-/// The iterator returned by [`ProcessPoolExecutor::map`]: results in input
-/// order.
-pub struct ProcessMap<R> {
-    chunks: Map<Vec<R>>,
-    sizes: VecDeque<usize>,
-    current: std::vec::IntoIter<R>,
-    /// A failed chunk's error and how many more items to yield it for.
-    failed: Option<(FutureError, usize)>,
-    _marker: PhantomData<R>,
-}
-
-impl<R> Iterator for ProcessMap<R> {
-    type Item = Result<R, FutureError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some((error, left)) = &mut self.failed {
-                if *left > 0 {
-                    *left -= 1;
-                    return Some(Err(error.clone()));
-                }
-                self.failed = None;
-            }
-            if let Some(r) = self.current.next() {
-                return Some(Ok(r));
-            }
-            let size = self.sizes.pop_front()?;
-            match self.chunks.next()? {
-                Ok(results) => self.current = results.into_iter(),
-                // `chunks` cancelled the rest and ends: so does this.
-                Err(FutureError::Timeout) => {
-                    self.sizes.clear();
-                    return Some(Err(FutureError::Timeout));
-                }
-                Err(e) => self.failed = Some((e, size)),
-            }
+impl<R> AsyncResult<R> {
+    /// The result, waiting up to `timeout` (`None`: forever) (Python's
+    /// `get(timeout)`); `Err(FutureError::Timeout)` if it is not ready by
+    /// then.
+    ///
+    /// # Errors
+    ///
+    /// The task's [`FutureError`], or [`FutureError::Timeout`].
+    pub fn get(&self, timeout: Option<Duration>) -> Result<&R, FutureError> {
+        match timeout {
+            None => self.future.result(),
+            Some(t) => self.future.result_timeout(t),
         }
     }
+
+    /// Waits up to `timeout` (`None`: forever) for the result; whether it is
+    /// ready (Python's `wait(timeout)`, which returns nothing).
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        !matches!(self.get(timeout), Err(FutureError::Timeout))
+    }
+
+    /// Whether the task has finished (Python's `ready()`).
+    pub fn ready(&self) -> bool {
+        self.future.done()
+    }
+
+    /// Whether the task finished without an error; `None` while it runs
+    /// (Python's `successful()` raises `ValueError` then).
+    pub fn successful(&self) -> Option<bool> {
+        self.ready().then(|| self.future.exception().is_none())
+    }
+
+    /// The threadkit [`Future`] underneath, for `wait`, `as_completed`,
+    /// `.await` and done-callbacks.
+    pub fn into_future(self) -> Future<R> {
+        self.future
+    }
+
+    /// The result, moved out, waiting for it.
+    ///
+    /// # Errors
+    ///
+    /// The task's [`FutureError`].
+    pub fn into_result(self) -> Result<R, FutureError> {
+        self.future.into_result()
+    }
 }
 
-impl<R> fmt::Debug for ProcessMap<R> {
+impl<R> fmt::Debug for AsyncResult<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcessMap")
-            .field("chunks_left", &self.sizes.len())
-            .finish_non_exhaustive()
+        f.debug_struct("AsyncResult")
+            .field("ready", &self.ready())
+            .finish()
     }
 }

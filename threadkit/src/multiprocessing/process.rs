@@ -5,7 +5,7 @@ use std::fmt;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::process::Child;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -24,8 +24,12 @@ use crate::util::wait::{self, Deadline};
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 enum Phase {
-    /// Not started: the encoded call and the descriptors it passes.
-    Initial(Call, Vec<OwnedFd>),
+    /// Not started: the encoded call and the descriptors it passes, or why
+    /// the argument could not be encoded (reported by `start`, as Python
+    /// reports a pickling error).
+    Initial(Result<Call, String>, Vec<OwnedFd>),
+    /// Closed before it ran (Python's `close()` on a process never started).
+    Closed,
     /// Running (or exited, not yet reaped): only then may it be signalled.
     Running(u32),
     /// Reaped, with Python's exit code.
@@ -86,24 +90,25 @@ pub struct Process {
     name: String,
     daemon: bool,
     shared: Arc<Shared>,
+    /// A pidfd of the child once started: readable when it exits.
+    sentinel: OnceLock<OwnedFd>,
 }
 
 impl Process {
     /// A process that will run `target(arg)` once [started](Process::start)
-    /// (Python's `Process(target=..., args=(...))`).
-    ///
-    /// # Panics
-    ///
-    /// If `arg` cannot be serialized (Python raises at `start`; see
-    /// [`try_new`](Process::try_new) for the fallible form).
+    /// (Python's `Process(target=..., args=(...))`). An argument that cannot
+    /// be serialized makes [`start`](Process::start) fail with
+    /// [`ProcessError::Encode`], as Python's `start` raises a pickling error;
+    /// [`try_new`](Process::try_new) reports it at once instead.
     pub fn new<A>(target: fn(A), arg: A) -> Process
     where
         A: Serialize + DeserializeOwned,
     {
-        Process::try_new(target, arg).expect("serializing the process argument")
+        let (call, fds) = fdpass::collect(|| Call::new(target, &arg));
+        Process::with_call(call, fds)
     }
 
-    /// [`new`](Process::new), with a serialization error returned.
+    /// [`new`](Process::new), with a serialization error returned at once.
     ///
     /// # Errors
     ///
@@ -114,9 +119,13 @@ impl Process {
     {
         let (call, fds) = fdpass::collect(|| Call::new(target, &arg));
         let call = call.map_err(ProcessError::Encode)?;
+        Ok(Process::with_call(Ok(call), fds))
+    }
+
+    fn with_call(call: Result<Call, String>, fds: Vec<OwnedFd>) -> Process {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Process {
+        Process {
             name: format!("Process-{n}"),
             daemon: false,
             shared: Arc::new(Shared {
@@ -124,7 +133,8 @@ impl Process {
                 exited: Condvar::new(),
                 daemon: false,
             }),
-        })
+            sentinel: OnceLock::new(),
+        }
     }
 
     /// The process's name (Python's `name`), `Process-N` by default.
@@ -163,16 +173,21 @@ impl Process {
     ///
     /// # Errors
     ///
-    /// [`ProcessError::AlreadyStarted`] on a second call; spawn, handshake
-    /// and i/o errors otherwise.
+    /// [`ProcessError::AlreadyStarted`] on a second call,
+    /// [`ProcessError::Closed`] after [`close`](Process::close),
+    /// [`ProcessError::Encode`] if the argument could not be serialized;
+    /// spawn, handshake and i/o errors otherwise.
     pub fn start(&self) -> Result<(), ProcessError> {
         let mut phase = self.shared.phase.lock();
         let (call, fds) = match &*phase {
-            Phase::Initial(call, fds) => (call, fds),
+            Phase::Initial(Ok(call), fds) => (call, fds),
+            Phase::Initial(Err(e), _) => return Err(ProcessError::Encode(e.clone())),
+            Phase::Closed => return Err(ProcessError::Closed),
             _ => return Err(ProcessError::AlreadyStarted),
         };
         let worker = spawn::spawn(&Options {
             role: "process",
+            name: &self.name,
             watch_parent: self.shared.daemon,
             death_signal: false,
             fds,
@@ -190,6 +205,11 @@ impl Process {
             return Err(ProcessError::Io(e));
         }
         let pid = worker.child.id();
+        // The child cannot be reaped before the reaper starts below, so the
+        // pid is still ours to open.
+        if let Some(fd) = pidfd_open(pid) {
+            let _ = self.sentinel.set(fd);
+        }
         *phase = Phase::Running(pid);
         drop(phase);
         register_for_exit(&self.shared);
@@ -205,7 +225,7 @@ impl Process {
     /// The child's pid once started (Python's `pid`).
     pub fn pid(&self) -> Option<u32> {
         match &*self.shared.phase.lock() {
-            Phase::Initial(..) => None,
+            Phase::Initial(..) | Phase::Closed => None,
             Phase::Running(pid) | Phase::Exited(pid, _) => Some(*pid),
         }
     }
@@ -248,8 +268,10 @@ impl Process {
 
     fn join_deadline(&self, deadline: Deadline) -> Result<Option<i32>, ProcessError> {
         let mut phase = self.shared.phase.lock();
-        if matches!(*phase, Phase::Initial(..)) {
-            return Err(ProcessError::NotStarted);
+        match *phase {
+            Phase::Initial(..) => return Err(ProcessError::NotStarted),
+            Phase::Closed => return Err(ProcessError::Closed),
+            _ => {}
         }
         wait::wait_until(&self.shared.exited, &mut phase, deadline, |p| {
             matches!(p, Phase::Exited(..))
@@ -257,6 +279,47 @@ impl Process {
         Ok(match &*phase {
             Phase::Exited(_, code) => Some(*code),
             _ => None,
+        })
+    }
+
+    /// Releases what the handle holds (Python's `close()`): the descriptors
+    /// a never-started process would have passed, or the record of an exited
+    /// one. Afterwards `start`, `join`, `terminate` and `kill` return
+    /// [`ProcessError::Closed`].
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::StillRunning`] while the child runs (Python's
+    /// `ValueError`), leaving the handle as it was.
+    pub fn close(&self) -> Result<(), ProcessError> {
+        let mut phase = self.shared.phase.lock();
+        if matches!(*phase, Phase::Running(_)) {
+            return Err(ProcessError::StillRunning);
+        }
+        *phase = Phase::Closed;
+        Ok(())
+    }
+
+    /// A descriptor that becomes readable when the child exits (Python's
+    /// `sentinel`), for waiting on several processes with `poll`/`select`.
+    /// The handle owns it; it stays valid until the handle is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::NotStarted`] before [`start`](Process::start),
+    /// [`ProcessError::Closed`] after [`close`](Process::close).
+    pub fn sentinel(&self) -> Result<std::os::fd::BorrowedFd<'_>, ProcessError> {
+        use std::os::fd::AsFd;
+        match &*self.shared.phase.lock() {
+            Phase::Initial(..) => return Err(ProcessError::NotStarted),
+            Phase::Closed => return Err(ProcessError::Closed),
+            Phase::Running(_) | Phase::Exited(..) => {}
+        }
+        self.sentinel.get().map(|fd| fd.as_fd()).ok_or_else(|| {
+            ProcessError::Io(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "this kernel has no pidfd_open (Linux 5.3 or later)",
+            ))
         })
     }
 
@@ -279,10 +342,22 @@ impl Process {
     }
 }
 
+/// A descriptor that is readable once `pid` exits (Linux 5.3 and later).
+pub(crate) fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor
+    // or -1; it touches no memory of ours.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: the call succeeded, so `fd` is a fresh descriptor we own.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 fn signal(shared: &Shared, sig: i32) -> Result<(), ProcessError> {
     let phase = shared.phase.lock();
     match &*phase {
         Phase::Initial(..) => Err(ProcessError::NotStarted),
+        Phase::Closed => Err(ProcessError::Closed),
         Phase::Running(pid) => {
             // SAFETY: kill has no memory preconditions. The pid is still
             // ours: the reaper reaps only under this lock, so the child is at
@@ -322,42 +397,60 @@ fn reap(shared: &Shared, mut child: Child, channel: UnixStream) {
     shared.exited.notify_all();
 }
 
+/// The pids of this process's [`Process`] children still running (Python's
+/// `multiprocessing.active_children()`), forgetting those that exited.
+///
+/// # Differences from Python
+///
+/// Python returns the `Process` objects; threadkit returns their pids, since
+/// a `Process` handle has one owner. Pool workers are not included (Python
+/// includes them).
+pub fn active_children() -> Vec<u32> {
+    let mut live = LIVE.lock();
+    live.retain(|s| !matches!(*s.phase.lock(), Phase::Exited(..)));
+    live.iter()
+        .filter_map(|s| match *s.phase.lock() {
+            Phase::Running(pid) => Some(pid),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Started processes, for Python's exit handling: terminate daemons, join
 /// the others.
 static LIVE: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
 
 fn register_for_exit(shared: &Arc<Shared>) {
     static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds.
-        let _ = unsafe { libc::atexit(at_exit) };
-    });
+    HOOK.call_once(|| crate::util::exit::at_exit(crate::util::exit::Stage::Processes, at_exit));
     let mut live = LIVE.lock();
     live.retain(|s| !matches!(*s.phase.lock(), Phase::Exited(..)));
     live.push(Arc::clone(shared));
 }
 
-extern "C" fn at_exit() {
-    let _ = std::panic::catch_unwind(|| {
-        let live = std::mem::take(&mut *LIVE.lock());
-        for shared in &live {
-            if shared.daemon {
-                let _ = signal(shared, libc::SIGTERM);
-            }
+/// The processes' exit step (Python's `multiprocessing.util._exit_function`),
+/// after threads are joined: daemon children get `SIGTERM`, then every child
+/// is joined.
+fn at_exit() {
+    let live = std::mem::take(&mut *LIVE.lock());
+    for shared in &live {
+        if shared.daemon {
+            let _ = signal(shared, libc::SIGTERM);
         }
-        for shared in &live {
-            let mut phase = shared.phase.lock();
-            wait::wait_until(&shared.exited, &mut phase, Deadline::Never, |p| {
-                matches!(p, Phase::Exited(..))
-            });
-        }
-    });
+    }
+    for shared in &live {
+        let mut phase = shared.phase.lock();
+        wait::wait_until(&shared.exited, &mut phase, Deadline::Never, |p| {
+            matches!(p, Phase::Exited(..))
+        });
+    }
 }
 
 impl fmt::Debug for Process {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &*self.shared.phase.lock() {
             Phase::Initial(..) => "initial".to_owned(),
+            Phase::Closed => "closed".to_owned(),
             Phase::Running(pid) => format!("started pid={pid}"),
             Phase::Exited(pid, code) => format!("stopped pid={pid} exitcode={code}"),
         };

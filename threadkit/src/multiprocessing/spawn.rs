@@ -17,6 +17,7 @@ use super::error::FrameError;
 use super::error::ProcessError;
 use super::fdpass::FIRST_PASSED_FD;
 use super::frame::{self, ReadError};
+use super::trust::Refusal;
 use super::wire;
 use super::worker::{self, CHANNEL_FD};
 
@@ -25,6 +26,8 @@ use super::worker::{self, CHANNEL_FD};
 pub(crate) struct Options<'a> {
     /// `"pool"` or `"process"`.
     pub(crate) role: &'static str,
+    /// The child's name, for its `current_process()`.
+    pub(crate) name: &'a str,
     /// Exit when the parent exits (daemon processes and pool workers).
     pub(crate) watch_parent: bool,
     /// Also ask Linux to kill the child when the *spawning thread* exits;
@@ -57,8 +60,8 @@ pub(crate) fn spawn(opts: &Options<'_>) -> Result<Worker, ProcessError> {
 
     let mut cmd = Command::new(exe);
     cmd.env(worker::ENV_ROLE, opts.role)
-        .env(worker::ENV_EXE, worker::exe_identity())
         .env(worker::ENV_MAX_FRAME, opts.max_frame.to_string())
+        .env(worker::ENV_NAME, opts.name)
         .stdin(Stdio::null());
     if opts.watch_parent {
         cmd.env(worker::ENV_WATCH_PARENT, parent.to_string());
@@ -138,12 +141,13 @@ fn handshake(channel: &UnixStream, opts: &Options<'_>) -> Result<(), ProcessErro
         Err(ReadError::Frame(e)) => return Err(ProcessError::Frame(e)),
     };
     let (kind, _pid, body) = wire::split(&hello)?;
-    match (kind, body.first()) {
-        (wire::HELLO, Some(&wire::HELLO_READY)) => {}
-        (wire::HELLO, Some(&wire::HELLO_WRONG_EXE)) => {
-            return Err(ProcessError::Handshake(
-                "the executable file changed since this program started".to_owned(),
-            ));
+    match (kind, body) {
+        (wire::HELLO, [wire::HELLO_READY]) => {}
+        (wire::HELLO, [status]) => {
+            return Err(ProcessError::Handshake(format!(
+                "the worker refused to serve: {}",
+                Refusal::describe_status(*status)
+            )));
         }
         _ => {
             return Err(ProcessError::Handshake(
@@ -187,6 +191,7 @@ mod tests {
     fn opts() -> Options<'static> {
         Options {
             role: "pool",
+            name: "test",
             watch_parent: false,
             death_signal: false,
             fds: &[],
@@ -227,7 +232,7 @@ mod tests {
         handshake(&ours, &opts()).unwrap();
 
         let (ours, mut theirs) = UnixStream::pair().unwrap();
-        theirs.write_all(&hello(wire::HELLO_WRONG_EXE)).unwrap();
+        theirs.write_all(&hello(1)).unwrap();
         assert!(
             matches!(handshake(&ours, &opts()), Err(ProcessError::Handshake(m)) if m.contains("changed"))
         );

@@ -10,7 +10,9 @@
 //!
 //! A worker says HELLO first; the parent gives up on one that has not said
 //! it within the handshake timeout. The worker answers each TASK and INIT
-//! with one reply carrying the same id, in order.
+//! with one reply carrying the same id, in order. A kind the worker's role
+//! does not take (a pool worker takes TASK and INIT, a `Process` one RUN)
+//! is a broken protocol: the worker answers nothing and exits.
 
 use super::call::Reply;
 use super::error::FrameError;
@@ -25,10 +27,8 @@ pub(crate) const PANICKED: u8 = 12;
 pub(crate) const BAD_ARGUMENT: u8 = 13;
 pub(crate) const BAD_RESULT: u8 = 14;
 
-/// HELLO status: ready.
+/// HELLO status: ready. Any other status is a refusal (`trust.rs`).
 pub(crate) const HELLO_READY: u8 = 0;
-/// HELLO status: the child is not the parent's executable.
-pub(crate) const HELLO_WRONG_EXE: u8 = 1;
 
 /// Bytes before a message's body.
 pub(crate) const HEADER: usize = 9;

@@ -2,11 +2,12 @@
 //! `SimpleQueue`: CPython's `Queue` semantics, generic over the [`Store`].
 //!
 //! CPython takes one mutex for every operation. Here the [`Store`] is itself
-//! thread-safe (lock-free for FIFO) and carries the shutdown flag, so a `put`
-//! or `get` that can proceed touches only atomics, the way crossbeam-channel
-//! works; the mutex and the three conditions (`not_empty`, `not_full`,
-//! `all_tasks_done`, each a [`Signal`]) are used only by threads that must
-//! sleep and by the threads that wake them.
+//! thread-safe (lock-free for an unbounded FIFO) and carries the shutdown
+//! flag and the bound, so a `put` or `get` that can proceed touches only the
+//! store, the way crossbeam-channel works; the mutex and the three
+//! conditions (`not_empty`, `not_full`, `all_tasks_done`, each a [`Signal`])
+//! are used only by threads that must sleep and by the threads that wake
+//! them.
 //!
 //! # State
 //!
@@ -82,9 +83,8 @@ impl From<Refused> for GetTimeoutError {
 
 /// A thread-safe store plus task tracking and sleeping: see the module docs.
 pub(crate) struct Core<S> {
+    /// Holds the bound too (0 = unbounded), which may change.
     store: S,
-    /// 0 means unbounded.
-    maxsize: usize,
     /// Items put and not yet marked done (CPython's `unfinished_tasks`).
     tasks: Tasks,
     /// Held only to sleep on, or to notify, one of the signals.
@@ -94,12 +94,34 @@ pub(crate) struct Core<S> {
     all_tasks_done: Signal,
 }
 
+/// Takes back the task counted for a put whose push panicked.
+struct UnputOnUnwind<'a, S: Store>(&'a Core<S>);
+
+impl<S: Store> Drop for UnputOnUnwind<'_, S> {
+    fn drop(&mut self) {
+        if self.0.tasks.unput() {
+            self.0.all_tasks_done.notify_all(&self.0.lock);
+        }
+    }
+}
+
+/// Wakes every sleeper of a core when dropped: the end of `shutdown`.
+struct WakeAll<'a, S: Store>(&'a Core<S>);
+
+impl<S: Store> Drop for WakeAll<'_, S> {
+    fn drop(&mut self) {
+        let core = self.0;
+        core.all_tasks_done.notify_all(&core.lock);
+        core.not_empty.notify_all(&core.lock);
+        core.not_full.notify_all(&core.lock);
+    }
+}
+
 impl<S: Store> Core<S> {
     /// An empty core holding at most `maxsize` items (0 = unbounded).
     pub(crate) fn new(maxsize: usize) -> Self {
         Core {
             store: S::with_maxsize(maxsize),
-            maxsize,
             tasks: Tasks::default(),
             lock: Mutex::new(()),
             not_empty: Signal::default(),
@@ -109,7 +131,8 @@ impl<S: Store> Core<S> {
     }
 
     fn has_room(&self) -> bool {
-        self.maxsize == 0 || self.store.len() < self.maxsize
+        let maxsize = self.store.maxsize();
+        maxsize == 0 || self.store.len() < maxsize
     }
 
     /// Adds `item`, waiting for room until `deadline`; counts it as an
@@ -141,7 +164,12 @@ impl<S: Store> Core<S> {
     #[inline]
     fn try_put(&self, item: S::Item) -> Result<(), (S::Item, Refused)> {
         self.tasks.put();
-        match self.store.try_push(item) {
+        // If the push panics (a `PriorityQueue` item's `Ord`), the item was
+        // not stored: the guard takes its task back as the panic unwinds.
+        let unput = UnputOnUnwind(self);
+        let pushed = self.store.try_push(item);
+        std::mem::forget(unput);
+        match pushed {
             Ok(()) => {
                 self.not_empty.notify_one_after_store_change(&self.lock);
                 Ok(())
@@ -158,7 +186,7 @@ impl<S: Store> Core<S> {
     /// Adds `item` without task tracking: `SimpleQueue::put` (whose core is
     /// unbounded and never shut down, so the store never refuses).
     pub(crate) fn push(&self, item: S::Item) {
-        debug_assert_eq!(self.maxsize, 0, "SimpleQueue is unbounded");
+        debug_assert_eq!(self.store.maxsize(), 0, "SimpleQueue is unbounded");
         let mut item = item;
         // Loop rather than drop an item, should that ever change.
         while let Err((back, _)) = self.store.try_push(item) {
@@ -190,7 +218,9 @@ impl<S: Store> Core<S> {
     #[inline]
     fn try_get(&self) -> Result<S::Item, Refused> {
         let item = self.store.try_pop()?;
-        if self.maxsize != 0 {
+        // Read after the pop: a putter sleeps only on a bound it read
+        // after that, so reading 0 here means none sleeps on this room.
+        if self.store.maxsize() != 0 {
             self.not_full.notify_one_after_store_change(&self.lock);
         }
         Ok(item)
@@ -244,16 +274,20 @@ impl<S: Store> Core<S> {
     /// caller drops it outside every lock.
     pub(crate) fn shutdown(&self, immediate: bool) -> Vec<S::Item> {
         self.store.close();
+        // Wakes everyone even if a pop below panics (a `PriorityQueue`
+        // item's `Ord`): the items popped until then are counted done, the
+        // others stay queued for `get`, and nobody sleeps through it.
+        let _wake = WakeAll(self);
         let mut removed = Vec::new();
         if immediate {
-            self.store.drain_into(&mut removed);
-            // Mark the dropped items done, never going below zero (CPython
-            // does the same; a surplus task_done may have counted them).
-            self.tasks.done_many(removed.len());
-            self.all_tasks_done.notify_all(&self.lock);
+            while let Ok(item) = self.store.try_pop() {
+                removed.push(item);
+                // Mark the dropped items done, never going below zero
+                // (CPython does the same; a surplus task_done may have
+                // counted them).
+                self.tasks.done_many(1);
+            }
         }
-        self.not_empty.notify_all(&self.lock);
-        self.not_full.notify_all(&self.lock);
         removed
     }
 
@@ -270,7 +304,14 @@ impl<S: Store> Core<S> {
     }
 
     pub(crate) fn maxsize(&self) -> usize {
-        self.maxsize
+        self.store.maxsize()
+    }
+
+    /// Changes the bound (Python's `q.maxsize = n`) and wakes every blocked
+    /// putter to check it again: if it grew, they may now proceed.
+    pub(crate) fn set_maxsize(&self, maxsize: usize) {
+        self.store.set_maxsize(maxsize);
+        self.not_full.notify_all(&self.lock);
     }
 
     pub(crate) fn unfinished_tasks(&self) -> usize {
@@ -280,7 +321,7 @@ impl<S: Store> Core<S> {
     /// Fills a `Debug` struct with a snapshot of the queue's counters.
     pub(crate) fn fmt_fields(&self, mut out: fmt::DebugStruct<'_, '_>) -> fmt::Result {
         out.field("qsize", &self.qsize())
-            .field("maxsize", &self.maxsize)
+            .field("maxsize", &self.maxsize())
             .field("unfinished_tasks", &self.unfinished_tasks())
             .field("is_shutdown", &self.is_shutdown())
             .finish()

@@ -64,6 +64,7 @@ impl<T> Error for ShutDown<T> {}
 ///     other => panic!("unexpected {other:?}"),
 /// }
 /// ```
+#[doc(alias = "Full")]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TryPutError<T> {
     /// The queue was full: Python's `queue.Full`.
@@ -132,6 +133,7 @@ impl<T> From<ShutDown<T>> for TryPutError<T> {
 /// assert!(matches!(err, PutTimeoutError::Timeout('b')));
 /// assert_eq!(err.to_string(), "timed out waiting on a full queue");
 /// ```
+#[doc(alias = "Full")]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PutTimeoutError<T> {
     /// The queue stayed full until the deadline: Python's `queue.Full`.
@@ -197,6 +199,7 @@ impl<T> From<ShutDown<T>> for PutTimeoutError<T> {
 /// q.shutdown(false);
 /// assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
 /// ```
+#[doc(alias = "Empty")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TryGetError {
     /// The queue was empty: Python's `queue.Empty`.
@@ -235,6 +238,7 @@ impl From<ShutDown> for TryGetError {
 /// let err = q.get_timeout(Duration::from_millis(10)).unwrap_err();
 /// assert_eq!(err, GetTimeoutError::Timeout);
 /// ```
+#[doc(alias = "Empty")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GetTimeoutError {
     /// The queue stayed empty until the deadline: Python's `queue.Empty`.

@@ -5,7 +5,7 @@
 /// Expands to the public methods of a task-tracking queue whose `core` field is
 /// a [`Core`](super::core::Core).
 macro_rules! queue_methods {
-    () => {
+    ($name:ident) => {
         /// An empty queue holding at most `maxsize` items; `0` means
         /// unbounded: Python's `Queue(maxsize=0)`.
         pub fn new(maxsize: usize) -> Self {
@@ -140,9 +140,33 @@ macro_rules! queue_methods {
             self.core.full()
         }
 
-        /// The bound given to `new`; `0` means unbounded: Python's `maxsize`.
+        /// The bound now; `0` means unbounded: Python's `maxsize`.
         pub fn maxsize(&self) -> usize {
             self.core.maxsize()
+        }
+
+        /// Changes the bound; `0` means unbounded: Python's `q.maxsize = n`.
+        ///
+        /// Items beyond a smaller bound stay queued; puts wait until there is
+        /// room under the new bound. Unlike Python, threads blocked in `put`
+        /// are woken to check the new bound, so a larger bound lets them in
+        /// at once. A put racing with the change may be checked against
+        /// either bound, as in Python.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        #[doc = concat!("use threadkit::queue::", stringify!($name), ";")]
+        ///
+        #[doc = concat!("let q = ", stringify!($name), "::new(1);")]
+        /// q.put(1).unwrap();
+        /// assert!(q.try_put(2).is_err()); // full
+        /// q.set_maxsize(2);
+        /// assert!(q.try_put(2).is_ok());
+        /// assert_eq!(q.maxsize(), 2);
+        /// ```
+        pub fn set_maxsize(&self, maxsize: usize) {
+            self.core.set_maxsize(maxsize);
         }
 
         /// Marks one item taken by a `get` as processed: Python's

@@ -66,16 +66,18 @@
 //! # Differences from Python's `queue`
 //!
 //! - Errors are values, not exceptions, and every failed put returns the item.
-//! - `maxsize` is fixed at creation; it is a `usize`, so `0` (not a negative
-//!   number) means unbounded, and negative timeouts cannot be written.
+//! - `maxsize` is a `usize`, so `0` (not a negative number) means
+//!   unbounded, and negative timeouts cannot be written; `q.maxsize = n` is
+//!   [`set_maxsize(n)`](Queue::set_maxsize), which wakes blocked putters.
 //! - `PriorityQueue` needs `T: Ord` and is first in, first out among equal
 //!   items.
 //! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`].
 //! - No GIL: producers and consumers run in parallel. A `put` or `get` that
-//!   can proceed takes no lock (`Queue` and `SimpleQueue` are lock-free, as
-//!   crossbeam-channel; `LifoQueue` and `PriorityQueue` hold a short lock on
-//!   their stack or heap), and a condition variable is only touched when a
-//!   thread actually sleeps on it.
+//!   can proceed takes no lock (`SimpleQueue` and unbounded `Queue`s are
+//!   lock-free, as crossbeam-channel; a bounded `Queue`'s puts share a short
+//!   lock, its gets take none; `LifoQueue` and `PriorityQueue` hold a short
+//!   lock on their stack or heap), and a condition variable is only touched
+//!   when a thread actually sleeps on it.
 //! - `unfinished_tasks` is kept per producing thread, so that a `put` writes
 //!   no shared counter; `join`, and a `task_done` that finds the count near
 //!   zero, add up one slot per thread that ever put into the queue.

@@ -44,8 +44,9 @@ use crate::util::Deadline;
 /// - `queue.Full`, `queue.Empty` and `queue.ShutDown` are error values; a
 ///   failed put hands the item back. `task_done()` called too often returns
 ///   [`TaskDoneError`] instead of raising `ValueError`.
-/// - `maxsize` is fixed at creation (Python lets you assign it later), and
-///   `unfinished_tasks`, `is_shutdown` are methods.
+/// - `maxsize`, `unfinished_tasks` and `is_shutdown` are methods;
+///   `q.maxsize = n` is [`set_maxsize`](Queue::set_maxsize), which also
+///   wakes blocked putters to check the new bound.
 /// - [`join_timeout`](Queue::join_timeout) and
 ///   [`shutdown_drain`](Queue::shutdown_drain) are extras.
 pub struct Queue<T> {
@@ -53,7 +54,7 @@ pub struct Queue<T> {
 }
 
 impl<T> Queue<T> {
-    queue_methods!();
+    queue_methods!(Queue);
 }
 
 /// A last-in, first-out queue (a stack) with task tracking and shutdown:
@@ -81,7 +82,7 @@ pub struct LifoQueue<T> {
 }
 
 impl<T> LifoQueue<T> {
-    queue_methods!();
+    queue_methods!(LifoQueue);
 }
 
 /// A queue that returns its lowest item first, with task tracking and
@@ -108,12 +109,15 @@ impl<T> LifoQueue<T> {
 ///   which `heapq` does not promise. Wrap an item in
 ///   [`std::cmp::Reverse`] for highest-first.
 /// - `Ord::cmp` runs with the queue's lock held: it must not use the queue.
+///   If it panics, the panic reaches the caller and the queue is left
+///   exactly as it was (a `get` loses no item, a `put` stores none and
+///   counts no task), as a failing `_get`/`_put` does in Python.
 pub struct PriorityQueue<T: Ord> {
     core: Core<Priority<T>>,
 }
 
 impl<T: Ord> PriorityQueue<T> {
-    queue_methods!();
+    queue_methods!(PriorityQueue);
 }
 
 impl<T> Default for Queue<T> {

@@ -11,27 +11,31 @@
 //! read-modify-write and no push can slip in after the store reported closed
 //! and empty.
 //!
-//! - FIFO is lock-free: concurrent-queue's `ConcurrentQueue` (smol-rs; the
-//!   design of crossbeam-queue's `ArrayQueue` and `SegQueue`, plus `close`),
-//!   a preallocated ring for bounds up to [`ARRAY_MAX`] and a list of blocks
-//!   otherwise. Under `cfg(loom)` concurrent-queue runs on loom's atomics, so
-//!   the loom models check the real store.
+//! - FIFO is concurrent-queue's `ConcurrentQueue` (smol-rs; the design of
+//!   crossbeam-queue's `ArrayQueue` and `SegQueue`, plus `close`): a
+//!   preallocated ring for bounds up to [`ARRAY_MAX`], a list of blocks
+//!   otherwise. It is lock-free but for one case: a bounded push to the list
+//!   takes a short mutex that only such pushes share, so that "there is
+//!   room" and the push are one step. The bound may then change at any time
+//!   (Python's assignable `maxsize`); a ring whose bound changes is retired
+//!   for the list (see [`Fifo`]). Under `cfg(loom)` concurrent-queue runs on
+//!   loom's atomics, so the loom models check the real store.
 //!
 //!   It meets the [`Store`] ordering contract by its own code, which we rely
 //!   on as crossbeam-channel relies on the same code in its flavours (checked
 //!   in concurrent-queue 2.5.0; the dependency is held to `~2.5` so that a
 //!   new minor version gets checked again): every successful push and pop
 //!   moves the tail or head index (the single flavour: its state word) with
-//!   a SeqCst compare-exchange, and `len`/`is_empty` load those with SeqCst.
-//!   loom treats SeqCst accesses as acquire/release only, so under
-//!   `cfg(loom)` an explicit fence follows each push and pop instead, and the
-//!   models check that form of the handshake.
-//! - LIFO and priority keep a `Vec`/`BinaryHeap` behind a short mutex: there
+//!   a SeqCst compare-exchange, and `len`/`is_empty` load those with SeqCst
+//!   (for a retired ring and the list, one after the other). loom treats
+//!   SeqCst accesses as acquire/release only, so under `cfg(loom)` an
+//!   explicit fence follows each push and pop instead, and the models check
+//!   that form of the handshake.
+//! - LIFO and priority keep a `Vec`/binary heap behind a short mutex: there
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 
@@ -70,6 +74,15 @@ pub(crate) trait Store {
     /// (CPython's `_init`).
     fn with_maxsize(maxsize: usize) -> Self;
 
+    /// The bound now, 0 = unbounded.
+    fn maxsize(&self) -> usize;
+
+    /// Changes the bound (Python's `q.maxsize = n`). Items beyond a smaller
+    /// bound stay; pushes are refused until there is room again. A push
+    /// racing with the change may be checked against either bound, as in
+    /// Python, where assigning `maxsize` does not take the queue's lock.
+    fn set_maxsize(&self, maxsize: usize);
+
     /// The number of items held now (CPython's `_qsize`); a snapshot.
     fn len(&self) -> usize;
 
@@ -91,42 +104,35 @@ pub(crate) trait Store {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// Removes items, in `pop` order, into `out` until the store is empty.
-    fn drain_into(&self, out: &mut Vec<Self::Item>) {
-        while let Ok(item) = self.try_pop() {
-            out.push(item);
-        }
-    }
 }
 
-/// The largest bound served by a preallocated ring; larger bounds use a list
-/// of blocks plus a counter, so that memory follows the items held.
+/// The largest bound served by a preallocated ring; larger bounds, and
+/// bounds set later, use the list of blocks, whose memory follows the items
+/// held.
 pub(crate) const ARRAY_MAX: usize = 1 << 16;
 
 /// First in, first out: `queue.Queue` and `SimpleQueue`.
+///
+/// A queue created with a bound up to [`ARRAY_MAX`] pushes into a
+/// preallocated ring, which enforces the bound itself, lock-free. When
+/// `set_maxsize` changes that bound the ring is *retired*: closed for good,
+/// so that every later push goes to the list, and emptied by pops before
+/// the list (whose items are all younger: a push goes to the list only once
+/// the ring refused it as closed). A shutdown closes the ring, then the
+/// list; the list's closed flag is the store's.
 #[derive(Debug)]
-pub(crate) enum Fifo<T> {
-    /// Unbounded, or bounded by at most [`ARRAY_MAX`] (a ring buffer,
-    /// allocated once).
-    Queue(ConcurrentQueue<T>),
-    /// Bounded above [`ARRAY_MAX`]. `reserved` counts pushes begun minus pops
-    /// finished, so it is never below the number of items held: a push
-    /// reserves a slot before pushing and a pop frees its slot after popping,
-    /// which keeps the bound without a lock.
-    Large {
-        queue: ConcurrentQueue<T>,
-        reserved: AtomicUsize,
-        maxsize: usize,
-    },
-}
-
-impl<T> Fifo<T> {
-    fn queue(&self) -> &ConcurrentQueue<T> {
-        match self {
-            Fifo::Queue(queue) | Fifo::Large { queue, .. } => queue,
-        }
-    }
+pub(crate) struct Fifo<T> {
+    ring: Option<ConcurrentQueue<T>>,
+    list: ConcurrentQueue<T>,
+    /// 0 = unbounded.
+    maxsize: AtomicUsize,
+    /// Taken by bounded pushes to the list only, so that the room check
+    /// and the push are one step for them; pops never take it (they only
+    /// make room). It holds a lower bound on the free slots, so that a push
+    /// need not read the length (the consumers' index, a cache miss) every
+    /// time: pops only add room, so the bound stays true until pushes use
+    /// it up, and then the length is read again.
+    room: Mutex<usize>,
 }
 
 fn from_push_error<T>(error: PushError<T>) -> (T, Refused) {
@@ -147,55 +153,118 @@ impl<T> Store for Fifo<T> {
     type Item = T;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        match maxsize {
-            0 => Fifo::Queue(ConcurrentQueue::unbounded()),
-            1..=ARRAY_MAX => Fifo::Queue(ConcurrentQueue::bounded(maxsize)),
-            _ => Fifo::Large {
-                queue: ConcurrentQueue::unbounded(),
-                reserved: AtomicUsize::new(0),
-                maxsize,
-            },
+        Fifo {
+            ring: (1..=ARRAY_MAX)
+                .contains(&maxsize)
+                .then(|| ConcurrentQueue::bounded(maxsize)),
+            list: ConcurrentQueue::unbounded(),
+            maxsize: AtomicUsize::new(maxsize),
+            room: Mutex::new(0),
+        }
+    }
+
+    fn maxsize(&self) -> usize {
+        self.maxsize.load(SeqCst)
+    }
+
+    fn set_maxsize(&self, maxsize: usize) {
+        let mut room = self.room.lock();
+        self.maxsize.store(maxsize, SeqCst);
+        // Known room under the old bound says nothing about the new one.
+        *room = 0;
+        if let Some(ring) = &self.ring {
+            if ring.capacity() != Some(maxsize) {
+                ring.close();
+            }
         }
     }
 
     fn len(&self) -> usize {
-        match self {
-            Fifo::Queue(queue) => queue.len(),
-            // The count `try_push` checks, so that "has room" means the same
-            // to a sleeping putter as to its next attempt.
-            Fifo::Large {
-                reserved, maxsize, ..
-            } => reserved.load(SeqCst).min(*maxsize),
-        }
+        self.ring.as_ref().map_or(0, ConcurrentQueue::len) + self.list.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.queue().is_empty()
+        self.ring.as_ref().is_none_or(ConcurrentQueue::is_empty) && self.list.is_empty()
     }
 
     #[inline]
     fn try_push(&self, item: T) -> Result<(), (T, Refused)> {
-        let pushed = self.push_unfenced(item);
-        loom_fence();
+        let item = match &self.ring {
+            Some(ring) => match ring.push(item) {
+                Ok(()) => {
+                    loom_fence();
+                    return Ok(());
+                }
+                Err(PushError::Full(item)) => return Err((item, Refused::NotReady)),
+                // Retired, or shut down: the list knows which.
+                Err(PushError::Closed(item)) => item,
+            },
+            None => item,
+        };
+        if self.maxsize.load(SeqCst) == 0 {
+            return self.push_list(item);
+        }
+        let mut room = self.room.lock();
+        if *room == 0 {
+            // Read again under the lock: the bound may have changed.
+            *room = match self.maxsize.load(SeqCst) {
+                0 => usize::MAX,
+                maxsize => maxsize.saturating_sub(self.len()),
+            };
+            if *room == 0 {
+                // Closed wins over full, as for every other store.
+                if self.list.is_closed() {
+                    return Err((item, Refused::ShutDown));
+                }
+                return Err((item, Refused::NotReady));
+            }
+        }
+        let pushed = self.push_list(item);
+        if pushed.is_ok() {
+            *room -= 1;
+        }
         pushed
     }
 
     #[inline]
     fn try_pop(&self) -> Result<T, Refused> {
-        let item = self.queue().pop().map_err(from_pop_error)?;
-        if let Fifo::Large { reserved, .. } = self {
-            reserved.fetch_sub(1, SeqCst);
+        if let Some(ring) = &self.ring {
+            match ring.pop() {
+                Ok(item) => {
+                    loom_fence();
+                    return Ok(item);
+                }
+                // Open: nothing was pushed to the list yet.
+                Err(PopError::Empty) => return Err(Refused::NotReady),
+                // Retired or shut down, and empty for good: the list
+                // holds the rest.
+                Err(PopError::Closed) => {}
+            }
         }
+        let item = self.list.pop().map_err(from_pop_error)?;
         loom_fence();
         Ok(item)
     }
 
     fn close(&self) {
-        self.queue().close();
+        // The ring first: once the list is closed, neither takes a push.
+        if let Some(ring) = &self.ring {
+            ring.close();
+        }
+        self.list.close();
     }
 
     fn is_closed(&self) -> bool {
-        self.queue().is_closed()
+        self.list.is_closed()
+    }
+}
+
+impl<T> Fifo<T> {
+    #[inline]
+    fn push_list(&self, item: T) -> Result<(), (T, Refused)> {
+        let pushed = self.list.push(item).map_err(from_push_error);
+        loom_fence();
+        pushed
     }
 }
 
@@ -205,29 +274,6 @@ impl<T> Store for Fifo<T> {
 fn loom_fence() {
     #[cfg(loom)]
     fence(SeqCst);
-}
-
-impl<T> Fifo<T> {
-    #[inline]
-    fn push_unfenced(&self, item: T) -> Result<(), (T, Refused)> {
-        match self {
-            Fifo::Queue(queue) => queue.push(item).map_err(from_push_error),
-            Fifo::Large {
-                queue,
-                reserved,
-                maxsize,
-            } => {
-                if reserved.fetch_add(1, SeqCst) >= *maxsize {
-                    reserved.fetch_sub(1, SeqCst);
-                    return Err((item, Refused::NotReady));
-                }
-                queue.push(item).map_err(|error| {
-                    reserved.fetch_sub(1, SeqCst);
-                    from_push_error(error)
-                })
-            }
-        }
-    }
 }
 
 /// A collection that a [`Locked`] store keeps behind its mutex: the order in
@@ -249,7 +295,9 @@ pub(crate) trait Pile: Default {
 #[derive(Debug)]
 pub(crate) struct Locked<P> {
     state: Mutex<LockedState<P>>,
-    maxsize: usize,
+    /// 0 = unbounded. Written under `state`'s lock, so that a push under
+    /// it sees one bound throughout.
+    maxsize: AtomicUsize,
 }
 
 /// The data behind `Locked`'s mutex.
@@ -278,8 +326,17 @@ impl<P: Pile> Store for Locked<P> {
                 items,
                 closed: false,
             }),
-            maxsize,
+            maxsize: AtomicUsize::new(maxsize),
         }
+    }
+
+    fn maxsize(&self) -> usize {
+        self.maxsize.load(SeqCst)
+    }
+
+    fn set_maxsize(&self, maxsize: usize) {
+        let _state = self.state.lock();
+        self.maxsize.store(maxsize, SeqCst);
     }
 
     fn len(&self) -> usize {
@@ -291,7 +348,8 @@ impl<P: Pile> Store for Locked<P> {
         if state.closed {
             return Err((item, Refused::ShutDown));
         }
-        if self.maxsize != 0 && state.items.len() >= self.maxsize {
+        let maxsize = self.maxsize.load(SeqCst);
+        if maxsize != 0 && state.items.len() >= maxsize {
             return Err((item, Refused::NotReady));
         }
         state.items.push(item);
@@ -347,17 +405,24 @@ impl<T> Pile for Vec<T> {
 /// breaks ties here so that equal items come out in insertion order.
 pub(crate) type Priority<T> = Locked<Heap<T>>;
 
-/// A min-heap that is first in, first out among equal items.
+/// A binary min-heap that is first in, first out among equal items.
+///
+/// Hand-written rather than `BinaryHeap` for panic safety: the item's `Ord`
+/// is user code, and `BinaryHeap` compares while it moves entries, so a
+/// panicking `cmp` inside `pop` loses the item it was returning. Here every
+/// push and pop first finds its path with comparisons only, then moves
+/// entries with swaps, which cannot panic: a panicking `cmp` leaves the
+/// heap exactly as it was (Python's rule for a failing `_put`/`_get`).
 #[derive(Debug)]
 pub(crate) struct Heap<T> {
-    entries: BinaryHeap<Entry<T>>,
+    entries: Vec<Entry<T>>,
     next_seq: u64,
 }
 
 impl<T: Ord> Default for Heap<T> {
     fn default() -> Self {
         Heap {
-            entries: BinaryHeap::new(),
+            entries: Vec::new(),
             next_seq: 0,
         }
     }
@@ -372,45 +437,81 @@ impl<T: Ord> Pile for Heap<T> {
         self.entries.len()
     }
     fn push(&mut self, item: T) {
-        let seq = self.next_seq;
-        self.next_seq = seq.wrapping_add(1);
-        self.entries.push(Entry { item, seq });
+        let entry = Entry {
+            item,
+            seq: self.next_seq,
+        };
+        // Compare first: how many levels the new entry rises.
+        let mut pos = self.entries.len();
+        let mut rises = 0;
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if !entry.before(&self.entries[parent]) {
+                break;
+            }
+            pos = parent;
+            rises += 1;
+        }
+        // Then move, without comparing.
+        self.next_seq = self.next_seq.wrapping_add(1);
+        let mut pos = self.entries.len();
+        self.entries.push(entry);
+        for _ in 0..rises {
+            let parent = (pos - 1) / 2;
+            self.entries.swap(pos, parent);
+            pos = parent;
+        }
     }
     fn pop(&mut self) -> Option<T> {
-        self.entries.pop().map(|entry| entry.item)
+        let last = self.entries.len().checked_sub(1)?;
+        // Compare first: the path down which the last entry sinks once it
+        // replaces the root, one bit per level (1 = right child). A heap of
+        // `usize` entries is fewer than 64 levels deep.
+        let (mut pos, mut depth, mut path) = (0, 0, 0u64);
+        loop {
+            let left = 2 * pos + 1;
+            if left >= last {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < last && self.entries[right].before(&self.entries[left]) {
+                right
+            } else {
+                left
+            };
+            if !self.entries[child].before(&self.entries[last]) {
+                break;
+            }
+            path |= ((child - left) as u64) << depth;
+            depth += 1;
+            pos = child;
+        }
+        // Then move, without comparing.
+        let top = self.entries.swap_remove(0);
+        let mut pos = 0;
+        for level in 0..depth {
+            let child = 2 * pos + 1 + ((path >> level) & 1) as usize;
+            self.entries.swap(pos, child);
+            pos = child;
+        }
+        Some(top.item)
     }
 }
 
-/// A heap entry ordered so that `BinaryHeap` (a max-heap) pops the smallest
-/// item, and among equal items the earliest pushed.
+/// A heap entry: the item and its insertion number, which breaks ties.
 #[derive(Debug)]
 struct Entry<T> {
     item: T,
     seq: u64,
 }
 
-impl<T: Ord> Ord for Entry<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .item
-            .cmp(&self.item)
-            .then_with(|| other.seq.cmp(&self.seq))
+impl<T: Ord> Entry<T> {
+    /// Whether `self` comes out before `other`: the smaller item, and among
+    /// equal items the earlier pushed.
+    fn before(&self, other: &Self) -> bool {
+        self.item.cmp(&other.item).then(self.seq.cmp(&other.seq)) == Ordering::Less
     }
 }
-
-impl<T: Ord> PartialOrd for Entry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T: Ord> PartialEq for Entry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl<T: Ord> Eq for Entry<T> {}
 
 #[cfg(all(test, not(loom)))]
 mod tests {
@@ -418,7 +519,9 @@ mod tests {
 
     fn drain<S: Store>(s: S) -> Vec<S::Item> {
         let mut out = Vec::new();
-        s.drain_into(&mut out);
+        while let Ok(item) = s.try_pop() {
+            out.push(item);
+        }
         out
     }
 
@@ -465,6 +568,53 @@ mod tests {
         }
         let names: Vec<_> = drain(p).into_iter().map(|j| (j.1).0).collect();
         assert_eq!(names, ["b", "d", "a", "c", "e"]);
+    }
+
+    /// The hand-written heap pops in sorted order, first in first out among
+    /// equals, through any mix of pushes and pops.
+    #[test]
+    fn heap_matches_a_sorted_reference() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+        let mut heap = Heap::default();
+        let mut reference: Vec<(u8, usize)> = Vec::new();
+        let rounds = if cfg!(miri) { 200 } else { 20_000 };
+        for n in 0..rounds {
+            if rng.gen_bool(0.55) {
+                let key = rng.gen_range(0..16u8);
+                heap.push((key, n));
+                reference.push((key, n));
+            } else {
+                reference.sort_by(|a, b| b.cmp(a));
+                assert_eq!(heap.pop(), reference.pop());
+            }
+            assert_eq!(Pile::len(&heap), reference.len());
+        }
+    }
+
+    /// A ring retired by `set_maxsize` hands out its items before the
+    /// list's, in order; the new bound holds; a shutdown then drains both.
+    #[test]
+    fn retired_ring_drains_first_in_order() {
+        let f = Fifo::with_maxsize(2);
+        f.try_push(1).unwrap();
+        f.try_push(2).unwrap();
+        f.set_maxsize(4);
+        f.try_push(3).unwrap();
+        f.try_push(4).unwrap();
+        assert_eq!(f.try_push(5), Err((5, Refused::NotReady)));
+        assert_eq!(f.try_pop(), Ok(1));
+        f.try_push(5).unwrap();
+        assert_eq!(f.len(), 4);
+        f.close();
+        assert_eq!(f.try_push(6), Err((6, Refused::ShutDown)));
+        assert_eq!(drain(f), [2, 3, 4, 5]);
+        let f = Fifo::with_maxsize(2);
+        f.set_maxsize(1);
+        f.try_push(1).unwrap();
+        assert_eq!(f.try_push(2), Err((2, Refused::NotReady)));
+        assert!(f.try_pop().is_ok());
+        assert_eq!(f.try_pop(), Err(Refused::NotReady));
     }
 
     /// Every FIFO flavour keeps its bound and its order.

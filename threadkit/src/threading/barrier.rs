@@ -43,7 +43,8 @@ use crate::util::wait::{self, Deadline};
 /// # Differences from Python's `threading.Barrier`
 ///
 /// - `Barrier(0)` raises `ValueError` in Python; here 0 parties behaves as 1,
-///   like `std::sync::Barrier`.
+///   like `std::sync::Barrier` (and `asyncio::Barrier`): a barrier that
+///   never blocks.
 /// - If the action panics, the barrier breaks (other waiters get
 ///   [`BrokenBarrierError`]) and the panic resumes in the thread that ran it,
 ///   as Python re-raises the action's exception there.

@@ -23,6 +23,51 @@ impl fmt::Display for TooManyReleases {
 
 impl Error for TooManyReleases {}
 
+/// Why a semaphore's `release(n)` added no permit. The same rules hold for
+/// the semaphores of `asyncio` (its own `ReleaseError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReleaseError {
+    /// `n` was 0: Python's `ValueError("n must be one or more")`.
+    Zero,
+    /// A [`BoundedSemaphore`](super::BoundedSemaphore) would exceed its
+    /// initial value: Python's `ValueError("Semaphore released too many
+    /// times")`.
+    TooMany(TooManyReleases),
+    /// The value would pass `max`, the most the semaphore can count
+    /// (`usize::MAX` here). Python's integers never overflow.
+    Overflow {
+        /// The largest value the semaphore can hold.
+        max: usize,
+    },
+}
+
+impl From<TooManyReleases> for ReleaseError {
+    fn from(error: TooManyReleases) -> Self {
+        ReleaseError::TooMany(error)
+    }
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReleaseError::Zero => f.write_str("n must be one or more"),
+            ReleaseError::TooMany(error) => error.fmt(f),
+            ReleaseError::Overflow { max } => {
+                write!(f, "semaphore released past its largest value ({max})")
+            }
+        }
+    }
+}
+
+impl Error for ReleaseError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            ReleaseError::TooMany(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// The [`Barrier`](super::Barrier) is broken, or was reset or aborted while
 /// this thread waited: Python's `threading.BrokenBarrierError`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

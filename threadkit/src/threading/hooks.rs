@@ -29,7 +29,9 @@ use super::thread::ThreadHandle;
 use crate::loom::sync::Mutex;
 use crate::util::unwind::panic_message;
 
-type ThreadHook = Arc<dyn Fn(&ThreadHandle) + Send + Sync>;
+/// A start or exit hook as stored: what [`start_hook`] and [`exit_hook`]
+/// return.
+pub type ThreadHook = Arc<dyn Fn(&ThreadHandle) + Send + Sync>;
 type ExceptHook = Arc<dyn Fn(&ExceptHookArgs<'_>) + Send + Sync>;
 
 struct Hooks {
@@ -118,6 +120,7 @@ impl fmt::Display for ExceptHookArgs<'_> {
 /// reset_excepthook();
 /// assert_eq!(*seen.lock().unwrap(), [("bad".to_owned(), "oops".to_owned())]);
 /// ```
+#[doc(alias = "excepthook")]
 pub fn set_excepthook<F>(hook: F)
 where
     F: Fn(&ExceptHookArgs<'_>) + Send + Sync + 'static,
@@ -162,6 +165,7 @@ pub fn default_excepthook(args: &ExceptHookArgs<'_>) {
 /// clear_start_hook();
 /// assert_eq!(started.load(Ordering::SeqCst), 1);
 /// ```
+#[doc(alias("settrace", "setprofile"))]
 pub fn set_start_hook<F>(hook: F)
 where
     F: Fn(&ThreadHandle) + Send + Sync + 'static,
@@ -172,6 +176,38 @@ where
 /// Removes the start hook (Python's `threading.settrace(None)`).
 pub fn clear_start_hook() {
     *hooks().start.lock() = None;
+}
+
+/// The hook set by [`set_start_hook`], if any: the role of Python's
+/// `threading.gettrace()`.
+///
+/// # Examples
+///
+/// Install a hook for a while, then put back whatever was there (Python's
+/// `old = threading.gettrace(); threading.settrace(f); ...;
+/// threading.settrace(old)`):
+///
+/// ```
+/// use threadkit::threading::{clear_start_hook, set_start_hook, start_hook};
+///
+/// let old = start_hook();
+/// set_start_hook(|t| eprintln!("starting {}", t.name()));
+/// assert!(start_hook().is_some());
+/// match old {
+///     Some(old) => set_start_hook(move |t| old(t)),
+///     None => clear_start_hook(),
+/// }
+/// ```
+#[doc(alias = "gettrace")]
+pub fn start_hook() -> Option<ThreadHook> {
+    hooks().start.lock().clone()
+}
+
+/// The hook set by [`set_exit_hook`], if any: the role of Python's
+/// `threading.getprofile()`. See [`start_hook`].
+#[doc(alias = "getprofile")]
+pub fn exit_hook() -> Option<ThreadHook> {
+    hooks().exit.lock().clone()
 }
 
 /// Sets the hook called on every threadkit thread after its target returned

@@ -104,6 +104,7 @@ type Init<T> = Box<dyn Fn() -> T + Send + Sync>;
 ///   `Local` is dropped or [`clear`](Local::clear)ed, and it can still be seen
 ///   through [`iter_mut`](Local::iter_mut) and [`into_values`](Local::into_values).
 /// - `init` must not use the same `Local` (Python would recurse too).
+#[doc(alias = "local")]
 pub struct Local<T: Send> {
     slots: ThreadLocal<Entry<T>>,
     init: Init<T>,

@@ -66,10 +66,13 @@
 //!
 //! As in Python, when `main` returns the process waits for every live
 //! non-daemon threadkit thread, and abandons daemon threads. No macro or guard
-//! is needed: the first time a non-daemon thread starts, threadkit registers a
-//! C `atexit` handler, which runs when `main` returns (Rust has flushed stdout
-//! by then; it stays usable), marks the main thread finished and joins the
-//! non-daemon threads, including any they start meanwhile. Caveats:
+//! is needed: the first time a non-daemon thread starts, threadkit registers
+//! this step with its one C `atexit` handler, which runs when `main` returns
+//! (Rust has flushed stdout by then; it stays usable). In Python's order, it
+//! first shuts down thread pools still alive (waiting for their work), then
+//! marks the main thread finished and joins the non-daemon threads,
+//! including any they start meanwhile, then terminates daemon child
+//! processes and joins the others. Caveats:
 //!
 //! - `std::process::exit` from any thread also runs the handler, so it too
 //!   waits for non-daemon threads (a thread calling it is not waited for by
@@ -99,8 +102,8 @@
 //!
 //! - Locks own the data they guard and are released by dropping a guard;
 //!   double release and release by a non-owner cannot be written.
-//! - Errors are values: [`TooManyReleases`] instead of `ValueError`,
-//!   [`BrokenBarrierError`] as a `Result`.
+//! - Errors are values: [`ReleaseError`] (with [`TooManyReleases`]) instead
+//!   of `ValueError`, [`BrokenBarrierError`] as a `Result`.
 //! - There is no GIL: threads run Rust code in parallel on every core.
 //! - A thread's target is a closure; Python's `args=`/`kwargs=` are the values
 //!   it captures, and it returns a value that [`Thread::into_result`] hands
@@ -114,7 +117,8 @@
 //! - A thread created from a thread threadkit did not start is non-daemon by
 //!   default (Python would make it a daemon, inheriting from the dummy thread).
 //! - There is no `settrace`/`setprofile`; [`set_start_hook`] and
-//!   [`set_exit_hook`] give tools the same entry points.
+//!   [`set_exit_hook`] give tools the same entry points, and [`start_hook`]
+//!   and [`exit_hook`] read them back (`gettrace`/`getprofile`).
 //! - [`Local<T>`] holds one value per thread (use `Cell`/`RefCell` for
 //!   mutation), and values outlive their thread until the `Local` is dropped.
 
@@ -136,11 +140,11 @@ mod tests;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
-pub use error::{BrokenBarrierError, ThreadError, TooManyReleases};
+pub use error::{BrokenBarrierError, ReleaseError, ThreadError, TooManyReleases};
 pub use event::Event;
 pub use hooks::{
-    ExceptHookArgs, clear_exit_hook, clear_start_hook, default_excepthook, reset_excepthook,
-    set_excepthook, set_exit_hook, set_start_hook,
+    ExceptHookArgs, ThreadHook, clear_exit_hook, clear_start_hook, default_excepthook, exit_hook,
+    reset_excepthook, set_excepthook, set_exit_hook, set_start_hook, start_hook,
 };
 /// The excepthook machinery, reused by `futures` to report panicking callbacks.
 pub(crate) use hooks::{report_exception, run_captured};

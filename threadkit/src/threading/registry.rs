@@ -235,31 +235,17 @@ pub fn get_native_id() -> u64 {
 
 /// Makes sure (once) that returning from `main` waits for non-daemon threads.
 pub(crate) fn wait_at_exit() {
-    #[cfg(not(miri))]
-    {
-        static REGISTERED: std::sync::Once = std::sync::Once::new();
-        REGISTERED.call_once(|| {
-            // Create the registry now, not inside exit().
-            let _ = registry();
-            // SAFETY: `at_exit` is an `extern "C" fn()` taking nothing, as
-            // atexit requires, and it never unwinds (it catches every panic).
-            // If registration fails (it can only run out of slots), threads
-            // are simply not waited for.
-            let _ = unsafe { libc::atexit(at_exit) };
-        });
-    }
-}
-
-// Miri cannot run atexit handlers, so under Miri nothing registers this.
-#[cfg_attr(miri, allow(dead_code))]
-extern "C" fn at_exit() {
-    let _ = std::panic::catch_unwind(shutdown);
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        // Create the registry now, not inside exit().
+        let _ = registry();
+        crate::util::exit::at_exit(crate::util::exit::Stage::Threads, shutdown);
+    });
 }
 
 /// Python's `threading._shutdown`: the main thread counts as finished, then
 /// every live non-daemon threadkit thread is joined, until none is left
 /// (threads may start others meanwhile).
-#[cfg_attr(miri, allow(dead_code))]
 fn shutdown() {
     let reg = registry();
     if on_main_thread() {

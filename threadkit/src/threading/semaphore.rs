@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::error::TooManyReleases;
+use super::error::{ReleaseError, TooManyReleases};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::util::wait::{self, Deadline};
 
@@ -49,8 +49,11 @@ use crate::util::wait::{self, Deadline};
 /// - `acquire(blocking=False)` and `acquire(timeout=t)` are
 ///   [`try_acquire`](Semaphore::try_acquire) and
 ///   [`acquire_timeout`](Semaphore::acquire_timeout).
-/// - The value is a `usize`, so a negative initial value cannot be written;
-///   releasing past `usize::MAX` saturates.
+/// - The value is a `usize`, so a negative initial value cannot be written.
+/// - [`release`](Semaphore::release) returns a [`ReleaseError`]: `Zero` for
+///   `release(0)` (Python's `ValueError`), `Overflow` past `usize::MAX`
+///   (Python's integers do not overflow); either way no permit is added.
+///   `asyncio::Semaphore` follows the same rules.
 pub struct Semaphore {
     core: Core,
 }
@@ -71,8 +74,9 @@ pub struct Semaphore {
 ///
 /// # Differences from Python's `threading.BoundedSemaphore`
 ///
-/// Releasing too often is a [`TooManyReleases`] error instead of a
-/// `ValueError`, and no permit is added. A [`SemaphorePermit`] dropped after
+/// Releasing too often is a [`ReleaseError::TooMany`] error instead of a
+/// `ValueError`, and no permit is added; `release(0)` is
+/// [`ReleaseError::Zero`], as for [`Semaphore`]. A [`SemaphorePermit`] dropped after
 /// such misuse leaves the value at the bound rather than failing in `drop`.
 pub struct BoundedSemaphore {
     core: Core,
@@ -112,15 +116,23 @@ impl Core {
         }
     }
 
-    /// Adds `n` permits; with a bound, refuses (adding none) if that would
-    /// exceed it, or clamps to it when `clamp` is set (a permit's drop).
-    fn release(&self, n: usize, clamp: bool) -> Result<(), TooManyReleases> {
+    /// Adds `n` permits; refuses (adding none) a zero `n`, an overflow, or,
+    /// with a bound, a value above it. A permit's drop (`clamp`) never
+    /// fails: it saturates at the bound or at `usize::MAX`.
+    fn release(&self, n: usize, clamp: bool) -> Result<(), ReleaseError> {
+        if n == 0 {
+            return Err(ReleaseError::Zero);
+        }
         let mut value = self.value.lock();
-        let mut new = value.saturating_add(n);
+        let mut new = match value.checked_add(n) {
+            Some(new) => new,
+            None if clamp => usize::MAX,
+            None => return Err(ReleaseError::Overflow { max: usize::MAX }),
+        };
         if let Some(bound) = self.bound {
             if new > bound {
                 if !clamp {
-                    return Err(TooManyReleases { bound });
+                    return Err(TooManyReleases { bound }.into());
                 }
                 new = bound;
             }
@@ -185,9 +197,13 @@ impl Semaphore {
     semaphore_methods!();
 
     /// Adds `n` permits, waking up to `n` waiters: Python's `release(n)`.
-    pub fn release(&self, n: usize) {
-        // Unbounded: cannot fail.
-        let _ = self.core.release(n, false);
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError::Zero`] if `n` is 0, [`ReleaseError::Overflow`] if the
+    /// value would pass `usize::MAX`; no permit is added then.
+    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
+        self.core.release(n, false)
     }
 }
 
@@ -210,7 +226,12 @@ impl BoundedSemaphore {
 
     /// Adds `n` permits, or none and an error if that would exceed the
     /// initial value: Python's `release(n)` and its `ValueError`.
-    pub fn release(&self, n: usize) -> Result<(), TooManyReleases> {
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError::TooMany`] above the initial value,
+    /// [`ReleaseError::Zero`] if `n` is 0; no permit is added then.
+    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
         self.core.release(n, false)
     }
 }

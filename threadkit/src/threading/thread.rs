@@ -182,6 +182,7 @@ impl ThreadHandle {
 
     /// Whether the thread is a daemon thread (Python's `daemon`): one that does
     /// not keep the process alive when `main` returns.
+    #[doc(alias = "daemon")]
     #[doc(alias = "isDaemon")]
     pub fn is_daemon(&self) -> bool {
         self.inner.daemon
@@ -215,12 +216,16 @@ impl ThreadHandle {
     /// # Examples
     ///
     /// ```
+    /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// use threadkit::threading::Thread;
+    /// use threadkit::threading::{Event, Thread};
     ///
-    /// let t = Thread::spawn(|| std::thread::sleep(Duration::from_millis(200))).unwrap();
+    /// let go = Arc::new(Event::new());
+    /// let g = Arc::clone(&go);
+    /// let t = Thread::spawn(move || g.wait()).unwrap();
     /// assert_eq!(t.join_timeout(Duration::from_millis(1)), Ok(false));
     /// assert!(t.is_alive());
+    /// go.set();
     /// assert_eq!(t.join_timeout(Duration::from_secs(60)), Ok(true));
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {

@@ -1,6 +1,7 @@
-//! Internal helpers shared by every module: the one waiting/deadline core and
-//! panic-payload handling.
+//! Internal helpers shared by every module: the one waiting/deadline core,
+//! the one exit path and panic-payload handling.
 
+pub(crate) mod exit;
 pub(crate) mod unwind;
 pub(crate) mod wait;
 #[cfg(any(feature = "asyncio", loom))]

@@ -28,6 +28,86 @@ fn loom_bounded_one_handoff() {
     });
 }
 
+/// Growing the bound wakes a putter blocked on a full queue.
+#[test]
+fn loom_set_maxsize_wakes_blocked_putter() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(2))
+        };
+        q.set_maxsize(2);
+        putter.join().unwrap().unwrap();
+        assert_eq!(q.qsize(), 2);
+    });
+}
+
+/// Bounded pushes to the list racing for the last slot: exactly one gets
+/// it (the push lock makes the room check and the push one step).
+#[test]
+fn loom_bounded_list_puts_race_for_the_last_slot() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        q.set_maxsize(1);
+        let other = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.try_put(1).is_ok())
+        };
+        let mine = q.try_put(2).is_ok();
+        let theirs = other.join().unwrap();
+        assert!(mine != theirs, "exactly one put fits");
+        assert_eq!(q.qsize(), 1);
+    });
+}
+
+/// A ring retired by `set_maxsize` while a producer pushes and the consumer
+/// pops: every item comes out once, in order.
+#[test]
+fn loom_set_maxsize_retires_the_ring_in_flight() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                q.put(1).unwrap();
+                q.put(2).unwrap();
+            })
+        };
+        q.set_maxsize(2);
+        assert_eq!(q.get(), Ok(1));
+        assert_eq!(q.get(), Ok(2));
+        producer.join().unwrap();
+        assert!(q.empty());
+    });
+}
+
+/// A put racing with a shutdown on a ring that `set_maxsize` retires at the
+/// same time (both close the ring): the put lands before the shutdown or
+/// hands its item back, and the shutdown is reported only once empty.
+#[test]
+fn loom_put_races_shutdown_and_ring_retirement() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1))
+        };
+        let resizer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.set_maxsize(2))
+        };
+        q.shutdown(false);
+        resizer.join().unwrap();
+        match putter.join().unwrap() {
+            Ok(()) => assert_eq!(q.try_get(), Ok(1)),
+            Err(ShutDown(item)) => assert_eq!(item, 1),
+        }
+        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+    });
+}
+
 /// `join` returns only after the consumer's `task_done`.
 #[test]
 fn loom_task_done_releases_join() {

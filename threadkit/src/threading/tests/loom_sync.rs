@@ -129,7 +129,7 @@ fn loom_semaphore_release_wakes_waiter() {
         let sem = Arc::new(Semaphore::new(0));
         let s = Arc::clone(&sem);
         let t = thread::spawn(move || s.acquire().forget());
-        sem.release(1);
+        sem.release(1).unwrap();
         t.join().unwrap();
         assert_eq!(sem.value(), 0);
         assert!(sem.try_acquire().is_none());

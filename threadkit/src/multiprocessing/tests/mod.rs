@@ -1,0 +1,3 @@
+//! Tests that start real worker processes.
+
+mod worker_trust;
