@@ -49,7 +49,10 @@ pub struct ClusterWorker {
 
 /// Asks a running [`ClusterWorker`] to stop gracefully: it takes no new
 /// tasks, finishes and commits the running ones, then
-/// [`run`](ClusterWorker::run) returns.
+/// [`run`](ClusterWorker::run) returns. A worker never takes more tasks
+/// than it has free slots, so it holds no queue to give back; a task it
+/// could not commit (Redis away during the stop) stays pending and another
+/// worker re-runs it after the lease.
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
