@@ -13,13 +13,17 @@
 //! `python3 -c "import distributed"` works; otherwise that row is skipped
 //! with a notice. Without `redis-server` the whole bench is skipped.
 //!
-//! Measured on the 2-core dev machine in one run (rustc 1.95, redis-server
-//! 7.0.15, Dask 2026.8.0 from PyPI in a venv on `PATH`; load average about 10
-//! from other builds, so treat the numbers as rough): round trip cluster
-//! 251 µs/task, ProcessPoolExecutor 1.9 µs/task, Dask `get_executor()`
-//! 6 682 µs/task (cluster 26.7x faster than Dask); `map` chunksize 100:
-//! 3.2 µs/task. The CPU-bound ratio needs 2 idle cores and was not
-//! meaningful under that load (0.75x–1.63x in two runs).
+//! Measured on the 2-core dev machine, each line within one run (rustc
+//! 1.95, redis-server 7.0.15, Dask 2026.8.0 from PyPI in a venv on `PATH`;
+//! load average 9-16 from other builds, so the numbers are rough):
+//!
+//! | run | cluster round trip | ProcessPoolExecutor | Dask `get_executor()` | cluster vs Dask | map chunksize 100 | CPU-bound 2 tasks |
+//! | --- | --- | --- | --- | --- | --- | --- |
+//! | 1 | 251 µs/task | 1.9 µs/task | 6 682 µs/task | 26.7x faster | 3.2 µs/task | 0.75x |
+//! | 2 | 202 µs/task | 2.0 µs/task | 7 296 µs/task | 36.1x faster | 3.8 µs/task | 1.07x |
+//!
+//! The CPU-bound ratio needs 2 idle cores (the process pool's reaches
+//! 1.95-2.2x then); with the machine this loaded it measured the load.
 //!
 //! Set `THREADKIT_BENCH_TASKS` to change N (default 10 000; `-- --test`,
 //! a smoke run, uses 200 and skips the comparisons).

@@ -156,6 +156,15 @@ impl ClusterExecutorBuilder {
     }
 }
 
+/// One encoded entry, ready for `XADD`.
+struct Prepared {
+    tid: String,
+    payload: Vec<u8>,
+}
+
+/// A prepared entry, its futures and what completes them.
+type PreparedChunk<R> = (Prepared, Vec<Future<R>>, Box<dyn Pending>);
+
 /// A submitted task waiting for its result: completes its promises.
 trait Pending: Send {
     /// A worker started it.
@@ -434,6 +443,18 @@ impl ClusterExecutor {
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
     {
+        let (entry, futures, pending) = self.prepare(args)?;
+        self.admit(&entry.tid, pending, true)?;
+        self.send(task.name(), &task.signature(), std::slice::from_ref(&entry))?;
+        Ok(futures)
+    }
+
+    /// Encodes `args` (checking the cap) and makes their futures.
+    fn prepare<A, R>(&self, args: &[A]) -> Result<PreparedChunk<R>, ClusterError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
         let shared = &self.shared;
         if shared.shut.load(Ordering::Acquire) {
             return Err(ClusterError::ShutDown);
@@ -463,59 +484,91 @@ impl ClusterExecutor {
             futures.push(f);
             promises.push(p);
         }
-        {
-            let mut table = shared.table();
-            loop {
-                if let Some(why) = &table.broken {
-                    return Err(ClusterError::BrokerLost(why.clone()));
-                }
-                if shared.shut.load(Ordering::Acquire) {
-                    return Err(ClusterError::ShutDown);
-                }
-                if table.pending.len() < shared.config.max_in_flight {
-                    break;
-                }
-                table = shared
-                    .changed
-                    .wait_timeout(table, Duration::from_millis(100))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+        Ok((
+            Prepared { tid, payload },
+            futures,
+            Box::new(Slots { promises }),
+        ))
+    }
+
+    /// Records `tid` as in flight, waiting for room if `block`; without
+    /// `block` and no room, gives the entry back.
+    fn admit(
+        &self,
+        tid: &str,
+        pending: Box<dyn Pending>,
+        block: bool,
+    ) -> Result<Option<Box<dyn Pending>>, ClusterError> {
+        let shared = &self.shared;
+        let mut table = shared.table();
+        loop {
+            if let Some(why) = &table.broken {
+                return Err(ClusterError::BrokerLost(why.clone()));
             }
-            table
-                .pending
-                .insert(tid.clone(), Box::new(Slots { promises }));
+            if shared.shut.load(Ordering::Acquire) {
+                return Err(ClusterError::ShutDown);
+            }
+            if table.pending.len() < shared.config.max_in_flight {
+                table.pending.insert(tid.to_owned(), pending);
+                return Ok(None);
+            }
+            if !block {
+                return Ok(Some(pending));
+            }
+            table = shared
+                .changed
+                .wait_timeout(table, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
+    }
+
+    /// `XADD`s the admitted entries, in one pipeline. If that fails they
+    /// are forgotten (their futures fail) and the error is returned.
+    fn send(&self, name: &str, signature: &str, batch: &[Prepared]) -> Result<(), ClusterError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let shared = &self.shared;
         let r = shared.with_cmd(|con| {
-            redis::cmd("XADD")
-                .arg(&shared.keys.tasks)
-                .arg("*")
-                .arg("v")
-                .arg(wire::VERSION)
-                .arg("tid")
-                .arg(&tid)
-                .arg("fn")
-                .arg(task.name())
-                .arg("sig")
-                .arg(task.signature())
-                .arg("caller")
-                .arg(&shared.caller)
-                .arg("ma")
-                .arg(shared.config.max_attempts)
-                .arg("args")
-                .arg(&payload)
-                .query::<Value>(con)
+            let mut pipe = redis::pipe();
+            for entry in batch {
+                pipe.cmd("XADD")
+                    .arg(&shared.keys.tasks)
+                    .arg("*")
+                    .arg("v")
+                    .arg(wire::VERSION)
+                    .arg("tid")
+                    .arg(&entry.tid)
+                    .arg("fn")
+                    .arg(name)
+                    .arg("sig")
+                    .arg(signature)
+                    .arg("caller")
+                    .arg(&shared.caller)
+                    .arg("ma")
+                    .arg(shared.config.max_attempts)
+                    .arg("args")
+                    .arg(&entry.payload)
+                    .ignore();
+            }
+            pipe.query::<()>(con)
         });
         if let Err(e) = r {
-            // Not queued: forget it without completing (the caller gets
-            // the error instead of the futures).
-            let entry = shared.table().pending.remove(&tid);
+            let entries: Vec<_> = {
+                let mut table = shared.table();
+                batch
+                    .iter()
+                    .filter_map(|entry| table.pending.remove(&entry.tid))
+                    .collect()
+            };
             shared.changed.notify_all();
-            if let Some(entry) = entry {
+            for entry in entries {
                 entry.finish(Err(TaskError::BrokerLost(e.to_string())), 0);
             }
             return Err(e.into());
         }
-        Ok(futures)
+        Ok(())
     }
 
     /// Python's `map(fn, *iterables, timeout=, chunksize=)`: submits every
@@ -543,23 +596,51 @@ impl ClusterExecutor {
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut futures = std::collections::VecDeque::new();
+        let (name, signature) = (task.name(), task.signature());
         let mut chunk = Vec::with_capacity(chunksize);
+        let mut batch = Vec::new();
         let mut args = args.into_iter();
-        loop {
+        // Entries go out in pipelines of up to 256 `XADD`s; the batch is
+        // flushed before waiting for room, so the wait can end.
+        let r = loop {
             chunk.clear();
             chunk.extend(args.by_ref().take(chunksize));
             if chunk.is_empty() {
-                break;
+                break self.send(name, &signature, &batch);
             }
-            match self.submit_chunk(task, &chunk) {
-                Ok(fs) => futures.extend(fs),
-                Err(e) => {
-                    for f in &futures {
-                        f.cancel();
-                    }
-                    return Err(e);
+            let step = self.prepare(&chunk).and_then(|(entry, fs, pending)| {
+                if let Some(pending) = self.admit(&entry.tid, pending, false)? {
+                    self.send(name, &signature, &batch)?;
+                    batch.clear();
+                    self.admit(&entry.tid, pending, true)?;
                 }
+                futures.extend(fs);
+                batch.push(entry);
+                if batch.len() >= 256 {
+                    self.send(name, &signature, &batch)?;
+                    batch.clear();
+                }
+                Ok(())
+            });
+            if let Err(e) = step {
+                break Err(e);
             }
+        };
+        if let Err(e) = r {
+            // Those already sent are cancelled (or run unobserved).
+            for f in &futures {
+                f.cancel();
+            }
+            let unsent: Vec<_> = {
+                let mut table = self.shared.table();
+                batch
+                    .iter()
+                    .filter_map(|entry| table.pending.remove(&entry.tid))
+                    .collect()
+            };
+            self.shared.changed.notify_all();
+            drop(unsent);
+            return Err(e);
         }
         Ok(ClusterMap {
             futures,
@@ -688,42 +769,43 @@ fn reader_loop(weak: Weak<Shared>, con: Connection) {
             return;
         }
         if con.is_none() {
-            match wire::connect(
+            let failure = match wire::connect(
                 &shared.client,
                 Duration::from_secs(1),
                 READ_BLOCK + Duration::from_secs(5),
             ) {
-                Ok(mut c) => {
-                    // Back: but did Redis keep our tasks? If our state key
-                    // is gone, it restarted without them.
-                    match redis::cmd("EXISTS").arg(&shared.state).query::<i64>(&mut c) {
-                        Ok(1) => {
-                            con = Some(c);
-                            down_since = None;
-                        }
-                        Ok(_) => {
-                            shared.break_with(
-                                "Redis lost this caller's tasks (restarted without persistence, or evicted)"
-                                    .to_owned(),
-                            );
-                            return;
-                        }
-                        Err(_) => {}
+                // Back: but did Redis keep our tasks? If our state key is
+                // gone, it restarted without them (or evicted them).
+                Ok(mut c) => match redis::cmd("EXISTS").arg(&shared.state).query::<i64>(&mut c) {
+                    Ok(1) => {
+                        con = Some(c);
+                        down_since = None;
+                        None
                     }
-                }
-                Err(e) => {
-                    let since = *down_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= shared.config.broker_timeout {
-                        shared.break_with(format!(
-                            "Redis unreachable for {:?}: {e}",
-                            shared.config.broker_timeout
-                        ));
+                    Ok(_) => {
+                        shared.break_with(
+                            "Redis lost this caller's tasks (restarted without persistence, or evicted)"
+                                .to_owned(),
+                        );
                         return;
                     }
-                    drop(shared);
-                    std::thread::sleep(Duration::from_millis(100));
-                    continue;
+                    // Connected but not answering (stopped, overloaded).
+                    Err(e) => Some(e.to_string()),
+                },
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(why) = failure {
+                let since = *down_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= shared.config.broker_timeout {
+                    shared.break_with(format!(
+                        "Redis unreachable for {:?}: {why}",
+                        shared.config.broker_timeout
+                    ));
+                    return;
                 }
+                drop(shared);
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
             }
         }
         let Some(c) = con.as_mut() else { continue };

@@ -32,6 +32,17 @@
 //! }
 //! ```
 //!
+//! # What is here
+//!
+//! | Python (Dask) | threadkit-cluster |
+//! | --- | --- |
+//! | `Client(address).get_executor()` | [`ClusterExecutor::connect`], [`ClusterExecutor::builder`] |
+//! | `submit(fn, arg)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | [`ClusterExecutor::submit`], [`ClusterExecutor::map`], [`ClusterExecutor::shutdown`] |
+//! | `concurrent.futures.Future` | [`threadkit::futures::Future`], as for every threadkit executor |
+//! | `dask worker <address>` | [`ClusterWorker::run`], or [`worker_main_if_requested`] in your `main` |
+//! | a module-level function, pickled by name | [`task!`]: a function registered by a stable name |
+//! | `KilledWorker` | [`TaskError::WorkerLost`] |
+//!
 //! # Where it lives
 //!
 //! A separate crate, so that `threadkit`'s default build has no Redis
@@ -48,7 +59,9 @@
 //! argument and result type names; a worker that does not know the name
 //! fails the future with [`TaskError::UnknownTask`], one whose types differ
 //! with [`TaskError::SignatureMismatch`]: never a crash or a wrong decode.
-//! Sizes are capped before anything is decoded.
+//! Sizes are capped before anything is decoded (the Redis reply itself is
+//! read whole by the client: cap it on the server with `proto-max-bulk-len`
+//! if untrusted writers can reach the stream).
 //!
 //! # Failure guarantees
 //!

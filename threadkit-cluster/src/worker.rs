@@ -1,6 +1,6 @@
 //! The worker side: [`ClusterWorker`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -49,7 +49,10 @@ pub struct ClusterWorker {
 
 /// Asks a running [`ClusterWorker`] to stop gracefully: it takes no new
 /// tasks, finishes and commits the running ones, then
-/// [`run`](ClusterWorker::run) returns.
+/// [`run`](ClusterWorker::run) returns. A worker never takes more tasks
+/// than it has free slots, so it holds no queue to give back; a task it
+/// could not commit (Redis away during the stop) stays pending and another
+/// worker re-runs it after the lease.
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
@@ -152,7 +155,7 @@ impl ClusterWorker {
             registry: registry(),
             held: Mutex::new(HashSet::new()),
             busy: AtomicUsize::new(0),
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(VecDeque::new()),
             queue_cv: Condvar::new(),
             duplicates: AtomicU64::new(0),
             start: redis::Script::new(wire::START),
@@ -210,7 +213,7 @@ struct Inner {
     held: Mutex<HashSet<String>>,
     /// Entries taken (queued or running).
     busy: AtomicUsize,
-    queue: Mutex<Vec<StreamId>>,
+    queue: Mutex<VecDeque<StreamId>>,
     queue_cv: Condvar,
     duplicates: AtomicU64,
     start: redis::Script,
@@ -358,7 +361,7 @@ impl Inner {
             let entry = {
                 let mut q = lock(&self.queue);
                 loop {
-                    if let Some(e) = q.pop() {
+                    if let Some(e) = q.pop_front() {
                         break Some(e);
                     }
                     if self.stop.is_stopped() {

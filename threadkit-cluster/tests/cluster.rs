@@ -710,3 +710,61 @@ fn graceful_stop_finishes_the_running_task() {
     );
     exec.shutdown(true, false);
 }
+
+#[test]
+fn a_stopped_broker_fails_pending_futures_with_broker_lost() {
+    let Some(server) = server() else { return };
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace("stopped")
+        .broker_timeout(Duration::from_secs(1))
+        .connect()
+        .unwrap();
+    let f = exec.submit(&SQUARE, 3).unwrap();
+    // SIGSTOP: the socket still accepts connections, nothing answers.
+    server.signal("STOP");
+    // BOUND is 30x the broker timeout (plus one 5 s read timeout): a hang
+    // guard only.
+    let r = f.result_timeout(BOUND);
+    server.signal("CONT");
+    match task_error(r) {
+        TaskError::BrokerLost(_) => {}
+        other => panic!("expected BrokerLost, got {other:?}"),
+    }
+    exec.shutdown(true, false);
+}
+
+#[test]
+fn shutdown_cancel_futures_cancels_what_has_not_started() {
+    let Some(server) = server() else { return };
+    let ns = "shutdown";
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace(ns)
+        .connect()
+        .unwrap();
+    // No workers: nothing starts.
+    let futures: Vec<_> = (0..5u64)
+        .map(|i| exec.submit(&SLEEP_MS, i).unwrap())
+        .collect();
+    exec.shutdown(true, true);
+    for f in &futures {
+        assert!(f.cancelled());
+    }
+    assert!(matches!(
+        exec.submit(&SQUARE, 1),
+        Err(ClusterError::ShutDown)
+    ));
+    // A worker started now skips (and deletes) the cancelled entries...
+    let mut workers = Workers::new(&server.url, ns, 2, 1500);
+    workers.spawn();
+    let mut con = server.con();
+    eventually("the cancelled entries are dropped", || {
+        pending_count(&mut con, ns) == 0 && xlen(&mut con, &format!("tk:{{{ns}}}:tasks")) == 0
+    });
+    // ...without running any of them, and the caller left no keys behind.
+    assert!(starts(&mut con).is_empty());
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("tk:{{{ns}}}:st:*"))
+        .query(&mut con)
+        .unwrap();
+    assert!(keys.is_empty(), "{keys:?}");
+}

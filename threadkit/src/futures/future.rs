@@ -348,6 +348,9 @@ impl<T> Future<T> {
     /// let (f, _promise) = Future::<u8>::with_cancel_hook(|| false);
     /// assert!(!f.cancel(), "the hook said the task already started");
     /// assert!(!f.done());
+    ///
+    /// let (g, _promise) = Future::<u8>::with_cancel_hook(|| true);
+    /// assert!(g.cancel() && g.cancelled());
     /// ```
     pub fn with_cancel_hook<H>(hook: H) -> (Future<T>, Promise<T>)
     where
