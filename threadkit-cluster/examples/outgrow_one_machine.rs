@@ -43,7 +43,10 @@ threadkit_cluster::task! {
 }
 
 const TASKS: u64 = 24;
-const N: u64 = 20_000_000;
+/// The seed's `10**7`, times 20 so that each task takes a visible moment
+/// (about 0.1-0.2 s in a release build) and every worker is busy when one
+/// is killed.
+const N: u64 = 200_000_000;
 
 /// Kills its processes (by pid) and removes its directory when dropped.
 struct Guard {
@@ -150,8 +153,11 @@ fn main() {
         })
         .collect();
 
-    // Kill one worker once it is busy with a task.
-    let victim = worker_pids[0];
+    // After 4 results, kill the worker that reported least recently among
+    // those that reported (so it is up and serving): with 20 tasks still
+    // queued it is busy, and it has been on its current task the longest,
+    // so it dies mid-task.
+    let mut last_seen: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     let mut killed = false;
     let mut reran = 0;
     for (done, f) in as_completed(&futures, Some(Duration::from_secs(120))).enumerate() {
@@ -167,7 +173,13 @@ fn main() {
             "result {:>2}/{TASKS}: {total} from worker {pid}{note}",
             done + 1
         );
+        last_seen.insert(pid, done);
         if !killed && done + 1 == 4 {
+            let victim = *worker_pids
+                .iter()
+                .filter(|p| last_seen.contains_key(p))
+                .min_by_key(|p| last_seen[p])
+                .expect("a worker reported");
             if let Some(i) = guard.children.iter().position(|c| c.id() == victim) {
                 let mut c = guard.children.remove(i);
                 let _ = c.kill();
