@@ -138,13 +138,16 @@ mod tests {
     /// once when they pass.
     const HANG_GUARD: Duration = Duration::from_secs(30);
 
-    /// Iterations that take about `target` on this machine, in this build.
+    /// Iterations that take about `target` of CPU time on this machine, in
+    /// this build. CPU time, not wall time: on a busy machine the wall time
+    /// of a loop stretches while its CPU time does not, and a loop calibrated
+    /// on a stretched wall time would be too short to be handed over.
     fn calibrate(target: Duration) -> u64 {
         let mut iters = 1_000_000u64;
         loop {
-            let start = Instant::now();
+            let start = crate::bench::clock::thread_cpu();
             cpu_sum(iters, &mut NoGil);
-            let took = start.elapsed();
+            let took = crate::bench::clock::thread_cpu().saturating_sub(start);
             if took >= target / 4 {
                 return (iters as f64 * target.as_secs_f64() / took.as_secs_f64()) as u64;
             }
