@@ -204,66 +204,6 @@ impl fmt::Display for BrokenBarrierError {
 
 impl Error for BrokenBarrierError {}
 
-/// A [`BoundedSemaphore`](super::BoundedSemaphore) was released more times
-/// than it was acquired: Python's `ValueError('BoundedSemaphore released too
-/// many times')`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TooManyReleases(pub(crate) ());
-
-impl fmt::Debug for TooManyReleases {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TooManyReleases")
-    }
-}
-
-impl fmt::Display for TooManyReleases {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("bounded semaphore released too many times")
-    }
-}
-
-impl Error for TooManyReleases {}
-
-/// Why [`Semaphore::release`](super::Semaphore::release) added no permit:
-/// the same rules as [`threading::ReleaseError`](crate::threading::ReleaseError).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReleaseError {
-    /// `n` was 0: Python's `ValueError("n must be one or more")`.
-    Zero,
-    /// A [`BoundedSemaphore`](super::BoundedSemaphore) would exceed its
-    /// initial value.
-    TooMany(TooManyReleases),
-    /// The value would pass `max`, the most the semaphore can count
-    /// ([`Semaphore::MAX_VALUE`](super::Semaphore::MAX_VALUE), tokio's limit).
-    Overflow {
-        /// The largest value the semaphore can hold.
-        max: usize,
-    },
-}
-
-impl From<TooManyReleases> for ReleaseError {
-    fn from(error: TooManyReleases) -> Self {
-        ReleaseError::TooMany(error)
-    }
-}
-
-impl fmt::Display for ReleaseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReleaseError::Zero => f.write_str("n must be one or more"),
-            ReleaseError::TooMany(error) => error.fmt(f),
-            ReleaseError::Overflow { max } => {
-                write!(f, "semaphore released past its largest value ({max})")
-            }
-        }
-    }
-}
-
-impl Error for ReleaseError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            ReleaseError::TooMany(error) => Some(error),
-            _ => None,
-        }
-    }
-}
+/// The semaphores' errors are `threading`'s: one rule, one type, for both
+/// families.
+pub use crate::threading::{ReleaseError, TooManyReleases};

@@ -69,7 +69,7 @@ impl Core {
         let max = self.bound.unwrap_or(Semaphore::MAX_VALUE);
         if value.checked_add(n).is_none_or(|new| new > max) {
             return Err(match self.bound {
-                Some(_) => TooManyReleases(()).into(),
+                Some(bound) => TooManyReleases { bound }.into(),
                 None => ReleaseError::Overflow { max },
             });
         }
@@ -271,7 +271,12 @@ impl BoundedSemaphore {
     ///
     /// [`TooManyReleases`] if that would exceed the initial value.
     pub fn release(&self) -> Result<(), TooManyReleases> {
-        self.core.release(1).map_err(|_| TooManyReleases(()))
+        match self.core.release(1) {
+            Err(ReleaseError::TooMany(error)) => Err(error),
+            // One permit is never 0, nor past the bound's room when the
+            // bound is below MAX_VALUE.
+            _ => Ok(()),
+        }
     }
 }
 

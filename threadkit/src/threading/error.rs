@@ -23,8 +23,8 @@ impl fmt::Display for TooManyReleases {
 
 impl Error for TooManyReleases {}
 
-/// Why a semaphore's `release(n)` added no permit. The same rules hold for
-/// the semaphores of `asyncio` (its own `ReleaseError`).
+/// Why a semaphore's `release(n)` added no permit, in `threading` and in
+/// `asyncio` alike (this one type serves both).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReleaseError {
     /// `n` was 0: Python's `ValueError("n must be one or more")`.
@@ -34,7 +34,8 @@ pub enum ReleaseError {
     /// times")`.
     TooMany(TooManyReleases),
     /// The value would pass `max`, the most the semaphore can count
-    /// (`usize::MAX` here). Python's integers never overflow.
+    /// (`usize::MAX` in `threading`, `asyncio::Semaphore::MAX_VALUE` in
+    /// `asyncio`). Python's integers never overflow.
     Overflow {
         /// The largest value the semaphore can hold.
         max: usize,
