@@ -42,7 +42,21 @@ pub(crate) mod sync {
     /// Holds the loom guard in an `Option` so that `Condvar::wait` can move it out
     /// and back through a `&mut` borrow, as `parking_lot` allows.
     #[derive(Debug)]
-    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+    pub(crate) struct MutexGuard<'a, T>(
+        Option<loom::sync::MutexGuard<'a, T>>,
+        &'a loom::sync::Mutex<T>,
+    );
+
+    impl<T> MutexGuard<'_, T> {
+        /// `parking_lot::MutexGuard::unlocked`: runs `f` with the mutex
+        /// released, then takes it again.
+        pub(crate) fn unlocked<U>(guard: &mut Self, f: impl FnOnce() -> U) -> U {
+            drop(guard.0.take());
+            let result = f();
+            guard.0 = Some(guard.1.lock().unwrap_or_else(|e| e.into_inner()));
+            result
+        }
+    }
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
@@ -56,11 +70,14 @@ pub(crate) mod sync {
 
     impl<T> Mutex<T> {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            MutexGuard(Some(self.0.lock().unwrap_or_else(|e| e.into_inner())))
+            MutexGuard(
+                Some(self.0.lock().unwrap_or_else(|e| e.into_inner())),
+                &self.0,
+            )
         }
 
         pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
+            self.0.try_lock().ok().map(|g| MutexGuard(Some(g), &self.0))
         }
 
         pub(crate) fn try_lock_for(&self, _timeout: Duration) -> Option<MutexGuard<'_, T>> {
@@ -150,5 +167,21 @@ pub(crate) mod sync {
             self.0.notify_all();
             0
         }
+    }
+}
+
+/// Parking a thread: `std::thread` in normal builds, loom's model under
+/// `cfg(loom)` (where, as for condition variables, time is not modelled and
+/// a timed park is an untimed one).
+pub(crate) mod thread {
+    #[cfg(not(loom))]
+    pub(crate) use std::thread::{Thread, current, park, park_timeout};
+
+    #[cfg(loom)]
+    pub(crate) use loom::thread::{Thread, current, park};
+
+    #[cfg(loom)]
+    pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+        park();
     }
 }

@@ -2,8 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::loom::sync::{Condvar, Mutex};
-use crate::util::wait::{self, Deadline};
+use std::future::Future;
+
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// A flag that threads can wait to see set: Python's `threading.Event`.
 ///
@@ -36,8 +38,7 @@ use crate::util::wait::{self, Deadline};
 /// it can only end with the flag set) and [`wait_timeout`](Event::wait_timeout).
 #[derive(Debug, Default)]
 pub struct Event {
-    state: Mutex<State>,
-    cv: Condvar,
+    state: Monitor<State>,
 }
 
 /// The flag, and how many times `set()` raised it. A waiter that sees `sets`
@@ -47,9 +48,14 @@ pub struct Event {
 struct State {
     flag: bool,
     sets: u64,
-    /// Tasks awaiting the event (`asyncio::bridge::event_wait`).
-    #[cfg(feature = "asyncio")]
-    wakers: crate::util::wakers::Wakers,
+    /// Threads and tasks waiting for the flag.
+    waiters: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
 }
 
 impl Event {
@@ -64,19 +70,15 @@ impl Event {
         self.state.lock().flag
     }
 
-    /// Sets the flag and wakes every waiter.
+    /// Sets the flag and wakes every waiter, threads and tasks.
     pub fn set(&self) {
         let mut state = self.state.lock();
         if !state.flag {
             state.flag = true;
             state.sets = state.sets.wrapping_add(1);
-            self.cv.notify_all();
-            #[cfg(feature = "asyncio")]
-            {
-                let tasks = state.wakers.take_all();
-                drop(state);
-                tasks.into_iter().for_each(std::task::Waker::wake);
-            }
+            let woken = self.state.take_all(&mut state);
+            drop(state);
+            woken.wake();
         }
     }
 
@@ -102,45 +104,28 @@ impl Event {
         self.wait_until(Deadline::At(deadline))
     }
 
-    /// How many times `set()` raised the flag, for waiters that poll
-    /// (the asyncio bridge).
-    /// [`wait`](Self::wait) for async code: the task is woken by `set`
-    /// (see `asyncio::bridge::event_wait`).
-    #[cfg(feature = "asyncio")]
-    pub(crate) async fn wait_async(&self) {
-        /// Takes the registration back if the await is dropped.
-        struct Registration<'a>(&'a Event, Option<u64>);
-        impl Drop for Registration<'_> {
-            fn drop(&mut self) {
-                if let Some(id) = self.1 {
-                    self.0.state.lock().wakers.remove(id);
-                }
-            }
-        }
-        let sets = self.state.lock().sets;
-        let mut registration = Registration(self, None);
-        std::future::poll_fn(|cx| {
-            let mut state = self.state.lock();
-            if state.flag || state.sets != sets {
-                if let Some(id) = registration.1.take() {
-                    state.wakers.remove(id);
-                }
-                return std::task::Poll::Ready(());
-            }
-            state.wakers.register(&mut registration.1, cx.waker());
-            std::task::Poll::Pending
+    /// [`wait`](Self::wait) for async code: the same wait on the same
+    /// event, so one `set` releases threads and tasks alike (Python's
+    /// `asyncio.Event.wait`). Dropping the future takes its place in line
+    /// back. Needs no runtime; bound it with
+    /// [`asyncio::wait_for`](crate::asyncio) or any timer.
+    pub fn wait_async(&self) -> impl Future<Output = ()> + Send + '_ {
+        let mut since = None;
+        self.state.until(move |state| {
+            let sets = *since.get_or_insert(state.sets);
+            (state.flag || state.sets != sets).then_some(())
         })
-        .await;
     }
 
     fn wait_until(&self, deadline: Deadline) -> bool {
         let mut state = self.state.lock();
         let sets = state.sets;
-        wait::wait_until(&self.cv, &mut state, deadline, |s| s.flag || s.sets != sets)
+        self.state
+            .wait_until(&mut state, deadline, |s| s.flag || s.sets != sets)
     }
 }
 
-#[cfg(all(test, feature = "asyncio", not(loom)))]
+#[cfg(all(test, not(loom)))]
 mod async_tests {
     use super::Event;
     use std::future::Future;
@@ -155,14 +140,14 @@ mod async_tests {
         let mut cancelled = Box::pin(event.wait_async());
         assert!(cancelled.as_mut().poll(&mut cx).is_pending());
         assert!(cancelled.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(event.state.lock().wakers.len(), 1);
+        assert_eq!(event.state.lock().waiters.len(), 1);
         drop(cancelled);
-        assert_eq!(event.state.lock().wakers.len(), 0);
+        assert_eq!(event.state.lock().waiters.len(), 0);
 
         let mut waiting = Box::pin(event.wait_async());
         assert!(waiting.as_mut().poll(&mut cx).is_pending());
         event.set();
-        assert_eq!(event.state.lock().wakers.len(), 0);
+        assert_eq!(event.state.lock().waiters.len(), 0);
         assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready(()));
         // Like `wait`: a set followed at once by a clear still releases it.
         event.clear();

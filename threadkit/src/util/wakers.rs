@@ -52,10 +52,4 @@ impl Wakers {
     pub(crate) fn take_all(&mut self) -> Vec<Waker> {
         self.list.drain(..).map(|(_, waker)| waker).collect()
     }
-
-    /// How many waits are registered.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.list.len()
-    }
 }

@@ -1,0 +1,663 @@
+//! The one waiting core: a state behind a mutex, and the first-come,
+//! first-served list of everybody waiting for that state to change.
+//!
+//! Every blocking call in threadkit, sync or async, ends up here: a thread
+//! in [`Monitor::wait_until`], a task in [`Monitor::until`]. Both put an
+//! entry on the same [`WaitList`]: a parked [`Thread`] or a task's [`Waker`].
+//! A notifier takes entries off the front of the list under the lock and
+//! wakes them once the lock is released. So a queue's `get` and
+//! `get_async().await`, an event's `wait` and `wait_async().await` are the
+//! same wait on the same object, served in arrival order whichever face
+//! they use (tokio's `batch_semaphore` does the same for its locks).
+//!
+//! # The wake-up protocol
+//!
+//! A waiter never sleeps between a check of the condition and its
+//! registration:
+//!
+//! 1. under the lock it checks the condition; if it holds, it is done;
+//! 2. it puts itself on the list (and counts itself in `listed`), issues a
+//!    SeqCst fence, and checks again; if the condition holds now it takes
+//!    itself off the list and is done;
+//! 3. it releases the lock and sleeps (parks, or returns `Pending`) until a
+//!    notifier takes it off the list or its deadline passes;
+//! 4. woken, it takes the lock again and goes back to 1. A thread whose
+//!    deadline passed while it was still on the list takes itself off and
+//!    reports the condition as it finds it then.
+//!
+//! A notifier first makes the condition true, then takes waiters off the
+//! list. If it changed the state under the lock, the lock orders it with
+//! every check. If it changed something outside the lock (the queue's
+//! lock-free store), it issues a SeqCst fence and reads `listed` before
+//! taking the lock: a Dekker handshake with step 2. Either the waiter's
+//! fence comes first, and the notifier sees `listed > 0` and wakes it, or
+//! the notifier's comes first, and the waiter's second check sees the change.
+//! A notifier that has just done a SeqCst read-modify-write on the changed
+//! state may skip its fence ([`Monitor::notify_one_after_rmw`]).
+//!
+//! An entry leaves the list exactly once: taken by a notifier (the waiter
+//! was woken) or removed by its waiter (timed out or cancelled). A waiter
+//! tells which by looking for its [`WaitId`]. A task dropped after it was
+//! woken, before it could act on the wake-up, hands the wake-up on to the
+//! next entry, so a cancelled `await` never swallows the only notification.
+//! A woken thread always re-checks, so a wake-up it did not need costs a
+//! spurious check, never a lost one.
+
+// Until the queue and the semaphores move onto the monitor (issue 9 in
+// progress) some of its operations have no caller outside the tests.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
+use crate::loom::sync::{Mutex, MutexGuard};
+use crate::loom::thread::{self, Thread};
+use crate::util::Deadline;
+
+/// Somebody to wake: a parked thread or a task.
+#[derive(Debug)]
+enum Sleeper {
+    Thread(Thread),
+    Task(Waker),
+}
+
+impl Sleeper {
+    fn wake(self) {
+        match self {
+            Sleeper::Thread(thread) => thread.unpark(),
+            Sleeper::Task(waker) => waker.wake(),
+        }
+    }
+}
+
+/// One registration on a [`WaitList`]. Ids only grow, so the list stays
+/// sorted by id and a waiter finds its entry by binary search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct WaitId(u64);
+
+/// The waiters of one condition, first come first served.
+#[derive(Debug, Default)]
+pub(crate) struct WaitList {
+    next: u64,
+    entries: VecDeque<(WaitId, Sleeper)>,
+}
+
+impl WaitList {
+    /// How many waiters are on the list.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn push(&mut self, sleeper: Sleeper) -> WaitId {
+        let id = WaitId(self.next);
+        self.next += 1;
+        self.entries.push_back((id, sleeper));
+        id
+    }
+
+    fn position(&self, id: WaitId) -> Option<usize> {
+        self.entries.binary_search_by_key(&id, |(i, _)| *i).ok()
+    }
+
+    fn contains(&self, id: WaitId) -> bool {
+        self.position(id).is_some()
+    }
+}
+
+/// The state of one primitive: anything that holds the [`WaitList`] of its
+/// waiters. A primitive with several conditions (a queue's "not empty" and
+/// "not full") uses one [`Monitor`] per condition.
+pub(crate) trait HasWaiters {
+    /// The list of waiters for changes to this state.
+    fn waiters(&mut self) -> &mut WaitList;
+}
+
+impl HasWaiters for WaitList {
+    fn waiters(&mut self) -> &mut WaitList {
+        self
+    }
+}
+
+/// Waiters taken off a list by a notifier, to be woken once the lock is
+/// released (waking under the lock would make them wake into a held lock).
+#[must_use = "the waiters taken off the list must be woken"]
+#[derive(Debug)]
+pub(crate) struct Wakeups(VecDeque<(WaitId, Sleeper)>);
+
+impl Wakeups {
+    /// Wakes every waiter taken.
+    pub(crate) fn wake(self) {
+        self.0.into_iter().for_each(|(_, sleeper)| sleeper.wake());
+    }
+
+    /// How many waiters were taken.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A state behind a mutex plus the list of who waits for it to change: the
+/// waiting core under every threadkit primitive (see the module docs for the
+/// protocol).
+#[derive(Debug, Default)]
+pub(crate) struct Monitor<S> {
+    state: Mutex<S>,
+    /// How many entries the list holds; changed only under the lock, read
+    /// without it by notifiers that changed the condition lock-free.
+    listed: AtomicUsize,
+}
+
+impl<S: HasWaiters> Monitor<S> {
+    pub(crate) fn new(state: S) -> Self {
+        Monitor {
+            state: Mutex::new(state),
+            listed: AtomicUsize::new(0),
+        }
+    }
+
+    /// Locks the state.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock()
+    }
+
+    /// Whether anybody may be waiting; no lock taken. Meaningful after a
+    /// SeqCst fence or read-modify-write on the condition (see the protocol).
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.listed.load(SeqCst) > 0
+    }
+
+    fn register(&self, state: &mut S, sleeper: Sleeper) -> WaitId {
+        self.listed.fetch_add(1, SeqCst);
+        state.waiters().push(sleeper)
+    }
+
+    /// Takes `id` off the list if it is still on it; whether it was.
+    fn deregister(&self, state: &mut S, id: WaitId) -> bool {
+        let list = state.waiters();
+        match list.position(id) {
+            Some(at) => {
+                list.entries.remove(at);
+                self.listed.fetch_sub(1, SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Blocks the calling thread, with `guard` held around every check, until
+    /// `ready(&mut state)` returns true or `deadline` passes. Returns what
+    /// `ready` last returned: a condition that became true just as the
+    /// deadline passed is still reported as met.
+    pub(crate) fn wait_until(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        deadline: Deadline,
+        mut ready: impl FnMut(&mut S) -> bool,
+    ) -> bool {
+        if ready(guard) {
+            return true;
+        }
+        if deadline == Deadline::Now {
+            return false;
+        }
+        let me = thread::current();
+        loop {
+            let id = self.register(guard, Sleeper::Thread(me.clone()));
+            fence(SeqCst);
+            if ready(guard) {
+                self.deregister(guard, id);
+                return true;
+            }
+            if !self.sleep(guard, id, deadline) {
+                return ready(guard);
+            }
+            if ready(guard) {
+                return true;
+            }
+        }
+    }
+
+    /// Puts the calling thread on the list, runs `registered` (which may
+    /// release another lock: Python's `Condition.wait` releases the user's
+    /// lock only once it cannot miss a `notify`), and sleeps until a
+    /// notifier takes it off the list or `deadline` passes. Returns whether
+    /// it was woken by a notifier, as Python's `Condition.wait` does.
+    pub(crate) fn wait_for_notify(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        deadline: Deadline,
+        registered: impl FnOnce(),
+    ) -> bool {
+        let id = self.register(guard, Sleeper::Thread(thread::current()));
+        registered();
+        self.sleep(guard, id, deadline)
+    }
+
+    /// Parks until entry `id` is taken off the list (returns true) or the
+    /// deadline passes with it still listed (takes it off, returns false).
+    fn sleep(&self, guard: &mut MutexGuard<'_, S>, id: WaitId, deadline: Deadline) -> bool {
+        loop {
+            let timed_out = MutexGuard::unlocked(guard, || park(deadline));
+            if !guard.waiters().contains(id) {
+                return true;
+            }
+            if timed_out {
+                self.deregister(guard, id);
+                return false;
+            }
+            // A spurious unpark: still first in line where it was.
+        }
+    }
+
+    /// Takes the longest-waiting entry off the list.
+    pub(crate) fn take_one(&self, state: &mut S) -> Wakeups {
+        self.take(state, 1)
+    }
+
+    /// Takes up to `n` entries off the list, longest-waiting first.
+    pub(crate) fn take(&self, state: &mut S, n: usize) -> Wakeups {
+        let list = state.waiters();
+        let n = n.min(list.entries.len());
+        if n == 0 {
+            return Wakeups(VecDeque::new());
+        }
+        let rest = list.entries.split_off(n);
+        let taken = std::mem::replace(&mut list.entries, rest);
+        self.listed.fetch_sub(n, SeqCst);
+        Wakeups(taken)
+    }
+
+    /// Takes every entry off the list.
+    pub(crate) fn take_all(&self, state: &mut S) -> Wakeups {
+        let taken = std::mem::take(&mut state.waiters().entries);
+        self.listed.fetch_sub(taken.len(), SeqCst);
+        Wakeups(taken)
+    }
+
+    /// Wakes the longest waiter, if any, after the condition was changed
+    /// outside the lock.
+    pub(crate) fn notify_one(&self) {
+        fence(SeqCst);
+        self.notify_one_after_rmw();
+    }
+
+    /// [`notify_one`](Self::notify_one) without the fence, for a notifier
+    /// whose change was itself a SeqCst read-modify-write: if this load
+    /// misses a waiter's registration, the change comes before that
+    /// registration in the SeqCst order, so the waiter's re-check sees it
+    /// (crossbeam-channel wakes its receivers the same way). The fence would
+    /// cost as much as the rest of a queue's `put`.
+    ///
+    /// loom models SeqCst loads and read-modify-writes more weakly than
+    /// C++20 does (it has no single order over them, only over fences), so
+    /// under `cfg(loom)` the fence is issued anyway.
+    #[inline]
+    pub(crate) fn notify_one_after_rmw(&self) {
+        #[cfg(loom)]
+        fence(SeqCst);
+        if self.has_waiters() {
+            self.wake_one_slow();
+        }
+    }
+
+    #[cold]
+    fn wake_one_slow(&self) {
+        let mut guard = self.state.lock();
+        let woken = self.take_one(&mut guard);
+        drop(guard);
+        woken.wake();
+    }
+
+    /// Wakes every waiter, if any, after the condition was changed outside
+    /// the lock.
+    pub(crate) fn notify_all(&self) {
+        fence(SeqCst);
+        if self.has_waiters() {
+            let mut guard = self.state.lock();
+            let woken = self.take_all(&mut guard);
+            drop(guard);
+            woken.wake();
+        }
+    }
+
+    /// The async face of [`wait_until`](Self::wait_until): a future that
+    /// runs `attempt` under the lock each time it is polled and resolves to
+    /// its first `Some`. It waits on the same list as the threads, and
+    /// dropping it is always safe (see the module docs).
+    pub(crate) fn until<R, F>(&self, attempt: F) -> Until<'_, S, F>
+    where
+        F: FnMut(&mut S) -> Option<R>,
+    {
+        Until {
+            monitor: self,
+            attempt,
+            id: None,
+        }
+    }
+}
+
+/// Parks the calling thread until unparked or `deadline`; whether the
+/// deadline has passed.
+fn park(deadline: Deadline) -> bool {
+    match deadline {
+        Deadline::Never => {
+            thread::park();
+            false
+        }
+        Deadline::Now => true,
+        Deadline::At(at) => {
+            let now = Instant::now();
+            if now >= at {
+                return true;
+            }
+            thread::park_timeout(at - now);
+            Instant::now() >= at
+        }
+    }
+}
+
+/// The future returned by [`Monitor::until`].
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct Until<'a, S: HasWaiters, F> {
+    monitor: &'a Monitor<S>,
+    attempt: F,
+    /// This task's entry, from the moment it registers until it resolves
+    /// or is dropped (the entry may have been taken by a notifier since).
+    id: Option<WaitId>,
+}
+
+// `attempt` is only ever called through `&mut`, never pinned.
+impl<S: HasWaiters, F> Unpin for Until<'_, S, F> {}
+
+impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F> {
+    type Output = R;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        let this = self.get_mut();
+        let monitor = this.monitor;
+        let mut guard = monitor.lock();
+        if let Some(done) = (this.attempt)(&mut guard) {
+            if let Some(id) = this.id.take() {
+                monitor.deregister(&mut guard, id);
+            }
+            return Poll::Ready(done);
+        }
+        if let Some(id) = this.id {
+            let list = guard.waiters();
+            if let Some(at) = list.position(id) {
+                // Still waiting: keep the place in line, refresh the waker.
+                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
+                    waker.clone_from(cx.waker());
+                }
+                return Poll::Pending;
+            }
+        }
+        let id = monitor.register(&mut guard, Sleeper::Task(cx.waker().clone()));
+        fence(SeqCst);
+        if let Some(done) = (this.attempt)(&mut guard) {
+            monitor.deregister(&mut guard, id);
+            this.id = None;
+            return Poll::Ready(done);
+        }
+        this.id = Some(id);
+        Poll::Pending
+    }
+}
+
+impl<S: HasWaiters, F> Drop for Until<'_, S, F> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        let monitor = self.monitor;
+        let mut guard = monitor.lock();
+        if monitor.deregister(&mut guard, id) {
+            return;
+        }
+        // Woken, then cancelled before acting on it: hand the wake-up on
+        // (at worst a spurious one).
+        let next = monitor.take_one(&mut guard);
+        drop(guard);
+        next.wake();
+    }
+}
+
+impl<S, F> std::fmt::Debug for Until<'_, S, F>
+where
+    S: HasWaiters,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Until").field("id", &self.id).finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    /// A flag under a monitor, the smallest primitive built on it.
+    #[derive(Default)]
+    struct Flag {
+        set: bool,
+        waiters: WaitList,
+    }
+
+    impl HasWaiters for Flag {
+        fn waiters(&mut self) -> &mut WaitList {
+            &mut self.waiters
+        }
+    }
+
+    fn set(flag: &Monitor<Flag>) {
+        let mut state = flag.lock();
+        state.set = true;
+        let woken = flag.take_all(&mut state);
+        drop(state);
+        woken.wake();
+    }
+
+    #[test]
+    fn thread_waits_until_set_and_times_out_otherwise() {
+        let flag = Arc::new(Monitor::new(Flag::default()));
+        let mut state = flag.lock();
+        assert!(!flag.wait_until(&mut state, Deadline::Now, |s| s.set));
+        assert!(
+            !flag.wait_until(&mut state, Deadline::after(Duration::from_millis(5)), |s| s
+                .set)
+        );
+        assert_eq!(state.waiters.len(), 0);
+        drop(state);
+        assert!(!flag.has_waiters());
+
+        let setter = Arc::clone(&flag);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            set(&setter);
+        });
+        let mut state = flag.lock();
+        assert!(flag.wait_until(&mut state, Deadline::Never, |s| s.set));
+        drop(state);
+        t.join().unwrap();
+        assert!(!flag.has_waiters());
+    }
+
+    #[test]
+    fn threads_and_tasks_are_served_in_arrival_order() {
+        let list = Monitor::new(WaitList::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut first = Box::pin(list.until(|_| None::<()>));
+        let mut second = Box::pin(list.until(|_| None::<()>));
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        // Polling again keeps the place in line.
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        let mut state = list.lock();
+        assert_eq!(state.len(), 2);
+        let woken = list.take_one(&mut state);
+        assert_eq!(woken.len(), 1);
+        // The first one was taken: the second is still listed.
+        assert_eq!(state.entries[0].0, second.id.unwrap());
+        drop(state);
+        woken.wake();
+        drop(second);
+        assert_eq!(list.lock().len(), 0);
+        // `first` was woken and dropped without acting: nobody to hand on to.
+        drop(first);
+        assert!(!list.has_waiters());
+    }
+
+    #[test]
+    fn a_cancelled_woken_task_hands_the_wake_up_on() {
+        let list = Arc::new(Monitor::new(WaitList::default()));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut cancelled = Box::pin(list.until(|_| None::<()>));
+        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        let woke = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let list = Arc::clone(&list);
+            let woke = Arc::clone(&woke);
+            std::thread::spawn(move || {
+                let mut state = list.lock();
+                list.wait_for_notify(&mut state, Deadline::Never, || {});
+                woke.store(true, SeqCst);
+            })
+        };
+        while list.lock().len() < 2 {
+            std::thread::yield_now();
+        }
+        list.notify_one();
+        assert!(!woke.load(SeqCst));
+        drop(cancelled);
+        waiter.join().unwrap();
+        assert!(woke.load(SeqCst));
+        assert!(!list.has_waiters());
+    }
+
+    #[test]
+    fn until_resolves_on_its_first_some() {
+        let flag = Monitor::new(Flag::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut wait = Box::pin(flag.until(|s| s.set.then_some(7)));
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        set(&flag);
+        assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(7));
+        drop(wait);
+        assert!(!flag.has_waiters());
+    }
+
+    #[test]
+    fn notify_for_condition_reports_timeouts() {
+        let list = Monitor::new(WaitList::default());
+        let mut state = list.lock();
+        let woken =
+            list.wait_for_notify(&mut state, Deadline::after(Duration::from_millis(5)), || {});
+        assert!(!woken);
+        assert_eq!(state.len(), 0);
+    }
+}
+
+/// Models of the wake-up protocol: `RUSTFLAGS="--cfg loom" cargo test --lib
+/// --release loom`.
+#[cfg(all(test, loom))]
+mod loom_monitor {
+    use super::*;
+    use crate::loom::sync::Arc;
+    use crate::loom::sync::atomic::AtomicUsize;
+    use loom::sync::atomic::AtomicBool;
+
+    /// A thread waiting on a condition changed outside the lock is never
+    /// left asleep (the Dekker handshake).
+    #[test]
+    fn loom_thread_wakes_on_lock_free_change() {
+        loom::model(|| {
+            let list = Arc::new(Monitor::new(WaitList::default()));
+            let flag = Arc::new(AtomicBool::new(false));
+            let waiter = {
+                let (list, flag) = (Arc::clone(&list), Arc::clone(&flag));
+                loom::thread::spawn(move || {
+                    let mut state = list.lock();
+                    assert!(list.wait_until(&mut state, Deadline::Never, |_| flag.load(SeqCst)));
+                })
+            };
+            flag.store(true, SeqCst);
+            list.notify_one();
+            waiter.join().unwrap();
+            assert!(!list.has_waiters());
+        });
+    }
+
+    /// A task and a thread each wait for one of two units; two
+    /// `notify_one`s after two changes release both, whoever is first.
+    #[test]
+    fn loom_task_and_thread_share_one_list() {
+        loom::model(|| {
+            let list = Arc::new(Monitor::new(WaitList::default()));
+            let units = Arc::new(AtomicUsize::new(0));
+            let take = |units: &AtomicUsize| {
+                let mut n = units.load(SeqCst);
+                while n > 0 {
+                    match units.compare_exchange(n, n - 1, SeqCst, SeqCst) {
+                        Ok(_) => return true,
+                        Err(now) => n = now,
+                    }
+                }
+                false
+            };
+            let task = {
+                let (list, units) = (Arc::clone(&list), Arc::clone(&units));
+                loom::thread::spawn(move || {
+                    loom::future::block_on(list.until(|_| take(&units).then_some(())));
+                })
+            };
+            let thread = {
+                let (list, units) = (Arc::clone(&list), Arc::clone(&units));
+                loom::thread::spawn(move || {
+                    let mut state = list.lock();
+                    list.wait_until(&mut state, Deadline::Never, |_| take(&units));
+                })
+            };
+            for _ in 0..2 {
+                units.fetch_add(1, SeqCst);
+                list.notify_one_after_rmw();
+            }
+            task.join().unwrap();
+            thread.join().unwrap();
+            assert_eq!(units.load(SeqCst), 0);
+        });
+    }
+
+    /// A task woken by `notify_one` and then dropped before acting hands
+    /// the wake-up on to the thread behind it.
+    #[test]
+    fn loom_cancelled_task_hands_its_wake_up_on() {
+        loom::model(|| {
+            let list = Arc::new(Monitor::new(WaitList::default()));
+            let flag = Arc::new(AtomicBool::new(false));
+            let task = {
+                let (list, flag) = (Arc::clone(&list), Arc::clone(&flag));
+                loom::thread::spawn(move || {
+                    let mut wait = list.until(|_| flag.load(SeqCst).then_some(()));
+                    let mut cx = Context::from_waker(Waker::noop());
+                    let _ = Pin::new(&mut wait).poll(&mut cx);
+                    drop(wait);
+                })
+            };
+            let thread = {
+                let (list, flag) = (Arc::clone(&list), Arc::clone(&flag));
+                loom::thread::spawn(move || {
+                    let mut state = list.lock();
+                    list.wait_until(&mut state, Deadline::Never, |_| flag.load(SeqCst));
+                })
+            };
+            flag.store(true, SeqCst);
+            list.notify_one();
+            task.join().unwrap();
+            thread.join().unwrap();
+        });
+    }
+}
