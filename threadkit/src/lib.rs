@@ -68,6 +68,7 @@ mod util;
 
 #[cfg(feature = "asyncio")]
 pub mod asyncio;
+pub mod debug;
 pub mod futures;
 #[cfg(all(feature = "process", target_os = "linux", not(loom)))]
 pub mod multiprocessing;

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use std::future::Future;
 
+use crate::debug::WaitKind;
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
@@ -55,6 +56,10 @@ struct State {
 impl HasWaiters for State {
     fn waiters(&mut self) -> &mut WaitList {
         &mut self.waiters
+    }
+
+    fn wait_kind(&self) -> WaitKind {
+        WaitKind::Event
     }
 }
 

@@ -4,7 +4,22 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
+use crate::debug::WaitKind;
+use crate::debug::waits::{self, Holder, WaitScope};
+#[cfg(feature = "debug-locks")]
+use crate::debug::{Acquire, LockKind, LockTag, lock_order};
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::util::Deadline;
+
+/// How an acquire was asked for, for the order checker (a no-op without
+/// `debug-locks`).
+#[cfg(not(feature = "debug-locks"))]
+#[derive(Clone, Copy)]
+enum Acquire {
+    Blocking,
+    Timed,
+    Try,
+}
 
 /// A mutual-exclusion lock that owns the data it protects: Python's
 /// `threading.Lock`, shaped like `std::sync::Mutex<T>`.
@@ -49,6 +64,9 @@ use crate::loom::sync::{Mutex, MutexGuard};
 ///   `acquire(timeout=t)` is [`acquire_timeout`](Lock::acquire_timeout); both
 ///   return `Option<LockGuard>` instead of a `bool`.
 pub struct Lock<T = ()> {
+    /// With `debug-locks`: name, creation site, owner, order checks.
+    #[cfg(feature = "debug-locks")]
+    tag: LockTag,
     inner: Mutex<T>,
 }
 
@@ -67,23 +85,91 @@ pub struct Lock<T = ()> {
 #[must_use = "if unused the Lock is released immediately"]
 pub struct LockGuard<'a, T> {
     pub(crate) inner: MutexGuard<'a, T>,
+    /// With `debug-locks`: tells the order checker when the lock is released.
+    #[cfg(feature = "debug-locks")]
+    _held: Held<'a>,
+}
+
+/// Reports the release of a lock to the order checker.
+#[cfg(feature = "debug-locks")]
+struct Held<'a>(&'a LockTag);
+
+#[cfg(feature = "debug-locks")]
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        lock_order::released(self.0);
+    }
 }
 
 impl<T> Lock<T> {
     /// A new, unlocked lock protecting `value`.
     #[cfg(not(loom))]
+    #[track_caller]
     pub const fn new(value: T) -> Self {
+        Lock::with_name(None, value)
+    }
+
+    /// A new, unlocked lock protecting `value`, named `name` in lock-order
+    /// reports and thread dumps (feature `debug-locks`; without it the name
+    /// is not kept). Unnamed locks are called `Lock#<id>`, with their
+    /// creation site.
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub const fn named(name: &'static str, value: T) -> Self {
+        Lock::with_name(Some(name), value)
+    }
+
+    #[cfg(not(loom))]
+    #[track_caller]
+    #[cfg_attr(not(feature = "debug-locks"), allow(unused_variables))]
+    const fn with_name(name: Option<&'static str>, value: T) -> Self {
         Lock {
+            #[cfg(feature = "debug-locks")]
+            tag: LockTag::new(LockKind::Lock, name, std::panic::Location::caller()),
             inner: Mutex::new(value),
         }
     }
 
     /// A new, unlocked lock protecting `value`.
     #[cfg(loom)]
+    #[track_caller]
     pub fn new(value: T) -> Self {
         Lock {
+            #[cfg(feature = "debug-locks")]
+            tag: LockTag::new(LockKind::Lock, None, std::panic::Location::caller()),
             inner: Mutex::new(value),
         }
+    }
+
+    /// Wraps a parking_lot guard, telling the order checker it is held.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn guard<'a>(&'a self, inner: MutexGuard<'a, T>, how: Acquire) -> LockGuard<'a, T> {
+        #[cfg(feature = "debug-locks")]
+        lock_order::acquired(&self.tag, how, std::panic::Location::caller());
+        let _ = how;
+        LockGuard {
+            inner,
+            #[cfg(feature = "debug-locks")]
+            _held: Held(&self.tag),
+        }
+    }
+
+    /// Checks the lock order before a blocking or timed acquire.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn check_order(&self, how: Acquire) {
+        #[cfg(feature = "debug-locks")]
+        lock_order::before_acquire(&self.tag, how, std::panic::Location::caller());
+        let _ = how;
+    }
+
+    /// Records the wait for thread dumps: only a thread about to block
+    /// pays for it.
+    fn record_wait(&self, deadline: Deadline) -> WaitScope {
+        #[cfg(feature = "debug-locks")]
+        let (name, holder) = (self.tag.name(), Holder::Live(self.tag.owner()));
+        #[cfg(not(feature = "debug-locks"))]
+        let (name, holder) = (None, Holder::Unknown);
+        waits::enter(WaitKind::Lock, name, deadline, holder)
     }
 
     /// Blocks until the lock is acquired: Python's `acquire()` or `with lock:`.
@@ -91,30 +177,54 @@ impl<T> Lock<T> {
     /// Acquiring a `Lock` the current thread already holds deadlocks, as in
     /// Python; use [`RLock`](super::RLock) for re-entrant locking.
     #[doc(alias = "lock")]
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire(&self) -> LockGuard<'_, T> {
-        LockGuard {
-            inner: self.inner.lock(),
-        }
+        self.check_order(Acquire::Blocking);
+        let inner = match self.inner.try_lock() {
+            Some(inner) => inner,
+            None => {
+                let _record = self.record_wait(Deadline::Never);
+                self.inner.lock()
+            }
+        };
+        self.guard(inner, Acquire::Blocking)
     }
 
     /// Acquires the lock only if it is free now: Python's `acquire(blocking=False)`.
     #[doc(alias = "try_lock")]
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
-        self.inner.try_lock().map(|inner| LockGuard { inner })
+        let inner = self.inner.try_lock()?;
+        Some(self.guard(inner, Acquire::Try))
     }
 
     /// Waits at most `timeout` for the lock: Python's `acquire(timeout=t)`.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<LockGuard<'_, T>> {
-        self.inner
-            .try_lock_for(timeout)
-            .map(|inner| LockGuard { inner })
+        self.acquire_until(Deadline::after(timeout))
     }
 
     /// Waits for the lock until `deadline` at the latest.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire_deadline(&self, deadline: Instant) -> Option<LockGuard<'_, T>> {
-        self.inner
-            .try_lock_until(deadline)
-            .map(|inner| LockGuard { inner })
+        self.acquire_until(Deadline::At(deadline))
+    }
+
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn acquire_until(&self, deadline: Deadline) -> Option<LockGuard<'_, T>> {
+        self.check_order(Acquire::Timed);
+        let inner = match self.inner.try_lock() {
+            Some(inner) => inner,
+            None => {
+                let _record = self.record_wait(deadline);
+                match deadline {
+                    Deadline::Never => self.inner.lock(),
+                    Deadline::Now => return None,
+                    Deadline::At(at) => self.inner.try_lock_until(at)?,
+                }
+            }
+        };
+        Some(self.guard(inner, Acquire::Timed))
     }
 
     /// Whether some thread holds the lock right now: Python's `locked()`.

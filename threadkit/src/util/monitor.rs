@@ -53,6 +53,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
+use crate::debug::WaitKind;
+use crate::debug::waits::{self, Holder, WaitScope};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::loom::thread::{self, Thread};
@@ -114,6 +116,22 @@ impl WaitList {
 pub(crate) trait HasWaiters {
     /// The list of waiters for changes to this state.
     fn waiters(&mut self) -> &mut WaitList;
+
+    /// What a thread blocked here waits for, for thread dumps
+    /// ([`debug`](crate::debug)); asked only when a thread is about to sleep.
+    fn wait_kind(&self) -> WaitKind {
+        WaitKind::Other
+    }
+
+    /// A name for the object waited on, if it has one.
+    fn wait_object(&self) -> Option<String> {
+        None
+    }
+
+    /// The thread that alone can end the wait, if there is one.
+    fn holder(&self) -> Holder {
+        Holder::Unknown
+    }
 }
 
 impl HasWaiters for WaitList {
@@ -205,6 +223,7 @@ impl<S: HasWaiters> Monitor<S> {
             return false;
         }
         let me = thread::current();
+        let _record = record(&**guard, deadline);
         loop {
             let id = self.register(guard, Sleeper::Thread(me.clone()));
             fence(SeqCst);
@@ -233,6 +252,7 @@ impl<S: HasWaiters> Monitor<S> {
         registered: impl FnOnce(),
     ) -> bool {
         let id = self.register(guard, Sleeper::Thread(thread::current()));
+        let _record = record(&**guard, deadline);
         registered();
         self.sleep(guard, id, deadline)
     }
@@ -338,6 +358,20 @@ impl<S: HasWaiters> Monitor<S> {
             id: None,
         }
     }
+}
+
+/// Notes for thread dumps what the calling thread is about to sleep on
+/// (not under loom, whose threads share one OS thread's thread-locals).
+fn record<S: HasWaiters>(state: &S, deadline: Deadline) -> Option<WaitScope> {
+    if cfg!(loom) {
+        return None;
+    }
+    Some(waits::enter(
+        state.wait_kind(),
+        state.wait_object(),
+        deadline,
+        state.holder(),
+    ))
 }
 
 /// Parks the calling thread until unparked or `deadline`; whether the

@@ -1,0 +1,250 @@
+//! `dump_threads()`: every thread, what it waits for, for how long, and who
+//! could end the wait; `find_deadlocks()`: the cycles among those waits.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use super::waits::{self, WaitKind};
+use crate::threading;
+
+/// One thread's wait, as a dump shows it.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct WaitInfo {
+    /// What kind of call the thread is blocked in.
+    pub kind: WaitKind,
+    /// The waited-for object's name (a lock's name, a joined thread's name),
+    /// when it has one.
+    pub object: Option<String>,
+    /// How long the thread has been waiting.
+    pub waited: Duration,
+    /// Whether the wait has a timeout (a timed wait never counts as part of
+    /// a definite deadlock).
+    pub timed: bool,
+    /// The ident of the thread that alone can end this wait, when known: a
+    /// lock's holder, the joined thread, the worker running the awaited task.
+    pub holder: Option<u64>,
+    /// With feature `debug-locks`: the locks the thread held when it began
+    /// waiting, as (name, where acquired).
+    pub holding: Vec<(String, String)>,
+}
+
+/// One thread in a [`ThreadDump`].
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ThreadState {
+    /// Python's `Thread.name`.
+    pub name: String,
+    /// Python's `Thread.ident` (threadkit's idents, see
+    /// [`get_ident`](crate::threading::get_ident)).
+    pub ident: u64,
+    /// The operating system's thread id, where known.
+    pub native_id: Option<u64>,
+    /// Whether it is a daemon thread.
+    pub daemon: bool,
+    /// What it waits for; `None` while it runs (or waits outside threadkit).
+    pub waiting: Option<WaitInfo>,
+}
+
+/// A deadlock: threads each waiting for the next, the last for the first.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Deadlock {
+    /// The threads of the cycle, each waiting for the one after it.
+    pub threads: Vec<ThreadState>,
+}
+
+impl fmt::Display for Deadlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.threads.len();
+        for (i, thread) in self.threads.iter().enumerate() {
+            let next = &self.threads[(i + 1) % n];
+            let what = thread.waiting.as_ref().map(describe).unwrap_or_default();
+            let sep = if i + 1 == n { "" } else { ",\n  " };
+            write!(
+                f,
+                "\"{}\" waits for {} held by \"{}\"{sep}",
+                thread.name, what, next.name
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Every thread threadkit knows, with what each waits for: Java's `jstack`,
+/// Go's goroutine dump. Prints as text; with feature `serde` (on with the
+/// default `process`) it serializes, e.g. to JSON.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ThreadDump {
+    /// When the dump was taken.
+    pub taken_at: SystemTime,
+    /// The threads, in creation order.
+    pub threads: Vec<ThreadState>,
+    /// The deadlocks among them ([`find_deadlocks`]).
+    pub deadlocks: Vec<Deadlock>,
+}
+
+fn describe(wait: &WaitInfo) -> String {
+    match &wait.object {
+        Some(object) => format!("{} {object}", wait.kind.as_str()),
+        None => wait.kind.as_str().to_string(),
+    }
+}
+
+impl fmt::Display for ThreadDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: HashMap<u64, &str> = self
+            .threads
+            .iter()
+            .map(|t| (t.ident, t.name.as_str()))
+            .collect();
+        writeln!(f, "threadkit thread dump ({} threads)", self.threads.len())?;
+        for t in &self.threads {
+            write!(f, "\"{}\" ident={}", t.name, t.ident)?;
+            if let Some(native) = t.native_id {
+                write!(f, " native={native}")?;
+            }
+            if t.daemon {
+                f.write_str(" daemon")?;
+            }
+            let Some(wait) = &t.waiting else {
+                writeln!(f, " [running]")?;
+                continue;
+            };
+            let timed = if wait.timed { ", with timeout" } else { "" };
+            writeln!(
+                f,
+                " [waiting: {}, {:.1} s{timed}]",
+                describe(wait),
+                wait.waited.as_secs_f64()
+            )?;
+            if let Some(holder) = wait.holder {
+                let name = names.get(&holder).copied().unwrap_or("?");
+                writeln!(f, "    - held by \"{name}\" (ident {holder})")?;
+            }
+            for (lock, site) in &wait.holding {
+                writeln!(f, "    - holding {lock}, acquired at {site}")?;
+            }
+        }
+        match self.deadlocks.len() {
+            0 => Ok(()),
+            n => {
+                writeln!(f, "Found {n} deadlock{}:", if n == 1 { "" } else { "s" })?;
+                for d in &self.deadlocks {
+                    writeln!(f, "  {d}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Takes a [`ThreadDump`] of every thread threadkit knows: those it
+/// started, the main thread, and foreign threads that called into it.
+///
+/// A running thread shows as `[running]`: threadkit records a thread's
+/// state only when it blocks in a threadkit wait, and never interrupts a
+/// running thread to unwind its stack.
+pub fn dump_threads() -> ThreadDump {
+    let threads = snapshot();
+    let deadlocks = cycles(&threads);
+    ThreadDump {
+        taken_at: SystemTime::now(),
+        threads,
+        deadlocks,
+    }
+}
+
+/// The deadlocks among threadkit threads now: cycles of threads each
+/// blocked, without a timeout, on something only the next one can release
+/// (a lock it holds, its own end for `join`, a task it runs).
+///
+/// Event, Condition, Queue and Semaphore waits have no owner, so they are
+/// never part of a cycle here; the watchdog's "all threads are asleep"
+/// ([`Watchdog`](super::Watchdog)) covers them.
+pub fn find_deadlocks() -> Vec<Deadlock> {
+    cycles(&snapshot())
+}
+
+fn snapshot() -> Vec<ThreadState> {
+    let records: HashMap<u64, _> = waits::all_slots()
+        .into_iter()
+        .filter_map(|slot| slot.snapshot().map(|r| (slot.ident, r)))
+        .collect();
+    let mut threads = BTreeMap::new();
+    for handle in threading::enumerate() {
+        let Some(ident) = handle.ident() else {
+            continue;
+        };
+        let waiting = records.get(&ident).map(|(record, holder)| WaitInfo {
+            kind: record.kind,
+            object: record.object.clone(),
+            waited: record.since.elapsed(),
+            timed: record.timed,
+            holder: *holder,
+            #[cfg(feature = "debug-locks")]
+            holding: record
+                .held
+                .iter()
+                .map(|(lock, site)| (lock.to_string(), site.to_string()))
+                .collect(),
+            #[cfg(not(feature = "debug-locks"))]
+            holding: Vec::new(),
+        });
+        threads.insert(
+            ident,
+            ThreadState {
+                name: handle.name().to_string(),
+                ident,
+                native_id: handle.native_id(),
+                daemon: handle.is_daemon(),
+                waiting,
+            },
+        );
+    }
+    threads.into_values().collect()
+}
+
+/// The cycles of the wait-for graph (each thread has at most one edge:
+/// to the holder of what it waits for).
+fn cycles(threads: &[ThreadState]) -> Vec<Deadlock> {
+    let by_ident: HashMap<u64, &ThreadState> = threads.iter().map(|t| (t.ident, t)).collect();
+    let next = |t: &ThreadState| -> Option<u64> {
+        let wait = t.waiting.as_ref()?;
+        if wait.timed || !wait.kind.is_owned() {
+            return None;
+        }
+        wait.holder.filter(|h| by_ident.contains_key(h))
+    };
+    let mut found = Vec::new();
+    let mut done = std::collections::HashSet::new();
+    for start in threads {
+        let mut path = Vec::new();
+        let mut at = start.ident;
+        let mut closed = false;
+        while !done.contains(&at) {
+            if path.contains(&at) {
+                closed = true;
+                break;
+            }
+            path.push(at);
+            match next(by_ident[&at]) {
+                Some(n) => at = n,
+                None => break,
+            }
+        }
+        if let Some(from) = path.iter().position(|&i| i == at).filter(|_| closed) {
+            // Start the cycle at its lowest ident, so one cycle prints one way.
+            let mut cycle = path[from..].to_vec();
+            let low = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+            cycle.rotate_left(low);
+            found.push(Deadlock {
+                threads: cycle.iter().map(|i| by_ident[i].clone()).collect(),
+            });
+        }
+        done.extend(path);
+    }
+    found
+}

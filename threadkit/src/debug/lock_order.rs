@@ -1,0 +1,713 @@
+//! Potential deadlocks found from the order in which locks are taken
+//! (cargo feature `debug-locks`), reported before anything blocks.
+//!
+//! Every thread keeps a short list of the locks it holds. A blocking acquire
+//! of lock B while holding A records the order "A before B" as an edge of
+//! one graph shared by all threads. The first acquire whose edge would close
+//! a cycle (B already reaches A through edges other threads recorded) is a
+//! lock-order inversion: two threads running those paths at the same time
+//! can deadlock, even if this run never does. It is reported once per pair
+//! of locks, before the thread blocks.
+//!
+//! The rules are Linux lockdep's:
+//! - a successful try-acquire adds no edge *into* the lock (try-acquires can
+//!   be taken in any order), but the lock is recorded as held, so a later
+//!   blocking acquire gets an edge *from* it. A timed acquire counts as a
+//!   try unless [`set_timed_acquires_block`] says otherwise, since "take the
+//!   second lock with a timeout, else back off" is a legitimate idiom;
+//! - an `RLock` taken again by its owner adds nothing;
+//! - a lock's identity is an id given on first use, never its address, and
+//!   a dropped lock leaves the graph, so memory reuse cannot invent an order.
+//!
+//! Each thread caches the edges it has already checked, so a nested acquire
+//! in an order already seen touches no shared state.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, RwLock};
+
+/// What kind of lock a [`LockTag`] belongs to, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // RLock and Condition get their tags as they move onto the monitor.
+pub(crate) enum LockKind {
+    Lock,
+    RLock,
+    Condition,
+}
+
+impl LockKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            LockKind::Lock => "Lock",
+            LockKind::RLock => "RLock",
+            LockKind::Condition => "Condition",
+        }
+    }
+}
+
+/// How an acquire was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Acquire {
+    /// Waits as long as it takes: `acquire()`.
+    Blocking,
+    /// Gives up at a deadline: `acquire_timeout`.
+    Timed,
+    /// Never waits: `try_acquire()`.
+    Try,
+}
+
+/// The identity, name and creation site of one lock: a field of every
+/// `Lock`, `RLock` and `Condition` when `debug-locks` is on.
+#[derive(Debug)]
+pub(crate) struct LockTag {
+    /// 0 until first used; then an id no other lock ever gets.
+    id: AtomicU64,
+    name: Option<&'static str>,
+    created: &'static Location<'static>,
+    kind: LockKind,
+    /// The ident of the thread holding the lock, 0 when free: what a thread
+    /// dump shows as "held by".
+    owner: AtomicU64,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl LockTag {
+    pub(crate) const fn new(
+        kind: LockKind,
+        name: Option<&'static str>,
+        created: &'static Location<'static>,
+    ) -> Self {
+        LockTag {
+            id: AtomicU64::new(0),
+            name,
+            created,
+            kind,
+            owner: AtomicU64::new(0),
+        }
+    }
+
+    /// The lock's name for a thread dump.
+    pub(crate) fn name(&self) -> Option<String> {
+        Some(self.describe().to_string())
+    }
+
+    /// The cell holding the owner's ident, for a waiter's record.
+    pub(crate) fn owner(&self) -> *const AtomicU64 {
+        &self.owner
+    }
+
+    /// This lock's id, given on first use (`new` stays `const`).
+    fn id(&self) -> u64 {
+        let id = self.id.load(Relaxed);
+        if id != 0 {
+            return id;
+        }
+        let fresh = NEXT_ID.fetch_add(1, Relaxed);
+        match self.id.compare_exchange(0, fresh, Relaxed, Relaxed) {
+            Ok(_) => fresh,
+            Err(existing) => existing,
+        }
+    }
+
+    fn describe(&self) -> LockInfo {
+        LockInfo {
+            id: self.id(),
+            name: self.name,
+            kind: self.kind.as_str(),
+            created: Site::from(self.created),
+        }
+    }
+}
+
+impl Drop for LockTag {
+    fn drop(&mut self) {
+        let id = *self.id.get_mut();
+        if id != 0 {
+            forget(id);
+        }
+    }
+}
+
+/// A place in the source: where a lock was created or acquired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Site {
+    /// The file, as the compiler names it.
+    pub file: &'static str,
+    /// The line, from 1.
+    pub line: u32,
+    /// The column, from 1.
+    pub column: u32,
+}
+
+impl From<&'static Location<'static>> for Site {
+    fn from(at: &'static Location<'static>) -> Self {
+        Site {
+            file: at.file(),
+            line: at.line(),
+            column: at.column(),
+        }
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A lock as a report names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockInfo {
+    /// Its id (unique for the life of the process).
+    pub id: u64,
+    /// The name given with `named`, if any.
+    pub name: Option<&'static str>,
+    /// `"Lock"`, `"RLock"` or `"Condition"`.
+    pub kind: &'static str,
+    /// Where it was created.
+    pub created: Site,
+}
+
+impl fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name {
+            Some(name) => f.write_str(name),
+            None => write!(f, "{}#{}", self.kind, self.id),
+        }
+    }
+}
+
+/// One recorded order: `after` was acquired (at `after_site`) while
+/// `before` was held (acquired at `before_site`), by `thread`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockOrder {
+    /// The lock that was held.
+    pub before: LockInfo,
+    /// Where it had been acquired.
+    pub before_site: Site,
+    /// The lock acquired while holding it.
+    pub after: LockInfo,
+    /// Where that acquire was.
+    pub after_site: Site,
+    /// The name of the thread that did it.
+    pub thread: String,
+}
+
+/// A lock-order inversion: the acquire in [`attempted`](Self::attempted)
+/// would close a cycle with the orders in [`seen`](Self::seen). Nothing is
+/// blocked yet; two threads running these paths at once could deadlock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PotentialDeadlock {
+    /// The acquire being made now (its `before` is the lock held).
+    pub attempted: LockOrder,
+    /// The orders recorded earlier that lead from the lock being acquired
+    /// back to the lock held, in order.
+    pub seen: Vec<LockOrder>,
+}
+
+impl fmt::Display for PotentialDeadlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let now = &self.attempted;
+        writeln!(
+            f,
+            "threadkit: POTENTIAL DEADLOCK (lock-order inversion): nothing is blocked yet"
+        )?;
+        writeln!(
+            f,
+            "  thread \"{}\" is acquiring {} [{} created at {}]",
+            now.thread, now.after, now.after.kind, now.after.created
+        )?;
+        writeln!(
+            f,
+            "      at {}, while holding {} (acquired at {})",
+            now.after_site, now.before, now.before_site
+        )?;
+        for order in &self.seen {
+            writeln!(
+                f,
+                "  opposite order seen in thread \"{}\": {} at {}, then {} at {}",
+                order.thread, order.before, order.before_site, order.after, order.after_site
+            )?;
+        }
+        if let [back] = self.seen.as_slice() {
+            scenario(f, back, now)?;
+        }
+        write!(
+            f,
+            "  fix: take the locks in one global order (THREADKIT_LOCKDEP=panic stops at this point)"
+        )
+    }
+}
+
+/// lockdep's "possible unsafe locking scenario" table for a two-lock cycle.
+fn scenario(f: &mut fmt::Formatter<'_>, first: &LockOrder, second: &LockOrder) -> fmt::Result {
+    let (a, b) = (&first.thread, &second.thread);
+    let (a, b) = if a == b {
+        (format!("{a} (earlier)"), format!("{b} (now)"))
+    } else {
+        (a.clone(), b.clone())
+    };
+    let w = a.len().max(22);
+    let rows = [
+        (format!("lock({})", first.before), String::new()),
+        (String::new(), format!("lock({})", second.before)),
+        (format!("lock({}) waits", first.after), String::new()),
+        (
+            String::new(),
+            format!("lock({}) waits   *** DEADLOCK ***", second.after),
+        ),
+    ];
+    writeln!(f, "  scenario:  {a:<w$}  {b}")?;
+    for (left, right) in rows {
+        writeln!(f, "             {left:<w$}  {right}")?;
+    }
+    Ok(())
+}
+
+/// What to do on a potential deadlock.
+#[derive(Clone, Default)]
+pub enum Mode {
+    /// Record nothing, check nothing.
+    Off,
+    /// Print the report to stderr, once per pair of locks (the default).
+    #[default]
+    Report,
+    /// Panic with the report, before the thread blocks (for tests).
+    Panic,
+    /// Hand the report to a function, once per pair of locks.
+    Callback(Arc<dyn Fn(&PotentialDeadlock) + Send + Sync>),
+}
+
+impl fmt::Debug for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Off => "Off",
+            Mode::Report => "Report",
+            Mode::Panic => "Panic",
+            Mode::Callback(_) => "Callback(..)",
+        })
+    }
+}
+
+const UNSET: u8 = 0;
+const OFF: u8 = 1;
+const ON: u8 = 2;
+
+/// Off is one relaxed load and a branch.
+static ENABLED: AtomicU8 = AtomicU8::new(UNSET);
+static MODE: RwLock<Mode> = RwLock::new(Mode::Report);
+static TIMED_BLOCKS: AtomicBool = AtomicBool::new(false);
+
+/// Chooses what a potential deadlock does; overrides `THREADKIT_LOCKDEP`.
+pub fn set_mode(mode: Mode) {
+    let on = !matches!(mode, Mode::Off);
+    *MODE.write() = mode;
+    ENABLED.store(if on { ON } else { OFF }, Relaxed);
+}
+
+/// Whether a timed acquire (`acquire_timeout`) counts as blocking, and so
+/// adds an order edge into the lock (Abseil's rule). Off by default: a timed
+/// acquire is treated as a try, as lockdep treats trylocks.
+pub fn set_timed_acquires_block(block: bool) {
+    TIMED_BLOCKS.store(block, Relaxed);
+}
+
+fn enabled() -> bool {
+    match ENABLED.load(Relaxed) {
+        ON => true,
+        OFF => false,
+        _ => init_from_env(),
+    }
+}
+
+#[cold]
+fn init_from_env() -> bool {
+    let mode = match std::env::var("THREADKIT_LOCKDEP").as_deref() {
+        Ok("off" | "0") => Mode::Off,
+        Ok("panic") => Mode::Panic,
+        _ => Mode::Report,
+    };
+    let on = !matches!(mode, Mode::Off);
+    // A `set_mode` that raced with us wins.
+    if ENABLED
+        .compare_exchange(UNSET, if on { ON } else { OFF }, Relaxed, Relaxed)
+        .is_ok()
+    {
+        *MODE.write() = mode;
+        on
+    } else {
+        ENABLED.load(Relaxed) == ON
+    }
+}
+
+/// A lock this thread holds.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    id: u64,
+    tag: TagCopy,
+    site: &'static Location<'static>,
+    /// Whether it was taken by a try (or timed) acquire: such entries give
+    /// edges from them, but the search for edges goes past them.
+    tried: bool,
+}
+
+/// The parts of a tag a report needs, copied so that nothing points into
+/// the lock.
+#[derive(Clone, Copy, Debug)]
+struct TagCopy {
+    name: Option<&'static str>,
+    created: &'static Location<'static>,
+    kind: LockKind,
+}
+
+impl TagCopy {
+    fn info(&self, id: u64) -> LockInfo {
+        LockInfo {
+            id,
+            name: self.name,
+            kind: self.kind.as_str(),
+            created: Site::from(self.created),
+        }
+    }
+}
+
+const CACHE_SLOTS: usize = 256;
+
+/// Per-thread state: the locks held, and the orders already checked.
+struct ThreadLocks {
+    held: Vec<Held>,
+    checked: [(u64, u64); CACHE_SLOTS],
+}
+
+thread_local! {
+    static THREAD: RefCell<ThreadLocks> = const {
+        RefCell::new(ThreadLocks { held: Vec::new(), checked: [(0, 0); CACHE_SLOTS] })
+    };
+}
+
+/// The shared order graph.
+#[derive(Default)]
+struct Graph {
+    /// `after` locks for each lock, with the order that was seen.
+    edges: HashMap<u64, HashMap<u64, LockOrder>>,
+    /// Pairs already reported (smaller id first).
+    reported: HashSet<(u64, u64)>,
+}
+
+static GRAPH: OnceLock<Mutex<Graph>> = OnceLock::new();
+
+fn graph() -> &'static Mutex<Graph> {
+    GRAPH.get_or_init(Mutex::default)
+}
+
+fn slot(from: u64, to: u64) -> usize {
+    (from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to) as usize % CACHE_SLOTS
+}
+
+/// Called before acquiring `tag` (every form: the check itself applies only
+/// to blocking acquires). Reports, or panics in `Mode::Panic`, if this
+/// acquire would close a cycle.
+pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
+    if !enabled() {
+        return;
+    }
+    let blocking = match how {
+        Acquire::Blocking => true,
+        Acquire::Timed => TIMED_BLOCKS.load(Relaxed),
+        Acquire::Try => false,
+    };
+    if !blocking {
+        return;
+    }
+    let id = tag.id();
+    let found = THREAD.with(|t| {
+        let mut t = t.borrow_mut();
+        // lockdep: edges from the nearest blocking entry and the tries above it.
+        let mut from = Vec::new();
+        for held in t.held.iter().rev() {
+            if held.id != id {
+                from.push(*held);
+            }
+            if !held.tried {
+                break;
+            }
+        }
+        let mut found = None;
+        for held in from {
+            let key = slot(held.id, id);
+            if t.checked[key] == (held.id, id) {
+                continue;
+            }
+            match add_edge(&held, tag, id, site) {
+                Some(report) => found = found.or(Some(report)),
+                None => t.checked[key] = (held.id, id),
+            }
+        }
+        found
+    });
+    if let Some(report) = found {
+        deliver(report);
+    }
+}
+
+/// Records `before → tag`; returns the report if it would close a cycle
+/// not reported yet.
+#[cold]
+fn add_edge(
+    before: &Held,
+    tag: &LockTag,
+    id: u64,
+    site: &'static Location<'static>,
+) -> Option<PotentialDeadlock> {
+    let order = LockOrder {
+        before: before.tag.info(before.id),
+        before_site: Site::from(before.site),
+        after: tag.describe(),
+        after_site: Site::from(site),
+        thread: thread_name(),
+    };
+    let mut graph = graph().lock();
+    if graph
+        .edges
+        .get(&before.id)
+        .is_some_and(|after| after.contains_key(&id))
+    {
+        return None;
+    }
+    if let Some(path) = graph.path(id, before.id) {
+        let pair = (id.min(before.id), id.max(before.id));
+        if !graph.reported.insert(pair) {
+            // Reported already: say nothing, and keep the cycle out.
+            return None;
+        }
+        return Some(PotentialDeadlock {
+            attempted: order,
+            seen: path,
+        });
+    }
+    graph.edges.entry(before.id).or_default().insert(id, order);
+    None
+}
+
+impl Graph {
+    /// The orders leading from `from` to `to`, if any (depth-first).
+    fn path(&self, from: u64, to: u64) -> Option<Vec<LockOrder>> {
+        let mut seen = HashSet::new();
+        let mut stack = vec![(from, Vec::<u64>::new())];
+        while let Some((at, trail)) = stack.pop() {
+            if at == to {
+                let mut path = Vec::with_capacity(trail.len());
+                let mut prev = from;
+                for &next in &trail {
+                    path.push(self.edges[&prev][&next].clone());
+                    prev = next;
+                }
+                return Some(path);
+            }
+            if !seen.insert(at) {
+                continue;
+            }
+            if let Some(after) = self.edges.get(&at) {
+                for &next in after.keys() {
+                    let mut longer = trail.clone();
+                    longer.push(next);
+                    stack.push((next, longer));
+                }
+            }
+        }
+        None
+    }
+}
+
+fn deliver(report: PotentialDeadlock) {
+    let mode = MODE.read().clone();
+    match mode {
+        Mode::Off => {}
+        Mode::Report => eprintln!("{report}"),
+        Mode::Panic => panic!("{report}"),
+        Mode::Callback(f) => f(&report),
+    }
+}
+
+/// Called once `tag` is held by this thread. An `RLock` re-entered by its
+/// owner must not call this.
+pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
+    tag.owner.store(current_ident(), Relaxed);
+    if !enabled() {
+        return;
+    }
+    let held = Held {
+        id: tag.id(),
+        tag: TagCopy {
+            name: tag.name,
+            created: tag.created,
+            kind: tag.kind,
+        },
+        site,
+        tried: how == Acquire::Try || (how == Acquire::Timed && !TIMED_BLOCKS.load(Relaxed)),
+    };
+    // `try_with`: a lock taken during thread-local destruction goes untracked.
+    let _ = THREAD.try_with(|t| t.borrow_mut().held.push(held));
+}
+
+/// Called when this thread releases `tag` (guards may drop in any order).
+pub(crate) fn released(tag: &LockTag) {
+    tag.owner.store(0, Relaxed);
+    let id = tag.id.load(Relaxed);
+    if id == 0 {
+        return;
+    }
+    let _ = THREAD.try_with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some(at) = t.held.iter().rposition(|h| h.id == id) {
+            t.held.remove(at);
+        }
+    });
+}
+
+/// A dropped lock leaves the graph.
+fn forget(id: u64) {
+    // A program that never nested two locks has no graph to clean.
+    let Some(graph) = GRAPH.get() else {
+        return;
+    };
+    let mut graph = graph.lock();
+    graph.edges.remove(&id);
+    for after in graph.edges.values_mut() {
+        after.remove(&id);
+    }
+}
+
+/// The locks the calling thread holds, innermost last, for thread dumps.
+pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
+    THREAD
+        .try_with(|t| {
+            t.borrow()
+                .held
+                .iter()
+                .map(|h| (h.tag.info(h.id), Site::from(h.site)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The calling thread's ident, cached (`get_ident` takes a lock).
+fn current_ident() -> u64 {
+    thread_local! {
+        static IDENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    IDENT
+        .try_with(|cell| {
+            if cell.get() == 0 {
+                cell.set(crate::threading::get_ident());
+            }
+            cell.get()
+        })
+        .unwrap_or(0)
+}
+
+fn thread_name() -> String {
+    crate::threading::current_thread().name().to_string()
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Every report of this test binary, in order (the mode is global, and
+    /// tests run at once, so each test looks only at reports naming its
+    /// own locks).
+    fn collecting() -> &'static Mutex<Vec<PotentialDeadlock>> {
+        static REPORTS: Mutex<Vec<PotentialDeadlock>> = Mutex::new(Vec::new());
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            set_mode(Mode::Callback(Arc::new(|r| REPORTS.lock().push(r.clone()))));
+        });
+        &REPORTS
+    }
+
+    #[track_caller]
+    fn tag(name: &'static str) -> LockTag {
+        LockTag::new(LockKind::Lock, Some(name), Location::caller())
+    }
+
+    #[track_caller]
+    fn lock(t: &LockTag) {
+        before_acquire(t, Acquire::Blocking, Location::caller());
+        acquired(t, Acquire::Blocking, Location::caller());
+    }
+
+    #[test]
+    fn inversion_reported_once_with_both_orders() {
+        let reports = collecting();
+        let (a, b) = (tag("order_a"), tag("order_b"));
+        lock(&a);
+        lock(&b);
+        released(&b);
+        released(&a);
+        lock(&b);
+        lock(&a);
+        released(&a);
+        released(&b);
+        // The same inversion again: once per pair.
+        lock(&b);
+        lock(&a);
+        released(&a);
+        released(&b);
+        let mine: Vec<_> = reports
+            .lock()
+            .iter()
+            .filter(|r| r.attempted.after.name == Some("order_a"))
+            .cloned()
+            .collect();
+        assert_eq!(mine.len(), 1);
+        let text = mine[0].to_string();
+        assert!(text.contains("is acquiring order_a"), "{text}");
+        assert!(text.contains("while holding order_b"), "{text}");
+        assert!(text.contains("*** DEADLOCK ***"), "{text}");
+        assert_eq!(mine[0].seen.len(), 1);
+        assert_eq!(mine[0].seen[0].before.name, Some("order_a"));
+    }
+
+    #[test]
+    fn three_lock_cycle_and_trylock_rule() {
+        let reports = collecting();
+        let (a, b, c) = (tag("cyc_a"), tag("cyc_b"), tag("cyc_c"));
+        for (x, y) in [(&a, &b), (&b, &c)] {
+            lock(x);
+            lock(y);
+            released(y);
+            released(x);
+        }
+        // A try-acquire of `a` while holding `c` adds no edge into `a`.
+        lock(&c);
+        before_acquire(&a, Acquire::Try, Location::caller());
+        acquired(&a, Acquire::Try, Location::caller());
+        released(&a);
+        released(&c);
+        assert!(
+            !reports
+                .lock()
+                .iter()
+                .any(|r| r.attempted.after.name == Some("cyc_a"))
+        );
+        lock(&c);
+        lock(&a);
+        released(&a);
+        released(&c);
+        let found: Vec<_> = reports
+            .lock()
+            .iter()
+            .filter(|r| r.attempted.after.name == Some("cyc_a"))
+            .cloned()
+            .collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].seen.len(), 2);
+    }
+}

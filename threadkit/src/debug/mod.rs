@@ -1,0 +1,79 @@
+//! Concurrency bugs that explain themselves: thread dumps, deadlocks found
+//! while they happen, and (feature `debug-locks`) lock-order inversions found
+//! before anything hangs.
+//!
+//! Python gives a learner almost nothing here: a deadlocked program just
+//! hangs, and `faulthandler` prints stacks without saying who holds what.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use threadkit::debug;
+//! use threadkit::threading::{Event, Thread};
+//!
+//! let go = Arc::new(Event::new());
+//! let waiter = {
+//!     let go = Arc::clone(&go);
+//!     Thread::builder().name("waiter").spawn(move || go.wait()).unwrap()
+//! };
+//! // Let the waiter block, then look at it the way jstack would.
+//! while !debug::dump_threads().to_string().contains("[waiting: Event.wait") {
+//!     std::thread::sleep(Duration::from_millis(1));
+//! }
+//! let dump = debug::dump_threads();
+//! let state = dump.threads.iter().find(|t| t.name == "waiter").unwrap();
+//! assert_eq!(state.waiting.as_ref().unwrap().kind, debug::WaitKind::Event);
+//! assert!(debug::find_deadlocks().is_empty());
+//! go.set();
+//! waiter.join().unwrap();
+//! ```
+//!
+//! # What is here
+//!
+//! | Need | threadkit | Python / elsewhere |
+//! | --- | --- | --- |
+//! | every thread and what it waits for | [`dump_threads`] → [`ThreadDump`] (text, or JSON with `serde`) | `faulthandler.dump_traceback`, Java's `jstack` |
+//! | a dump after a delay, repeated | [`dump_threads_later`] | `faulthandler.dump_traceback_later` |
+//! | threads waiting on each other in a cycle | [`find_deadlocks`] | Java's `ThreadMXBean.findDeadlocks` |
+//! | deadlocks, "all threads asleep" and stalls, reported as they happen | [`Watchdog`] | Go's "all goroutines are asleep" |
+//! | lock-order inversions, reported before anything blocks | feature `debug-locks`: [`set_mode`], [`PotentialDeadlock`] | Linux lockdep, Abseil's deadlock detection |
+//!
+//! # What threadkit records, and what it costs
+//!
+//! - Always compiled: a thread that blocks in a threadkit wait writes what
+//!   it waits for, since when, and who could end the wait, just before it
+//!   sleeps, and clears it when it wakes. The fast paths (an uncontended
+//!   lock, a queue with an item ready) record nothing.
+//! - Who holds a lock is known for every `Lock`, `RLock` and `Condition`
+//!   with `debug-locks`; without it, owners are known for `join` (the
+//!   joined thread). A cycle needs owners, so without `debug-locks`
+//!   [`find_deadlocks`] sees join cycles, and the [`Watchdog`]'s "all
+//!   asleep" covers the rest.
+//! - `debug-locks` (off by default) adds a name and a creation site to
+//!   every lock and checks the order of every nested blocking acquire
+//!   against a graph shared by all threads, each order once per thread.
+//!   `THREADKIT_LOCKDEP=off|report|panic` or [`set_mode`] switches it at
+//!   run time; off costs one relaxed load per acquire.
+//!
+//! # Differences from Python
+//!
+//! Python has none of this; the closest are `faulthandler` (stacks, no
+//! owners) and `threading.enumerate()`. A running thread's stack is not
+//! shown: unwinding another thread from outside is not safe in Rust.
+
+mod dump;
+#[cfg(feature = "debug-locks")]
+pub(crate) mod lock_order;
+pub(crate) mod waits;
+mod watchdog;
+
+pub use dump::{Deadlock, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks};
+#[cfg(feature = "debug-locks")]
+#[allow(unused_imports)] // The lock hooks land with the locks on the monitor.
+pub(crate) use lock_order::{Acquire, LockKind, LockTag};
+#[cfg(feature = "debug-locks")]
+pub use lock_order::{
+    LockInfo, LockOrder, Mode, PotentialDeadlock, Site, set_mode, set_timed_acquires_block,
+};
+pub use waits::WaitKind;
+pub use watchdog::{Alarm, Watchdog, WatchdogHandle, dump_threads_later};

@@ -1,0 +1,204 @@
+//! What each blocked thread waits for: the records behind
+//! [`dump_threads`](super::dump_threads) and
+//! [`find_deadlocks`](super::find_deadlocks).
+//!
+//! A thread writes its record only on the slow path, just before it parks
+//! in the one waiting core (or in a lock's own parking), and clears it when
+//! the wait ends, so a thread that never blocks pays nothing. The record
+//! lives in a slot the thread shares with a global list, so another thread
+//! can read it.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use crate::util::Deadline;
+
+/// What kind of wait a thread is in, as Python would name the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum WaitKind {
+    /// `Lock.acquire()`.
+    Lock,
+    /// `RLock.acquire()`.
+    RLock,
+    /// `Condition.wait()`.
+    Condition,
+    /// `Semaphore.acquire()` (or `BoundedSemaphore`).
+    Semaphore,
+    /// `Event.wait()`.
+    Event,
+    /// `Barrier.wait()`.
+    Barrier,
+    /// `Queue.get()`.
+    QueueGet,
+    /// `Queue.put()` on a full queue.
+    QueuePut,
+    /// `Queue.join()`.
+    QueueJoin,
+    /// `Thread.join()`.
+    Join,
+    /// `Future.result()` / `exception()`, or `wait`/`as_completed`.
+    Future,
+    /// A wait of another kind (a process, a pool's shutdown...).
+    Other,
+}
+
+impl WaitKind {
+    /// The Python call this wait corresponds to.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitKind::Lock => "Lock.acquire",
+            WaitKind::RLock => "RLock.acquire",
+            WaitKind::Condition => "Condition.wait",
+            WaitKind::Semaphore => "Semaphore.acquire",
+            WaitKind::Event => "Event.wait",
+            WaitKind::Barrier => "Barrier.wait",
+            WaitKind::QueueGet => "Queue.get",
+            WaitKind::QueuePut => "Queue.put",
+            WaitKind::QueueJoin => "Queue.join",
+            WaitKind::Join => "Thread.join",
+            WaitKind::Future => "Future.result",
+            WaitKind::Other => "wait",
+        }
+    }
+
+    /// Whether the thing waited for has an owner who alone can end the
+    /// wait (a lock's holder, the joined thread, the task's worker): only
+    /// such waits form definite deadlock cycles.
+    pub fn is_owned(self) -> bool {
+        matches!(
+            self,
+            WaitKind::Lock | WaitKind::RLock | WaitKind::Join | WaitKind::Future
+        )
+    }
+}
+
+/// Who can end a wait, when the waited-for object knows.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) enum Holder {
+    /// Nobody in particular (an event, a queue) or not known.
+    #[default]
+    Unknown,
+    /// This thread (by threadkit ident): the joined thread.
+    #[allow(dead_code)] // `join` records its target once it waits on the monitor.
+    Thread(u64),
+    /// Whoever holds the lock now: the ident in this cell (0 = nobody),
+    /// which lives in the lock the thread is blocked on.
+    #[cfg_attr(not(feature = "debug-locks"), allow(dead_code))]
+    Live(*const AtomicU64),
+}
+
+/// One thread's current wait.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    pub(crate) kind: WaitKind,
+    /// A name for the object: the lock's name, the joined thread's name.
+    pub(crate) object: Option<String>,
+    pub(crate) since: Instant,
+    pub(crate) timed: bool,
+    pub(crate) holder: Holder,
+    /// With `debug-locks`: the locks this thread held when it blocked.
+    #[cfg(feature = "debug-locks")]
+    pub(crate) held: Vec<(super::LockInfo, super::Site)>,
+}
+
+// SAFETY: the only non-Send field is `Holder::Live`'s pointer, which is read
+// only under the slot's mutex while the waiting thread is still inside the
+// wait that keeps its target alive (see `Slot::holder`).
+unsafe impl Send for Record {}
+
+/// A thread's record, shared with readers on other threads.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub(crate) ident: u64,
+    record: Mutex<Option<Record>>,
+}
+
+impl Slot {
+    /// The record, with a live holder read now.
+    pub(crate) fn snapshot(&self) -> Option<(Record, Option<u64>)> {
+        let record = self.record.lock();
+        let record = record.as_ref()?;
+        let holder = match record.holder {
+            Holder::Unknown => None,
+            Holder::Thread(ident) => Some(ident),
+            Holder::Live(cell) => {
+                // SAFETY: `cell` points into the lock this thread is blocked
+                // on. The thread clears its record, under this same mutex,
+                // before its acquire returns, and the lock outlives the
+                // acquire (the thread borrows it), so while we hold the
+                // mutex and see the record, the lock is alive.
+                let ident = unsafe { (*cell).load(Relaxed) };
+                (ident != 0).then_some(ident)
+            }
+        };
+        Some((record.clone(), holder))
+    }
+}
+
+fn slots() -> &'static Mutex<Vec<Weak<Slot>>> {
+    static SLOTS: OnceLock<Mutex<Vec<Weak<Slot>>>> = OnceLock::new();
+    SLOTS.get_or_init(Mutex::default)
+}
+
+thread_local! {
+    static MINE: std::cell::OnceCell<Arc<Slot>> = const { std::cell::OnceCell::new() };
+}
+
+/// Every live thread's slot.
+pub(crate) fn all_slots() -> Vec<Arc<Slot>> {
+    let mut slots = slots().lock();
+    slots.retain(|s| s.strong_count() > 0);
+    slots.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// Marks the calling thread as waiting until the returned scope is dropped.
+pub(crate) fn enter(
+    kind: WaitKind,
+    object: Option<String>,
+    deadline: Deadline,
+    holder: Holder,
+) -> WaitScope {
+    let slot = MINE
+        .try_with(|mine| {
+            Arc::clone(mine.get_or_init(|| {
+                let slot = Arc::new(Slot {
+                    ident: crate::threading::get_ident(),
+                    record: Mutex::new(None),
+                });
+                slots().lock().push(Arc::downgrade(&slot));
+                slot
+            }))
+        })
+        .ok();
+    if let Some(slot) = &slot {
+        *slot.record.lock() = Some(Record {
+            kind,
+            object,
+            since: Instant::now(),
+            timed: deadline != Deadline::Never,
+            holder,
+            #[cfg(feature = "debug-locks")]
+            held: super::lock_order::held_by_current_thread(),
+        });
+    }
+    WaitScope { slot }
+}
+
+/// Clears the thread's record when the wait ends.
+#[must_use]
+pub(crate) struct WaitScope {
+    slot: Option<Arc<Slot>>,
+}
+
+impl Drop for WaitScope {
+    fn drop(&mut self) {
+        if let Some(slot) = &self.slot {
+            *slot.record.lock() = None;
+        }
+    }
+}
