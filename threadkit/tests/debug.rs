@@ -90,3 +90,49 @@ fn dump_threads_later_fires_and_stops() {
     assert!(rx.recv_timeout(Duration::from_secs(10)).unwrap());
     handle.stop();
 }
+
+/// Without any feature, every `Lock` knows its holder: a real two-lock
+/// deadlock is found by `find_deadlocks` and explained by the dump.
+#[test]
+fn lock_deadlock_found_without_features() {
+    use threadkit::threading::Lock;
+    let lock1 = Arc::new(Lock::new(()));
+    let lock2 = Arc::new(Lock::new(()));
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let spawn = |name: &str, first: &Arc<Lock>, second: &Arc<Lock>| {
+        let (first, second, barrier) =
+            (Arc::clone(first), Arc::clone(second), Arc::clone(&barrier));
+        // Daemon threads: they stay deadlocked until the process exits.
+        Thread::builder()
+            .name(name)
+            .daemon(true)
+            .spawn(move || {
+                let _a = first.acquire();
+                barrier.wait();
+                let _b = second.acquire();
+            })
+            .unwrap()
+    };
+    let _t1 = spawn("plain-deadlocked-1", &lock1, &lock2);
+    let _t2 = spawn("plain-deadlocked-2", &lock2, &lock1);
+    let start = Instant::now();
+    let found = loop {
+        let found: Vec<_> = debug::find_deadlocks()
+            .into_iter()
+            .filter(|d| d.threads.iter().any(|t| t.name == "plain-deadlocked-1"))
+            .collect();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no deadlock found"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let names: Vec<_> = found[0].threads.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["plain-deadlocked-1", "plain-deadlocked-2"]);
+    let text = debug::dump_threads().to_string();
+    assert!(text.contains("[waiting: Lock.acquire"), "{text}");
+    assert!(text.contains("held by \"plain-deadlocked-2\""), "{text}");
+}

@@ -70,9 +70,6 @@ pub(crate) struct LockTag {
     name: Option<&'static str>,
     created: &'static Location<'static>,
     kind: LockKind,
-    /// The ident of the thread holding the lock, 0 when free: what a thread
-    /// dump shows as "held by".
-    owner: AtomicU64,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -88,18 +85,12 @@ impl LockTag {
             name,
             created,
             kind,
-            owner: AtomicU64::new(0),
         }
     }
 
     /// The lock's name for a thread dump.
     pub(crate) fn name(&self) -> Option<String> {
         Some(self.describe().to_string())
-    }
-
-    /// The cell holding the owner's ident, for a waiter's record.
-    pub(crate) fn owner(&self) -> *const AtomicU64 {
-        &self.owner
     }
 
     /// This lock's id, given on first use (`new` stays `const`).
@@ -538,7 +529,6 @@ fn deliver(report: PotentialDeadlock) {
 /// Called once `tag` is held by this thread. An `RLock` re-entered by its
 /// owner must not call this.
 pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
-    tag.owner.store(current_ident(), Relaxed);
     if !enabled() {
         return;
     }
@@ -558,7 +548,6 @@ pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'sta
 
 /// Called when this thread releases `tag` (guards may drop in any order).
 pub(crate) fn released(tag: &LockTag) {
-    tag.owner.store(0, Relaxed);
     let id = tag.id.load(Relaxed);
     if id == 0 {
         return;
@@ -595,21 +584,6 @@ pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The calling thread's ident, cached (`get_ident` takes a lock).
-fn current_ident() -> u64 {
-    thread_local! {
-        static IDENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    }
-    IDENT
-        .try_with(|cell| {
-            if cell.get() == 0 {
-                cell.set(crate::threading::get_ident());
-            }
-            cell.get()
-        })
-        .unwrap_or(0)
 }
 
 fn thread_name() -> String {

@@ -88,7 +88,6 @@ pub(crate) enum Holder {
     Thread(u64),
     /// Whoever holds the lock now: the ident in this cell (0 = nobody),
     /// which lives in the lock the thread is blocked on.
-    #[cfg_attr(not(feature = "debug-locks"), allow(dead_code))]
     Live(*const AtomicU64),
 }
 
@@ -201,4 +200,53 @@ impl Drop for WaitScope {
             *slot.record.lock() = None;
         }
     }
+}
+
+/// Who holds an owned lock: the holder's ident, 0 when free. Kept by every
+/// `Lock` (one relaxed store per acquire and per release, on a cache line
+/// the acquire already owns), so that a thread dump and `find_deadlocks`
+/// can say who holds what without any feature.
+#[derive(Debug, Default)]
+pub(crate) struct Owner(AtomicU64);
+
+impl Owner {
+    pub(crate) const fn new() -> Self {
+        Owner(AtomicU64::new(0))
+    }
+
+    /// The calling thread now holds the lock.
+    #[inline]
+    pub(crate) fn set_current(&self) {
+        self.0.store(current_ident(), Relaxed);
+    }
+
+    /// Nobody holds the lock.
+    #[inline]
+    pub(crate) fn clear(&self) {
+        self.0.store(0, Relaxed);
+    }
+
+    /// For a waiter's record: whoever holds the lock while it waits.
+    pub(crate) fn holder(&self) -> Holder {
+        Holder::Live(&self.0)
+    }
+}
+
+/// The calling thread's ident, cached (`get_ident` takes a lock).
+#[inline]
+pub(crate) fn current_ident() -> u64 {
+    thread_local! {
+        static IDENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    IDENT
+        .try_with(|cell| {
+            let ident = cell.get();
+            if ident != 0 {
+                return ident;
+            }
+            let ident = crate::threading::get_ident();
+            cell.set(ident);
+            ident
+        })
+        .unwrap_or(0)
 }

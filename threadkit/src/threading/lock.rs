@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use crate::debug::WaitKind;
-use crate::debug::waits::{self, Holder, WaitScope};
+use crate::debug::waits::{self, Owner, WaitScope};
 #[cfg(feature = "debug-locks")]
 use crate::debug::{Acquire, LockKind, LockTag, lock_order};
 use crate::loom::sync::{Mutex, MutexGuard};
@@ -67,6 +67,8 @@ pub struct Lock<T = ()> {
     /// With `debug-locks`: name, creation site, owner, order checks.
     #[cfg(feature = "debug-locks")]
     tag: LockTag,
+    /// Who holds it, for thread dumps and `find_deadlocks`.
+    owner: Owner,
     inner: Mutex<T>,
 }
 
@@ -84,20 +86,24 @@ pub struct Lock<T = ()> {
 /// ```
 #[must_use = "if unused the Lock is released immediately"]
 pub struct LockGuard<'a, T> {
-    pub(crate) inner: MutexGuard<'a, T>,
-    /// With `debug-locks`: tells the order checker when the lock is released.
-    #[cfg(feature = "debug-locks")]
+    /// Declared first so that it drops first, while the lock is still held.
     _held: Held<'a>,
+    pub(crate) inner: MutexGuard<'a, T>,
 }
 
-/// Reports the release of a lock to the order checker.
-#[cfg(feature = "debug-locks")]
-struct Held<'a>(&'a LockTag);
+/// Clears the lock's owner (and tells the order checker) on release; it is
+/// dropped before `inner`, so while the lock is still held.
+struct Held<'a> {
+    owner: &'a Owner,
+    #[cfg(feature = "debug-locks")]
+    tag: &'a LockTag,
+}
 
-#[cfg(feature = "debug-locks")]
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        lock_order::released(self.0);
+        self.owner.clear();
+        #[cfg(feature = "debug-locks")]
+        lock_order::released(self.tag);
     }
 }
 
@@ -126,6 +132,7 @@ impl<T> Lock<T> {
         Lock {
             #[cfg(feature = "debug-locks")]
             tag: LockTag::new(LockKind::Lock, name, std::panic::Location::caller()),
+            owner: Owner::new(),
             inner: Mutex::new(value),
         }
     }
@@ -137,6 +144,7 @@ impl<T> Lock<T> {
         Lock {
             #[cfg(feature = "debug-locks")]
             tag: LockTag::new(LockKind::Lock, None, std::panic::Location::caller()),
+            owner: Owner::new(),
             inner: Mutex::new(value),
         }
     }
@@ -147,10 +155,14 @@ impl<T> Lock<T> {
         #[cfg(feature = "debug-locks")]
         lock_order::acquired(&self.tag, how, std::panic::Location::caller());
         let _ = how;
+        self.owner.set_current();
         LockGuard {
             inner,
-            #[cfg(feature = "debug-locks")]
-            _held: Held(&self.tag),
+            _held: Held {
+                owner: &self.owner,
+                #[cfg(feature = "debug-locks")]
+                tag: &self.tag,
+            },
         }
     }
 
@@ -166,10 +178,10 @@ impl<T> Lock<T> {
     /// pays for it.
     fn record_wait(&self, deadline: Deadline) -> WaitScope {
         #[cfg(feature = "debug-locks")]
-        let (name, holder) = (self.tag.name(), Holder::Live(self.tag.owner()));
+        let name = self.tag.name();
         #[cfg(not(feature = "debug-locks"))]
-        let (name, holder) = (None, Holder::Unknown);
-        waits::enter(WaitKind::Lock, name, deadline, holder)
+        let name = None;
+        waits::enter(WaitKind::Lock, name, deadline, self.owner.holder())
     }
 
     /// Blocks until the lock is acquired: Python's `acquire()` or `with lock:`.
