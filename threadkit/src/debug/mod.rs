@@ -34,6 +34,7 @@
 //! | --- | --- | --- |
 //! | every thread and what it waits for | [`dump_threads`] → [`ThreadDump`] (text, or JSON with `serde`) | `faulthandler.dump_traceback`, Java's `jstack` |
 //! | a dump after a delay, repeated | [`dump_threads_later`] | `faulthandler.dump_traceback_later` |
+//! | a dump on `kill -USR1` or Ctrl-\, the process going on | `install_dump_signal` (Linux) | `faulthandler.register(signum)`, the JVM's SIGQUIT |
 //! | threads waiting on each other in a cycle | [`find_deadlocks`] | Java's `ThreadMXBean.findDeadlocks` |
 //! | deadlocks, "all threads asleep" and stalls, reported as they happen | [`Watchdog`] | Go's "all goroutines are asleep" |
 //! | lock-order inversions, reported before anything blocks | feature `debug-locks`: [`set_mode`], [`PotentialDeadlock`] | Linux lockdep, Abseil's deadlock detection |
@@ -64,16 +65,19 @@
 mod dump;
 #[cfg(feature = "debug-locks")]
 pub(crate) mod lock_order;
+#[cfg(all(target_os = "linux", not(miri)))]
+mod signal;
 pub(crate) mod waits;
 mod watchdog;
 
 pub use dump::{Deadlock, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks};
 #[cfg(feature = "debug-locks")]
-#[allow(unused_imports)] // The lock hooks land with the locks on the monitor.
 pub(crate) use lock_order::{Acquire, LockKind, LockTag};
 #[cfg(feature = "debug-locks")]
 pub use lock_order::{
     LockInfo, LockOrder, Mode, PotentialDeadlock, Site, set_mode, set_timed_acquires_block,
 };
+#[cfg(all(target_os = "linux", not(miri)))]
+pub use signal::{DumpSignal, install_dump_signal, install_dump_signal_with};
 pub use waits::WaitKind;
 pub use watchdog::{Alarm, Watchdog, WatchdogHandle, dump_threads_later};
