@@ -309,6 +309,7 @@ pub fn set_timed_acquires_block(block: bool) {
     TIMED_BLOCKS.store(block, Relaxed);
 }
 
+#[inline]
 fn enabled() -> bool {
     match ENABLED.load(Relaxed) {
         ON => true,
@@ -341,30 +342,21 @@ fn init_from_env() -> bool {
 #[derive(Clone, Copy, Debug)]
 struct Held {
     id: u64,
-    tag: TagCopy,
+    /// The lock's tag. An entry lives from `acquired` to `released`, that is
+    /// within the life of the guard, which borrows the lock: the tag stays
+    /// put and alive as long as the entry exists.
+    tag: *const LockTag,
     site: &'static Location<'static>,
     /// Whether it was taken by a try (or timed) acquire: such entries give
     /// edges from them, but the search for edges goes past them.
     tried: bool,
 }
 
-/// The parts of a tag a report needs, copied so that nothing points into
-/// the lock.
-#[derive(Clone, Copy, Debug)]
-struct TagCopy {
-    name: Option<&'static str>,
-    created: &'static Location<'static>,
-    kind: LockKind,
-}
-
-impl TagCopy {
-    fn info(&self, id: u64) -> LockInfo {
-        LockInfo {
-            id,
-            name: self.name,
-            kind: self.kind.as_str(),
-            created: Site::from(self.created),
-        }
+impl Held {
+    fn info(&self) -> LockInfo {
+        // SAFETY: see `tag`: the entry exists only while its lock is held,
+        // and only on the thread holding it.
+        unsafe { &*self.tag }.describe()
     }
 }
 
@@ -404,6 +396,7 @@ fn slot(from: u64, to: u64) -> usize {
 /// Called before acquiring `tag` (every form: the check itself applies only
 /// to blocking acquires). Reports, or panics in `Mode::Panic`, if this
 /// acquire would close a cycle.
+#[inline]
 pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
     if !enabled() {
         return;
@@ -413,31 +406,35 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
         Acquire::Timed => TIMED_BLOCKS.load(Relaxed),
         Acquire::Try => false,
     };
-    if !blocking {
-        return;
+    if blocking {
+        check_order(tag, site);
     }
+}
+
+/// The check itself: edges from the locks held to `tag`, each looked up in
+/// this thread's cache first.
+#[inline(never)]
+fn check_order(tag: &LockTag, site: &'static Location<'static>) {
     let id = tag.id();
     let found = THREAD.with(|t| {
         let mut t = t.borrow_mut();
-        // lockdep: edges from the nearest blocking entry and the tries above it.
-        let mut from = Vec::new();
-        for held in t.held.iter().rev() {
-            if held.id != id {
-                from.push(*held);
-            }
-            if !held.tried {
-                break;
-            }
-        }
+        let ThreadLocks { held, checked } = &mut *t;
         let mut found = None;
-        for held in from {
-            let key = slot(held.id, id);
-            if t.checked[key] == (held.id, id) {
-                continue;
+        // lockdep: edges from the nearest blocking entry and the tries above it.
+        for before in held.iter().rev() {
+            if before.id != id {
+                let key = slot(before.id, id);
+                if checked[key] != (before.id, id) {
+                    match add_edge(before, tag, id, site) {
+                        // Boxed: an `Option` of the whole report would be
+                        // copied out of this closure even when empty.
+                        Some(report) => found = found.or(Some(Box::new(report))),
+                        None => checked[key] = (before.id, id),
+                    }
+                }
             }
-            match add_edge(&held, tag, id, site) {
-                Some(report) => found = found.or(Some(report)),
-                None => t.checked[key] = (held.id, id),
+            if !before.tried {
+                break;
             }
         }
         found
@@ -457,7 +454,7 @@ fn add_edge(
     site: &'static Location<'static>,
 ) -> Option<PotentialDeadlock> {
     let order = LockOrder {
-        before: before.tag.info(before.id),
+        before: before.info(),
         before_site: Site::from(before.site),
         after: tag.describe(),
         after_site: Site::from(site),
@@ -516,7 +513,7 @@ impl Graph {
     }
 }
 
-fn deliver(report: PotentialDeadlock) {
+fn deliver(report: Box<PotentialDeadlock>) {
     let mode = MODE.read().clone();
     match mode {
         Mode::Off => {}
@@ -526,36 +523,46 @@ fn deliver(report: PotentialDeadlock) {
     }
 }
 
-/// Called once `tag` is held by this thread. An `RLock` re-entered by its
-/// owner must not call this.
-pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
-    if !enabled() {
-        return;
-    }
-    let held = Held {
-        id: tag.id(),
-        tag: TagCopy {
-            name: tag.name,
-            created: tag.created,
-            kind: tag.kind,
-        },
-        site,
-        tried: how == Acquire::Try || (how == Acquire::Timed && !TIMED_BLOCKS.load(Relaxed)),
-    };
-    // `try_with`: a lock taken during thread-local destruction goes untracked.
-    let _ = THREAD.try_with(|t| t.borrow_mut().held.push(held));
+/// Called once `tag` is held by this thread; returns whether it was
+/// recorded, so that [`released`] is called only then. An `RLock`
+/// re-entered by its owner must not call this.
+#[must_use]
+#[inline]
+pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
+    enabled() && push_held(tag, how, site)
 }
 
-/// Called when this thread releases `tag` (guards may drop in any order).
+#[inline(never)]
+fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
+    let held = Held {
+        id: tag.id(),
+        tag,
+        site,
+        tried: match how {
+            Acquire::Blocking => false,
+            Acquire::Timed => !TIMED_BLOCKS.load(Relaxed),
+            Acquire::Try => true,
+        },
+    };
+    // `try_with`: a lock taken during thread-local destruction goes untracked.
+    THREAD.try_with(|t| t.borrow_mut().held.push(held)).is_ok()
+}
+
+/// Called when this thread releases `tag`, if [`acquired`] recorded it
+/// (guards may drop in any order; the innermost is the usual case).
 pub(crate) fn released(tag: &LockTag) {
     let id = tag.id.load(Relaxed);
-    if id == 0 {
-        return;
-    }
     let _ = THREAD.try_with(|t| {
         let mut t = t.borrow_mut();
-        if let Some(at) = t.held.iter().rposition(|h| h.id == id) {
-            t.held.remove(at);
+        match t.held.last() {
+            Some(last) if last.id == id => {
+                t.held.pop();
+            }
+            _ => {
+                if let Some(at) = t.held.iter().rposition(|h| h.id == id) {
+                    t.held.remove(at);
+                }
+            }
         }
     });
 }
@@ -580,7 +587,7 @@ pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
             t.borrow()
                 .held
                 .iter()
-                .map(|h| (h.tag.info(h.id), Site::from(h.site)))
+                .map(|h| (h.info(), Site::from(h.site)))
                 .collect()
         })
         .unwrap_or_default()
@@ -614,7 +621,7 @@ mod tests {
     #[track_caller]
     fn lock(t: &LockTag) {
         before_acquire(t, Acquire::Blocking, Location::caller());
-        acquired(t, Acquire::Blocking, Location::caller());
+        assert!(acquired(t, Acquire::Blocking, Location::caller()));
     }
 
     #[test]
@@ -662,7 +669,7 @@ mod tests {
         // A try-acquire of `a` while holding `c` adds no edge into `a`.
         lock(&c);
         before_acquire(&a, Acquire::Try, Location::caller());
-        acquired(&a, Acquire::Try, Location::caller());
+        assert!(acquired(&a, Acquire::Try, Location::caller()));
         released(&a);
         released(&c);
         assert!(

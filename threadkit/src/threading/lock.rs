@@ -95,15 +95,18 @@ pub struct LockGuard<'a, T> {
 /// dropped before `inner`, so while the lock is still held.
 struct Held<'a> {
     owner: &'a Owner,
+    /// The lock, if the order checker recorded this acquire.
     #[cfg(feature = "debug-locks")]
-    tag: &'a LockTag,
+    tracked: Option<&'a LockTag>,
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         self.owner.clear();
         #[cfg(feature = "debug-locks")]
-        lock_order::released(self.tag);
+        if let Some(tag) = self.tracked {
+            lock_order::released(tag);
+        }
     }
 }
 
@@ -153,7 +156,8 @@ impl<T> Lock<T> {
     #[cfg_attr(feature = "debug-locks", track_caller)]
     fn guard<'a>(&'a self, inner: MutexGuard<'a, T>, how: Acquire) -> LockGuard<'a, T> {
         #[cfg(feature = "debug-locks")]
-        lock_order::acquired(&self.tag, how, std::panic::Location::caller());
+        let tracked = lock_order::acquired(&self.tag, how, std::panic::Location::caller())
+            .then_some(&self.tag);
         let _ = how;
         self.owner.set_current();
         LockGuard {
@@ -161,7 +165,7 @@ impl<T> Lock<T> {
             _held: Held {
                 owner: &self.owner,
                 #[cfg(feature = "debug-locks")]
-                tag: &self.tag,
+                tracked,
             },
         }
     }

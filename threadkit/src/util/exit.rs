@@ -22,6 +22,10 @@ pub(crate) enum Stage {
     /// Non-daemon threads are joined.
     Threads = 1,
     /// Daemon child processes are terminated, the others joined.
+    #[cfg_attr(
+        not(all(feature = "process", target_os = "linux", not(loom))),
+        allow(dead_code)
+    )]
     Processes = 2,
 }
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The cost of lock-order checking (feature `debug-locks`) beside its anchors,
+# as instructions per round counted by valgrind's callgrind: a count, unlike
+# a time, does not depend on how busy the machine is. Each row is the extra
+# instructions over std::sync::Mutex for the same nesting, and the ratio of
+# the anchor's extra to threadkit's. Timed runs: `cargo bench` in
+# bench/lock-order.
+#   ci/bench-lock-order.sh
+set -euo pipefail
+cd "$(dirname "$0")/../bench"
+
+(cd lock-order && cargo build -q --release --example instructions)
+(cd parking-lot-dd && cargo build -q --release --example instructions)
+
+count() { # binary kind depth -> instructions per round
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" "$2" "$3" 2>&1 |
+        awk '/Collected/ { print int($4 / 100000) }'
+}
+
+ours=lock-order/target/release/examples/instructions
+anchor=parking-lot-dd/target/release/examples/instructions
+printf '%-7s %5s %24s %24s %14s %16s\n' depth std "threadkit (checking on)" "threadkit (switched off)" tracing-mutex parking_lot-dd
+for depth in 1 2 4; do
+    std=$(count $ours std $depth)
+    std_dd=$(count $anchor std $depth)
+    on=$(( $(count $ours threadkit $depth) - std ))
+    off=$(( $(count $ours threadkit-off $depth) - std ))
+    tm=$(( $(count $ours tracing-mutex $depth) - std ))
+    dd=$(( $(count $anchor parking_lot-dd $depth) - std_dd ))
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else printf "%.2fx", a / b }'; }
+    printf '%-7s %5s %24s %24s %14s %16s\n' "$depth" "$std" "+$on" "+$off" \
+        "+$tm ($(ratio "$tm" "$on"))" "+$dd ($(ratio "$dd" "$on"))"
+done
+echo "(instructions per round of nested acquire+release; +N = more than std; (Rx) = the anchor's extra / threadkit's)"
