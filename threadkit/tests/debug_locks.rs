@@ -176,3 +176,31 @@ fn real_deadlock_found_and_dumped() {
     assert!(text.contains("holding d_lock1, acquired at"), "{text}");
     assert!(text.contains("Found 1 deadlock"), "{text}");
 }
+
+/// RLock re-entry adds nothing; a real RLock/Lock inversion is reported.
+#[test]
+fn rlock_reentry_is_no_order_but_inversions_are() {
+    use threadkit::threading::RLock;
+    let _turn = serial();
+    let reports = collect();
+    let r = RLock::named("re_r", ());
+    let l = Lock::named("re_l", ());
+    {
+        let _r1 = r.acquire();
+        let _l = l.acquire();
+        let _r2 = r.acquire(); // re-entry while holding l: no edge l -> r
+    }
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "{:#?}",
+        reports.lock().unwrap()
+    );
+    {
+        let _l = l.acquire();
+        let _r = r.acquire(); // a real inversion of r -> l
+    }
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0].attempted.after.name, Some("re_r"));
+    assert_eq!(reports[0].attempted.after.kind, "RLock");
+}

@@ -53,6 +53,9 @@ pub struct ThreadState {
 pub struct Deadlock {
     /// The threads of the cycle, each waiting for the one after it.
     pub threads: Vec<ThreadState>,
+    /// Whether some wait of the cycle has a timeout: the threads are stuck
+    /// until it expires (and then one of them gives up), not forever.
+    pub until_timeout: bool,
 }
 
 impl fmt::Display for Deadlock {
@@ -67,6 +70,9 @@ impl fmt::Display for Deadlock {
                 "\"{}\" waits for {} held by \"{}\"{sep}",
                 thread.name, what, next.name
             )?;
+        }
+        if self.until_timeout {
+            f.write_str("\n  (until a timeout expires)")?;
         }
         Ok(())
     }
@@ -158,8 +164,9 @@ pub fn dump_threads() -> ThreadDump {
 }
 
 /// The deadlocks among threadkit threads now: cycles of threads each
-/// blocked, without a timeout, on something only the next one can release
-/// (a lock it holds, its own end for `join`, a task it runs).
+/// blocked on something only the next one can release (a lock it holds,
+/// its own end for `join`, a task it runs). A cycle with a timed wait in it
+/// is reported with [`Deadlock::until_timeout`] set: stuck until then.
 ///
 /// Event, Condition, Queue and Semaphore waits have no owner, so they are
 /// never part of a cycle here; the watchdog's "all threads are asleep"
@@ -213,7 +220,7 @@ fn cycles(threads: &[ThreadState]) -> Vec<Deadlock> {
     let by_ident: HashMap<u64, &ThreadState> = threads.iter().map(|t| (t.ident, t)).collect();
     let next = |t: &ThreadState| -> Option<u64> {
         let wait = t.waiting.as_ref()?;
-        if wait.timed || !wait.kind.is_owned() {
+        if !wait.kind.is_owned() {
             return None;
         }
         wait.holder.filter(|h| by_ident.contains_key(h))
@@ -240,8 +247,13 @@ fn cycles(threads: &[ThreadState]) -> Vec<Deadlock> {
             let mut cycle = path[from..].to_vec();
             let low = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
             cycle.rotate_left(low);
+            let threads: Vec<ThreadState> = cycle.iter().map(|i| by_ident[i].clone()).collect();
+            let until_timeout = threads
+                .iter()
+                .any(|t| t.waiting.as_ref().is_some_and(|w| w.timed));
             found.push(Deadlock {
-                threads: cycle.iter().map(|i| by_ident[i].clone()).collect(),
+                threads,
+                until_timeout,
             });
         }
         done.extend(path);

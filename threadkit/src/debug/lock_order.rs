@@ -31,35 +31,7 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
 
-/// What kind of lock a [`LockTag`] belongs to, for reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // RLock and Condition get their tags as they move onto the monitor.
-pub(crate) enum LockKind {
-    Lock,
-    RLock,
-    Condition,
-}
-
-impl LockKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            LockKind::Lock => "Lock",
-            LockKind::RLock => "RLock",
-            LockKind::Condition => "Condition",
-        }
-    }
-}
-
-/// How an acquire was asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Acquire {
-    /// Waits as long as it takes: `acquire()`.
-    Blocking,
-    /// Gives up at a deadline: `acquire_timeout`.
-    Timed,
-    /// Never waits: `try_acquire()`.
-    Try,
-}
+pub(crate) use super::tracking::{Acquire, LockKind};
 
 /// The identity, name and creation site of one lock: a field of every
 /// `Lock`, `RLock` and `Condition` when `debug-locks` is on.
@@ -86,6 +58,10 @@ impl LockTag {
             created,
             kind,
         }
+    }
+
+    pub(crate) fn kind(&self) -> LockKind {
+        self.kind
     }
 
     /// The lock's name for a thread dump.

@@ -67,12 +67,11 @@ mod dump;
 pub(crate) mod lock_order;
 #[cfg(all(target_os = "linux", not(miri)))]
 mod signal;
+pub(crate) mod tracking;
 pub(crate) mod waits;
 mod watchdog;
 
 pub use dump::{Deadlock, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks};
-#[cfg(feature = "debug-locks")]
-pub(crate) use lock_order::{Acquire, LockKind, LockTag};
 #[cfg(feature = "debug-locks")]
 pub use lock_order::{
     LockInfo, LockOrder, Mode, PotentialDeadlock, Site, set_mode, set_timed_acquires_block,

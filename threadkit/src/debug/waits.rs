@@ -68,7 +68,7 @@ impl WaitKind {
 
     /// Whether the thing waited for has an owner who alone can end the
     /// wait (a lock's holder, the joined thread, the task's worker): only
-    /// such waits form definite deadlock cycles.
+    /// such waits form deadlock cycles.
     pub fn is_owned(self) -> bool {
         matches!(
             self,

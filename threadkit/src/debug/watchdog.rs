@@ -13,7 +13,8 @@ use crate::threading::{self, Event};
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Alarm {
-    /// Threads wait for each other in a cycle ([`ThreadDump::deadlocks`]).
+    /// Threads wait for each other in a cycle, without timeouts
+    /// ([`ThreadDump::deadlocks`]).
     Deadlock(ThreadDump),
     /// Every threadkit thread is blocked in a threadkit wait without a
     /// timeout: nothing can wake any of them (Go's "all goroutines are
@@ -142,7 +143,7 @@ impl Watchdog {
         let mut asleep_reported = false;
         while !stop.wait_timeout(self.period) {
             let dump = dump_threads();
-            for deadlock in &dump.deadlocks {
+            for deadlock in dump.deadlocks.iter().filter(|d| !d.until_timeout) {
                 let key: Vec<u64> = deadlock.threads.iter().map(|t| t.ident).collect();
                 if !reported.contains(&key) {
                     reported.push(key);

@@ -4,22 +4,9 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use crate::debug::WaitKind;
-use crate::debug::waits::{self, Owner, WaitScope};
-#[cfg(feature = "debug-locks")]
-use crate::debug::{Acquire, LockKind, LockTag, lock_order};
+use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::util::Deadline;
-
-/// How an acquire was asked for, for the order checker (a no-op without
-/// `debug-locks`).
-#[cfg(not(feature = "debug-locks"))]
-#[derive(Clone, Copy)]
-enum Acquire {
-    Blocking,
-    Timed,
-    Try,
-}
 
 /// A mutual-exclusion lock that owns the data it protects: Python's
 /// `threading.Lock`, shaped like `std::sync::Mutex<T>`.
@@ -64,11 +51,9 @@ enum Acquire {
 ///   `acquire(timeout=t)` is [`acquire_timeout`](Lock::acquire_timeout); both
 ///   return `Option<LockGuard>` instead of a `bool`.
 pub struct Lock<T = ()> {
-    /// With `debug-locks`: name, creation site, owner, order checks.
-    #[cfg(feature = "debug-locks")]
-    tag: LockTag,
-    /// Who holds it, for thread dumps and `find_deadlocks`.
-    owner: Owner,
+    /// Who holds it (for thread dumps and `find_deadlocks`); with
+    /// `debug-locks`, its name, creation site and order checks.
+    tracking: LockTracking,
     inner: Mutex<T>,
 }
 
@@ -91,25 +76,6 @@ pub struct LockGuard<'a, T> {
     pub(crate) inner: MutexGuard<'a, T>,
 }
 
-/// Clears the lock's owner (and tells the order checker) on release; it is
-/// dropped before `inner`, so while the lock is still held.
-struct Held<'a> {
-    owner: &'a Owner,
-    /// The lock, if the order checker recorded this acquire.
-    #[cfg(feature = "debug-locks")]
-    tracked: Option<&'a LockTag>,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        self.owner.clear();
-        #[cfg(feature = "debug-locks")]
-        if let Some(tag) = self.tracked {
-            lock_order::released(tag);
-        }
-    }
-}
-
 impl<T> Lock<T> {
     /// A new, unlocked lock protecting `value`.
     #[cfg(not(loom))]
@@ -130,12 +96,9 @@ impl<T> Lock<T> {
 
     #[cfg(not(loom))]
     #[track_caller]
-    #[cfg_attr(not(feature = "debug-locks"), allow(unused_variables))]
     const fn with_name(name: Option<&'static str>, value: T) -> Self {
         Lock {
-            #[cfg(feature = "debug-locks")]
-            tag: LockTag::new(LockKind::Lock, name, std::panic::Location::caller()),
-            owner: Owner::new(),
+            tracking: LockTracking::new(LockKind::Lock, name),
             inner: Mutex::new(value),
         }
     }
@@ -145,47 +108,18 @@ impl<T> Lock<T> {
     #[track_caller]
     pub fn new(value: T) -> Self {
         Lock {
-            #[cfg(feature = "debug-locks")]
-            tag: LockTag::new(LockKind::Lock, None, std::panic::Location::caller()),
-            owner: Owner::new(),
+            tracking: LockTracking::new(LockKind::Lock, None),
             inner: Mutex::new(value),
         }
     }
 
-    /// Wraps a parking_lot guard, telling the order checker it is held.
+    /// Wraps a parking_lot guard, recording the new holder.
     #[cfg_attr(feature = "debug-locks", track_caller)]
     fn guard<'a>(&'a self, inner: MutexGuard<'a, T>, how: Acquire) -> LockGuard<'a, T> {
-        #[cfg(feature = "debug-locks")]
-        let tracked = lock_order::acquired(&self.tag, how, std::panic::Location::caller())
-            .then_some(&self.tag);
-        let _ = how;
-        self.owner.set_current();
         LockGuard {
+            _held: self.tracking.acquired(how),
             inner,
-            _held: Held {
-                owner: &self.owner,
-                #[cfg(feature = "debug-locks")]
-                tracked,
-            },
         }
-    }
-
-    /// Checks the lock order before a blocking or timed acquire.
-    #[cfg_attr(feature = "debug-locks", track_caller)]
-    fn check_order(&self, how: Acquire) {
-        #[cfg(feature = "debug-locks")]
-        lock_order::before_acquire(&self.tag, how, std::panic::Location::caller());
-        let _ = how;
-    }
-
-    /// Records the wait for thread dumps: only a thread about to block
-    /// pays for it.
-    fn record_wait(&self, deadline: Deadline) -> WaitScope {
-        #[cfg(feature = "debug-locks")]
-        let name = self.tag.name();
-        #[cfg(not(feature = "debug-locks"))]
-        let name = None;
-        waits::enter(WaitKind::Lock, name, deadline, self.owner.holder())
     }
 
     /// Blocks until the lock is acquired: Python's `acquire()` or `with lock:`.
@@ -195,11 +129,11 @@ impl<T> Lock<T> {
     #[doc(alias = "lock")]
     #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire(&self) -> LockGuard<'_, T> {
-        self.check_order(Acquire::Blocking);
+        self.tracking.before(Acquire::Blocking);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                let _record = self.record_wait(Deadline::Never);
+                let _record = self.tracking.waiting(Deadline::Never);
                 self.inner.lock()
             }
         };
@@ -228,11 +162,11 @@ impl<T> Lock<T> {
 
     #[cfg_attr(feature = "debug-locks", track_caller)]
     fn acquire_until(&self, deadline: Deadline) -> Option<LockGuard<'_, T>> {
-        self.check_order(Acquire::Timed);
+        self.tracking.before(Acquire::Timed);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                let _record = self.record_wait(deadline);
+                let _record = self.tracking.waiting(deadline);
                 match deadline {
                     Deadline::Never => self.inner.lock(),
                     Deadline::Now => return None,

@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
 
+use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
+use crate::util::Deadline;
+
 /// A re-entrant lock: the thread that holds it may acquire it again, and it is
 /// released when every guard of that thread is dropped. Python's
 /// `threading.RLock`, with an owner and a recursion count.
@@ -45,19 +48,40 @@ use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
 /// own; here release is the drop of a guard, which cannot leave its thread, so
 /// that misuse cannot be written.
 pub struct RLock<T = ()> {
+    /// Who holds it (for thread dumps and `find_deadlocks`); with
+    /// `debug-locks`, its name, creation site and order checks.
+    tracking: LockTracking,
     inner: ReentrantMutex<T>,
 }
 
 /// One level of ownership of an [`RLock`]; dereferences to the data.
 #[must_use = "if unused the RLock is released immediately"]
 pub struct RLockGuard<'a, T> {
+    /// Declared first so that it drops first, while the lock is still held.
+    /// Only the thread's first level records the holder: if levels are
+    /// released out of order the holder may show as free a little early.
+    _held: Held<'a>,
     inner: ReentrantMutexGuard<'a, T>,
 }
 
 impl<T> RLock<T> {
     /// A new, unowned re-entrant lock protecting `value`.
+    #[track_caller]
     pub const fn new(value: T) -> Self {
+        RLock::with_name(None, value)
+    }
+
+    /// A new, unowned re-entrant lock named `name` in lock-order reports and
+    /// thread dumps (feature `debug-locks`; without it the name is not kept).
+    #[track_caller]
+    pub const fn named(name: &'static str, value: T) -> Self {
+        RLock::with_name(Some(name), value)
+    }
+
+    #[track_caller]
+    const fn with_name(name: Option<&'static str>, value: T) -> Self {
         RLock {
+            tracking: LockTracking::new(LockKind::RLock, name),
             inner: ReentrantMutex::new(value),
         }
     }
@@ -65,29 +89,76 @@ impl<T> RLock<T> {
     /// Blocks until this thread owns the lock (at once if it already does),
     /// adding one level of ownership.
     #[doc(alias = "lock")]
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire(&self) -> RLockGuard<'_, T> {
-        RLockGuard {
-            inner: self.inner.lock(),
-        }
+        self.acquire_until(Deadline::Never)
+            .expect("an untimed acquire cannot time out")
     }
 
     /// Acquires only if free now or already owned by this thread.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn try_acquire(&self) -> Option<RLockGuard<'_, T>> {
-        self.inner.try_lock().map(|inner| RLockGuard { inner })
+        if self.inner.is_owned_by_current_thread() {
+            return self.inner.try_lock().map(Self::reentry);
+        }
+        let inner = self.inner.try_lock()?;
+        Some(self.first_level(inner, Acquire::Try))
     }
 
     /// Waits at most `timeout` for the lock.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_, T>> {
-        self.inner
-            .try_lock_for(timeout)
-            .map(|inner| RLockGuard { inner })
+        self.acquire_until(Deadline::after(timeout))
     }
 
     /// Waits for the lock until `deadline` at the latest.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire_deadline(&self, deadline: Instant) -> Option<RLockGuard<'_, T>> {
-        self.inner
-            .try_lock_until(deadline)
-            .map(|inner| RLockGuard { inner })
+        self.acquire_until(Deadline::At(deadline))
+    }
+
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn acquire_until(&self, deadline: Deadline) -> Option<RLockGuard<'_, T>> {
+        if self.inner.is_owned_by_current_thread() {
+            // Re-entry: no order edge, no new holder (lockdep's rule).
+            return self.inner.try_lock().map(Self::reentry);
+        }
+        let how = match deadline {
+            Deadline::Never => Acquire::Blocking,
+            _ => Acquire::Timed,
+        };
+        self.tracking.before(how);
+        let inner = match self.inner.try_lock() {
+            Some(inner) => inner,
+            None => {
+                let _record = self.tracking.waiting(deadline);
+                match deadline {
+                    Deadline::Never => self.inner.lock(),
+                    Deadline::Now => return None,
+                    Deadline::At(at) => self.inner.try_lock_until(at)?,
+                }
+            }
+        };
+        Some(self.first_level(inner, how))
+    }
+
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn first_level<'a>(
+        &'a self,
+        inner: ReentrantMutexGuard<'a, T>,
+        how: Acquire,
+    ) -> RLockGuard<'a, T> {
+        RLockGuard {
+            _held: self.tracking.acquired(how),
+            inner,
+        }
+    }
+
+    fn reentry(inner: ReentrantMutexGuard<'_, T>) -> RLockGuard<'_, T> {
+        RLockGuard {
+            _held: Held::reentry(),
+            inner,
+        }
     }
 
     /// Whether any thread owns the lock now.

@@ -1,0 +1,156 @@
+//! What every owned lock (`Lock`, `RLock`, the lock of a `Condition`) keeps
+//! for debugging, and the three calls its acquire paths make: one mechanism
+//! for every lock kind.
+//!
+//! - Always: the holder's ident (one relaxed store per acquire and per
+//!   release, on a cache line the acquire already owns), so that thread
+//!   dumps and `find_deadlocks` say who holds what; and, on the slow path
+//!   only, the waiter's record.
+//! - With `debug-locks`: the lock's tag (id, name, creation site) and the
+//!   order checks of [`lock_order`](super::lock_order).
+
+use super::WaitKind;
+#[cfg(feature = "debug-locks")]
+use super::lock_order::{self, LockTag};
+use super::waits::{self, Owner, WaitScope};
+use crate::util::Deadline;
+
+/// What kind of lock is tracked, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LockKind {
+    Lock,
+    RLock,
+    #[allow(dead_code)] // Condition's own lock gets a tag once it is on the monitor.
+    Condition,
+}
+
+impl LockKind {
+    #[cfg_attr(not(feature = "debug-locks"), allow(dead_code))]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            LockKind::Lock => "Lock",
+            LockKind::RLock => "RLock",
+            LockKind::Condition => "Condition",
+        }
+    }
+
+    fn wait_kind(self) -> WaitKind {
+        match self {
+            LockKind::Lock => WaitKind::Lock,
+            LockKind::RLock => WaitKind::RLock,
+            LockKind::Condition => WaitKind::Condition,
+        }
+    }
+}
+
+/// How an acquire was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Acquire {
+    /// Waits as long as it takes: `acquire()`.
+    Blocking,
+    /// Gives up at a deadline: `acquire_timeout`.
+    Timed,
+    /// Never waits: `try_acquire()`.
+    Try,
+}
+
+/// The debugging state of one lock.
+#[derive(Debug)]
+pub(crate) struct LockTracking {
+    owner: Owner,
+    #[cfg(feature = "debug-locks")]
+    tag: LockTag,
+    #[cfg(not(feature = "debug-locks"))]
+    kind: LockKind,
+}
+
+impl LockTracking {
+    #[track_caller]
+    #[cfg_attr(not(feature = "debug-locks"), allow(unused_variables))]
+    pub(crate) const fn new(kind: LockKind, name: Option<&'static str>) -> Self {
+        LockTracking {
+            owner: Owner::new(),
+            #[cfg(feature = "debug-locks")]
+            tag: LockTag::new(kind, name, std::panic::Location::caller()),
+            #[cfg(not(feature = "debug-locks"))]
+            kind,
+        }
+    }
+
+    fn kind(&self) -> LockKind {
+        #[cfg(feature = "debug-locks")]
+        return self.tag.kind();
+        #[cfg(not(feature = "debug-locks"))]
+        return self.kind;
+    }
+
+    /// Before an acquire of any form (only blocking ones are checked).
+    #[inline]
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    pub(crate) fn before(&self, how: Acquire) {
+        #[cfg(feature = "debug-locks")]
+        lock_order::before_acquire(&self.tag, how, std::panic::Location::caller());
+        let _ = how;
+    }
+
+    /// Records the wait of a thread about to block on this lock; the record
+    /// goes when the scope is dropped.
+    pub(crate) fn waiting(&self, deadline: Deadline) -> WaitScope {
+        #[cfg(feature = "debug-locks")]
+        let name = self.tag.name();
+        #[cfg(not(feature = "debug-locks"))]
+        let name = None;
+        waits::enter(self.kind().wait_kind(), name, deadline, self.owner.holder())
+    }
+
+    /// The lock is now held by the calling thread; the returned value must
+    /// be dropped while it still is (declare it before the inner guard).
+    #[inline]
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    pub(crate) fn acquired(&self, how: Acquire) -> Held<'_> {
+        #[cfg(feature = "debug-locks")]
+        let tracked = lock_order::acquired(&self.tag, how, std::panic::Location::caller())
+            .then_some(&self.tag);
+        let _ = how;
+        self.owner.set_current();
+        Held {
+            owner: Some(&self.owner),
+            #[cfg(feature = "debug-locks")]
+            tracked,
+        }
+    }
+}
+
+/// Ends a hold: clears the owner and tells the order checker. An `RLock`
+/// re-entered by its owner holds a [`Held::reentry`], which does nothing.
+#[derive(Debug)]
+pub(crate) struct Held<'a> {
+    owner: Option<&'a Owner>,
+    /// The lock, if the order checker recorded this acquire.
+    #[cfg(feature = "debug-locks")]
+    tracked: Option<&'a LockTag>,
+}
+
+impl Held<'_> {
+    /// A further level of a lock the thread already holds.
+    pub(crate) fn reentry() -> Self {
+        Held {
+            owner: None,
+            #[cfg(feature = "debug-locks")]
+            tracked: None,
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(owner) = self.owner {
+            owner.clear();
+        }
+        #[cfg(feature = "debug-locks")]
+        if let Some(tag) = self.tracked {
+            lock_order::released(tag);
+        }
+    }
+}
