@@ -79,7 +79,7 @@ fn tour(lessons: &[&str], n_claims: usize) -> String {
 
 #[test]
 fn quick_lessons_pass_their_checks() {
-    let stdout = tour(&["hello_thread", "deadlock", "rlock", "thread_local"], 7);
+    let stdout = tour(&["hello_thread", "deadlock", "rlock", "thread_local"], 8);
     for (held, line) in claims(&stdout) {
         // "Two threads print at the same time" is timed; its counts are not.
         if line.contains("at the same time") {

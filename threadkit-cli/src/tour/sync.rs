@@ -139,16 +139,31 @@ fn deadlock_lesson(r: &mut Report) {
     r.check_timed(
         "opposite lock order: each thread holds one lock and waits for the other forever",
         true,
-        opposite == (false, false),
+        opposite.got_both == (false, false),
         format!(
-            "got both locks: {opposite:?} (gave up after {})",
+            "got both locks: {:?} (gave up after {})",
+            opposite.got_both,
             secs(patience)
         ),
+    );
+    let named = opposite.deadlock.as_ref().is_some_and(|d| {
+        let text = d.to_string();
+        text.contains("\"thread 1\" waits for Lock.acquire")
+            && text.contains("held by \"thread 2\"")
+            && text.contains("held by \"thread 1\"")
+    });
+    r.check(
+        "while they are stuck, threadkit::debug::find_deadlocks() names both threads and who holds what",
+        named,
+        opposite
+            .deadlock
+            .as_ref()
+            .map_or("no deadlock found".to_string(), |d| d.to_string()),
     );
     let same = deadlock::two_threads(true, patience);
     r.check(
         "same lock order: both threads get both locks",
-        same == (true, true),
-        format!("got both locks: {same:?}"),
+        same.got_both == (true, true),
+        format!("got both locks: {:?}", same.got_both),
     );
 }
