@@ -15,6 +15,7 @@
 //! | `concurrent.futures` | [`futures`]: `ThreadPoolExecutor`, `Future`, `wait`, `as_completed`, scoped pools | always |
 //! | `multiprocessing`, `ProcessPoolExecutor` | `multiprocessing`: `Process`, `Pipe`, `Queue`, `ProcessPoolExecutor` (Linux) | `process` (default) |
 //! | `asyncio` | `asyncio`: `run`, tasks, `gather`, `TaskGroup`, timeouts, async primitives | `asyncio` |
+//! | `faulthandler`, and what Python lacks | [`debug`]: thread dumps, `find_deadlocks`, a watchdog; lock-order checking | always; `debug-locks` |
 //!
 //! The rustdoc search knows Python's names too: searching `put_nowait`,
 //! `Empty`, `FIRST_COMPLETED` or `TimeoutError` finds the threadkit item.
@@ -30,6 +31,12 @@
 //!   (refusing otherwise), then serves it instead of running `main`. That is
 //!   what makes the module need no set-up line. Opt out with
 //!   `default-features = false`. Linux only; elsewhere the module is absent.
+//! - `debug-locks`: lock-order checking in [`debug`]: a nested blocking
+//!   acquire that inverts an order seen before is reported before it
+//!   blocks. Off by default; without it a `Lock` costs nothing more than
+//!   recording its holder.
+//! - `serde` (on with `process`): `Serialize`/`Deserialize` for
+//!   [`debug::ThreadDump`].
 //! - `asyncio`: `threadkit::asyncio`, on tokio (its `rt`, `rt-multi-thread`,
 //!   `time` and `sync` features). tokio is re-exported as
 //!   `threadkit::asyncio::tokio` for the few signatures that use its types.

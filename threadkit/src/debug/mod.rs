@@ -37,7 +37,7 @@
 //! | a dump on `kill -USR1` or Ctrl-\, the process going on | `install_dump_signal` (Linux) | `faulthandler.register(signum)`, the JVM's SIGQUIT |
 //! | threads waiting on each other in a cycle | [`find_deadlocks`] | Java's `ThreadMXBean.findDeadlocks` |
 //! | deadlocks, "all threads asleep" and stalls, reported as they happen | [`Watchdog`] | Go's "all goroutines are asleep" |
-//! | lock-order inversions, reported before anything blocks | feature `debug-locks`: [`set_mode`], [`PotentialDeadlock`] | Linux lockdep, Abseil's deadlock detection |
+//! | lock-order inversions, reported before anything blocks | feature `debug-locks`: `set_mode`, `PotentialDeadlock` | Linux lockdep, Abseil's deadlock detection |
 //!
 //! # What threadkit records, and what it costs
 //!
@@ -53,7 +53,7 @@
 //! - `debug-locks` (off by default) adds a name and a creation site to
 //!   every lock and checks the order of every nested blocking acquire
 //!   against a graph shared by all threads, each order once per thread.
-//!   `THREADKIT_LOCKDEP=off|report|panic` or [`set_mode`] switches it at
+//!   `THREADKIT_LOCKDEP=off|report|panic` or `set_mode` switches it at
 //!   run time; off costs one relaxed load per acquire.
 //!
 //! # Differences from Python

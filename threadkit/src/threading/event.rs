@@ -113,7 +113,7 @@ impl Event {
     /// event, so one `set` releases threads and tasks alike (Python's
     /// `asyncio.Event.wait`). Dropping the future takes its place in line
     /// back. Needs no runtime; bound it with
-    /// [`asyncio::wait_for`](crate::asyncio) or any timer.
+    /// `asyncio::wait_for` or any timer.
     pub fn wait_async(&self) -> impl Future<Output = ()> + Send + '_ {
         let mut since = None;
         self.state.until(move |state| {
