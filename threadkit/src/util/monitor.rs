@@ -338,6 +338,78 @@ impl<S: HasWaiters> Monitor<S> {
             id: None,
         }
     }
+
+    /// [`until`](Self::until) for a first-come, first-served primitive:
+    /// `attempt` also gets how many waiters are listed ahead of this one
+    /// (every listed waiter before it arrives; none once a notifier has
+    /// taken it off the list). A lock that grants itself only at 0 ahead
+    /// cannot be barged by newcomers, as Python's `asyncio.Lock`.
+    pub(crate) fn until_in_line<R, F>(&self, attempt: F) -> Until<'_, S, InLine<F>>
+    where
+        F: FnMut(&mut S, usize) -> Option<R>,
+    {
+        Until {
+            monitor: self,
+            attempt: InLine(attempt),
+            id: None,
+        }
+    }
+
+    /// The async face of [`wait_for_notify`](Self::wait_for_notify): puts
+    /// the task on the list now, under the caller's lock of `state` (so that
+    /// it cannot miss a notifier once the caller releases its own lock), and
+    /// returns a future that resolves once a notifier has taken it off the
+    /// list. Dropped before that, it takes its entry off; dropped after a
+    /// notifier took it but before it resolved, it hands the wake-up on.
+    pub(crate) fn notified(&self, state: &mut S) -> Notified<'_, S> {
+        let id = self.register(state, Sleeper::Task(Waker::noop().clone()));
+        Notified {
+            monitor: self,
+            id: Some(id),
+        }
+    }
+
+    /// Drop of a task's registration `id`: takes it off the list, or, if a
+    /// notifier took it first, hands the wake-up on (at worst a spurious one).
+    fn cancel(&self, id: WaitId) {
+        let mut guard = self.lock();
+        if self.deregister(&mut guard, id) {
+            return;
+        }
+        let next = self.take_one(&mut guard);
+        drop(guard);
+        next.wake();
+    }
+}
+
+/// What an [`Until`] runs under the lock at each poll: a closure over the
+/// state ([`Monitor::until`]) or one that also sees its place in line
+/// ([`Monitor::until_in_line`]).
+pub(crate) trait Attempt<S> {
+    /// What the future resolves to.
+    type Output;
+
+    /// One try; `ahead` is how many waiters are listed before this one.
+    fn attempt(&mut self, state: &mut S, ahead: usize) -> Option<Self::Output>;
+}
+
+impl<S, R, F: FnMut(&mut S) -> Option<R>> Attempt<S> for F {
+    type Output = R;
+
+    fn attempt(&mut self, state: &mut S, _ahead: usize) -> Option<R> {
+        self(state)
+    }
+}
+
+/// The attempt of [`Monitor::until_in_line`].
+pub(crate) struct InLine<F>(F);
+
+impl<S, R, F: FnMut(&mut S, usize) -> Option<R>> Attempt<S> for InLine<F> {
+    type Output = R;
+
+    fn attempt(&mut self, state: &mut S, ahead: usize) -> Option<R> {
+        (self.0)(state, ahead)
+    }
 }
 
 /// Parks the calling thread until unparked or `deadline`; whether the
@@ -373,14 +445,24 @@ pub(crate) struct Until<'a, S: HasWaiters, F> {
 // `attempt` is only ever called through `&mut`, never pinned.
 impl<S: HasWaiters, F> Unpin for Until<'_, S, F> {}
 
-impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F> {
-    type Output = R;
+impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
+    type Output = F::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         let monitor = this.monitor;
         let mut guard = monitor.lock();
-        if let Some(done) = (this.attempt)(&mut guard) {
+        // Listed ahead: everybody if this task is not listed yet, those
+        // before its entry if it is, nobody once a notifier has taken it.
+        let list = guard.waiters();
+        let ahead = match this.id {
+            None => list.len(),
+            Some(id) => match list.position(id) {
+                Some(at) => at,
+                None => 0,
+            },
+        };
+        if let Some(done) = this.attempt.attempt(&mut guard, ahead) {
             if let Some(id) = this.id.take() {
                 monitor.deregister(&mut guard, id);
             }
@@ -398,7 +480,8 @@ impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F>
         }
         let id = monitor.register(&mut guard, Sleeper::Task(cx.waker().clone()));
         fence(SeqCst);
-        if let Some(done) = (this.attempt)(&mut guard) {
+        let ahead = guard.waiters().len() - 1;
+        if let Some(done) = this.attempt.attempt(&mut guard, ahead) {
             monitor.deregister(&mut guard, id);
             this.id = None;
             return Poll::Ready(done);
@@ -410,17 +493,57 @@ impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F>
 
 impl<S: HasWaiters, F> Drop for Until<'_, S, F> {
     fn drop(&mut self) {
-        let Some(id) = self.id else { return };
-        let monitor = self.monitor;
-        let mut guard = monitor.lock();
-        if monitor.deregister(&mut guard, id) {
-            return;
+        if let Some(id) = self.id {
+            // Woken, then cancelled before acting on it: hand the wake-up on.
+            self.monitor.cancel(id);
         }
-        // Woken, then cancelled before acting on it: hand the wake-up on
-        // (at worst a spurious one).
-        let next = monitor.take_one(&mut guard);
-        drop(guard);
-        next.wake();
+    }
+}
+
+/// The future returned by [`Monitor::notified`].
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct Notified<'a, S: HasWaiters> {
+    monitor: &'a Monitor<S>,
+    /// The entry, until the future resolves.
+    id: Option<WaitId>,
+}
+
+impl<S: HasWaiters> Future for Notified<'_, S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(id) = this.id else {
+            return Poll::Ready(());
+        };
+        let mut guard = this.monitor.lock();
+        let list = guard.waiters();
+        match list.position(id) {
+            Some(at) => {
+                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
+                    waker.clone_from(cx.waker());
+                }
+                Poll::Pending
+            }
+            None => {
+                this.id = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl<S: HasWaiters> Drop for Notified<'_, S> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.monitor.cancel(id);
+        }
+    }
+}
+
+impl<S: HasWaiters> std::fmt::Debug for Notified<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notified").field("id", &self.id).finish()
     }
 }
 
