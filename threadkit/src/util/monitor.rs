@@ -114,6 +114,12 @@ impl WaitList {
 pub(crate) trait HasWaiters {
     /// The list of waiters for changes to this state.
     fn waiters(&mut self) -> &mut WaitList;
+
+    /// Called under the lock when a task taken off the list by a notifier
+    /// is dropped before acting on it and nobody is left to hand the
+    /// wake-up to: a state that reserved something for the woken task
+    /// (a lock handed over) takes the reservation back here.
+    fn unclaimed_wakeup(&mut self) {}
 }
 
 impl HasWaiters for WaitList {
@@ -339,18 +345,20 @@ impl<S: HasWaiters> Monitor<S> {
         }
     }
 
-    /// [`until`](Self::until) for a first-come, first-served primitive:
-    /// `attempt` also gets how many waiters are listed ahead of this one
-    /// (every listed waiter before it arrives; none once a notifier has
-    /// taken it off the list). A lock that grants itself only at 0 ahead
-    /// cannot be barged by newcomers, as Python's `asyncio.Lock`.
-    pub(crate) fn until_in_line<R, F>(&self, attempt: F) -> Until<'_, S, InLine<F>>
+    /// [`until`](Self::until) for a primitive that hands itself over:
+    /// `attempt` also gets whether a notifier took this task off the list
+    /// since its last poll (the wake-up was meant for it). A lock can then
+    /// reserve itself for the waiter its release woke, so that newcomers do
+    /// not barge (Python's `asyncio.Lock`); see
+    /// [`HasWaiters::unclaimed_wakeup`] for a woken task dropped with nobody
+    /// behind it.
+    pub(crate) fn until_woken<R, F>(&self, attempt: F) -> Until<'_, S, Woken<F>>
     where
-        F: FnMut(&mut S, usize) -> Option<R>,
+        F: FnMut(&mut S, bool) -> Option<R>,
     {
         Until {
             monitor: self,
-            attempt: InLine(attempt),
+            attempt: Woken(attempt),
             id: None,
         }
     }
@@ -377,38 +385,42 @@ impl<S: HasWaiters> Monitor<S> {
             return;
         }
         let next = self.take_one(&mut guard);
+        if next.len() == 0 {
+            guard.unclaimed_wakeup();
+        }
         drop(guard);
         next.wake();
     }
 }
 
 /// What an [`Until`] runs under the lock at each poll: a closure over the
-/// state ([`Monitor::until`]) or one that also sees its place in line
-/// ([`Monitor::until_in_line`]).
+/// state ([`Monitor::until`]) or one that also learns whether it was woken
+/// by a notifier ([`Monitor::until_woken`]).
 pub(crate) trait Attempt<S> {
     /// What the future resolves to.
     type Output;
 
-    /// One try; `ahead` is how many waiters are listed before this one.
-    fn attempt(&mut self, state: &mut S, ahead: usize) -> Option<Self::Output>;
+    /// One try; `woken`: a notifier took this task off the list since its
+    /// last poll.
+    fn attempt(&mut self, state: &mut S, woken: bool) -> Option<Self::Output>;
 }
 
 impl<S, R, F: FnMut(&mut S) -> Option<R>> Attempt<S> for F {
     type Output = R;
 
-    fn attempt(&mut self, state: &mut S, _ahead: usize) -> Option<R> {
+    fn attempt(&mut self, state: &mut S, _woken: bool) -> Option<R> {
         self(state)
     }
 }
 
-/// The attempt of [`Monitor::until_in_line`].
-pub(crate) struct InLine<F>(F);
+/// The attempt of [`Monitor::until_woken`].
+pub(crate) struct Woken<F>(F);
 
-impl<S, R, F: FnMut(&mut S, usize) -> Option<R>> Attempt<S> for InLine<F> {
+impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
     type Output = R;
 
-    fn attempt(&mut self, state: &mut S, ahead: usize) -> Option<R> {
-        (self.0)(state, ahead)
+    fn attempt(&mut self, state: &mut S, woken: bool) -> Option<R> {
+        (self.0)(state, woken)
     }
 }
 
@@ -452,17 +464,8 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
         let this = self.get_mut();
         let monitor = this.monitor;
         let mut guard = monitor.lock();
-        // Listed ahead: everybody if this task is not listed yet, those
-        // before its entry if it is, nobody once a notifier has taken it.
-        let list = guard.waiters();
-        let ahead = match this.id {
-            None => list.len(),
-            Some(id) => match list.position(id) {
-                Some(at) => at,
-                None => 0,
-            },
-        };
-        if let Some(done) = this.attempt.attempt(&mut guard, ahead) {
+        let woken = this.id.is_some_and(|id| !guard.waiters().contains(id));
+        if let Some(done) = this.attempt.attempt(&mut guard, woken) {
             if let Some(id) = this.id.take() {
                 monitor.deregister(&mut guard, id);
             }
@@ -480,8 +483,7 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
         }
         let id = monitor.register(&mut guard, Sleeper::Task(cx.waker().clone()));
         fence(SeqCst);
-        let ahead = guard.waiters().len() - 1;
-        if let Some(done) = this.attempt.attempt(&mut guard, ahead) {
+        if let Some(done) = this.attempt.attempt(&mut guard, false) {
             monitor.deregister(&mut guard, id);
             this.id = None;
             return Poll::Ready(done);
