@@ -48,6 +48,10 @@
 //! [`threading::Event`](crate::threading::Event) through the [`bridge`]
 //! functions, or share this module's types, which are `Sync` and whose
 //! non-`async` methods (`Event::set`, `Queue::try_put`) any thread may call.
+//! [`Event`], [`Semaphore`], [`BoundedSemaphore`] and [`Barrier`] are facades
+//! over [`threading`](crate::threading)'s objects, whose threads and tasks
+//! wait in one line: `as_threading()` gives the thread face of the same
+//! object.
 //!
 //! # Differences from Python's `asyncio`
 //!

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::time::{Duration, Instant};
 
-use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+use crate::loom::sync::{ReentrantMutex, ReentrantMutexGuard};
 
 /// A re-entrant lock: the thread that holds it may acquire it again, and it is
 /// released when every guard of that thread is dropped. Python's
@@ -56,7 +56,16 @@ pub struct RLockGuard<'a, T> {
 
 impl<T> RLock<T> {
     /// A new, unowned re-entrant lock protecting `value`.
+    #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
+        RLock {
+            inner: ReentrantMutex::new(value),
+        }
+    }
+
+    /// A new, unowned re-entrant lock protecting `value`.
+    #[cfg(loom)]
+    pub fn new(value: T) -> Self {
         RLock {
             inner: ReentrantMutex::new(value),
         }

@@ -379,8 +379,8 @@ impl<B: Bound> fmt::Debug for CountingSemaphore<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct(B::NAME);
         d.field("value", &self.value());
-        if let Some(bound) = self.core.bound {
-            d.field("bound", &bound);
+        if self.core.bound.is_some() {
+            d.field("bound", &self.core.bound);
         }
         d.finish()
     }
