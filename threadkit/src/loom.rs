@@ -180,11 +180,17 @@ pub(crate) mod sync {
             self.enter(false)
         }
 
-        pub(crate) fn try_lock_for(&self, _timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
+        pub(crate) fn try_lock_for(
+            &self,
+            _timeout: Duration,
+        ) -> Option<ReentrantMutexGuard<'_, T>> {
             self.try_lock()
         }
 
-        pub(crate) fn try_lock_until(&self, _deadline: Instant) -> Option<ReentrantMutexGuard<'_, T>> {
+        pub(crate) fn try_lock_until(
+            &self,
+            _deadline: Instant,
+        ) -> Option<ReentrantMutexGuard<'_, T>> {
             self.try_lock()
         }
 

@@ -102,6 +102,7 @@ mod task;
 mod task_group;
 mod timeouts;
 
+pub use crate::threading::SemaphorePermit;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{
@@ -115,7 +116,6 @@ pub use lock::{Lock, LockGuard};
 pub use queue::Queue;
 pub use runtime::{Runner, run, sleep, sleep_with};
 pub use semaphore::{BoundedSemaphore, CountingSemaphore, Semaphore};
-pub use crate::threading::SemaphorePermit;
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};

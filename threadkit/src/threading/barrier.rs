@@ -1,7 +1,6 @@
 //! `Barrier`: Python's `threading.Barrier`, with its broken state.
 
 use std::fmt;
-use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -158,40 +157,38 @@ impl Barrier {
     /// then needs another party to fill its place, as in Python's
     /// `asyncio.Barrier`; cancelled after it was released, it leaves as if
     /// it had returned. The barrier is not broken either way.
-    pub fn wait_async(&self) -> impl Future<Output = Result<usize, BrokenBarrierError>> + Send + '_ {
-        async move {
-            // Wait for a previous cycle to drain or reset, then arrive.
-            let arrival = self
+    pub async fn wait_async(&self) -> Result<usize, BrokenBarrierError> {
+        // Wait for a previous cycle to drain or reset, then arrive.
+        let arrival = self
+            .state
+            .until(|s| (!s.phase.is_leaving()).then(|| self.arrive(s)))
+            .await;
+        let (index, last, panic) = match arrival {
+            Arrival::Broken => return Err(BrokenBarrierError),
+            Arrival::In { index, last, panic } => (index, last, panic),
+        };
+        // From here on this task is counted in: leave on every path.
+        let inside = Inside {
+            barrier: self,
+            changed: last,
+        };
+        let released = if last {
+            panic.is_none()
+        } else {
+            let phase = self
                 .state
-                .until(|s| (!s.phase.is_leaving()).then(|| self.arrive(s)))
+                .until(|s| (s.phase != Phase::Filling).then_some(s.phase))
                 .await;
-            let (index, last, panic) = match arrival {
-                Arrival::Broken => return Err(BrokenBarrierError),
-                Arrival::In { index, last, panic } => (index, last, panic),
-            };
-            // From here on this task is counted in: leave on every path.
-            let inside = Inside {
-                barrier: self,
-                changed: last,
-            };
-            let released = if last {
-                panic.is_none()
-            } else {
-                let phase = self
-                    .state
-                    .until(|s| (s.phase != Phase::Filling).then_some(s.phase))
-                    .await;
-                phase == Phase::Draining
-            };
-            drop(inside);
-            if let Some(panic) = panic {
-                panic::resume_unwind(panic);
-            }
-            if released {
-                Ok(index)
-            } else {
-                Err(BrokenBarrierError)
-            }
+            phase == Phase::Draining
+        };
+        drop(inside);
+        if let Some(panic) = panic {
+            panic::resume_unwind(panic);
+        }
+        if released {
+            Ok(index)
+        } else {
+            Err(BrokenBarrierError)
         }
     }
 

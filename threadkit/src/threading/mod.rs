@@ -184,9 +184,10 @@ pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
 pub use rlock::{RLock, RLockGuard};
+#[cfg(feature = "asyncio")]
+pub(crate) use semaphore::Rule as ReleaseRule;
 pub use semaphore::{
     Bound, Bounded, BoundedSemaphore, CountingSemaphore, Semaphore, SemaphorePermit, Unbounded,
 };
-pub(crate) use semaphore::Rule as ReleaseRule;
 pub use thread::{Builder, Thread, ThreadHandle};
 pub use timer::Timer;

@@ -189,6 +189,8 @@ impl HasWaiters for State {
 
 /// How a release checks its count.
 #[derive(Clone, Copy, PartialEq, Eq)]
+// Only the asyncio facades release under `FreeAndHeld`.
+#[cfg_attr(not(feature = "asyncio"), allow(dead_code))]
 pub(crate) enum Rule {
     /// `threading`'s: the free permits plus `n` may not pass the bound (or
     /// `usize::MAX`).
@@ -343,6 +345,7 @@ impl<B: Bound> CountingSemaphore<B> {
     }
 
     /// `release` under `rule` (the asyncio facades count held permits).
+    #[cfg_attr(not(feature = "asyncio"), allow(dead_code))]
     pub(crate) fn release_with(&self, n: usize, rule: Rule) -> Result<(), ReleaseError> {
         self.core.release(n, rule)
     }
