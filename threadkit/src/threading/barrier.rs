@@ -17,6 +17,9 @@ use crate::util::monitor::{HasWaiters, Monitor, WaitList, Wakeups};
 /// optional action runs once per cycle, in the last thread to arrive, before
 /// anyone is released.
 ///
+/// Tasks wait at the same barrier with [`wait_async`](Barrier::wait_async),
+/// so threads and tasks can make up one cycle together.
+///
 /// A waiter that times out, a call to [`abort`](Barrier::abort), a panicking
 /// action, or a [`reset`](Barrier::reset) while threads are waiting *breaks*
 /// the barrier: every current and later waiter gets [`BrokenBarrierError`]

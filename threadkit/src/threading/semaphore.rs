@@ -215,8 +215,10 @@ impl State {
 impl Core {
     fn acquire(&self, deadline: Deadline) -> Option<SemaphorePermit<'_>> {
         let mut state = self.state.lock();
-        if self.state.wait_until(&mut state, deadline, |s| s.value > 0) {
-            state.take();
+        // The uncontended case without the monitor's wait machinery.
+        if state.take()
+            || (self.state.wait_until(&mut state, deadline, |s| s.value > 0) && state.take())
+        {
             Some(SemaphorePermit { core: self })
         } else {
             None
@@ -260,7 +262,12 @@ impl Core {
     }
 
     /// Wakes up to `added` waiters, one per new permit, oldest first.
+    #[inline]
     fn wake(&self, mut state: crate::loom::sync::MutexGuard<'_, State>, added: usize) {
+        if state.waiters.len() == 0 {
+            // Nobody to wake: the uncontended case skips the wake-up list.
+            return;
+        }
         let woken = self.state.take(&mut state, added);
         drop(state);
         woken.wake();
