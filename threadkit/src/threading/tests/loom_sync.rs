@@ -18,6 +18,8 @@ use crate::loom::sync::Arc;
 use crate::threading::{
     Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, RLock, Semaphore,
 };
+use crate::util::Deadline;
+use crate::util::monitor::{Monitor, WaitList};
 
 #[test]
 fn loom_lock_mutual_exclusion() {
@@ -297,5 +299,35 @@ fn loom_barrier_thread_meets_task() {
         let theirs = task.join().unwrap().unwrap();
         assert_ne!(mine, theirs);
         assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// The condition protocol for tasks (`asyncio::Condition::wait` on the
+/// monitor): a task listed by `notified` under the list's lock is first in
+/// line; cancelled after a `notify(1)` took it, before acting on it, it
+/// hands the notification on to the thread behind it.
+#[test]
+fn loom_condition_cancelled_notified_task_hands_on() {
+    loom::model(|| {
+        let list = Arc::new(Monitor::new(WaitList::default()));
+        let notified = list.notified(&mut list.lock());
+        let waiter = {
+            let list = Arc::clone(&list);
+            thread::spawn(move || {
+                let mut state = list.lock();
+                assert!(list.wait_for_notify(&mut state, Deadline::Never, || {}));
+            })
+        };
+        while list.lock().len() < 2 {
+            thread::yield_now();
+        }
+        // notify(1): the task, first in line.
+        let mut state = list.lock();
+        let woken = list.take(&mut state, 1);
+        drop(state);
+        woken.wake();
+        drop(notified);
+        waiter.join().unwrap();
+        assert!(!list.has_waiters());
     });
 }
