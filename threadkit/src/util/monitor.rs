@@ -496,7 +496,8 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
 impl<S: HasWaiters, F> Drop for Until<'_, S, F> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
-            // Woken, then cancelled before acting on it: hand the wake-up on.
+            // Leave the line; woken and cancelled before acting on it, hand
+            // the wake-up on.
             self.monitor.cancel(id);
         }
     }
