@@ -55,6 +55,7 @@ fn take_both(name: &str, first: &Lock, second: &Lock, meet: &Barrier, patience: 
 }
 
 /// What happened to the two threads.
+#[derive(Debug)]
 pub struct Outcome {
     /// Whether each thread got both locks.
     pub got_both: (bool, bool),

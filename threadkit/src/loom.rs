@@ -1,7 +1,8 @@
 //! The one switch between the real synchronization kernel and loom's model of it.
 //!
-//! Every primitive in threadkit is built on [`sync::Mutex`] and [`sync::Condvar`]
-//! from here, never on `parking_lot` or `std` directly, so that the whole crate can
+//! Every primitive in threadkit is built on [`sync::Mutex`] (or, for `RLock`,
+//! `sync::ReentrantMutex`) and [`sync::Condvar`] from here, never on
+//! `parking_lot` or `std` directly, so that the whole crate can
 //! be model-checked with `RUSTFLAGS="--cfg loom" cargo test --lib --release`.
 //!
 //! In normal builds these are `parking_lot`'s types (fast, no poisoning, timed
@@ -11,7 +12,7 @@
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard};
     // Used by the loom models and by modules that share state across threads.
     #[allow(unused_imports)]
     pub(crate) use std::sync::Arc;
@@ -116,6 +117,116 @@ pub(crate) mod sync {
     impl<T> DerefMut for MutexGuard<'_, T> {
         fn deref_mut(&mut self) -> &mut T {
             self.0.as_mut().expect("guard present outside a wait")
+        }
+    }
+
+    /// `parking_lot::ReentrantMutex` shape over loom's mutex and condition
+    /// variable: an owner and a depth. It hands out `&T` only, as
+    /// `parking_lot`'s does, so the value needs no cell.
+    #[derive(Debug)]
+    pub(crate) struct ReentrantMutex<T> {
+        owner: loom::sync::Mutex<(Option<loom::thread::ThreadId>, usize)>,
+        freed: loom::sync::Condvar,
+        value: T,
+    }
+
+    /// One level of ownership of a [`ReentrantMutex`]; `!Send`, as
+    /// `parking_lot`'s.
+    #[derive(Debug)]
+    pub(crate) struct ReentrantMutexGuard<'a, T> {
+        mutex: &'a ReentrantMutex<T>,
+        not_send: std::marker::PhantomData<*const ()>,
+    }
+
+    impl<T> ReentrantMutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            ReentrantMutex {
+                owner: loom::sync::Mutex::new((None, 0)),
+                freed: loom::sync::Condvar::new(),
+                value,
+            }
+        }
+
+        fn owners(&self) -> loom::sync::MutexGuard<'_, (Option<loom::thread::ThreadId>, usize)> {
+            self.owner.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
+        fn enter(&self, block: bool) -> Option<ReentrantMutexGuard<'_, T>> {
+            let me = loom::thread::current().id();
+            let mut owner = self.owners();
+            loop {
+                match owner.0 {
+                    Some(id) if id != me => {
+                        if !block {
+                            return None;
+                        }
+                        owner = self.freed.wait(owner).unwrap_or_else(|e| e.into_inner());
+                    }
+                    _ => break,
+                }
+            }
+            *owner = (Some(me), owner.1 + 1);
+            Some(ReentrantMutexGuard {
+                mutex: self,
+                not_send: std::marker::PhantomData,
+            })
+        }
+
+        pub(crate) fn lock(&self) -> ReentrantMutexGuard<'_, T> {
+            self.enter(true).expect("a blocking enter always succeeds")
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, T>> {
+            self.enter(false)
+        }
+
+        pub(crate) fn try_lock_for(
+            &self,
+            _timeout: Duration,
+        ) -> Option<ReentrantMutexGuard<'_, T>> {
+            self.try_lock()
+        }
+
+        pub(crate) fn try_lock_until(
+            &self,
+            _deadline: Instant,
+        ) -> Option<ReentrantMutexGuard<'_, T>> {
+            self.try_lock()
+        }
+
+        pub(crate) fn is_locked(&self) -> bool {
+            self.owners().0.is_some()
+        }
+
+        pub(crate) fn is_owned_by_current_thread(&self) -> bool {
+            self.owners().0 == Some(loom::thread::current().id())
+        }
+
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            &mut self.value
+        }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.value
+        }
+    }
+
+    impl<T> Deref for ReentrantMutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.mutex.value
+        }
+    }
+
+    impl<T> Drop for ReentrantMutexGuard<'_, T> {
+        fn drop(&mut self) {
+            let mut owner = self.mutex.owners();
+            owner.1 -= 1;
+            if owner.1 == 0 {
+                owner.0 = None;
+                drop(owner);
+                self.mutex.freed.notify_all();
+            }
         }
     }
 

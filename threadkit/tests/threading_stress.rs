@@ -15,6 +15,8 @@ use threadkit::threading::{
     Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, RLock, Semaphore,
 };
 
+mod common;
+
 const THREADS: usize = if cfg!(miri) { 4 } else { 16 };
 const ITERS: usize = if cfg!(miri) { 10 } else { 2000 };
 
@@ -376,5 +378,60 @@ fn barrier_random_timeouts_all_or_nothing() {
     }
     assert_eq!(passed.load(SeqCst) + broken.load(SeqCst), rounds * THREADS);
     assert_eq!(passed.load(SeqCst) % THREADS, 0);
+    assert!(!barrier.broken());
+}
+
+/// Threads and tasks share one semaphore: a task is a thread driving
+/// `acquire_async` with `block_on`, or starting it and cancelling it at once.
+/// The bound holds, no permit is lost or invented, and nobody hangs (a
+/// cancelled task passes on the wake-up it may have had).
+#[test]
+fn semaphore_threads_and_tasks_share_permits() {
+    const VALUE: usize = 2;
+    let sem = Arc::new(Semaphore::new(VALUE));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let (s, ins) = (Arc::clone(&sem), Arc::clone(&inside));
+    run(move |_| {
+        let mut rng = rand::thread_rng();
+        for _ in 0..ITERS / 4 {
+            let permit = match rng.gen_range(0..4) {
+                0 => Some(s.acquire()),
+                1 => Some(common::block_on(s.acquire_async())),
+                2 => {
+                    common::poll_once_and_cancel(s.acquire_async());
+                    None
+                }
+                _ => s.acquire_timeout(random_timeout(&mut rng, 300)),
+            };
+            let Some(permit) = permit else { continue };
+            let now = ins.fetch_add(1, SeqCst) + 1;
+            assert!(now <= VALUE, "{now} holders of {VALUE} permits");
+            thread::yield_now();
+            ins.fetch_sub(1, SeqCst);
+            drop(permit);
+        }
+    });
+    assert_eq!(sem.value(), VALUE, "permits lost or invented");
+}
+
+/// Threads and tasks meet at one barrier, cycle after cycle; each cycle
+/// hands out every index once.
+#[test]
+fn barrier_threads_and_tasks_cycle_together() {
+    let rounds = if cfg!(miri) { 2 } else { 50 };
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..THREADS).map(|_| AtomicUsize::new(0)).collect());
+    let (b, seen2) = (Arc::clone(&barrier), Arc::clone(&seen));
+    run(move |i| {
+        for _ in 0..rounds {
+            let index = if i % 2 == 0 {
+                b.wait()
+            } else {
+                common::block_on(b.wait_async())
+            };
+            seen2[index.unwrap()].fetch_add(1, SeqCst);
+        }
+    });
+    assert!(seen.iter().all(|n| n.load(SeqCst) == rounds));
     assert!(!barrier.broken());
 }

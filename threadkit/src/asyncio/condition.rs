@@ -1,14 +1,11 @@
 //! [`Condition`]: Python's `asyncio.Condition`, a lock plus a queue of tasks
-//! waiting to be notified.
+//! waiting to be notified, on threadkit's one waiting core.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use parking_lot::Mutex;
-use tokio::sync::oneshot;
-
 use super::lock::{Lock, LockGuard};
+use crate::util::monitor::{Monitor, WaitList};
 
 /// A condition variable for tasks, owning the data its lock protects:
 /// Python's `asyncio.Condition`.
@@ -52,8 +49,8 @@ use super::lock::{Lock, LockGuard};
 /// taking the lock back, it simply does not hold the lock, which Python
 /// cannot express.
 pub struct Condition<T: ?Sized = ()> {
-    /// One sender per sleeping `wait`, oldest first.
-    waiters: Mutex<VecDeque<oneshot::Sender<()>>>,
+    /// The sleeping `wait`s, oldest first; `notify(n)` takes the first `n`.
+    waiters: Monitor<WaitList>,
     lock: Lock<T>,
 }
 
@@ -68,7 +65,7 @@ impl<T> Condition<T> {
     /// A condition with its own lock around `value`.
     pub fn new(value: T) -> Self {
         Condition {
-            waiters: Mutex::new(VecDeque::new()),
+            waiters: Monitor::new(WaitList::default()),
             lock: Lock::new(value),
         }
     }
@@ -95,14 +92,12 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
     /// their condition: use [`wait_for`](ConditionGuard::wait_for).
     pub async fn wait(self) -> ConditionGuard<'a, T> {
         let cond = self.cond;
-        let (tx, rx) = oneshot::channel();
-        cond.waiters.lock().push_back(tx);
+        // Listed before the lock is released, so no notify can be missed.
+        let notified = cond.waiters.notified(&mut cond.waiters.lock());
         drop(self);
-        let mut waiting = Waiting { cond, rx: Some(rx) };
-        if let Some(rx) = waiting.rx.as_mut() {
-            let _ = rx.await;
-        }
-        waiting.rx = None;
+        // Cancelled here, `notified` leaves the line or hands on the
+        // notification it got.
+        notified.await;
         cond.acquire().await
     }
 
@@ -131,32 +126,12 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
 
 impl<T: ?Sized> Condition<T> {
     fn notify(&self, n: usize) {
+        // A cancelled waiter has left the list already, as Python skips
+        // done futures.
         let mut waiters = self.waiters.lock();
-        let mut woken = 0;
-        while woken < n {
-            let Some(tx) = waiters.pop_front() else { break };
-            // A waiter that was cancelled is skipped, as Python skips done futures.
-            if tx.send(()).is_ok() {
-                woken += 1;
-            }
-        }
-    }
-}
-
-/// A sleeping `wait`; if cancelled after being notified, it hands the
-/// notification on to the next waiter so that none is lost.
-struct Waiting<'a, T: ?Sized> {
-    cond: &'a Condition<T>,
-    rx: Option<oneshot::Receiver<()>>,
-}
-
-impl<T: ?Sized> Drop for Waiting<'_, T> {
-    fn drop(&mut self) {
-        if let Some(mut rx) = self.rx.take() {
-            if rx.try_recv().is_ok() {
-                self.cond.notify(1);
-            }
-        }
+        let woken = self.waiters.take(&mut waiters, n);
+        drop(waiters);
+        woken.wake();
     }
 }
 

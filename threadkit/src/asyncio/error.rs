@@ -185,25 +185,7 @@ impl fmt::Display for ExceptionGroup {
 
 impl Error for ExceptionGroup {}
 
-/// The barrier was broken (aborted, reset while waiting, or a party was
-/// cancelled mid-release): Python's `BrokenBarrierError`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct BrokenBarrierError(pub(crate) ());
-
-impl fmt::Debug for BrokenBarrierError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BrokenBarrierError")
-    }
-}
-
-impl fmt::Display for BrokenBarrierError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("barrier is broken")
-    }
-}
-
-impl Error for BrokenBarrierError {}
-
-/// The semaphores' errors are `threading`'s: one rule, one type, for both
-/// families.
-pub use crate::threading::{ReleaseError, TooManyReleases};
+/// The semaphores' and the barrier's errors are `threading`'s: asyncio's
+/// primitives are facades over `threading`'s objects, so one type serves
+/// both families.
+pub use crate::threading::{BrokenBarrierError, ReleaseError, TooManyReleases};

@@ -1,9 +1,10 @@
-//! [`Event`]: Python's `asyncio.Event`, a flag tasks can wait for.
+//! [`Event`]: Python's `asyncio.Event`, a facade over
+//! [`threading::Event`](crate::threading::Event), so that one `set` releases
+//! tasks and threads alike.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::sync::Notify;
+use crate::threading;
 
 /// A flag that tasks can wait to see set: Python's `asyncio.Event`.
 ///
@@ -32,56 +33,49 @@ use tokio::sync::Notify;
 /// # Differences from Python's `asyncio.Event`
 ///
 /// `wait()` returns nothing (Python's always returns `True`). The event is
-/// `Sync`: any thread may call [`set`](Event::set), not only the loop's.
+/// `Sync`: any thread may call [`set`](Event::set), not only the loop's, and
+/// threads may wait on it too through [`as_threading`](Event::as_threading).
+#[derive(Default)]
 pub struct Event {
-    flag: AtomicBool,
-    notify: Notify,
+    inner: threading::Event,
 }
 
 impl Event {
     /// A new event with the flag cleared.
     pub fn new() -> Self {
-        Event {
-            flag: AtomicBool::new(false),
-            notify: Notify::new(),
-        }
+        Event::default()
     }
 
     /// Whether the flag is set (Python's `is_set()`).
     pub fn is_set(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
+        self.inner.is_set()
     }
 
-    /// Sets the flag and wakes every waiter.
+    /// Sets the flag and wakes every waiter, tasks and threads.
     pub fn set(&self) {
-        if !self.flag.swap(true, Ordering::SeqCst) {
-            self.notify.notify_waiters();
-        }
+        self.inner.set();
     }
 
     /// Clears the flag.
     pub fn clear(&self) {
-        self.flag.store(false, Ordering::SeqCst);
+        self.inner.clear();
     }
 
     /// Waits until the flag is set. A waiter woken by [`set`](Event::set)
     /// returns even if the flag was cleared again before it ran, as in
     /// Python.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a cancelled wait leaves the line and misses nothing.
     pub async fn wait(&self) {
-        let notified = self.notify.notified();
-        let mut notified = std::pin::pin!(notified);
-        // Registered before the check, so a `set` in between is not missed.
-        notified.as_mut().enable();
-        if self.is_set() {
-            return;
-        }
-        notified.await;
+        self.inner.wait_async().await;
     }
-}
 
-impl Default for Event {
-    fn default() -> Self {
-        Event::new()
+    /// The same event with its thread face (`wait` there blocks the calling
+    /// thread).
+    pub fn as_threading(&self) -> &threading::Event {
+        &self.inner
     }
 }
 

@@ -48,6 +48,10 @@
 //! [`threading::Event`](crate::threading::Event) through the [`bridge`]
 //! functions, or share this module's types, which are `Sync` and whose
 //! non-`async` methods (`Event::set`, `Queue::try_put`) any thread may call.
+//! [`Event`], [`Semaphore`], [`BoundedSemaphore`] and [`Barrier`] are facades
+//! over [`threading`](crate::threading)'s objects, whose threads and tasks
+//! wait in one line: `as_threading()` gives the thread face of the same
+//! object.
 //!
 //! # Differences from Python's `asyncio`
 //!
@@ -98,6 +102,7 @@ mod task;
 mod task_group;
 mod timeouts;
 
+pub use crate::threading::SemaphorePermit;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{
@@ -110,7 +115,7 @@ pub use gather::{AsCompleted, as_completed, gather, gather_return_exceptions};
 pub use lock::{Lock, LockGuard};
 pub use queue::Queue;
 pub use runtime::{Runner, run, sleep, sleep_with};
-pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
+pub use semaphore::{BoundedSemaphore, CountingSemaphore, Semaphore};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};

@@ -1,144 +1,18 @@
 //! [`Semaphore`] and [`BoundedSemaphore`]: Python's `asyncio.Semaphore` and
-//! `asyncio.BoundedSemaphore`, over one core around tokio's fair semaphore.
+//! `asyncio.BoundedSemaphore`, thin facades over
+//! [`threading`'s semaphore](crate::threading::CountingSemaphore), so that
+//! tasks and threads wait for its permits in one line.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use parking_lot::Mutex;
 
 use super::error::{ReleaseError, TooManyReleases};
+use crate::threading::{self, Bound, Bounded, ReleaseRule, SemaphorePermit, Unbounded};
 
-/// The core shared by both semaphores: tokio's FIFO semaphore, plus, for the
-/// bounded one, the bookkeeping that detects over-release.
-struct Core {
-    sem: tokio::sync::Semaphore,
-    /// `Some(initial value)` for a bounded semaphore.
-    bound: Option<usize>,
-    /// Permits held through guards, counted from before `acquire` waits, so
-    /// `available + held` never undercounts what will come back.
-    held: AtomicUsize,
-    /// Serializes the bound check with the release it guards.
-    release_lock: Mutex<()>,
-}
-
-impl Core {
-    fn new(value: usize, bound: Option<usize>) -> Self {
-        Core {
-            sem: tokio::sync::Semaphore::new(value),
-            bound,
-            held: AtomicUsize::new(0),
-            release_lock: Mutex::new(()),
-        }
-    }
-
-    async fn acquire(&self) -> SemaphorePermit<'_> {
-        self.held.fetch_add(1, Ordering::SeqCst);
-        let mut permit = SemaphorePermit {
-            core: self,
-            permit: None,
-        };
-        // If cancelled here, dropping `permit` undoes the count above.
-        let inner = self
-            .sem
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        permit.permit = Some(inner);
-        permit
-    }
-
-    fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        self.held.fetch_add(1, Ordering::SeqCst);
-        let mut permit = SemaphorePermit {
-            core: self,
-            permit: None,
-        };
-        permit.permit = Some(self.sem.try_acquire().ok()?);
-        Some(permit)
-    }
-
-    /// Adds `n` permits unless `n` is 0, the bound would be passed, or
-    /// tokio's limit would: its `add_permits` panics there, so the check
-    /// counts the permits that guards will still bring back (`held`).
-    fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        if n == 0 {
-            return Err(ReleaseError::Zero);
-        }
-        let _serial = self.release_lock.lock();
-        let value = self.sem.available_permits() + self.held.load(Ordering::SeqCst);
-        let max = self.bound.unwrap_or(Semaphore::MAX_VALUE);
-        if value.checked_add(n).is_none_or(|new| new > max) {
-            return Err(match self.bound {
-                Some(bound) => TooManyReleases { bound }.into(),
-                None => ReleaseError::Overflow { max },
-            });
-        }
-        self.sem.add_permits(n);
-        Ok(())
-    }
-}
-
-/// A permit of a [`Semaphore`] or [`BoundedSemaphore`]; dropping it releases
-/// the permit.
-#[must_use = "if unused the permit is released immediately"]
-pub struct SemaphorePermit<'a> {
-    core: &'a Core,
-    permit: Option<tokio::sync::SemaphorePermit<'a>>,
-}
-
-impl SemaphorePermit<'_> {
-    /// Keeps the permit taken without releasing it: the Python style of an
-    /// `acquire()` to be matched by an explicit `release()` later.
-    pub fn forget(mut self) {
-        if let Some(permit) = self.permit.take() {
-            permit.forget();
-        }
-    }
-}
-
-impl Drop for SemaphorePermit<'_> {
-    fn drop(&mut self) {
-        let _serial = self.core.release_lock.lock();
-        // Return the permit before lowering `held`, so the sum never dips.
-        drop(self.permit.take());
-        self.core.held.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl fmt::Debug for SemaphorePermit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SemaphorePermit { .. }")
-    }
-}
-
-macro_rules! semaphore_methods {
-    () => {
-        /// Waits for a permit and takes it (Python's `await sem.acquire()`,
-        /// or `async with sem:` with the permit as the block).
-        ///
-        /// # Cancel safety
-        ///
-        /// Cancel safe: waiters are served first in, first out; a cancelled
-        /// waiter loses its place and takes no permit.
-        pub async fn acquire(&self) -> SemaphorePermit<'_> {
-            self.core.acquire().await
-        }
-
-        /// Takes a permit only if one is free now.
-        pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-            self.core.try_acquire()
-        }
-
-        /// Whether no permit is free now (Python's `locked()`).
-        pub fn locked(&self) -> bool {
-            self.core.sem.available_permits() == 0
-        }
-
-        /// The number of free permits (Python's `_value`).
-        pub fn value(&self) -> usize {
-            self.core.sem.available_permits()
-        }
-    };
+/// The facade behind [`Semaphore`] and [`BoundedSemaphore`]: Python's
+/// asyncio names over one [`threading::CountingSemaphore`]. Use the two
+/// aliases; this type is where their methods are documented.
+pub struct CountingSemaphore<B: Bound> {
+    inner: threading::CountingSemaphore<B>,
 }
 
 /// A counter of permits for tasks: Python's `asyncio.Semaphore`.
@@ -172,52 +46,20 @@ macro_rules! semaphore_methods {
 ///
 /// # Cancel safety
 ///
-/// [`acquire`](Semaphore::acquire) is cancel safe.
+/// [`acquire`](CountingSemaphore::acquire) is cancel safe.
 ///
 /// # Differences from Python's `asyncio.Semaphore`
 ///
-/// - [`release`](Semaphore::release) takes a count, like
+/// - [`release`](CountingSemaphore::release) takes a count, like
 ///   `threading.Semaphore.release(n)`, and follows the same rules as
-///   [`threading::Semaphore`](crate::threading::Semaphore): `release(0)` is
-///   [`ReleaseError::Zero`] (Python's `ValueError`), and a value past
-///   [`MAX_VALUE`](Semaphore::MAX_VALUE) is [`ReleaseError::Overflow`]; no
-///   permit is added then.
-/// - The value is at most [`MAX_VALUE`](Semaphore::MAX_VALUE) (tokio's
-///   limit), not unbounded.
-pub struct Semaphore {
-    core: Core,
-}
-
-impl Semaphore {
-    /// The largest value a semaphore of this module can hold: tokio's
-    /// `Semaphore::MAX_PERMITS`.
-    pub const MAX_VALUE: usize = tokio::sync::Semaphore::MAX_PERMITS;
-
-    /// A semaphore with `value` free permits (Python's `Semaphore(value)`).
-    ///
-    /// # Panics
-    ///
-    /// If `value` exceeds [`MAX_VALUE`](Semaphore::MAX_VALUE).
-    pub fn new(value: usize) -> Self {
-        Semaphore {
-            core: Core::new(value, None),
-        }
-    }
-
-    semaphore_methods!();
-
-    /// Adds `n` permits, waking as many waiters (Python's `release(n)`).
-    ///
-    /// # Errors
-    ///
-    /// [`ReleaseError::Zero`] if `n` is 0, [`ReleaseError::Overflow`] if the
-    /// value could pass [`MAX_VALUE`](Semaphore::MAX_VALUE) (counting the
-    /// permits held through guards, which come back); no permit is added
-    /// then.
-    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.core.release(n)
-    }
-}
+///   [`threading::Semaphore`]: `release(0)` is [`ReleaseError::Zero`]
+///   (Python's `ValueError`), and a value past
+///   [`MAX_VALUE`](CountingSemaphore::MAX_VALUE) is
+///   [`ReleaseError::Overflow`]; no permit is added then. Permits held
+///   through guards count, since they will come back.
+/// - The value is at most [`MAX_VALUE`](CountingSemaphore::MAX_VALUE), not
+///   unbounded.
+pub type Semaphore = CountingSemaphore<Unbounded>;
 
 /// A semaphore that refuses to be released above its initial value: Python's
 /// `asyncio.BoundedSemaphore`.
@@ -239,60 +81,101 @@ impl Semaphore {
 ///
 /// # Cancel safety
 ///
-/// [`acquire`](BoundedSemaphore::acquire) is cancel safe.
+/// [`acquire`](CountingSemaphore::acquire) is cancel safe.
 ///
 /// # Differences from Python's `BoundedSemaphore`
 ///
-/// A permit held through a guard counts toward the bound from the moment its
-/// `acquire` starts waiting, so an explicit `release` racing with a waiter
-/// may be refused where Python would accept it and fail later.
-pub struct BoundedSemaphore {
-    core: Core,
-}
+/// A permit held through a guard counts toward the bound from the moment it
+/// is taken, so an explicit `release` while a guard is out may be refused
+/// where Python would accept it and fail later.
+pub type BoundedSemaphore = CountingSemaphore<Bounded>;
 
-impl BoundedSemaphore {
-    /// A semaphore with `value` free permits, never more.
-    ///
-    /// # Panics
-    ///
-    /// If `value` exceeds [`Semaphore::MAX_VALUE`].
+impl<B: Bound> CountingSemaphore<B> {
+    /// A semaphore with `value` free permits (Python's `Semaphore(value)`);
+    /// a [`BoundedSemaphore`] never holds more.
     pub fn new(value: usize) -> Self {
-        BoundedSemaphore {
-            core: Core::new(value, Some(value)),
+        CountingSemaphore {
+            inner: threading::CountingSemaphore::new(value),
         }
     }
 
-    semaphore_methods!();
+    /// Waits for a permit and takes it (Python's `await sem.acquire()`,
+    /// or `async with sem:` with the permit as the block).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: waiters are served first in, first out; a cancelled
+    /// waiter loses its place and takes no permit.
+    pub async fn acquire(&self) -> SemaphorePermit<'_> {
+        self.inner.acquire_async().await
+    }
 
+    /// Takes a permit only if one is free now.
+    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        self.inner.try_acquire()
+    }
+
+    /// Whether no permit is free now (Python's `locked()`).
+    pub fn locked(&self) -> bool {
+        self.inner.value() == 0
+    }
+
+    /// The number of free permits (Python's `_value`).
+    pub fn value(&self) -> usize {
+        self.inner.value()
+    }
+
+    /// The same semaphore with its thread face, for threads that share it
+    /// with tasks (`acquire` there blocks the calling thread).
+    pub fn as_threading(&self) -> &threading::CountingSemaphore<B> {
+        &self.inner
+    }
+}
+
+impl Semaphore {
+    /// The largest value a semaphore of this module can hold, permits held
+    /// through guards included.
+    pub const MAX_VALUE: usize = usize::MAX;
+
+    /// Adds `n` permits, waking as many waiters (Python's `release(n)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError::Zero`] if `n` is 0, [`ReleaseError::Overflow`] if the
+    /// value could pass [`MAX_VALUE`](Semaphore::MAX_VALUE) (counting the
+    /// permits held through guards, which come back); no permit is added
+    /// then.
+    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
+        self.inner.release_with(n, ReleaseRule::FreeAndHeld)
+    }
+}
+
+impl BoundedSemaphore {
     /// Returns one permit taken by a [`forget`](SemaphorePermit::forget)ed
     /// acquire (Python's `release()`).
     ///
     /// # Errors
     ///
-    /// [`TooManyReleases`] if that would exceed the initial value.
+    /// [`TooManyReleases`] if that would exceed the initial value, counting
+    /// the permits held through guards.
     pub fn release(&self) -> Result<(), TooManyReleases> {
-        match self.core.release(1) {
+        match self.inner.release_with(1, ReleaseRule::FreeAndHeld) {
             Err(ReleaseError::TooMany(error)) => Err(error),
-            // One permit is never 0, nor past the bound's room when the
-            // bound is below MAX_VALUE.
+            // One permit is never 0, and a bounded value cannot overflow.
             _ => Ok(()),
         }
     }
 }
 
-impl fmt::Debug for Semaphore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Semaphore")
-            .field("value", &self.value())
-            .finish()
+impl<B: Bound> Default for CountingSemaphore<B> {
+    /// Python's default: one permit.
+    fn default() -> Self {
+        CountingSemaphore::new(1)
     }
 }
 
-impl fmt::Debug for BoundedSemaphore {
+impl<B: Bound> fmt::Debug for CountingSemaphore<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BoundedSemaphore")
-            .field("value", &self.value())
-            .field("bound", &self.core.bound)
-            .finish()
+        fmt::Debug::fmt(&self.inner, f)
     }
 }

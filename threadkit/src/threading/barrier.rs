@@ -5,8 +5,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use super::error::BrokenBarrierError;
-use crate::loom::sync::{Condvar, Mutex, MutexGuard};
-use crate::util::wait::{self, Deadline};
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList, Wakeups};
 
 /// A rendezvous point for a fixed number of threads: Python's
 /// `threading.Barrier`.
@@ -16,6 +16,9 @@ use crate::util::wait::{self, Deadline};
 /// the next cycle. Each waiter gets a distinct index in `0..parties`; the
 /// optional action runs once per cycle, in the last thread to arrive, before
 /// anyone is released.
+///
+/// Tasks wait at the same barrier with [`wait_async`](Barrier::wait_async),
+/// so threads and tasks can make up one cycle together.
 ///
 /// A waiter that times out, a call to [`abort`](Barrier::abort), a panicking
 /// action, or a [`reset`](Barrier::reset) while threads are waiting *breaks*
@@ -52,8 +55,7 @@ pub struct Barrier {
     parties: usize,
     default_timeout: Option<Duration>,
     action: Option<Box<dyn Fn() + Send + Sync>>,
-    state: Mutex<State>,
-    cv: Condvar,
+    state: Monitor<State>,
 }
 
 /// CPython's barrier state machine:
@@ -76,8 +78,36 @@ enum Phase {
 #[derive(Debug)]
 struct State {
     phase: Phase,
-    /// Threads inside `wait` (arrived and not yet left).
+    /// Threads and tasks inside `wait` (arrived and not yet left).
     count: usize,
+    /// Everybody waiting for a phase change, threads and tasks.
+    waiters: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
+
+    fn wait_kind(&self) -> crate::debug::WaitKind {
+        crate::debug::WaitKind::Barrier
+    }
+}
+
+/// A panic payload from the action, to resume in the waiter that ran it.
+type Panic = Box<dyn std::any::Any + Send>;
+
+/// What an arrival found.
+enum Arrival {
+    /// The barrier was broken: leave at once, never counted.
+    Broken,
+    /// Counted in with this index; the last arrival has already released
+    /// the others (or broken the barrier, if its action panicked).
+    In {
+        index: usize,
+        last: bool,
+        panic: Option<Panic>,
+    },
 }
 
 impl Barrier {
@@ -87,11 +117,11 @@ impl Barrier {
             parties: parties.max(1),
             default_timeout: None,
             action: None,
-            state: Mutex::new(State {
+            state: Monitor::new(State {
                 phase: Phase::Filling,
                 count: 0,
+                waiters: WaitList::default(),
             }),
-            cv: Condvar::new(),
         }
     }
 
@@ -123,73 +153,132 @@ impl Barrier {
         self.wait_deadline(Deadline::after(timeout))
     }
 
+    /// [`wait`](Self::wait) for async code: the same barrier, so threads and
+    /// tasks can meet at it together (Python's `await barrier.wait()`). The
+    /// default timeout does not apply; bound the wait with
+    /// `asyncio::wait_for` or any timer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelled while the barrier fills, the task leaves the cycle, which
+    /// then needs another party to fill its place, as in Python's
+    /// `asyncio.Barrier`; cancelled after it was released, it leaves as if
+    /// it had returned. The barrier is not broken either way.
+    pub async fn wait_async(&self) -> Result<usize, BrokenBarrierError> {
+        // Wait for a previous cycle to drain or reset, then arrive.
+        let arrival = self
+            .state
+            .until(|s| (!s.phase.is_leaving()).then(|| self.arrive(s)))
+            .await;
+        let (index, last, panic) = match arrival {
+            Arrival::Broken => return Err(BrokenBarrierError),
+            Arrival::In { index, last, panic } => (index, last, panic),
+        };
+        // From here on this task is counted in: leave on every path.
+        let inside = Inside {
+            barrier: self,
+            changed: last,
+        };
+        let released = if last {
+            panic.is_none()
+        } else {
+            let phase = self
+                .state
+                .until(|s| (s.phase != Phase::Filling).then_some(s.phase))
+                .await;
+            phase == Phase::Draining
+        };
+        drop(inside);
+        if let Some(panic) = panic {
+            panic::resume_unwind(panic);
+        }
+        if released {
+            Ok(index)
+        } else {
+            Err(BrokenBarrierError)
+        }
+    }
+
     fn wait_deadline(&self, deadline: Deadline) -> Result<usize, BrokenBarrierError> {
         let mut state = self.state.lock();
         // Wait for a previous cycle to drain or reset.
-        wait::wait_until(&self.cv, &mut state, Deadline::Never, |s| {
-            !matches!(s.phase, Phase::Draining | Phase::Resetting)
-        });
+        self.state
+            .wait_until(&mut state, Deadline::Never, |s| !s.phase.is_leaving());
+        let (index, panic, changed) = match self.arrive(&mut state) {
+            Arrival::Broken => return Err(BrokenBarrierError),
+            Arrival::In {
+                index,
+                last: true,
+                panic,
+            } => (index, panic, true),
+            Arrival::In { index, .. } => {
+                let released = self
+                    .state
+                    .wait_until(&mut state, deadline, |s| s.phase != Phase::Filling);
+                if !released {
+                    // Timed out: Python breaks the barrier for everybody.
+                    state.phase = Phase::Broken;
+                }
+                (index, None, !released)
+            }
+        };
+        let released = state.phase == Phase::Draining;
+        let woken = self.leave(&mut state, changed);
+        drop(state);
+        woken.wake();
+        if let Some(panic) = panic {
+            panic::resume_unwind(panic);
+        }
+        if released {
+            Ok(index)
+        } else {
+            Err(BrokenBarrierError)
+        }
+    }
+
+    /// Counts a waiter in, the state no longer `Draining` or `Resetting`.
+    /// The last to arrive runs the action and releases everybody, under the
+    /// lock as CPython's does under its condition's.
+    fn arrive(&self, state: &mut State) -> Arrival {
         if state.phase == Phase::Broken {
-            return Err(BrokenBarrierError);
+            return Arrival::Broken;
         }
         let index = state.count;
         state.count += 1;
-        let result = if index + 1 == self.parties {
-            self.release(&mut state)
-        } else {
-            self.await_release(&mut state, deadline)
-        };
+        let last = index + 1 == self.parties;
+        let mut panic = None;
+        if last {
+            let caught = self
+                .action
+                .as_ref()
+                .and_then(|action| panic::catch_unwind(AssertUnwindSafe(action)).err());
+            state.phase = match caught {
+                Some(_) => Phase::Broken,
+                None => Phase::Draining,
+            };
+            panic = caught;
+            // The others are woken when this waiter leaves, which it does
+            // before it returns.
+        }
+        Arrival::In { index, last, panic }
+    }
+
+    /// A waiter counted in leaves; the last to leave a drained or reset
+    /// cycle starts the next one. `changed`: this waiter changed the phase
+    /// (it released the cycle, or broke it). Returns the waiters to wake:
+    /// everybody listed waits for a change of phase, so all of them if it
+    /// changed, else none.
+    fn leave(&self, state: &mut State, mut changed: bool) -> Wakeups {
         state.count -= 1;
-        if state.count == 0 && matches!(state.phase, Phase::Draining | Phase::Resetting) {
+        if state.count == 0 && state.phase.is_leaving() {
             state.phase = Phase::Filling;
-            self.cv.notify_all();
+            changed = true;
         }
-        match result {
-            Ok(()) => Ok(index),
-            Err(Some(panic)) => {
-                drop(state);
-                panic::resume_unwind(panic)
-            }
-            Err(None) => Err(BrokenBarrierError),
+        if changed {
+            self.state.take_all(state)
+        } else {
+            self.state.take(state, 0)
         }
-    }
-
-    /// Last to arrive: run the action, then release everyone.
-    #[allow(clippy::type_complexity)]
-    fn release(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-    ) -> Result<(), Option<Box<dyn std::any::Any + Send>>> {
-        if let Some(action) = &self.action {
-            if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(action)) {
-                self.break_barrier(state);
-                return Err(Some(panic));
-            }
-        }
-        state.phase = Phase::Draining;
-        self.cv.notify_all();
-        Ok(())
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn await_release(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-        deadline: Deadline,
-    ) -> Result<(), Option<Box<dyn std::any::Any + Send>>> {
-        if !wait::wait_until(&self.cv, state, deadline, |s| s.phase != Phase::Filling) {
-            self.break_barrier(state);
-            return Err(None);
-        }
-        if matches!(state.phase, Phase::Broken | Phase::Resetting) {
-            return Err(None);
-        }
-        Ok(())
-    }
-
-    fn break_barrier(&self, state: &mut State) {
-        state.phase = Phase::Broken;
-        self.cv.notify_all();
     }
 
     /// Returns the barrier to its initial, empty state. Threads waiting on it
@@ -204,14 +293,19 @@ impl Barrier {
         } else {
             state.phase = Phase::Filling;
         }
-        self.cv.notify_all();
+        let woken = self.state.take_all(&mut state);
+        drop(state);
+        woken.wake();
     }
 
     /// Breaks the barrier: every current and later waiter gets
     /// [`BrokenBarrierError`] until [`reset`](Barrier::reset).
     pub fn abort(&self) {
         let mut state = self.state.lock();
-        self.break_barrier(&mut state);
+        state.phase = Phase::Broken;
+        let woken = self.state.take_all(&mut state);
+        drop(state);
+        woken.wake();
     }
 
     /// The number of threads needed to pass the barrier.
@@ -232,6 +326,31 @@ impl Barrier {
     /// Whether the barrier is broken.
     pub fn broken(&self) -> bool {
         self.state.lock().phase == Phase::Broken
+    }
+}
+
+impl Phase {
+    /// A cycle whose waiters are leaving: new arrivals wait for it to end.
+    fn is_leaving(self) -> bool {
+        matches!(self, Phase::Draining | Phase::Resetting)
+    }
+}
+
+/// A task counted in to the barrier; leaves it when dropped, on every path
+/// including cancellation.
+struct Inside<'a> {
+    barrier: &'a Barrier,
+    /// This task was the last to arrive: it changed the phase.
+    changed: bool,
+}
+
+impl Drop for Inside<'_> {
+    fn drop(&mut self) {
+        let barrier = self.barrier;
+        let mut state = barrier.state.lock();
+        let woken = barrier.leave(&mut state, self.changed);
+        drop(state);
+        woken.wake();
     }
 }
 

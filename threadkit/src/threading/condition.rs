@@ -4,8 +4,9 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use crate::loom::sync::{Condvar, Mutex, MutexGuard};
-use crate::util::wait::{self, Deadline};
+use crate::loom::sync::{Mutex, MutexGuard};
+use crate::util::Deadline;
+use crate::util::monitor::{Monitor, WaitList};
 
 /// A condition variable together with the lock and data it guards: Python's
 /// `threading.Condition`.
@@ -48,7 +49,9 @@ use crate::util::wait::{self, Deadline};
 ///   data and returns its last value as a `bool`.
 pub struct Condition<T = ()> {
     lock: Mutex<T>,
-    cv: Condvar,
+    /// The threads in `wait`, oldest first (CPython's `_waiters`): a
+    /// `notify(n)` takes the first `n`.
+    waiters: Monitor<WaitList>,
 }
 
 /// The held lock of a [`Condition`]; dereferences to the guarded data.
@@ -65,7 +68,7 @@ pub struct Condition<T = ()> {
 #[must_use = "if unused the Condition's lock is released immediately"]
 pub struct ConditionGuard<'a, T> {
     guard: MutexGuard<'a, T>,
-    cv: &'a Condvar,
+    waiters: &'a Monitor<WaitList>,
 }
 
 impl<T> Condition<T> {
@@ -73,7 +76,7 @@ impl<T> Condition<T> {
     pub fn new(value: T) -> Self {
         Condition {
             lock: Mutex::new(value),
-            cv: Condvar::new(),
+            waiters: Monitor::new(WaitList::default()),
         }
     }
 
@@ -101,7 +104,7 @@ impl<T> Condition<T> {
     fn guard<'a>(&'a self, guard: MutexGuard<'a, T>) -> ConditionGuard<'a, T> {
         ConditionGuard {
             guard,
-            cv: &self.cv,
+            waiters: &self.waiters,
         }
     }
 }
@@ -124,18 +127,42 @@ impl<T> ConditionGuard<'_, T> {
     /// As in Python, a wake-up may be spurious: wait in a loop that re-checks
     /// the condition, or use [`wait_for`](Self::wait_for).
     pub fn wait(&mut self) {
-        wait::wait_once(self.cv, &mut self.guard, Deadline::Never);
+        self.wait_until(Deadline::Never);
     }
 
     /// Like [`wait`](Self::wait) but gives up after `timeout`. Returns `false`
     /// if the timeout expired: Python's `wait(timeout)` return value.
     pub fn wait_timeout(&mut self, timeout: Duration) -> bool {
-        wait::wait_once(self.cv, &mut self.guard, Deadline::after(timeout))
+        self.wait_until(Deadline::after(timeout))
     }
 
     /// Like [`wait`](Self::wait) but gives up at `deadline`.
     pub fn wait_deadline(&mut self, deadline: Instant) -> bool {
-        wait::wait_once(self.cv, &mut self.guard, Deadline::At(deadline))
+        self.wait_until(Deadline::At(deadline))
+    }
+
+    /// CPython's `Condition.wait`: get in line, release the lock, sleep
+    /// until a `notify` takes this thread out of the line or the deadline
+    /// passes, take the lock back. Whether it was notified.
+    fn wait_until(&mut self, deadline: Deadline) -> bool {
+        if deadline == Deadline::Now {
+            // Python's `wait(0)`: gives the lock up and takes it back.
+            MutexGuard::unlocked(&mut self.guard, || {});
+            return false;
+        }
+        let waiters = self.waiters;
+        // The list is locked before the user's lock is released and stays
+        // locked until this thread is on it and asleep, so a `notify` (made
+        // with the user's lock held) cannot slip in between.
+        let list = waiters.lock();
+        MutexGuard::unlocked(&mut self.guard, move || {
+            let mut list = list;
+            let notified = waiters.wait_for_notify(&mut list, deadline, || {});
+            // Never wait for the user's lock while holding the list's: a
+            // notifier takes them in the other order.
+            drop(list);
+            notified
+        })
     }
 
     /// Waits until `predicate` holds over the guarded data, or `timeout`
@@ -143,30 +170,33 @@ impl<T> ConditionGuard<'_, T> {
     /// Python's `wait_for` does.
     pub fn wait_for(
         &mut self,
-        predicate: impl FnMut(&mut T) -> bool,
+        mut predicate: impl FnMut(&mut T) -> bool,
         timeout: Option<Duration>,
     ) -> bool {
-        wait::wait_until(
-            self.cv,
-            &mut self.guard,
-            Deadline::from_timeout(timeout),
-            predicate,
-        )
-    }
-
-    /// Wakes at most `n` threads waiting on this condition: Python's `notify(n)`.
-    pub fn notify(&self, n: usize) {
-        for _ in 0..n {
-            if !self.cv.notify_one() {
-                break;
+        let deadline = Deadline::from_timeout(timeout);
+        loop {
+            if predicate(self) {
+                return true;
+            }
+            if !self.wait_until(deadline) {
+                return predicate(self);
             }
         }
+    }
+
+    /// Wakes at most `n` threads waiting on this condition, the longest
+    /// waiting first: Python's `notify(n)`.
+    pub fn notify(&self, n: usize) {
+        let mut list = self.waiters.lock();
+        let woken = self.waiters.take(&mut list, n);
+        drop(list);
+        woken.wake();
     }
 
     /// Wakes every thread waiting on this condition.
     #[doc(alias = "notifyAll")]
     pub fn notify_all(&self) {
-        self.cv.notify_all();
+        self.notify(usize::MAX);
     }
 
     /// Releases the lock now; same as dropping the guard.

@@ -70,8 +70,9 @@ impl Error for ReleaseError {
 }
 
 /// The [`Barrier`](super::Barrier) is broken, or was reset or aborted while
-/// this thread waited: Python's `threading.BrokenBarrierError`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// this thread waited: Python's `threading.BrokenBarrierError`, and
+/// `asyncio`'s (which re-exports it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BrokenBarrierError;
 
 impl fmt::Display for BrokenBarrierError {

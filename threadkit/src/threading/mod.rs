@@ -90,6 +90,36 @@
 //! [`queue`](crate::queue) module, for `put` and `get`. A timeout too large to
 //! represent means "wait forever" where CPython raises `OverflowError`.
 //!
+//! # Threads and tasks
+//!
+//! [`Event`], [`Semaphore`], [`BoundedSemaphore`] and [`Barrier`] also have
+//! an async face on the same object (`wait_async`, `acquire_async`), which
+//! needs no runtime: threads and tasks wait in one first-come, first-served
+//! line, and one `set` or `release` serves either. [`Lock`], [`RLock`] and
+//! [`Condition`] are thread-only: their lock is `parking_lot`'s, whose
+//! release cannot wake a task without slowing every release; the
+//! `asyncio` feature's `Lock` and `Condition` are the task versions.
+//!
+//! ```
+//! use threadkit::threading::Semaphore;
+//!
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop {
+//! #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+//! #             return v;
+//! #         }
+//! #         std::thread::yield_now();
+//! #     }
+//! # }
+//! let sem = Semaphore::new(1);
+//! let permit = block_on(sem.acquire_async()); // a task's `await sem.acquire()`
+//! assert!(sem.try_acquire().is_none()); // a thread sees it taken
+//! drop(permit);
+//! assert_eq!(sem.value(), 1);
+//! ```
+//!
 //! # Panics and poisoning
 //!
 //! threadkit's locks do not poison. If a thread panics while it holds a lock,
@@ -154,6 +184,10 @@ pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
 pub use rlock::{RLock, RLockGuard};
-pub use semaphore::{BoundedSemaphore, Semaphore, SemaphorePermit};
+#[cfg(feature = "asyncio")]
+pub(crate) use semaphore::Rule as ReleaseRule;
+pub use semaphore::{
+    Bound, Bounded, BoundedSemaphore, CountingSemaphore, Semaphore, SemaphorePermit, Unbounded,
+};
 pub use thread::{Builder, Thread, ThreadHandle};
 pub use timer::Timer;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::time::{Duration, Instant};
 
-use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+use crate::loom::sync::{ReentrantMutex, ReentrantMutexGuard};
 
 use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
 use crate::util::Deadline;
@@ -66,6 +66,7 @@ pub struct RLockGuard<'a, T> {
 
 impl<T> RLock<T> {
     /// A new, unowned re-entrant lock protecting `value`.
+    #[cfg(not(loom))]
     #[track_caller]
     pub const fn new(value: T) -> Self {
         RLock::with_name(None, value)
@@ -73,15 +74,27 @@ impl<T> RLock<T> {
 
     /// A new, unowned re-entrant lock named `name` in lock-order reports and
     /// thread dumps (feature `debug-locks`; without it the name is not kept).
+    #[cfg(not(loom))]
     #[track_caller]
     pub const fn named(name: &'static str, value: T) -> Self {
         RLock::with_name(Some(name), value)
     }
 
+    #[cfg(not(loom))]
     #[track_caller]
     const fn with_name(name: Option<&'static str>, value: T) -> Self {
         RLock {
             tracking: LockTracking::new(LockKind::RLock, name),
+            inner: ReentrantMutex::new(value),
+        }
+    }
+
+    /// A new, unowned re-entrant lock protecting `value`.
+    #[cfg(loom)]
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        RLock {
+            tracking: LockTracking::new(LockKind::RLock, None),
             inner: ReentrantMutex::new(value),
         }
     }

@@ -132,6 +132,12 @@ pub(crate) trait HasWaiters {
     fn holder(&self) -> Holder {
         Holder::Unknown
     }
+
+    /// Called under the lock when a task taken off the list by a notifier
+    /// is dropped before acting on it and nobody is left to hand the
+    /// wake-up to: a state that reserved something for the woken task
+    /// (a lock handed over) takes the reservation back here.
+    fn unclaimed_wakeup(&mut self) {}
 }
 
 impl HasWaiters for WaitList {
@@ -358,6 +364,84 @@ impl<S: HasWaiters> Monitor<S> {
             id: None,
         }
     }
+
+    /// [`until`](Self::until) for a primitive that hands itself over:
+    /// `attempt` also gets whether a notifier took this task off the list
+    /// since its last poll (the wake-up was meant for it). A lock can then
+    /// reserve itself for the waiter its release woke, so that newcomers do
+    /// not barge (Python's `asyncio.Lock`); see
+    /// [`HasWaiters::unclaimed_wakeup`] for a woken task dropped with nobody
+    /// behind it.
+    pub(crate) fn until_woken<R, F>(&self, attempt: F) -> Until<'_, S, Woken<F>>
+    where
+        F: FnMut(&mut S, bool) -> Option<R>,
+    {
+        Until {
+            monitor: self,
+            attempt: Woken(attempt),
+            id: None,
+        }
+    }
+
+    /// The async face of [`wait_for_notify`](Self::wait_for_notify): puts
+    /// the task on the list now, under the caller's lock of `state` (so that
+    /// it cannot miss a notifier once the caller releases its own lock), and
+    /// returns a future that resolves once a notifier has taken it off the
+    /// list. Dropped before that, it takes its entry off; dropped after a
+    /// notifier took it but before it resolved, it hands the wake-up on.
+    pub(crate) fn notified(&self, state: &mut S) -> Notified<'_, S> {
+        let id = self.register(state, Sleeper::Task(Waker::noop().clone()));
+        Notified {
+            monitor: self,
+            id: Some(id),
+        }
+    }
+
+    /// Drop of a task's registration `id`: takes it off the list, or, if a
+    /// notifier took it first, hands the wake-up on (at worst a spurious one).
+    fn cancel(&self, id: WaitId) {
+        let mut guard = self.lock();
+        if self.deregister(&mut guard, id) {
+            return;
+        }
+        let next = self.take_one(&mut guard);
+        if next.len() == 0 {
+            guard.unclaimed_wakeup();
+        }
+        drop(guard);
+        next.wake();
+    }
+}
+
+/// What an [`Until`] runs under the lock at each poll: a closure over the
+/// state ([`Monitor::until`]) or one that also learns whether it was woken
+/// by a notifier ([`Monitor::until_woken`]).
+pub(crate) trait Attempt<S> {
+    /// What the future resolves to.
+    type Output;
+
+    /// One try; `woken`: a notifier took this task off the list since its
+    /// last poll.
+    fn attempt(&mut self, state: &mut S, woken: bool) -> Option<Self::Output>;
+}
+
+impl<S, R, F: FnMut(&mut S) -> Option<R>> Attempt<S> for F {
+    type Output = R;
+
+    fn attempt(&mut self, state: &mut S, _woken: bool) -> Option<R> {
+        self(state)
+    }
+}
+
+/// The attempt of [`Monitor::until_woken`].
+pub(crate) struct Woken<F>(F);
+
+impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
+    type Output = R;
+
+    fn attempt(&mut self, state: &mut S, woken: bool) -> Option<R> {
+        (self.0)(state, woken)
+    }
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
@@ -407,14 +491,15 @@ pub(crate) struct Until<'a, S: HasWaiters, F> {
 // `attempt` is only ever called through `&mut`, never pinned.
 impl<S: HasWaiters, F> Unpin for Until<'_, S, F> {}
 
-impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F> {
-    type Output = R;
+impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
+    type Output = F::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         let monitor = this.monitor;
         let mut guard = monitor.lock();
-        if let Some(done) = (this.attempt)(&mut guard) {
+        let woken = this.id.is_some_and(|id| !guard.waiters().contains(id));
+        if let Some(done) = this.attempt.attempt(&mut guard, woken) {
             if let Some(id) = this.id.take() {
                 monitor.deregister(&mut guard, id);
             }
@@ -432,7 +517,7 @@ impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F>
         }
         let id = monitor.register(&mut guard, Sleeper::Task(cx.waker().clone()));
         fence(SeqCst);
-        if let Some(done) = (this.attempt)(&mut guard) {
+        if let Some(done) = this.attempt.attempt(&mut guard, false) {
             monitor.deregister(&mut guard, id);
             this.id = None;
             return Poll::Ready(done);
@@ -444,17 +529,58 @@ impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F>
 
 impl<S: HasWaiters, F> Drop for Until<'_, S, F> {
     fn drop(&mut self) {
-        let Some(id) = self.id else { return };
-        let monitor = self.monitor;
-        let mut guard = monitor.lock();
-        if monitor.deregister(&mut guard, id) {
-            return;
+        if let Some(id) = self.id {
+            // Leave the line; woken and cancelled before acting on it, hand
+            // the wake-up on.
+            self.monitor.cancel(id);
         }
-        // Woken, then cancelled before acting on it: hand the wake-up on
-        // (at worst a spurious one).
-        let next = monitor.take_one(&mut guard);
-        drop(guard);
-        next.wake();
+    }
+}
+
+/// The future returned by [`Monitor::notified`].
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct Notified<'a, S: HasWaiters> {
+    monitor: &'a Monitor<S>,
+    /// The entry, until the future resolves.
+    id: Option<WaitId>,
+}
+
+impl<S: HasWaiters> Future for Notified<'_, S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(id) = this.id else {
+            return Poll::Ready(());
+        };
+        let mut guard = this.monitor.lock();
+        let list = guard.waiters();
+        match list.position(id) {
+            Some(at) => {
+                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
+                    waker.clone_from(cx.waker());
+                }
+                Poll::Pending
+            }
+            None => {
+                this.id = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl<S: HasWaiters> Drop for Notified<'_, S> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.monitor.cancel(id);
+        }
+    }
+}
+
+impl<S: HasWaiters> std::fmt::Debug for Notified<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notified").field("id", &self.id).finish()
     }
 }
 

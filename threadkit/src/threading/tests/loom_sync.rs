@@ -1,18 +1,25 @@
-//! loom models of Lock, Condition, Event, Semaphore and Barrier.
+//! loom models of Lock, RLock, Condition, Event, Semaphore and Barrier, their
+//! thread faces and (on the monitor) their task faces together.
 //!
 //! loom runs each model under every interleaving (bounded by
 //! `LOOM_MAX_PREEMPTIONS`) and reports a deadlock if a thread stays blocked
 //! forever, so a lost wake-up fails a model. loom does not model time: only
-//! untimed and `try_` forms are used. `RLock` is built on `parking_lot`
-//! directly and is not modelled.
+//! untimed and `try_` forms are used. A task is a loom thread running
+//! `loom::future::block_on`.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Waker};
 
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 use crate::loom::sync::Arc;
 use crate::threading::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Semaphore,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, RLock, Semaphore,
 };
+use crate::util::Deadline;
+use crate::util::monitor::{Monitor, WaitList};
 
 #[test]
 fn loom_lock_mutual_exclusion() {
@@ -175,5 +182,152 @@ fn loom_barrier_abort_breaks_waiter() {
         barrier.abort();
         assert_eq!(t.join().unwrap(), Err(BrokenBarrierError));
         assert!(barrier.broken());
+    });
+}
+
+#[test]
+fn loom_rlock_reentrant_and_exclusive() {
+    loom::model(|| {
+        let lock = Arc::new(RLock::new(()));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let enter = |lock: &RLock<()>, inside: &AtomicUsize| {
+            let outer = lock.acquire();
+            assert_eq!(inside.fetch_add(1, SeqCst), 0, "two owners");
+            let inner = lock.acquire(); // re-entrant: no deadlock
+            assert!(lock.is_owned());
+            inside.fetch_sub(1, SeqCst);
+            drop(inner);
+            drop(outer);
+        };
+        let (l, i) = (Arc::clone(&lock), Arc::clone(&inside));
+        let t = thread::spawn(move || enter(&l, &i));
+        enter(&lock, &inside);
+        t.join().unwrap();
+        assert!(!lock.locked());
+    });
+}
+
+/// A task and a thread wait for permits in one line; two permits released
+/// one at a time reach both, whoever came first.
+#[test]
+fn loom_semaphore_task_and_thread_share_permits() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let task = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || loom::future::block_on(sem.acquire_async()).forget())
+        };
+        let waiter = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.acquire().forget())
+        };
+        sem.release(1).unwrap();
+        sem.release(1).unwrap();
+        task.join().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(sem.value(), 0);
+    });
+}
+
+/// A task that was waiting for a permit and is dropped (cancelled) never
+/// keeps the permit or its wake-up from the thread behind it.
+#[test]
+fn loom_semaphore_cancelled_task_passes_its_permit_on() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let task = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || {
+                let mut acquire = pin!(sem.acquire_async());
+                let mut cx = Context::from_waker(Waker::noop());
+                // Either gets the permit (and gives it back on drop) or
+                // leaves the line.
+                let _ = acquire.as_mut().poll(&mut cx);
+            })
+        };
+        let waiter = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.acquire().forget())
+        };
+        sem.release(1).unwrap();
+        task.join().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(sem.value(), 0);
+    });
+}
+
+/// `notify(1)` twice, each after adding one item, lets both of two waiters
+/// through: Python's FIFO `notify(n)` on the monitor's list.
+#[test]
+fn loom_condition_notify_one_each() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new(0usize));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let c = Arc::clone(&cond);
+                thread::spawn(move || {
+                    let mut items = c.acquire();
+                    while *items == 0 {
+                        items.wait();
+                    }
+                    *items -= 1;
+                })
+            })
+            .collect();
+        for _ in 0..2 {
+            let mut items = cond.acquire();
+            *items += 1;
+            items.notify(1);
+        }
+        for c in consumers {
+            c.join().unwrap();
+        }
+        assert_eq!(*cond.acquire(), 0);
+    });
+}
+
+/// A thread and a task meet at one barrier.
+#[test]
+fn loom_barrier_thread_meets_task() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let task = {
+            let b = Arc::clone(&barrier);
+            thread::spawn(move || loom::future::block_on(b.wait_async()))
+        };
+        let mine = barrier.wait().unwrap();
+        let theirs = task.join().unwrap().unwrap();
+        assert_ne!(mine, theirs);
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// The condition protocol for tasks (`asyncio::Condition::wait` on the
+/// monitor): a task listed by `notified` under the list's lock is first in
+/// line; cancelled after a `notify(1)` took it, before acting on it, it
+/// hands the notification on to the thread behind it.
+#[test]
+fn loom_condition_cancelled_notified_task_hands_on() {
+    loom::model(|| {
+        let list = Arc::new(Monitor::new(WaitList::default()));
+        let notified = list.notified(&mut list.lock());
+        let waiter = {
+            let list = Arc::clone(&list);
+            thread::spawn(move || {
+                let mut state = list.lock();
+                assert!(list.wait_for_notify(&mut state, Deadline::Never, || {}));
+            })
+        };
+        while list.lock().len() < 2 {
+            thread::yield_now();
+        }
+        // notify(1): the task, first in line.
+        let mut state = list.lock();
+        let woken = list.take(&mut state, 1);
+        drop(state);
+        woken.wake();
+        drop(notified);
+        waiter.join().unwrap();
+        assert!(!list.has_waiters());
     });
 }
