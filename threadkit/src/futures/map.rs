@@ -134,6 +134,24 @@ impl<T> Pending<T> {
         }
     }
 
+    /// Spins, then yields, for a few microseconds while the chunk is not
+    /// done: a chunk is usually about to finish when the consumer reaches
+    /// it, and blocking would cost a kernel wake-up per chunk (tens of
+    /// microseconds on a busy machine, more than a chunk of trivial items).
+    fn wait_briefly(&self) {
+        let backoff = crossbeam_utils::Backoff::new();
+        while !backoff.is_completed() {
+            let done = match self {
+                Pending::One(f) => f.done(),
+                Pending::Many(f, _) => f.done(),
+            };
+            if done {
+                return;
+            }
+            backoff.snooze();
+        }
+    }
+
     fn cancel(self) {
         match self {
             Pending::One(f) => f.cancel(),
@@ -145,13 +163,14 @@ impl<T> Pending<T> {
 /// The results of the chunk being yielded.
 struct Ready<T> {
     values: std::vec::IntoIter<T>,
-    errors: std::vec::IntoIter<(usize, FutureError)>,
-    next_error: Option<(usize, FutureError)>,
     /// Position of the next result in the chunk.
     at: usize,
-    /// A chunk that failed as a whole (its pool broke): the error, and for
-    /// how many more items to yield it.
-    failed: Option<(FutureError, usize)>,
+    /// Where the next error goes (`usize::MAX`: no more errors), so that
+    /// yielding a value costs one comparison more than the vector's own
+    /// iterator.
+    next_error_at: usize,
+    /// The errors by position, in reverse order (the next one last).
+    errors: Vec<(usize, FutureError)>,
 }
 
 impl<T> Ready<T> {
@@ -163,47 +182,45 @@ impl<T> Ready<T> {
     }
 
     fn chunk(out: ChunkOut<T>) -> Self {
-        let mut errors = out.errors.into_iter();
+        let mut errors = out.errors;
+        errors.reverse();
         Ready {
             values: out.values.into_iter(),
-            next_error: errors.next(),
-            errors,
             at: 0,
-            failed: None,
+            next_error_at: errors.last().map_or(usize::MAX, |(at, _)| *at),
+            errors,
         }
     }
 
+    /// A chunk that failed as a whole (its pool broke, or its task was
+    /// cancelled): the error, once for each of its items.
     fn failed(error: FutureError, items: usize) -> Self {
-        let mut ready = Ready::empty();
-        ready.failed = Some((error, items));
-        ready
+        Ready::chunk(ChunkOut {
+            values: Vec::new(),
+            errors: (0..items).map(|at| (at, error.clone())).collect(),
+        })
     }
 
     fn len(&self) -> usize {
-        self.values.len()
-            + self.errors.len()
-            + usize::from(self.next_error.is_some())
-            + self.failed.as_ref().map_or(0, |(_, n)| *n)
+        self.values.len() + self.errors.len()
     }
 
+    #[inline]
     fn next(&mut self) -> Option<Result<T, FutureError>> {
-        if let Some((error, left)) = &mut self.failed {
-            if *left == 0 {
-                self.failed = None;
-                return None;
-            }
-            *left -= 1;
-            return Some(Err(error.clone()));
-        }
-        if self.next_error.as_ref().is_some_and(|(i, _)| *i == self.at) {
-            let (_, error) = self.next_error.take()?;
-            self.next_error = self.errors.next();
+        if self.at != self.next_error_at {
+            let value = self.values.next()?;
             self.at += 1;
-            return Some(Err(error));
+            return Some(Ok(value));
         }
-        let value = self.values.next()?;
+        self.next_error()
+    }
+
+    #[cold]
+    fn next_error(&mut self) -> Option<Result<T, FutureError>> {
+        let (_, error) = self.errors.pop()?;
+        self.next_error_at = self.errors.last().map_or(usize::MAX, |(at, _)| *at);
         self.at += 1;
-        Some(Ok(value))
+        Some(Err(error))
     }
 }
 
@@ -370,12 +387,9 @@ impl<'a, T> Map<'a, T> {
             chunk.cancel();
         }
     }
-}
 
-impl<T> Iterator for Map<'_, T> {
-    type Item = Result<T, FutureError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Moves on to the next chunk: waits for it and yields its first result.
+    fn next_chunk(&mut self) -> Option<Result<T, FutureError>> {
         loop {
             if let Some(result) = self.current.next() {
                 return Some(result);
@@ -385,6 +399,7 @@ impl<T> Iterator for Map<'_, T> {
             };
             // Keep the workers busy while this thread waits.
             self.refill();
+            chunk.wait_briefly();
             let timed_out = match chunk {
                 Pending::One(future) => match future.into_result_until(self.deadline) {
                     Ok(outcome) => return Some(outcome),
@@ -407,6 +422,18 @@ impl<T> Iterator for Map<'_, T> {
             timed_out.cancel();
             self.cancel_rest();
             return Some(Err(FutureError::Timeout));
+        }
+    }
+}
+
+impl<T> Iterator for Map<'_, T> {
+    type Item = Result<T, FutureError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.current.next() {
+            Some(result) => Some(result),
+            None => self.next_chunk(),
         }
     }
 
