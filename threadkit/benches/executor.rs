@@ -95,6 +95,17 @@ fn map(c: &mut Criterion) {
             assert_eq!(sum, TASKS * (TASKS - 1) / 2);
         })
     });
+    // One task per item, as Python's thread pool runs a map.
+    g.bench_function("threadkit_chunksize1/100k", |b| {
+        b.iter(|| {
+            let sum: u64 = pool
+                .map_chunked(|n: u64| black_box(n), 0..TASKS, None, 1)
+                .expect("map")
+                .map(|r| r.expect("result"))
+                .sum();
+            assert_eq!(sum, TASKS * (TASKS - 1) / 2);
+        })
+    });
     let rayon = rayon_pool();
     // One rayon task per item into ordered slots: the same shape of work
     // as an executor's map (par_iter below splits into chunks instead).
