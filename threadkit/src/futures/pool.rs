@@ -3,6 +3,16 @@
 //! its `submit`, `_adjust_thread_count`, `_initializer_failed` and the worker
 //! loop around `_worker`.
 //!
+//! ```
+//! use threadkit::futures::{self, ThreadPoolExecutor};
+//!
+//! // The same core under both pools.
+//! let pool = ThreadPoolExecutor::new(2).unwrap();
+//! assert_eq!(pool.submit(|| 6 * 7).unwrap().into_result(), Ok(42));
+//! let local = 6;
+//! assert_eq!(futures::scope(|s| s.submit(|| local * 7).unwrap().into_result()), Ok(42));
+//! ```
+//!
 //! The two pools differ only in how a worker thread is started (a daemon
 //! threadkit thread, or a `std` scoped thread) and in what they keep of it
 //! (a [`ThreadHandle`](crate::threading::ThreadHandle) to join, or nothing:

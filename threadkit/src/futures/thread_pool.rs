@@ -141,9 +141,10 @@ impl ThreadPoolExecutor {
     ///
     /// Chunks of up to 1024 items (about `len / (4 × max_workers)`, from the
     /// input's `size_hint`; growing from 1 when it gives none) run as one
-    /// task each, so tiny items do not each pay for a future. Inputs shorter
-    /// than `4 × max_workers` items get one task per item, as in Python. Use
-    /// [`map_chunked`](Self::map_chunked) to choose the chunk size.
+    /// task each, so tiny items do not each pay for a future. Inputs of
+    /// fewer than `8 × max_workers` items get one task per item, as in
+    /// Python. Use [`map_chunked`](Self::map_chunked) to choose the chunk
+    /// size.
     ///
     /// Results are waited for lazily, as the iterator is advanced, and the
     /// input is consumed lazily too: at most `max(4 × max_workers, 32)`
@@ -169,13 +170,14 @@ impl ThreadPoolExecutor {
     /// use threadkit::futures::ThreadPoolExecutor;
     ///
     /// let pool = ThreadPoolExecutor::new(4).unwrap();
-    /// // A million items, a few thousand in flight at a time.
-    /// let total: u64 = pool
-    ///     .map(|n: u64| n % 7, 0..1_000_000, None)
+    /// // An endless input: chunks are submitted as results are consumed.
+    /// let first: Vec<u64> = pool
+    ///     .map(|n: u64| n * n, 0.., None)
     ///     .unwrap()
-    ///     .map(Result::unwrap)
-    ///     .sum();
-    /// assert_eq!(total, (0..1_000_000u64).map(|n| n % 7).sum());
+    ///     .take(5)
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(first, [0, 1, 4, 9, 16]);
     /// ```
     pub fn map<'a, F, I, T>(
         &self,
