@@ -1509,8 +1509,8 @@ fn map_runs_a_bounded_window_ahead() {
         .map(Result::unwrap)
         .sum();
     assert_eq!(sum, 100_000);
-    // Automatic chunks hold at most 1024 items.
-    assert!(pulled.load(Ordering::SeqCst) <= 100_000 + 33 * 1024);
+    // Automatic chunks hold at most 4096 items.
+    assert!(pulled.load(Ordering::SeqCst) <= 100_000 + 33 * 4096);
 }
 
 // executor.ExecutorTest.test_map_exception, inside a chunk: the panic is

@@ -41,11 +41,12 @@ use super::future::Future;
 use super::work::WorkItem;
 use crate::util::Deadline;
 
-/// The largest chunk automatic chunking makes: large enough that a chunk's
-/// fixed cost (about a microsecond) is small next to a thousand trivial
-/// items, small enough that the window stays a few thousand items per
-/// worker.
-const MAX_AUTO_CHUNK: usize = 1024;
+/// The largest chunk automatic chunking makes: large enough that a map over
+/// trivial items pays for few chunks (each costs a future, a queue transfer
+/// and often a wake-up of the consumer: 4096 was about 10% faster than 1024
+/// on `benches/executor.rs`'s 100k-item map), small enough that the window
+/// stays bounded (32 chunks of 4096 items for a small pool).
+const MAX_AUTO_CHUNK: usize = 4096;
 
 /// Automatic chunking aims at this many chunks per worker, so that one slow
 /// chunk does not leave the other workers idle at the end of a map.

@@ -139,7 +139,7 @@ impl ThreadPoolExecutor {
     /// order (Python's `map(fn, iterable, timeout=)`), cutting the input
     /// into chunks automatically.
     ///
-    /// Chunks of up to 1024 items (about `len / (4 × max_workers)`, from the
+    /// Chunks of up to 4096 items (about `len / (4 × max_workers)`, from the
     /// input's `size_hint`; growing from 1 when it gives none) run as one
     /// task each, so tiny items do not each pay for a future. Inputs of
     /// fewer than `8 × max_workers` items get one task per item, as in
