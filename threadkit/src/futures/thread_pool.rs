@@ -144,7 +144,8 @@ impl ThreadPoolExecutor {
     /// task each, so tiny items do not each pay for a future. Inputs of
     /// fewer than `8 × max_workers` items get one task per item, as in
     /// Python. Use [`map_chunked`](Self::map_chunked) to choose the chunk
-    /// size.
+    /// size, and a chunk size of 1 when items wait for one another (the
+    /// items of a chunk run one after the other on one worker).
     ///
     /// Results are waited for lazily, as the iterator is advanced, and the
     /// input is consumed lazily too: at most `max(4 × max_workers, 32)`
