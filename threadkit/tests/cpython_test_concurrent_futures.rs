@@ -6,8 +6,7 @@
 //! `test_shutdown.py`, `test_init.py`, `executor.py`), Copyright (c) 2001-2024
 //! Python Software Foundation, licensed under the PSF License Agreement
 //! version 2. Each test names the CPython test it ports. Tests that rely on
-//! Python-only machinery (repr, weakrefs, `chunksize`, keyword arguments,
-//! process pools) are left out. Time bounds are hang guards only.
+//! Python-only machinery (repr, weakrefs, keyword arguments, process pools) are left out. Time bounds are hang guards only.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -1427,4 +1426,239 @@ fn shared_dyn_executor() {
     assert_eq!(t.join().unwrap(), Ok(7));
     p.shutdown(true, false);
     assert!(matches!(p.submit(|| 0), Err(FutureError::ShutDown)));
+}
+
+// ---------------------------------------------------------------------------
+// map in chunks, submitted a bounded window ahead (threadkit's own; the
+// window follows Python 3.14's `buffersize`, chunking `chunksize`)
+// ---------------------------------------------------------------------------
+
+// executor.ExecutorTest.test_map with chunksize
+#[test]
+fn map_chunked_in_order() {
+    let p = pool(4);
+    for chunksize in [1, 2, 7, 1000] {
+        let got: Vec<u64> = p
+            .map_chunked(|n: u64| n * 3, 0..1000, None, chunksize)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(got, (0..1000u64).map(|n| n * 3).collect::<Vec<_>>());
+    }
+    // Automatic chunks, with and without a length to size them from.
+    let got: Vec<u64> = p
+        .map(|n: u64| n + 1, (0..50_000).filter(|_| true), None)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(got, (1..=50_000u64).collect::<Vec<_>>());
+    let got: Vec<u64> = p
+        .map(
+            |n: u64| n + 1,
+            std::iter::successors(Some(0u64), |n| (*n < 49_999).then(|| n + 1)),
+            None,
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(got, (1..=50_000u64).collect::<Vec<_>>());
+}
+
+// test_map_buffersize_zero (Python 3.14): a chunk size of 0 is refused.
+#[test]
+fn map_chunksize_zero_is_an_error() {
+    let p = pool(1);
+    assert!(matches!(
+        p.map_chunked(|n: u8| n, [1], None, 0),
+        Err(FutureError::InvalidArgument(_))
+    ));
+}
+
+// test_map_buffersize_on_infinite_iterable (Python 3.14): the input is
+// consumed only a bounded window ahead of the consumer.
+#[test]
+fn map_runs_a_bounded_window_ahead() {
+    let p = pool(2);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let endless = (0u64..).inspect(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let mut it = p.map_chunked(|n: u64| n * 2, endless, None, 10).unwrap();
+    assert_eq!(it.next(), Some(Ok(0)));
+    // Let the workers finish whatever was submitted.
+    std::thread::sleep(Duration::from_millis(50));
+    let ahead = pulled.load(Ordering::SeqCst);
+    // max(4 * workers, 32) chunks of 10, plus the one being consumed.
+    assert!(ahead <= 33 * 10, "pulled {ahead} items");
+    assert!(ahead > 10, "pulled {ahead} items");
+    // Moving on tops the window up, still bounded.
+    let got: Vec<u64> = it.by_ref().take(1000).map(Result::unwrap).collect();
+    assert_eq!(got, (1..=1000u64).map(|n| n * 2).collect::<Vec<_>>());
+    assert!(pulled.load(Ordering::SeqCst) <= 1001 + 33 * 10);
+    // The same with automatic chunks over an input of unknown length.
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let endless = std::iter::repeat(1u64).inspect(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let sum: u64 = p
+        .map(|n: u64| n, endless, None)
+        .unwrap()
+        .take(100_000)
+        .map(Result::unwrap)
+        .sum();
+    assert_eq!(sum, 100_000);
+    // Automatic chunks hold at most 4096 items.
+    assert!(pulled.load(Ordering::SeqCst) <= 100_000 + 33 * 4096);
+}
+
+// executor.ExecutorTest.test_map_exception, inside a chunk: the panic is
+// yielded at its item and the rest of the chunk still runs.
+#[test]
+fn map_chunk_panic_is_reported_at_its_item() {
+    let p = pool(2);
+    let got: Vec<Result<i32, FutureError>> = p
+        .map_chunked(|n: i32| 100 / (n - 5), 0..10, None, 4)
+        .unwrap()
+        .collect();
+    assert_eq!(got.len(), 10);
+    for (n, r) in (0..10).zip(&got) {
+        if n == 5 {
+            assert!(
+                matches!(r, Err(FutureError::Panicked(m)) if m.contains("divide by zero")),
+                "{r:?}"
+            );
+        } else {
+            assert_eq!(*r, Ok(100 / (n - 5)));
+        }
+    }
+    // Two panics in one chunk, the last item among them.
+    let got: Vec<Result<i32, FutureError>> = p
+        .map_chunked(
+            |n: i32| if n % 3 == 2 { panic!("item {n}") } else { n },
+            0..6,
+            None,
+            6,
+        )
+        .unwrap()
+        .collect();
+    let errors: Vec<_> = got
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e.to_string())))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (2, "task panicked: item 2".to_owned()),
+            (5, "task panicked: item 5".to_owned())
+        ]
+    );
+    assert_eq!(got[4], Ok(4));
+}
+
+// executor.ExecutorTest.test_map_timeout with chunks
+#[test]
+fn map_chunked_timeout() {
+    let p = pool(2);
+    let release = gate();
+    let r = Arc::clone(&release);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let mut results = Vec::new();
+    let mut timed_out = false;
+    for item in p
+        .map_chunked(
+            move |n: u32| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if n == 5 {
+                    r.wait_timeout(LONG);
+                }
+                n
+            },
+            0..1000,
+            Some(Duration::from_millis(300)),
+            4,
+        )
+        .unwrap()
+    {
+        match item {
+            Ok(v) => results.push(v),
+            Err(e) => {
+                assert_eq!(e, FutureError::Timeout);
+                timed_out = true;
+            }
+        }
+    }
+    release.set();
+    p.shutdown(true, false);
+    assert!(timed_out);
+    // The chunk holding item 5 timed out: the items before it came through.
+    assert_eq!(results, [0, 1, 2, 3]);
+    // The chunks not started were cancelled, the running ones stopped.
+    assert!(ran.load(Ordering::SeqCst) < 1000);
+}
+
+// test_executor_map_current_future_cancel with chunks: dropping the
+// iterator cancels the chunks not started and stops the running one.
+#[test]
+fn map_chunked_drop_cancels_rest() {
+    let p = pool(1);
+    let release = gate();
+    let r = Arc::clone(&release);
+    let started = Arc::new(AtomicUsize::new(0));
+    let st = Arc::clone(&started);
+    let it = p
+        .map_chunked(
+            move |_: i32| {
+                st.fetch_add(1, Ordering::SeqCst);
+                r.wait_timeout(LONG);
+            },
+            0..100,
+            None,
+            10,
+        )
+        .unwrap();
+    while started.load(Ordering::SeqCst) == 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(it);
+    release.set();
+    p.shutdown(true, false);
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+}
+
+// A pool shut down while a map still has input: the chunks submitted
+// already are yielded, then the refusal once.
+#[test]
+fn map_after_shutdown_yields_the_refusal_once() {
+    let p = pool(2);
+    let mut it = p.map_chunked(|n: u64| n, 0..10_000, None, 1).unwrap();
+    p.shutdown(true, false);
+    let mut ok = 0;
+    let mut errors = Vec::new();
+    for r in it.by_ref() {
+        match r {
+            Ok(_) => ok += 1,
+            Err(e) => errors.push(e),
+        }
+    }
+    assert!((32..10_000).contains(&ok), "{ok}");
+    assert_eq!(errors, [FutureError::ShutDown]);
+}
+
+#[test]
+fn scoped_map_chunked() {
+    let data: Vec<u32> = (0..5000).collect();
+    let doubled: Vec<u32> = threadkit::futures::ThreadPoolBuilder::new()
+        .max_workers(2)
+        .scope(|s| {
+            s.map_chunked(|x: &u32| x * 2, &data, 64)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(doubled, data.iter().map(|x| x * 2).collect::<Vec<_>>());
 }

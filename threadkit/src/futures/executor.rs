@@ -1,22 +1,23 @@
 //! The [`Executor`] trait: Python's `concurrent.futures.Executor`, shared by
 //! every pool.
 
-use std::collections::VecDeque;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::FutureError;
 use super::future::Future;
+use super::map::{ChunkSize, Map, MapConfig};
 use super::work::WorkItem;
-use crate::util::wait::Deadline;
+use crate::util::Deadline;
 
 /// Something that runs submitted tasks and hands out [`Future`]s: Python's
 /// `concurrent.futures.Executor`.
 ///
 /// Implementors write the two required methods; `submit` and `map` come for
-/// free. The trait is object safe: `dyn Executor` offers the required
-/// methods, and `&dyn Executor`, `Box<dyn Executor>` and `Arc<dyn Executor>`
+/// free. An executor is shared by the threads that submit to it, and `map`'s
+/// iterator submits from wherever it is advanced, hence `Send + Sync`.
+///
+/// The trait is object safe: `dyn Executor` offers the required methods, and `&dyn Executor`, `Box<dyn Executor>` and `Arc<dyn Executor>`
 /// implement `Executor` themselves, generic methods included.
 ///
 /// # Examples
@@ -34,7 +35,7 @@ use crate::util::wait::Deadline;
 /// let pool = ThreadPoolExecutor::new(2).unwrap();
 /// assert_eq!(squares(&pool), [0, 1, 4, 9, 16]);
 /// ```
-pub trait Executor {
+pub trait Executor: Send + Sync {
     /// Queues a work item (made by [`WorkItem::new`]) to run.
     ///
     /// # Errors
@@ -68,111 +69,150 @@ pub trait Executor {
         Ok(future)
     }
 
+    /// How many tasks this executor runs at once, if it knows: what
+    /// [`map`](Executor::map) sizes its chunks and its submission window
+    /// from. `None` (the default) means the CPU count.
+    fn max_workers_hint(&self) -> Option<usize> {
+        None
+    }
+
     /// Runs `f` on every item concurrently and yields the results in input
-    /// order (Python's `map(fn, iterable, timeout=)`).
+    /// order (Python's `map(fn, iterable, timeout=)`), chunking the input
+    /// automatically and submitting a bounded window of chunks ahead of the
+    /// consumer; see [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map)
+    /// for the details, which hold for every executor.
     ///
-    /// All items are submitted at once; results are waited for lazily, as
-    /// the iterator is advanced. `timeout` counts from this call: the first
-    /// result not ready by then is yielded as `Err(FutureError::Timeout)`,
-    /// every task not started yet (that one included) is cancelled and the
-    /// iterator ends. Dropping the
-    /// iterator early cancels the tasks that have not started. A panicking
-    /// task yields `Err(FutureError::Panicked)` in its place.
+    /// The iterator borrows the executor; [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map)
+    /// itself returns one that does not.
     ///
     /// # Errors
     ///
-    /// As [`submit_work`](Executor::submit_work); tasks submitted before the
-    /// failure are cancelled.
-    fn map<F, I, T>(&self, f: F, items: I, timeout: Option<Duration>) -> Result<Map<T>, FutureError>
+    /// As [`submit_work`](Executor::submit_work) for the first window;
+    /// chunks submitted before the failure are cancelled.
+    fn map<'a, F, I, T>(
+        &'a self,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+    ) -> Result<Map<'a, T>, FutureError>
     where
         Self: Sized,
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         I: IntoIterator,
+        I::IntoIter: Send + 'a,
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        let f = Arc::new(f);
-        let mut map = Map::new(VecDeque::new(), Deadline::from_timeout(timeout));
-        for item in items {
-            let f = Arc::clone(&f);
-            map.futures.push_back(self.submit(move || f(item))?);
-        }
-        Ok(map)
+        start_map(self, f, items, timeout, ChunkSize::Auto)
+    }
+
+    /// As [`map`](Executor::map), with `chunksize` items per task (Python's
+    /// `map(fn, iterable, timeout=, chunksize=)`).
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::InvalidArgument`] if `chunksize` is 0 (Python's
+    /// `ValueError`); otherwise as [`map`](Executor::map).
+    #[doc(alias = "chunksize")]
+    fn map_chunked<'a, F, I, T>(
+        &'a self,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+        chunksize: usize,
+    ) -> Result<Map<'a, T>, FutureError>
+    where
+        Self: Sized,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::IntoIter: Send + 'a,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        start_map(self, f, items, timeout, checked_chunksize(chunksize)?)
     }
 }
 
-macro_rules! forward_executor {
-    ($($ptr:ty),*) => {$(
-        impl<E: Executor + ?Sized> Executor for $ptr {
-            fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
-                (**self).submit_work(item)
-            }
-
-            fn shutdown(&self, wait: bool, cancel_futures: bool) {
-                (**self).shutdown(wait, cancel_futures)
-            }
-        }
-    )*};
-}
-
-forward_executor!(&E, Box<E>, Arc<E>);
-
-/// The iterator returned by [`Executor::map`]: results in input order.
-pub struct Map<T> {
-    futures: VecDeque<Future<T>>,
-    deadline: Deadline,
-}
-
-impl<T> Map<T> {
-    pub(crate) fn new(futures: VecDeque<Future<T>>, deadline: Deadline) -> Self {
-        Map { futures, deadline }
-    }
-
-    fn cancel_rest(&mut self) {
-        for f in self.futures.drain(..) {
-            f.cancel();
-        }
+/// A `chunksize` argument, refused if 0 as Python refuses it.
+pub(crate) fn checked_chunksize(chunksize: usize) -> Result<ChunkSize, FutureError> {
+    match chunksize {
+        0 => Err(FutureError::InvalidArgument(
+            "chunksize must be >= 1".to_owned(),
+        )),
+        n => Ok(ChunkSize::Fixed(n)),
     }
 }
 
-impl<T> Iterator for Map<T> {
-    type Item = Result<T, FutureError>;
+fn start_map<'a, E, F, I, T>(
+    executor: &'a E,
+    f: F,
+    items: I,
+    timeout: Option<Duration>,
+    chunksize: ChunkSize,
+) -> Result<Map<'a, T>, FutureError>
+where
+    E: Executor,
+    F: Fn(I::Item) -> T + Send + Sync + 'static,
+    I: IntoIterator,
+    I::IntoIter: Send + 'a,
+    I::Item: Send + 'static,
+    T: Send + 'static,
+{
+    let deadline = Deadline::from_timeout(timeout);
+    let workers = executor
+        .max_workers_hint()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let config = MapConfig {
+        workers,
+        chunksize,
+        deadline,
+    };
+    Map::start(
+        move |item| executor.submit_work(item),
+        f,
+        items.into_iter(),
+        config,
+    )
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let future = self.futures.pop_front()?;
-        match future.into_result_until(self.deadline) {
-            Ok(outcome) => Some(outcome),
-            Err(unfinished) => {
-                // Python's `_result_or_cancel`: the item waited for is
-                // cancelled too, if it has not started.
-                unfinished.cancel();
-                self.cancel_rest();
-                Some(Err(FutureError::Timeout))
-            }
-        }
+impl<E: Executor + ?Sized> Executor for &E {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+        (**self).submit_work(item)
     }
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        // A timeout ends the iteration early.
-        let lower = if self.deadline == Deadline::Never {
-            self.futures.len()
-        } else {
-            0
-        };
-        (lower, Some(self.futures.len()))
+    fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        (**self).shutdown(wait, cancel_futures)
+    }
+
+    fn max_workers_hint(&self) -> Option<usize> {
+        (**self).max_workers_hint()
     }
 }
 
-impl<T> Drop for Map<T> {
-    fn drop(&mut self) {
-        self.cancel_rest();
+impl<E: Executor + ?Sized> Executor for Box<E> {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+        (**self).submit_work(item)
+    }
+
+    fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        (**self).shutdown(wait, cancel_futures)
+    }
+
+    fn max_workers_hint(&self) -> Option<usize> {
+        (**self).max_workers_hint()
     }
 }
 
-impl<T> fmt::Debug for Map<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Map")
-            .field("remaining", &self.futures.len())
-            .finish()
+impl<E: Executor + ?Sized> Executor for Arc<E> {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+        (**self).submit_work(item)
+    }
+
+    fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        (**self).shutdown(wait, cancel_futures)
+    }
+
+    fn max_workers_hint(&self) -> Option<usize> {
+        (**self).max_workers_hint()
     }
 }

@@ -21,7 +21,7 @@
 //! | Python | threadkit |
 //! | --- | --- |
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new`], [`ThreadPoolExecutor::builder`] |
-//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool) |
+//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_chunked`] |
 //! | `with pool:` | dropping the pool (`shutdown(wait=True)`) |
 //! | `Future`: `result(t)`, `exception(t)`, `cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback` | [`Future<T>`] |
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
@@ -50,6 +50,10 @@
 //! - `map` yields `Result`s: a panicking task yields its error and iteration
 //!   may go on; collecting into `Result<Vec<_>, _>` stops at the first error
 //!   and, by dropping the iterator, cancels the tasks not started yet.
+//! - `map` chunks its input automatically (`chunksize` is honoured by every
+//!   pool, not just the process pool) and submits a bounded window of chunks
+//!   ahead of the consumer instead of the whole input up front (as Python
+//!   3.14's `buffersize` does), so it runs in bounded memory.
 //! - `as_completed` yields one `Err(FutureError::Timeout)` on timeout and
 //!   ends, instead of raising; the unfinished futures remain available.
 //! - `wait` returns lists in input order instead of sets; a cancelled future
@@ -61,6 +65,8 @@
 mod error;
 mod executor;
 mod future;
+mod map;
+mod pool;
 mod scoped;
 mod thread_pool;
 mod wait;
@@ -71,8 +77,9 @@ mod work;
 mod tests;
 
 pub use error::{BuildError, FutureError};
-pub use executor::{Executor, Map};
+pub use executor::Executor;
 pub use future::{Future, Promise};
+pub use map::Map;
 pub use scoped::{Scope, scope};
 pub use thread_pool::{ThreadPoolBuilder, ThreadPoolExecutor};
 pub use wait::{AsCompleted, DoneAndNotDone, ReturnWhen, as_completed, wait};

@@ -1,18 +1,17 @@
 //! Scoped pools: like [`std::thread::scope`], a pool whose tasks may borrow
 //! from the caller's stack, all joined before [`scope`] returns.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::thread;
 
 use super::error::{BuildError, FutureError};
-use super::executor::Map;
 use super::future::Future;
+use super::map::{ChunkSize, Map, MapConfig};
+use super::pool::PoolCore;
 use super::thread_pool::{ThreadPoolBuilder, default_max_workers};
-use super::work::{WorkItem, WorkQueue};
-use crate::loom::sync::Mutex;
-use crate::util::wait::Deadline;
+use super::work::WorkItem;
+use crate::util::Deadline;
 
 /// Runs `f` with a scoped pool of Python's default size (`min(32, cpus + 4)`
 /// workers) and returns what it returns, after every submitted task has
@@ -87,13 +86,12 @@ where
     thread::scope(|std_scope| {
         let scope = Scope {
             std: std_scope,
-            shared: Arc::new(Shared {
-                work: WorkQueue::new(),
-                state: Mutex::new(ScopeState::default()),
+            core: Arc::new(PoolCore::new(
                 max_workers,
                 prefix,
                 initializer,
-            }),
+                BROKEN_BY_INITIALIZER,
+            )),
         };
         // Dropping `scope` (also while unwinding) tells the workers to exit
         // once the queue is empty; `thread::scope` then joins them.
@@ -101,40 +99,15 @@ where
     })
 }
 
+const BROKEN_BY_INITIALIZER: &str =
+    "a thread initializer failed, the scoped pool is not usable anymore";
+
 /// A scoped pool, handed to the closure given to [`scope`].
 pub struct Scope<'scope, 'env: 'scope> {
     std: &'scope thread::Scope<'scope, 'env>,
-    shared: Arc<Shared<'scope>>,
-}
-
-struct Shared<'scope> {
-    work: WorkQueue<'scope>,
-    state: Mutex<ScopeState>,
-    max_workers: usize,
-    prefix: String,
-    initializer: Option<Arc<dyn Fn() + Send + Sync>>,
-}
-
-#[derive(Default)]
-struct ScopeState {
-    workers: usize,
-    broken: Option<String>,
-}
-
-impl Shared<'_> {
-    fn worker(&self) {
-        if let Some(init) = &self.initializer {
-            if let Err(report) = crate::threading::run_captured(|| init()) {
-                crate::threading::report_exception(&crate::threading::current_thread(), &report);
-                let reason = "a thread initializer failed, the scoped pool is not usable anymore";
-                self.state.lock().broken = Some(reason.to_owned());
-                let error = FutureError::BrokenExecutor(reason.to_owned());
-                self.work.drain(|item| item.fail(error.clone()));
-                return;
-            }
-        }
-        self.work.work();
-    }
+    /// The pool core; `thread::scope` joins the workers, so they leave
+    /// nothing behind to join.
+    core: Arc<PoolCore<'scope, ()>>,
 }
 
 impl<'scope> Scope<'scope, '_> {
@@ -151,72 +124,95 @@ impl<'scope> Scope<'scope, '_> {
         T: Send + 'scope,
     {
         let (item, future) = WorkItem::new(f);
-        let shared = &self.shared;
-        let mut st = shared.state.lock();
-        if let Some(reason) = &st.broken {
-            return Err(FutureError::BrokenExecutor(reason.clone()));
-        }
-        shared.work.push(item);
-        if st.workers >= shared.max_workers || shared.work.take_idle() {
-            return Ok(future);
-        }
-        let worker = Arc::clone(shared);
-        let spawned = thread::Builder::new()
-            .name(format!("{}_{}", shared.prefix, st.workers))
-            .spawn_scoped(self.std, move || worker.worker());
-        match spawned {
-            Ok(_) => st.workers += 1,
-            Err(e) if st.workers == 0 => {
-                let error = FutureError::BrokenExecutor(format!("cannot start a worker: {e}"));
-                shared.work.drain(|item| item.fail(error.clone()));
-                return Err(error);
-            }
-            Err(_) => {}
-        }
+        self.submit_work(item)?;
         Ok(future)
     }
 
-    /// Runs `f` on every item and yields the results in input order; see
-    /// [`Executor::map`](super::Executor::map) (without a timeout here).
-    pub fn map<F, I, T>(&self, f: F, items: I) -> Map<T>
+    fn submit_work(&self, item: WorkItem<'scope>) -> Result<(), FutureError> {
+        self.core.submit(item, |name, core| {
+            thread::Builder::new()
+                .name(name)
+                .spawn_scoped(self.std, move || core.worker())
+                .map(drop)
+        })
+    }
+
+    /// Runs `f` on every item and yields the results in input order, chunked
+    /// and submitted a bounded window ahead; see
+    /// [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map) (without
+    /// a timeout here). If the pool is broken, yields that error once.
+    pub fn map<'s, F, I, T>(&'s self, f: F, items: I) -> Map<'s, T>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'scope,
         I: IntoIterator,
+        I::IntoIter: Send + 's,
         I::Item: Send + 'scope,
         T: Send + 'scope,
     {
-        let f = Arc::new(f);
-        let mut futures = VecDeque::new();
-        for item in items {
-            let f = Arc::clone(&f);
-            match self.submit(move || f(item)) {
-                Ok(future) => futures.push_back(future),
-                Err(error) => {
-                    // Broken: the rest would fail the same way.
-                    let (future, promise) = Future::new();
-                    promise.set_error(error);
-                    futures.push_back(future);
-                    break;
-                }
-            }
-        }
-        Map::new(futures, Deadline::Never)
+        self.start_map(f, items, ChunkSize::Auto)
+            .unwrap_or_else(Map::failed)
+    }
+
+    /// As [`map`](Self::map), with `chunksize` items per task.
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::InvalidArgument`] if `chunksize` is 0.
+    #[doc(alias = "chunksize")]
+    pub fn map_chunked<'s, F, I, T>(
+        &'s self,
+        f: F,
+        items: I,
+        chunksize: usize,
+    ) -> Result<Map<'s, T>, FutureError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'scope,
+        I: IntoIterator,
+        I::IntoIter: Send + 's,
+        I::Item: Send + 'scope,
+        T: Send + 'scope,
+    {
+        let chunksize = super::executor::checked_chunksize(chunksize)?;
+        Ok(self
+            .start_map(f, items, chunksize)
+            .unwrap_or_else(Map::failed))
+    }
+
+    fn start_map<'s, F, I, T>(
+        &'s self,
+        f: F,
+        items: I,
+        chunksize: ChunkSize,
+    ) -> Result<Map<'s, T>, FutureError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'scope,
+        I: IntoIterator,
+        I::IntoIter: Send + 's,
+        I::Item: Send + 'scope,
+        T: Send + 'scope,
+    {
+        let config = MapConfig {
+            workers: self.core.max_workers(),
+            chunksize,
+            deadline: Deadline::Never,
+        };
+        Map::start(
+            move |item| self.submit_work(item),
+            f,
+            items.into_iter(),
+            config,
+        )
     }
 }
 
 impl Drop for Scope<'_, '_> {
     fn drop(&mut self) {
-        self.shared.work.close();
+        self.core.work.close();
     }
 }
 
 impl fmt::Debug for Scope<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared.state.lock();
-        f.debug_struct("Scope")
-            .field("prefix", &self.shared.prefix)
-            .field("max_workers", &self.shared.max_workers)
-            .field("workers", &st.workers)
-            .finish()
+        self.core.debug_as("Scope", f)
     }
 }

@@ -6,13 +6,13 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::error::{BuildError, FutureError};
-use super::executor::{Executor, Map};
+use super::executor::Executor;
 use super::future::Future;
-use super::work::{WorkItem, WorkQueue};
-use crate::loom::sync::Mutex;
-use crate::threading::{Builder, ThreadHandle};
-
-type Initializer = Arc<dyn Fn() + Send + Sync>;
+use super::map::{ChunkSize, Map, MapConfig};
+use super::pool::{Initializer, PoolCore};
+use super::work::WorkItem;
+use crate::threading::{Builder, ThreadError, ThreadHandle};
+use crate::util::Deadline;
 
 /// Python's default `max_workers`: `min(32, cpus + 4)`, which keeps I/O
 /// bound pools busy without starting hundreds of threads on big machines.
@@ -72,99 +72,27 @@ const BROKEN_BY_INITIALIZER: &str =
 /// - The work queue is a `crossbeam-channel`, not Python's `SimpleQueue`
 ///   (see the `work` module notes: it is about 2.5x faster per task here).
 pub struct ThreadPoolExecutor {
-    shared: Arc<Shared>,
+    core: Arc<Core>,
 }
 
-struct Shared {
-    work: WorkQueue<'static>,
-    state: Mutex<PoolState>,
-    max_workers: usize,
-    prefix: String,
-    initializer: Option<Initializer>,
+/// The pool core with daemon threadkit threads as workers, joined by
+/// `shutdown(wait=True)`.
+type Core = PoolCore<'static, ThreadHandle>;
+
+/// Starts a worker of `core` as a daemon threadkit thread.
+fn spawn_worker(name: String, core: Arc<Core>) -> Result<ThreadHandle, ThreadError> {
+    Builder::new()
+        .name(name)
+        .daemon(true)
+        .spawn(move || core.worker())
+        .map(|thread| thread.handle().clone())
 }
 
-#[derive(Default)]
-struct PoolState {
-    shutdown: bool,
-    broken: Option<String>,
-    /// Every worker ever started (Python's `_threads`).
-    workers: Vec<ThreadHandle>,
-}
-
-impl Shared {
-    fn submit(self: &Arc<Self>, item: WorkItem<'static>) -> Result<(), FutureError> {
-        let mut st = self.state.lock();
-        if let Some(reason) = &st.broken {
-            return Err(FutureError::BrokenExecutor(reason.clone()));
-        }
-        if st.shutdown {
-            return Err(FutureError::ShutDown);
-        }
-        self.work.push(item);
-        self.adjust_thread_count(&mut st)
-    }
-
-    /// Python's `_adjust_thread_count`: reuse an idle worker, or start one.
-    fn adjust_thread_count(self: &Arc<Self>, st: &mut PoolState) -> Result<(), FutureError> {
-        // At the maximum the idle count no longer matters (workers are never
-        // retired), and skipping it spares a contended atomic per submit.
-        if st.workers.len() >= self.max_workers || self.work.take_idle() {
-            return Ok(());
-        }
-        let shared = Arc::clone(self);
-        let spawned = Builder::new()
-            .name(format!("{}_{}", self.prefix, st.workers.len()))
-            .daemon(true)
-            .spawn(move || shared.worker());
-        match spawned {
-            Ok(thread) => st.workers.push(thread.handle().clone()),
-            // Without any worker nobody would run the queue: fail it.
-            Err(e) if st.workers.is_empty() => {
-                let error = FutureError::BrokenExecutor(format!("cannot start a worker: {e}"));
-                self.work.drain(|item| item.fail(error.clone()));
-                return Err(error);
-            }
-            // Some workers run: the item will get its turn.
-            Err(_) => {}
-        }
-        Ok(())
-    }
-
-    fn worker(&self) {
-        if let Some(init) = &self.initializer {
-            if let Err(report) = crate::threading::run_captured(|| init()) {
-                crate::threading::report_exception(&crate::threading::current_thread(), &report);
-                self.initializer_failed();
-                return;
-            }
-        }
-        self.work.work();
-    }
-
-    /// Python's `_initializer_failed`: the pool is broken; fail what waits.
-    fn initializer_failed(&self) {
-        self.state.lock().broken = Some(BROKEN_BY_INITIALIZER.to_owned());
-        let error = FutureError::BrokenExecutor(BROKEN_BY_INITIALIZER.to_owned());
-        self.work.drain(|item| item.fail(error.clone()));
-    }
-
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let workers = {
-            let mut st = self.state.lock();
-            if cancel_futures {
-                self.work.drain(WorkItem::cancel);
-            }
-            if !st.shutdown {
-                st.shutdown = true;
-                self.work.close();
-            }
-            if wait { st.workers.clone() } else { Vec::new() }
-        };
-        for worker in workers {
-            // Joining the current thread (a task shutting its own pool down)
-            // is refused, and a worker never panics: nothing to report.
-            let _ = worker.join();
-        }
+fn shut_down(core: &Core, wait: bool, cancel_futures: bool) {
+    for worker in core.shut_down(wait, cancel_futures) {
+        // Joining the current thread (a task shutting its own pool down)
+        // is refused, and a worker never panics: nothing to report.
+        let _ = worker.join();
     }
 }
 
@@ -185,12 +113,12 @@ impl ThreadPoolExecutor {
 
     /// The most workers this pool starts.
     pub fn max_workers(&self) -> usize {
-        self.shared.max_workers
+        self.core.max_workers()
     }
 
     /// The prefix of the workers' names (`PREFIX_N`).
     pub fn thread_name_prefix(&self) -> &str {
-        &self.shared.prefix
+        self.core.prefix()
     }
 
     /// [`Executor::submit`], callable without importing the trait.
@@ -207,39 +135,154 @@ impl ThreadPoolExecutor {
         Executor::submit(self, f)
     }
 
-    /// [`Executor::map`], callable without importing the trait.
+    /// Runs `f` on every item concurrently and yields the results in input
+    /// order (Python's `map(fn, iterable, timeout=)`), cutting the input
+    /// into chunks automatically.
+    ///
+    /// Chunks of up to 4096 items (about `len / (4 × max_workers)`, from the
+    /// input's `size_hint`; growing from 1 when it gives none) run as one
+    /// task each, so tiny items do not each pay for a future. Inputs of
+    /// fewer than `8 × max_workers` items get one task per item, as in
+    /// Python. Use [`map_chunked`](Self::map_chunked) to choose the chunk
+    /// size, and a chunk size of 1 when items wait for one another (the
+    /// items of a chunk run one after the other on one worker).
+    ///
+    /// Results are waited for lazily, as the iterator is advanced, and the
+    /// input is consumed lazily too: at most `max(4 × max_workers, 32)`
+    /// chunks are submitted ahead of the one being yielded, so a map over an
+    /// endless iterator runs in bounded memory. `timeout` counts from this
+    /// call: the first result not ready by then is yielded as
+    /// `Err(FutureError::Timeout)`, every chunk not started yet (that one
+    /// included) is cancelled and the iterator ends. Dropping the iterator
+    /// cancels the chunks that have not started and stops those running
+    /// after their current item. A panicking item yields
+    /// `Err(FutureError::Panicked)` in its place; the rest of its chunk runs.
     ///
     /// # Errors
     ///
-    /// As [`submit`](ThreadPoolExecutor::submit).
-    pub fn map<F, I, T>(
+    /// As [`submit`](ThreadPoolExecutor::submit) for the first window; chunks
+    /// submitted before the failure are cancelled. If the pool is shut down
+    /// while the iterator still has input to submit, it yields the chunks
+    /// submitted already, then one `Err(FutureError::ShutDown)`, and ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(4).unwrap();
+    /// // An endless input: chunks are submitted as results are consumed.
+    /// let first: Vec<u64> = pool
+    ///     .map(|n: u64| n * n, 0.., None)
+    ///     .unwrap()
+    ///     .take(5)
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(first, [0, 1, 4, 9, 16]);
+    /// ```
+    pub fn map<'a, F, I, T>(
         &self,
         f: F,
         items: I,
         timeout: Option<Duration>,
-    ) -> Result<Map<T>, FutureError>
+    ) -> Result<Map<'a, T>, FutureError>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         I: IntoIterator,
+        I::IntoIter: Send + 'a,
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        Executor::map(self, f, items, timeout)
+        self.start_map(f, items, timeout, ChunkSize::Auto)
+    }
+
+    /// As [`map`](Self::map), with `chunksize` items per task (Python's
+    /// `ProcessPoolExecutor.map(fn, iterable, timeout=, chunksize=)`;
+    /// Python's thread pool ignores `chunksize`, this one uses it).
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::InvalidArgument`] if `chunksize` is 0 (Python's
+    /// `ValueError`); otherwise as [`map`](Self::map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2).unwrap();
+    /// let squares: Vec<u32> = pool
+    ///     .map_chunked(|n: u32| n * n, 0..10, None, 3)
+    ///     .unwrap()
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// ```
+    #[doc(alias = "chunksize")]
+    pub fn map_chunked<'a, F, I, T>(
+        &self,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+        chunksize: usize,
+    ) -> Result<Map<'a, T>, FutureError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::IntoIter: Send + 'a,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        let chunksize = super::executor::checked_chunksize(chunksize)?;
+        self.start_map(f, items, timeout, chunksize)
+    }
+
+    fn start_map<'a, F, I, T>(
+        &self,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+        chunksize: ChunkSize,
+    ) -> Result<Map<'a, T>, FutureError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::IntoIter: Send + 'a,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        // The deadline first: `timeout` counts from this call.
+        let deadline = Deadline::from_timeout(timeout);
+        // The map holds the core, not `&self`: it may outlive the handle
+        // (dropping the pool waits for the submitted chunks; later ones are
+        // refused as after any shutdown).
+        let core = Arc::clone(&self.core);
+        let submit = move |item| core.submit(item, spawn_worker);
+        let config = MapConfig {
+            workers: self.core.max_workers(),
+            chunksize,
+            deadline,
+        };
+        Map::start(submit, f, items.into_iter(), config)
     }
 
     /// [`Executor::shutdown`], callable without importing the trait.
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.shared.shutdown(wait, cancel_futures);
+        shut_down(&self.core, wait, cancel_futures);
     }
 }
 
 impl Executor for ThreadPoolExecutor {
     fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
-        self.shared.submit(item)
+        self.core.submit(item, spawn_worker)
     }
 
     fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.shared.shutdown(wait, cancel_futures);
+        shut_down(&self.core, wait, cancel_futures);
+    }
+
+    fn max_workers_hint(&self) -> Option<usize> {
+        Some(self.core.max_workers())
     }
 }
 
@@ -252,20 +295,13 @@ impl Default for ThreadPoolExecutor {
 
 impl Drop for ThreadPoolExecutor {
     fn drop(&mut self) {
-        self.shared.shutdown(true, false);
+        shut_down(&self.core, true, false);
     }
 }
 
 impl fmt::Debug for ThreadPoolExecutor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared.state.lock();
-        f.debug_struct("ThreadPoolExecutor")
-            .field("prefix", &self.shared.prefix)
-            .field("max_workers", &self.shared.max_workers)
-            .field("workers", &st.workers.len())
-            .field("shutdown", &st.shutdown)
-            .field("broken", &st.broken.is_some())
-            .finish()
+        self.core.debug_as("ThreadPoolExecutor", f)
     }
 }
 
@@ -341,15 +377,14 @@ impl ThreadPoolBuilder {
                 POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
             )
         });
-        let shared = Arc::new(Shared {
-            work: WorkQueue::new(),
-            state: Mutex::new(PoolState::default()),
+        let core = Arc::new(PoolCore::new(
             max_workers,
             prefix,
-            initializer: self.take_initializer(),
-        });
-        exit::register(&shared);
-        ThreadPoolExecutor { shared }
+            self.take_initializer(),
+            BROKEN_BY_INITIALIZER,
+        ));
+        exit::register(&core);
+        ThreadPoolExecutor { core }
     }
 }
 
@@ -366,13 +401,13 @@ impl fmt::Debug for ThreadPoolBuilder {
 /// Python's `_python_exit`: pools alive at process exit are shut down and
 /// their workers joined.
 mod exit {
-    use super::{Arc, Shared, Weak};
+    use super::{Arc, Core, Weak};
 
     /// A plain std mutex: this list is not a blocking primitive and is only
     /// touched when pools are created and at exit.
-    static LIVE: std::sync::Mutex<Vec<Weak<Shared>>> = std::sync::Mutex::new(Vec::new());
+    static LIVE: std::sync::Mutex<Vec<Weak<Core>>> = std::sync::Mutex::new(Vec::new());
 
-    pub(super) fn register(shared: &Arc<Shared>) {
+    pub(super) fn register(shared: &Arc<Core>) {
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         live.retain(|w| w.strong_count() > 0);
         live.push(Arc::downgrade(shared));
@@ -382,10 +417,10 @@ mod exit {
 
     /// The executors' exit step: before non-daemon threads are joined.
     fn shut_down_all() {
-        let live: Vec<Weak<Shared>> =
+        let live: Vec<Weak<Core>> =
             std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
-        for shared in live.iter().filter_map(Weak::upgrade) {
-            shared.shutdown(true, false);
+        for core in live.iter().filter_map(Weak::upgrade) {
+            super::shut_down(&core, true, false);
         }
     }
 }

@@ -5,6 +5,10 @@ use std::fmt;
 
 use super::error::FutureError;
 use super::future::{Future, Promise};
+// std's, even under loom: `all_started` is only a hint that spares an
+// atomic per task, the idle protocol itself is `idle`.
+use std::sync::atomic::AtomicBool;
+
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a work item does when run, cancelled or failed, with its value type
@@ -26,7 +30,7 @@ impl<F: FnOnce() -> T, T> Job for Task<F, T> {
     fn run(self: Box<Self>, finished: &dyn Fn()) {
         let Task { f, promise } = *self;
         if promise.set_running_or_notify_cancel() {
-            let outcome = crate::threading::run_captured(f)
+            let outcome = crate::util::unwind::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.message));
             finished();
             promise.complete(outcome);
@@ -54,7 +58,7 @@ impl<F: FnOnce() -> T, T> Job for Task<F, T> {
 /// done-callback (Python reports an exception in `__del__` and carries on)
 /// rather than killing the worker, or unwinding out of `shutdown` half done.
 fn drop_unrun<F>(f: F) {
-    if let Err(report) = crate::threading::run_captured(move || drop(f)) {
+    if let Err(report) = crate::util::unwind::run_captured(move || drop(f)) {
         crate::threading::report_exception(&crate::threading::current_thread(), &report);
     }
 }
@@ -119,19 +123,18 @@ impl fmt::Debug for WorkItem<'_> {
 /// The queue workers take items from, plus the idle count that decides
 /// whether a submit needs a new worker (CPython's `_work_queue` and
 /// `_idle_semaphore`). A `None` in the queue tells workers to exit; each
-/// worker passes it on before leaving.
+/// worker passes it on before leaving. Idle workers wait in the channel's
+/// `recv`, which is the pool's only wait besides joining its workers.
 ///
 /// # Why a crossbeam channel and not threadkit's `SimpleQueue`
 ///
-/// Measured with `benches/executor.rs` (100k no-op tasks, 4 workers, 2 cores):
-/// about 1.0 µs per submit+result over `queue::SimpleQueue` and 0.37 µs over
-/// an unbounded `crossbeam_channel`. With tiny tasks the workers empty the
-/// queue at once, so every put on `SimpleQueue` (mutex + condition variable)
-/// wakes a parked worker through the kernel; crossbeam's receivers spin
-/// briefly before parking and catch the next item without a wake-up. The
-/// queue holds no state the pool needs under its own lock, so nothing else
-/// changes; every other wait in `futures` still goes through the one
-/// waiting core (`util::wait`).
+/// With tiny tasks the workers empty the queue at once. Over a queue that
+/// parks its consumers at once (the `SimpleQueue` this pool had at first),
+/// nearly every submit then wakes a worker through the kernel: about 1 µs
+/// per submit+result in `benches/executor.rs`, 2.5 times the cost over an
+/// unbounded crossbeam channel, whose receivers spin briefly before parking
+/// and catch the next item without a wake-up. The channel holds no state the
+/// pool needs under its own lock, so nothing else depends on the choice.
 pub(crate) struct WorkQueue<'a> {
     queue: crossbeam_channel::Sender<Option<WorkItem<'a>>>,
     rx: crossbeam_channel::Receiver<Option<WorkItem<'a>>>,
@@ -139,6 +142,9 @@ pub(crate) struct WorkQueue<'a> {
     /// an atomic count does: raised by a worker after each item, taken by a
     /// submit that then needs no new worker.
     idle: AtomicUsize,
+    /// Set once the pool has all its workers: nobody reads `idle` any more,
+    /// so the workers stop raising it (a contended atomic per task).
+    all_started: AtomicBool,
 }
 
 impl<'a> WorkQueue<'a> {
@@ -148,6 +154,7 @@ impl<'a> WorkQueue<'a> {
             queue,
             rx,
             idle: AtomicUsize::new(0),
+            all_started: AtomicBool::new(false),
         }
     }
 
@@ -160,6 +167,11 @@ impl<'a> WorkQueue<'a> {
         self.idle
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
             .is_ok()
+    }
+
+    /// The pool started its last worker: stop counting idle ones.
+    pub(crate) fn stop_counting_idle(&self) {
+        self.all_started.store(true, Ordering::Relaxed);
     }
 
     /// Tells the workers to exit once the queue is drained.
@@ -190,7 +202,9 @@ impl<'a> WorkQueue<'a> {
                     // that a submit made as soon as the result is seen reuses
                     // it (CPython's test_idle_thread_reuse).
                     item.job.run(&|| {
-                        self.idle.fetch_add(1, Ordering::AcqRel);
+                        if !self.all_started.load(Ordering::Relaxed) {
+                            self.idle.fetch_add(1, Ordering::AcqRel);
+                        }
                     });
                 }
                 None => {

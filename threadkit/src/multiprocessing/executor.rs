@@ -491,7 +491,7 @@ impl<R> AsRef<Future<Vec<R>>> for Chunk<R> {
 /// The iterator returned by [`ProcessPoolExecutor::map`]: results in input
 /// order.
 pub struct ProcessMap<R> {
-    chunks: Map<Vec<R>>,
+    chunks: Map<'static, Vec<R>>,
     sizes: VecDeque<usize>,
     current: std::vec::IntoIter<R>,
     /// A failed chunk's error and how many more items to yield it for.

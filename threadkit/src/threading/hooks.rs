@@ -17,17 +17,14 @@
 //! - a panic hook installed *after* threadkit's replaces it, and then panics
 //!   in threadkit threads are reported twice (by that hook and the excepthook).
 
-use std::any::Any;
-use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 // std's Arc, not the loom facade's: hooks are unsized `dyn Fn`s.
 use std::sync::{Arc, OnceLock};
 
 use super::thread::ThreadHandle;
 use crate::loom::sync::Mutex;
-use crate::util::unwind::panic_message;
+// Panic capture lives in util (futures and multiprocessing use it too).
+pub(crate) use crate::util::unwind::{PanicReport, install_panic_hook, run_captured};
 
 /// A start or exit hook as stored: what [`start_hook`] and [`exit_hook`]
 /// return.
@@ -223,82 +220,6 @@ where
 /// Removes the exit hook.
 pub fn clear_exit_hook() {
     *hooks().exit.lock() = None;
-}
-
-/// A panic caught at a thread boundary.
-#[derive(Debug)]
-pub(crate) struct PanicReport {
-    pub(crate) message: String,
-    location: Option<String>,
-    backtrace: Option<String>,
-}
-
-#[derive(Debug, Default)]
-struct Stash {
-    location: Option<String>,
-    backtrace: Option<String>,
-}
-
-thread_local! {
-    /// Set while threadkit runs code whose panics it reports itself.
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
-    /// What the panic hook saw of the last captured panic on this thread.
-    static STASH: RefCell<Option<Stash>> = const { RefCell::new(None) };
-}
-
-/// Installs threadkit's panic hook once, chained to the current one.
-pub(crate) fn install_panic_hook() {
-    static INSTALLED: AtomicBool = AtomicBool::new(false);
-    // set_hook panics when called from a panicking thread: try again later.
-    if INSTALLED.load(Ordering::Acquire) || std::thread::panicking() {
-        return;
-    }
-    if INSTALLED.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if CAPTURING.try_with(Cell::get).unwrap_or(false) {
-            let backtrace = std::backtrace::Backtrace::capture();
-            let stash = Stash {
-                location: info.location().map(|l| l.to_string()),
-                backtrace: match backtrace.status() {
-                    std::backtrace::BacktraceStatus::Captured => Some(backtrace.to_string()),
-                    _ => None,
-                },
-            };
-            let _ = STASH.try_with(|s| s.replace(Some(stash)));
-        } else {
-            previous(info);
-        }
-    }));
-}
-
-/// Drops a panic payload, whose own `Drop` might panic.
-fn drop_payload(payload: Box<dyn Any + Send>) {
-    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-}
-
-/// Runs `f`, catching a panic and what the panic hook stashed about it.
-pub(crate) fn run_captured<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
-    let was = CAPTURING.try_with(|c| c.replace(true)).unwrap_or(false);
-    // AssertUnwindSafe: after a panic nothing of `f`'s state is used again.
-    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
-    let _ = CAPTURING.try_with(|c| c.set(was));
-    outcome.map_err(|payload| {
-        let message = panic_message(&*payload);
-        drop_payload(payload);
-        let stash = STASH
-            .try_with(|s| s.take())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        PanicReport {
-            message,
-            location: stash.location,
-            backtrace: stash.backtrace,
-        }
-    })
 }
 
 /// Calls the excepthook for a panic that ended `thread`'s target.

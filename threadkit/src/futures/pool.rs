@@ -1,0 +1,187 @@
+//! The one pool core under [`ThreadPoolExecutor`](super::ThreadPoolExecutor)
+//! and the [scoped pool](super::scope): CPython's `ThreadPoolExecutor` state,
+//! its `submit`, `_adjust_thread_count`, `_initializer_failed` and the worker
+//! loop around `_worker`.
+//!
+//! ```
+//! use threadkit::futures::{self, ThreadPoolExecutor};
+//!
+//! // The same core under both pools.
+//! let pool = ThreadPoolExecutor::new(2).unwrap();
+//! assert_eq!(pool.submit(|| 6 * 7).unwrap().into_result(), Ok(42));
+//! let local = 6;
+//! assert_eq!(futures::scope(|s| s.submit(|| local * 7).unwrap().into_result()), Ok(42));
+//! ```
+//!
+//! The two pools differ only in how a worker thread is started (a daemon
+//! threadkit thread, or a `std` scoped thread) and in what they keep of it
+//! (a [`ThreadHandle`](crate::threading::ThreadHandle) to join, or nothing:
+//! `thread::scope` joins). Both are parameters here: `'a` is how long tasks
+//! may borrow, `H` what a started worker leaves behind.
+//!
+//! Nobody waits on the core's lock: idle workers wait on the work queue (a
+//! crossbeam channel, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
+//! workers, so the lock only guards the few fields a submit checks.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::error::FutureError;
+use super::work::{WorkItem, WorkQueue};
+use crate::loom::sync::Mutex;
+
+/// A worker's initializer (Python's `initializer(*initargs)`).
+pub(crate) type Initializer = Arc<dyn Fn() + Send + Sync>;
+
+/// What every thread pool shares with its workers.
+pub(crate) struct PoolCore<'a, H> {
+    pub(crate) work: WorkQueue<'a>,
+    state: Mutex<PoolState<H>>,
+    max_workers: usize,
+    prefix: String,
+    initializer: Option<Initializer>,
+    /// What a failed initializer makes the pool report, forever after.
+    broken_by_initializer: &'static str,
+}
+
+/// The part of the core behind its lock.
+struct PoolState<H> {
+    shutdown: bool,
+    broken: Option<String>,
+    /// What every worker ever started left behind (Python's `_threads`).
+    workers: Vec<H>,
+}
+
+impl<'a, H> PoolCore<'a, H> {
+    pub(crate) fn new(
+        max_workers: usize,
+        prefix: String,
+        initializer: Option<Initializer>,
+        broken_by_initializer: &'static str,
+    ) -> Self {
+        PoolCore {
+            work: WorkQueue::new(),
+            state: Mutex::new(PoolState {
+                shutdown: false,
+                broken: None,
+                workers: Vec::new(),
+            }),
+            max_workers,
+            prefix,
+            initializer,
+            broken_by_initializer,
+        }
+    }
+
+    pub(crate) fn max_workers(&self) -> usize {
+        self.max_workers
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Python's `submit`: refuses work once broken or shut down, queues the
+    /// item, then reuses an idle worker or starts one with `spawn(name, core)`
+    /// (which runs [`worker`](Self::worker) on the new thread).
+    pub(crate) fn submit<E: fmt::Display>(
+        self: &Arc<Self>,
+        item: WorkItem<'a>,
+        spawn: impl FnOnce(String, Arc<Self>) -> Result<H, E>,
+    ) -> Result<(), FutureError> {
+        let mut st = self.state.lock();
+        if let Some(reason) = &st.broken {
+            return Err(FutureError::BrokenExecutor(reason.clone()));
+        }
+        if st.shutdown {
+            return Err(FutureError::ShutDown);
+        }
+        self.work.push(item);
+        // Python's `_adjust_thread_count`. At the maximum the idle count no
+        // longer matters (workers are never retired), and skipping it spares
+        // a contended atomic per submit.
+        if st.workers.len() >= self.max_workers || self.work.take_idle() {
+            return Ok(());
+        }
+        let name = format!("{}_{}", self.prefix, st.workers.len());
+        match spawn(name, Arc::clone(self)) {
+            Ok(worker) => {
+                st.workers.push(worker);
+                if st.workers.len() == self.max_workers {
+                    self.work.stop_counting_idle();
+                }
+            }
+            // Without any worker nobody would run the queue: fail it.
+            Err(e) if st.workers.is_empty() => {
+                let error = FutureError::BrokenExecutor(format!("cannot start a worker: {e}"));
+                self.work.drain(|item| item.fail(error.clone()));
+                return Err(error);
+            }
+            // Some workers run: the item will get its turn.
+            Err(_) => {}
+        }
+        Ok(())
+    }
+
+    /// A worker thread's body: the initializer, then Python's `_worker` loop.
+    pub(crate) fn worker(&self) {
+        // Scoped workers are std threads, which do not install it: without
+        // it a task's panic would be printed by Rust's hook as well as
+        // stored in its future, and its location lost.
+        crate::util::unwind::install_panic_hook();
+        if let Some(init) = &self.initializer {
+            if let Err(report) = crate::util::unwind::run_captured(|| init()) {
+                crate::threading::report_exception(&crate::threading::current_thread(), &report);
+                self.initializer_failed();
+                return;
+            }
+        }
+        self.work.work();
+    }
+
+    /// Python's `_initializer_failed`: the pool is broken; fail what waits.
+    fn initializer_failed(&self) {
+        let reason = self.broken_by_initializer;
+        self.state.lock().broken = Some(reason.to_owned());
+        let error = FutureError::BrokenExecutor(reason.to_owned());
+        self.work.drain(|item| item.fail(error.clone()));
+    }
+
+    /// Python's `shutdown(wait, cancel_futures)` up to the joining: refuses
+    /// new work, cancels the queued items if asked, tells the workers to
+    /// exit once the queue is empty. Returns the workers to join if `wait`.
+    pub(crate) fn shut_down(&self, wait: bool, cancel_futures: bool) -> Vec<H>
+    where
+        H: Clone,
+    {
+        let mut st = self.state.lock();
+        if cancel_futures {
+            self.work.drain(WorkItem::cancel);
+        }
+        if !st.shutdown {
+            st.shutdown = true;
+            self.work.close();
+        }
+        if wait { st.workers.clone() } else { Vec::new() }
+    }
+}
+
+impl<H> PoolCore<'_, H> {
+    /// The pool's `Debug`, under the name of the pool type.
+    pub(crate) fn debug_as(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock();
+        f.debug_struct(name)
+            .field("prefix", &self.prefix)
+            .field("max_workers", &self.max_workers)
+            .field("workers", &st.workers.len())
+            .field("shutdown", &st.shutdown)
+            .field("broken", &st.broken.is_some())
+            .finish()
+    }
+}
+
+impl<H> fmt::Debug for PoolCore<'_, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.debug_as("PoolCore", f)
+    }
+}
