@@ -16,6 +16,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod output;
 mod tour;
 
 #[derive(Parser, Debug)]
@@ -86,6 +87,7 @@ fn parse() -> Cli {
 }
 
 fn main() -> ExitCode {
+    output::quiet_on_broken_pipe();
     match parse().command {
         Command::Tour { list: true, .. } => {
             tour::list();
