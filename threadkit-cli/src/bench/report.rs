@@ -287,6 +287,31 @@ impl Report {
         Some(speedup * (rel(base).powi(2) + rel(row).powi(2)).sqrt())
     }
 
+    /// The `ClusterExecutor` row beside the `ProcessPoolExecutor` row of
+    /// `workload` (both threadkit's, both succeeded), as one line: how the
+    /// cluster's local workers compare with a process pool on the same work.
+    fn cluster_ratio(&self, workload: Workload) -> Option<String> {
+        let find = |mode: &str| {
+            self.rows.iter().find(|r| {
+                r.workload == workload
+                    && r.implementation == "threadkit"
+                    && r.mode == mode
+                    && !r.failed()
+            })
+        };
+        let (cluster, pool) = (find("ClusterExecutor")?, find("ProcessPoolExecutor")?);
+        let ratio = pool.wall.as_secs_f64() / cluster.wall.as_secs_f64().max(1e-9);
+        let over_sequential = self
+            .speedup(cluster)
+            .map_or_else(String::new, |s| format!(", {s:.2}x sequential"));
+        Some(format!(
+            "ClusterExecutor (2 local workers{over_sequential}) vs ProcessPoolExecutor: \
+             {ratio:.2}x its speed (wall {} vs {})",
+            fmt_duration(cluster.wall),
+            fmt_duration(pool.wall)
+        ))
+    }
+
     /// Whether any task failed or anything went wrong.
     pub(crate) fn has_errors(&self) -> bool {
         self.rows.iter().any(Row::failed)
@@ -398,6 +423,9 @@ impl Report {
                 }
                 out.push('\n');
             }
+            if let Some(line) = self.cluster_ratio(workload) {
+                let _ = writeln!(out, "  {line}");
+            }
             for row in rows.iter().filter(|r| r.failed()) {
                 for e in row.errors.iter().take(5) {
                     let _ = writeln!(out, "  error ({}): {e}", row.label());
@@ -496,6 +524,9 @@ impl Report {
                     speedup,
                     ok
                 );
+            }
+            if let Some(line) = self.cluster_ratio(workload) {
+                let _ = writeln!(out, "\n{line}");
             }
         }
         for note in &self.notes {
