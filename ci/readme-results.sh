@@ -14,13 +14,15 @@ readme=threadkit-cli/README.md
 out="${CARGO_TARGET_DIR:-target}/readme-results"
 mkdir -p "$out"
 
-# With redis-server installed, the CLI's `cluster` feature adds the
-# ClusterExecutor row to the cpu workload (2 local workers).
+# With redis-server installed, the CLI's `cluster` feature and `--cluster`
+# add the ClusterExecutor row to the cpu workload (2 local workers).
 features=()
+cluster=()
 if command -v redis-server >/dev/null 2>&1; then
     features=(--features cluster)
+    cluster=(--cluster)
 fi
-cargo run --release -p threadkit-cli "${features[@]}" -- bench --markdown "$out/bench.md" "$@" >/dev/null
+cargo run --release -p threadkit-cli "${features[@]}" -- bench "${cluster[@]}" --markdown "$out/bench.md" "$@" >/dev/null
 
 {
     echo "Made by \`ci/readme-results.sh\` at commit \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD || echo ' (with changes)'),"

@@ -38,6 +38,18 @@ fn without_the_feature_the_lesson_is_skipped_and_says_why() {
     assert!(ok, "{stdout}");
 }
 
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn without_the_feature_the_bench_says_cluster_needs_it() {
+    let (ok, stdout, stderr) = common::threadkit(&["bench", "--cluster"]);
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("--cluster needs threadkit built with the `cluster` feature"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[cfg(feature = "cluster")]
 mod with_the_feature {
     use super::*;
@@ -101,7 +113,7 @@ mod with_the_feature {
             "--runs=1",
             "--no-cpython",
         ];
-        let (ok, stdout, stderr) = common::threadkit(&args);
+        let (ok, stdout, stderr) = common::threadkit(&[&args[..], &["--cluster"]].concat());
         assert!(ok, "{stdout}\n{stderr}");
         let cluster_rows: Vec<&str> = stdout
             .lines()
@@ -115,7 +127,8 @@ mod with_the_feature {
                 && stdout.contains("vs ProcessPoolExecutor"),
             "{stdout}"
         );
-        let (ok, stdout, stderr) = common::threadkit(&[&args[..], &["--no-cluster"]].concat());
+        // Not without `--cluster`: the default rows are the same in every build.
+        let (ok, stdout, stderr) = common::threadkit(&args);
         assert!(ok, "{stderr}");
         assert!(!stdout.contains("ClusterExecutor"), "{stdout}");
     }

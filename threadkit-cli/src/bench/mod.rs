@@ -103,12 +103,10 @@ pub(crate) struct BenchArgs {
     /// Skip the CPython rows.
     #[arg(long)]
     no_cpython: bool,
-    /// Skip the `ClusterExecutor` row (`cpu` through 2 local cluster workers
-    /// on a private redis-server; built in with the `cluster` feature, and
-    /// hidden without it, where there is no such row).
+    /// Add the `ClusterExecutor` row: `cpu` through 2 local cluster workers on
+    /// a private redis-server (needs the CLI's `cluster` feature).
     #[arg(long)]
-    #[cfg_attr(not(feature = "cluster"), arg(hide = true))]
-    no_cluster: bool,
+    cluster: bool,
     /// The Python interpreter for the CPython rows.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -188,7 +186,14 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     if !args.modes.is_empty() {
         modes.retain(|m| args.modes.iter().any(|n| n.name() == m.name()));
     }
-    if !args.no_cluster {
+    if args.cluster {
+        if !cfg!(feature = "cluster") {
+            return Err(
+                "--cluster needs threadkit built with the `cluster` feature \
+                 (cargo install threadkit-cli --features cluster)"
+                    .to_owned(),
+            );
+        }
         modes.extend(modes::extra());
     }
     // Open the output files now, so a bad path fails before the long run.

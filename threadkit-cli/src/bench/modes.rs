@@ -83,10 +83,11 @@ pub(crate) fn all(config: &ModeConfig) -> Vec<Box<dyn Mode>> {
     ]
 }
 
-/// The modes built in with a cargo feature, run after [`all`]'s unless
-/// `--no-cluster`: `ClusterExecutor` (feature `cluster`). They are not
-/// `--modes` values, so that the command's modes are the same in every
-/// build. Cheap to call: a mode starts what it needs in [`Mode::prepare`].
+/// The modes built in with a cargo feature, run after [`all`]'s when asked
+/// for (`--cluster`): `ClusterExecutor` (feature `cluster`). They are not
+/// `--modes` values, so that the command's modes and default rows are the
+/// same in every build. Cheap to call: a mode starts what it needs in
+/// [`Mode::prepare`].
 pub(crate) fn extra() -> Vec<Box<dyn Mode>> {
     #[cfg(feature = "cluster")]
     {
