@@ -623,8 +623,13 @@ impl Report {
             .copied()
             .filter(|w| self.rows.iter().any(|r| r.workload == *w))
             .collect();
+        // threadkit's series, then CPython's, each in table order: a mode
+        // that runs only some workloads (ClusterExecutor) stays with its
+        // implementation in the groups and the legend.
+        let mut ordered: Vec<&Row> = self.rows.iter().collect();
+        ordered.sort_by_key(|r| r.implementation != "threadkit");
         let mut series: Vec<(String, String)> = Vec::new();
-        for row in &self.rows {
+        for row in ordered {
             if !series.iter().any(|(label, _)| *label == row.label()) {
                 let colour = series_colour(row.implementation, &row.mode, series.len());
                 series.push((row.label(), colour));
