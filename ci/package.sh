@@ -29,9 +29,11 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 # notice when a new .crate of the same version differs: drop those copies
 # first, so the CLI is verified against this library, not an older one.
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-rm -rf "$cargo_home"/registry/src/-*/"threadkit-$version" "$cargo_home"/registry/src/-*/"threadkit-cli-$version"
-echo "== cargo package -p threadkit -p threadkit-cli (each .crate builds unpacked)"
-cargo package -p threadkit -p threadkit-cli --allow-dirty
+rm -rf "$cargo_home"/registry/src/-*/"threadkit-$version" "$cargo_home"/registry/src/-*/"threadkit-cli-$version" \
+    "$cargo_home"/registry/src/-*/"threadkit-cluster-$version"
+# threadkit-cluster too: the CLI's optional `cluster` feature depends on it.
+echo "== cargo package -p threadkit -p threadkit-cluster -p threadkit-cli (each .crate builds unpacked)"
+cargo package -p threadkit -p threadkit-cluster -p threadkit-cli --allow-dirty
 
 crate="$target/package/threadkit-$version.crate"
 [[ -f "$crate" ]] || { echo "ci/package.sh: no $crate" >&2; exit 1; }

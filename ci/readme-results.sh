@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the results in threadkit-cli/README.md: runs the default
 # benchmark (`threadkit bench`, every workload, CPython too when python3 is
-# on PATH) and puts its Markdown tables between the README's
-# `<!-- bench-results:begin -->` and `<!-- bench-results:end -->` lines, with
-# the commit and toolchain. Not part of CI (it takes minutes and its numbers
-# depend on the machine); run it by hand and commit the README.
+# on PATH, the ClusterExecutor row when redis-server is) and puts its
+# Markdown tables between the README's `<!-- bench-results:begin -->` and
+# `<!-- bench-results:end -->` lines, with the commit and toolchain. Not
+# part of CI (it takes minutes and its numbers depend on the machine); run
+# it by hand and commit the README.
 # Runs from the repository root: ci/readme-results.sh [extra bench options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,15 @@ readme=threadkit-cli/README.md
 out="${CARGO_TARGET_DIR:-target}/readme-results"
 mkdir -p "$out"
 
-cargo run --release -p threadkit-cli -- bench --markdown "$out/bench.md" "$@" >/dev/null
+# With redis-server installed, the CLI's `cluster` feature and `--cluster`
+# add the ClusterExecutor row to the cpu workload (2 local workers).
+features=()
+cluster=()
+if command -v redis-server >/dev/null 2>&1; then
+    features=(--features cluster)
+    cluster=(--cluster)
+fi
+cargo run --release -p threadkit-cli "${features[@]}" -- bench "${cluster[@]}" --markdown "$out/bench.md" "$@" >/dev/null
 
 {
     echo "Made by \`ci/readme-results.sh\` at commit \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD || echo ' (with changes)'),"

@@ -16,6 +16,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod output;
 mod tour;
 
 #[derive(Parser, Debug)]
@@ -86,6 +87,11 @@ fn parse() -> Cli {
 }
 
 fn main() -> ExitCode {
+    // Started again as a cluster worker (the cluster lesson and bench row
+    // start this binary so), it serves tasks here and exits.
+    #[cfg(feature = "cluster")]
+    threadkit_cluster::worker_main_if_requested();
+    output::quiet_on_broken_pipe();
     match parse().command {
         Command::Tour { list: true, .. } => {
             tour::list();

@@ -22,9 +22,13 @@ fn every_example_is_a_lesson_and_every_lesson_an_example() {
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_owned)
         .collect();
-    let examples_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../threadkit/examples");
-    let examples: BTreeSet<String> = std::fs::read_dir(examples_dir)
-        .expect("the examples folder")
+    // The library's examples, and threadkit-cluster's (the cluster lesson).
+    let examples: BTreeSet<String> = ["../threadkit/examples", "../threadkit-cluster/examples"]
+        .iter()
+        .flat_map(|dir| {
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                .expect("the examples folder")
+        })
         .filter_map(|e| {
             // A one-file example `NAME.rs`, or a folder `NAME/main.rs`.
             let path = e.ok()?.path();

@@ -22,6 +22,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 mod aio_client;
 mod clock;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod cpython;
 mod gil;
 mod modes;
@@ -101,6 +103,10 @@ pub(crate) struct BenchArgs {
     /// Skip the CPython rows.
     #[arg(long)]
     no_cpython: bool,
+    /// Add the `ClusterExecutor` row: `cpu` through 2 local cluster workers on
+    /// a private redis-server (needs the CLI's `cluster` feature).
+    #[arg(long)]
+    cluster: bool,
     /// The Python interpreter for the CPython rows.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -179,6 +185,16 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     let mut modes = modes::all(&ModeConfig { max_workers });
     if !args.modes.is_empty() {
         modes.retain(|m| args.modes.iter().any(|n| n.name() == m.name()));
+    }
+    if args.cluster {
+        if !cfg!(feature = "cluster") {
+            return Err(
+                "--cluster needs threadkit built with the `cluster` feature \
+                 (cargo install threadkit-cli --features cluster)"
+                    .to_owned(),
+            );
+        }
+        modes.extend(modes::extra());
     }
     // Open the output files now, so a bad path fails before the long run.
     let wanted: [(&'static str, &Option<PathBuf>, Render); 3] = [
@@ -275,13 +291,21 @@ pub(crate) fn run(args: &BenchArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn progress_bar(plan: &Plan, with_python: bool, hidden: bool) -> ProgressBar {
+/// The progress bar: `threadkit_rows` is the threadkit rows of all the
+/// workloads together.
+fn progress_bar(
+    plan: &Plan,
+    threadkit_rows: usize,
+    with_python: bool,
+    hidden: bool,
+) -> ProgressBar {
     if hidden || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let rows = plan.modes.len() + if with_python { CPYTHON_MODES } else { 0 };
+    let python_rows = if with_python { CPYTHON_MODES } else { 0 };
+    let rows = threadkit_rows + plan.workloads.len() * python_rows;
     let passes = (plan.warmup + plan.runs) as usize;
-    let total = plan.workloads.len() * rows * plan.sizes.tasks * passes;
+    let total = rows * plan.sizes.tasks * passes;
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} tasks, about {eta} left  {msg}",
@@ -303,9 +327,26 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
     } else {
         None
     };
-    let bar = progress_bar(plan, python.is_some(), json);
-    let mut rows = Vec::new();
     let mut notes = Vec::new();
+    // Each mode that runs some workload readies itself, untimed; one that
+    // cannot is left out with a note.
+    let mut modes: Vec<&dyn Mode> = Vec::new();
+    for mode in &plan.modes {
+        if !plan.workloads.iter().any(|&w| mode.supports(w)) {
+            continue;
+        }
+        match mode.prepare() {
+            Ok(()) => modes.push(mode.as_ref()),
+            Err(why) => notes.push(format!("threadkit {}: not run: {why}", mode.name())),
+        }
+    }
+    let rows_per_pass: usize = plan
+        .workloads
+        .iter()
+        .map(|&w| modes.iter().filter(|m| m.supports(w)).count())
+        .sum();
+    let bar = progress_bar(plan, rows_per_pass, python.is_some(), json);
+    let mut rows = Vec::new();
     let passes = plan.warmup + plan.runs;
     for &workload in &plan.workloads {
         // Run by run, every row in turn: a slow spell of the machine then
@@ -317,7 +358,7 @@ fn measure(plan: &Plan, python: Option<&Python>, json: bool) -> Result<Report, S
             } else {
                 format!("run {}/{}", pass - plan.warmup + 1, plan.runs)
             };
-            for mode in &plan.modes {
+            for mode in modes.iter().filter(|m| m.supports(workload)) {
                 bar.set_message(format!("{workload}: threadkit {} ({which})", mode.name()));
                 let tasks = workloads::tasks(workload, sizes, server.as_ref(), &bar)?;
                 let server_cpu = server.as_ref().map(Server::cpu_time).unwrap_or_default();

@@ -1,6 +1,6 @@
 //! The ways of running a workload's tasks. Each is one [`Mode`] impl; add a
-//! new one (a thread pool, asyncio, later a process pool) by writing the
-//! impl and registering it in [`all`].
+//! new one by writing the impl and registering it in [`all`] (or, when it
+//! needs a cargo feature or more than this process, in [`extra`]).
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use threadkit::multiprocessing::ProcessPoolExecutor;
 use threadkit::threading::Thread;
 
 use super::gil::{Gil, NoGil, SWITCH_INTERVAL};
-use super::workloads::{self, Task, TaskOutput};
+use super::workloads::{self, Task, TaskOutput, Workload};
 
 /// One task's result: its output or why it failed.
 pub(crate) type TaskResult = Result<TaskOutput, String>;
@@ -22,6 +22,15 @@ pub(crate) trait Mode {
     /// Runs every task and returns their results, one per task (a failure is
     /// an `Err` in its slot, never dropped).
     fn run(&self, tasks: Vec<Task>) -> Vec<TaskResult>;
+    /// Whether this mode runs `workload` (default: every one).
+    fn supports(&self, _workload: Workload) -> bool {
+        true
+    }
+    /// Readies what the mode needs before its timed runs (a cluster's server
+    /// and workers), once per bench; an `Err` says why it cannot run.
+    fn prepare(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A mode's name on the command line (`--modes`): clap checks it against
@@ -72,6 +81,22 @@ pub(crate) fn all(config: &ModeConfig) -> Vec<Box<dyn Mode>> {
         Box::new(ProcessPool),
         Box::new(Asyncio),
     ]
+}
+
+/// The modes built in with a cargo feature, run after [`all`]'s when asked
+/// for (`--cluster`): `ClusterExecutor` (feature `cluster`). They are not
+/// `--modes` values, so that the command's modes and default rows are the
+/// same in every build. Cheap to call: a mode starts what it needs in
+/// [`Mode::prepare`].
+pub(crate) fn extra() -> Vec<Box<dyn Mode>> {
+    #[cfg(feature = "cluster")]
+    {
+        vec![Box::new(super::cluster::Cluster::default())]
+    }
+    #[cfg(not(feature = "cluster"))]
+    {
+        Vec::new()
+    }
 }
 
 /// Every task in turn on the calling thread.

@@ -201,13 +201,15 @@ fn cpu_model() -> String {
 /// The modes in chart order; each has a pair of colours (ColorBrewer's
 /// "Paired"): dark for threadkit, light for CPython, so the same mode of the
 /// two implementations reads as one hue and no two series share a colour.
-const MODE_COLOURS: [(&str, &str, &str); 6] = [
+const MODE_COLOURS: [(&str, &str, &str); 7] = [
     ("sequential", "#1f78b4", "#a6cee3"),
     ("threads", "#33a02c", "#b2df8a"),
     ("gil-sim", "#e31a1c", "#fb9a99"),
     ("ThreadPoolExecutor", "#ff7f00", "#fdbf6f"),
     ("ProcessPoolExecutor", "#6a3d9a", "#cab2d6"),
     ("asyncio", "#b15928", "#ffff99"),
+    // Outside "Paired" (its 12 colours are taken): ColorBrewer's dark teal.
+    ("ClusterExecutor", "#01665e", "#80cdc1"),
 ];
 
 /// The colour of a chart series; `index` picks a distinct one for a mode
@@ -283,6 +285,31 @@ impl Report {
         })?;
         let rel = |r: &Row| r.stddev().as_secs_f64() / r.wall.as_secs_f64().max(1e-9);
         Some(speedup * (rel(base).powi(2) + rel(row).powi(2)).sqrt())
+    }
+
+    /// The `ClusterExecutor` row beside the `ProcessPoolExecutor` row of
+    /// `workload` (both threadkit's, both succeeded), as one line: how the
+    /// cluster's local workers compare with a process pool on the same work.
+    fn cluster_ratio(&self, workload: Workload) -> Option<String> {
+        let find = |mode: &str| {
+            self.rows.iter().find(|r| {
+                r.workload == workload
+                    && r.implementation == "threadkit"
+                    && r.mode == mode
+                    && !r.failed()
+            })
+        };
+        let (cluster, pool) = (find("ClusterExecutor")?, find("ProcessPoolExecutor")?);
+        let ratio = pool.wall.as_secs_f64() / cluster.wall.as_secs_f64().max(1e-9);
+        let over_sequential = self
+            .speedup(cluster)
+            .map_or_else(String::new, |s| format!(", {s:.2}x sequential"));
+        Some(format!(
+            "ClusterExecutor (2 local workers{over_sequential}) vs ProcessPoolExecutor: \
+             {ratio:.2}x its speed (wall {} vs {})",
+            fmt_duration(cluster.wall),
+            fmt_duration(pool.wall)
+        ))
     }
 
     /// Whether any task failed or anything went wrong.
@@ -396,6 +423,9 @@ impl Report {
                 }
                 out.push('\n');
             }
+            if let Some(line) = self.cluster_ratio(workload) {
+                let _ = writeln!(out, "  {line}");
+            }
             for row in rows.iter().filter(|r| r.failed()) {
                 for e in row.errors.iter().take(5) {
                     let _ = writeln!(out, "  error ({}): {e}", row.label());
@@ -495,6 +525,9 @@ impl Report {
                     ok
                 );
             }
+            if let Some(line) = self.cluster_ratio(workload) {
+                let _ = writeln!(out, "\n{line}");
+            }
         }
         for note in &self.notes {
             let _ = writeln!(out, "\nNote: {note}");
@@ -560,8 +593,29 @@ impl Report {
         })
     }
 
-    /// A grouped bar chart of the speedups, one group per workload, as SVG.
+    /// A grouped bar chart of the speedups, one group per workload, as SVG
+    /// (drawn with plotters): a distinct colour per series, the speedup's
+    /// spread over the runs as an error bar, each value written upwards
+    /// above its bar (so narrow bars' labels cannot overlap) and the legend
+    /// beside the plot, never over it.
     pub(crate) fn svg(&self) -> String {
+        let mut buf = String::new();
+        match self.draw_svg(&mut buf) {
+            Ok(()) => tidy_svg(&buf),
+            // plotters writing into a String cannot fail in practice; if it
+            // ever does, the file still says what happened.
+            Err(e) => format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"40\">\
+                 <text x=\"10\" y=\"25\">cannot draw the chart: {}</text></svg>\n",
+                e.replace('&', "&amp;").replace('<', "&lt;")
+            ),
+        }
+    }
+
+    fn draw_svg(&self, buf: &mut String) -> Result<(), String> {
+        use plotters::prelude::*;
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+
         let workloads: Vec<Workload> = self
             .meta
             .workloads
@@ -569,168 +623,204 @@ impl Report {
             .copied()
             .filter(|w| self.rows.iter().any(|r| r.workload == *w))
             .collect();
-        let mut series: Vec<String> = Vec::new();
-        for row in &self.rows {
-            if !series.contains(&row.label()) {
-                series.push(row.label());
+        // threadkit's series, then CPython's, each in table order: a mode
+        // that runs only some workloads (ClusterExecutor) stays with its
+        // implementation in the groups and the legend.
+        let mut ordered: Vec<&Row> = self.rows.iter().collect();
+        ordered.sort_by_key(|r| r.implementation != "threadkit");
+        let mut series: Vec<(String, String)> = Vec::new();
+        for row in ordered {
+            if !series.iter().any(|(label, _)| *label == row.label()) {
+                let colour = series_colour(row.implementation, &row.mode, series.len());
+                series.push((row.label(), colour));
             }
         }
-        let max = self
-            .rows
-            .iter()
-            .filter_map(|r| self.speedup(r))
-            .fold(1.0f64, f64::max);
-        // A tick step that gives 4 to 10 ticks.
-        let step = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
-            .into_iter()
-            .find(|s| max / s <= 8.0)
-            .unwrap_or(200.0);
-        let top = (max / step).ceil().max(1.0) * step;
+        let top_of = |row: &Row| {
+            self.speedup(row)
+                .map(|s| s + self.speedup_spread(row).unwrap_or(0.0))
+        };
+        let max = self.rows.iter().filter_map(top_of).fold(1.0f64, f64::max);
+        // Head room for the values written above the bars.
+        let top = max * 1.25;
 
-        let (width, height) = (960.0, 520.0);
-        let (left, right, plot_top, bottom) = (80.0, 250.0, 60.0, 70.0);
-        let plot_w = width - left - right;
-        let plot_h = height - plot_top - bottom;
-        let y_of = |v: f64| plot_top + plot_h * (1.0 - v / top);
-        let mut svg = String::new();
-        let _ = writeln!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">"#
-        );
-        let _ = writeln!(
-            svg,
-            r#"<rect width="100%" height="100%" fill="white"/>
-<text x="{}" y="30" text-anchor="middle" font-size="18" font-weight="bold">threadkit bench: speedup over sequential ({} tasks, {} cores)</text>"#,
-            width / 2.0,
-            self.meta.sizes.tasks,
-            cores()
-        );
-        // Grid and y ticks.
-        let mut v = 0.0;
-        while v <= top + 1e-9 {
-            let y = y_of(v);
-            let _ = writeln!(
-                svg,
-                r##"<line x1="{left}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{v}x</text>"##,
-                left + plot_w,
-                left - 8.0,
-                y + 4.0
-            );
-            v += step;
-        }
-        let y1 = y_of(1.0);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{left}" y1="{y1:.1}" x2="{:.1}" y2="{y1:.1}" stroke="#444" stroke-dasharray="6 4"/>"##,
-            left + plot_w
-        );
-        // Bars.
-        let group_w = plot_w / workloads.len().max(1) as f64;
-        let bar_w = (group_w * 0.8) / series.len().max(1) as f64;
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        let (width, height) = (1000u32, 560u32);
+        let root = SVGBackend::with_string(buf, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let (plot_area, legend_area) = root.split_horizontally(width - 270);
+        let mut chart = ChartBuilder::on(&plot_area)
+            .caption(
+                format!(
+                    "threadkit bench: speedup over sequential ({} tasks, {} cores)",
+                    self.meta.sizes.tasks,
+                    cores()
+                ),
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..workloads.len().max(1) as f64, 0f64..top)
+            .map_err(|e| err(&e))?;
+        let y_label = |v: &f64| format!("{v}x");
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(0)
+            .y_labels(8)
+            .y_label_formatter(&y_label)
+            .x_desc("workload")
+            .y_desc("speedup over the same implementation's sequential run (×)")
+            .axis_desc_style(("sans-serif", 15))
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(|e| err(&e))?;
+        // The 1x line: at or above it, faster than sequential.
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, 1.0), (workloads.len() as f64, 1.0)],
+                RGBColor(68, 68, 68).stroke_width(1),
+            )))
+            .map_err(|e| err(&e))?;
+
+        let bar_w = 0.8 / series.len().max(1) as f64;
+        let value_style = TextStyle::from(("sans-serif", 11).into_font())
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let err_style = TextStyle::from(("sans-serif", 11).into_font())
+            .color(&RED)
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
         for (g, workload) in workloads.iter().enumerate() {
-            let x0 = left + g as f64 * group_w + group_w * 0.1;
-            for (s, label) in series.iter().enumerate() {
+            let x0 = g as f64 + 0.1;
+            for (s, (label, colour)) in series.iter().enumerate() {
                 let Some(row) = self
                     .rows
                     .iter()
-                    .find(|r| r.workload == *workload && &r.label() == label)
+                    .find(|r| r.workload == *workload && r.label() == *label)
                 else {
                     continue;
                 };
-                let x = x0 + s as f64 * bar_w;
-                let color = series_colour(row.implementation, &row.mode, s);
-                match self.speedup(row) {
-                    Some(speedup) => {
-                        let y = y_of(speedup);
-                        let cx = x + bar_w * 0.45;
-                        let spread = self.speedup_spread(row).unwrap_or(0.0);
-                        let _ = writeln!(
-                            svg,
-                            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}" stroke="#333" stroke-width="0.5"><title>{label}: {speedup:.2}x ± {spread:.2}</title></rect>"##,
-                            bar_w * 0.9,
-                            plot_top + plot_h - y,
-                        );
-                        // The error bar: ± the speedup's standard deviation
-                        // over the runs (from both rows' spreads).
-                        let (lo, hi) = (y_of((speedup - spread).max(0.0)), y_of(speedup + spread));
-                        if spread > 0.0 {
-                            let cap = (bar_w * 0.2).min(4.0);
-                            let _ = writeln!(
-                                svg,
-                                r##"<path d="M{cx:.1} {lo:.1}V{hi:.1}M{:.1} {lo:.1}H{:.1}M{:.1} {hi:.1}H{:.1}" stroke="#000" stroke-width="1" fill="none"/>"##,
-                                cx - cap,
-                                cx + cap,
-                                cx - cap,
-                                cx + cap
-                            );
-                        }
-                        // The value, written upwards above the bar and its
-                        // error bar, so narrow bars' labels cannot overlap.
-                        let ty = hi.min(y) - 4.0;
-                        let _ = writeln!(
-                            svg,
-                            r#"<text x="{:.1}" y="{ty:.1}" font-size="10" transform="rotate(-90 {:.1} {ty:.1})">{speedup:.2}</text>"#,
-                            cx + 3.5,
-                            cx + 3.5
-                        );
-                    }
-                    None => {
-                        let _ = writeln!(
-                            svg,
-                            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="red">err</text>"#,
-                            x + bar_w * 0.45,
-                            plot_top + plot_h - 4.0
-                        );
-                    }
+                let (left, right) = (x0 + s as f64 * bar_w, x0 + (s as f64 + 0.9) * bar_w);
+                let centre = (left + right) / 2.0;
+                let Some(speedup) = self.speedup(row) else {
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            "err",
+                            (centre, top * 0.01),
+                            err_style.clone(),
+                        )))
+                        .map_err(|e| err(&e))?;
+                    continue;
+                };
+                let fill = hex_colour(colour);
+                chart
+                    .draw_series([
+                        Rectangle::new([(left, 0.0), (right, speedup)], fill.filled()),
+                        Rectangle::new(
+                            [(left, 0.0), (right, speedup)],
+                            RGBColor(51, 51, 51).stroke_width(1),
+                        ),
+                    ])
+                    .map_err(|e| err(&e))?;
+                // The error bar: ± the speedup's standard deviation over the
+                // runs (from both rows' spreads).
+                let spread = self.speedup_spread(row).unwrap_or(0.0);
+                if spread > 0.0 {
+                    let (lo, hi) = ((speedup - spread).max(0.0), speedup + spread);
+                    let cap = bar_w * 0.2;
+                    chart
+                        .draw_series([
+                            PathElement::new(vec![(centre, lo), (centre, hi)], BLACK),
+                            PathElement::new(vec![(centre - cap, lo), (centre + cap, lo)], BLACK),
+                            PathElement::new(vec![(centre - cap, hi), (centre + cap, hi)], BLACK),
+                        ])
+                        .map_err(|e| err(&e))?;
                 }
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{speedup:.2}"),
+                        (centre, speedup + spread + top * 0.01),
+                        value_style.clone(),
+                    )))
+                    .map_err(|e| err(&e))?;
             }
-            let _ = writeln!(
-                svg,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14">{workload}</text>"#,
-                x0 + group_w * 0.4,
-                plot_top + plot_h + 22.0
-            );
         }
-        // Axes and their labels.
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{left}" y1="{plot_top}" x2="{left}" y2="{:.1}" stroke="black"/><line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="black"/>
-<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14">workload</text>
-<text x="20" y="{:.1}" text-anchor="middle" font-size="14" transform="rotate(-90 20 {:.1})">speedup over the same implementation's sequential run (×)</text>"#,
-            plot_top + plot_h,
-            plot_top + plot_h,
-            left + plot_w,
-            plot_top + plot_h,
-            left + plot_w / 2.0,
-            height - 20.0,
-            plot_top + plot_h / 2.0,
-            plot_top + plot_h / 2.0
-        );
-        // Legend.
-        let legend_colours: Vec<String> = series
-            .iter()
-            .enumerate()
-            .map(|(s, label)| {
-                self.rows.iter().find(|r| &r.label() == label).map_or_else(
-                    || fallback_colour(s),
-                    |r| series_colour(r.implementation, &r.mode, s),
-                )
-            })
-            .collect();
-        let lx = left + plot_w + 20.0;
-        for (s, label) in series.iter().enumerate() {
-            let y = plot_top + 10.0 + s as f64 * 22.0;
-            let _ = writeln!(
-                svg,
-                r##"<rect x="{lx:.1}" y="{y:.1}" width="14" height="14" fill="{}" stroke="#333" stroke-width="0.5"/><text x="{:.1}" y="{:.1}">{label}</text>"##,
-                legend_colours[s],
-                lx + 20.0,
-                y + 12.0
-            );
+        // The workloads' names under their groups (the x axis has no ticks:
+        // its positions are groups, not numbers).
+        let (px, py) = plot_area.get_base_pixel();
+        let name_style =
+            TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        for (g, workload) in workloads.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
+            plot_area
+                .draw(&Text::new(
+                    workload.name().to_owned(),
+                    (x - px, y - py + 6),
+                    name_style.clone(),
+                ))
+                .map_err(|e| err(&e))?;
         }
-        svg.push_str("</svg>\n");
-        svg
+        // The legend, beside the plot.
+        let label_style =
+            TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        for (s, (label, colour)) in series.iter().enumerate() {
+            let y = 70 + 22 * s as i32;
+            legend_area
+                .draw(&Rectangle::new(
+                    [(10, y - 7), (24, y + 7)],
+                    hex_colour(colour).filled(),
+                ))
+                .map_err(|e| err(&e))?;
+            legend_area
+                .draw(&Text::new(label.clone(), (32, y), label_style.clone()))
+                .map_err(|e| err(&e))?;
+        }
+        root.present().map_err(|e| err(&e))?;
+        Ok(())
     }
+}
+
+/// `#rrggbb` as a plotters colour (black if malformed).
+fn hex_colour(hex: &str) -> plotters::style::RGBColor {
+    let channel = |i: usize| {
+        hex.get(i..i + 2)
+            .and_then(|c| u8::from_str_radix(c, 16).ok())
+            .unwrap_or(0)
+    };
+    plotters::style::RGBColor(channel(1), channel(3), channel(5))
+}
+
+/// plotters' SVG, tidied: the root element opens with its namespace (as
+/// XML tools and our tests look for it), and each text's content sits
+/// inside its element without the surrounding line breaks plotters writes,
+/// so it renders and greps as `<text ...>cpu</text>`.
+fn tidy_svg(svg: &str) -> String {
+    const XMLNS: &str = " xmlns=\"http://www.w3.org/2000/svg\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut lines = svg.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("<svg ") {
+            out.push_str("<svg");
+            out.push_str(XMLNS);
+            out.push_str(&line[4..].replacen(XMLNS, "", 1));
+            out.push('\n');
+        } else if line.starts_with("<text") && line.ends_with('>') && !line.ends_with("/>") {
+            // `<text ...>`, then its content, then `</text>`, a line each.
+            out.push_str(line);
+            for inner in lines.by_ref() {
+                if inner == "</text>" {
+                    break;
+                }
+                out.push_str(inner);
+            }
+            out.push_str("</text>\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ macro_rules! example_source {
 
 mod aio;
 mod basics;
+pub(crate) mod cluster;
 mod daemon;
 mod gil;
 mod load;
@@ -80,6 +81,7 @@ fn lessons() -> Vec<Lesson> {
     all.extend(process::LESSONS);
     all.extend(gil::LESSONS);
     all.extend(aio::LESSONS);
+    all.extend(cluster::LESSONS);
     all
 }
 
@@ -168,6 +170,8 @@ fn print_source(lesson: &Lesson, style: Style) {
     let rust = rust_body(lesson.source);
     let path = if lesson.name == "download_images" {
         "threadkit/examples/download_images/main.rs".to_owned()
+    } else if lesson.name == "outgrow_one_machine" {
+        "threadkit-cluster/examples/outgrow_one_machine.rs".to_owned()
     } else {
         format!("threadkit/examples/{}.rs", lesson.name)
     };

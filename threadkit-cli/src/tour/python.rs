@@ -132,6 +132,17 @@ for i in range(5):
 for t in threads:
     t.join()"#
         }
+        "outgrow_one_machine" => {
+            r#"# Dask: the same concurrent.futures shape, run by workers on many
+# hosts (each started with `dask worker tcp://scheduler:8786`).
+from concurrent.futures import as_completed
+from dask.distributed import Client
+
+executor = Client("tcp://scheduler:8786").get_executor()
+futures = [executor.submit(cpu_intensive_task, 10**7 + i) for i in range(24)]
+for f in as_completed(futures):   # a killed worker's tasks re-run elsewhere
+    print(f.result())"#
+        }
         "pool_as_completed" => {
             r#"with concurrent.futures.ThreadPoolExecutor() as executor:
     secs = [5, 4, 3, 2, 1]
