@@ -296,7 +296,7 @@ fn loom_join_after_racing_producers() {
     });
 }
 
-/// An async getter (the asyncio bridge) is woken by a thread's put: no
+/// An async getter (`get_async`) is woken by a thread's put: no
 /// lost wake-up between its registration and the put.
 #[test]
 fn loom_async_getter_woken_by_put() {
