@@ -300,6 +300,12 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// is dropped before, the item is dropped with it and the queue is
     /// unchanged (a wake-up it had received passes to the next putter).
     pub async fn put_async(&self, item: T) -> Result<(), ShutDown<T>> {
+        // The common case first, without the monitor's lock.
+        let item = match self.push(item) {
+            Ok(()) => return Ok(()),
+            Err((item, Refused::ShutDown)) => return Err(ShutDown(item)),
+            Err((item, Refused::NotReady)) => item,
+        };
         let mut item = Some(item);
         let pushed = self
             .not_full
@@ -466,6 +472,11 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// Cancel safe: an item is only taken in the poll that returns it, and
     /// a wake-up received by a cancelled getter passes to the next one.
     pub async fn get_async(&self) -> Result<T, ShutDown> {
+        // The common case first, without the monitor's lock.
+        match self.pop() {
+            Err(Refused::NotReady) => {}
+            done => return done.map_err(|_| ShutDown(())),
+        }
         let popped = self
             .not_empty
             .until(|_| {

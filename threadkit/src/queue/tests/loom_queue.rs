@@ -353,3 +353,28 @@ fn loom_cancelled_async_getter_hands_wakeup_on() {
         putter.join().unwrap();
     });
 }
+
+/// A task and a thread each wait for an item; two puts release both,
+/// whichever registered first.
+#[test]
+fn loom_async_and_thread_getters_share_one_line() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let task = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || loom::future::block_on(q.get_async()))
+        };
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get())
+        };
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got = [
+            task.join().unwrap().unwrap(),
+            getter.join().unwrap().unwrap(),
+        ];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
