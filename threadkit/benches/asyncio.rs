@@ -16,6 +16,16 @@
 //! run the bridges took 12 us against 2.09 ms for the previous bridges,
 //! which polled with a 1-10 ms backoff.
 //!
+//! Issue 9 (2026-12-02, the queue's waits on `util::monitor`, the bridges
+//! gone for `get_async`/`put_async`; 2-core VM shared with other builds,
+//! load average 12-15, so every number is noisy; `-- --queues`, old and
+//! new binaries alternated, best of 3 each):
+//!
+//! | ping-pong | before | after |
+//! | --- | --- | --- |
+//! | thread <-> task, threadkit queues | 15.2-40.0 us | 6.4-18.4 us |
+//! | task <-> task, `asyncio::Queue` / tokio mpsc in the same run | 1.30-1.77x | 1.07-1.29x |
+//!
 //! Then two tasks on one loop play the same ping-pong through two
 //! `asyncio::Queue`s, against tokio's unbounded mpsc channels.
 //!

@@ -68,6 +68,7 @@
 //! | `get_nowait()`, `get(False)` | [`try_get()`](Queue::try_get) | [`TryGetError`]: `Empty`, `ShutDown` |
 //! | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout), [`get_deadline`](Queue::get_deadline) | [`GetTimeoutError`]: `Timeout`, `ShutDown` |
 //! | `task_done()` | [`task_done()`](Queue::task_done) | [`TaskDoneError`] (Python's `ValueError`) |
+//! | asyncio's `await q.put(x)`, `await q.get()`, `await q.join()` | [`put_async(x)`](Queue::put_async), [`get_async()`](Queue::get_async), [`join_async()`](Queue::join_async) | as `put` and `get` |
 //!
 //! # Shutdown
 //!
@@ -84,7 +85,8 @@
 //!   [`set_maxsize(n)`](Queue::set_maxsize), which wakes blocked putters.
 //! - `PriorityQueue` needs `T: Ord` and is first in, first out among equal
 //!   items.
-//! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`].
+//! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`], and the
+//!   async face on the same object as the blocking one.
 //! - No GIL: producers and consumers run in parallel. A `put` or `get` that
 //!   can proceed takes no lock (`SimpleQueue` and unbounded `Queue`s are
 //!   lock-free, as crossbeam-channel; a bounded `Queue`'s puts share a short

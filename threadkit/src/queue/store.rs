@@ -2,7 +2,7 @@
 //! hooks as a trait, with the FIFO, LIFO and priority orderings.
 //!
 //! Unlike CPython's hooks, a [`Store`] is itself thread-safe, enforces the
-//! bound and can be *closed*, so that the shared [`Core`](super::core::Core)
+//! bound and can be *closed*, so that the shared [`Queue`](super::Queue)
 //! calls it without holding any lock of its own (the way crossbeam-channel's
 //! flavours work). Closing is Python 3.13's `shutdown`: a closed store refuses
 //! every push, handing the item back, and pops what it still holds before it
@@ -47,7 +47,7 @@ use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 
-/// Why a store (or the core above it) refused a push or a pop; the queue
+/// Why a store (or the queue above it) refused a push or a pop; the queue
 /// facades map it onto the error type of each method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
@@ -63,7 +63,7 @@ pub enum Refused {
 /// Every method may be called from any thread at any time. A successful
 /// `try_push` happens-before the `try_pop` that returns the item.
 ///
-/// *Ordering contract* (what lets the core wake sleepers without a fence,
+/// *Ordering contract* (what lets the queue wake sleepers without a fence,
 /// see `Monitor::notify_one_after_rmw`): a successful `try_push` or
 /// `try_pop` is, or ends with, a SeqCst read-modify-write (or fence) that
 /// precedes, in the SeqCst order, every later SeqCst operation of the calling
