@@ -6,8 +6,8 @@
 //! resident set (`VmHWM` from `/proc/self/status`); a run with 0 tasks gives
 //! each side's baseline, subtracted to get the memory per task.
 //!
-//! Then a thread and a task play ping-pong through the sync-to-async
-//! bridges (`bridge::queue_put`/`queue_get` over two threadkit queues),
+//! Then a thread and a task play ping-pong through two threadkit queues
+//! (blocking `put`/`get` on the thread, `put_async`/`get_async` in the task),
 //! against the same ping-pong over tokio's own channels (`send` and
 //! `blocking_recv` on the thread side) in the same run.
 //!
@@ -16,8 +16,22 @@
 //! run the bridges took 12 us against 2.09 ms for the previous bridges,
 //! which polled with a 1-10 ms backoff.
 //!
+//! Issue 9 (2026-12-02, the queue's waits on `util::monitor`, the bridges
+//! gone for `get_async`/`put_async`; 2-core VM shared with other builds,
+//! load average 12-15, so every number is noisy; `-- --queues`, old and
+//! new binaries alternated, best of 3 each):
+//!
+//! | ping-pong | before | after |
+//! | --- | --- | --- |
+//! | thread <-> task, threadkit queues | 15.2-40.0 us | 6.4-18.4 us |
+//! | task <-> task, `asyncio::Queue` / tokio mpsc in the same run | 1.30-1.77x | 1.07-1.29x |
+//!
+//! Then two tasks on one loop play the same ping-pong through two
+//! `asyncio::Queue`s, against tokio's unbounded mpsc channels.
+//!
 //! Run: `cargo bench -p threadkit --features asyncio --bench asyncio`
-//! (`-- --test` for a tiny smoke run; `-- --tasks N` to change the count).
+//! (`-- --test` for a tiny smoke run; `-- --tasks N` to change the count;
+//! `-- --queues` for the ping-pongs only).
 //!
 //! Last numbers (three runs, 2-core VM, load average 0.2-1.0, tokio 1.54,
 //! CPython 3.11 in the same run): threadkit 0.54-0.55 s wall and 119-120
@@ -32,7 +46,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use threadkit::asyncio::{self, bridge};
+use threadkit::asyncio;
 use threadkit::queue::Queue;
 
 const PYTHON: &str = r#"
@@ -114,15 +128,65 @@ fn bridge_round_trip(n: u64) -> Duration {
     };
     asyncio::run(async {
         for _ in 0..n {
-            let v = bridge::queue_get(&to_task).await.expect("open");
-            bridge::queue_put(&to_thread, v).await.expect("open");
+            let v = to_task.get_async().await.expect("open");
+            to_thread.put_async(v).await.expect("open");
         }
     })
     .expect("run");
     thread.join().expect("thread") / n as u32
 }
 
-/// The same ping-pong over tokio's unbounded channels.
+/// `n` round trips between two tasks on one loop through two unbounded
+/// `asyncio::Queue`s; returns the time per round trip.
+fn asyncio_queue_round_trip(n: u64) -> Duration {
+    asyncio::run(async move {
+        let ping = Arc::new(asyncio::Queue::new(0));
+        let pong = Arc::new(asyncio::Queue::new(0));
+        let echo = {
+            let (ping, pong) = (Arc::clone(&ping), Arc::clone(&pong));
+            asyncio::create_task(async move {
+                for _ in 0..n {
+                    let v = ping.get().await.expect("open");
+                    pong.put(v).await.expect("open");
+                }
+            })
+        };
+        let start = Instant::now();
+        for i in 0..n {
+            ping.put(i).await.expect("open");
+            assert_eq!(pong.get().await, Ok(i));
+        }
+        let elapsed = start.elapsed();
+        echo.await.expect("echo");
+        elapsed / n as u32
+    })
+    .expect("run")
+}
+
+/// The same task ping-pong over tokio's unbounded mpsc channels.
+fn tokio_task_round_trip(n: u64) -> Duration {
+    asyncio::run(async move {
+        let (ping, mut ping_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (pong, mut pong_rx) = tokio::sync::mpsc::unbounded_channel();
+        let echo = asyncio::create_task(async move {
+            for _ in 0..n {
+                let v = ping_rx.recv().await.expect("open");
+                pong.send(v).expect("open");
+            }
+        });
+        let start = Instant::now();
+        for i in 0..n {
+            ping.send(i).expect("open");
+            assert_eq!(pong_rx.recv().await, Some(i));
+        }
+        let elapsed = start.elapsed();
+        echo.await.expect("echo");
+        elapsed / n as u32
+    })
+    .expect("run")
+}
+
+/// The thread <-> task ping-pong over tokio's unbounded channels.
 fn tokio_round_trip(n: u64) -> Duration {
     let (to_task, mut task_rx) = tokio::sync::mpsc::unbounded_channel();
     let (to_thread, mut thread_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -149,11 +213,20 @@ fn bridges(smoke: bool) {
     let best = |f: fn(u64) -> Duration| (0..3).map(|_| f(n)).min().expect("3 runs");
     let (ours, tokio) = (best(bridge_round_trip), best(tokio_round_trip));
     println!("bridges: thread <-> task ping-pong, {n} round trips, best of 3");
-    println!("  threadkit queues + bridge: {ours:?} per round trip");
+    println!("  threadkit queues:          {ours:?} per round trip");
     println!(
         "  tokio mpsc channels:       {tokio:?} per round trip ({:.2}x threadkit's)",
         tokio.as_secs_f64() / ours.as_secs_f64()
     );
+    let n = if smoke { 200 } else { 100_000 };
+    let best = |f: fn(u64) -> Duration| (0..3).map(|_| f(n)).min().expect("3 runs");
+    let (ours, tokio) = (best(asyncio_queue_round_trip), best(tokio_task_round_trip));
+    println!("queues: task <-> task ping-pong on one loop, {n} round trips, best of 3");
+    println!(
+        "  asyncio::Queue:            {ours:?} per round trip ({:.2}x tokio's)",
+        ours.as_secs_f64() / tokio.as_secs_f64()
+    );
+    println!("  tokio mpsc channels:       {tokio:?} per round trip");
 }
 
 fn main() {
@@ -169,6 +242,9 @@ fn main() {
         None => 100_000,
     };
     bridges(smoke);
+    if args.iter().any(|a| a == "--queues") {
+        return;
+    }
     let rust = measure_rust(n).expect("child run");
     let rust_base = measure_rust(0).expect("child run");
     let per_task_rust = (rust.1.saturating_sub(rust_base.1)) as f64 * 1024.0 / n as f64;

@@ -31,6 +31,24 @@
 //! CPython in the same run: 1185 ns/item, so spsc_bounded1024 was 84x CPython
 //! (`Queue`, 14.1 ns/item) and 61x (`Queue` + `task_done`, 19.3 ns/item).
 //!
+//! Issue 9 (2026-12-02, the three conditions on `util::monitor` instead of
+//! a condvar and counters): on a 2-core VM shared with other builds (load
+//! average 12-15) the rows moved by up to 1.5x between identical runs, so
+//! only ratios to crossbeam in the same run say anything. Medians of three
+//! runs, alternating old and new binaries, threadkit / crossbeam:
+//!
+//! | group | Queue before | after | Queue+task_done before | after |
+//! | --- | --- | --- | --- | --- |
+//! | spsc_bounded1024 | 0.88x | 1.46x | 0.84x | 1.07x |
+//! | spsc_unbounded | 0.58x | 0.67x | 0.69x | 0.73x |
+//! | mpmc2x2_bounded1024 | 1.35x | 0.96x | 1.59x | 0.88x |
+//! | mpmc2x2_unbounded | 0.51x | 0.68x | 0.51x | 0.68x |
+//!
+//! A further three alternating runs of mpmc2x2_bounded1024 alone gave
+//! medians of 17.9 (before) and 21.7 (after) M items/s for `Queue`, 21.7
+//! and 18.7 with `task_done`, crossbeam 14.1 and 15.6: no difference the
+//! noise does not cover.
+//!
 //! History on the same machine: the first design (one mutex around
 //! everything) made 0.08x crossbeam in mpmc2x2_bounded1024; the lock-free
 //! store behind a shutdown gate of its own (two read-modify-writes per put,

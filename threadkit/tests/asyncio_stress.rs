@@ -1,13 +1,13 @@
 //! Load on the asyncio side: 100 000 sleepers in one `run`, and the
-//! sync-to-async bridges under mixed thread and task traffic with
-//! cancellations.
+//! a queue's async face (`get_async`/`put_async`) under mixed thread and task
+//! traffic with cancellations.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use threadkit::asyncio::{self, bridge};
+use threadkit::asyncio;
 use threadkit::queue::Queue;
 
 /// Hang guard: nothing in this file should take anywhere near this long.
@@ -36,10 +36,10 @@ fn hundred_thousand_sleepers() {
 }
 
 /// Producer threads put into a small bounded queue; consumer tasks take with
-/// `bridge::queue_get` under random short timeouts (each timeout cancels a
+/// `get_async` under random short timeouts (each timeout cancels a
 /// registered, perhaps already woken, await) while a consumer thread takes
 /// with blocking `get`s; some tasks also put back through
-/// `bridge::queue_put` under timeouts. Every item arrives exactly once,
+/// `put_async` under timeouts. Every item arrives exactly once,
 /// nothing hangs: a cancelled await neither loses an item nor swallows a
 /// wake-up another consumer needs.
 #[test]
@@ -49,7 +49,7 @@ fn bridges_under_mixed_load_with_cancellations() {
     const TOTAL: u64 = PRODUCERS * PER_PRODUCER;
     let start = Instant::now();
     let q = Arc::new(Queue::new(8));
-    // Items bounced back by a task (`put` through the bridge) come out again.
+    // Items bounced back by a task (`put_async`) come out again.
     let received = Arc::new((0..TOTAL).map(|_| AtomicU64::new(0)).collect::<Vec<_>>());
     let taken = Arc::new(AtomicU64::new(0));
     let by_tasks = Arc::new(AtomicU64::new(0));
@@ -92,8 +92,7 @@ fn bridges_under_mixed_load_with_cancellations() {
                             loop {
                                 let wait =
                                     Duration::from_micros(rand::thread_rng().gen_range(0..300));
-                                let Ok(got) = asyncio::wait_for(bridge::queue_get(&q), wait).await
-                                else {
+                                let Ok(got) = asyncio::wait_for(q.get_async(), wait).await else {
                                     timeouts.fetch_add(1, Ordering::SeqCst);
                                     continue; // cancelled by the timeout
                                 };
@@ -107,9 +106,7 @@ fn bridges_under_mixed_load_with_cancellations() {
                                         let wait = Duration::from_micros(
                                             rand::thread_rng().gen_range(0..300),
                                         );
-                                        match asyncio::wait_for(bridge::queue_put(&q, item), wait)
-                                            .await
-                                        {
+                                        match asyncio::wait_for(q.put_async(item), wait).await {
                                             Ok(Ok(())) => break,
                                             Ok(Err(_shut_down)) => {
                                                 received[item as usize]

@@ -666,8 +666,9 @@ fn as_completed_with_timeout() {
     assert_eq!(cancelled.load(Ordering::SeqCst), 2);
 }
 
-// test_futures.py: test_wrap_future — a pool's future is awaitable; also the
-// thread-side Queue and Event bridges.
+// test_futures.py: test_wrap_future — a pool's future is awaitable (Python's
+// `wrap_future` is `.await`); also the async faces of the thread-side Queue
+// and Event.
 #[test]
 fn bridges() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
@@ -683,10 +684,10 @@ fn bridges() {
         })
     };
     run(async {
-        assert_eq!(asyncio::bridge::wrap_future(fut).await, Ok(5));
-        assert_eq!(asyncio::bridge::queue_get(&q).await, Ok(9));
-        asyncio::bridge::event_wait(&ev).await;
-        asyncio::bridge::queue_put(&q, 1).await.unwrap();
+        assert_eq!(fut.await, Ok(5));
+        assert_eq!(q.get_async().await, Ok(9));
+        ev.wait_async().await;
+        q.put_async(1).await.unwrap();
     });
     thread.join().unwrap();
     assert_eq!(q.try_get(), Ok(1));

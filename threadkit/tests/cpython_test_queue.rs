@@ -61,38 +61,40 @@ trait TestQueue: Send + Sync + 'static {
     fn maxsize(&self) -> usize;
 }
 
+// `LifoQueue` and `PriorityQueue` are named `Queue<T, Lifo>` and
+// `Queue<T, Priority>`: their methods are `Queue`'s.
 macro_rules! impl_test_queue {
     ($ty:ident) => {
         impl TestQueue for $ty<i32> {
             fn put(&self, v: i32) -> Result<(), ShutDown<i32>> {
-                $ty::put(self, v)
+                Queue::put(self, v)
             }
             fn try_put(&self, v: i32) -> Result<(), TryPutError<i32>> {
-                $ty::try_put(self, v)
+                Queue::try_put(self, v)
             }
             fn put_timeout(&self, v: i32, t: Duration) -> Result<(), PutTimeoutError<i32>> {
-                $ty::put_timeout(self, v, t)
+                Queue::put_timeout(self, v, t)
             }
             fn get(&self) -> Result<i32, ShutDown> {
-                $ty::get(self)
+                Queue::get(self)
             }
             fn try_get(&self) -> Result<i32, TryGetError> {
-                $ty::try_get(self)
+                Queue::try_get(self)
             }
             fn get_timeout(&self, t: Duration) -> Result<i32, GetTimeoutError> {
-                $ty::get_timeout(self, t)
+                Queue::get_timeout(self, t)
             }
             fn qsize(&self) -> usize {
-                $ty::qsize(self)
+                Queue::qsize(self)
             }
             fn empty(&self) -> bool {
-                $ty::empty(self)
+                Queue::empty(self)
             }
             fn full(&self) -> bool {
-                $ty::full(self)
+                Queue::full(self)
             }
             fn maxsize(&self) -> usize {
-                $ty::maxsize(self)
+                Queue::maxsize(self)
             }
         }
     };

@@ -345,3 +345,54 @@ fn priority_queue_stress() {
         assert!(drained.windows(2).all(|w| w[0] <= w[1]));
     });
 }
+
+/// A waker that counts its wake-ups.
+struct CountWakes(AtomicUsize);
+
+impl std::task::Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Threads and tasks wait in one line, first come first served: a put wakes
+/// the thread that was waiting before the task (the old queue always woke a
+/// task first), and the next put wakes the task. A thread descheduled for
+/// the whole grace period may register after the task, so a few attempts
+/// are allowed; an unfair queue fails them all.
+#[test]
+fn threads_and_tasks_are_woken_in_arrival_order() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    with_hang_guard("arrival order", || {
+        for _attempt in 0..5 {
+            let q = Arc::new(Queue::new(0));
+            let getter = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get())
+            };
+            // Long enough for the getter to finish spinning and park.
+            thread::sleep(Duration::from_millis(200));
+            let counter = Arc::new(CountWakes(AtomicUsize::new(0)));
+            let waker = Waker::from(Arc::clone(&counter));
+            let mut cx = Context::from_waker(&waker);
+            let mut task = Box::pin(q.get_async());
+            assert!(task.as_mut().poll(&mut cx).is_pending());
+            q.put(1).unwrap();
+            if counter.0.load(Ordering::SeqCst) != 0 {
+                // The getter came late: clean up and try again.
+                q.shutdown(true);
+                let _ = getter.join().unwrap();
+                continue;
+            }
+            assert_eq!(getter.join().unwrap(), Ok(1));
+            assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+            q.put(2).unwrap();
+            assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+            assert_eq!(task.as_mut().poll(&mut cx), Poll::Ready(Ok(2)));
+            return;
+        }
+        panic!("the task was woken before the thread that waited first, every time");
+    });
+}

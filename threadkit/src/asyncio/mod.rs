@@ -35,8 +35,9 @@
 //! | `as_completed(aws, timeout=t)` | [`as_completed`], [`AsCompleted::timeout`] |
 //! | `wait_for(aw, t)`, `async with timeout(t)`, `timeout_at(when)` | [`wait_for`], [`timeout`], [`timeout_at`] |
 //! | `to_thread(f)`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] (any threadkit [`Executor`](crate::futures::Executor)) |
-//! | `Queue`, `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Barrier` | same names |
-//! | `wrap_future(f)`, awaiting thread-side queues and events | [`bridge`] |
+//! | `Queue`, `LifoQueue`, `PriorityQueue`, `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Barrier` | same names |
+//! | `await wrap_future(f)` | `f.await` (a pool's [`Future`](crate::futures::Future) is a [`std::future::Future`]) |
+//! | awaiting a thread-side queue or event | [`queue::Queue::get_async`](crate::queue::Queue::get_async), `put_async`, `join_async`; [`threading::Event::wait_async`](crate::threading::Event::wait_async) |
 //! | `CancelledError`, `TimeoutError`, `BrokenBarrierError`, `RuntimeError` | [`TaskError`], [`TimeoutError`], [`BrokenBarrierError`], [`RunError`] |
 //!
 //! # Sync and async together
@@ -45,13 +46,15 @@
 //! [`run_in_executor`]; a pool's [`Future`](crate::futures::Future) can be
 //! awaited directly. Threads and tasks can share a
 //! [`queue::Queue`](crate::queue::Queue) or a
-//! [`threading::Event`](crate::threading::Event) through the [`bridge`]
-//! functions, or share this module's types, which are `Sync` and whose
-//! non-`async` methods (`Event::set`, `Queue::try_put`) any thread may call.
+//! [`threading::Event`](crate::threading::Event): each has a blocking and
+//! an async face on the same object (`q.get()` and `q.get_async().await`,
+//! `ev.wait()` and `ev.wait_async().await`), served in one line. Or they
+//! share this module's types, which are `Sync` and whose non-`async`
+//! methods (`Event::set`, `Queue::try_put`) any thread may call;
+//! [`Queue`] is a facade over [`queue::Queue`](crate::queue::Queue).
 //! [`Event`], [`Semaphore`], [`BoundedSemaphore`] and [`Barrier`] are facades
-//! over [`threading`](crate::threading)'s objects, whose threads and tasks
-//! wait in one line: `as_threading()` gives the thread face of the same
-//! object.
+//! over [`threading`](crate::threading)'s objects in the same way:
+//! `as_threading()` gives the thread face of the same object.
 //!
 //! # Differences from Python's `asyncio`
 //!
@@ -87,7 +90,6 @@
 
 mod awaited;
 mod barrier;
-pub mod bridge;
 mod condition;
 mod error;
 mod event;
@@ -113,7 +115,7 @@ pub use event::Event;
 pub use executor::{InExecutor, run_in_executor, to_thread};
 pub use gather::{AsCompleted, as_completed, gather, gather_return_exceptions};
 pub use lock::{Lock, LockGuard};
-pub use queue::Queue;
+pub use queue::{LifoQueue, PriorityQueue, Queue};
 pub use runtime::{Runner, run, sleep, sleep_with};
 pub use semaphore::{BoundedSemaphore, CountingSemaphore, Semaphore};
 pub use task::{Task, create_task};

@@ -1,24 +1,25 @@
-//! [`Queue`]: Python's `asyncio.Queue`, a first-in first-out queue for tasks.
+//! [`Queue`], [`LifoQueue`] and [`PriorityQueue`]: Python's asyncio queues,
+//! as a facade over [`queue::Queue`](crate::queue::Queue) that spells its
+//! async face the asyncio way.
 
-use std::collections::VecDeque;
 use std::fmt;
+use std::ops::Deref;
 
-use parking_lot::Mutex;
-use tokio::sync::Notify;
+use crate::queue::{
+    self, Fifo, Lifo, Order, Priority, ShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 
-use crate::queue::{ShutDown, TaskDoneError, TryGetError, TryPutError};
-
-struct State<T> {
-    items: VecDeque<T>,
-    unfinished: usize,
-    shutdown: bool,
-}
-
-/// A first-in first-out queue for tasks: Python's `asyncio.Queue(maxsize)`.
+/// A queue for tasks: Python's `asyncio.Queue(maxsize)` (first in, first
+/// out), or with `S` = [`Lifo`] or [`Priority`] the queue behind
+/// [`LifoQueue`] and [`PriorityQueue`].
 ///
-/// One short mutex around the items (never held across an `.await`) and
-/// three wake-up lists, the asyncio twin of CPython's `queue.Queue`. The
-/// errors are the [`queue`](crate::queue) module's.
+/// A facade over a thread-side [`queue::Queue`](crate::queue::Queue) whose
+/// `put`, `get` and `join` are that queue's
+/// [`put_async`](crate::queue::Queue::put_async),
+/// [`get_async`](crate::queue::Queue::get_async) and
+/// [`join_async`](crate::queue::Queue::join_async): the same waiting core,
+/// tasks and threads served in one line. The errors are the
+/// [`queue`](crate::queue) module's.
 ///
 /// # Examples
 ///
@@ -51,37 +52,41 @@ struct State<T> {
 ///
 /// # Cancel safety
 ///
-/// [`get`](Queue::get), [`put`](Queue::put) and [`join`](Queue::join) are
-/// cancel safe: an item is only taken or added in the poll that returns it,
-/// and a wake-up received by a cancelled waiter passes to the next one.
+/// [`get`](Queue::get) and [`join`](Queue::join) are cancel safe: an item is
+/// only taken in the poll that returns it, and a wake-up received by a
+/// cancelled waiter passes to the next one. [`put`](Queue::put) adds its
+/// item only in the poll that returns; cancelled before, it drops the item.
 ///
 /// # Differences from Python's `asyncio.Queue`
 ///
 /// `put_nowait`/`get_nowait` are [`try_put`](Queue::try_put) and
 /// [`try_get`](Queue::try_get), whose errors hand the item back. The queue
-/// is `Sync`: threads may use its non-`async` methods too.
-pub struct Queue<T> {
-    state: Mutex<State<T>>,
-    maxsize: usize,
-    not_empty: Notify,
-    not_full: Notify,
-    all_done: Notify,
+/// is `Sync`: threads may use its non-`async` methods too, and
+/// [`as_thread_queue`](Queue::as_thread_queue) gives them the blocking ones.
+pub struct Queue<T, S: Order<T> = Fifo> {
+    inner: queue::Queue<T, S>,
 }
 
 impl<T> Queue<T> {
     /// An empty queue holding at most `maxsize` items; `0` means unbounded.
     pub fn new(maxsize: usize) -> Self {
+        Queue::with_order(maxsize)
+    }
+}
+
+impl<T, S: Order<T>> Queue<T, S> {
+    /// An empty queue of ordering `S` holding at most `maxsize` items; `0`
+    /// means unbounded.
+    pub fn with_order(maxsize: usize) -> Self {
         Queue {
-            state: Mutex::new(State {
-                items: VecDeque::new(),
-                unfinished: 0,
-                shutdown: false,
-            }),
-            maxsize,
-            not_empty: Notify::new(),
-            not_full: Notify::new(),
-            all_done: Notify::new(),
+            inner: queue::Queue::with_order(maxsize),
         }
+    }
+
+    /// The thread-side queue this is a facade over, for threads that want
+    /// to block on it (`get`, `put_timeout`, ...).
+    pub fn as_thread_queue(&self) -> &queue::Queue<T, S> {
+        &self.inner
     }
 
     /// Puts `item` if there is room now (Python's `put_nowait`).
@@ -91,18 +96,7 @@ impl<T> Queue<T> {
     /// [`TryPutError::Full`] or [`TryPutError::ShutDown`], with the item.
     #[doc(alias = "put_nowait")]
     pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
-        let mut st = self.state.lock();
-        if st.shutdown {
-            return Err(TryPutError::ShutDown(item));
-        }
-        if self.maxsize > 0 && st.items.len() >= self.maxsize {
-            return Err(TryPutError::Full(item));
-        }
-        st.items.push_back(item);
-        st.unfinished += 1;
-        drop(st);
-        self.not_empty.notify_one();
-        Ok(())
+        self.inner.try_put(item)
     }
 
     /// Puts `item`, waiting while the queue is full (Python's `await q.put(item)`).
@@ -110,18 +104,8 @@ impl<T> Queue<T> {
     /// # Errors
     ///
     /// [`ShutDown`] with the item if the queue is, or gets, shut down.
-    pub async fn put(&self, mut item: T) -> Result<(), ShutDown<T>> {
-        loop {
-            let notified = self.not_full.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            match self.try_put(item) {
-                Ok(()) => return Ok(()),
-                Err(TryPutError::ShutDown(back)) => return Err(ShutDown(back)),
-                Err(TryPutError::Full(back)) => item = back,
-            }
-            notified.await;
-        }
+    pub async fn put(&self, item: T) -> Result<(), ShutDown<T>> {
+        self.inner.put_async(item).await
     }
 
     /// Takes the next item if there is one now (Python's `get_nowait`).
@@ -132,16 +116,7 @@ impl<T> Queue<T> {
     /// and empty.
     #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T, TryGetError> {
-        let mut st = self.state.lock();
-        match st.items.pop_front() {
-            Some(item) => {
-                drop(st);
-                self.not_full.notify_one();
-                Ok(item)
-            }
-            None if st.shutdown => Err(TryGetError::ShutDown),
-            None => Err(TryGetError::Empty),
-        }
+        self.inner.try_get()
     }
 
     /// Takes the next item, waiting while the queue is empty (Python's
@@ -151,16 +126,7 @@ impl<T> Queue<T> {
     ///
     /// [`ShutDown`] once the queue is shut down and empty.
     pub async fn get(&self) -> Result<T, ShutDown> {
-        loop {
-            let notified = self.not_empty.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            match self.try_get() {
-                Ok(item) => return Ok(item),
-                Err(TryGetError::ShutDown) => return Err(ShutDown(())),
-                Err(TryGetError::Empty) => notified.await,
-            }
-        }
+        self.inner.get_async().await
     }
 
     /// Marks one item taken by a `get` as processed (Python's `task_done()`).
@@ -169,87 +135,162 @@ impl<T> Queue<T> {
     ///
     /// [`TaskDoneError`] if called more times than items were put.
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut st = self.state.lock();
-        if st.unfinished == 0 {
-            return Err(TaskDoneError);
-        }
-        st.unfinished -= 1;
-        if st.unfinished == 0 {
-            self.all_done.notify_waiters();
-        }
-        Ok(())
+        self.inner.task_done()
     }
 
     /// Waits until every item put was marked done (Python's `await q.join()`).
     pub async fn join(&self) {
-        loop {
-            let notified = self.all_done.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            if self.state.lock().unfinished == 0 {
-                return;
-            }
-            notified.await;
-        }
+        self.inner.join_async().await;
     }
 
     /// Shuts the queue down (Python 3.13's `shutdown(immediate)`): puts fail,
     /// gets drain what is left and then fail, and every waiting task wakes.
     /// With `immediate`, the items left are dropped and marked done.
     pub fn shutdown(&self, immediate: bool) {
-        let dropped = {
-            let mut st = self.state.lock();
-            st.shutdown = true;
-            if immediate {
-                let items = std::mem::take(&mut st.items);
-                st.unfinished = st.unfinished.saturating_sub(items.len());
-                items
-            } else {
-                VecDeque::new()
-            }
-        };
-        drop(dropped);
-        self.not_empty.notify_waiters();
-        self.not_full.notify_waiters();
-        if self.state.lock().unfinished == 0 {
-            self.all_done.notify_waiters();
-        }
+        self.inner.shutdown(immediate);
     }
 
     /// Whether [`shutdown`](Queue::shutdown) was called.
     pub fn is_shutdown(&self) -> bool {
-        self.state.lock().shutdown
+        self.inner.is_shutdown()
     }
 
     /// The number of items now (Python's `qsize()`).
     pub fn qsize(&self) -> usize {
-        self.state.lock().items.len()
+        self.inner.qsize()
     }
 
     /// Whether the queue is empty now (Python's `empty()`).
     pub fn empty(&self) -> bool {
-        self.qsize() == 0
+        self.inner.empty()
     }
 
     /// Whether the queue is bounded and full now (Python's `full()`).
     pub fn full(&self) -> bool {
-        self.maxsize > 0 && self.qsize() >= self.maxsize
+        self.inner.full()
     }
 
     /// The bound; `0` means unbounded (Python's `maxsize`).
     pub fn maxsize(&self) -> usize {
-        self.maxsize
+        self.inner.maxsize()
     }
 }
 
-impl<T> fmt::Debug for Queue<T> {
+impl<T, S: Order<T>> From<queue::Queue<T, S>> for Queue<T, S> {
+    /// The asyncio face of a thread-side queue.
+    fn from(inner: queue::Queue<T, S>) -> Self {
+        Queue { inner }
+    }
+}
+
+impl<T> Default for Queue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Queue::new(0)
+    }
+}
+
+impl<T, S: Order<T>> fmt::Debug for Queue<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.state.lock();
-        f.debug_struct("Queue")
-            .field("maxsize", &self.maxsize)
-            .field("qsize", &st.items.len())
-            .field("unfinished", &st.unfinished)
-            .field("shutdown", &st.shutdown)
-            .finish()
+        self.inner.fmt_as("Queue", f)
+    }
+}
+
+/// A last-in, first-out queue for tasks: Python's `asyncio.LifoQueue`.
+///
+/// A named [`Queue<T, Lifo>`](Queue): every method is [`Queue`]'s (through
+/// `Deref`), only the constructor is its own.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::asyncio::{self, LifoQueue};
+///
+/// let got = asyncio::run(async {
+///     let q = LifoQueue::new(0);
+///     for n in [1, 2, 3] {
+///         q.put(n).await.unwrap();
+///     }
+///     [q.get().await, q.get().await, q.get().await]
+/// });
+/// assert_eq!(got.unwrap(), [Ok(3), Ok(2), Ok(1)]);
+/// ```
+pub struct LifoQueue<T>(Queue<T, Lifo>);
+
+impl<T> LifoQueue<T> {
+    /// An empty queue holding at most `maxsize` items; `0` means unbounded.
+    pub fn new(maxsize: usize) -> Self {
+        LifoQueue(Queue::with_order(maxsize))
+    }
+}
+
+impl<T> Deref for LifoQueue<T> {
+    type Target = Queue<T, Lifo>;
+
+    fn deref(&self) -> &Queue<T, Lifo> {
+        &self.0
+    }
+}
+
+impl<T> Default for LifoQueue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        LifoQueue::new(0)
+    }
+}
+
+impl<T> fmt::Debug for LifoQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.inner.fmt_as("LifoQueue", f)
+    }
+}
+
+/// A queue for tasks that returns its lowest item first: Python's
+/// `asyncio.PriorityQueue`.
+///
+/// A named [`Queue<T, Priority>`](Queue): every method is [`Queue`]'s
+/// (through `Deref`), only the constructor is its own. Items that compare
+/// equal come out first in, first out.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::asyncio::{self, PriorityQueue};
+///
+/// let first = asyncio::run(async {
+///     let q = PriorityQueue::new(0);
+///     q.put((2, "write docs")).await.unwrap();
+///     q.put((1, "fix bug")).await.unwrap();
+///     q.get().await
+/// });
+/// assert_eq!(first.unwrap(), Ok((1, "fix bug")));
+/// ```
+pub struct PriorityQueue<T: Ord>(Queue<T, Priority>);
+
+impl<T: Ord> PriorityQueue<T> {
+    /// An empty queue holding at most `maxsize` items; `0` means unbounded.
+    pub fn new(maxsize: usize) -> Self {
+        PriorityQueue(Queue::with_order(maxsize))
+    }
+}
+
+impl<T: Ord> Deref for PriorityQueue<T> {
+    type Target = Queue<T, Priority>;
+
+    fn deref(&self) -> &Queue<T, Priority> {
+        &self.0
+    }
+}
+
+impl<T: Ord> Default for PriorityQueue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        PriorityQueue::new(0)
+    }
+}
+
+impl<T: Ord> fmt::Debug for PriorityQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.inner.fmt_as("PriorityQueue", f)
     }
 }

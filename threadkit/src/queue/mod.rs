@@ -35,11 +35,24 @@
 //! | Python | threadkit | order | bound, `task_done`/`join`, `shutdown` |
 //! | --- | --- | --- | --- |
 //! | `Queue(maxsize)` | [`Queue<T>`] | first in, first out | yes |
-//! | `LifoQueue(maxsize)` | [`LifoQueue<T>`] | last in, first out | yes |
-//! | `PriorityQueue(maxsize)` | [`PriorityQueue<T>`] | lowest first | yes |
+//! | `LifoQueue(maxsize)` | [`LifoQueue<T>`] (a named `Queue<T, Lifo>`) | last in, first out | yes |
+//! | `PriorityQueue(maxsize)` | [`PriorityQueue<T>`] (a named `Queue<T, Priority>`) | lowest first | yes |
 //! | `SimpleQueue()` | [`SimpleQueue<T>`] | first in, first out | no: unbounded, `put` never blocks |
 //!
 //! All four are `Send + Sync` when `T: Send`; share them with an `Arc`.
+//! [`Queue<T, S>`](Queue) is generic over its [`Order`] `S` ([`Fifo`], the
+//! default, [`Lifo`] or [`Priority`]), so code written for one queue works
+//! for all three.
+//!
+//! # Threads and tasks
+//!
+//! Every blocking method has an async twin on the same object:
+//! [`get_async`](Queue::get_async), [`put_async`](Queue::put_async),
+//! [`join_async`](Queue::join_async) (and [`SimpleQueue::get_async`]). A
+//! thread blocked in `get` and a task awaiting `get_async` wait in one line,
+//! first come first served, on the crate's one waiting core; no runtime is
+//! needed. `threadkit::asyncio::Queue` (feature `asyncio`) spells the same
+//! queue the asyncio way (`q.get().await`).
 //!
 //! # Blocking, try and timeout
 //!
@@ -55,6 +68,7 @@
 //! | `get_nowait()`, `get(False)` | [`try_get()`](Queue::try_get) | [`TryGetError`]: `Empty`, `ShutDown` |
 //! | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout), [`get_deadline`](Queue::get_deadline) | [`GetTimeoutError`]: `Timeout`, `ShutDown` |
 //! | `task_done()` | [`task_done()`](Queue::task_done) | [`TaskDoneError`] (Python's `ValueError`) |
+//! | asyncio's `await q.put(x)`, `await q.get()`, `await q.join()` | [`put_async(x)`](Queue::put_async), [`get_async()`](Queue::get_async), [`join_async()`](Queue::join_async) | as `put` and `get` |
 //!
 //! # Shutdown
 //!
@@ -71,13 +85,14 @@
 //!   [`set_maxsize(n)`](Queue::set_maxsize), which wakes blocked putters.
 //! - `PriorityQueue` needs `T: Ord` and is first in, first out among equal
 //!   items.
-//! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`].
+//! - Extras: [`Queue::join_timeout`], [`Queue::shutdown_drain`], and the
+//!   async face on the same object as the blocking one.
 //! - No GIL: producers and consumers run in parallel. A `put` or `get` that
 //!   can proceed takes no lock (`SimpleQueue` and unbounded `Queue`s are
 //!   lock-free, as crossbeam-channel; a bounded `Queue`'s puts share a short
 //!   lock, its gets take none; `LifoQueue` and `PriorityQueue` hold a short
-//!   lock on their stack or heap), and a condition variable is only touched
-//!   when a thread actually sleeps on it.
+//!   lock on their stack or heap), and the lock and list of waiters of a
+//!   condition are only touched when a thread or task actually waits on it.
 //! - `unfinished_tasks` is kept per producing thread, so that a `put` writes
 //!   no shared counter; `join`, and a `task_done` that finds the count near
 //!   zero, add up one slot per thread that ever put into the queue.
@@ -86,13 +101,10 @@
 //!   `join` return early (Python's single lock makes that check exact). Called
 //!   too many times otherwise, it is always reported.
 
-#[cfg(any(feature = "asyncio", loom))]
-mod async_wait;
-mod core;
+mod backoff;
 mod error;
-mod methods;
+mod order;
 mod queues;
-mod signal;
 mod simple;
 mod store;
 mod tasks;
@@ -103,5 +115,6 @@ mod tests;
 pub use error::{
     GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
-pub use queues::{LifoQueue, PriorityQueue, Queue};
+pub use order::{Fifo, Lifo, LifoQueue, Order, Priority, PriorityQueue};
+pub use queues::Queue;
 pub use simple::SimpleQueue;

@@ -3,10 +3,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::core::Core;
+use super::Queue;
 use super::error::{GetTimeoutError, TryGetError};
-use super::store::Fifo;
-use crate::util::Deadline;
 
 /// An unbounded first-in, first-out queue without task tracking or shutdown:
 /// Python's `queue.SimpleQueue`.
@@ -42,22 +40,26 @@ use crate::util::Deadline;
 ///   and [`get_deadline`](SimpleQueue::get_deadline); `put_nowait` is the same
 ///   as `put` and is only a doc alias.
 /// - CPython's C implementation is reentrant (usable from `__del__` and signal
-///   handlers); Rust has neither, so this is simply the shared queue core with
-///   no bound.
+///   handlers); Rust has neither, so this is simply an unbounded [`Queue`]
+///   whose puts count no task.
+/// - [`get_async`](SimpleQueue::get_async) awaits an item, as
+///   [`Queue::get_async`] does (and is cancel safe in the same way).
 pub struct SimpleQueue<T> {
-    core: Core<Fifo<T>>,
+    queue: Queue<T>,
 }
 
 impl<T> SimpleQueue<T> {
     /// An empty queue: Python's `SimpleQueue()`.
     pub fn new() -> Self {
-        SimpleQueue { core: Core::new(0) }
+        SimpleQueue {
+            queue: Queue::new(0),
+        }
     }
 
     /// Adds `item` at the back; never blocks: Python's `put(item)`.
     #[doc(alias = "put_nowait")]
     pub fn put(&self, item: T) {
-        self.core.push(item);
+        self.queue.push_untracked(item);
     }
 
     /// Removes and returns the next item, blocking while the queue is empty:
@@ -66,7 +68,23 @@ impl<T> SimpleQueue<T> {
         loop {
             // A SimpleQueue is never shut down, so an untimed get only
             // returns with an item; loop rather than panic regardless.
-            if let Ok(item) = self.core.get(Deadline::Never) {
+            if let Ok(item) = self.queue.get() {
+                return item;
+            }
+        }
+    }
+
+    /// Removes and returns the next item, awaiting one instead of blocking;
+    /// it waits in the same line as the threads blocked in
+    /// [`get`](Self::get).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: see [`Queue::get_async`].
+    pub async fn get_async(&self) -> T {
+        loop {
+            // Never shut down: as in `get`, loop rather than panic.
+            if let Ok(item) = self.queue.get_async().await {
                 return item;
             }
         }
@@ -80,7 +98,7 @@ impl<T> SimpleQueue<T> {
     /// [`TryGetError::Empty`] when the queue is empty.
     #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T, TryGetError> {
-        self.core.get(Deadline::Now).map_err(TryGetError::from)
+        self.queue.try_get()
     }
 
     /// Removes and returns the next item, waiting at most `timeout`: Python's
@@ -90,7 +108,7 @@ impl<T> SimpleQueue<T> {
     ///
     /// [`GetTimeoutError::Timeout`] when no item arrived in time.
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
-        self.get_until(Deadline::after(timeout))
+        self.queue.get_timeout(timeout)
     }
 
     /// Removes and returns the next item, waiting until `deadline` at the
@@ -100,21 +118,17 @@ impl<T> SimpleQueue<T> {
     ///
     /// [`GetTimeoutError::Timeout`] when no item arrived in time.
     pub fn get_deadline(&self, deadline: Instant) -> Result<T, GetTimeoutError> {
-        self.get_until(Deadline::At(deadline))
-    }
-
-    fn get_until(&self, deadline: Deadline) -> Result<T, GetTimeoutError> {
-        self.core.get(deadline).map_err(GetTimeoutError::from)
+        self.queue.get_deadline(deadline)
     }
 
     /// The number of items in the queue now: Python's `qsize()`.
     pub fn qsize(&self) -> usize {
-        self.core.qsize()
+        self.queue.qsize()
     }
 
     /// Whether the queue is empty now: Python's `empty()`.
     pub fn empty(&self) -> bool {
-        self.core.qsize() == 0
+        self.queue.empty()
     }
 }
 

@@ -2,7 +2,7 @@
 //! hooks as a trait, with the FIFO, LIFO and priority orderings.
 //!
 //! Unlike CPython's hooks, a [`Store`] is itself thread-safe, enforces the
-//! bound and can be *closed*, so that the shared [`Core`](super::core::Core)
+//! bound and can be *closed*, so that the shared [`Queue`](super::Queue)
 //! calls it without holding any lock of its own (the way crossbeam-channel's
 //! flavours work). Closing is Python 3.13's `shutdown`: a closed store refuses
 //! every push, handing the item back, and pops what it still holds before it
@@ -18,7 +18,7 @@
 //!   takes a short mutex that only such pushes share, so that "there is
 //!   room" and the push are one step. The bound may then change at any time
 //!   (Python's assignable `maxsize`); a ring whose bound changes is retired
-//!   for the list (see [`Fifo`]). Under `cfg(loom)` concurrent-queue runs on
+//!   for the list (see [`FifoStore`]). Under `cfg(loom)` concurrent-queue runs on
 //!   loom's atomics, so the loom models check the real store.
 //!
 //!   It meets the [`Store`] ordering contract by its own code, which we rely
@@ -35,6 +35,11 @@
 //!   is no well-kept lock-free stack or heap to reuse, and those queues are
 //!   rarely the bottleneck.
 
+// The store types are `pub` only because the sealed `Order` trait names
+// them (a public trait may not name crate-private types); the module is
+// private, so none of them can be reached from outside the crate.
+#![allow(unreachable_pub)]
+
 use std::cmp::Ordering;
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
@@ -42,10 +47,10 @@ use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 
-/// Why a store (or the core above it) refused a push or a pop; the queue
+/// Why a store (or the queue above it) refused a push or a pop; the queue
 /// facades map it onto the error type of each method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Refused {
+pub enum Refused {
     /// Full (push) or empty (pop).
     NotReady,
     /// Closed (push), or closed and empty (pop).
@@ -58,15 +63,15 @@ pub(crate) enum Refused {
 /// Every method may be called from any thread at any time. A successful
 /// `try_push` happens-before the `try_pop` that returns the item.
 ///
-/// *Ordering contract* (what lets the core wake sleepers without a fence,
-/// see `Signal::notify_one_after_store_change`): a successful `try_push` or
+/// *Ordering contract* (what lets the queue wake sleepers without a fence,
+/// see `Monitor::notify_one_after_rmw`): a successful `try_push` or
 /// `try_pop` is, or ends with, a SeqCst read-modify-write (or fence) that
 /// precedes, in the SeqCst order, every later SeqCst operation of the calling
 /// thread; and `len`/`is_empty` read through SeqCst loads (or a fence) whose
 /// result reflects every push and pop before them in that order. In short, a
 /// push or pop and a later `len`/`is_empty` behave as if each were one SeqCst
 /// operation.
-pub(crate) trait Store {
+pub trait Store {
     /// The element type.
     type Item;
 
@@ -121,7 +126,7 @@ pub(crate) const ARRAY_MAX: usize = 1 << 16;
 /// the ring refused it as closed). A shutdown closes the ring, then the
 /// list; the list's closed flag is the store's.
 #[derive(Debug)]
-pub(crate) struct Fifo<T> {
+pub struct FifoStore<T> {
     ring: Option<ConcurrentQueue<T>>,
     list: ConcurrentQueue<T>,
     /// 0 = unbounded.
@@ -149,11 +154,11 @@ fn from_pop_error(error: PopError) -> Refused {
     }
 }
 
-impl<T> Store for Fifo<T> {
+impl<T> Store for FifoStore<T> {
     type Item = T;
 
     fn with_maxsize(maxsize: usize) -> Self {
-        Fifo {
+        FifoStore {
             ring: (1..=ARRAY_MAX)
                 .contains(&maxsize)
                 .then(|| ConcurrentQueue::bounded(maxsize)),
@@ -259,7 +264,7 @@ impl<T> Store for Fifo<T> {
     }
 }
 
-impl<T> Fifo<T> {
+impl<T> FifoStore<T> {
     #[inline]
     fn push_list(&self, item: T) -> Result<(), (T, Refused)> {
         let pushed = self.list.push(item).map_err(from_push_error);
@@ -278,7 +283,7 @@ fn loom_fence() {
 
 /// A collection that a [`Locked`] store keeps behind its mutex: the order in
 /// which items come out.
-pub(crate) trait Pile: Default {
+pub trait Pile: Default {
     /// The element type.
     type Item;
     /// Reserves room for `capacity` items up front.
@@ -293,7 +298,7 @@ pub(crate) trait Pile: Default {
 
 /// A store behind a short mutex: `LifoQueue` and `PriorityQueue`.
 #[derive(Debug)]
-pub(crate) struct Locked<P> {
+pub struct Locked<P> {
     state: Mutex<LockedState<P>>,
     /// 0 = unbounded. Written under `state`'s lock, so that a push under
     /// it sees one bound throughout.
@@ -381,7 +386,7 @@ impl<P: Pile> Store for Locked<P> {
 }
 
 /// Last in, first out: `queue.LifoQueue`.
-pub(crate) type Lifo<T> = Locked<Vec<T>>;
+pub type LifoStore<T> = Locked<Vec<T>>;
 
 impl<T> Pile for Vec<T> {
     type Item = T;
@@ -403,7 +408,7 @@ impl<T> Pile for Vec<T> {
 ///
 /// CPython's `heapq` gives no order among equal entries; a sequence number
 /// breaks ties here so that equal items come out in insertion order.
-pub(crate) type Priority<T> = Locked<Heap<T>>;
+pub type PriorityStore<T> = Locked<Heap<T>>;
 
 /// A binary min-heap that is first in, first out among equal items.
 ///
@@ -414,7 +419,7 @@ pub(crate) type Priority<T> = Locked<Heap<T>>;
 /// entries with swaps, which cannot panic: a panicking `cmp` leaves the
 /// heap exactly as it was (Python's rule for a failing `_put`/`_get`).
 #[derive(Debug)]
-pub(crate) struct Heap<T> {
+pub struct Heap<T> {
     entries: Vec<Entry<T>>,
     next_seq: u64,
 }
@@ -527,9 +532,9 @@ mod tests {
 
     #[test]
     fn orderings() {
-        let f = Fifo::with_maxsize(0);
-        let l = Lifo::with_maxsize(0);
-        let p = Priority::with_maxsize(0);
+        let f = FifoStore::with_maxsize(0);
+        let l = LifoStore::with_maxsize(0);
+        let p = PriorityStore::with_maxsize(0);
         for n in [3, 1, 2] {
             f.try_push(n).unwrap();
             l.try_push(n).unwrap();
@@ -562,7 +567,7 @@ mod tests {
                 Ordering::Equal
             }
         }
-        let p = Priority::with_maxsize(0);
+        let p = PriorityStore::with_maxsize(0);
         for (prio, name) in [(1, "a"), (0, "b"), (1, "c"), (0, "d"), (1, "e")] {
             assert!(p.try_push(Job(prio, Ignored(name))).is_ok());
         }
@@ -596,7 +601,7 @@ mod tests {
     /// list's, in order; the new bound holds; a shutdown then drains both.
     #[test]
     fn retired_ring_drains_first_in_order() {
-        let f = Fifo::with_maxsize(2);
+        let f = FifoStore::with_maxsize(2);
         f.try_push(1).unwrap();
         f.try_push(2).unwrap();
         f.set_maxsize(4);
@@ -609,7 +614,7 @@ mod tests {
         f.close();
         assert_eq!(f.try_push(6), Err((6, Refused::ShutDown)));
         assert_eq!(drain(f), [2, 3, 4, 5]);
-        let f = Fifo::with_maxsize(2);
+        let f = FifoStore::with_maxsize(2);
         f.set_maxsize(1);
         f.try_push(1).unwrap();
         assert_eq!(f.try_push(2), Err((2, Refused::NotReady)));
@@ -627,9 +632,9 @@ mod tests {
             &[1, 3, ARRAY_MAX, ARRAY_MAX + 1]
         };
         for &maxsize in sizes {
-            let f = Fifo::with_maxsize(maxsize);
-            let l = Lifo::with_maxsize(maxsize);
-            let p = Priority::with_maxsize(maxsize);
+            let f = FifoStore::with_maxsize(maxsize);
+            let l = LifoStore::with_maxsize(maxsize);
+            let p = PriorityStore::with_maxsize(maxsize);
             for n in 0..maxsize {
                 f.try_push(n).unwrap();
                 l.try_push(n).unwrap();
@@ -669,9 +674,9 @@ mod tests {
             &[0, 1, 3, ARRAY_MAX + 1]
         };
         for &maxsize in sizes {
-            check::<Fifo<usize>>(maxsize);
-            check::<Lifo<usize>>(maxsize);
-            check::<Priority<usize>>(maxsize);
+            check::<FifoStore<usize>>(maxsize);
+            check::<LifoStore<usize>>(maxsize);
+            check::<PriorityStore<usize>>(maxsize);
         }
     }
 }

@@ -6,7 +6,5 @@ pub(crate) mod exit;
 pub(crate) mod monitor;
 pub(crate) mod unwind;
 pub(crate) mod wait;
-#[cfg(any(feature = "asyncio", loom))]
-pub(crate) mod wakers;
 
 pub(crate) use wait::Deadline;

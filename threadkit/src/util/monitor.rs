@@ -150,17 +150,33 @@ impl HasWaiters for WaitList {
 /// released (waking under the lock would make them wake into a held lock).
 #[must_use = "the waiters taken off the list must be woken"]
 #[derive(Debug)]
-pub(crate) struct Wakeups(VecDeque<(WaitId, Sleeper)>);
+pub(crate) struct Wakeups {
+    /// A single waiter taken on its own: `take_one` moves it here rather
+    /// than splitting the list, which would leave the list without its
+    /// buffer and cost an allocation at the next registration (one per
+    /// wait and wake-up on a queue).
+    one: Option<Sleeper>,
+    rest: VecDeque<(WaitId, Sleeper)>,
+}
 
 impl Wakeups {
     /// Wakes every waiter taken.
     pub(crate) fn wake(self) {
-        self.0.into_iter().for_each(|(_, sleeper)| sleeper.wake());
+        if let Some(sleeper) = self.one {
+            sleeper.wake();
+        }
+        self.rest
+            .into_iter()
+            .for_each(|(_, sleeper)| sleeper.wake());
     }
 
     /// How many waiters were taken.
     pub(crate) fn len(&self) -> usize {
-        self.0.len()
+        usize::from(self.one.is_some()) + self.rest.len()
+    }
+
+    fn of(rest: VecDeque<(WaitId, Sleeper)>) -> Self {
+        Wakeups { one: None, rest }
     }
 }
 
@@ -289,19 +305,27 @@ impl<S: HasWaiters> Monitor<S> {
         let list = state.waiters();
         let n = n.min(list.entries.len());
         if n == 0 {
-            return Wakeups(VecDeque::new());
+            return Wakeups::of(VecDeque::new());
         }
-        let rest = list.entries.split_off(n);
-        let taken = std::mem::replace(&mut list.entries, rest);
+        let taken = if n == 1 {
+            let one = list.entries.pop_front().map(|(_, sleeper)| sleeper);
+            Wakeups {
+                one,
+                rest: VecDeque::new(),
+            }
+        } else {
+            let rest = list.entries.split_off(n);
+            Wakeups::of(std::mem::replace(&mut list.entries, rest))
+        };
         self.listed.fetch_sub(n, SeqCst);
-        Wakeups(taken)
+        taken
     }
 
     /// Takes every entry off the list.
     pub(crate) fn take_all(&self, state: &mut S) -> Wakeups {
         let taken = std::mem::take(&mut state.waiters().entries);
         self.listed.fetch_sub(taken.len(), SeqCst);
-        Wakeups(taken)
+        Wakeups::of(taken)
     }
 
     /// Wakes the longest waiter, if any, after the condition was changed

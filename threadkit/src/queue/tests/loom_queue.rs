@@ -296,7 +296,7 @@ fn loom_join_after_racing_producers() {
     });
 }
 
-/// An async getter (the asyncio bridge) is woken by a thread's put: no
+/// An async getter (`get_async`) is woken by a thread's put: no
 /// lost wake-up between its registration and the put.
 #[test]
 fn loom_async_getter_woken_by_put() {
@@ -351,5 +351,30 @@ fn loom_cancelled_async_getter_hands_wakeup_on() {
         drop(waiting);
         assert_eq!(getter.join().unwrap(), Ok(7));
         putter.join().unwrap();
+    });
+}
+
+/// A task and a thread each wait for an item; two puts release both,
+/// whichever registered first.
+#[test]
+fn loom_async_and_thread_getters_share_one_line() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let task = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || loom::future::block_on(q.get_async()))
+        };
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get())
+        };
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got = [
+            task.join().unwrap().unwrap(),
+            getter.join().unwrap().unwrap(),
+        ];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
     });
 }
