@@ -340,6 +340,64 @@ impl<S: HasWaiters> Monitor<S> {
     }
 }
 
+impl<S: HasWaiters> Monitor<S> {
+    /// One poll of the async face, for a waiter that keeps its entry id
+    /// itself: [`Until`] does, and so does a handle that is itself a
+    /// `std::future::Future` (a pool's `Future`) and so cannot hold an
+    /// `Until` borrowing from its own monitor. Runs `attempt` under the lock;
+    /// if it gives `None`, keeps (or takes) a place in line under `id` with
+    /// `cx`'s waker. The owner of `id` calls [`abandon`](Self::abandon) when
+    /// it is dropped.
+    pub(crate) fn poll_until<R>(
+        &self,
+        id: &mut Option<WaitId>,
+        cx: &mut Context<'_>,
+        mut attempt: impl FnMut(&mut S) -> Option<R>,
+    ) -> Poll<R> {
+        let mut guard = self.lock();
+        if let Some(done) = attempt(&mut guard) {
+            if let Some(id) = id.take() {
+                self.deregister(&mut guard, id);
+            }
+            return Poll::Ready(done);
+        }
+        if let Some(listed) = *id {
+            let list = guard.waiters();
+            if let Some(at) = list.position(listed) {
+                // Still waiting: keep the place in line, refresh the waker.
+                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
+                    waker.clone_from(cx.waker());
+                }
+                return Poll::Pending;
+            }
+        }
+        let listed = self.register(&mut guard, Sleeper::Task(cx.waker().clone()));
+        fence(SeqCst);
+        if let Some(done) = attempt(&mut guard) {
+            self.deregister(&mut guard, listed);
+            *id = None;
+            return Poll::Ready(done);
+        }
+        *id = Some(listed);
+        Poll::Pending
+    }
+
+    /// Gives up the async wait under `id` (its future is dropped): takes the
+    /// entry off the list or, if a notifier took it already, hands that
+    /// wake-up on to the next in line (at worst a spurious one), so a
+    /// cancelled `await` never swallows the only notification.
+    pub(crate) fn abandon(&self, id: &mut Option<WaitId>) {
+        let Some(listed) = id.take() else { return };
+        let mut guard = self.lock();
+        if self.deregister(&mut guard, listed) {
+            return;
+        }
+        let next = self.take_one(&mut guard);
+        drop(guard);
+        next.wake();
+    }
+}
+
 /// Parks the calling thread until unparked or `deadline`; whether the
 /// deadline has passed.
 fn park(deadline: Deadline) -> bool {
@@ -378,49 +436,13 @@ impl<S: HasWaiters, R, F: FnMut(&mut S) -> Option<R>> Future for Until<'_, S, F>
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
         let this = self.get_mut();
-        let monitor = this.monitor;
-        let mut guard = monitor.lock();
-        if let Some(done) = (this.attempt)(&mut guard) {
-            if let Some(id) = this.id.take() {
-                monitor.deregister(&mut guard, id);
-            }
-            return Poll::Ready(done);
-        }
-        if let Some(id) = this.id {
-            let list = guard.waiters();
-            if let Some(at) = list.position(id) {
-                // Still waiting: keep the place in line, refresh the waker.
-                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
-                    waker.clone_from(cx.waker());
-                }
-                return Poll::Pending;
-            }
-        }
-        let id = monitor.register(&mut guard, Sleeper::Task(cx.waker().clone()));
-        fence(SeqCst);
-        if let Some(done) = (this.attempt)(&mut guard) {
-            monitor.deregister(&mut guard, id);
-            this.id = None;
-            return Poll::Ready(done);
-        }
-        this.id = Some(id);
-        Poll::Pending
+        this.monitor.poll_until(&mut this.id, cx, &mut this.attempt)
     }
 }
 
 impl<S: HasWaiters, F> Drop for Until<'_, S, F> {
     fn drop(&mut self) {
-        let Some(id) = self.id else { return };
-        let monitor = self.monitor;
-        let mut guard = monitor.lock();
-        if monitor.deregister(&mut guard, id) {
-            return;
-        }
-        // Woken, then cancelled before acting on it: hand the wake-up on
-        // (at worst a spurious one).
-        let next = monitor.take_one(&mut guard);
-        drop(guard);
-        next.wake();
+        self.monitor.abandon(&mut self.id);
     }
 }
 
