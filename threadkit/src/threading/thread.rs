@@ -18,15 +18,16 @@
 //! threads are created `Running`.
 
 use std::fmt;
+use std::future::Future;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::error::ThreadError;
 use super::{hooks, registry};
-use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::loom::sync::{Arc, Mutex};
 use crate::util::Deadline;
-use crate::util::wait;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// Where a thread record is in its lifecycle; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,14 @@ struct State {
     native_id: Option<u64>,
     /// The panic message the target ended with, once `Finished`.
     panic: Option<String>,
+    /// Threads and tasks joining it, and `start()` waiting for it to run.
+    waiters: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
 }
 
 #[derive(Debug)]
@@ -63,8 +72,7 @@ struct Inner {
     name: String,
     daemon: bool,
     kind: Kind,
-    state: Mutex<State>,
-    finished: Condvar,
+    state: Monitor<State>,
 }
 
 /// Python's `_counter`: numbers the default names `Thread-N` and `Dummy-N`.
@@ -116,13 +124,13 @@ impl ThreadHandle {
                 name,
                 daemon,
                 kind,
-                state: Mutex::new(State {
+                state: Monitor::new(State {
                     phase,
                     ident,
                     native_id: None,
                     panic: None,
+                    waiters: WaitList::default(),
                 }),
-                finished: Condvar::new(),
             }),
         }
     }
@@ -242,6 +250,51 @@ impl ThreadHandle {
         self.join_until(Deadline::At(deadline))
     }
 
+    /// [`join`](ThreadHandle::join) for async code: the same wait on the
+    /// same record, so the thread's end releases joining threads and tasks
+    /// alike (Python spells it `await asyncio.to_thread(t.join)`, which ties
+    /// up a worker thread; this does not). Needs no runtime; bound it with
+    /// [`asyncio::wait_for`](crate::asyncio) or any timer. Dropping the
+    /// future before it resolves is safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](ThreadHandle::join); [`ThreadError::JoinCurrent`] when it
+    /// is polled on the thread it joins.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     use std::sync::Arc;
+    /// #     use std::task::{Context, Poll, Wake};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    ///
+    /// let t = Thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(5))).unwrap();
+    /// assert_eq!(block_on(t.join_async()), Ok(()));
+    /// assert!(!t.is_alive());
+    /// ```
+    pub fn join_async(&self) -> impl Future<Output = Result<(), ThreadError>> + Send + '_ {
+        async move {
+            self.join_until(Deadline::Now)?;
+            self.inner
+                .state
+                .until(|s| (s.phase == Phase::Finished).then(|| finished(s)))
+                .await
+                .map(drop)
+        }
+    }
+
     fn join_until(&self, deadline: Deadline) -> Result<bool, ThreadError> {
         if self.inner.kind == Kind::Dummy {
             return Err(ThreadError::JoinDummy);
@@ -253,15 +306,14 @@ impl ThreadHandle {
         if st.phase == Phase::Initial {
             return Err(ThreadError::NotStarted);
         }
-        if !wait::wait_until(&self.inner.finished, &mut st, deadline, |s| {
-            s.phase == Phase::Finished
-        }) {
+        if !self
+            .inner
+            .state
+            .wait_until(&mut st, deadline, |s| s.phase == Phase::Finished)
+        {
             return Ok(false);
         }
-        match &st.panic {
-            Some(msg) => Err(ThreadError::Panicked(msg.clone())),
-            None => Ok(true),
-        }
+        finished(&st)
     }
 
     /// Marks the thread `Running` (called on the new thread) and wakes `start()`.
@@ -269,7 +321,9 @@ impl ThreadHandle {
         let mut st = self.inner.state.lock();
         st.native_id = Some(native_id);
         st.phase = Phase::Running;
-        self.inner.finished.notify_all();
+        let woken = self.inner.state.take_all(&mut st);
+        drop(st);
+        woken.wake();
     }
 
     /// Marks the thread `Finished` and wakes every joiner.
@@ -277,7 +331,17 @@ impl ThreadHandle {
         let mut st = self.inner.state.lock();
         st.panic = panic;
         st.phase = Phase::Finished;
-        self.inner.finished.notify_all();
+        let woken = self.inner.state.take_all(&mut st);
+        drop(st);
+        woken.wake();
+    }
+}
+
+/// What joining a finished thread reports.
+fn finished(st: &State) -> Result<bool, ThreadError> {
+    match &st.panic {
+        Some(msg) => Err(ThreadError::Panicked(msg.clone())),
+        None => Ok(true),
     }
 }
 
@@ -411,10 +475,9 @@ impl<T: Send + 'static> Thread<T> {
             st.ident = None;
             return Err(ThreadError::Spawn(e.to_string()));
         }
-        let mut st = self.handle.inner.state.lock();
-        wait::wait_until(&self.handle.inner.finished, &mut st, Deadline::Never, |s| {
-            s.phase != Phase::Starting
-        });
+        let state = &self.handle.inner.state;
+        let mut st = state.lock();
+        state.wait_until(&mut st, Deadline::Never, |s| s.phase != Phase::Starting);
         Ok(())
     }
 
