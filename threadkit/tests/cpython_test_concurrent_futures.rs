@@ -1428,3 +1428,55 @@ fn shared_dyn_executor() {
     p.shutdown(true, false);
     assert!(matches!(p.submit(|| 0), Err(FutureError::ShutDown)));
 }
+
+// Issue 9: `result()` and `result_async().await` are one wait on one future.
+#[test]
+fn threads_and_tasks_wait_on_one_future() {
+    let (f, promise) = Future::new();
+    let ready = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let (f, ready) = (&f, &ready);
+            s.spawn(move || {
+                ready.fetch_add(1, Ordering::SeqCst);
+                let got = if i % 2 == 0 {
+                    f.result()
+                } else {
+                    block_on(f.result_async())
+                };
+                assert_eq!(got, Ok(&"shared"));
+            });
+        }
+        while ready.load(Ordering::SeqCst) < 4 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        promise.set_result("shared");
+    });
+    assert_eq!(block_on(f.exception_async()), None);
+    assert_eq!(f.into_result(), Ok("shared"));
+}
+
+// An `.await` cancelled while pending (its waker on the future's list)
+// leaves the handle usable from threads and tasks alike.
+#[test]
+fn cancelled_await_leaves_the_future_usable() {
+    use std::task::{Context, Waker};
+    let p = pool(1);
+    let release = gate();
+    let r = Arc::clone(&release);
+    let mut f = p.submit(move || r.wait_timeout(LONG)).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(std::pin::Pin::new(&mut f).poll(&mut cx).is_pending());
+    {
+        let mut lent = Box::pin(f.result_async());
+        assert!(lent.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(
+        f.result_timeout(Duration::from_millis(1)),
+        Err(FutureError::Timeout)
+    );
+    release.set();
+    assert_eq!(f.result(), Ok(&true));
+    assert_eq!(block_on(f), Ok(true));
+}

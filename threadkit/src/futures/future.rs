@@ -444,19 +444,80 @@ impl<T> Future<T> {
         self.result_until(Deadline::At(deadline))
     }
 
+    /// [`result`](Future::result) for async code: the same wait on the same
+    /// future, lending the same `&T`, so threads in `result()` and tasks
+    /// awaiting this are woken together when the task finishes. Unlike
+    /// `fut.await`, it leaves the value in the handle, so any number of
+    /// threads and tasks can wait on one `&Future`. Needs no runtime;
+    /// dropping it before it resolves is safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Future::result).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::Future;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     use std::sync::Arc;
+    /// #     use std::task::{Context, Poll, Wake};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    ///
+    /// let (f, promise) = Future::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(f.result(), Ok(&"done")));
+    ///     s.spawn(move || promise.set_result("done"));
+    ///     assert_eq!(block_on(f.result_async()), Ok(&"done"));
+    /// });
+    /// ```
+    pub async fn result_async(&self) -> Result<&T, FutureError> {
+        let taken = match self.taken.get() {
+            Some(taken) => taken,
+            None => {
+                self.inner
+                    .state
+                    .until(|st| st.phase.is_done().then(|| self.take_outcome(st)))
+                    .await
+            }
+        };
+        taken.as_ref().map_err(FutureError::clone)
+    }
+
+    /// [`exception`](Future::exception) for async code; see
+    /// [`result_async`](Future::result_async).
+    pub async fn exception_async(&self) -> Option<FutureError> {
+        self.result_async().await.err()
+    }
+
     fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
         let taken = match self.taken.get() {
             Some(taken) => taken,
             None => {
                 let mut st = self.inner.wait_done(deadline).ok_or(FutureError::Timeout)?;
-                // Taken under the state lock, so that of two threads calling
-                // `result()` at once the second finds `taken` initialized; a
-                // missing outcome means `.await` took it.
-                self.taken
-                    .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+                self.take_outcome(&mut st)
             }
         };
         taken.as_ref().map_err(FutureError::clone)
+    }
+
+    /// Moves the outcome of a done future into the handle, for lending.
+    ///
+    /// Called under the state lock, so that of two threads calling
+    /// `result()` at once the second finds `taken` initialized; a missing
+    /// outcome means `.await` took it.
+    fn take_outcome(&self, st: &mut State<T>) -> &Result<T, FutureError> {
+        self.taken
+            .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
     }
 
     /// Blocks until the task finishes and returns its value by move.

@@ -653,4 +653,51 @@ mod tests {
         let closure = || ();
         assert_eq!(of(&closure), Some("target_names_are_readable"));
     }
+
+    fn poll<F: Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::noop();
+        std::pin::Pin::new(f).poll(&mut std::task::Context::from_waker(waker))
+    }
+
+    /// `join_async` waits on the same list as `join`: it registers while the
+    /// thread runs, takes its entry back when dropped, and reports what
+    /// `join` reports.
+    #[test]
+    fn join_async_is_join_on_the_same_record() {
+        use crate::threading::Event;
+        use std::task::Poll;
+        let go = Arc::new(Event::new());
+        let g = Arc::clone(&go);
+        let t = Thread::spawn(move || g.wait()).unwrap();
+        let waiting = |t: &Thread| t.handle.inner.state.lock().waiters.len();
+
+        let mut cancelled = Box::pin(t.join_async());
+        assert!(poll(&mut cancelled).is_pending());
+        assert!(poll(&mut cancelled).is_pending());
+        assert_eq!(waiting(&t), 1);
+        drop(cancelled);
+        assert_eq!(waiting(&t), 0);
+
+        let mut joining = Box::pin(t.join_async());
+        assert!(poll(&mut joining).is_pending());
+        go.set();
+        assert_eq!(t.join(), Ok(()));
+        assert_eq!(poll(&mut joining), Poll::Ready(Ok(())));
+        assert_eq!(waiting(&t), 0);
+
+        let unstarted = Thread::new(|| ());
+        assert_eq!(
+            poll(&mut Box::pin(unstarted.join_async())),
+            Poll::Ready(Err(ThreadError::NotStarted))
+        );
+        let panicked = Thread::builder()
+            .daemon(true)
+            .spawn(|| panic!("join_async boom"))
+            .unwrap();
+        let _ = panicked.join();
+        assert_eq!(
+            poll(&mut Box::pin(panicked.join_async())),
+            Poll::Ready(Err(ThreadError::Panicked("join_async boom".into())))
+        );
+    }
 }
