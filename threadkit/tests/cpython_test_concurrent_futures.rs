@@ -1480,3 +1480,37 @@ fn cancelled_await_leaves_the_future_usable() {
     assert_eq!(f.result(), Ok(&true));
     assert_eq!(block_on(f), Ok(true));
 }
+
+// `wait_async` keeps `wait`'s semantics, and a cancelled one leaves the
+// futures usable by a later `wait`.
+#[test]
+fn wait_async_first_completed_and_cancelled() {
+    use std::task::{Context, Waker};
+    let p = pool(2);
+    let release = gate();
+    let r = Arc::clone(&release);
+    let slow = p.submit(move || r.wait_timeout(LONG)).unwrap();
+    let fast = p.submit(|| true).unwrap();
+    let got = block_on(threadkit::futures::wait_async(
+        [&slow, &fast],
+        ReturnWhen::FirstCompleted,
+    ));
+    assert!(std::ptr::eq(got.done[0], &fast));
+    assert!(std::ptr::eq(got.not_done[0], &slow));
+    {
+        let mut cancelled = Box::pin(threadkit::futures::wait_async(
+            [&slow, &fast],
+            ReturnWhen::AllCompleted,
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+    }
+    release.set();
+    let got = wait([&slow, &fast], Some(LONG), ReturnWhen::AllCompleted);
+    assert_eq!((got.done.len(), got.not_done.len()), (2, 0));
+    let got = block_on(threadkit::futures::wait_async(
+        [slow, fast],
+        ReturnWhen::FirstException,
+    ));
+    assert_eq!((got.done.len(), got.not_done.len()), (2, 0));
+}

@@ -82,4 +82,12 @@ impl Waiter {
         let met = self.events.wait_until(&mut events, deadline, ready);
         (met, then(&mut events))
     }
+
+    /// The async face of [`wait_for`](Self::wait_for) with no deadline:
+    /// resolves once `ready(&events)` holds.
+    pub(crate) async fn until(&self, mut ready: impl FnMut(&mut Events) -> bool) {
+        self.events
+            .until(|events| ready(events).then_some(()))
+            .await;
+    }
 }

@@ -190,3 +190,22 @@ fn loom_cancelled_await_then_thread_waits() {
         worker.join().unwrap();
     });
 }
+
+/// `wait_async(ALL_COMPLETED)` in a task while two futures complete on two
+/// threads: the task's waker on the shared waiter is never left asleep.
+#[test]
+fn loom_wait_async_sees_completion() {
+    loom::model(|| {
+        let (a, pa) = Future::<usize>::new();
+        let (b, pb) = Future::<usize>::new();
+        let ta = thread::spawn(move || pa.set_result(1));
+        let tb = thread::spawn(move || pb.set_error(FutureError::Panicked("x".into())));
+        let r = loom::future::block_on(crate::futures::wait_async(
+            [&a, &b],
+            ReturnWhen::AllCompleted,
+        ));
+        assert_eq!((r.done.len(), r.not_done.len()), (2, 0));
+        ta.join().unwrap();
+        tb.join().unwrap();
+    });
+}
