@@ -288,18 +288,41 @@ impl Process {
     ///
     /// # Errors
     ///
-    /// As [`join`](Process::join).
-    pub fn join_async(&self) -> impl Future<Output = Result<i32, ProcessError>> + Send + '_ {
-        async move {
-            self.join_deadline(Deadline::Now)?;
-            let code = self.shared.state.until(|st| match st.phase {
-                Phase::Exited(_, code) => Some(Ok(code)),
-                // Closed once it exited, before this task looked again.
-                Phase::Closed => Some(Err(ProcessError::Closed)),
-                _ => None,
-            });
-            code.await
-        }
+    /// As [`join`](Process::join), and [`ProcessError::Closed`] if the
+    /// handle was closed after the child exited, before this saw it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::multiprocessing::Process;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     use std::sync::Arc;
+    /// #     use std::task::{Context, Poll, Wake};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    ///
+    /// let p = Process::new(|code: i32| std::process::exit(code), 3);
+    /// p.start().unwrap();
+    /// assert_eq!(block_on(p.join_async()).unwrap(), 3);
+    /// assert_eq!(p.join().unwrap(), 3);
+    /// ```
+    pub async fn join_async(&self) -> Result<i32, ProcessError> {
+        self.join_deadline(Deadline::Now)?;
+        let code = self.shared.state.until(|st| match st.phase {
+            Phase::Exited(_, code) => Some(Ok(code)),
+            // Closed once it exited, before this task looked again.
+            Phase::Closed => Some(Err(ProcessError::Closed)),
+            _ => None,
+        });
+        code.await
     }
 
     fn join_deadline(&self, deadline: Deadline) -> Result<Option<i32>, ProcessError> {

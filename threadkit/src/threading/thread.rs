@@ -18,7 +18,6 @@
 //! threads are created `Running`.
 
 use std::fmt;
-use std::future::Future;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -284,15 +283,13 @@ impl ThreadHandle {
     /// assert_eq!(block_on(t.join_async()), Ok(()));
     /// assert!(!t.is_alive());
     /// ```
-    pub fn join_async(&self) -> impl Future<Output = Result<(), ThreadError>> + Send + '_ {
-        async move {
-            self.join_until(Deadline::Now)?;
-            self.inner
-                .state
-                .until(|s| (s.phase == Phase::Finished).then(|| finished(s)))
-                .await
-                .map(drop)
-        }
+    pub async fn join_async(&self) -> Result<(), ThreadError> {
+        self.join_until(Deadline::Now)?;
+        self.inner
+            .state
+            .until(|s| (s.phase == Phase::Finished).then(|| finished(s)))
+            .await
+            .map(drop)
     }
 
     fn join_until(&self, deadline: Deadline) -> Result<bool, ThreadError> {
@@ -654,7 +651,7 @@ mod tests {
         assert_eq!(of(&closure), Some("target_names_are_readable"));
     }
 
-    fn poll<F: Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+    fn poll<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
         let waker = std::task::Waker::noop();
         std::pin::Pin::new(f).poll(&mut std::task::Context::from_waker(waker))
     }
@@ -671,7 +668,10 @@ mod tests {
         let t = Thread::spawn(move || g.wait()).unwrap();
         let waiting = |t: &Thread| t.handle.inner.state.lock().waiters.len();
 
-        let mut cancelled = Box::pin(t.join_async());
+        fn send<F: Send>(f: F) -> F {
+            f
+        }
+        let mut cancelled = Box::pin(send(t.join_async()));
         assert!(poll(&mut cancelled).is_pending());
         assert!(poll(&mut cancelled).is_pending());
         assert_eq!(waiting(&t), 1);
