@@ -306,6 +306,10 @@ fn run_callback<T>(callback: Callback<T>, outcome: Result<&T, &FutureError>) {
 ///   future, and run just *before* waiters wake rather than just after.
 /// - The executor side (`set_result`, `set_exception`,
 ///   `set_running_or_notify_cancel`) lives on a separate [`Promise`].
+/// - It is also awaitable, with no runtime or feature needed (Python needs
+///   `asyncio.wrap_future`): `fut.await` takes the value,
+///   [`result_async`](Future::result_async) lends it. Threads in `result()`
+///   and tasks awaiting wait on the same list and wake together.
 pub struct Future<T> {
     inner: Arc<Inner<T>>,
     /// The outcome once this handle has taken it for `result()`.
