@@ -128,9 +128,12 @@ impl<T> Inner<T> {
     /// Waits until done; returns the guard, or `None` if the deadline passed.
     fn wait_done(&self, deadline: Deadline) -> Option<MutexGuard<'_, State<T>>> {
         let mut st = self.state.lock();
-        if self
-            .state
-            .wait_until(&mut st, deadline, |s| s.phase.is_done())
+        // Mostly done already (a result asked for after the fact): answer
+        // without a call into the monitor.
+        if st.phase.is_done()
+            || self
+                .state
+                .wait_until(&mut st, deadline, |s| s.phase.is_done())
         {
             Some(st)
         } else {
@@ -646,9 +649,13 @@ impl<T> std::future::Future for Future<T> {
 }
 
 impl<T> Drop for Future<T> {
+    #[inline]
     fn drop(&mut self) {
         // An `.await` cancelled while pending leaves its entry on the list.
-        self.inner.state.abandon(&mut self.awaiting);
+        // Checked here so that dropping a handle never awaited stays a branch.
+        if self.awaiting.is_some() {
+            self.inner.state.abandon(&mut self.awaiting);
+        }
     }
 }
 
