@@ -85,13 +85,16 @@ struct State<T> {
     /// Installed by `wait`/`as_completed`: (waiter, index of this future).
     /// Each is told how the future completed, as a callback would be.
     installed: Vec<(Arc<Waiter>, usize)>,
-    /// Threads in `result()` and the task awaiting the handle.
-    sleepers: WaitList,
+    /// Threads in `result()` and the task awaiting the handle. Most futures
+    /// are never waited for (their result is asked for once they are done),
+    /// so the list is only allocated by the first waiter: until then the
+    /// future stays small and dropping it costs a branch.
+    sleepers: Option<Box<WaitList>>,
 }
 
 impl<T> HasWaiters for State<T> {
     fn waiters(&mut self) -> &mut WaitList {
-        &mut self.sleepers
+        self.sleepers.get_or_insert_default()
     }
 }
 
@@ -115,7 +118,7 @@ impl<T> Inner<T> {
                 completion: None,
                 callbacks: Vec::new(),
                 installed: Vec::new(),
-                sleepers: WaitList::default(),
+                sleepers: None,
             }),
             cancel_hook: None,
         }
@@ -217,7 +220,8 @@ impl<T> Inner<T> {
         st.completion = Some(completion);
         let installed = std::mem::take(&mut st.installed);
         // Most futures are never waited for: skip the list's bookkeeping then.
-        let woken = (st.sleepers.len() > 0).then(|| self.state.take_all(&mut st));
+        let waited = st.sleepers.as_ref().is_some_and(|list| list.len() > 0);
+        let woken = waited.then(|| self.state.take_all(&mut st));
         drop(st);
         for (waiter, index) in installed {
             waiter.notify(index, completion);
