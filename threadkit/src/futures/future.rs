@@ -27,10 +27,11 @@
 //! [`wait`](super::wait) and [`as_completed`](super::as_completed) point at
 //! it. It is a [`Monitor`]: threads blocked in [`Future::result`] and tasks
 //! in `fut.await` wait on its one list, and completing the future wakes them
-//! all, whichever face they use. The outcome sits in the shared state until the handle takes it, either
-//! into its own `OnceLock` (for [`Future::result`], which lends `&T`) or by
-//! value ([`Future::into_result`], `.await`). Only the handle ever takes it, so
-//! no other party can race for the value and `T` need not be `Clone`.
+//! all, whichever face they use. The outcome sits in the shared state until
+//! the handle takes it, either into its own `OnceLock` (for
+//! [`Future::result`], which lends `&T`) or by value
+//! ([`Future::into_result`], `.await`). Only the handle ever takes it, so no
+//! other party can race for the value and `T` need not be `Clone`.
 
 use std::fmt;
 use std::pin::Pin;
