@@ -1,18 +1,20 @@
 //! The one switch between the real synchronization kernel and loom's model of it.
 //!
 //! Every primitive in threadkit is built on [`sync::Mutex`] (or, for `RLock`,
-//! `sync::ReentrantMutex`) and [`sync::Condvar`] from here, never on
-//! `parking_lot` or `std` directly, so that the whole crate can
-//! be model-checked with `RUSTFLAGS="--cfg loom" cargo test --lib --release`.
+//! `sync::ReentrantMutex`), its atomics and [`thread`]'s parking from here,
+//! never on `parking_lot` or `std` directly, so that the whole crate can be
+//! model-checked with `RUSTFLAGS="--cfg loom" cargo test --lib --release`.
+//! (All waiting goes through `util::monitor`, which parks threads itself.)
 //!
-//! In normal builds these are `parking_lot`'s types (fast, no poisoning, timed
-//! waits). Under `cfg(loom)` they are thin adapters over `loom::sync` that expose
-//! the same subset of the `parking_lot` API. loom does not model time: a timed wait
-//! there behaves like an untimed one, so models only use untimed and `try_` forms.
+//! In normal builds these are `parking_lot`'s and std's types (fast, no
+//! poisoning, timed waits). Under `cfg(loom)` they are thin adapters over
+//! `loom::sync` that expose the same subset of the `parking_lot` API. loom does
+//! not model time: a timed wait there behaves like an untimed one, so models
+//! only use untimed and `try_` forms.
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    pub(crate) use parking_lot::{Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard};
     // Used by the loom models and by modules that share state across threads.
     #[allow(unused_imports)]
     pub(crate) use std::sync::Arc;
@@ -40,7 +42,7 @@ pub(crate) mod sync {
     #[derive(Debug)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
 
-    /// Holds the loom guard in an `Option` so that `Condvar::wait` can move it out
+    /// Holds the loom guard in an `Option` so that `unlocked` can move it out
     /// and back through a `&mut` borrow, as `parking_lot` allows.
     #[derive(Debug)]
     pub(crate) struct MutexGuard<'a, T>(
@@ -180,13 +182,6 @@ pub(crate) mod sync {
             self.enter(false)
         }
 
-        pub(crate) fn try_lock_for(
-            &self,
-            _timeout: Duration,
-        ) -> Option<ReentrantMutexGuard<'_, T>> {
-            self.try_lock()
-        }
-
         pub(crate) fn try_lock_until(
             &self,
             _deadline: Instant,
@@ -227,56 +222,6 @@ pub(crate) mod sync {
                 drop(owner);
                 self.mutex.freed.notify_all();
             }
-        }
-    }
-
-    /// The result of a timed wait, as in `parking_lot`.
-    #[derive(Debug)]
-    pub(crate) struct WaitTimeoutResult(bool);
-
-    impl WaitTimeoutResult {
-        pub(crate) fn timed_out(&self) -> bool {
-            self.0
-        }
-    }
-
-    /// `parking_lot::Condvar` shape over `loom::sync::Condvar`.
-    #[derive(Debug)]
-    pub(crate) struct Condvar(loom::sync::Condvar);
-
-    impl Default for Condvar {
-        fn default() -> Self {
-            Condvar::new()
-        }
-    }
-
-    impl Condvar {
-        pub(crate) fn new() -> Self {
-            Condvar(loom::sync::Condvar::new())
-        }
-
-        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
-            let inner = guard.0.take().expect("guard present");
-            guard.0 = Some(self.0.wait(inner).unwrap_or_else(|e| e.into_inner()));
-        }
-
-        pub(crate) fn wait_until<T>(
-            &self,
-            guard: &mut MutexGuard<'_, T>,
-            _deadline: Instant,
-        ) -> WaitTimeoutResult {
-            self.wait(guard);
-            WaitTimeoutResult(false)
-        }
-
-        pub(crate) fn notify_one(&self) -> bool {
-            self.0.notify_one();
-            true
-        }
-
-        pub(crate) fn notify_all(&self) -> usize {
-            self.0.notify_all();
-            0
         }
     }
 }

@@ -1662,3 +1662,89 @@ fn scoped_map_chunked() {
         .unwrap();
     assert_eq!(doubled, data.iter().map(|x| x * 2).collect::<Vec<_>>());
 }
+
+// Issue 9: `result()` and `result_async().await` are one wait on one future.
+#[test]
+fn threads_and_tasks_wait_on_one_future() {
+    let (f, promise) = Future::new();
+    let ready = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let (f, ready) = (&f, &ready);
+            s.spawn(move || {
+                ready.fetch_add(1, Ordering::SeqCst);
+                let got = if i % 2 == 0 {
+                    f.result()
+                } else {
+                    block_on(f.result_async())
+                };
+                assert_eq!(got, Ok(&"shared"));
+            });
+        }
+        while ready.load(Ordering::SeqCst) < 4 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        promise.set_result("shared");
+    });
+    assert_eq!(block_on(f.exception_async()), None);
+    assert_eq!(f.into_result(), Ok("shared"));
+}
+
+// An `.await` cancelled while pending (its waker on the future's list)
+// leaves the handle usable from threads and tasks alike.
+#[test]
+fn cancelled_await_leaves_the_future_usable() {
+    use std::task::{Context, Waker};
+    let p = pool(1);
+    let release = gate();
+    let r = Arc::clone(&release);
+    let mut f = p.submit(move || r.wait_timeout(LONG)).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(std::pin::Pin::new(&mut f).poll(&mut cx).is_pending());
+    {
+        let mut lent = Box::pin(f.result_async());
+        assert!(lent.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(
+        f.result_timeout(Duration::from_millis(1)),
+        Err(FutureError::Timeout)
+    );
+    release.set();
+    assert_eq!(f.result(), Ok(&true));
+    assert_eq!(block_on(f), Ok(true));
+}
+
+// `wait_async` keeps `wait`'s semantics, and a cancelled one leaves the
+// futures usable by a later `wait`.
+#[test]
+fn wait_async_first_completed_and_cancelled() {
+    use std::task::{Context, Waker};
+    let p = pool(2);
+    let release = gate();
+    let r = Arc::clone(&release);
+    let slow = p.submit(move || r.wait_timeout(LONG)).unwrap();
+    let fast = p.submit(|| true).unwrap();
+    let got = block_on(threadkit::futures::wait_async(
+        [&slow, &fast],
+        ReturnWhen::FirstCompleted,
+    ));
+    assert!(std::ptr::eq(got.done[0], &fast));
+    assert!(std::ptr::eq(got.not_done[0], &slow));
+    {
+        let mut cancelled = Box::pin(threadkit::futures::wait_async(
+            [&slow, &fast],
+            ReturnWhen::AllCompleted,
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+    }
+    release.set();
+    let got = wait([&slow, &fast], Some(LONG), ReturnWhen::AllCompleted);
+    assert_eq!((got.done.len(), got.not_done.len()), (2, 0));
+    let got = block_on(threadkit::futures::wait_async(
+        [slow, fast],
+        ReturnWhen::FirstException,
+    ));
+    assert_eq!((got.done.len(), got.not_done.len()), (2, 0));
+}

@@ -84,7 +84,6 @@ pub(crate) enum Holder {
     #[default]
     Unknown,
     /// This thread (by threadkit ident): the joined thread.
-    #[allow(dead_code)] // `join` records its target once it waits on the monitor.
     Thread(u64),
     /// Whoever holds the lock now: the ident in this cell (0 = nobody),
     /// which lives in the lock the thread is blocked on.

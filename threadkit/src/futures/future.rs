@@ -25,21 +25,25 @@
 //! The shared state (`Inner`) is reference-counted: the user's [`Future`]
 //! handle, the executor's [`Promise`] and the waiters installed by
 //! [`wait`](super::wait) and [`as_completed`](super::as_completed) point at
-//! it. The outcome sits in the shared state until the handle takes it, either
-//! into its own `OnceLock` (for [`Future::result`], which lends `&T`) or by
-//! value ([`Future::into_result`], `.await`). Only the handle ever takes it, so
-//! no other party can race for the value and `T` need not be `Clone`.
+//! it. It is a [`Monitor`]: threads blocked in [`Future::result`] and tasks
+//! in `fut.await` wait on its one list, and completing the future wakes them
+//! all, whichever face they use. The outcome sits in the shared state until
+//! the handle takes it, either into its own `OnceLock` (for
+//! [`Future::result`], which lends `&T`) or by value
+//! ([`Future::into_result`], `.await`). Only the handle ever takes it, so no
+//! other party can race for the value and `T` need not be `Clone`.
 
 use std::fmt;
 use std::pin::Pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::error::FutureError;
 use super::waiter::{Completion, Waiter};
-use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
-use crate::util::wait::{self, Deadline};
+use crate::loom::sync::{Arc, MutexGuard};
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitId, WaitList};
 
 /// Where a future is in its life; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,15 +84,28 @@ struct State<T> {
     completion: Option<Completion>,
     callbacks: Vec<Callback<T>>,
     /// Installed by `wait`/`as_completed`: (waiter, index of this future).
-    waiters: Vec<(Arc<Waiter>, usize)>,
-    /// The task waiting in `poll`, if the handle is being awaited.
-    waker: Option<Waker>,
+    /// Each is told how the future completed, as a callback would be.
+    installed: Vec<(Arc<Waiter>, usize)>,
+    /// Threads in `result()` and the task awaiting the handle. Most futures
+    /// are never waited for (their result is asked for once they are done),
+    /// so the list is only allocated by the first waiter: until then the
+    /// future stays small and dropping it costs a branch.
+    sleepers: Option<Box<WaitList>>,
+}
+
+impl<T> HasWaiters for State<T> {
+    fn waiters(&mut self) -> &mut WaitList {
+        self.sleepers.get_or_insert_default()
+    }
+
+    fn wait_kind(&self) -> crate::debug::WaitKind {
+        crate::debug::WaitKind::Future
+    }
 }
 
 /// The state shared by a [`Future`] and its [`Promise`].
 pub(crate) struct Inner<T> {
-    state: Mutex<State<T>>,
-    done: Condvar,
+    state: Monitor<State<T>>,
     /// Asked before a pending future is cancelled (see
     /// [`Future::with_cancel_hook`]); `false` means it can no longer be.
     cancel_hook: Option<CancelHook>,
@@ -100,15 +117,14 @@ type CancelHook = Box<dyn Fn() -> bool + Send + Sync>;
 impl<T> Inner<T> {
     fn new() -> Self {
         Inner {
-            state: Mutex::new(State {
+            state: Monitor::new(State {
                 phase: Phase::Pending,
                 outcome: None,
                 completion: None,
                 callbacks: Vec::new(),
-                waiters: Vec::new(),
-                waker: None,
+                installed: Vec::new(),
+                sleepers: None,
             }),
-            done: Condvar::new(),
             cancel_hook: None,
         }
     }
@@ -120,7 +136,13 @@ impl<T> Inner<T> {
     /// Waits until done; returns the guard, or `None` if the deadline passed.
     fn wait_done(&self, deadline: Deadline) -> Option<MutexGuard<'_, State<T>>> {
         let mut st = self.state.lock();
-        if wait::wait_until(&self.done, &mut st, deadline, |s| s.phase.is_done()) {
+        // Mostly done already (a result asked for after the fact): answer
+        // without a call into the monitor.
+        if st.phase.is_done()
+            || self
+                .state
+                .wait_until(&mut st, deadline, |s| s.phase.is_done())
+        {
             Some(st)
         } else {
             None
@@ -201,15 +223,16 @@ impl<T> Inner<T> {
         };
         st.outcome = Some(outcome);
         st.completion = Some(completion);
-        let waiters = std::mem::take(&mut st.waiters);
-        let waker = st.waker.take();
-        self.done.notify_all();
+        let installed = std::mem::take(&mut st.installed);
+        // Most futures are never waited for: skip the list's bookkeeping then.
+        let waited = st.sleepers.as_ref().is_some_and(|list| list.len() > 0);
+        let woken = waited.then(|| self.state.take_all(&mut st));
         drop(st);
-        for (waiter, index) in waiters {
+        for (waiter, index) in installed {
             waiter.notify(index, completion);
         }
-        if let Some(waker) = waker {
-            waker.wake();
+        if let Some(woken) = woken {
+            woken.wake();
         }
     }
 
@@ -218,7 +241,7 @@ impl<T> Inner<T> {
     pub(crate) fn install(&self, waiter: &Arc<Waiter>, index: usize) -> Option<Completion> {
         let mut st = self.state.lock();
         if st.completion.is_none() {
-            st.waiters.push((Arc::clone(waiter), index));
+            st.installed.push((Arc::clone(waiter), index));
         }
         st.completion
     }
@@ -227,7 +250,7 @@ impl<T> Inner<T> {
     pub(crate) fn uninstall(&self, waiter: &Arc<Waiter>) {
         self.state
             .lock()
-            .waiters
+            .installed
             .retain(|(w, _)| !Arc::ptr_eq(w, waiter));
     }
 }
@@ -295,14 +318,21 @@ fn run_callback<T>(callback: Callback<T>, outcome: Result<&T, &FutureError>) {
 ///   future, and run just *before* waiters wake rather than just after.
 /// - The executor side (`set_result`, `set_exception`,
 ///   `set_running_or_notify_cancel`) lives on a separate [`Promise`].
+/// - It is also awaitable, with no runtime or feature needed (Python needs
+///   `asyncio.wrap_future`): `fut.await` takes the value,
+///   [`result_async`](Future::result_async) lends it. Threads in `result()`
+///   and tasks awaiting wait on the same list and wake together.
 pub struct Future<T> {
     inner: Arc<Inner<T>>,
     /// The outcome once this handle has taken it for `result()`.
     taken: OnceLock<Result<T, FutureError>>,
+    /// This handle's place on the future's wait list while it is awaited.
+    awaiting: Option<WaitId>,
 }
 
-// The handle is never pinned structurally: `poll` only touches the Arc and
-// the OnceLock through `&mut`, so moving it after polling is fine.
+// The handle is never pinned structurally: `poll` only touches its fields
+// through `&mut`, and the wait list names it by id, not by address, so
+// moving it after polling is fine.
 impl<T> Unpin for Future<T> {}
 
 impl<T> Future<T> {
@@ -329,6 +359,7 @@ impl<T> Future<T> {
             Future {
                 inner,
                 taken: OnceLock::new(),
+                awaiting: None,
             },
             promise,
         )
@@ -366,6 +397,7 @@ impl<T> Future<T> {
             Future {
                 inner,
                 taken: OnceLock::new(),
+                awaiting: None,
             },
             promise,
         )
@@ -428,19 +460,80 @@ impl<T> Future<T> {
         self.result_until(Deadline::At(deadline))
     }
 
+    /// [`result`](Future::result) for async code: the same wait on the same
+    /// future, lending the same `&T`, so threads in `result()` and tasks
+    /// awaiting this are woken together when the task finishes. Unlike
+    /// `fut.await`, it leaves the value in the handle, so any number of
+    /// threads and tasks can wait on one `&Future`. Needs no runtime;
+    /// dropping it before it resolves is safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Future::result).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::Future;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     use std::sync::Arc;
+    /// #     use std::task::{Context, Poll, Wake};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    ///
+    /// let (f, promise) = Future::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(f.result(), Ok(&"done")));
+    ///     s.spawn(move || promise.set_result("done"));
+    ///     assert_eq!(block_on(f.result_async()), Ok(&"done"));
+    /// });
+    /// ```
+    pub async fn result_async(&self) -> Result<&T, FutureError> {
+        let taken = match self.taken.get() {
+            Some(taken) => taken,
+            None => {
+                self.inner
+                    .state
+                    .until(|st| st.phase.is_done().then(|| self.take_outcome(st)))
+                    .await
+            }
+        };
+        taken.as_ref().map_err(FutureError::clone)
+    }
+
+    /// [`exception`](Future::exception) for async code; see
+    /// [`result_async`](Future::result_async).
+    pub async fn exception_async(&self) -> Option<FutureError> {
+        self.result_async().await.err()
+    }
+
     fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
         let taken = match self.taken.get() {
             Some(taken) => taken,
             None => {
                 let mut st = self.inner.wait_done(deadline).ok_or(FutureError::Timeout)?;
-                // Taken under the state lock, so that of two threads calling
-                // `result()` at once the second finds `taken` initialized; a
-                // missing outcome means `.await` took it.
-                self.taken
-                    .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+                self.take_outcome(&mut st)
             }
         };
         taken.as_ref().map_err(FutureError::clone)
+    }
+
+    /// Moves the outcome of a done future into the handle, for lending.
+    ///
+    /// Called under the state lock, so that of two threads calling
+    /// `result()` at once the second finds `taken` initialized; a missing
+    /// outcome means `.await` took it.
+    fn take_outcome(&self, st: &mut State<T>) -> &Result<T, FutureError> {
+        self.taken
+            .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
     }
 
     /// Blocks until the task finishes and returns its value by move.
@@ -465,14 +558,11 @@ impl<T> Future<T> {
     }
 
     pub(crate) fn into_result_until(
-        self,
+        mut self,
         deadline: Deadline,
     ) -> Result<Result<T, FutureError>, Self> {
-        if self.taken.get().is_some() {
-            return Ok(self
-                .taken
-                .into_inner()
-                .unwrap_or(Err(FutureError::Consumed)));
+        if let Some(taken) = self.taken.take() {
+            return Ok(taken);
         }
         let Some(mut st) = self.inner.wait_done(deadline) else {
             return Err(self);
@@ -541,25 +631,42 @@ impl<T> AsRef<Future<T>> for Future<T> {
     }
 }
 
-/// Awaiting a `Future<T>` moves its value out, like [`Future::into_result`];
-/// the waker is stored and woken by the completing thread.
+/// Awaiting a `Future<T>` moves its value out, like [`Future::into_result`].
+/// It is the same wait as [`Future::result`]'s: the task's waker goes on the
+/// future's wait list, next to any threads blocked in `result()`, and the
+/// completing thread wakes them all. Needs no runtime and no feature.
+///
+/// Cancel safe: dropping the handle while it is awaited takes its waker off
+/// the list.
 impl<T> std::future::Future for Future<T> {
     type Output = Result<T, FutureError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if let Some(outcome) = this.taken.take() {
+            // `result()` took it, so the future is done and completing it
+            // took every entry off the list, this handle's included.
+            this.awaiting = None;
             return Poll::Ready(outcome);
         }
-        let mut st = this.inner.state.lock();
-        if st.phase.is_done() {
-            return Poll::Ready(st.outcome.take().unwrap_or(Err(FutureError::Consumed)));
+        this.inner
+            .state
+            .poll_until(&mut this.awaiting, cx, &mut |st: &mut State<T>| {
+                st.phase
+                    .is_done()
+                    .then(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+            })
+    }
+}
+
+impl<T> Drop for Future<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // An `.await` cancelled while pending leaves its entry on the list.
+        // Checked here so that dropping a handle never awaited stays a branch.
+        if self.awaiting.is_some() {
+            self.inner.state.abandon(&mut self.awaiting);
         }
-        match &st.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
     }
 }
 

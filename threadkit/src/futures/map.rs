@@ -276,6 +276,10 @@ pub(crate) struct MapConfig {
 impl<'a, T> Map<'a, T> {
     /// A map over futures submitted already, in order (the process pool's
     /// chunks): no feeding, no chunking.
+    #[cfg_attr(
+        not(all(feature = "process", target_os = "linux", not(loom))),
+        allow(dead_code)
+    )]
     pub(crate) fn new(futures: VecDeque<Future<T>>, deadline: Deadline) -> Map<'static, T> {
         Map {
             current: Ready::empty(),

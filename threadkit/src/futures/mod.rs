@@ -25,7 +25,7 @@
 //! | `with pool:` | dropping the pool (`shutdown(wait=True)`) |
 //! | `Future`: `result(t)`, `exception(t)`, `cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback` | [`Future<T>`] |
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
-//! | `wait(fs, timeout, return_when)` | [`wait`] → [`DoneAndNotDone`], [`ReturnWhen`] |
+//! | `wait(fs, timeout, return_when)` | [`wait`] (async: [`wait_async`]) → [`DoneAndNotDone`], [`ReturnWhen`] |
 //! | `as_completed(fs, timeout)` | [`as_completed`] → [`AsCompleted`] |
 //! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`] |
 //! | (none) | [`scope`]: a pool whose tasks borrow from the stack |
@@ -82,5 +82,5 @@ pub use future::{Future, Promise};
 pub use map::Map;
 pub use scoped::{Scope, scope};
 pub use thread_pool::{ThreadPoolBuilder, ThreadPoolExecutor};
-pub use wait::{AsCompleted, DoneAndNotDone, ReturnWhen, as_completed, wait};
+pub use wait::{AsCompleted, DoneAndNotDone, ReturnWhen, as_completed, wait, wait_async};
 pub use work::WorkItem;

@@ -1,5 +1,6 @@
 //! [`wait`] and [`as_completed`]: Python's module-level functions that watch
-//! many futures at once, from any executors.
+//! many futures at once, from any executors; [`wait_async`] is `wait` for
+//! async code.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use super::error::FutureError;
 use super::future::Future;
-use super::waiter::Waiter;
+use super::waiter::{Events, Waiter};
 use crate::loom::sync::Arc;
 use crate::util::wait::Deadline;
 
@@ -95,22 +96,96 @@ where
     F: AsRef<Future<T>>,
 {
     let futures: Vec<F> = futures.into_iter().collect();
-    let n = futures.len();
     let waiter = Arc::new(Waiter::default());
     install(&futures, &waiter);
     waiter.wait_for(
         Deadline::from_timeout(timeout),
-        |ev| match return_when {
-            ReturnWhen::FirstCompleted => ev.total > 0 || n == 0,
-            ReturnWhen::FirstException => ev.any_error || ev.total == n,
-            ReturnWhen::AllCompleted => ev.total == n,
-        },
+        ready_when(return_when, futures.len()),
         |_| (),
     );
     for f in &futures {
         f.as_ref().inner().uninstall(&waiter);
     }
-    let mut is_done = vec![false; n];
+    split(futures, &waiter)
+}
+
+/// [`wait`] for async code, with no timeout of its own: the same waiter on
+/// the same futures, woken by whichever thread completes them (Python's
+/// `await asyncio.wait(fs, return_when=...)` over `asyncio.wrap_future`s).
+/// Needs no runtime. To bound it, pass the futures by reference and wrap
+/// the call in [`asyncio::wait_for`](crate::asyncio) or any timer: dropping
+/// it uninstalls its waiter.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{ReturnWhen, ThreadPoolExecutor, wait_async};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::sync::Arc;
+/// #     use std::task::{Context, Poll, Wake};
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+/// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+///
+/// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// let futures: Vec<_> = (0..3).map(|n| pool.submit(move || n).unwrap()).collect();
+/// let r = block_on(wait_async(&futures, ReturnWhen::AllCompleted));
+/// assert_eq!((r.done.len(), r.not_done.len()), (3, 0));
+/// ```
+pub async fn wait_async<T, F, I>(futures: I, return_when: ReturnWhen) -> DoneAndNotDone<F>
+where
+    I: IntoIterator<Item = F>,
+    F: AsRef<Future<T>>,
+{
+    let futures: Vec<F> = futures.into_iter().collect();
+    let waiter = Arc::new(Waiter::default());
+    install(&futures, &waiter);
+    {
+        let _installed = Installed {
+            futures: &futures,
+            waiter: &waiter,
+            _value: PhantomData,
+        };
+        waiter.until(ready_when(return_when, futures.len())).await;
+    }
+    split(futures, &waiter)
+}
+
+/// When a [`wait`] over `n` futures may return.
+fn ready_when(return_when: ReturnWhen, n: usize) -> impl FnMut(&mut Events) -> bool {
+    move |ev| match return_when {
+        ReturnWhen::FirstCompleted => ev.total > 0 || n == 0,
+        ReturnWhen::FirstException => ev.any_error || ev.total == n,
+        ReturnWhen::AllCompleted => ev.total == n,
+    }
+}
+
+/// Uninstalls a waiter from its futures when dropped: when `wait_async`
+/// returns, or when it is cancelled.
+struct Installed<'a, T, F: AsRef<Future<T>>> {
+    futures: &'a [F],
+    waiter: &'a Arc<Waiter>,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T, F: AsRef<Future<T>>> Drop for Installed<'_, T, F> {
+    fn drop(&mut self) {
+        for f in self.futures {
+            f.as_ref().inner().uninstall(self.waiter);
+        }
+    }
+}
+
+/// Splits the futures of a finished wait by the events its waiter got.
+fn split<T, F: AsRef<Future<T>>>(futures: Vec<F>, waiter: &Waiter) -> DoneAndNotDone<F> {
+    let mut is_done = vec![false; futures.len()];
     waiter.wait_for(
         Deadline::Now,
         |_| true,

@@ -3,16 +3,16 @@
 //!
 //! One `Waiter` is shared by all the futures of one call. Each future keeps
 //! `(Arc<Waiter>, index)` in its list and, when it completes, pushes its
-//! index onto the waiter's event list under the waiter's lock and notifies
-//! the waiter's condition variable. The caller sleeps in the one waiting
-//! core ([`wait_until`](crate::util::wait::wait_until)) with a predicate over
-//! the events, so nothing ever busy-waits, and futures from different
-//! executors mix freely. The caller uninstalls the waiter when it is done.
+//! index onto the waiter's events and wakes whoever waits on them. The
+//! waiter is a [`Monitor`] over the events: the caller sleeps in the one
+//! waiting core with a predicate over them, so nothing ever busy-waits, and
+//! futures from different executors mix freely. The caller uninstalls the
+//! waiter when it is done.
 
 use std::collections::VecDeque;
 
-use crate::loom::sync::{Condvar, Mutex};
-use crate::util::wait::{self, Deadline};
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// How a future completed, as far as a waiter cares (CPython's
 /// `add_result`/`add_exception`/`add_cancelled`).
@@ -31,6 +31,8 @@ pub(crate) struct Events {
     pub(crate) total: usize,
     /// Whether any pushed event was an error.
     pub(crate) any_error: bool,
+    /// Whoever waits in `wait` or `as_completed` (one caller at a time).
+    sleepers: WaitList,
 }
 
 impl Events {
@@ -41,18 +43,26 @@ impl Events {
     }
 }
 
-/// A mailbox of completion events with a condition variable.
+impl HasWaiters for Events {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.sleepers
+    }
+}
+
+/// A mailbox of completion events on the waiting core.
 #[derive(Debug, Default)]
 pub(crate) struct Waiter {
-    events: Mutex<Events>,
-    cv: Condvar,
+    events: Monitor<Events>,
 }
 
 impl Waiter {
     /// Called by a completing future (outside its own lock).
     pub(crate) fn notify(&self, index: usize, completion: Completion) {
-        self.events.lock().push(index, completion);
-        self.cv.notify_all();
+        let mut events = self.events.lock();
+        events.push(index, completion);
+        let woken = self.events.take_all(&mut events);
+        drop(events);
+        woken.wake();
     }
 
     /// Records an already-finished future without any notification.
@@ -69,7 +79,15 @@ impl Waiter {
         then: impl FnOnce(&mut Events) -> R,
     ) -> (bool, R) {
         let mut events = self.events.lock();
-        let met = wait::wait_until(&self.cv, &mut events, deadline, ready);
+        let met = self.events.wait_until(&mut events, deadline, ready);
         (met, then(&mut events))
+    }
+
+    /// The async face of [`wait_for`](Self::wait_for) with no deadline:
+    /// resolves once `ready(&events)` holds.
+    pub(crate) async fn until(&self, mut ready: impl FnMut(&mut Events) -> bool) {
+        self.events
+            .until(|events| ready(events).then_some(()))
+            .await;
     }
 }

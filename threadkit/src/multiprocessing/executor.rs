@@ -19,7 +19,7 @@ use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
 use crate::futures::{BuildError, Future, FutureError, Map, Promise};
 use crate::loom::sync::Mutex;
-use crate::util::wait::{self, Deadline};
+use crate::util::Deadline;
 
 /// Runs plain functions in a pool of worker processes: Python's
 /// `concurrent.futures.ProcessPoolExecutor`.
@@ -441,9 +441,9 @@ impl ProcessPoolExecutor {
         }
         if wait {
             let mut st = self.pool.state.lock();
-            wait::wait_until(&self.pool.exited, &mut st, Deadline::Never, |s| {
-                s.running == 0
-            });
+            self.pool
+                .state
+                .wait_until(&mut st, Deadline::Never, |s| s.running == 0);
             drop(st);
             for handle in std::mem::take(&mut *self.managers.lock()) {
                 let _ = handle.join();

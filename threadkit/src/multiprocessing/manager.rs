@@ -35,7 +35,8 @@ use super::frame::{self, ReadError};
 use super::spawn::{self, Options};
 use super::wire;
 use crate::futures::FutureError;
-use crate::loom::sync::{Condvar, Mutex, MutexGuard};
+use crate::loom::sync::MutexGuard;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// Tasks in flight per worker at most, for quick tasks.
 pub(crate) const WINDOW: usize = 64;
@@ -101,28 +102,35 @@ pub(crate) struct State {
     /// Manager threads started / still running.
     pub(crate) started: usize,
     pub(crate) running: usize,
+    /// Who waits for the manager threads to exit (`shutdown(wait=True)`).
+    waiters: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
 }
 
 pub(crate) struct Pool {
     pub(crate) config: Config,
-    pub(crate) state: Mutex<State>,
-    /// Signalled when a manager thread exits.
-    pub(crate) exited: Condvar,
+    /// Woken when a manager thread exits.
+    pub(crate) state: Monitor<State>,
 }
 
 impl Pool {
     pub(crate) fn new(config: Config) -> Pool {
         Pool {
-            state: Mutex::new(State {
+            state: Monitor::new(State {
                 pending: VecDeque::new(),
                 slots: (0..config.max_workers).map(|_| Slot::default()).collect(),
                 shutdown: false,
                 broken: None,
                 started: 0,
                 running: 0,
+                waiters: WaitList::default(),
             }),
             config,
-            exited: Condvar::new(),
         }
     }
 
@@ -225,7 +233,9 @@ impl Pool {
     fn leave(&self) {
         let mut st = self.state.lock();
         st.running -= 1;
-        self.exited.notify_all();
+        let woken = self.state.take_all(&mut st);
+        drop(st);
+        woken.wake();
     }
 }
 

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::frame;
-use crate::loom::sync::{Condvar, Mutex};
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// The longest a finished task's reply waits in the buffer.
 pub(crate) const FLUSH_AFTER: Duration = Duration::from_millis(1);
@@ -23,9 +24,7 @@ pub(crate) const FLUSH_AFTER: Duration = Duration::from_millis(1);
 /// The buffered replies and the flusher's wake-up; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Outbox {
-    state: Mutex<State>,
-    /// Tells the flusher that replies are held back.
-    held: Condvar,
+    state: Monitor<State>,
 }
 
 #[derive(Debug)]
@@ -35,18 +34,26 @@ struct State {
     since: Option<Instant>,
     /// A write or flush failed: the parent is gone.
     failed: bool,
+    /// The flusher, while it waits for a reply to be held back.
+    flusher: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.flusher
+    }
 }
 
 impl Outbox {
     /// An outbox writing to `channel`, with its flusher thread started.
     pub(crate) fn start(channel: UnixStream) -> io::Result<Arc<Self>> {
         let outbox = Arc::new(Outbox {
-            state: Mutex::new(State {
+            state: Monitor::new(State {
                 writer: BufWriter::with_capacity(1 << 16, channel),
                 since: None,
                 failed: false,
+                flusher: WaitList::default(),
             }),
-            held: Condvar::new(),
         });
         let flusher = Arc::clone(&outbox);
         std::thread::Builder::new()
@@ -63,11 +70,12 @@ impl Outbox {
             return Err(io::ErrorKind::BrokenPipe.into());
         }
         let mut written = frame::write_frame(&mut st.writer, payload);
+        let mut woken = None;
         if written.is_ok() {
             if more_queued {
                 if st.since.is_none() {
                     st.since = Some(Instant::now());
-                    self.held.notify_one();
+                    woken = Some(self.state.take_one(&mut st));
                 }
             } else {
                 written = st.writer.flush();
@@ -75,6 +83,10 @@ impl Outbox {
             }
         }
         st.failed |= written.is_err();
+        drop(st);
+        if let Some(woken) = woken {
+            woken.wake();
+        }
         written
     }
 
@@ -94,12 +106,19 @@ impl Outbox {
         let mut st = self.state.lock();
         while !st.failed {
             match st.since {
-                None => self.held.wait(&mut st),
+                None => {
+                    self.state
+                        .wait_until(&mut st, Deadline::Never, |s| s.failed || s.since.is_some());
+                }
                 Some(since) => {
                     let due = since + FLUSH_AFTER;
                     let now = Instant::now();
                     if now < due {
-                        self.held.wait_until(&mut st, due);
+                        // Nothing wakes it before `due`: a reply flushed
+                        // meanwhile shows as a changed `since` then.
+                        self.state.wait_until(&mut st, Deadline::At(due), |s| {
+                            s.failed || s.since != Some(since)
+                        });
                     } else {
                         st.failed |= st.writer.flush().is_err();
                         st.since = None;

@@ -17,8 +17,9 @@ use super::fdpass;
 use super::frame::{self, DEFAULT_MAX_FRAME};
 use super::spawn::{self, Options};
 use super::wire;
-use crate::loom::sync::{Condvar, Mutex};
-use crate::util::wait::{self, Deadline};
+use crate::loom::sync::Mutex;
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// How long a child may take to say hello.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,10 +37,22 @@ enum Phase {
     Exited(u32, i32),
 }
 
+/// The phase, and who waits for the child to exit.
+struct State {
+    phase: Phase,
+    /// Threads and tasks in `join`.
+    waiters: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
+}
+
 /// What the reaper thread and the exit hook share with the handle.
 struct Shared {
-    phase: Mutex<Phase>,
-    exited: Condvar,
+    state: Monitor<State>,
     daemon: bool,
 }
 
@@ -129,8 +142,10 @@ impl Process {
             name: format!("Process-{n}"),
             daemon: false,
             shared: Arc::new(Shared {
-                phase: Mutex::new(Phase::Initial(call, fds)),
-                exited: Condvar::new(),
+                state: Monitor::new(State {
+                    phase: Phase::Initial(call, fds),
+                    waiters: WaitList::default(),
+                }),
                 daemon: false,
             }),
             sentinel: OnceLock::new(),
@@ -160,7 +175,7 @@ impl Process {
     /// After [`start`](Process::start) (Python's `AssertionError`).
     pub fn set_daemon(&mut self, daemon: bool) {
         assert!(
-            matches!(*self.shared.phase.lock(), Phase::Initial(..)),
+            matches!(self.shared.state.lock().phase, Phase::Initial(..)),
             "process has already started"
         );
         self.daemon = daemon;
@@ -178,8 +193,8 @@ impl Process {
     /// [`ProcessError::Encode`] if the argument could not be serialized;
     /// spawn, handshake and i/o errors otherwise.
     pub fn start(&self) -> Result<(), ProcessError> {
-        let mut phase = self.shared.phase.lock();
-        let (call, fds) = match &*phase {
+        let mut st = self.shared.state.lock();
+        let (call, fds) = match &st.phase {
             Phase::Initial(Ok(call), fds) => (call, fds),
             Phase::Initial(Err(e), _) => return Err(ProcessError::Encode(e.clone())),
             Phase::Closed => return Err(ProcessError::Closed),
@@ -210,8 +225,8 @@ impl Process {
         if let Some(fd) = pidfd_open(pid) {
             let _ = self.sentinel.set(fd);
         }
-        *phase = Phase::Running(pid);
-        drop(phase);
+        st.phase = Phase::Running(pid);
+        drop(st);
         register_for_exit(&self.shared);
         let shared = Arc::clone(&self.shared);
         let (child, channel) = (worker.child, worker.channel);
@@ -224,7 +239,7 @@ impl Process {
 
     /// The child's pid once started (Python's `pid`).
     pub fn pid(&self) -> Option<u32> {
-        match &*self.shared.phase.lock() {
+        match &self.shared.state.lock().phase {
             Phase::Initial(..) | Phase::Closed => None,
             Phase::Running(pid) | Phase::Exited(pid, _) => Some(*pid),
         }
@@ -233,13 +248,13 @@ impl Process {
     /// Whether the child was started and has not exited (Python's
     /// `is_alive()`).
     pub fn is_alive(&self) -> bool {
-        matches!(*self.shared.phase.lock(), Phase::Running(_))
+        matches!(self.shared.state.lock().phase, Phase::Running(_))
     }
 
     /// The exit code once the child has exited: its status, or minus the
     /// signal that killed it (Python's `exitcode`).
     pub fn exitcode(&self) -> Option<i32> {
-        match &*self.shared.phase.lock() {
+        match &self.shared.state.lock().phase {
             Phase::Exited(_, code) => Some(*code),
             _ => None,
         }
@@ -266,17 +281,60 @@ impl Process {
         self.join_deadline(Deadline::after(timeout))
     }
 
+    /// [`join`](Process::join) for async code: the same wait on the same
+    /// handle, woken by the thread that reaps the child. Needs no runtime;
+    /// bound it with [`asyncio::wait_for`](crate::asyncio) or any timer.
+    /// Dropping the future before it resolves is safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Process::join), and [`ProcessError::Closed`] if the
+    /// handle was closed after the child exited, before this saw it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::multiprocessing::Process;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     use std::sync::Arc;
+    /// #     use std::task::{Context, Poll, Wake};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    ///
+    /// let p = Process::new(|code: i32| std::process::exit(code), 3);
+    /// p.start().unwrap();
+    /// assert_eq!(block_on(p.join_async()).unwrap(), 3);
+    /// assert_eq!(p.join().unwrap(), 3);
+    /// ```
+    pub async fn join_async(&self) -> Result<i32, ProcessError> {
+        self.join_deadline(Deadline::Now)?;
+        let code = self.shared.state.until(|st| match st.phase {
+            Phase::Exited(_, code) => Some(Ok(code)),
+            // Closed once it exited, before this task looked again.
+            Phase::Closed => Some(Err(ProcessError::Closed)),
+            _ => None,
+        });
+        code.await
+    }
+
     fn join_deadline(&self, deadline: Deadline) -> Result<Option<i32>, ProcessError> {
-        let mut phase = self.shared.phase.lock();
-        match *phase {
+        let state = &self.shared.state;
+        let mut st = state.lock();
+        match st.phase {
             Phase::Initial(..) => return Err(ProcessError::NotStarted),
             Phase::Closed => return Err(ProcessError::Closed),
             _ => {}
         }
-        wait::wait_until(&self.shared.exited, &mut phase, deadline, |p| {
-            matches!(p, Phase::Exited(..))
-        });
-        Ok(match &*phase {
+        state.wait_until(&mut st, deadline, |s| matches!(s.phase, Phase::Exited(..)));
+        Ok(match &st.phase {
             Phase::Exited(_, code) => Some(*code),
             _ => None,
         })
@@ -292,11 +350,11 @@ impl Process {
     /// [`ProcessError::StillRunning`] while the child runs (Python's
     /// `ValueError`), leaving the handle as it was.
     pub fn close(&self) -> Result<(), ProcessError> {
-        let mut phase = self.shared.phase.lock();
-        if matches!(*phase, Phase::Running(_)) {
+        let mut st = self.shared.state.lock();
+        if matches!(st.phase, Phase::Running(_)) {
             return Err(ProcessError::StillRunning);
         }
-        *phase = Phase::Closed;
+        st.phase = Phase::Closed;
         Ok(())
     }
 
@@ -310,7 +368,7 @@ impl Process {
     /// [`ProcessError::Closed`] after [`close`](Process::close).
     pub fn sentinel(&self) -> Result<std::os::fd::BorrowedFd<'_>, ProcessError> {
         use std::os::fd::AsFd;
-        match &*self.shared.phase.lock() {
+        match &self.shared.state.lock().phase {
             Phase::Initial(..) => return Err(ProcessError::NotStarted),
             Phase::Closed => return Err(ProcessError::Closed),
             Phase::Running(_) | Phase::Exited(..) => {}
@@ -354,8 +412,8 @@ pub(crate) fn pidfd_open(pid: u32) -> Option<OwnedFd> {
 }
 
 fn signal(shared: &Shared, sig: i32) -> Result<(), ProcessError> {
-    let phase = shared.phase.lock();
-    match &*phase {
+    let st = shared.state.lock();
+    match &st.phase {
         Phase::Initial(..) => Err(ProcessError::NotStarted),
         Phase::Closed => Err(ProcessError::Closed),
         Phase::Running(pid) => {
@@ -390,11 +448,13 @@ fn reap(shared: &Shared, mut child: Child, channel: UnixStream) {
             break;
         }
     }
-    let mut phase = shared.phase.lock();
+    let mut st = shared.state.lock();
     let code = child.wait().map(spawn::exitcode).unwrap_or(-1);
     drop(channel);
-    *phase = Phase::Exited(pid, code);
-    shared.exited.notify_all();
+    st.phase = Phase::Exited(pid, code);
+    let woken = shared.state.take_all(&mut st);
+    drop(st);
+    woken.wake();
 }
 
 /// The pids of this process's [`Process`] children still running (Python's
@@ -407,9 +467,9 @@ fn reap(shared: &Shared, mut child: Child, channel: UnixStream) {
 /// includes them).
 pub fn active_children() -> Vec<u32> {
     let mut live = LIVE.lock();
-    live.retain(|s| !matches!(*s.phase.lock(), Phase::Exited(..)));
+    live.retain(|s| !matches!(s.state.lock().phase, Phase::Exited(..)));
     live.iter()
-        .filter_map(|s| match *s.phase.lock() {
+        .filter_map(|s| match s.state.lock().phase {
             Phase::Running(pid) => Some(pid),
             _ => None,
         })
@@ -424,7 +484,7 @@ fn register_for_exit(shared: &Arc<Shared>) {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| crate::util::exit::at_exit(crate::util::exit::Stage::Processes, at_exit));
     let mut live = LIVE.lock();
-    live.retain(|s| !matches!(*s.phase.lock(), Phase::Exited(..)));
+    live.retain(|s| !matches!(s.state.lock().phase, Phase::Exited(..)));
     live.push(Arc::clone(shared));
 }
 
@@ -439,16 +499,16 @@ fn at_exit() {
         }
     }
     for shared in &live {
-        let mut phase = shared.phase.lock();
-        wait::wait_until(&shared.exited, &mut phase, Deadline::Never, |p| {
-            matches!(p, Phase::Exited(..))
+        let mut st = shared.state.lock();
+        shared.state.wait_until(&mut st, Deadline::Never, |s| {
+            matches!(s.phase, Phase::Exited(..))
         });
     }
 }
 
 impl fmt::Debug for Process {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match &*self.shared.phase.lock() {
+        let state = match &self.shared.state.lock().phase {
             Phase::Initial(..) => "initial".to_owned(),
             Phase::Closed => "closed".to_owned(),
             Phase::Running(pid) => format!("started pid={pid}"),

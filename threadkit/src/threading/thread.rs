@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 
 use super::error::ThreadError;
 use super::{hooks, registry};
-use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::loom::sync::{Arc, Mutex};
 use crate::util::Deadline;
-use crate::util::wait;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// Where a thread record is in its lifecycle; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +56,27 @@ struct State {
     native_id: Option<u64>,
     /// The panic message the target ended with, once `Finished`.
     panic: Option<String>,
+    /// Threads and tasks joining it, and `start()` waiting for it to run.
+    waiters: WaitList,
+}
+
+impl HasWaiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
+
+    fn wait_kind(&self) -> crate::debug::WaitKind {
+        crate::debug::WaitKind::Join
+    }
+
+    /// Only the joined thread can end a `join` (`start()` also waits here,
+    /// for a thread not yet running: no holder then).
+    fn holder(&self) -> crate::debug::waits::Holder {
+        match (self.phase, self.ident) {
+            (Phase::Running, Some(ident)) => crate::debug::waits::Holder::Thread(ident),
+            _ => crate::debug::waits::Holder::Unknown,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -63,8 +84,7 @@ struct Inner {
     name: String,
     daemon: bool,
     kind: Kind,
-    state: Mutex<State>,
-    finished: Condvar,
+    state: Monitor<State>,
 }
 
 /// Python's `_counter`: numbers the default names `Thread-N` and `Dummy-N`.
@@ -116,13 +136,13 @@ impl ThreadHandle {
                 name,
                 daemon,
                 kind,
-                state: Mutex::new(State {
+                state: Monitor::new(State {
                     phase,
                     ident,
                     native_id: None,
                     panic: None,
+                    waiters: WaitList::default(),
                 }),
-                finished: Condvar::new(),
             }),
         }
     }
@@ -242,6 +262,49 @@ impl ThreadHandle {
         self.join_until(Deadline::At(deadline))
     }
 
+    /// [`join`](ThreadHandle::join) for async code: the same wait on the
+    /// same record, so the thread's end releases joining threads and tasks
+    /// alike (Python spells it `await asyncio.to_thread(t.join)`, which ties
+    /// up a worker thread; this does not). Needs no runtime; bound it with
+    /// [`asyncio::wait_for`](crate::asyncio) or any timer. Dropping the
+    /// future before it resolves is safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](ThreadHandle::join); [`ThreadError::JoinCurrent`] when it
+    /// is polled on the thread it joins.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     use std::sync::Arc;
+    /// #     use std::task::{Context, Poll, Wake};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    ///
+    /// let t = Thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(5))).unwrap();
+    /// assert_eq!(block_on(t.join_async()), Ok(()));
+    /// assert!(!t.is_alive());
+    /// ```
+    pub async fn join_async(&self) -> Result<(), ThreadError> {
+        self.join_until(Deadline::Now)?;
+        self.inner
+            .state
+            .until(|s| (s.phase == Phase::Finished).then(|| finished(s)))
+            .await
+            .map(drop)
+    }
+
     fn join_until(&self, deadline: Deadline) -> Result<bool, ThreadError> {
         if self.inner.kind == Kind::Dummy {
             return Err(ThreadError::JoinDummy);
@@ -253,15 +316,14 @@ impl ThreadHandle {
         if st.phase == Phase::Initial {
             return Err(ThreadError::NotStarted);
         }
-        if !wait::wait_until(&self.inner.finished, &mut st, deadline, |s| {
-            s.phase == Phase::Finished
-        }) {
+        if !self
+            .inner
+            .state
+            .wait_until(&mut st, deadline, |s| s.phase == Phase::Finished)
+        {
             return Ok(false);
         }
-        match &st.panic {
-            Some(msg) => Err(ThreadError::Panicked(msg.clone())),
-            None => Ok(true),
-        }
+        finished(&st)
     }
 
     /// Marks the thread `Running` (called on the new thread) and wakes `start()`.
@@ -269,7 +331,9 @@ impl ThreadHandle {
         let mut st = self.inner.state.lock();
         st.native_id = Some(native_id);
         st.phase = Phase::Running;
-        self.inner.finished.notify_all();
+        let woken = self.inner.state.take_all(&mut st);
+        drop(st);
+        woken.wake();
     }
 
     /// Marks the thread `Finished` and wakes every joiner.
@@ -277,7 +341,17 @@ impl ThreadHandle {
         let mut st = self.inner.state.lock();
         st.panic = panic;
         st.phase = Phase::Finished;
-        self.inner.finished.notify_all();
+        let woken = self.inner.state.take_all(&mut st);
+        drop(st);
+        woken.wake();
+    }
+}
+
+/// What joining a finished thread reports.
+fn finished(st: &State) -> Result<bool, ThreadError> {
+    match &st.panic {
+        Some(msg) => Err(ThreadError::Panicked(msg.clone())),
+        None => Ok(true),
     }
 }
 
@@ -411,10 +485,9 @@ impl<T: Send + 'static> Thread<T> {
             st.ident = None;
             return Err(ThreadError::Spawn(e.to_string()));
         }
-        let mut st = self.handle.inner.state.lock();
-        wait::wait_until(&self.handle.inner.finished, &mut st, Deadline::Never, |s| {
-            s.phase != Phase::Starting
-        });
+        let state = &self.handle.inner.state;
+        let mut st = state.lock();
+        state.wait_until(&mut st, Deadline::Never, |s| s.phase != Phase::Starting);
         Ok(())
     }
 
@@ -589,5 +662,55 @@ mod tests {
         assert_eq!(of(&named_worker), Some("named_worker"));
         let closure = || ();
         assert_eq!(of(&closure), Some("target_names_are_readable"));
+    }
+
+    fn poll<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::noop();
+        std::pin::Pin::new(f).poll(&mut std::task::Context::from_waker(waker))
+    }
+
+    /// `join_async` waits on the same list as `join`: it registers while the
+    /// thread runs, takes its entry back when dropped, and reports what
+    /// `join` reports.
+    #[test]
+    fn join_async_is_join_on_the_same_record() {
+        use crate::threading::Event;
+        use std::task::Poll;
+        let go = Arc::new(Event::new());
+        let g = Arc::clone(&go);
+        let t = Thread::spawn(move || g.wait()).unwrap();
+        let waiting = |t: &Thread| t.handle.inner.state.lock().waiters.len();
+
+        fn send<F: Send>(f: F) -> F {
+            f
+        }
+        let mut cancelled = Box::pin(send(t.join_async()));
+        assert!(poll(&mut cancelled).is_pending());
+        assert!(poll(&mut cancelled).is_pending());
+        assert_eq!(waiting(&t), 1);
+        drop(cancelled);
+        assert_eq!(waiting(&t), 0);
+
+        let mut joining = Box::pin(t.join_async());
+        assert!(poll(&mut joining).is_pending());
+        go.set();
+        assert_eq!(t.join(), Ok(()));
+        assert_eq!(poll(&mut joining), Poll::Ready(Ok(())));
+        assert_eq!(waiting(&t), 0);
+
+        let unstarted = Thread::new(|| ());
+        assert_eq!(
+            poll(&mut Box::pin(unstarted.join_async())),
+            Poll::Ready(Err(ThreadError::NotStarted))
+        );
+        let panicked = Thread::builder()
+            .daemon(true)
+            .spawn(|| panic!("join_async boom"))
+            .unwrap();
+        let _ = panicked.join();
+        assert_eq!(
+            poll(&mut Box::pin(panicked.join_async())),
+            Poll::Ready(Err(ThreadError::Panicked("join_async boom".into())))
+        );
     }
 }

@@ -43,10 +43,6 @@
 //! A woken thread always re-checks, so a wake-up it did not need costs a
 //! spurious check, never a lost one.
 
-// Until the queue and the semaphores move onto the monitor (issue 9 in
-// progress) some of its operations have no caller outside the tests.
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -329,7 +325,9 @@ impl<S: HasWaiters> Monitor<S> {
     }
 
     /// Wakes the longest waiter, if any, after the condition was changed
-    /// outside the lock.
+    /// outside the lock (the primitives all notify after a read-modify-write
+    /// or under the lock; the models and tests use this form).
+    #[cfg(test)]
     pub(crate) fn notify_one(&self) {
         fence(SeqCst);
         self.notify_one_after_rmw();
@@ -396,6 +394,7 @@ impl<S: HasWaiters> Monitor<S> {
     /// not barge (Python's `asyncio.Lock`); see
     /// [`HasWaiters::unclaimed_wakeup`] for a woken task dropped with nobody
     /// behind it.
+    #[cfg_attr(not(feature = "asyncio"), allow(dead_code))]
     pub(crate) fn until_woken<R, F>(&self, attempt: F) -> Until<'_, S, Woken<F>>
     where
         F: FnMut(&mut S, bool) -> Option<R>,
@@ -413,6 +412,7 @@ impl<S: HasWaiters> Monitor<S> {
     /// returns a future that resolves once a notifier has taken it off the
     /// list. Dropped before that, it takes its entry off; dropped after a
     /// notifier took it but before it resolved, it hands the wake-up on.
+    #[cfg_attr(not(feature = "asyncio"), allow(dead_code))]
     pub(crate) fn notified(&self, state: &mut S) -> Notified<'_, S> {
         let id = self.register(state, Sleeper::Task(Waker::noop().clone()));
         Notified {
@@ -458,6 +458,7 @@ impl<S, R, F: FnMut(&mut S) -> Option<R>> Attempt<S> for F {
 }
 
 /// The attempt of [`Monitor::until_woken`].
+#[cfg_attr(not(feature = "asyncio"), allow(dead_code))]
 pub(crate) struct Woken<F>(F);
 
 impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
@@ -480,6 +481,60 @@ fn record<S: HasWaiters>(state: &S, deadline: Deadline) -> Option<WaitScope> {
         deadline,
         state.holder(),
     ))
+}
+
+impl<S: HasWaiters> Monitor<S> {
+    /// One poll of the async face, for a waiter that keeps its entry id
+    /// itself: [`Until`] does, and so does a handle that is itself a
+    /// `std::future::Future` (a pool's `Future`) and so cannot hold an
+    /// `Until` borrowing from its own monitor. Runs `attempt` under the lock;
+    /// if it gives `None`, keeps (or takes) a place in line under `id` with
+    /// `cx`'s waker. The owner of `id` calls [`abandon`](Self::abandon) when
+    /// it is dropped.
+    pub(crate) fn poll_until<A: Attempt<S>>(
+        &self,
+        id: &mut Option<WaitId>,
+        cx: &mut Context<'_>,
+        attempt: &mut A,
+    ) -> Poll<A::Output> {
+        let mut guard = self.lock();
+        let woken = id.is_some_and(|listed| !guard.waiters().contains(listed));
+        if let Some(done) = attempt.attempt(&mut guard, woken) {
+            if let Some(listed) = id.take() {
+                self.deregister(&mut guard, listed);
+            }
+            return Poll::Ready(done);
+        }
+        if let Some(listed) = *id {
+            let list = guard.waiters();
+            if let Some(at) = list.position(listed) {
+                // Still waiting: keep the place in line, refresh the waker.
+                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
+                    waker.clone_from(cx.waker());
+                }
+                return Poll::Pending;
+            }
+        }
+        let listed = self.register(&mut guard, Sleeper::Task(cx.waker().clone()));
+        fence(SeqCst);
+        if let Some(done) = attempt.attempt(&mut guard, false) {
+            self.deregister(&mut guard, listed);
+            *id = None;
+            return Poll::Ready(done);
+        }
+        *id = Some(listed);
+        Poll::Pending
+    }
+
+    /// Gives up the async wait under `id` (its future is dropped): takes the
+    /// entry off the list or, if a notifier took it already, hands that
+    /// wake-up on to the next in line (at worst a spurious one), so a
+    /// cancelled `await` never swallows the only notification.
+    pub(crate) fn abandon(&self, id: &mut Option<WaitId>) {
+        if let Some(listed) = id.take() {
+            self.cancel(listed);
+        }
+    }
 }
 
 /// Parks the calling thread until unparked or `deadline`; whether the
@@ -520,49 +575,21 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let monitor = this.monitor;
-        let mut guard = monitor.lock();
-        let woken = this.id.is_some_and(|id| !guard.waiters().contains(id));
-        if let Some(done) = this.attempt.attempt(&mut guard, woken) {
-            if let Some(id) = this.id.take() {
-                monitor.deregister(&mut guard, id);
-            }
-            return Poll::Ready(done);
-        }
-        if let Some(id) = this.id {
-            let list = guard.waiters();
-            if let Some(at) = list.position(id) {
-                // Still waiting: keep the place in line, refresh the waker.
-                if let (_, Sleeper::Task(waker)) = &mut list.entries[at] {
-                    waker.clone_from(cx.waker());
-                }
-                return Poll::Pending;
-            }
-        }
-        let id = monitor.register(&mut guard, Sleeper::Task(cx.waker().clone()));
-        fence(SeqCst);
-        if let Some(done) = this.attempt.attempt(&mut guard, false) {
-            monitor.deregister(&mut guard, id);
-            this.id = None;
-            return Poll::Ready(done);
-        }
-        this.id = Some(id);
-        Poll::Pending
+        this.monitor.poll_until(&mut this.id, cx, &mut this.attempt)
     }
 }
 
 impl<S: HasWaiters, F> Drop for Until<'_, S, F> {
     fn drop(&mut self) {
-        if let Some(id) = self.id {
-            // Leave the line; woken and cancelled before acting on it, hand
-            // the wake-up on.
-            self.monitor.cancel(id);
-        }
+        // Leave the line; woken and cancelled before acting on it, hand
+        // the wake-up on.
+        self.monitor.abandon(&mut self.id);
     }
 }
 
 /// The future returned by [`Monitor::notified`].
 #[must_use = "futures do nothing unless awaited"]
+#[cfg_attr(not(feature = "asyncio"), allow(dead_code))]
 pub(crate) struct Notified<'a, S: HasWaiters> {
     monitor: &'a Monitor<S>,
     /// The entry, until the future resolves.

@@ -132,3 +132,80 @@ fn loom_concurrent_result_calls() {
         worker.join().unwrap();
     });
 }
+
+/// A thread in `result()` and a task in `result_async()` wait on one future
+/// while a third thread completes it: one wait list, so both wake and both
+/// are lent the same value.
+#[test]
+fn loom_thread_and_task_await_one_future() {
+    loom::model(|| {
+        let (f, promise) = Future::<usize>::new();
+        let f = Arc::new(f);
+        let thread = {
+            let f = Arc::clone(&f);
+            thread::spawn(move || assert_eq!(f.result(), Ok(&9)))
+        };
+        let task = {
+            let f = Arc::clone(&f);
+            thread::spawn(move || {
+                assert_eq!(loom::future::block_on(f.result_async()), Ok(&9));
+            })
+        };
+        promise.set_result(9);
+        thread.join().unwrap();
+        task.join().unwrap();
+    });
+}
+
+/// A task awaiting the handle by value (`fut.await`) races the completion:
+/// it is woken with the value, never left pending.
+#[test]
+fn loom_await_by_value_races_completion() {
+    loom::model(|| {
+        let (f, promise) = Future::<usize>::new();
+        let worker = thread::spawn(move || promise.set_result(4));
+        assert_eq!(loom::future::block_on(f), Ok(4));
+        worker.join().unwrap();
+    });
+}
+
+/// An `.await` polled once and then dropped (cancelled) while the future
+/// completes leaves the future's list clean: a thread waiting after it
+/// still wakes.
+#[test]
+fn loom_cancelled_await_then_thread_waits() {
+    use std::future::Future as _;
+    use std::task::{Context, Waker};
+    loom::model(|| {
+        let (f, promise) = Future::<usize>::new();
+        let f = Arc::new(f);
+        let worker = thread::spawn(move || promise.set_result(2));
+        {
+            let mut cancelled = std::pin::pin!(f.result_async());
+            let _ = cancelled
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()));
+        }
+        assert_eq!(f.result(), Ok(&2));
+        worker.join().unwrap();
+    });
+}
+
+/// `wait_async(ALL_COMPLETED)` in a task while two futures complete on two
+/// threads: the task's waker on the shared waiter is never left asleep.
+#[test]
+fn loom_wait_async_sees_completion() {
+    loom::model(|| {
+        let (a, pa) = Future::<usize>::new();
+        let (b, pb) = Future::<usize>::new();
+        let ta = thread::spawn(move || pa.set_result(1));
+        let tb = thread::spawn(move || pb.set_error(FutureError::Panicked("x".into())));
+        let r = loom::future::block_on(crate::futures::wait_async(
+            [&a, &b],
+            ReturnWhen::AllCompleted,
+        ));
+        assert_eq!((r.done.len(), r.not_done.len()), (2, 0));
+        ta.join().unwrap();
+        tb.join().unwrap();
+    });
+}
