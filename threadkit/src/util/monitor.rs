@@ -470,17 +470,14 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
-/// (not under loom, whose threads share one OS thread's thread-locals).
-fn record<S: HasWaiters>(state: &S, deadline: Deadline) -> Option<WaitScope> {
-    if cfg!(loom) {
-        return None;
-    }
-    Some(waits::enter(
+/// (nothing under loom: see `waits::enter`).
+fn record<S: HasWaiters>(state: &S, deadline: Deadline) -> WaitScope {
+    waits::enter(
         state.wait_kind(),
         state.wait_object(),
         deadline,
         state.holder(),
-    ))
+    )
 }
 
 impl<S: HasWaiters> Monitor<S> {
