@@ -204,3 +204,34 @@ fn rlock_reentry_is_no_order_but_inversions_are() {
     assert_eq!(reports[0].attempted.after.name, Some("re_r"));
     assert_eq!(reports[0].attempted.after.kind, "RLock");
 }
+
+/// The lock inside a `Condition` takes part in the order like any lock; a
+/// `wait` gives it up and takes it back without adding an order.
+#[test]
+fn condition_lock_is_ordered_and_wait_adds_nothing() {
+    use threadkit::threading::Condition;
+    let _turn = serial();
+    let reports = collect();
+    let cond = Condition::named("cv_c", 0);
+    let lock = Lock::named("cv_l", ());
+    {
+        let _l = lock.acquire();
+        let mut c = cond.acquire();
+        // Re-taking the condition's lock after the wait, while `cv_l` is
+        // held, is not a new order.
+        assert!(!c.wait_timeout(Duration::from_millis(1)));
+    }
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "{:#?}",
+        reports.lock().unwrap()
+    );
+    {
+        let _c = cond.acquire();
+        let _l = lock.acquire(); // the inversion of cv_l -> cv_c
+    }
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0].attempted.after.name, Some("cv_l"));
+    assert_eq!(reports[0].attempted.before.kind, "Condition");
+}

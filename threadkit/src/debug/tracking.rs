@@ -20,7 +20,6 @@ use crate::util::Deadline;
 pub(crate) enum LockKind {
     Lock,
     RLock,
-    #[allow(dead_code)] // Condition's own lock gets a tag once it is on the monitor.
     Condition,
 }
 

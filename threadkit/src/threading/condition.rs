@@ -4,9 +4,26 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
+use crate::debug::WaitKind;
+use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::util::Deadline;
-use crate::util::monitor::{Monitor, WaitList};
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
+
+/// The threads in `wait`, oldest first (CPython's `_waiters`): a
+/// `notify(n)` takes the first `n`.
+#[derive(Debug, Default)]
+struct Waiters(WaitList);
+
+impl HasWaiters for Waiters {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.0
+    }
+
+    fn wait_kind(&self) -> WaitKind {
+        WaitKind::Condition
+    }
+}
 
 /// A condition variable together with the lock and data it guards: Python's
 /// `threading.Condition`.
@@ -48,10 +65,11 @@ use crate::util::monitor::{Monitor, WaitList};
 /// - [`wait_for`](ConditionGuard::wait_for) takes a predicate over the guarded
 ///   data and returns its last value as a `bool`.
 pub struct Condition<T = ()> {
+    /// Who holds the lock (for thread dumps); with `debug-locks`, its name,
+    /// creation site and order checks.
+    tracking: LockTracking,
     lock: Mutex<T>,
-    /// The threads in `wait`, oldest first (CPython's `_waiters`): a
-    /// `notify(n)` takes the first `n`.
-    waiters: Monitor<WaitList>,
+    waiters: Monitor<Waiters>,
 }
 
 /// The held lock of a [`Condition`]; dereferences to the guarded data.
@@ -67,33 +85,77 @@ pub struct Condition<T = ()> {
 /// ```
 #[must_use = "if unused the Condition's lock is released immediately"]
 pub struct ConditionGuard<'a, T> {
+    /// Declared first so that it drops first, while the lock is still held;
+    /// `None` only while `wait` has the lock released.
+    held: Option<Held<'a>>,
     guard: MutexGuard<'a, T>,
-    waiters: &'a Monitor<WaitList>,
+    tracking: &'a LockTracking,
+    waiters: &'a Monitor<Waiters>,
 }
 
 impl<T> Condition<T> {
     /// A new condition whose lock guards `value`.
+    #[track_caller]
     pub fn new(value: T) -> Self {
+        Condition::with_name(None, value)
+    }
+
+    /// A new condition whose lock is named `name` in lock-order reports and
+    /// thread dumps (feature `debug-locks`; without it the name is not kept).
+    #[track_caller]
+    pub fn named(name: &'static str, value: T) -> Self {
+        Condition::with_name(Some(name), value)
+    }
+
+    #[track_caller]
+    fn with_name(name: Option<&'static str>, value: T) -> Self {
         Condition {
+            tracking: LockTracking::new(LockKind::Condition, name),
             lock: Mutex::new(value),
-            waiters: Monitor::new(WaitList::default()),
+            waiters: Monitor::new(Waiters::default()),
         }
     }
 
     /// Blocks until the lock is acquired: `with cond:`.
     #[doc(alias = "lock")]
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire(&self) -> ConditionGuard<'_, T> {
-        self.guard(self.lock.lock())
+        self.acquire_until(Deadline::Never)
+            .expect("an untimed acquire cannot time out")
     }
 
     /// Acquires the lock only if it is free now.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn try_acquire(&self) -> Option<ConditionGuard<'_, T>> {
-        self.lock.try_lock().map(|g| self.guard(g))
+        let guard = self.lock.try_lock()?;
+        Some(self.guard(guard, Acquire::Try))
     }
 
     /// Waits at most `timeout` for the lock.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<ConditionGuard<'_, T>> {
-        self.lock.try_lock_for(timeout).map(|g| self.guard(g))
+        self.acquire_until(Deadline::after(timeout))
+    }
+
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn acquire_until(&self, deadline: Deadline) -> Option<ConditionGuard<'_, T>> {
+        let how = match deadline {
+            Deadline::Never => Acquire::Blocking,
+            _ => Acquire::Timed,
+        };
+        self.tracking.before(how);
+        let guard = match self.lock.try_lock() {
+            Some(guard) => guard,
+            None => {
+                let _record = self.tracking.waiting(deadline);
+                match deadline {
+                    Deadline::Never => self.lock.lock(),
+                    Deadline::Now => return None,
+                    Deadline::At(at) => self.lock.try_lock_until(at)?,
+                }
+            }
+        };
+        Some(self.guard(guard, how))
     }
 
     /// Consumes the condition and returns the guarded data.
@@ -101,9 +163,12 @@ impl<T> Condition<T> {
         self.lock.into_inner()
     }
 
-    fn guard<'a>(&'a self, guard: MutexGuard<'a, T>) -> ConditionGuard<'a, T> {
+    #[cfg_attr(feature = "debug-locks", track_caller)]
+    fn guard<'a>(&'a self, guard: MutexGuard<'a, T>, how: Acquire) -> ConditionGuard<'a, T> {
         ConditionGuard {
+            held: Some(self.tracking.acquired(how)),
             guard,
+            tracking: &self.tracking,
             waiters: &self.waiters,
         }
     }
@@ -145,24 +210,31 @@ impl<T> ConditionGuard<'_, T> {
     /// until a `notify` takes this thread out of the line or the deadline
     /// passes, take the lock back. Whether it was notified.
     fn wait_until(&mut self, deadline: Deadline) -> bool {
-        if deadline == Deadline::Now {
+        // The lock is given up while waiting: no longer held, for dumps and
+        // the order checker. Taken back, it counts as a try (lockdep's rule
+        // for a condition wait: no order edge into it).
+        self.held = None;
+        let notified = if deadline == Deadline::Now {
             // Python's `wait(0)`: gives the lock up and takes it back.
             MutexGuard::unlocked(&mut self.guard, || {});
-            return false;
-        }
-        let waiters = self.waiters;
-        // The list is locked before the user's lock is released and stays
-        // locked until this thread is on it and asleep, so a `notify` (made
-        // with the user's lock held) cannot slip in between.
-        let list = waiters.lock();
-        MutexGuard::unlocked(&mut self.guard, move || {
-            let mut list = list;
-            let notified = waiters.wait_for_notify(&mut list, deadline, || {});
-            // Never wait for the user's lock while holding the list's: a
-            // notifier takes them in the other order.
-            drop(list);
-            notified
-        })
+            false
+        } else {
+            let waiters = self.waiters;
+            // The list is locked before the user's lock is released and stays
+            // locked until this thread is on it and asleep, so a `notify`
+            // (made with the user's lock held) cannot slip in between.
+            let list = waiters.lock();
+            MutexGuard::unlocked(&mut self.guard, move || {
+                let mut list = list;
+                let notified = waiters.wait_for_notify(&mut list, deadline, || {});
+                // Never wait for the user's lock while holding the list's: a
+                // notifier takes them in the other order.
+                drop(list);
+                notified
+            })
+        };
+        self.held = Some(self.tracking.acquired(Acquire::Try));
+        notified
     }
 
     /// Waits until `predicate` holds over the guarded data, or `timeout`
