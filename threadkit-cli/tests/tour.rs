@@ -83,7 +83,7 @@ fn tour(lessons: &[&str], n_claims: usize) -> String {
 
 #[test]
 fn quick_lessons_pass_their_checks() {
-    let stdout = tour(&["hello_thread", "deadlock", "rlock", "thread_local"], 8);
+    let stdout = tour(&["hello_thread", "deadlock", "rlock", "thread_local"], 9);
     for (held, line) in claims(&stdout) {
         // "Two threads print at the same time" is timed; its counts are not.
         if line.contains("at the same time") {

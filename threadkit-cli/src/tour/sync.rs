@@ -1,6 +1,9 @@
 //! Race conditions and the synchronization primitives that prevent them.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use threadkit::debug;
 
 use super::report::{measure_under_load, secs};
 use super::{Lesson, Report};
@@ -133,7 +136,21 @@ fn buffer(r: &mut Report) {
 
 fn deadlock_lesson(r: &mut Report) {
     let patience = Duration::from_millis(500);
+    // Lock-order checking (threadkit's `debug-locks`, on in this tour):
+    // collect its reports, and count the lesson's timed acquires as
+    // blocking ones, since it uses timeouts only so as not to hang.
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&reports);
+    debug::set_mode(debug::Mode::Callback(Arc::new(move |report| {
+        sink.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(report.to_string())
+    })));
+    debug::set_timed_acquires_block(true);
     let opposite = deadlock::two_threads(false, patience);
+    debug::set_timed_acquires_block(false);
+    debug::set_mode(debug::Mode::Report);
+    let reports = std::mem::take(&mut *reports.lock().unwrap_or_else(|e| e.into_inner()));
     // The deadlock needs both threads to take their first lock before
     // either takes its second: the tutorial's sleep(0.1) arranges it.
     r.check_timed(
@@ -152,6 +169,17 @@ fn deadlock_lesson(r: &mut Report) {
             && text.contains("held by \"thread 2\"")
             && text.contains("held by \"thread 1\"")
     });
+    for report in &reports {
+        println!("{report}");
+    }
+    r.check(
+        "the lock-order checker reported the inversion before either thread blocked",
+        reports.len() == 1
+            && reports[0].contains("POTENTIAL DEADLOCK")
+            && reports[0].contains("lock1")
+            && reports[0].contains("lock2"),
+        format!("{} report(s)", reports.len()),
+    );
     r.check(
         "while they are stuck, threadkit::debug::find_deadlocks() names both threads and who holds what",
         named,

@@ -60,10 +60,6 @@ impl LockTag {
         }
     }
 
-    pub(crate) fn kind(&self) -> LockKind {
-        self.kind
-    }
-
     /// The lock's name for a thread dump.
     pub(crate) fn name(&self) -> Option<String> {
         Some(self.describe().to_string())

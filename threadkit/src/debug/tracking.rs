@@ -2,17 +2,23 @@
 //! for debugging, and the three calls its acquire paths make: one mechanism
 //! for every lock kind.
 //!
-//! - Always: the holder's ident (one relaxed store per acquire and per
-//!   release, on a cache line the acquire already owns), so that thread
-//!   dumps and `find_deadlocks` say who holds what; and, on the slow path
-//!   only, the waiter's record.
-//! - With `debug-locks`: the lock's tag (id, name, creation site) and the
-//!   order checks of [`lock_order`](super::lock_order).
+//! - Always, on the slow path only: the waiter's record (what it waits
+//!   for, since when).
+//! - With `debug-locks`: the holder's ident (so that thread dumps and
+//!   `find_deadlocks` say who holds what), the lock's tag (id, name,
+//!   creation site) and the order checks of
+//!   [`lock_order`](super::lock_order). Without the feature none of it
+//!   exists: recording the holder costs a thread-local read per acquire,
+//!   which tripled an uncontended `Lock`'s cost.
 
 use super::WaitKind;
 #[cfg(feature = "debug-locks")]
 use super::lock_order::{self, LockTag};
-use super::waits::{self, Owner, WaitScope};
+#[cfg(not(feature = "debug-locks"))]
+use super::waits::Holder;
+#[cfg(feature = "debug-locks")]
+use super::waits::Owner;
+use super::waits::{self, WaitScope};
 use crate::util::Deadline;
 
 /// What kind of lock is tracked, for reports.
@@ -53,14 +59,16 @@ pub(crate) enum Acquire {
     Try,
 }
 
-/// The debugging state of one lock.
+/// The debugging state of one lock: nothing without `debug-locks` (the
+/// type is then empty and every call below compiles to nothing but the
+/// slow path's wait record).
 #[derive(Debug)]
 pub(crate) struct LockTracking {
+    /// Who holds it, for thread dumps and `find_deadlocks`.
+    #[cfg(feature = "debug-locks")]
     owner: Owner,
     #[cfg(feature = "debug-locks")]
     tag: LockTag,
-    #[cfg(not(feature = "debug-locks"))]
-    kind: LockKind,
 }
 
 impl LockTracking {
@@ -68,19 +76,11 @@ impl LockTracking {
     #[cfg_attr(not(feature = "debug-locks"), allow(unused_variables))]
     pub(crate) const fn new(kind: LockKind, name: Option<&'static str>) -> Self {
         LockTracking {
+            #[cfg(feature = "debug-locks")]
             owner: Owner::new(),
             #[cfg(feature = "debug-locks")]
             tag: LockTag::new(kind, name, std::panic::Location::caller()),
-            #[cfg(not(feature = "debug-locks"))]
-            kind,
         }
-    }
-
-    fn kind(&self) -> LockKind {
-        #[cfg(feature = "debug-locks")]
-        return self.tag.kind();
-        #[cfg(not(feature = "debug-locks"))]
-        return self.kind;
     }
 
     /// Before an acquire of any form (only blocking ones are checked).
@@ -92,14 +92,14 @@ impl LockTracking {
         let _ = how;
     }
 
-    /// Records the wait of a thread about to block on this lock; the record
-    /// goes when the scope is dropped.
-    pub(crate) fn waiting(&self, deadline: Deadline) -> WaitScope {
+    /// Records the wait of a thread about to block on this lock (a `kind`
+    /// lock); the record goes when the scope is dropped.
+    pub(crate) fn waiting(&self, kind: LockKind, deadline: Deadline) -> WaitScope {
         #[cfg(feature = "debug-locks")]
-        let name = self.tag.name();
+        let (name, holder) = (self.tag.name(), self.owner.holder());
         #[cfg(not(feature = "debug-locks"))]
-        let name = None;
-        waits::enter(self.kind().wait_kind(), name, deadline, self.owner.holder())
+        let (name, holder) = (None, Holder::Unknown);
+        waits::enter(kind.wait_kind(), name, deadline, holder)
     }
 
     /// The lock is now held by the calling thread; the returned value must
@@ -107,47 +107,59 @@ impl LockTracking {
     #[inline]
     #[cfg_attr(feature = "debug-locks", track_caller)]
     pub(crate) fn acquired(&self, how: Acquire) -> Held<'_> {
-        #[cfg(feature = "debug-locks")]
-        let tracked = lock_order::acquired(&self.tag, how, std::panic::Location::caller())
-            .then_some(&self.tag);
         let _ = how;
-        self.owner.set_current();
+        #[cfg(feature = "debug-locks")]
+        {
+            let tracked = lock_order::acquired(&self.tag, how, std::panic::Location::caller())
+                .then_some(&self.tag);
+            self.owner.set_current();
+            Held {
+                owner: Some(&self.owner),
+                tracked,
+            }
+        }
+        #[cfg(not(feature = "debug-locks"))]
         Held {
-            owner: Some(&self.owner),
-            #[cfg(feature = "debug-locks")]
-            tracked,
+            lock: std::marker::PhantomData,
         }
     }
 }
 
-/// Ends a hold: clears the owner and tells the order checker. An `RLock`
-/// re-entered by its owner holds a [`Held::reentry`], which does nothing.
+/// Ends a hold: clears the owner and tells the order checker (nothing
+/// without `debug-locks`). An `RLock` re-entered by its owner holds a
+/// [`Held::reentry`], which does nothing.
 #[derive(Debug)]
 pub(crate) struct Held<'a> {
+    #[cfg(feature = "debug-locks")]
     owner: Option<&'a Owner>,
     /// The lock, if the order checker recorded this acquire.
     #[cfg(feature = "debug-locks")]
     tracked: Option<&'a LockTag>,
+    #[cfg(not(feature = "debug-locks"))]
+    lock: std::marker::PhantomData<&'a ()>,
 }
 
 impl Held<'_> {
     /// A further level of a lock the thread already holds.
     pub(crate) fn reentry() -> Self {
         Held {
+            #[cfg(feature = "debug-locks")]
             owner: None,
             #[cfg(feature = "debug-locks")]
             tracked: None,
+            #[cfg(not(feature = "debug-locks"))]
+            lock: std::marker::PhantomData,
         }
     }
 }
 
+#[cfg(feature = "debug-locks")]
 impl Drop for Held<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some(owner) = self.owner {
             owner.clear();
         }
-        #[cfg(feature = "debug-locks")]
         if let Some(tag) = self.tracked {
             lock_order::released(tag);
         }

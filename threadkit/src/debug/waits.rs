@@ -87,6 +87,7 @@ pub(crate) enum Holder {
     Thread(u64),
     /// Whoever holds the lock now: the ident in this cell (0 = nobody),
     /// which lives in the lock the thread is blocked on.
+    #[cfg_attr(not(feature = "debug-locks"), allow(dead_code))]
     Live(*const AtomicU64),
 }
 
@@ -207,12 +208,13 @@ impl Drop for WaitScope {
 }
 
 /// Who holds an owned lock: the holder's ident, 0 when free. Kept by every
-/// `Lock` (one relaxed store per acquire and per release, on a cache line
-/// the acquire already owns), so that a thread dump and `find_deadlocks`
-/// can say who holds what without any feature.
+/// `Lock`, `RLock` and `Condition` with `debug-locks`, so that a thread dump
+/// and `find_deadlocks` can say who holds what.
+#[cfg(feature = "debug-locks")]
 #[derive(Debug, Default)]
 pub(crate) struct Owner(AtomicU64);
 
+#[cfg(feature = "debug-locks")]
 impl Owner {
     pub(crate) const fn new() -> Self {
         Owner(AtomicU64::new(0))
@@ -237,6 +239,7 @@ impl Owner {
 }
 
 /// The calling thread's ident, cached (`get_ident` takes a lock).
+#[cfg(feature = "debug-locks")]
 #[inline]
 pub(crate) fn current_ident() -> u64 {
     if cfg!(loom) {

@@ -147,7 +147,7 @@ impl<T> Condition<T> {
         let guard = match self.lock.try_lock() {
             Some(guard) => guard,
             None => {
-                let _record = self.tracking.waiting(deadline);
+                let _record = self.tracking.waiting(LockKind::Condition, deadline);
                 match deadline {
                     Deadline::Never => self.lock.lock(),
                     Deadline::Now => return None,

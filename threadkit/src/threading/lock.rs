@@ -133,7 +133,7 @@ impl<T> Lock<T> {
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                let _record = self.tracking.waiting(Deadline::Never);
+                let _record = self.tracking.waiting(LockKind::Lock, Deadline::Never);
                 self.inner.lock()
             }
         };
@@ -166,7 +166,7 @@ impl<T> Lock<T> {
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                let _record = self.tracking.waiting(deadline);
+                let _record = self.tracking.waiting(LockKind::Lock, deadline);
                 match deadline {
                     Deadline::Never => self.inner.lock(),
                     Deadline::Now => return None,

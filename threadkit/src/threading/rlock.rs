@@ -144,7 +144,7 @@ impl<T> RLock<T> {
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                let _record = self.tracking.waiting(deadline);
+                let _record = self.tracking.waiting(LockKind::RLock, deadline);
                 match deadline {
                     Deadline::Never => self.inner.lock(),
                     Deadline::Now => return None,
