@@ -59,6 +59,9 @@ pub(crate) enum Acquire {
     Try,
 }
 
+/// Spin steps of [`LockTracking::contended`]: 2^0 + ... + 2^5 spin hints.
+const SPIN_STEPS: u32 = 6;
+
 /// The debugging state of one lock: nothing without `debug-locks` (the
 /// type is then empty and every call below compiles to nothing but the
 /// slow path's wait record).
@@ -100,6 +103,34 @@ impl LockTracking {
         #[cfg(not(feature = "debug-locks"))]
         let (name, holder) = (None, Holder::Unknown);
         waits::enter(kind.wait_kind(), name, deadline, holder)
+    }
+
+    /// Takes a `kind` lock whose first try failed: spins briefly, retrying
+    /// (as parking_lot does before it parks), and only then records the
+    /// wait for thread dumps and blocks in `block` until `deadline`. A
+    /// contended lock usually frees within the spin, so the record (a
+    /// clock read and a thread-local slot) is paid by real waits only.
+    #[cold]
+    pub(crate) fn contended<G>(
+        &self,
+        kind: LockKind,
+        deadline: Deadline,
+        mut try_lock: impl FnMut() -> Option<G>,
+        block: impl FnOnce(Deadline) -> Option<G>,
+    ) -> Option<G> {
+        for step in 0..SPIN_STEPS {
+            for _ in 0..(1u32 << step) {
+                std::hint::spin_loop();
+            }
+            if let Some(guard) = try_lock() {
+                return Some(guard);
+            }
+        }
+        if deadline == Deadline::Now {
+            return None;
+        }
+        let _record = self.waiting(kind, deadline);
+        block(deadline)
     }
 
     /// The lock is now held by the calling thread; the returned value must

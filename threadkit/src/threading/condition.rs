@@ -146,14 +146,16 @@ impl<T> Condition<T> {
         self.tracking.before(how);
         let guard = match self.lock.try_lock() {
             Some(guard) => guard,
-            None => {
-                let _record = self.tracking.waiting(LockKind::Condition, deadline);
-                match deadline {
-                    Deadline::Never => self.lock.lock(),
-                    Deadline::Now => return None,
-                    Deadline::At(at) => self.lock.try_lock_until(at)?,
-                }
-            }
+            None => self.tracking.contended(
+                LockKind::Condition,
+                deadline,
+                || self.lock.try_lock(),
+                |deadline| match deadline {
+                    Deadline::Never => Some(self.lock.lock()),
+                    Deadline::Now => None,
+                    Deadline::At(at) => self.lock.try_lock_until(at),
+                },
+            )?,
         };
         Some(self.guard(guard, how))
     }

@@ -132,10 +132,15 @@ impl<T> Lock<T> {
         self.tracking.before(Acquire::Blocking);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
-            None => {
-                let _record = self.tracking.waiting(LockKind::Lock, Deadline::Never);
-                self.inner.lock()
-            }
+            None => self
+                .tracking
+                .contended(
+                    LockKind::Lock,
+                    Deadline::Never,
+                    || self.inner.try_lock(),
+                    |_| Some(self.inner.lock()),
+                )
+                .expect("an untimed acquire cannot time out"),
         };
         self.guard(inner, Acquire::Blocking)
     }
@@ -165,14 +170,16 @@ impl<T> Lock<T> {
         self.tracking.before(Acquire::Timed);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
-            None => {
-                let _record = self.tracking.waiting(LockKind::Lock, deadline);
-                match deadline {
-                    Deadline::Never => self.inner.lock(),
-                    Deadline::Now => return None,
-                    Deadline::At(at) => self.inner.try_lock_until(at)?,
-                }
-            }
+            None => self.tracking.contended(
+                LockKind::Lock,
+                deadline,
+                || self.inner.try_lock(),
+                |deadline| match deadline {
+                    Deadline::Never => Some(self.inner.lock()),
+                    Deadline::Now => None,
+                    Deadline::At(at) => self.inner.try_lock_until(at),
+                },
+            )?,
         };
         Some(self.guard(inner, Acquire::Timed))
     }

@@ -143,14 +143,16 @@ impl<T> RLock<T> {
         self.tracking.before(how);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
-            None => {
-                let _record = self.tracking.waiting(LockKind::RLock, deadline);
-                match deadline {
-                    Deadline::Never => self.inner.lock(),
-                    Deadline::Now => return None,
-                    Deadline::At(at) => self.inner.try_lock_until(at)?,
-                }
-            }
+            None => self.tracking.contended(
+                LockKind::RLock,
+                deadline,
+                || self.inner.try_lock(),
+                |deadline| match deadline {
+                    Deadline::Never => Some(self.inner.lock()),
+                    Deadline::Now => None,
+                    Deadline::At(at) => self.inner.try_lock_until(at),
+                },
+            )?,
         };
         Some(self.first_level(inner, how))
     }
