@@ -226,6 +226,40 @@ pub(crate) mod sync {
     }
 }
 
+/// A cell written and read under a protocol the type system cannot see
+/// (the [`Future`](crate::futures::Future)'s outcome): std's `UnsafeCell` in
+/// normal builds, loom's under `cfg(loom)`, which checks that the protocol
+/// never lets a write race with another access. Both take closures, loom's
+/// shape, so the code is the same under both.
+pub(crate) mod cell {
+    #[cfg(loom)]
+    pub(crate) use loom::cell::UnsafeCell;
+
+    /// std's `UnsafeCell` with loom's closure-shaped accessors.
+    #[cfg(not(loom))]
+    #[derive(Debug, Default)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    #[cfg(not(loom))]
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        /// Calls `f` with a pointer for reading.
+        #[inline]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Calls `f` with a pointer for writing.
+        #[inline]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
 /// Parking a thread: `std::thread` in normal builds, loom's model under
 /// `cfg(loom)` (where, as for condition variables, time is not modelled and
 /// a timed park is an untimed one).

@@ -34,31 +34,44 @@
 //! other party can race for the value and `T` need not be `Clone`.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::error::FutureError;
 use super::waiter::{Completion, Waiter};
-use crate::loom::sync::{Arc, MutexGuard};
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::Arc;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitId, WaitList};
 
 /// Where a future is in its life; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    Pending,
-    Running,
+    Pending = 0,
+    Running = 1,
     /// Finishing: done-callbacks are running, then `Finished`.
-    Completing,
-    Finished,
+    Completing = 2,
+    Finished = 3,
     /// Cancelled: done-callbacks are running, then `Cancelled`.
-    Cancelling,
-    Cancelled,
+    Cancelling = 4,
+    Cancelled = 5,
 }
 
 impl Phase {
+    fn from_usize(n: usize) -> Phase {
+        match n {
+            0 => Phase::Pending,
+            1 => Phase::Running,
+            2 => Phase::Completing,
+            3 => Phase::Finished,
+            4 => Phase::Cancelling,
+            _ => Phase::Cancelled,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Phase::Pending => "pending",
@@ -76,11 +89,10 @@ impl Phase {
 /// A done-callback: gets the outcome by reference.
 type Callback<T> = Box<dyn FnOnce(Result<&T, &FutureError>) + Send>;
 
+/// What the state lock guards: everybody who wants to hear of the
+/// completion. The phase and the outcome live outside it (see [`Inner`]).
 struct State<T> {
-    phase: Phase,
-    /// The outcome, from `Finished`/`Cancelled` until the handle takes it.
-    outcome: Option<Result<T, FutureError>>,
-    /// How it completed, kept after the outcome is taken (for waiters).
+    /// How it completed, once done (for `wait`/`as_completed` installed late).
     completion: Option<Completion>,
     callbacks: Vec<Callback<T>>,
     /// Installed by `wait`/`as_completed`: (waiter, index of this future).
@@ -104,12 +116,43 @@ impl<T> HasWaiters for State<T> {
 }
 
 /// The state shared by a [`Future`] and its [`Promise`].
+///
+/// # Why the phase and the outcome are outside the lock
+///
+/// A pool task's future is started, finished and read once each, mostly
+/// with nobody waiting: taking a lock for each step was a third of a
+/// no-op task's cost. So the phase is an atomic, moved forward by
+/// compare-and-swap, and the outcome a cell with one writer:
+///
+/// - only the thread whose swap moved the phase out of `Pending`/`Running`
+///   (into `Completing` or `Cancelling`) writes the outcome, once, before
+///   anyone else may read it;
+/// - the outcome is published by storing `Finished`/`Cancelled` with
+///   `Release`; a reader reads it only after loading a done phase with
+///   `Acquire`, and never writes it;
+/// - only the unique [`Future`] handle takes the value out, through
+///   `&mut self` or `self`, so no `&T` it lent is alive then.
+///
+/// The lock still guards the callbacks, the installed waiters and the wait
+/// list, and the done phase is stored under it, so an adder that checks
+/// the phase under the lock either sees the future done or is served by the
+/// completing thread.
 pub(crate) struct Inner<T> {
+    phase: AtomicUsize,
+    outcome: UnsafeCell<Option<Result<T, FutureError>>>,
     state: Monitor<State<T>>,
     /// Asked before a pending future is cancelled (see
     /// [`Future::with_cancel_hook`]); `false` means it can no longer be.
     cancel_hook: Option<CancelHook>,
 }
+
+// SAFETY: `Inner` owns a `T` and moves it between threads (the promise
+// writes it, the handle takes it): that needs `T: Send`. Sharing `&Inner`
+// lends `&T` only to the completing thread's callbacks before the outcome
+// is published and, after, through `&Future`, which is `Sync` only when
+// `T: Sync` (see its `lend` marker); the writes follow the protocol in the
+// type's docs, so no access races.
+unsafe impl<T: Send> Sync for Inner<T> {}
 
 /// See [`Future::with_cancel_hook`].
 type CancelHook = Box<dyn Fn() -> bool + Send + Sync>;
@@ -117,9 +160,9 @@ type CancelHook = Box<dyn Fn() -> bool + Send + Sync>;
 impl<T> Inner<T> {
     fn new() -> Self {
         Inner {
+            phase: AtomicUsize::new(Phase::Pending as usize),
+            outcome: UnsafeCell::new(None),
             state: Monitor::new(State {
-                phase: Phase::Pending,
-                outcome: None,
                 completion: None,
                 callbacks: Vec::new(),
                 installed: Vec::new(),
@@ -130,98 +173,109 @@ impl<T> Inner<T> {
     }
 
     fn phase(&self) -> Phase {
-        self.state.lock().phase
+        Phase::from_usize(self.phase.load(Ordering::Acquire))
     }
 
-    /// Waits until done; returns the guard, or `None` if the deadline passed.
-    fn wait_done(&self, deadline: Deadline) -> Option<MutexGuard<'_, State<T>>> {
-        let mut st = self.state.lock();
+    fn is_done(&self) -> bool {
+        self.phase().is_done()
+    }
+
+    /// Waits until done; `false` if the deadline passed first.
+    fn wait_done(&self, deadline: Deadline) -> bool {
         // Mostly done already (a result asked for after the fact): answer
-        // without a call into the monitor.
-        if st.phase.is_done()
-            || self
-                .state
-                .wait_until(&mut st, deadline, |s| s.phase.is_done())
-        {
-            Some(st)
-        } else {
-            None
+        // without the lock.
+        if self.is_done() {
+            return true;
         }
+        let mut st = self.state.lock();
+        self.is_done() || self.state.wait_until(&mut st, deadline, |_| self.is_done())
+    }
+
+    /// The outcome of a done future; `None` once the handle took it.
+    fn outcome(&self) -> Option<&Result<T, FutureError>> {
+        // SAFETY: called once the phase was seen done (Acquire) or by the
+        // completing thread before it publishes; nobody writes the cell
+        // then except the unique handle, through `&mut`, which it cannot
+        // hold while this borrow of it (or of the promise) lives.
+        self.outcome.with(|p| unsafe { (*p).as_ref() })
+    }
+
+    /// Moves the phase from `from` to `to`; `false` if it was elsewhere.
+    fn advance(&self, from: Phase, to: Phase) -> bool {
+        self.phase
+            .compare_exchange(
+                from as usize,
+                to as usize,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
     }
 
     /// PENDING → RUNNING; `false` if the future was cancelled (Python's
     /// `set_running_or_notify_cancel`). Anything else is left alone.
     fn set_running(&self) -> bool {
-        let mut st = self.state.lock();
-        match st.phase {
-            Phase::Pending => {
-                st.phase = Phase::Running;
-                true
-            }
-            _ => false,
-        }
+        self.advance(Phase::Pending, Phase::Running)
     }
 
     /// PENDING → CANCELLED; `true` if cancelled now or before.
     fn cancel(&self) -> bool {
-        let mut st = self.state.lock();
-        if let (Phase::Pending, Some(hook)) = (st.phase, &self.cancel_hook) {
-            // The hook may block (a round trip to wherever the task waits):
-            // never call it under the lock.
-            drop(st);
-            let allowed = hook();
-            st = self.state.lock();
-            if !allowed && st.phase == Phase::Pending {
-                return false;
+        if self.phase() == Phase::Pending {
+            if let Some(hook) = &self.cancel_hook {
+                // The hook may block (a round trip to wherever the task
+                // waits), so it runs before anything is decided here.
+                if !hook() && self.phase() == Phase::Pending {
+                    return false;
+                }
             }
         }
-        match st.phase {
-            Phase::Pending => {
-                self.settle(st, Err(FutureError::Cancelled), Phase::Cancelling);
-                true
-            }
-            Phase::Cancelling | Phase::Cancelled => true,
-            _ => false,
+        if self.advance(Phase::Pending, Phase::Cancelling) {
+            self.settle(Err(FutureError::Cancelled), Phase::Cancelling);
+            return true;
         }
+        matches!(self.phase(), Phase::Cancelling | Phase::Cancelled)
     }
 
     /// PENDING/RUNNING → FINISHED with `outcome`; ignored once done or
     /// cancelled.
     fn finish(&self, outcome: Result<T, FutureError>) {
-        let st = self.state.lock();
-        if matches!(st.phase, Phase::Pending | Phase::Running) {
-            self.settle(st, outcome, Phase::Completing);
+        if self.advance(Phase::Running, Phase::Completing)
+            || self.advance(Phase::Pending, Phase::Completing)
+        {
+            self.settle(outcome, Phase::Completing);
         }
     }
 
-    /// The one completion path: run the done-callbacks (including any added
-    /// while they run), then publish the outcome and wake everyone waiting.
-    fn settle<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State<T>>,
-        outcome: Result<T, FutureError>,
-        transient: Phase,
-    ) {
-        st.phase = transient;
-        while !st.callbacks.is_empty() {
-            let callbacks = std::mem::take(&mut st.callbacks);
-            drop(st);
-            for callback in callbacks {
-                run_callback(callback, outcome.as_ref());
-            }
-            st = self.state.lock();
-        }
+    /// The one completion path, run by the thread that moved the phase to
+    /// `transient`: store the outcome, run the done-callbacks (including
+    /// any added while they run), then publish the outcome and wake
+    /// everyone waiting.
+    fn settle(&self, outcome: Result<T, FutureError>, transient: Phase) {
         let completion = match &outcome {
             Ok(_) => Completion::Result,
             Err(FutureError::Cancelled) if transient == Phase::Cancelling => Completion::Cancelled,
             Err(_) => Completion::Error,
         };
-        st.phase = if transient == Phase::Cancelling {
+        // SAFETY: this thread won the move to `transient`, so it is the only
+        // writer, and nobody reads the cell before the done phase is
+        // published below.
+        self.outcome.with_mut(|p| unsafe { *p = Some(outcome) });
+        let mut st = self.state.lock();
+        while !st.callbacks.is_empty() {
+            let callbacks = std::mem::take(&mut st.callbacks);
+            drop(st);
+            let outcome = self.outcome().expect("stored above");
+            for callback in callbacks {
+                run_callback(callback, outcome.as_ref());
+            }
+            st = self.state.lock();
+        }
+        let done = if transient == Phase::Cancelling {
             Phase::Cancelled
         } else {
             Phase::Finished
         };
-        st.outcome = Some(outcome);
+        self.phase.store(done as usize, Ordering::Release);
         st.completion = Some(completion);
         let installed = std::mem::take(&mut st.installed);
         // Most futures are never waited for: skip the list's bookkeeping then.
@@ -324,10 +378,12 @@ fn run_callback<T>(callback: Callback<T>, outcome: Result<&T, &FutureError>) {
 ///   and tasks awaiting wait on the same list and wake together.
 pub struct Future<T> {
     inner: Arc<Inner<T>>,
-    /// The outcome once this handle has taken it for `result()`.
-    taken: OnceLock<Result<T, FutureError>>,
     /// This handle's place on the future's wait list while it is awaited.
     awaiting: Option<WaitId>,
+    /// `result(&self)` lends `&T` to every thread holding `&Future`: the
+    /// handle is `Sync` only when `T` is `Send + Sync`, as a `OnceLock<T>`
+    /// holding the value would be (`Inner` alone is `Sync` for `T: Send`).
+    lend: PhantomData<std::sync::OnceLock<T>>,
 }
 
 // The handle is never pinned structurally: `poll` only touches its fields
@@ -358,8 +414,8 @@ impl<T> Future<T> {
         (
             Future {
                 inner,
-                taken: OnceLock::new(),
                 awaiting: None,
+                lend: PhantomData,
             },
             promise,
         )
@@ -396,8 +452,8 @@ impl<T> Future<T> {
         (
             Future {
                 inner,
-                taken: OnceLock::new(),
                 awaiting: None,
+                lend: PhantomData,
             },
             promise,
         )
@@ -497,16 +553,11 @@ impl<T> Future<T> {
     /// });
     /// ```
     pub async fn result_async(&self) -> Result<&T, FutureError> {
-        let taken = match self.taken.get() {
-            Some(taken) => taken,
-            None => {
-                self.inner
-                    .state
-                    .until(|st| st.phase.is_done().then(|| self.take_outcome(st)))
-                    .await
-            }
-        };
-        taken.as_ref().map_err(FutureError::clone)
+        if !self.inner.is_done() {
+            let inner = &*self.inner;
+            inner.state.until(|_| inner.is_done().then_some(())).await;
+        }
+        self.lend()
     }
 
     /// [`exception`](Future::exception) for async code; see
@@ -516,24 +567,28 @@ impl<T> Future<T> {
     }
 
     fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
-        let taken = match self.taken.get() {
-            Some(taken) => taken,
-            None => {
-                let mut st = self.inner.wait_done(deadline).ok_or(FutureError::Timeout)?;
-                self.take_outcome(&mut st)
-            }
-        };
-        taken.as_ref().map_err(FutureError::clone)
+        if !self.inner.wait_done(deadline) {
+            return Err(FutureError::Timeout);
+        }
+        self.lend()
     }
 
-    /// Moves the outcome of a done future into the handle, for lending.
-    ///
-    /// Called under the state lock, so that of two threads calling
-    /// `result()` at once the second finds `taken` initialized; a missing
-    /// outcome means `.await` took it.
-    fn take_outcome(&self, st: &mut State<T>) -> &Result<T, FutureError> {
-        self.taken
-            .get_or_init(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+    /// Lends the outcome of a done future.
+    fn lend(&self) -> Result<&T, FutureError> {
+        match self.inner.outcome() {
+            Some(outcome) => outcome.as_ref().map_err(FutureError::clone),
+            None => Err(FutureError::Consumed),
+        }
+    }
+
+    /// Takes the outcome of a done future out of the shared state.
+    fn take(&mut self) -> Result<T, FutureError> {
+        debug_assert!(self.inner.is_done());
+        // SAFETY: the future is done, so the completing thread no longer
+        // touches the cell (see `Inner`); `&mut self` on the unique handle
+        // means no `&T` lent by `result` is alive.
+        let taken = self.inner.outcome.with_mut(|p| unsafe { (*p).take() });
+        taken.unwrap_or(Err(FutureError::Consumed))
     }
 
     /// Blocks until the task finishes and returns its value by move.
@@ -561,13 +616,10 @@ impl<T> Future<T> {
         mut self,
         deadline: Deadline,
     ) -> Result<Result<T, FutureError>, Self> {
-        if let Some(taken) = self.taken.take() {
-            return Ok(taken);
-        }
-        let Some(mut st) = self.inner.wait_done(deadline) else {
+        if !self.inner.wait_done(deadline) {
             return Err(self);
-        };
-        Ok(st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
+        }
+        Ok(self.take())
     }
 
     /// Blocks until the future is done and returns its error, `None` if the
@@ -612,7 +664,7 @@ impl<T> Future<T> {
         F: FnOnce(Result<&T, &FutureError>) + Send + 'static,
     {
         let mut st = self.inner.state.lock();
-        if !st.phase.is_done() {
+        if !self.inner.is_done() {
             st.callbacks.push(Box::new(f));
             return;
         }
@@ -643,19 +695,21 @@ impl<T> std::future::Future for Future<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(outcome) = this.taken.take() {
-            // `result()` took it, so the future is done and completing it
-            // took every entry off the list, this handle's included.
-            this.awaiting = None;
-            return Poll::Ready(outcome);
+        if !this.inner.is_done() {
+            let inner = &*this.inner;
+            let done = inner
+                .state
+                .poll_until(&mut this.awaiting, cx, &mut |_: &mut State<T>| {
+                    inner.is_done().then_some(())
+                });
+            if done.is_pending() {
+                return Poll::Pending;
+            }
         }
-        this.inner
-            .state
-            .poll_until(&mut this.awaiting, cx, &mut |st: &mut State<T>| {
-                st.phase
-                    .is_done()
-                    .then(|| st.outcome.take().unwrap_or(Err(FutureError::Consumed)))
-            })
+        // Done: completing the future took every entry off the list, this
+        // handle's included.
+        this.awaiting = None;
+        Poll::Ready(this.take())
     }
 }
 
