@@ -44,8 +44,12 @@ use super::waiter::{Completion, Waiter};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+// The shared state's `Arc` is std's even under loom: loom's cannot be
+// unsized (to `dyn Erased`, see `Inner`). Its counts are not what the
+// models check; the phase, the cell and the monitor are.
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitId, WaitList};
+use std::sync::Arc as StdArc;
 
 /// Where a future is in its life; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,14 +141,30 @@ impl<T> HasWaiters for State<T> {
 /// list, and the done phase is stored under it, so an adder that checks
 /// the phase under the lock either sees the future done or is served by the
 /// completing thread.
-pub(crate) struct Inner<T> {
+///
+/// # The task rides along
+///
+/// `J` is what else the allocation carries: a pool task's closure (see
+/// `work.rs`), so that a submit allocates once, or [`NoJob`]. The handles
+/// see it erased, as `dyn Erased`, so `Future<T>` does not name it.
+pub(crate) struct Inner<T, J: ?Sized = dyn Erased> {
     phase: AtomicUsize,
     outcome: UnsafeCell<Option<Result<T, FutureError>>>,
     state: Monitor<State<T>>,
     /// Asked before a pending future is cancelled (see
     /// [`Future::with_cancel_hook`]); `false` means it can no longer be.
     cancel_hook: Option<CancelHook>,
+    pub(crate) job: J,
 }
+
+/// The erased type of what an [`Inner`] carries besides the future: nothing
+/// the handles can call; only its size and its (empty) drop are used.
+pub(crate) trait Erased: Send + Sync {}
+
+/// What a future not made for a pool task carries.
+pub(crate) struct NoJob;
+
+impl Erased for NoJob {}
 
 // SAFETY: `Inner` owns a `T` and moves it between threads (the promise
 // writes it, the handle takes it): that needs `T: Send`. Sharing `&Inner`
@@ -152,13 +172,13 @@ pub(crate) struct Inner<T> {
 // is published and, after, through `&Future`, which is `Sync` only when
 // `T: Sync` (see its `lend` marker); the writes follow the protocol in the
 // type's docs, so no access races.
-unsafe impl<T: Send> Sync for Inner<T> {}
+unsafe impl<T: Send, J: ?Sized + Sync> Sync for Inner<T, J> {}
 
 /// See [`Future::with_cancel_hook`].
 type CancelHook = Box<dyn Fn() -> bool + Send + Sync>;
 
-impl<T> Inner<T> {
-    fn new() -> Self {
+impl<T, J> Inner<T, J> {
+    pub(crate) fn new(job: J) -> Self {
         Inner {
             phase: AtomicUsize::new(Phase::Pending as usize),
             outcome: UnsafeCell::new(None),
@@ -169,9 +189,12 @@ impl<T> Inner<T> {
                 sleepers: None,
             }),
             cancel_hook: None,
+            job,
         }
     }
+}
 
+impl<T, J: ?Sized> Inner<T, J> {
     fn phase(&self) -> Phase {
         Phase::from_usize(self.phase.load(Ordering::Acquire))
     }
@@ -214,12 +237,12 @@ impl<T> Inner<T> {
 
     /// PENDING → RUNNING; `false` if the future was cancelled (Python's
     /// `set_running_or_notify_cancel`). Anything else is left alone.
-    fn set_running(&self) -> bool {
+    pub(crate) fn set_running(&self) -> bool {
         self.advance(Phase::Pending, Phase::Running)
     }
 
     /// PENDING → CANCELLED; `true` if cancelled now or before.
-    fn cancel(&self) -> bool {
+    pub(crate) fn cancel(&self) -> bool {
         if self.phase() == Phase::Pending {
             if let Some(hook) = &self.cancel_hook {
                 // The hook may block (a round trip to wherever the task
@@ -238,7 +261,7 @@ impl<T> Inner<T> {
 
     /// PENDING/RUNNING → FINISHED with `outcome`; ignored once done or
     /// cancelled.
-    fn finish(&self, outcome: Result<T, FutureError>) {
+    pub(crate) fn finish(&self, outcome: Result<T, FutureError>) {
         if self.advance(Phase::Running, Phase::Completing)
             || self.advance(Phase::Pending, Phase::Completing)
         {
@@ -377,7 +400,7 @@ fn run_callback<T>(callback: Callback<T>, outcome: Result<&T, &FutureError>) {
 ///   [`result_async`](Future::result_async) lends it. Threads in `result()`
 ///   and tasks awaiting wait on the same list and wake together.
 pub struct Future<T> {
-    inner: Arc<Inner<T>>,
+    inner: StdArc<Inner<T>>,
     /// This handle's place on the future's wait list while it is awaited.
     awaiting: Option<WaitId>,
     /// `result(&self)` lends `&T` to every thread holding `&Future`: the
@@ -407,18 +430,21 @@ impl<T> Future<T> {
     /// ```
     #[allow(clippy::new_ret_no_self)]
     pub fn new() -> (Future<T>, Promise<T>) {
-        let inner = Arc::new(Inner::new());
+        let inner: StdArc<Inner<T>> = StdArc::new(Inner::new(NoJob));
         let promise = Promise {
-            inner: Some(Arc::clone(&inner)),
+            inner: Some(StdArc::clone(&inner)),
         };
-        (
-            Future {
-                inner,
-                awaiting: None,
-                lend: PhantomData,
-            },
-            promise,
-        )
+        (Future::from_inner(inner), promise)
+    }
+
+    /// The handle of a future whose shared state was made elsewhere (a pool
+    /// task's, which carries the task: see `work.rs`).
+    pub(crate) fn from_inner(inner: StdArc<Inner<T>>) -> Self {
+        Future {
+            inner,
+            awaiting: None,
+            lend: PhantomData,
+        }
     }
 
     /// Like [`Future::new`], for executors whose tasks wait somewhere
@@ -443,23 +469,16 @@ impl<T> Future<T> {
     where
         H: Fn() -> bool + Send + Sync + 'static,
     {
-        let mut inner = Inner::new();
+        let mut inner = Inner::new(NoJob);
         inner.cancel_hook = Some(Box::new(hook));
-        let inner = Arc::new(inner);
+        let inner: StdArc<Inner<T>> = StdArc::new(inner);
         let promise = Promise {
-            inner: Some(Arc::clone(&inner)),
+            inner: Some(StdArc::clone(&inner)),
         };
-        (
-            Future {
-                inner,
-                awaiting: None,
-                lend: PhantomData,
-            },
-            promise,
-        )
+        (Future::from_inner(inner), promise)
     }
 
-    pub(crate) fn inner(&self) -> &Arc<Inner<T>> {
+    pub(crate) fn inner(&self) -> &StdArc<Inner<T>> {
         &self.inner
     }
 
@@ -740,7 +759,7 @@ impl<T> fmt::Debug for Future<T> {
 /// with [`FutureError::BrokenExecutor`], so nobody waits forever for a task
 /// that was lost.
 pub struct Promise<T> {
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<StdArc<Inner<T>>>,
 }
 
 impl<T> Promise<T> {

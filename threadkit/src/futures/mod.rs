@@ -73,7 +73,7 @@ mod wait;
 mod waiter;
 mod work;
 
-#[cfg(all(test, loom))]
+#[cfg(test)]
 mod tests;
 
 pub use error::{BuildError, FutureError};

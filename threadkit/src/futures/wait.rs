@@ -239,7 +239,7 @@ where
     let mut seen = HashSet::new();
     let futures: Vec<F> = futures
         .into_iter()
-        .filter(|f| seen.insert(&**f.as_ref().inner() as *const _ as usize))
+        .filter(|f| seen.insert(std::sync::Arc::as_ptr(f.as_ref().inner()).cast::<()>() as usize))
         .collect();
     let waiter = Arc::new(Waiter::default());
     install(&futures, &waiter);

@@ -1,54 +1,94 @@
 //! Work items and the worker loop shared by [`ThreadPoolExecutor`](super::ThreadPoolExecutor)
 //! and the [scoped pool](super::scope) (CPython's `_WorkItem` and `_worker`).
 
+use std::cell::UnsafeCell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 use super::error::FutureError;
-use super::future::{Future, Promise};
+use super::future::{Erased, Future, Inner};
 // std's, even under loom: `all_started` is only a hint that spares an
 // atomic per task, the idle protocol itself is `idle`.
 use std::sync::atomic::AtomicBool;
 
+// std's `Arc`, even under loom: loom's cannot be unsized to `dyn Job`.
+use std::sync::Arc;
+
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
-/// What a work item does when run, cancelled or failed, with its value type
-/// erased so one queue holds tasks of every type.
-trait Job {
-    /// Runs the task; `finished` is called once the task returned (or was
-    /// found cancelled), just before its future is completed.
-    fn run(self: Box<Self>, finished: &dyn Fn());
-    fn cancel(self: Box<Self>);
-    fn fail(self: Box<Self>, error: FutureError);
+/// A pool task's closure, kept in its future's shared state so that a
+/// submit makes one allocation, not two (a `Box` for the task beside the
+/// future's `Arc` was about a third of a no-op task's cost).
+///
+/// Only the task's [`WorkItem`] reaches the closure, and it takes it out
+/// once: when it runs, is cancelled, fails or is dropped. The future's
+/// handles see the slot erased (`dyn Erased`) and never touch it, so a
+/// future outliving its work item never drops, or even reads, the closure:
+/// the slot's own drop does nothing (`ManuallyDrop`), and a closure whose
+/// work item was leaked is leaked with it.
+struct Slot<F>(ManuallyDrop<UnsafeCell<Option<F>>>);
+
+// SAFETY: the closure is only ever touched by the one `WorkItem`, through
+// `&Inner`, on whichever thread holds the item (see `take`): sending it
+// there needs `F: Send`, and no two threads ever access it at once.
+unsafe impl<F: Send> Sync for Slot<F> {}
+
+impl<F: Send> Erased for Slot<F> {}
+
+/// What a work item does with its task, with the task's types erased so
+/// that one queue holds tasks of every type.
+trait Job: Send + Sync {
+    /// Takes the closure out and runs it, unless the future was cancelled;
+    /// `finished` is called once the task returned (or was found cancelled),
+    /// just before its future is completed.
+    fn run(&self, finished: &dyn Fn());
+    /// Cancels the future and drops the closure unrun.
+    fn cancel(&self);
+    /// Finishes the future with `error` and drops the closure unrun.
+    fn fail(&self, error: FutureError);
 }
 
-struct Task<F, T> {
-    f: F,
-    promise: Promise<T>,
+impl<F: FnOnce() -> T + Send, T: Send> Inner<T, Slot<F>> {
+    /// Takes the closure out of the slot.
+    ///
+    /// # Safety
+    ///
+    /// Only the task's `WorkItem` may call this, and only once (each of its
+    /// methods consumes it): then nothing else accesses the slot meanwhile.
+    unsafe fn take(&self) -> Option<F> {
+        // SAFETY: per this function's contract, this is the only access.
+        unsafe { (*self.job.0.get()).take() }
+    }
 }
 
-impl<F: FnOnce() -> T, T> Job for Task<F, T> {
-    fn run(self: Box<Self>, finished: &dyn Fn()) {
-        let Task { f, promise } = *self;
-        if promise.set_running_or_notify_cancel() {
+impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
+    fn run(&self, finished: &dyn Fn()) {
+        // SAFETY: called by the work item, once (see `WorkItem`).
+        let Some(f) = (unsafe { self.take() }) else {
+            return;
+        };
+        if self.set_running() {
             let outcome = crate::util::unwind::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.message));
             finished();
-            promise.complete(outcome);
+            self.finish(outcome);
         } else {
             drop_unrun(f);
             finished();
         }
     }
 
-    fn cancel(self: Box<Self>) {
-        let Task { f, promise } = *self;
-        promise.cancel();
+    fn cancel(&self) {
+        // SAFETY: called by the work item, once (see `WorkItem`).
+        let f = unsafe { self.take() };
+        Inner::cancel(self);
         drop_unrun(f);
     }
 
-    fn fail(self: Box<Self>, error: FutureError) {
-        let Task { f, promise } = *self;
-        promise.set_error(error);
+    fn fail(&self, error: FutureError) {
+        // SAFETY: called by the work item, once (see `WorkItem`).
+        let f = unsafe { self.take() };
+        self.finish(Err(error));
         drop_unrun(f);
     }
 }
@@ -70,7 +110,13 @@ fn drop_unrun<F>(f: F) {
 /// Dropping an item without running it finishes its future with
 /// [`FutureError::BrokenExecutor`].
 pub struct WorkItem<'a> {
-    job: Box<dyn Job + Send + 'a>,
+    /// The task's future's shared state; `None` once run, cancelled or
+    /// failed. This is the only handle that reaches the closure.
+    job: Option<Arc<dyn Job + 'a>>,
+    /// Not `Sync`, as before the task moved into the future's allocation:
+    /// nothing needs it (every method takes the item by value), and adding
+    /// it later is easy where removing it would not be.
+    not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }
 
 impl<'a> WorkItem<'a> {
@@ -90,27 +136,65 @@ impl<'a> WorkItem<'a> {
         F: FnOnce() -> T + Send + 'a,
         T: Send + 'a,
     {
-        let (future, promise) = Future::new();
-        let item = WorkItem {
-            job: Box::new(Task { f, promise }),
+        let inner = Arc::new(Inner::new(Slot(ManuallyDrop::new(UnsafeCell::new(Some(
+            f,
+        ))))));
+        let job: Arc<dyn Job + 'a> = inner.clone();
+        let shared: Arc<Inner<T, dyn Erased + 'a>> = inner;
+        // SAFETY: only the slot's type mentions `'a` (through `F`; `T`
+        // stays in the future's type). Through the erased pointer nobody
+        // reaches the closure: `Erased` has no methods and the slot's drop
+        // is empty (`ManuallyDrop`); the closure is taken out and dropped by
+        // this work item, within `'a`, or leaked with it. So forgetting
+        // `'a` here lets no access outlive it; the pointer keeps its
+        // vtable (size, alignment, the empty drop), which is all that the
+        // last `Arc` uses to free the allocation.
+        let shared: Arc<Inner<T>> = unsafe {
+            std::mem::transmute::<Arc<Inner<T, dyn Erased + 'a>>, Arc<Inner<T, dyn Erased>>>(shared)
         };
-        (item, future)
+        let item = WorkItem {
+            job: Some(job),
+            not_sync: std::marker::PhantomData,
+        };
+        (item, Future::from_inner(shared))
     }
 
     /// Runs the task, unless its future was cancelled; a panic is caught and
     /// stored in the future.
-    pub fn run(self) {
-        self.job.run(&|| {});
+    pub fn run(mut self) {
+        self.run_then(&|| {});
+    }
+
+    /// [`run`](Self::run), calling `finished` once the task returned (or
+    /// was found cancelled), just before its future is completed.
+    fn run_then(&mut self, finished: &dyn Fn()) {
+        if let Some(job) = self.job.take() {
+            job.run(finished);
+        }
     }
 
     /// Cancels the future if it is still pending, dropping the task.
-    pub fn cancel(self) {
-        self.job.cancel();
+    pub fn cancel(mut self) {
+        if let Some(job) = self.job.take() {
+            job.cancel();
+        }
     }
 
     /// Finishes the future with `error` without running the task.
-    pub fn fail(self, error: FutureError) {
-        self.job.fail(error);
+    pub fn fail(mut self, error: FutureError) {
+        if let Some(job) = self.job.take() {
+            job.fail(error);
+        }
+    }
+}
+
+impl Drop for WorkItem<'_> {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            job.fail(FutureError::BrokenExecutor(
+                "the task was dropped without running".to_owned(),
+            ));
+        }
     }
 }
 
@@ -197,11 +281,11 @@ impl<'a> WorkQueue<'a> {
     pub(crate) fn work(&self) {
         loop {
             match self.rx.recv().ok().flatten() {
-                Some(item) => {
+                Some(mut item) => {
                     // Count this worker idle before the future completes, so
                     // that a submit made as soon as the result is seen reuses
                     // it (CPython's test_idle_thread_reuse).
-                    item.job.run(&|| {
+                    item.run_then(&|| {
                         if !self.all_started.load(Ordering::Relaxed) {
                             self.idle.fetch_add(1, Ordering::AcqRel);
                         }
