@@ -1,7 +1,10 @@
 //! Tests of the `futures` internals: loom models (run with `ci/loom.sh`)
-//! and the work item's ownership of its closure (run under Miri too).
+//! and the work item's and a map chunk's ownership of what they run (run
+//! under Miri too).
 
 #[cfg(loom)]
 mod loom_future;
+#[cfg(not(loom))]
+mod map_chunk;
 #[cfg(not(loom))]
 mod work_item;
