@@ -98,15 +98,42 @@ type Callback<T> = Box<dyn FnOnce(Result<&T, &FutureError>) + Send>;
 struct State<T> {
     /// How it completed, once done (for `wait`/`as_completed` installed late).
     completion: Option<Completion>,
-    callbacks: Vec<Callback<T>>,
-    /// Installed by `wait`/`as_completed`: (waiter, index of this future).
-    /// Each is told how the future completed, as a callback would be.
-    installed: Vec<(Arc<Waiter>, usize)>,
+    /// Done-callbacks and installed waiters; boxed, and only by the first
+    /// one, since most futures have neither: a smaller shared state is a
+    /// cheaper allocation (under 128 bytes, glibc's fast bins).
+    listeners: Option<Box<Listeners<T>>>,
     /// Threads in `result()` and the task awaiting the handle. Most futures
     /// are never waited for (their result is asked for once they are done),
     /// so the list is only allocated by the first waiter: until then the
     /// future stays small and dropping it costs a branch.
     sleepers: Option<Box<WaitList>>,
+}
+
+/// Who hears of the completion besides the waiting threads and tasks.
+struct Listeners<T> {
+    callbacks: Vec<Callback<T>>,
+    /// Installed by `wait`/`as_completed`: (waiter, index of this future).
+    /// Each is told how the future completed, as a callback would be.
+    installed: Vec<(Arc<Waiter>, usize)>,
+}
+
+impl<T> State<T> {
+    fn listeners(&mut self) -> &mut Listeners<T> {
+        self.listeners.get_or_insert_with(|| {
+            Box::new(Listeners {
+                callbacks: Vec::new(),
+                installed: Vec::new(),
+            })
+        })
+    }
+
+    /// Takes the callbacks added so far.
+    fn take_callbacks(&mut self) -> Vec<Callback<T>> {
+        self.listeners
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.callbacks))
+            .unwrap_or_default()
+    }
 }
 
 impl<T> HasWaiters for State<T> {
@@ -151,20 +178,32 @@ pub(crate) struct Inner<T, J: ?Sized = dyn Erased> {
     phase: AtomicUsize,
     outcome: UnsafeCell<Option<Result<T, FutureError>>>,
     state: Monitor<State<T>>,
-    /// Asked before a pending future is cancelled (see
-    /// [`Future::with_cancel_hook`]); `false` means it can no longer be.
-    cancel_hook: Option<CancelHook>,
     pub(crate) job: J,
 }
 
-/// The erased type of what an [`Inner`] carries besides the future: nothing
-/// the handles can call; only its size and its (empty) drop are used.
-pub(crate) trait Erased: Send + Sync {}
+/// The erased type of what an [`Inner`] carries besides the future: a pool
+/// task's closure, which the handles never touch, or a cancel hook.
+pub(crate) trait Erased: Send + Sync {
+    /// Asked before a pending future is cancelled (see
+    /// [`Future::with_cancel_hook`]); `false` means it can no longer be.
+    fn allows_cancel(&self) -> bool {
+        true
+    }
+}
 
 /// What a future not made for a pool task carries.
 pub(crate) struct NoJob;
 
 impl Erased for NoJob {}
+
+/// What a future made by [`Future::with_cancel_hook`] carries.
+struct CancelHook<H>(H);
+
+impl<H: Fn() -> bool + Send + Sync> Erased for CancelHook<H> {
+    fn allows_cancel(&self) -> bool {
+        (self.0)()
+    }
+}
 
 // SAFETY: `Inner` owns a `T` and moves it between threads (the promise
 // writes it, the handle takes it): that needs `T: Send`. Sharing `&Inner`
@@ -174,9 +213,6 @@ impl Erased for NoJob {}
 // type's docs, so no access races.
 unsafe impl<T: Send, J: ?Sized + Sync> Sync for Inner<T, J> {}
 
-/// See [`Future::with_cancel_hook`].
-type CancelHook = Box<dyn Fn() -> bool + Send + Sync>;
-
 impl<T, J> Inner<T, J> {
     pub(crate) fn new(job: J) -> Self {
         Inner {
@@ -184,11 +220,9 @@ impl<T, J> Inner<T, J> {
             outcome: UnsafeCell::new(None),
             state: Monitor::new(State {
                 completion: None,
-                callbacks: Vec::new(),
-                installed: Vec::new(),
+                listeners: None,
                 sleepers: None,
             }),
-            cancel_hook: None,
             job,
         }
     }
@@ -242,15 +276,17 @@ impl<T, J: ?Sized> Inner<T, J> {
     }
 
     /// PENDING → CANCELLED; `true` if cancelled now or before.
-    pub(crate) fn cancel(&self) -> bool {
-        if self.phase() == Phase::Pending {
-            if let Some(hook) = &self.cancel_hook {
-                // The hook may block (a round trip to wherever the task
-                // waits), so it runs before anything is decided here.
-                if !hook() && self.phase() == Phase::Pending {
-                    return false;
-                }
-            }
+    pub(crate) fn cancel(&self) -> bool
+    where
+        J: Erased,
+    {
+        // The hook may block (a round trip to wherever the task waits), so
+        // it runs before anything is decided here.
+        if self.phase() == Phase::Pending
+            && !self.job.allows_cancel()
+            && self.phase() == Phase::Pending
+        {
+            return false;
         }
         if self.advance(Phase::Pending, Phase::Cancelling) {
             self.settle(Err(FutureError::Cancelled), Phase::Cancelling);
@@ -284,8 +320,11 @@ impl<T, J: ?Sized> Inner<T, J> {
         // published below.
         self.outcome.with_mut(|p| unsafe { *p = Some(outcome) });
         let mut st = self.state.lock();
-        while !st.callbacks.is_empty() {
-            let callbacks = std::mem::take(&mut st.callbacks);
+        loop {
+            let callbacks = st.take_callbacks();
+            if callbacks.is_empty() {
+                break;
+            }
             drop(st);
             let outcome = self.outcome().expect("stored above");
             for callback in callbacks {
@@ -300,7 +339,7 @@ impl<T, J: ?Sized> Inner<T, J> {
         };
         self.phase.store(done as usize, Ordering::Release);
         st.completion = Some(completion);
-        let installed = std::mem::take(&mut st.installed);
+        let installed = st.listeners.take().map(|l| l.installed).unwrap_or_default();
         // Most futures are never waited for: skip the list's bookkeeping then.
         let waited = st.sleepers.as_ref().is_some_and(|list| list.len() > 0);
         let woken = waited.then(|| self.state.take_all(&mut st));
@@ -318,17 +357,16 @@ impl<T, J: ?Sized> Inner<T, J> {
     pub(crate) fn install(&self, waiter: &Arc<Waiter>, index: usize) -> Option<Completion> {
         let mut st = self.state.lock();
         if st.completion.is_none() {
-            st.installed.push((Arc::clone(waiter), index));
+            st.listeners().installed.push((Arc::clone(waiter), index));
         }
         st.completion
     }
 
     /// Removes `waiter` if still installed.
     pub(crate) fn uninstall(&self, waiter: &Arc<Waiter>) {
-        self.state
-            .lock()
-            .installed
-            .retain(|(w, _)| !Arc::ptr_eq(w, waiter));
+        if let Some(listeners) = &mut self.state.lock().listeners {
+            listeners.installed.retain(|(w, _)| !Arc::ptr_eq(w, waiter));
+        }
     }
 }
 
@@ -469,9 +507,7 @@ impl<T> Future<T> {
     where
         H: Fn() -> bool + Send + Sync + 'static,
     {
-        let mut inner = Inner::new(NoJob);
-        inner.cancel_hook = Some(Box::new(hook));
-        let inner: StdArc<Inner<T>> = StdArc::new(inner);
+        let inner: StdArc<Inner<T>> = StdArc::new(Inner::new(CancelHook(hook)));
         let promise = Promise {
             inner: Some(StdArc::clone(&inner)),
         };
@@ -684,7 +720,7 @@ impl<T> Future<T> {
     {
         let mut st = self.inner.state.lock();
         if !self.inner.is_done() {
-            st.callbacks.push(Box::new(f));
+            st.listeners().callbacks.push(Box::new(f));
             return;
         }
         drop(st);
