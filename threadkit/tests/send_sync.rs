@@ -235,6 +235,19 @@ const _: fn() = || {
 assert_not_impl!(threadkit::asyncio::Queue<Rc<u8>>, Send);
 #[cfg(feature = "asyncio")]
 assert_not_impl!(threadkit::asyncio::Task<Rc<u8>>, Send);
+// asyncio's wait, shield, current task and the loop handle.
+#[cfg(feature = "asyncio")]
+const _: fn() = || {
+    use threadkit::asyncio::{EventLoop, NoRunningLoop, Shield, TaskId, Wait, Waited};
+    assert_send_sync::<Wait<u8>>();
+    assert_send_sync::<Waited<u8>>();
+    assert_send_sync::<Shield<u8>>();
+    assert_send_sync::<EventLoop>();
+    assert_send_sync::<TaskId>();
+    assert_error::<NoRunningLoop>();
+};
+#[cfg(feature = "asyncio")]
+assert_not_impl!(threadkit::asyncio::Wait<Rc<u8>>, Send);
 // ---------------------------------------------------------------------------
 // multiprocessing (feature `process`)
 // ---------------------------------------------------------------------------
