@@ -38,7 +38,8 @@
 //! - `serde` (on with `process`): `Serialize`/`Deserialize` for
 //!   [`debug::ThreadDump`].
 //! - `asyncio`: `threadkit::asyncio`, on tokio (its `rt`, `rt-multi-thread`,
-//!   `time` and `sync` features). tokio is re-exported as
+//!   `time`, `sync`, and for streams and subprocesses `net`, `io-util` and
+//!   `process` features). tokio is re-exported as
 //!   `threadkit::asyncio::tokio` for the few signatures that use its types.
 //!
 //! ```toml

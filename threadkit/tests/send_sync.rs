@@ -238,7 +238,17 @@ assert_not_impl!(threadkit::asyncio::Task<Rc<u8>>, Send);
 // asyncio's wait, shield, current task and the loop handle.
 #[cfg(feature = "asyncio")]
 const _: fn() = || {
-    use threadkit::asyncio::{EventLoop, NoRunningLoop, Shield, TaskId, Wait, Waited};
+    use threadkit::asyncio::{
+        EventLoop, NoRunningLoop, ReadError, Redirect, Server, Shield, Stdio, StreamReader,
+        StreamWriter, Subprocess, TaskId, Wait, Waited,
+    };
+    assert_send::<StreamReader>();
+    assert_send::<StreamWriter>();
+    assert_send::<Subprocess>();
+    assert_send_sync::<Server>();
+    assert_send_sync::<Stdio>();
+    assert_send_sync::<Redirect>();
+    assert_error::<ReadError>();
     assert_send_sync::<Wait<u8>>();
     assert_send_sync::<Waited<u8>>();
     assert_send_sync::<Shield<u8>>();

@@ -38,6 +38,8 @@
 //! | `shield(aw)` | [`shield`] |
 //! | `current_task()`, `all_tasks()`, `get_running_loop()` | [`current_task`], [`all_tasks`] ([`TaskId`]s), [`get_running_loop`] |
 //! | `run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`] → a [`futures::Future`](crate::futures::Future) |
+//! | `open_connection(host, port)`, `start_server(cb, host, port)`, `StreamReader`, `StreamWriter` | [`open_connection`], [`start_server`] → [`Server`], [`StreamReader`], [`StreamWriter`] |
+//! | `create_subprocess_exec(prog, *args, stdout=PIPE)`, `communicate`, `wait` | [`create_subprocess_exec`] with [`Stdio`], [`Subprocess`] |
 //! | `to_thread(f)`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] (any threadkit [`Executor`](crate::futures::Executor)) |
 //! | `Queue`, `LifoQueue`, `PriorityQueue`, `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Barrier` | same names |
 //! | `await wrap_future(f)` | `f.await` (a pool's [`Future`](crate::futures::Future) is a [`std::future::Future`]) |
@@ -106,6 +108,8 @@ mod queue;
 mod runtime;
 mod semaphore;
 mod shield;
+mod streams;
+mod subprocess;
 mod task;
 mod task_group;
 mod timeouts;
@@ -130,6 +134,10 @@ pub use queue::{LifoQueue, PriorityQueue, Queue};
 pub use runtime::{Runner, run, sleep, sleep_with};
 pub use semaphore::{BoundedSemaphore, CountingSemaphore, Semaphore};
 pub use shield::{Shield, shield};
+pub use streams::{
+    ReadError, STREAM_LIMIT, Server, StreamReader, StreamWriter, open_connection, start_server,
+};
+pub use subprocess::{Redirect, Stdio, Subprocess, create_subprocess_exec};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
