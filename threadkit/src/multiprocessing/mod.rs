@@ -93,7 +93,13 @@
 //! knows the data may be half-updated) where Python's lock would stay
 //! locked for ever. Taking a [`Lock`] again on the thread that holds it is
 //! [`SharedError::WouldDeadlock`]; an index outside an [`Array`] is
-//! [`SharedError::IndexOutOfRange`].
+//! [`SharedError::IndexOutOfRange`]. Other differences from Python's
+//! shared objects: `Value(typecode, v)` is `Value::<T>::new(v)` for a
+//! [`Shareable`] `T` (the typecode is the type); the value's lock is always
+//! there ([`Value::lock`] is `get_lock()` and the `with` block in one); a
+//! [`Semaphore`] permit held by a process that died stays taken, as in
+//! Python; objects reach a child only as its [`Process`] argument (Python
+//! also inherits them through `fork`).
 //!
 //! # What can be sent
 //!

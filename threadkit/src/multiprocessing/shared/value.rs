@@ -52,8 +52,9 @@ fn take<G>(region: &Region, make: impl FnOnce() -> G) -> Result<G, SharedError<G
 ///
 /// # Differences from Python's `Value`
 ///
-/// See the [module docs](super): the typecode is the type `T`, the lock is
-/// always there, and a holder that died is reported.
+/// See [shared memory](crate::multiprocessing#shared-memory): the typecode
+/// is the type `T`, the lock is always there (Python's `lock=True`), and a
+/// holder that died is reported.
 pub struct Value<T: Shareable> {
     region: Arc<Region>,
     _t: PhantomData<T>,
@@ -214,7 +215,8 @@ impl<T: Shareable + fmt::Debug> fmt::Debug for ValueGuard<'_, T> {
 ///
 /// # Differences from Python's `Array`
 ///
-/// See the [module docs](super). An index out of range is
+/// See [shared memory](crate::multiprocessing#shared-memory). An index out
+/// of range is
 /// [`SharedError::IndexOutOfRange`]; through the guard, the array is a
 /// slice, with Rust's slice methods.
 pub struct Array<T: Shareable> {
