@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 use tokio::runtime::Handle;
@@ -39,43 +39,58 @@ impl<T> Task<T> {
 }
 
 /// The tasks made by [`create_task`](super::create_task) (and the task
-/// groups) that are not done, process-wide.
-fn listed() -> &'static Mutex<HashSet<TaskId>> {
-    static LISTED: OnceLock<Mutex<HashSet<TaskId>>> = OnceLock::new();
-    LISTED.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
-/// A task's place in [`all_tasks`]: listed once its id is known, unlisted
-/// when its future is dropped (done, cancelled, or its loop closed), in
-/// whichever order the two happen.
+/// groups) that are not done, process-wide: a slab whose free entries are
+/// reused, so listing a task costs no allocation and no hashing.
 #[derive(Default)]
-struct Slot {
-    id: Option<TaskId>,
-    gone: bool,
+struct Listed {
+    /// `(generation, id)`; `id` is `None` while the task is being spawned
+    /// or once the entry is free.
+    entries: Vec<(u64, Option<TaskId>)>,
+    free: Vec<usize>,
+    generation: u64,
 }
 
-/// Carried inside the task's future: unlists the task when dropped.
-pub(crate) struct Unlist(Arc<Mutex<Slot>>);
+fn listed() -> &'static Mutex<Listed> {
+    static LISTED: OnceLock<Mutex<Listed>> = OnceLock::new();
+    LISTED.get_or_init(|| Mutex::new(Listed::default()))
+}
+
+/// A task's entry in [`all_tasks`]: reserved before the task is spawned,
+/// named once its id is known, freed when its future is dropped (done,
+/// cancelled, or its loop closed), in whichever order the last two happen.
+/// The generation tells a reused entry from the one reserved.
+#[derive(Clone, Copy)]
+struct Entry {
+    index: usize,
+    generation: u64,
+}
+
+/// Carried inside the task's future: frees its entry when dropped.
+pub(crate) struct Unlist(Entry);
 
 impl Drop for Unlist {
     fn drop(&mut self) {
-        let mut slot = self.0.lock();
-        slot.gone = true;
-        if let Some(id) = slot.id {
-            listed().lock().remove(&id);
+        let mut listed = listed().lock();
+        let Entry { index, generation } = self.0;
+        if listed.entries[index].0 == generation {
+            // Free it: a new generation makes a late `list` a no-op.
+            listed.generation += 1;
+            let next = listed.generation;
+            listed.entries[index] = (next, None);
+            listed.free.push(index);
         }
     }
 }
 
-/// The other half: lists the task once it is spawned.
-pub(crate) struct Listing(Arc<Mutex<Slot>>);
+/// The other half: names the entry with the spawned task's id.
+pub(crate) struct Listing(Entry);
 
 impl Listing {
     pub(crate) fn list(self, id: TaskId) {
-        let mut slot = self.0.lock();
-        if !slot.gone {
-            slot.id = Some(id);
-            listed().lock().insert(id);
+        let mut listed = listed().lock();
+        let Entry { index, generation } = self.0;
+        if listed.entries[index].0 == generation {
+            listed.entries[index].1 = Some(id);
         }
     }
 }
@@ -83,14 +98,29 @@ impl Listing {
 /// Wraps a task's future so that the task is in [`all_tasks`] until the
 /// future is dropped; call [`Listing::list`] with the spawned task's id.
 pub(crate) fn listed_future<F: Future>(future: F) -> (impl Future<Output = F::Output>, Listing) {
-    let slot = Arc::new(Mutex::new(Slot::default()));
-    let unlist = Unlist(Arc::clone(&slot));
+    let entry = {
+        let mut listed = listed().lock();
+        listed.generation += 1;
+        let generation = listed.generation;
+        let index = match listed.free.pop() {
+            Some(i) => {
+                listed.entries[i] = (generation, None);
+                i
+            }
+            None => {
+                listed.entries.push((generation, None));
+                listed.entries.len() - 1
+            }
+        };
+        Entry { index, generation }
+    };
+    let unlist = Unlist(entry);
     // `unlist` is captured: dropped with the future even if never polled.
     let future = async move {
         let _unlist = unlist;
         future.await
     };
-    (future, Listing(slot))
+    (future, Listing(entry))
 }
 
 /// The task running the calling code: Python's `asyncio.current_task()`.
@@ -139,7 +169,12 @@ pub fn current_task() -> Option<TaskId> {
 /// .unwrap();
 /// ```
 pub fn all_tasks() -> HashSet<TaskId> {
-    listed().lock().clone()
+    listed()
+        .lock()
+        .entries
+        .iter()
+        .filter_map(|&(_, id)| id)
+        .collect()
 }
 
 /// The error of [`get_running_loop`] outside a loop: Python's
