@@ -109,6 +109,7 @@ mod runtime;
 mod semaphore;
 mod shield;
 mod streams;
+#[cfg(unix)]
 mod subprocess;
 mod task;
 mod task_group;
@@ -137,6 +138,7 @@ pub use shield::{Shield, shield};
 pub use streams::{
     ReadError, STREAM_LIMIT, Server, StreamReader, StreamWriter, open_connection, start_server,
 };
+#[cfg(unix)]
 pub use subprocess::{Redirect, Stdio, Subprocess, create_subprocess_exec};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
