@@ -255,6 +255,10 @@ fn panicked(message: String) -> FutureError {
 /// closes before the task finishes gives
 /// [`FutureError::BrokenExecutor`], never a wait without end.
 ///
+/// Call it from a thread other than the loop's, as in Python: a blocking
+/// wait (`result()`) on the loop's own thread would stop the loop that must
+/// run the task. On the loop, `.await` the returned future instead.
+///
 /// # Examples
 ///
 /// ```
