@@ -8,6 +8,7 @@
 //! threadkit tour --show-source gil   # the lesson's Python beside its Rust
 //! threadkit bench           # sleep/download/cpu: threadkit vs CPython, timed
 //! threadkit bench --json    # the same, machine-readable
+//! threadkit which queue.Queue.get_nowait   # a Python name's threadkit equivalent
 //! ```
 
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod output;
 mod tour;
+mod which;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -48,6 +50,17 @@ enum Command {
     /// Time the tutorials' workloads (sleep, download, cpu) sequentially, on
     /// threads, on pools and under a simulated GIL, beside CPython.
     Bench(bench::BenchArgs),
+    /// Print the threadkit equivalent of Python names (e.g.
+    /// `queue.Queue.get_nowait`), with a docs link and what differs, from
+    /// the README's Python → threadkit table.
+    Which {
+        /// List every Python name the table knows instead.
+        #[arg(long)]
+        list: bool,
+        /// Python names, dotted (`threading.Lock.acquire`, `asyncio.gather`).
+        #[arg(value_name = "NAME", required_unless_present = "list")]
+        names: Vec<String>,
+    },
     /// A child process some lessons start to show what happens when `main`
     /// returns (not for direct use).
     #[command(hide = true)]
@@ -101,6 +114,7 @@ fn main() -> ExitCode {
             names, show_source, ..
         } => tour::run(&names, show_source),
         Command::Bench(args) => bench::run(&args),
+        Command::Which { names, list } => which::run(&names, list),
         Command::Child { scenario } => tour::child(&scenario),
     }
 }

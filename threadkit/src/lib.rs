@@ -38,7 +38,8 @@
 //! - `serde` (on with `process`): `Serialize`/`Deserialize` for
 //!   [`debug::ThreadDump`].
 //! - `asyncio`: `threadkit::asyncio`, on tokio (its `rt`, `rt-multi-thread`,
-//!   `time` and `sync` features). tokio is re-exported as
+//!   `time`, `sync`, and for streams and subprocesses `net`, `io-util` and
+//!   `process` features). tokio is re-exported as
 //!   `threadkit::asyncio::tokio` for the few signatures that use its types.
 //!
 //! ```toml
@@ -91,3 +92,10 @@ pub use threading::{
     Local, Thread, ThreadError, ThreadHandle, Timer, active_count, current_thread, enumerate,
     main_thread,
 };
+
+/// The Python → threadkit table of the crate docs and the README, as the
+/// Markdown file both include (`docs/python-api.md`). The `threadkit which`
+/// command looks names up in it, so the lookup and the docs cannot drift.
+/// Not a stable API: its format may change in any version.
+#[doc(hidden)]
+pub const PYTHON_API_TABLE: &str = include_str!("../docs/python-api.md");

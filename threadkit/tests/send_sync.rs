@@ -235,9 +235,50 @@ const _: fn() = || {
 assert_not_impl!(threadkit::asyncio::Queue<Rc<u8>>, Send);
 #[cfg(feature = "asyncio")]
 assert_not_impl!(threadkit::asyncio::Task<Rc<u8>>, Send);
+// asyncio's wait, shield, current task and the loop handle.
+#[cfg(feature = "asyncio")]
+const _: fn() = || {
+    use threadkit::asyncio::{
+        EventLoop, NoRunningLoop, ReadError, Redirect, Server, Shield, Stdio, StreamReader,
+        StreamWriter, Subprocess, TaskId, Wait, Waited,
+    };
+    assert_send::<StreamReader>();
+    assert_send::<StreamWriter>();
+    assert_send::<Subprocess>();
+    assert_send_sync::<Server>();
+    assert_send_sync::<Stdio>();
+    assert_send_sync::<Redirect>();
+    assert_error::<ReadError>();
+    assert_send_sync::<Wait<u8>>();
+    assert_send_sync::<Waited<u8>>();
+    assert_send_sync::<Shield<u8>>();
+    assert_send_sync::<EventLoop>();
+    assert_send_sync::<TaskId>();
+    assert_error::<NoRunningLoop>();
+};
+#[cfg(feature = "asyncio")]
+assert_not_impl!(threadkit::asyncio::Wait<Rc<u8>>, Send);
 // ---------------------------------------------------------------------------
 // multiprocessing (feature `process`)
 // ---------------------------------------------------------------------------
+// Shared memory and cross-process locks.
+#[cfg(all(feature = "process", target_os = "linux"))]
+const _: fn() = || {
+    use threadkit::multiprocessing::{Array, Event, Lock, Semaphore, SharedError, Value};
+    assert_send_sync::<Value<u64>>();
+    assert_send_sync::<Array<f64>>();
+    assert_send_sync::<Lock>();
+    assert_send_sync::<Event>();
+    assert_send_sync::<Semaphore>();
+    assert_error::<SharedError<u8>>();
+};
+// Guards are released by the thread that took the lock.
+#[cfg(all(feature = "process", target_os = "linux"))]
+assert_not_impl!(threadkit::multiprocessing::LockGuard<'static>, Send);
+#[cfg(all(feature = "process", target_os = "linux"))]
+assert_not_impl!(threadkit::multiprocessing::ValueGuard<'static, u8>, Send);
+#[cfg(all(feature = "process", target_os = "linux"))]
+assert_not_impl!(threadkit::multiprocessing::ArrayGuard<'static, u8>, Send);
 
 /// Every multiprocessing handle may be shared between threads: a pool is
 /// used from many submitting threads, a `Process` is joined from another.

@@ -34,6 +34,12 @@
 //! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup::scope`], [`TaskGroup`], [`ExceptionGroup`] |
 //! | `as_completed(aws, timeout=t)` | [`as_completed`], [`AsCompleted::timeout`] |
 //! | `wait_for(aw, t)`, `async with timeout(t)`, `timeout_at(when)` | [`wait_for`], [`timeout`], [`timeout_at`] |
+//! | `wait(aws, timeout, return_when)` | [`wait`] → [`Waited`], [`ReturnWhen`] |
+//! | `shield(aw)` | [`shield`] |
+//! | `current_task()`, `all_tasks()`, `get_running_loop()` | [`current_task`], [`all_tasks`] ([`TaskId`]s), [`get_running_loop`] |
+//! | `run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`] → a [`futures::Future`](crate::futures::Future) |
+//! | `open_connection(host, port)`, `start_server(cb, host, port)`, `StreamReader`, `StreamWriter` | [`open_connection`], [`start_server`] → [`Server`], [`StreamReader`], [`StreamWriter`] |
+//! | `create_subprocess_exec(prog, *args, stdout=PIPE)`, `communicate`, `wait` | [`create_subprocess_exec`] with [`Stdio`], [`Subprocess`] |
 //! | `to_thread(f)`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] (any threadkit [`Executor`](crate::futures::Executor)) |
 //! | `Queue`, `LifoQueue`, `PriorityQueue`, `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Barrier` | same names |
 //! | `await wrap_future(f)` | `f.await` (a pool's [`Future`](crate::futures::Future) is a [`std::future::Future`]) |
@@ -91,6 +97,7 @@
 mod awaited;
 mod barrier;
 mod condition;
+mod current;
 mod error;
 mod event;
 mod executor;
@@ -100,13 +107,22 @@ mod poll_set;
 mod queue;
 mod runtime;
 mod semaphore;
+mod shield;
+mod streams;
+#[cfg(unix)]
+mod subprocess;
 mod task;
 mod task_group;
 mod timeouts;
+mod wait;
 
 pub use crate::threading::SemaphorePermit;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
+pub use current::{
+    EventLoop, NoRunningLoop, TaskId, all_tasks, current_task, get_running_loop,
+    run_coroutine_threadsafe,
+};
 pub use error::{
     BrokenBarrierError, ExceptionGroup, ReleaseError, RunError, TaskError, TimeoutError,
     TooManyReleases,
@@ -118,9 +134,16 @@ pub use lock::{Lock, LockGuard};
 pub use queue::{LifoQueue, PriorityQueue, Queue};
 pub use runtime::{Runner, run, sleep, sleep_with};
 pub use semaphore::{BoundedSemaphore, CountingSemaphore, Semaphore};
+pub use shield::{Shield, shield};
+pub use streams::{
+    ReadError, STREAM_LIMIT, Server, StreamReader, StreamWriter, open_connection, start_server,
+};
+#[cfg(unix)]
+pub use subprocess::{Redirect, Stdio, Subprocess, create_subprocess_exec};
 pub use task::{Task, create_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
+pub use wait::{ReturnWhen, Wait, Waited, wait};
 
 /// The tokio this module is built on (its `rt`, `rt-multi-thread`, `time`
 /// and `sync` features), for naming the tokio types in threadkit's

@@ -81,7 +81,9 @@ impl<T> Task<T> {
         T: Send + 'static,
     {
         let done = Arc::new(Done::default());
+        let (future, listing) = super::current::listed_future(future);
         let handle = tokio::spawn(Tracked::new(future, Arc::clone(&done)));
+        listing.list(handle.id());
         let awaited = Awaited::new(handle.abort_handle(), done);
         Task {
             handle: Some(handle),

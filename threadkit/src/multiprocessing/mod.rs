@@ -63,7 +63,43 @@
 //! | `submit(fn, arg)`, `map(fn, it, timeout=, chunksize=)`, `shutdown` | [`ProcessPoolExecutor::submit`], [`ProcessPoolExecutor::map`], the [`Executor`](crate::futures::Executor) trait |
 //! | `Pool(processes)`: `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`, `close`, `terminate`, `join` | [`Pool`], [`AsyncResult`] |
 //! | `terminate_workers()`, `kill_workers()` (3.14) | [`ProcessPoolExecutor::terminate_workers`], [`ProcessPoolExecutor::kill_workers`] |
+//! | `Value(typecode, v)`, `Array(typecode, n or items)`, `get_lock()` | [`Value`], [`Array`] (any [`Shareable`] `T`), [`Value::lock`] |
+//! | `Lock()`, `Event()`, `Semaphore(n)` across processes | [`Lock`], [`Event`], [`Semaphore`] (a dead holder is [`SharedError::OwnerDied`]) |
 //! | `BrokenProcessPool` | [`FutureError::BrokenExecutor`](crate::futures::FutureError) naming the exit code or signal |
+//!
+//! # Shared memory
+//!
+//! [`Value`] and [`Array`] keep plain data ([`Shareable`]) in shared memory;
+//! [`Lock`], [`Event`] and [`Semaphore`] synchronize processes. Pass them to
+//! a child as (part of) its [`Process`] argument; `clone()` shares them with
+//! threads.
+//!
+//! ```
+//! use threadkit::multiprocessing::{Process, Value};
+//!
+//! fn add_one(v: Value<u64>) {
+//!     *v.lock().unwrap() += 1;
+//! }
+//!
+//! let v = Value::new(41u64).unwrap();
+//! let p = Process::new(add_one, v.clone());
+//! p.start().unwrap();
+//! assert_eq!(p.join().unwrap(), 0);
+//! assert_eq!(v.get().unwrap(), 42);
+//! ```
+//!
+//! The locks are robust: if a process dies holding one, the next acquirer
+//! gets [`SharedError::OwnerDied`] with the guard (it holds the lock, and
+//! knows the data may be half-updated) where Python's lock would stay
+//! locked for ever. Taking a [`Lock`] again on the thread that holds it is
+//! [`SharedError::WouldDeadlock`]; an index outside an [`Array`] is
+//! [`SharedError::IndexOutOfRange`]. Other differences from Python's
+//! shared objects: `Value(typecode, v)` is `Value::<T>::new(v)` for a
+//! [`Shareable`] `T` (the typecode is the type); the value's lock is always
+//! there ([`Value::lock`] is `get_lock()` and the `with` block in one); a
+//! [`Semaphore`] permit held by a process that died stays taken, as in
+//! Python; objects reach a child only as its [`Process`] argument (Python
+//! also inherits them through `fork`).
 //!
 //! # What can be sent
 //!
@@ -103,6 +139,7 @@ mod pipe;
 mod pool;
 mod process;
 mod queue;
+mod shared;
 mod spawn;
 #[cfg(all(test, not(miri)))]
 mod tests;
@@ -117,6 +154,10 @@ pub use pipe::{Connection, pipe, pipe_one_way};
 pub use pool::{AsyncResult, Pool};
 pub use process::{Process, active_children};
 pub use queue::Queue;
+pub use shared::{
+    Array, ArrayGuard, Event, Lock, LockGuard, Permit, Semaphore, Shareable, SharedError, Value,
+    ValueGuard,
+};
 
 /// Turns this process into a worker and never returns, if it was started as
 /// one by threadkit; returns at once otherwise.

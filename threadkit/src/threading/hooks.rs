@@ -77,6 +77,32 @@ impl<'a> ExceptHookArgs<'a> {
     pub fn backtrace(&self) -> Option<&'a str> {
         self.backtrace
     }
+
+    /// The kind of exception: Python's `args.exc_type`. Rust has one kind,
+    /// the panic, so this is always `"panic"`; Python's `SystemExit` (which
+    /// the excepthook ignores) has no counterpart, as a thread cannot exit
+    /// the process by unwinding.
+    pub fn exc_type(&self) -> &'static str {
+        "panic"
+    }
+
+    /// Python's `args.exc_value`: the panic message, as
+    /// [`message`](Self::message).
+    pub fn exc_value(&self) -> &'a str {
+        self.message
+    }
+
+    /// Python's `args.exc_traceback`: the location and, when captured
+    /// (`RUST_BACKTRACE=1`), the backtrace, as `panicked at FILE:LINE:COL`
+    /// followed by the backtrace's lines. `None` when neither is known.
+    pub fn exc_traceback(&self) -> Option<String> {
+        match (self.location, self.backtrace) {
+            (None, None) => None,
+            (Some(at), None) => Some(format!("panicked at {at}")),
+            (None, Some(bt)) => Some(bt.to_owned()),
+            (Some(at), Some(bt)) => Some(format!("panicked at {at}\n{bt}")),
+        }
+    }
 }
 
 impl fmt::Display for ExceptHookArgs<'_> {

@@ -181,7 +181,7 @@ pub(crate) use hooks::{report_exception, run_captured};
 pub use local::Local;
 pub use lock::{Lock, LockGuard};
 pub use registry::{
-    active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
+    TIMEOUT_MAX, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
 pub use rlock::{RLock, RLockGuard};
 #[cfg(feature = "asyncio")]

@@ -221,6 +221,25 @@ pub fn get_ident() -> u64 {
     current_thread().ident().unwrap_or(0)
 }
 
+/// The largest timeout the blocking calls accept: Python's
+/// `threading.TIMEOUT_MAX`.
+///
+/// # Differences from Python's `threading.TIMEOUT_MAX`
+///
+/// Python raises `OverflowError` for a timeout above `TIMEOUT_MAX`. threadkit
+/// takes any [`Duration`](std::time::Duration): one too large to add to
+/// [`Instant::now()`](std::time::Instant::now) means "wait forever", so the
+/// limit is `Duration::MAX`.
+///
+/// ```
+/// use threadkit::threading::{Event, TIMEOUT_MAX};
+///
+/// let ev = Event::new();
+/// ev.set();
+/// assert!(ev.wait_timeout(TIMEOUT_MAX));
+/// ```
+pub const TIMEOUT_MAX: std::time::Duration = std::time::Duration::MAX;
+
 /// The calling thread's operating-system id: Python's
 /// `threading.get_native_id()`.
 ///
