@@ -14,7 +14,7 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
-use threadkit::queue::{LifoQueue, PriorityQueue, Queue, TryPutError};
+use threadkit::queue::{LifoQueue, PriorityQueue, PutError, Queue};
 use threadkit::threading;
 
 /// A hang guard: far longer than any of these waits should take.
@@ -420,12 +420,12 @@ fn set_maxsize_shrinks_and_unbounds_every_queue_kind() {
             q.set_maxsize(1);
             assert_eq!((q.qsize(), q.maxsize()), (3, 1));
             assert!(q.full());
-            assert!(matches!(q.try_put(9), Err(TryPutError::Full(9))));
+            assert!(matches!(q.try_put(9), Err(PutError::Full(9))));
             for _ in 0..3 {
                 q.get().unwrap();
             }
             q.try_put(9).unwrap();
-            assert!(matches!(q.try_put(10), Err(TryPutError::Full(10))));
+            assert!(matches!(q.try_put(10), Err(PutError::Full(10))));
             q.set_maxsize(0);
             for n in 0..100 {
                 q.try_put(n).unwrap();

@@ -20,8 +20,7 @@ use threadkit::futures::{
     ReturnWhen, Scope, ThreadPoolBuilder, ThreadPoolExecutor, WorkItem,
 };
 use threadkit::queue::{
-    GetTimeoutError, LifoQueue, PriorityQueue, PutTimeoutError, Queue, ShutDown, SimpleQueue,
-    TaskDoneError, TryGetError, TryPutError,
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, SimpleQueue, TaskDoneError,
 };
 use threadkit::threading::{
     Barrier, BoundedSemaphore, BrokenBarrierError, Builder, Condition, ConditionGuard, Event,
@@ -136,10 +135,8 @@ const _: fn() = || {
     // Errors hand the item back, so they are as Send as the item.
     assert_error::<ShutDown<u8>>();
     assert_error::<ShutDown>();
-    assert_error::<TryPutError<u8>>();
-    assert_error::<PutTimeoutError<u8>>();
-    assert_error::<TryGetError>();
-    assert_error::<GetTimeoutError>();
+    assert_error::<PutError<u8>>();
+    assert_error::<GetError>();
     assert_error::<TaskDoneError>();
 };
 // Items that may not leave their thread make a queue unshareable.

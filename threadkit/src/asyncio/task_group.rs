@@ -148,7 +148,9 @@ impl TaskGroup {
     ///
     /// # Panics
     ///
-    /// When called outside a running [`run`](super::run).
+    /// When called outside a running [`run`](super::run), with Python's
+    /// message `no running event loop`, at the caller's line.
+    #[track_caller]
     pub fn create_task<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,

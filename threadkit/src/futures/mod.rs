@@ -27,8 +27,24 @@
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
 //! | `wait(fs, timeout, return_when)` | [`wait`] (async: [`wait_async`]) → [`DoneAndNotDone`], [`ReturnWhen`] |
 //! | `as_completed(fs, timeout)` | [`as_completed`] → [`AsCompleted`] |
-//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`] |
+//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`]; [`CancelledError`] and [`TimeoutError`] are its variants under Python's names |
 //! | (none) | [`scope`]: a pool whose tasks borrow from the stack |
+//!
+//! # Names that clash
+//!
+//! `use threadkit::futures::Future;` shadows the standard library's
+//! [`std::future::Future`] trait, and a module named `futures` clashes with
+//! the `futures` crate. Either import the type under its alias,
+//! [`ConcurrentFuture`], or reach this module by Python's own path,
+//! `threadkit::concurrent::futures`:
+//!
+//! ```
+//! use threadkit::concurrent::futures::{ConcurrentFuture, ThreadPoolExecutor};
+//!
+//! let pool = ThreadPoolExecutor::new(1).unwrap();
+//! let f: ConcurrentFuture<u8> = pool.submit(|| 7).unwrap();
+//! assert_eq!(f.result(), Ok(&7));
+//! ```
 //!
 //! # Futures and ownership
 //!
@@ -76,7 +92,17 @@ mod work;
 #[cfg(test)]
 mod tests;
 
+/// Python's `concurrent.futures.CancelledError`: [`FutureError::Cancelled`],
+/// re-exported under Python's name, so `Err(CancelledError)` matches it.
+pub use error::FutureError::Cancelled as CancelledError;
+/// Python's `concurrent.futures.TimeoutError`: [`FutureError::Timeout`],
+/// re-exported under Python's name, so `Err(TimeoutError)` matches it.
+pub use error::FutureError::Timeout as TimeoutError;
 pub use error::{BuildError, FutureError};
+/// [`Future`] under a name that shadows neither [`std::future::Future`] nor
+/// the `futures` crate's trait: `use threadkit::futures::ConcurrentFuture;`
+/// (Python's `concurrent.futures.Future`).
+pub type ConcurrentFuture<T> = Future<T>;
 pub use executor::Executor;
 pub use future::{Future, Promise};
 pub use map::Map;
