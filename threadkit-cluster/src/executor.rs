@@ -202,7 +202,7 @@ impl<R: DeserializeOwned + Send + 'static> Pending for Slots<R> {
                         }
                         Some(Outcome::Ok(bytes)) => rmp_serde::from_slice::<R>(&bytes)
                             .map_err(|e| TaskError::Codec(format!("result: {e}")).into()),
-                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg)),
+                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
                         Some(Outcome::Failed(e)) => Err(e.into()),
                         None => Err(TaskError::Malformed(format!(
                             "the reply has {n} outcomes, fewer than the chunk"

@@ -340,7 +340,7 @@ fn unknown_task_mismatched_types_and_panics_are_typed_errors() {
     let f = exec.submit(&BOOM, 5).unwrap();
     assert_eq!(
         f.result_timeout(BOUND),
-        Err(FutureError::Panicked("boom 5".to_owned()))
+        Err(FutureError::Panicked("boom 5".into()))
     );
     // map: in order, in chunks, and the worker is still fine.
     let squares: Vec<u64> = exec

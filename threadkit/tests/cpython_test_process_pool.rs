@@ -236,10 +236,7 @@ fn test_panic_fails_only_its_future() {
     let pool = ProcessPoolExecutor::new(1).unwrap();
     let before = pool.submit(pid, ()).unwrap().into_result().unwrap();
     let bad = pool.submit(fail, "bad input".to_owned()).unwrap();
-    assert_eq!(
-        bad.result(),
-        Err(FutureError::Panicked("bad input".to_owned()))
-    );
+    assert_eq!(bad.result(), Err(FutureError::Panicked("bad input".into())));
     let after = pool.submit(pid, ()).unwrap().into_result().unwrap();
     assert_eq!(before, after, "the worker survived the panic");
     // in map, the failing chunk yields its error for each of its items
@@ -253,8 +250,8 @@ fn test_panic_fails_only_its_future() {
         .unwrap()
         .collect();
     assert_eq!(got[0], Ok(0));
-    assert_eq!(got[2], Err(FutureError::Panicked("three".to_owned())));
-    assert_eq!(got[3], Err(FutureError::Panicked("three".to_owned())));
+    assert_eq!(got[2], Err(FutureError::Panicked("three".into())));
+    assert_eq!(got[3], Err(FutureError::Panicked("three".into())));
     assert_eq!(got[5], Ok(5));
 }
 

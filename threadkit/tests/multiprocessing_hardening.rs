@@ -315,7 +315,7 @@ mod pool {
         let pool = Pool::new(2).unwrap();
         assert_eq!(
             pool.map(fail_on_three, 0..6, 1),
-            Err(FutureError::Panicked("three".to_owned()))
+            Err(FutureError::Panicked("three".into()))
         );
         let failed = pool
             .imap_unordered(fail_on_three, 0..6, 2)

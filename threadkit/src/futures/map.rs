@@ -140,7 +140,7 @@ pub(super) fn run_chunk<A, T>(
             Ok(()) => return out,
             Err(report) => {
                 let at = out.values.len() + out.errors.len();
-                out.errors.push((at, FutureError::Panicked(report.message)));
+                out.errors.push((at, FutureError::Panicked(report.into())));
             }
         }
     }
@@ -207,7 +207,7 @@ impl<A, T> InPlace<A, T> {
                 Ok(()) => break,
                 Err(report) => {
                     let at = self.written + errors.len();
-                    errors.push((at, FutureError::Panicked(report.message)));
+                    errors.push((at, FutureError::Panicked(report.into())));
                 }
             }
         }

@@ -98,7 +98,7 @@ pub use error::FutureError::Cancelled as CancelledError;
 /// Python's `concurrent.futures.TimeoutError`: [`FutureError::Timeout`],
 /// re-exported under Python's name, so `Err(TimeoutError)` matches it.
 pub use error::FutureError::Timeout as TimeoutError;
-pub use error::{BuildError, FutureError};
+pub use error::{BuildError, FutureError, PanicReport};
 /// [`Future`] under a name that shadows neither [`std::future::Future`] nor
 /// the `futures` crate's trait: `use threadkit::futures::ConcurrentFuture;`
 /// (Python's `concurrent.futures.Future`).

@@ -208,7 +208,7 @@ impl<R: DeserializeOwned + Send> Job for Typed<R> {
         promise.complete(match outcome {
             Ok(Reply::Ok(bytes)) => codec::decode(&bytes)
                 .map_err(|e| FutureError::Serialization(format!("the result did not decode: {e}"))),
-            Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg)),
+            Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
             Ok(Reply::BadArgument(msg)) => Err(FutureError::Serialization(format!(
                 "the argument did not decode: {msg}"
             ))),
