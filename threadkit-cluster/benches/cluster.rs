@@ -34,6 +34,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use threadkit::futures::Shutdown;
 use threadkit::multiprocessing::ProcessPoolExecutor;
 use threadkit_cluster::ClusterExecutor;
 
@@ -226,7 +227,7 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
     if smoke() {
-        exec.shutdown(true, false);
+        exec.shutdown(Shutdown::wait());
         return;
     }
 
@@ -271,7 +272,7 @@ fn bench(c: &mut Criterion) {
         "cpu bound: sequential {seq:?}, 2 cluster workers {par:?}: {:.2}x (goal >= 1.8x)",
         seq.as_secs_f64() / par.as_secs_f64()
     );
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 fn main() {

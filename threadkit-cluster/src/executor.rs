@@ -11,7 +11,7 @@ use redis::streams::StreamReadReply;
 use redis::{Connection, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use threadkit::futures::{Future, FutureError, Promise};
+use threadkit::futures::{Future, FutureError, Promise, Shutdown};
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::Task;
@@ -373,7 +373,7 @@ impl Shared {
 /// assert_eq!(f.result(), Ok(&144));
 /// let squares: Vec<u64> = exec.map(&SQUARE, 0..10u64, None, 4).unwrap().map(Result::unwrap).collect();
 /// assert_eq!(squares[3], 9);
-/// exec.shutdown(true, false);
+/// exec.shutdown(Shutdown::wait());
 /// ```
 pub struct ClusterExecutor {
     shared: Arc<Shared>,
@@ -654,7 +654,8 @@ impl ClusterExecutor {
     /// `wait`, blocks until every remaining task has finished (or the
     /// broker is lost). Once nothing is pending the reader stops and this
     /// caller's keys are deleted. Safe to call more than once.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+    pub fn shutdown(&self, how: Shutdown) {
+        let (wait, cancel_futures) = (how.waits(), how.cancels_futures());
         let shared = &self.shared;
         shared.shut.store(true, Ordering::Release);
         if cancel_futures {
@@ -685,7 +686,7 @@ impl ClusterExecutor {
 impl Drop for ClusterExecutor {
     /// `shutdown(wait = true)`, as leaving Python's `with` block.
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown(Shutdown::wait());
         self.shared.stop_reader.store(true, Ordering::Release);
     }
 }

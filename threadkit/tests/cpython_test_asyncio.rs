@@ -12,6 +12,7 @@ use std::time::Duration;
 use threadkit::asyncio::{
     self, BoundedSemaphore, Condition, Event, Lock, Queue, Semaphore, TaskError, TaskGroup,
 };
+use threadkit::futures::Shutdown;
 use threadkit::futures::ThreadPoolExecutor;
 use threadkit::queue::{GetError, PutError, ShutDown};
 
@@ -344,7 +345,7 @@ fn run_in_executor_thread_pool() {
         assert_eq!(asyncio::run_in_executor(&pool, || 2 + 2).await, Ok(4));
         assert_eq!(asyncio::run_in_executor(dyn_pool, || 3).await, Ok(3));
     });
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     let shut = run(asyncio::run_in_executor(&pool, || 1));
     assert_eq!(shut, Err(threadkit::futures::FutureError::ShutDown));
 }

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use threadkit::futures::Shutdown;
 use threadkit::futures::{
     Executor, Future, FutureError, Promise, ReturnWhen, ThreadPoolExecutor, as_completed, scope,
     wait,
@@ -463,7 +464,7 @@ fn map_timeout() {
 fn shutdown_race_issue12456() {
     let p = pool(2);
     let it = p.map(|n: i32| n.to_string(), [2; 3], None).unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(it.map(Result::unwrap).collect::<Vec<_>>(), ["2", "2", "2"]);
 }
 
@@ -816,7 +817,7 @@ fn map_submits_without_iteration() {
     let it = p
         .map(move |n: i32| s.lock().unwrap().push(n), 0..10, None)
         .unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     let mut got = seen.lock().unwrap().clone();
     got.sort();
     assert_eq!(got, (0..10).collect::<Vec<_>>());
@@ -852,7 +853,7 @@ fn saturation() {
         .count();
     assert_eq!(workers, 4);
     sem.release(fs.len()).unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
 }
 
 // test_thread_pool.ThreadPoolExecutorTest.test_idle_thread_reuse
@@ -871,7 +872,7 @@ fn idle_thread_reuse() {
         .filter(|t| t.name().starts_with("reuse_"))
         .count();
     assert_eq!(workers, 1);
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
 }
 
 // test_thread_pool.ThreadPoolExecutorTest.test_hang_global_shutdown_lock:
@@ -884,7 +885,7 @@ fn shutdown_of_one_pool_ignores_another() {
     let f = busy.submit(move || r.wait_timeout(LONG)).unwrap();
     let other = pool(1);
     other.submit(|| ()).unwrap().result().unwrap();
-    other.shutdown(true, false);
+    other.shutdown(Shutdown::wait());
     // It returned while the busy pool's task was still blocked.
     assert!(!f.done());
     release.set();
@@ -915,7 +916,7 @@ fn map_drop_cancels_rest() {
     }
     drop(it);
     release.set();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
 
@@ -927,7 +928,7 @@ fn map_drop_cancels_rest() {
 #[test]
 fn run_after_shutdown() {
     let p = pool(2);
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(matches!(
         p.submit(|| 2u32.pow(5)),
         Err(FutureError::ShutDown)
@@ -948,7 +949,7 @@ fn hang_issue12364() {
                 .unwrap()
         })
         .collect();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     for f in &fs {
         assert_eq!(f.result_timeout(LONG), Ok(&()));
     }
@@ -987,7 +988,7 @@ fn shutdown_cancel_futures() {
             release.set();
         })
     };
-    p.shutdown(true, true);
+    p.shutdown(Shutdown::wait().cancel_futures());
     opener.join().unwrap();
     let cancelled = fs.iter().filter(|f| f.cancelled()).count();
     assert_eq!(cancelled, 48);
@@ -1009,7 +1010,7 @@ fn shutdown_after_cancelled_submit() {
     let f = p.submit(|| 0).unwrap();
     f.cancel();
     let start = Instant::now();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(start.elapsed() < LONG / 2);
     assert!(f.done());
 }
@@ -1019,9 +1020,9 @@ fn shutdown_after_cancelled_submit() {
 fn shutdown_twice() {
     let p = pool(2);
     p.submit(|| ()).unwrap();
-    p.shutdown(false, false);
-    p.shutdown(true, false);
-    p.shutdown(true, true);
+    p.shutdown(Shutdown::no_wait());
+    p.shutdown(Shutdown::wait());
+    p.shutdown(Shutdown::wait().cancel_futures());
     assert!(matches!(p.submit(|| ()), Err(FutureError::ShutDown)));
 }
 
@@ -1046,7 +1047,7 @@ fn threads_terminate() {
     };
     assert_eq!(named(), 3);
     sem.release(3).unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(named(), 0);
 }
 
@@ -1093,7 +1094,7 @@ fn shutdown_no_wait() {
         .build()
         .unwrap();
     let res = p.map(i32::abs, -5..5, None).unwrap();
-    p.shutdown(false, false);
+    p.shutdown(Shutdown::no_wait());
     assert!(res.zip(-5..5i32).all(|(r, v)| r == Ok(v.abs())));
     // The workers exit on their own; joining them is only a hang guard.
     for t in enumerate()
@@ -1180,7 +1181,7 @@ fn exit_child() {
     })
     .unwrap();
     if mode == "nowait" {
-        p.shutdown(false, false);
+        p.shutdown(Shutdown::no_wait());
     }
     std::mem::forget(p);
 }
@@ -1257,7 +1258,7 @@ fn failing_initializer_breaks_pool() {
         }
         assert!(Instant::now() < deadline);
     }
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     reset_excepthook();
     assert!(reports.lock().unwrap().iter().any(|m| m == "init failed"));
 }
@@ -1375,7 +1376,7 @@ fn dyn_executor_is_usable() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(v, [2, 3]);
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
 }
 
 // test_init.FailingInitializerMixin.test_initializer, scoped flavour.
@@ -1424,7 +1425,7 @@ fn shared_dyn_executor() {
     let p2 = Arc::clone(&p);
     let t = std::thread::spawn(move || p2.submit(|| 7).unwrap().into_result());
     assert_eq!(t.join().unwrap(), Ok(7));
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(matches!(p.submit(|| 0), Err(FutureError::ShutDown)));
 }
 
@@ -1589,7 +1590,7 @@ fn map_chunked_timeout() {
         }
     }
     release.set();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(timed_out);
     // The chunk holding item 5 timed out: the items before it came through.
     assert_eq!(results, [0, 1, 2, 3]);
@@ -1622,7 +1623,7 @@ fn map_chunked_drop_cancels_rest() {
     }
     drop(it);
     release.set();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
 
@@ -1632,7 +1633,7 @@ fn map_chunked_drop_cancels_rest() {
 fn map_after_shutdown_yields_the_refusal_once() {
     let p = pool(2);
     let mut it = p.map_chunked(|n: u64| n, 0..10_000, None, 1).unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     let mut ok = 0;
     let mut errors = Vec::new();
     for r in it.by_ref() {

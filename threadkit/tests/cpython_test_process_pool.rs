@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use threadkit::futures::Shutdown;
 use threadkit::futures::{FutureError, ReturnWhen, ThreadPoolExecutor, as_completed, wait};
 use threadkit::multiprocessing::ProcessPoolExecutor;
 
@@ -375,7 +376,7 @@ fn test_max_tasks_early_shutdown() {
         .build()
         .unwrap();
     let futures: Vec<_> = (0..6).map(|x| pool.submit(square, x).unwrap()).collect();
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     for (x, f) in futures.iter().enumerate() {
         assert_eq!(f.result(), Ok(&(x as u64 * x as u64)));
     }
@@ -461,7 +462,7 @@ fn test_processes_terminate() {
     }
     let pids = pool.worker_pids();
     assert!(!pids.is_empty());
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert!(matches!(pool.submit(square, 1), Err(FutureError::ShutDown)));
     assert!(pool.worker_pids().is_empty());
     assert_gone(&pids);
@@ -481,7 +482,7 @@ fn test_cancel_futures() {
     let futures: Vec<_> = (0..200)
         .map(|_| pool.submit(sleep_ms_then_pid, 20).unwrap())
         .collect();
-    pool.shutdown(true, true);
+    pool.shutdown(Shutdown::wait().cancel_futures());
     let cancelled = futures.iter().filter(|f| f.cancelled()).count();
     assert!(cancelled > 0);
     assert!(futures.iter().all(|f| f.done()));

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use threadkit::futures::Shutdown;
 use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
 use threadkit::queue::{LifoQueue, PriorityQueue, PutError, Queue};
 use threadkit::threading;
@@ -161,7 +162,7 @@ fn pool_map_timeout_cancels_every_item_not_started() {
     assert_eq!(results.next(), Some(Err(FutureError::Timeout)));
     assert_eq!(results.next(), None);
     drop(release);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert_eq!(ran.load(SeqCst), 0);
 }
 
@@ -174,7 +175,7 @@ fn pool_map_dropped_cancels_tasks_not_started() {
     let results = pool.map(move |_: u8| counter.fetch_add(1, SeqCst), [1, 2, 3], None);
     drop(results);
     drop(release);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert_eq!(ran.load(SeqCst), 0);
 }
 
@@ -264,7 +265,7 @@ fn pool_worker_survives_a_cancelled_closure_that_panics_on_drop() {
     let next = pool.submit(|| "next").unwrap();
     drop(release);
     assert_eq!(next.result_timeout(HANG), Ok(&"next"));
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
 }
 
 /// `shutdown(cancel_futures)` drops the closures it cancels under the pool's
@@ -280,11 +281,11 @@ fn pool_shutdown_survives_a_closure_that_panics_on_drop() {
         })
         .unwrap();
     let second = pool.submit(|| ()).unwrap();
-    pool.shutdown(false, true);
+    pool.shutdown(Shutdown::no_wait().cancel_futures());
     assert!(first.cancelled() && second.cancelled());
     assert_eq!(pool.submit(|| ()).err(), Some(FutureError::ShutDown));
     drop(release);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
 }
 
 /// Items dropped by an immediate shutdown are dropped after every counter

@@ -247,6 +247,8 @@ mod who_am_i {
 mod pool {
     use std::time::Duration;
 
+    use threadkit::futures::Shutdown;
+
     use threadkit::futures::FutureError;
     use threadkit::multiprocessing::{Pool, ProcessPoolExecutor};
 
@@ -374,7 +376,7 @@ mod pool {
             matches!(&got, Err(FutureError::BrokenExecutor(m)) if m.contains("SIGKILL")),
             "{got:?}"
         );
-        pool.shutdown(true, false);
+        pool.shutdown(Shutdown::wait());
         assert!(pool.worker_pids().is_empty());
     }
 }

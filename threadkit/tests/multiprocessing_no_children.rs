@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use threadkit::futures::FutureError;
+use threadkit::futures::Shutdown;
 use threadkit::multiprocessing::{Process, ProcessPoolExecutor, Queue};
 
 fn square(x: u64) -> u64 {
@@ -97,7 +98,7 @@ fn no_child_outlives_its_pool_or_process() {
 
     let pool = ProcessPoolExecutor::new(2).unwrap();
     let _ = pool.map(square, 0..100, None, 1).unwrap().count();
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     drop(pool);
 
     let deadline = Instant::now() + Duration::from_secs(5);

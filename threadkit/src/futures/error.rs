@@ -163,7 +163,7 @@ impl fmt::Display for PanicReport {
 /// let pool = ThreadPoolExecutor::new(1).unwrap();
 /// let f = pool.submit(|| -> u8 { panic!("bad input") }).unwrap();
 /// assert_eq!(f.result(), Err(FutureError::Panicked("bad input".into())));
-/// pool.shutdown(true, false);
+/// pool.shutdown(Shutdown::wait());
 /// assert!(matches!(pool.submit(|| 1), Err(FutureError::ShutDown)));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -10,6 +10,73 @@ use super::map::{ChunkSize, Map, MapConfig};
 use super::work::WorkItem;
 use crate::util::Deadline;
 
+/// How [`Executor::shutdown`] stops an executor: Python's
+/// `shutdown(wait=True, cancel_futures=False)` keywords, named.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{Shutdown, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(1).unwrap();
+/// let f = pool.submit(|| 1).unwrap();
+/// // pool.shutdown(wait=True, cancel_futures=True)
+/// pool.shutdown(Shutdown::wait().cancel_futures());
+/// assert!(f.done());
+/// assert_eq!(Shutdown::default(), Shutdown::wait()); // Python's defaults
+/// assert!(!Shutdown::no_wait().waits());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use = "a Shutdown does nothing until passed to shutdown()"]
+pub struct Shutdown {
+    wait: bool,
+    cancel_futures: bool,
+}
+
+impl Shutdown {
+    /// `wait=True`: return once every started and queued task has finished
+    /// and the workers have exited (Python's default).
+    pub const fn wait() -> Shutdown {
+        Shutdown {
+            wait: true,
+            cancel_futures: false,
+        }
+    }
+
+    /// `wait=False`: return at once; the workers finish on their own.
+    pub const fn no_wait() -> Shutdown {
+        Shutdown {
+            wait: false,
+            cancel_futures: false,
+        }
+    }
+
+    /// `cancel_futures=True`: cancel the tasks not started yet.
+    pub const fn cancel_futures(self) -> Shutdown {
+        Shutdown {
+            cancel_futures: true,
+            ..self
+        }
+    }
+
+    /// Whether the shutdown waits (`wait=`).
+    pub const fn waits(&self) -> bool {
+        self.wait
+    }
+
+    /// Whether queued tasks are cancelled (`cancel_futures=`).
+    pub const fn cancels_futures(&self) -> bool {
+        self.cancel_futures
+    }
+}
+
+impl Default for Shutdown {
+    /// Python's defaults: [`Shutdown::wait`], no cancelling.
+    fn default() -> Self {
+        Shutdown::wait()
+    }
+}
+
 /// Something that runs submitted tasks and hands out [`Future`]s: Python's
 /// `concurrent.futures.Executor`.
 ///
@@ -47,10 +114,11 @@ pub trait Executor: Send + Sync {
 
     /// Stops accepting work (Python's `shutdown(wait, cancel_futures)`).
     ///
-    /// With `cancel_futures`, tasks still queued are cancelled; with `wait`,
-    /// returns once all started and remaining tasks have finished and the
-    /// workers have exited. May be called any number of times.
-    fn shutdown(&self, wait: bool, cancel_futures: bool);
+    /// With [`Shutdown::cancel_futures`], tasks still queued are cancelled;
+    /// with [`Shutdown::wait`], returns once all started and remaining tasks
+    /// have finished and the workers have exited. May be called any number
+    /// of times.
+    fn shutdown(&self, how: Shutdown);
 
     /// Schedules `f` and returns the future of its result (Python's
     /// `submit(fn, *args)`; arguments are what the closure captures).
@@ -180,8 +248,8 @@ impl<E: Executor + ?Sized> Executor for &E {
         (**self).submit_work(item)
     }
 
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        (**self).shutdown(wait, cancel_futures)
+    fn shutdown(&self, how: Shutdown) {
+        (**self).shutdown(how)
     }
 
     fn max_workers_hint(&self) -> Option<usize> {
@@ -194,8 +262,8 @@ impl<E: Executor + ?Sized> Executor for Box<E> {
         (**self).submit_work(item)
     }
 
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        (**self).shutdown(wait, cancel_futures)
+    fn shutdown(&self, how: Shutdown) {
+        (**self).shutdown(how)
     }
 
     fn max_workers_hint(&self) -> Option<usize> {
@@ -208,8 +276,8 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
         (**self).submit_work(item)
     }
 
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        (**self).shutdown(wait, cancel_futures)
+    fn shutdown(&self, how: Shutdown) {
+        (**self).shutdown(how)
     }
 
     fn max_workers_hint(&self) -> Option<usize> {

@@ -21,7 +21,7 @@
 //! | Python | threadkit |
 //! | --- | --- |
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new`], [`ThreadPoolExecutor::builder`] |
-//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_chunked`] |
+//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_chunked`], [`Shutdown`] |
 //! | `with pool:` | dropping the pool (`shutdown(wait=True)`) |
 //! | `Future`: `result(t)`, `exception(t)`, `cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback` | [`Future<T>`] |
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
@@ -103,7 +103,7 @@ pub use error::{BuildError, FutureError, PanicReport};
 /// the `futures` crate's trait: `use threadkit::futures::ConcurrentFuture;`
 /// (Python's `concurrent.futures.Future`).
 pub type ConcurrentFuture<T> = Future<T>;
-pub use executor::Executor;
+pub use executor::{Executor, Shutdown};
 pub use future::{Future, Promise};
 pub use map::Map;
 pub use scoped::{Scope, scope};

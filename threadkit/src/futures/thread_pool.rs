@@ -6,7 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::error::{BuildError, FutureError};
-use super::executor::Executor;
+use super::executor::{Executor, Shutdown};
 use super::future::Future;
 use super::map::{ChunkSize, Map, MapConfig};
 use super::pool::{Initializer, PoolCore};
@@ -33,7 +33,7 @@ const BROKEN_BY_INITIALIZER: &str =
 /// Workers are threadkit [`Thread`](crate::threading::Thread)s named
 /// `PREFIX_N` (listed by [`enumerate`](crate::threading::enumerate)), started
 /// one per submit while no worker is idle, up to `max_workers`. Dropping the
-/// pool is leaving Python's `with` block: [`shutdown(true, false)`](ThreadPoolExecutor::shutdown).
+/// pool is leaving Python's `with` block: [`shutdown(Shutdown::wait())`](ThreadPoolExecutor::shutdown).
 ///
 /// # Examples
 ///
@@ -266,9 +266,10 @@ impl ThreadPoolExecutor {
         Map::start(submit, f, items.into_iter(), config)
     }
 
-    /// [`Executor::shutdown`], callable without importing the trait.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        shut_down(&self.core, wait, cancel_futures);
+    /// [`Executor::shutdown`], callable without importing the trait:
+    /// `pool.shutdown(Shutdown::wait())`, `Shutdown::no_wait().cancel_futures()`.
+    pub fn shutdown(&self, how: Shutdown) {
+        shut_down(&self.core, how.waits(), how.cancels_futures());
     }
 }
 
@@ -277,8 +278,8 @@ impl Executor for ThreadPoolExecutor {
         self.core.submit(item, spawn_worker)
     }
 
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        shut_down(&self.core, wait, cancel_futures);
+    fn shutdown(&self, how: Shutdown) {
+        shut_down(&self.core, how.waits(), how.cancels_futures());
     }
 
     fn max_workers_hint(&self) -> Option<usize> {

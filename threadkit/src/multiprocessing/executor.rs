@@ -17,7 +17,7 @@ use super::frame::{DEFAULT_MAX_FRAME, MAX_FRAME_CAP, MIN_FRAME};
 use super::manager::{self, Config, Job, Pool, Task};
 use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
-use crate::futures::{BuildError, Future, FutureError, Map, Promise};
+use crate::futures::{BuildError, Future, FutureError, Map, Promise, Shutdown};
 use crate::loom::sync::Mutex;
 use crate::util::Deadline;
 
@@ -409,22 +409,23 @@ impl ProcessPoolExecutor {
     /// worker `SIGTERM` (Python 3.14's `terminate_workers()`). Tasks that
     /// were running fail with [`FutureError::BrokenExecutor`].
     pub fn terminate_workers(&self) {
-        self.shutdown(false, true);
+        self.shutdown(Shutdown::no_wait().cancel_futures());
         self.pool.signal_workers(libc::SIGTERM);
     }
 
     /// [`terminate_workers`](Self::terminate_workers) with `SIGKILL`
     /// (Python 3.14's `kill_workers()`).
     pub fn kill_workers(&self) {
-        self.shutdown(false, true);
+        self.shutdown(Shutdown::no_wait().cancel_futures());
         self.pool.signal_workers(libc::SIGKILL);
     }
 
     /// Stops accepting tasks (Python's `shutdown(wait, cancel_futures)`):
-    /// with `cancel_futures`, pending tasks are cancelled; workers exit once
-    /// the rest have run; with `wait`, returns after every worker exited and
+    /// with [`Shutdown::cancel_futures`], pending tasks are cancelled; workers exit once
+    /// the rest have run; with [`Shutdown::wait`], returns after every worker exited and
     /// was reaped.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+    pub fn shutdown(&self, how: Shutdown) {
+        let (wait, cancel_futures) = (how.waits(), how.cancels_futures());
         let cancelled: Vec<Task> = {
             let mut st = self.pool.state.lock();
             st.shutdown = true;
@@ -463,7 +464,7 @@ impl Default for ProcessPoolExecutor {
 
 impl Drop for ProcessPoolExecutor {
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown(Shutdown::wait());
     }
 }
 
