@@ -11,7 +11,7 @@ use redis::streams::StreamReadReply;
 use redis::{Connection, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use threadkit::futures::{Future, FutureError, Promise, Shutdown};
+use threadkit::futures::{Future, FutureError, MapOptions, Promise, Shutdown};
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::Task;
@@ -371,7 +371,7 @@ impl Shared {
 /// let exec = ClusterExecutor::connect("redis://127.0.0.1/").unwrap();
 /// let f = exec.submit(&SQUARE, 12).unwrap();
 /// assert_eq!(f.result(), Ok(&144));
-/// let squares: Vec<u64> = exec.map(&SQUARE, 0..10u64, None, 4).unwrap().map(Result::unwrap).collect();
+/// let squares: Vec<u64> = exec.map_with(&SQUARE, 0..10u64, MapOptions::default().chunksize(4)).unwrap().map(Result::unwrap).collect();
 /// assert_eq!(squares[3], 9);
 /// exec.shutdown(Shutdown::wait());
 /// ```
@@ -571,26 +571,39 @@ impl ClusterExecutor {
         Ok(())
     }
 
-    /// Python's `map(fn, *iterables, timeout=, chunksize=)`: submits every
-    /// argument now, `chunksize` per task entry, and yields the results in
-    /// input order. With a `timeout`, a result not ready by then (counted
-    /// from this call) yields `Err(FutureError::Timeout)` and ends the
-    /// iteration. Dropping the iterator cancels the tasks not started yet.
+    /// Python's `map(fn, iterable)`: submits every argument now and yields
+    /// the results in input order; [`map_with`](Self::map_with) takes
+    /// `timeout=` and `chunksize=`. With a `timeout`, a result not ready by
+    /// then (counted from the call) yields `Err(FutureError::Timeout)` and
+    /// ends the iteration. Dropping the iterator cancels the tasks not
+    /// started yet.
     ///
     /// A chunk is one task: it runs on one worker, is retried as a whole,
     /// and cancelling any of its futures cancels all of them.
-    pub fn map<A, R, I>(
+    pub fn map<A, R, I>(&self, task: &Task<A, R>, args: I) -> Result<ClusterMap<R>, ClusterError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        self.map_with(task, args, MapOptions::default())
+    }
+
+    /// As [`map`](Self::map), with Python's keywords as [`MapOptions`]:
+    /// `chunksize` arguments per task entry (1 when unset) and a `timeout`.
+    #[doc(alias("chunksize", "map_chunked"))]
+    pub fn map_with<A, R, I>(
         &self,
         task: &Task<A, R>,
         args: I,
-        timeout: Option<Duration>,
-        chunksize: usize,
+        options: MapOptions,
     ) -> Result<ClusterMap<R>, ClusterError>
     where
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
         I: IntoIterator<Item = A>,
     {
+        let (timeout, chunksize) = (options.timeout, options.chunksize.unwrap_or(1));
         if chunksize == 0 {
             return Err(ClusterError::Config("chunksize must be at least 1"));
         }

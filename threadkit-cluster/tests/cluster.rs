@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use common::{BOUND, Workers, eventually, server};
 use redis::Value;
-use threadkit::futures::Shutdown;
-use threadkit::futures::{FutureError, ThreadPoolExecutor, as_completed};
+use threadkit::futures::{FutureError, MapOptions, Shutdown, ThreadPoolExecutor, as_completed};
 use threadkit::multiprocessing::ProcessPoolExecutor;
 use threadkit_cluster::{ClusterError, ClusterExecutor, Task, TaskError, current_task};
 
@@ -345,7 +344,11 @@ fn unknown_task_mismatched_types_and_panics_are_typed_errors() {
     );
     // map: in order, in chunks, and the worker is still fine.
     let squares: Vec<u64> = exec
-        .map(&SQUARE, 0..25u64, Some(BOUND), 4)
+        .map_with(
+            &SQUARE,
+            0..25u64,
+            MapOptions::default().timeout(BOUND).chunksize(4),
+        )
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -362,7 +365,13 @@ fn map_timeout_yields_timeout_and_dropping_cancels_the_rest() {
         .unwrap();
     // No workers: nothing can finish.
     let mut it = exec
-        .map(&SQUARE, 0..10u64, Some(Duration::from_millis(200)), 3)
+        .map_with(
+            &SQUARE,
+            0..10u64,
+            MapOptions::default()
+                .timeout(Duration::from_millis(200))
+                .chunksize(3),
+        )
         .unwrap();
     assert_eq!(it.next(), Some(Err(FutureError::Timeout)));
     assert_eq!(it.next(), None);

@@ -12,8 +12,7 @@ use std::time::Duration;
 use threadkit::asyncio::{
     self, BoundedSemaphore, Condition, Event, Lock, Queue, Semaphore, TaskError, TaskGroup,
 };
-use threadkit::futures::Shutdown;
-use threadkit::futures::ThreadPoolExecutor;
+use threadkit::futures::{Shutdown, ThreadPoolExecutor};
 use threadkit::queue::{GetError, PutError, ShutDown};
 
 /// Hang guard: nothing in this file should take anywhere near this long.

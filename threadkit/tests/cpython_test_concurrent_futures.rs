@@ -13,10 +13,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use threadkit::futures::Shutdown;
 use threadkit::futures::{
-    Executor, Future, FutureError, Promise, ReturnWhen, ThreadPoolExecutor, as_completed, scope,
-    wait,
+    Executor, Future, FutureError, MapOptions, Promise, ReturnWhen, Shutdown, ThreadPoolExecutor,
+    as_completed, scope, wait,
 };
 use threadkit::threading::{Event, Semaphore, enumerate, reset_excepthook, set_excepthook};
 
@@ -400,7 +399,7 @@ fn submit_captures_arguments() {
 fn map_in_order() {
     let p = pool(4);
     let got: Vec<u64> = p
-        .map(|n: u64| n.pow(n as u32), 0..10, None)
+        .map(|n: u64| n.pow(n as u32), 0..10)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -416,7 +415,6 @@ fn map_exception() {
         .map(
             |(a, b): (i32, i32)| (a / b, a % b),
             [(1, 2), (1, 3), (1, 0), (1, 5)],
-            None,
         )
         .unwrap();
     assert_eq!(it.next(), Some(Ok((0, 1))));
@@ -435,14 +433,14 @@ fn map_timeout() {
     let mut results = Vec::new();
     let mut timed_out = false;
     for item in p
-        .map(
+        .map_with(
             move |wait: bool| {
                 if wait {
                     r.wait_timeout(LONG);
                 }
             },
             [false, false, true],
-            Some(Duration::from_millis(300)),
+            MapOptions::default().timeout(Duration::from_millis(300)),
         )
         .unwrap()
     {
@@ -463,7 +461,7 @@ fn map_timeout() {
 #[test]
 fn shutdown_race_issue12456() {
     let p = pool(2);
-    let it = p.map(|n: i32| n.to_string(), [2; 3], None).unwrap();
+    let it = p.map(|n: i32| n.to_string(), [2; 3]).unwrap();
     p.shutdown(Shutdown::wait());
     assert_eq!(it.map(Result::unwrap).collect::<Vec<_>>(), ["2", "2", "2"]);
 }
@@ -500,7 +498,7 @@ fn max_workers_zero_is_an_error() {
 #[test]
 fn map_does_not_keep_results() {
     let p = pool(2);
-    for obj in p.map(|_: i32| Arc::new(()), 0..10, None).unwrap() {
+    for obj in p.map(|_: i32| Arc::new(()), 0..10).unwrap() {
         let obj = obj.unwrap();
         assert_eq!(Arc::strong_count(&obj), 1);
     }
@@ -815,7 +813,7 @@ fn map_submits_without_iteration() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     let it = p
-        .map(move |n: i32| s.lock().unwrap().push(n), 0..10, None)
+        .map(move |n: i32| s.lock().unwrap().push(n), 0..10)
         .unwrap();
     p.shutdown(Shutdown::wait());
     let mut got = seen.lock().unwrap().clone();
@@ -908,7 +906,6 @@ fn map_drop_cancels_rest() {
                 r.wait_timeout(LONG);
             },
             0..5,
-            None,
         )
         .unwrap();
     while started.load(Ordering::SeqCst) == 0 {
@@ -933,10 +930,7 @@ fn run_after_shutdown() {
         p.submit(|| 2u32.pow(5)),
         Err(FutureError::ShutDown)
     ));
-    assert!(matches!(
-        p.map(|x: i32| x, [1], None),
-        Err(FutureError::ShutDown)
-    ));
+    assert!(matches!(p.map(|x: i32| x, [1]), Err(FutureError::ShutDown)));
 }
 
 // test_shutdown.ExecutorShutdownTest.test_hang_issue12364
@@ -1061,7 +1055,7 @@ fn drop_is_context_manager_exit() {
             .build()
             .unwrap();
         let r: Vec<i32> = p
-            .map(i32::abs, -5..5, None)
+            .map(i32::abs, -5..5)
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -1079,7 +1073,7 @@ fn del_shutdown() {
         .thread_name_prefix("delshut")
         .build()
         .unwrap();
-    let res = p.map(i32::abs, -5..5, None).unwrap();
+    let res = p.map(i32::abs, -5..5).unwrap();
     drop(p);
     assert!(!enumerate().iter().any(|t| t.name().starts_with("delshut_")));
     assert!(res.zip(-5..5i32).all(|(r, v)| r == Ok(v.abs())));
@@ -1093,7 +1087,7 @@ fn shutdown_no_wait() {
         .thread_name_prefix("nowait")
         .build()
         .unwrap();
-    let res = p.map(i32::abs, -5..5, None).unwrap();
+    let res = p.map(i32::abs, -5..5).unwrap();
     p.shutdown(Shutdown::no_wait());
     assert!(res.zip(-5..5i32).all(|(r, v)| r == Ok(v.abs())));
     // The workers exit on their own; joining them is only a hang guard.
@@ -1371,7 +1365,7 @@ fn dyn_executor_is_usable() {
     let f = p.submit(|| 5).unwrap();
     assert_eq!(f.into_result(), Ok(5));
     let v: Vec<i32> = p
-        .map(|x: i32| x + 1, [1, 2], None)
+        .map(|x: i32| x + 1, [1, 2])
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -1440,7 +1434,11 @@ fn map_chunked_in_order() {
     let p = pool(4);
     for chunksize in [1, 2, 7, 1000] {
         let got: Vec<u64> = p
-            .map_chunked(|n: u64| n * 3, 0..1000, None, chunksize)
+            .map_with(
+                |n: u64| n * 3,
+                0..1000,
+                MapOptions::default().chunksize(chunksize),
+            )
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -1448,7 +1446,7 @@ fn map_chunked_in_order() {
     }
     // Automatic chunks, with and without a length to size them from.
     let got: Vec<u64> = p
-        .map(|n: u64| n + 1, (0..50_000).filter(|_| true), None)
+        .map(|n: u64| n + 1, (0..50_000).filter(|_| true))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -1457,7 +1455,6 @@ fn map_chunked_in_order() {
         .map(
             |n: u64| n + 1,
             std::iter::successors(Some(0u64), |n| (*n < 49_999).then(|| n + 1)),
-            None,
         )
         .unwrap()
         .map(Result::unwrap)
@@ -1470,7 +1467,7 @@ fn map_chunked_in_order() {
 fn map_chunksize_zero_is_an_error() {
     let p = pool(1);
     assert!(matches!(
-        p.map_chunked(|n: u8| n, [1], None, 0),
+        p.map_with(|n: u8| n, [1], MapOptions::default().chunksize(0)),
         Err(FutureError::InvalidArgument(_))
     ));
 }
@@ -1485,7 +1482,9 @@ fn map_runs_a_bounded_window_ahead() {
     let endless = (0u64..).inspect(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    let mut it = p.map_chunked(|n: u64| n * 2, endless, None, 10).unwrap();
+    let mut it = p
+        .map_with(|n: u64| n * 2, endless, MapOptions::default().chunksize(10))
+        .unwrap();
     assert_eq!(it.next(), Some(Ok(0)));
     // Let the workers finish whatever was submitted.
     std::thread::sleep(Duration::from_millis(50));
@@ -1504,7 +1503,7 @@ fn map_runs_a_bounded_window_ahead() {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     let sum: u64 = p
-        .map(|n: u64| n, endless, None)
+        .map(|n: u64| n, endless)
         .unwrap()
         .take(100_000)
         .map(Result::unwrap)
@@ -1520,7 +1519,11 @@ fn map_runs_a_bounded_window_ahead() {
 fn map_chunk_panic_is_reported_at_its_item() {
     let p = pool(2);
     let got: Vec<Result<i32, FutureError>> = p
-        .map_chunked(|n: i32| 100 / (n - 5), 0..10, None, 4)
+        .map_with(
+            |n: i32| 100 / (n - 5),
+            0..10,
+            MapOptions::default().chunksize(4),
+        )
         .unwrap()
         .collect();
     assert_eq!(got.len(), 10);
@@ -1536,11 +1539,10 @@ fn map_chunk_panic_is_reported_at_its_item() {
     }
     // Two panics in one chunk, the last item among them.
     let got: Vec<Result<i32, FutureError>> = p
-        .map_chunked(
+        .map_with(
             |n: i32| if n % 3 == 2 { panic!("item {n}") } else { n },
             0..6,
-            None,
-            6,
+            MapOptions::default().chunksize(6),
         )
         .unwrap()
         .collect();
@@ -1567,7 +1569,7 @@ fn map_chunked_timeout() {
     let mut results = Vec::new();
     let mut timed_out = false;
     for item in p
-        .map_chunked(
+        .map_with(
             move |n: u32| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 if n == 5 {
@@ -1576,8 +1578,9 @@ fn map_chunked_timeout() {
                 n
             },
             0..1000,
-            Some(Duration::from_millis(300)),
-            4,
+            MapOptions::default()
+                .timeout(Duration::from_millis(300))
+                .chunksize(4),
         )
         .unwrap()
     {
@@ -1608,14 +1611,13 @@ fn map_chunked_drop_cancels_rest() {
     let started = Arc::new(AtomicUsize::new(0));
     let st = Arc::clone(&started);
     let it = p
-        .map_chunked(
+        .map_with(
             move |_: i32| {
                 st.fetch_add(1, Ordering::SeqCst);
                 r.wait_timeout(LONG);
             },
             0..100,
-            None,
-            10,
+            MapOptions::default().chunksize(10),
         )
         .unwrap();
     while started.load(Ordering::SeqCst) == 0 {
@@ -1632,7 +1634,9 @@ fn map_chunked_drop_cancels_rest() {
 #[test]
 fn map_after_shutdown_yields_the_refusal_once() {
     let p = pool(2);
-    let mut it = p.map_chunked(|n: u64| n, 0..10_000, None, 1).unwrap();
+    let mut it = p
+        .map_with(|n: u64| n, 0..10_000, MapOptions::default().chunksize(1))
+        .unwrap();
     p.shutdown(Shutdown::wait());
     let mut ok = 0;
     let mut errors = Vec::new();
@@ -1652,7 +1656,7 @@ fn scoped_map_chunked() {
     let doubled: Vec<u32> = threadkit::futures::ThreadPoolBuilder::new()
         .max_workers(2)
         .scope(|s| {
-            s.map_chunked(|x: &u32| x * 2, &data, 64)
+            s.map_with(|x: &u32| x * 2, &data, MapOptions::default().chunksize(64))
                 .unwrap()
                 .map(Result::unwrap)
                 .collect()

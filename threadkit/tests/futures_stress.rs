@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use threadkit::futures::Shutdown;
-use threadkit::futures::{ThreadPoolExecutor, as_completed};
+use threadkit::futures::{Shutdown, ThreadPoolExecutor, as_completed};
 use threadkit::threading::enumerate;
 
 #[cfg(not(miri))]

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use threadkit::futures::Shutdown;
-use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
+use threadkit::futures::{
+    FutureError, MapOptions, Shutdown, ThreadPoolBuilder, ThreadPoolExecutor,
+};
 use threadkit::queue::{LifoQueue, PriorityQueue, PutError, Queue};
 use threadkit::threading;
 
@@ -157,7 +158,11 @@ fn pool_map_timeout_cancels_every_item_not_started() {
     let counter = Arc::clone(&ran);
     let f = move |_: &str| counter.fetch_add(1, SeqCst);
     let mut results = pool
-        .map(f, ["second", "third"], Some(Duration::ZERO))
+        .map_with(
+            f,
+            ["second", "third"],
+            MapOptions::default().timeout(Duration::ZERO),
+        )
         .unwrap();
     assert_eq!(results.next(), Some(Err(FutureError::Timeout)));
     assert_eq!(results.next(), None);
@@ -172,7 +177,7 @@ fn pool_map_dropped_cancels_tasks_not_started() {
     let (pool, release) = busy_pool();
     let ran = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&ran);
-    let results = pool.map(move |_: u8| counter.fetch_add(1, SeqCst), [1, 2, 3], None);
+    let results = pool.map(move |_: u8| counter.fetch_add(1, SeqCst), [1, 2, 3]);
     drop(results);
     drop(release);
     pool.shutdown(Shutdown::wait());

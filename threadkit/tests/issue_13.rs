@@ -128,6 +128,29 @@ fn point_07_shutdown_takes_named_options() {
     gate.set();
     pool.shutdown(Shutdown::wait());
     assert!(busy.done());
+
+    // pool.map(f, it) and pool.map(f, it, timeout=60, chunksize=2)
+    use threadkit::futures::MapOptions;
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let plain: Vec<u32> = pool
+        .map(|n: u32| n + 1, 0..4)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(plain, [1, 2, 3, 4]);
+    let options = MapOptions::default()
+        .timeout(Duration::from_secs(60))
+        .chunksize(2);
+    let chunked: Vec<u32> = pool
+        .map_with(|n: u32| n * 2, 0..4, options)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(chunked, [0, 2, 4, 6]);
+    assert!(matches!(
+        pool.map_with(|n: u32| n, 0..4, MapOptions::default().chunksize(0)),
+        Err(FutureError::InvalidArgument(_))
+    ));
 }
 
 /// 9. Names that clash with neither std's `Future` trait nor the `futures`

@@ -77,6 +77,69 @@ impl Default for Shutdown {
     }
 }
 
+/// The keywords of Python's `map(fn, iterable, timeout=None, chunksize=1)`,
+/// named, for [`Executor::map_with`] and every pool's `map_with`.
+///
+/// Build it with struct syntax or the builder methods of the same names:
+/// `MapOptions::default().timeout(d).chunksize(8)`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::futures::{MapOptions, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// // pool.map(pow2, range(10), timeout=60, chunksize=3)
+/// let options = MapOptions::default().timeout(Duration::from_secs(60)).chunksize(3);
+/// let squares: Vec<u32> = pool
+///     .map_with(|n: u32| n * n, 0..10, options)
+///     .unwrap()
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+/// assert_eq!(options, MapOptions { timeout: Some(Duration::from_secs(60)), chunksize: Some(3) });
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MapOptions {
+    /// `timeout=`: counted from the `map_with` call; the first result not
+    /// ready by then is yielded as `Err(FutureError::Timeout)` and the
+    /// iteration ends. `None` waits as long as it takes.
+    pub timeout: Option<Duration>,
+    /// `chunksize=`: items per task. `None` lets the thread pools pick
+    /// (see [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map)) and
+    /// means 1 on the process pool, as in Python. `Some(0)` is refused.
+    pub chunksize: Option<usize>,
+}
+
+impl MapOptions {
+    /// Sets `timeout=`.
+    #[must_use]
+    pub const fn timeout(self, timeout: Duration) -> MapOptions {
+        MapOptions {
+            timeout: Some(timeout),
+            ..self
+        }
+    }
+
+    /// Sets `chunksize=`.
+    #[must_use]
+    pub const fn chunksize(self, chunksize: usize) -> MapOptions {
+        MapOptions {
+            chunksize: Some(chunksize),
+            ..self
+        }
+    }
+
+    /// The chunk size for the thread pools: automatic unless set.
+    pub(crate) fn checked_chunksize(&self) -> Result<ChunkSize, FutureError> {
+        match self.chunksize {
+            None => Ok(ChunkSize::Auto),
+            Some(n) => checked_chunksize(n),
+        }
+    }
+}
+
 /// Something that runs submitted tasks and hands out [`Future`]s: Python's
 /// `concurrent.futures.Executor`.
 ///
@@ -94,7 +157,7 @@ impl Default for Shutdown {
 ///
 /// fn squares(pool: &dyn Executor) -> Vec<u64> {
 ///     // `&dyn Executor` is itself an `Executor`, generic methods included.
-///     (&pool).map(|n: u64| n * n, 0..5, None)
+///     (&pool).map(|n: u64| n * n, 0..5)
 ///         .unwrap()
 ///         .collect::<Result<_, _>>()
 ///         .unwrap()
@@ -145,10 +208,11 @@ pub trait Executor: Send + Sync {
     }
 
     /// Runs `f` on every item concurrently and yields the results in input
-    /// order (Python's `map(fn, iterable, timeout=)`), chunking the input
+    /// order (Python's `map(fn, iterable)`), chunking the input
     /// automatically and submitting a bounded window of chunks ahead of the
     /// consumer; see [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map)
-    /// for the details, which hold for every executor.
+    /// for the details, which hold for every executor. For `timeout=` and
+    /// `chunksize=`, see [`map_with`](Executor::map_with).
     ///
     /// The iterator borrows the executor; [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map)
     /// itself returns one that does not.
@@ -157,12 +221,7 @@ pub trait Executor: Send + Sync {
     ///
     /// As [`submit_work`](Executor::submit_work) for the first window;
     /// chunks submitted before the failure are cancelled.
-    fn map<'a, F, I, T>(
-        &'a self,
-        f: F,
-        items: I,
-        timeout: Option<Duration>,
-    ) -> Result<Map<'a, T>, FutureError>
+    fn map<'a, F, I, T>(&'a self, f: F, items: I) -> Result<Map<'a, T>, FutureError>
     where
         Self: Sized,
         F: Fn(I::Item) -> T + Send + Sync + 'static,
@@ -171,23 +230,22 @@ pub trait Executor: Send + Sync {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        start_map(self, f, items, timeout, ChunkSize::Auto)
+        self.map_with(f, items, MapOptions::default())
     }
 
-    /// As [`map`](Executor::map), with `chunksize` items per task (Python's
-    /// `map(fn, iterable, timeout=, chunksize=)`).
+    /// As [`map`](Executor::map), with Python's keywords `timeout=` and
+    /// `chunksize=` as [`MapOptions`].
     ///
     /// # Errors
     ///
-    /// [`FutureError::InvalidArgument`] if `chunksize` is 0 (Python's
+    /// [`FutureError::InvalidArgument`] if the chunk size is 0 (Python's
     /// `ValueError`); otherwise as [`map`](Executor::map).
-    #[doc(alias = "chunksize")]
-    fn map_chunked<'a, F, I, T>(
+    #[doc(alias("chunksize", "map_chunked"))]
+    fn map_with<'a, F, I, T>(
         &'a self,
         f: F,
         items: I,
-        timeout: Option<Duration>,
-        chunksize: usize,
+        options: MapOptions,
     ) -> Result<Map<'a, T>, FutureError>
     where
         Self: Sized,
@@ -197,7 +255,8 @@ pub trait Executor: Send + Sync {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        start_map(self, f, items, timeout, checked_chunksize(chunksize)?)
+        let chunksize = options.checked_chunksize()?;
+        start_map(self, f, items, options.timeout, chunksize)
     }
 }
 

@@ -6,7 +6,7 @@
 //!
 //! let pool = ThreadPoolExecutor::new(2).unwrap();
 //! // 100 items in chunks of 10: ten tasks, results still one per item.
-//! let mut results = pool.map_chunked(|n: i32| 100 / (10 - n % 20), 0..100, None, 10).unwrap();
+//! let mut results = pool.map_with(|n: i32| 100 / (10 - n % 20), 0..100, MapOptions::default().chunksize(10)).unwrap();
 //! assert_eq!(results.next(), Some(Ok(10)));
 //! // Item 10 divides by zero: its panic is its result, the others go on.
 //! assert!(results.nth(9).unwrap().is_err());

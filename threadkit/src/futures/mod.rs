@@ -12,7 +12,7 @@
 //! let total: u64 = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).sum();
 //! assert_eq!(total, 285);
 //! // results in input order, as pool.map does
-//! let cubes: Vec<u64> = pool.map(|n: u64| n.pow(3), 0..4, None).unwrap().map(Result::unwrap).collect();
+//! let cubes: Vec<u64> = pool.map(|n: u64| n.pow(3), 0..4).unwrap().map(Result::unwrap).collect();
 //! assert_eq!(cubes, [0, 1, 8, 27]);
 //! ```
 //!
@@ -21,7 +21,7 @@
 //! | Python | threadkit |
 //! | --- | --- |
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new`], [`ThreadPoolExecutor::builder`] |
-//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_chunked`], [`Shutdown`] |
+//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_with`] and [`MapOptions`], [`Shutdown`] |
 //! | `with pool:` | dropping the pool (`shutdown(wait=True)`) |
 //! | `Future`: `result(t)`, `exception(t)`, `cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback` | [`Future<T>`] |
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
@@ -103,7 +103,7 @@ pub use error::{BuildError, FutureError, PanicReport};
 /// the `futures` crate's trait: `use threadkit::futures::ConcurrentFuture;`
 /// (Python's `concurrent.futures.Future`).
 pub type ConcurrentFuture<T> = Future<T>;
-pub use executor::{Executor, Shutdown};
+pub use executor::{Executor, MapOptions, Shutdown};
 pub use future::{Future, Promise};
 pub use map::Map;
 pub use scoped::{Scope, scope};

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::executor::{ProcessMap, ProcessPoolExecutor};
-use crate::futures::{BuildError, Future, FutureError, Shutdown, as_completed};
+use crate::futures::{BuildError, Future, FutureError, MapOptions, Shutdown, as_completed};
 
 /// A pool of worker processes with Python's `multiprocessing.Pool` methods:
 /// `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`,
@@ -172,7 +172,8 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        self.executor.map(f, items, None, chunksize)
+        self.executor
+            .map_with(f, items, MapOptions::default().chunksize(chunksize))
     }
 
     /// `f` on every item, yielding results as they finish (Python's
