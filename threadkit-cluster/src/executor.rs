@@ -361,6 +361,7 @@ impl Shared {
 /// # Examples
 ///
 /// ```no_run
+/// use threadkit::futures::{MapOptions, Shutdown};
 /// use threadkit_cluster::ClusterExecutor;
 ///
 /// fn square(x: u64) -> u64 {

@@ -7,7 +7,7 @@
 //! binary on any number of hosts.
 //!
 //! ```no_run
-//! use threadkit::futures::as_completed;
+//! use threadkit::futures::{Shutdown, as_completed};
 //! use threadkit_cluster::{ClusterExecutor, ClusterWorker};
 //!
 //! fn square(x: u64) -> u64 {

@@ -158,7 +158,7 @@ impl fmt::Display for PanicReport {
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::{FutureError, ThreadPoolExecutor};
+/// use threadkit::futures::{FutureError, Shutdown, ThreadPoolExecutor};
 ///
 /// let pool = ThreadPoolExecutor::new(1).unwrap();
 /// let f = pool.submit(|| -> u8 { panic!("bad input") }).unwrap();

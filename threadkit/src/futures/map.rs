@@ -2,7 +2,7 @@
 //! order, submitted a bounded window ahead of the consumer, in chunks.
 //!
 //! ```
-//! use threadkit::futures::ThreadPoolExecutor;
+//! use threadkit::futures::{MapOptions, ThreadPoolExecutor};
 //!
 //! let pool = ThreadPoolExecutor::new(2).unwrap();
 //! // 100 items in chunks of 10: ten tasks, results still one per item.

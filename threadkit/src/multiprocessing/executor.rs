@@ -33,7 +33,7 @@ use crate::util::Deadline;
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::as_completed;
+/// use threadkit::futures::{MapOptions, as_completed};
 /// use threadkit::multiprocessing::ProcessPoolExecutor;
 ///
 /// fn collatz_steps(mut n: u64) -> u32 {

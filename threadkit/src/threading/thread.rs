@@ -535,21 +535,24 @@ impl<T> fmt::Debug for Thread<T> {
 
 /// What runs on the new OS thread: register, run hooks and target, report.
 fn bootstrap<T>(handle: ThreadHandle, target: Target<T>, slot: Arc<Mutex<Option<T>>>) {
-    if let Some(value) = run_registered(&handle, target) {
-        *slot.lock() = Some(value);
-    }
+    run_registered(&handle, target, |value| *slot.lock() = Some(value));
 }
 
 /// Runs `target` as the thread `handle` on the current OS thread: registers
-/// it, runs the hooks, reports a panic to the excepthook, and marks the
-/// record finished. `None` if the target panicked (the record has the
+/// it, runs the hooks, reports a panic to the excepthook, hands the value to
+/// `keep` and only then marks the record finished (so a joiner finds what
+/// `keep` stored). `None` if the target panicked (the record has the
 /// message). Shared by [`Thread::start`] and scoped threads.
-pub(super) fn run_registered<T>(handle: &ThreadHandle, target: impl FnOnce() -> T) -> Option<T> {
+pub(super) fn run_registered<T, R>(
+    handle: &ThreadHandle,
+    target: impl FnOnce() -> T,
+    keep: impl FnOnce(T) -> R,
+) -> Option<R> {
     registry::enter(handle);
     handle.set_running(registry::native_id_of_current(handle));
     hooks::run_start_hook(handle);
     let (value, panic) = match hooks::run_captured(target) {
-        Ok(value) => (Some(value), None),
+        Ok(value) => (Some(keep(value)), None),
         Err(report) => {
             hooks::report_exception(handle, &report);
             (None, Some(report.message))
@@ -668,7 +671,7 @@ impl Builder {
             os_thread = os_thread.stack_size(bytes);
         }
         let record = handle.clone();
-        match os_thread.spawn_scoped(scope.std, move || run_registered(&record, f)) {
+        match os_thread.spawn_scoped(scope.std, move || run_registered(&record, f, |value| value)) {
             Ok(join) => Ok(super::ScopedThread { handle, join }),
             Err(e) => {
                 handle.set_finished(None);
