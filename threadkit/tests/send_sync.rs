@@ -153,6 +153,8 @@ const _: fn() = || {
     assert_send_sync::<ThreadHandle>();
     assert_send_sync::<Builder>();
     assert_send_sync::<Timer>();
+    assert_sync::<threadkit::threading::Scope<'static, 'static>>();
+    assert_send_sync::<threadkit::threading::ScopedThread<'static, u8>>();
     // A Local hands each thread its own value: shareable when the values may
     // be created on and dropped by other threads, even if they are not Sync.
     assert_send_sync::<Local<SendNotSync>>();
@@ -190,6 +192,9 @@ const _: fn() = || {
     assert_sync::<Scope<'static, 'static>>();
     assert_error::<FutureError>();
     assert_error::<BuildError>();
+    assert_send_sync::<threadkit::futures::PanicReport>();
+    assert_send_sync::<threadkit::futures::Shutdown>();
+    assert_send_sync::<threadkit::futures::MapOptions>();
     // The trait is object safe, and a shared pool is a shareable executor.
     assert_send_sync::<Box<dyn Executor + Send + Sync>>();
 };
