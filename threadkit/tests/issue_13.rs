@@ -201,6 +201,46 @@ mod asyncio_points {
         .unwrap();
     }
 
+    /// 4 (asyncio). A panic in `gather` or a `TaskGroup` carries the same
+    /// report as a pool task's, with its location.
+    #[test]
+    fn point_04_gather_and_task_group_panics_keep_their_location() {
+        use threadkit::asyncio::TaskGroup;
+
+        let (gathered, grouped, line) = asyncio::run(async {
+            let line = line!() + 2;
+            let gathered = asyncio::gather([async {
+                panic!("in gather");
+            }])
+            .await;
+            let grouped = TaskGroup::scope(async |tg| {
+                tg.create_task(async { panic!("in group") });
+                asyncio::sleep(std::time::Duration::from_secs(10)).await;
+            })
+            .await;
+            (gathered, grouped, line)
+        })
+        .unwrap();
+        let Err(TaskError::Panicked(report)) = gathered else {
+            panic!("{gathered:?}")
+        };
+        assert_eq!(report.message(), "in gather");
+        let at = format!("{}:{line}:", file!());
+        assert!(
+            report.location().is_some_and(|l| l.starts_with(&at)),
+            "{report:?}"
+        );
+        let group = grouped.unwrap_err();
+        let [TaskError::Panicked(report)] = group.exceptions() else {
+            panic!("{group:?}")
+        };
+        assert_eq!(report.message(), "in group");
+        assert!(
+            report.location().is_some_and(|l| l.contains(file!())),
+            "{report:?}"
+        );
+    }
+
     /// 6 (asyncio). Tasks hash and compare by identity.
     #[test]
     fn point_06_tasks_fill_a_set() {
