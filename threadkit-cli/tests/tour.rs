@@ -94,6 +94,15 @@ fn quick_lessons_pass_their_checks() {
     }
 }
 
+#[test]
+fn the_porting_lessons_pass_their_checks() {
+    let lessons = ["port_producer_consumer", "port_pool", "port_asyncio"];
+    let stdout = tour(&lessons, 3);
+    for (held, line) in claims(&stdout) {
+        assert!(held, "{line}\n{stdout}");
+    }
+}
+
 /// The counter lines a daemon-lesson child printed, by scenario.
 fn child_lines<'a>(stdout: &'a str, scenario: &str) -> Vec<&'a str> {
     let mut lines = stdout.lines();

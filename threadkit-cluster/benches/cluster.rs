@@ -34,6 +34,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use threadkit::futures::{MapOptions, Shutdown};
 use threadkit::multiprocessing::ProcessPoolExecutor;
 use threadkit_cluster::ClusterExecutor;
 
@@ -207,8 +208,8 @@ fn bench(c: &mut Criterion) {
     let exec = connect(&cluster.url);
     let pool = ProcessPoolExecutor::new(2).unwrap();
     // Warm up: every worker connected and serving.
-    let _ = exec.map(&TRIVIAL, 0..1000, None, 1).unwrap().count();
-    let _ = pool.map(trivial, 0..1000, None, 1).unwrap().count();
+    let _ = exec.map(&TRIVIAL, 0..1000).unwrap().count();
+    let _ = pool.map(trivial, 0..1000).unwrap().count();
 
     let mut group = c.benchmark_group("cluster");
     group.sample_size(10);
@@ -222,11 +223,15 @@ fn bench(c: &mut Criterion) {
         },
     );
     group.bench_function(format!("map_{n}_tasks_chunksize_100"), |b| {
-        b.iter(|| exec.map(&TRIVIAL, 0..n, None, 100).unwrap().count());
+        b.iter(|| {
+            exec.map_with(&TRIVIAL, 0..n, MapOptions::default().chunksize(100))
+                .unwrap()
+                .count()
+        });
     });
     group.finish();
     if smoke() {
-        exec.shutdown(true, false);
+        exec.shutdown(Shutdown::wait());
         return;
     }
 
@@ -236,7 +241,11 @@ fn bench(c: &mut Criterion) {
     let procs = per_task(min_of_3(&|| pool_round_trip(&pool, n)));
     let mapped = per_task(min_of_3(&|| {
         let t = Instant::now();
-        black_box(exec.map(&TRIVIAL, 0..n, None, 100).unwrap().count());
+        black_box(
+            exec.map_with(&TRIVIAL, 0..n, MapOptions::default().chunksize(100))
+                .unwrap()
+                .count(),
+        );
         t.elapsed()
     }));
     println!(
@@ -271,7 +280,7 @@ fn bench(c: &mut Criterion) {
         "cpu bound: sequential {seq:?}, 2 cluster workers {par:?}: {:.2}x (goal >= 1.8x)",
         seq.as_secs_f64() / par.as_secs_f64()
     );
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 fn main() {

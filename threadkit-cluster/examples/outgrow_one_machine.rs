@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use threadkit::futures::as_completed;
+use threadkit::futures::{Shutdown, as_completed};
 use threadkit_cluster::{ClusterExecutor, current_task};
 
 /// The seed's loop (`for i in range(n): total += i`).
@@ -182,7 +182,7 @@ impl LocalCluster {
 
 impl Drop for LocalCluster {
     fn drop(&mut self) {
-        self.exec.shutdown(false, true);
+        self.exec.shutdown(Shutdown::no_wait().cancel_futures());
         drop(Guard {
             children: std::mem::take(&mut self.children),
             dir: std::mem::take(&mut self.dir),

@@ -11,7 +11,7 @@ use redis::streams::StreamReadReply;
 use redis::{Connection, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use threadkit::futures::{Future, FutureError, Promise};
+use threadkit::futures::{Future, FutureError, MapOptions, Promise, Shutdown};
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::Task;
@@ -202,7 +202,7 @@ impl<R: DeserializeOwned + Send + 'static> Pending for Slots<R> {
                         }
                         Some(Outcome::Ok(bytes)) => rmp_serde::from_slice::<R>(&bytes)
                             .map_err(|e| TaskError::Codec(format!("result: {e}")).into()),
-                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg)),
+                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
                         Some(Outcome::Failed(e)) => Err(e.into()),
                         None => Err(TaskError::Malformed(format!(
                             "the reply has {n} outcomes, fewer than the chunk"
@@ -361,6 +361,7 @@ impl Shared {
 /// # Examples
 ///
 /// ```no_run
+/// use threadkit::futures::{MapOptions, Shutdown};
 /// use threadkit_cluster::ClusterExecutor;
 ///
 /// fn square(x: u64) -> u64 {
@@ -371,9 +372,9 @@ impl Shared {
 /// let exec = ClusterExecutor::connect("redis://127.0.0.1/").unwrap();
 /// let f = exec.submit(&SQUARE, 12).unwrap();
 /// assert_eq!(f.result(), Ok(&144));
-/// let squares: Vec<u64> = exec.map(&SQUARE, 0..10u64, None, 4).unwrap().map(Result::unwrap).collect();
+/// let squares: Vec<u64> = exec.map_with(&SQUARE, 0..10u64, MapOptions::default().chunksize(4)).unwrap().map(Result::unwrap).collect();
 /// assert_eq!(squares[3], 9);
-/// exec.shutdown(true, false);
+/// exec.shutdown(Shutdown::wait());
 /// ```
 pub struct ClusterExecutor {
     shared: Arc<Shared>,
@@ -571,26 +572,39 @@ impl ClusterExecutor {
         Ok(())
     }
 
-    /// Python's `map(fn, *iterables, timeout=, chunksize=)`: submits every
-    /// argument now, `chunksize` per task entry, and yields the results in
-    /// input order. With a `timeout`, a result not ready by then (counted
-    /// from this call) yields `Err(FutureError::Timeout)` and ends the
-    /// iteration. Dropping the iterator cancels the tasks not started yet.
+    /// Python's `map(fn, iterable)`: submits every argument now and yields
+    /// the results in input order; [`map_with`](Self::map_with) takes
+    /// `timeout=` and `chunksize=`. With a `timeout`, a result not ready by
+    /// then (counted from the call) yields `Err(FutureError::Timeout)` and
+    /// ends the iteration. Dropping the iterator cancels the tasks not
+    /// started yet.
     ///
     /// A chunk is one task: it runs on one worker, is retried as a whole,
     /// and cancelling any of its futures cancels all of them.
-    pub fn map<A, R, I>(
+    pub fn map<A, R, I>(&self, task: &Task<A, R>, args: I) -> Result<ClusterMap<R>, ClusterError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        self.map_with(task, args, MapOptions::default())
+    }
+
+    /// As [`map`](Self::map), with Python's keywords as [`MapOptions`]:
+    /// `chunksize` arguments per task entry (1 when unset) and a `timeout`.
+    #[doc(alias("chunksize", "map_chunked"))]
+    pub fn map_with<A, R, I>(
         &self,
         task: &Task<A, R>,
         args: I,
-        timeout: Option<Duration>,
-        chunksize: usize,
+        options: MapOptions,
     ) -> Result<ClusterMap<R>, ClusterError>
     where
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
         I: IntoIterator<Item = A>,
     {
+        let (timeout, chunksize) = (options.timeout, options.chunksize.unwrap_or(1));
         if chunksize == 0 {
             return Err(ClusterError::Config("chunksize must be at least 1"));
         }
@@ -654,7 +668,8 @@ impl ClusterExecutor {
     /// `wait`, blocks until every remaining task has finished (or the
     /// broker is lost). Once nothing is pending the reader stops and this
     /// caller's keys are deleted. Safe to call more than once.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+    pub fn shutdown(&self, how: Shutdown) {
+        let (wait, cancel_futures) = (how.waits(), how.cancels_futures());
         let shared = &self.shared;
         shared.shut.store(true, Ordering::Release);
         if cancel_futures {
@@ -685,7 +700,7 @@ impl ClusterExecutor {
 impl Drop for ClusterExecutor {
     /// `shutdown(wait = true)`, as leaving Python's `with` block.
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown(Shutdown::wait());
         self.shared.stop_reader.store(true, Ordering::Release);
     }
 }

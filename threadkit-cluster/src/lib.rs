@@ -7,7 +7,7 @@
 //! binary on any number of hosts.
 //!
 //! ```no_run
-//! use threadkit::futures::as_completed;
+//! use threadkit::futures::{Shutdown, as_completed};
 //! use threadkit_cluster::{ClusterExecutor, ClusterWorker};
 //!
 //! fn square(x: u64) -> u64 {
@@ -28,7 +28,7 @@
 //!     let futures: Vec<_> = (0..10).map(|i| exec.submit(&SQUARE, i).unwrap()).collect();
 //!     let total: u64 = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).sum();
 //!     assert_eq!(total, 285);
-//!     exec.shutdown(true, false);
+//!     exec.shutdown(Shutdown::wait());
 //! }
 //! ```
 //!

@@ -5,6 +5,7 @@ use redis::streams::{StreamAutoClaimReply, StreamReadReply};
 
 use crate::ClusterExecutor;
 use crate::wire::{self, Keys, Outcome, Reply};
+use threadkit::futures::Shutdown;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -122,7 +123,7 @@ fn stale_worker_cannot_commit_a_second_result() {
         matches!(&pending, redis::Value::Array(v) if v.first() == Some(&redis::Value::Int(0))),
         "{pending:?}"
     );
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{BOUND, Workers, eventually, server};
 use redis::Value;
-use threadkit::futures::{FutureError, ThreadPoolExecutor, as_completed};
+use threadkit::futures::{FutureError, MapOptions, Shutdown, ThreadPoolExecutor, as_completed};
 use threadkit::multiprocessing::ProcessPoolExecutor;
 use threadkit_cluster::{ClusterError, ClusterExecutor, Task, TaskError, current_task};
 
@@ -188,7 +188,7 @@ fn kill_9_mid_task_every_future_ok_exactly_once() {
         pending_count(&mut con, ns) == 0 && xlen(&mut con, &format!("tk:{{{ns}}}:tasks")) == 0
     });
     let caller = exec.caller_id().to_owned();
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
     let exists: i64 = redis::cmd("EXISTS")
         .arg(format!("tk:{{{ns}}}:st:{caller}"))
         .arg(format!("tk:{{{ns}}}:res:{caller}"))
@@ -230,7 +230,7 @@ fn poison_task_fails_with_worker_lost_after_3_attempts() {
         workers.spawn();
     }
     assert_eq!(ok.result_timeout(BOUND), Ok(&81));
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn cancel_before_start_never_runs_and_during_run_returns_false() {
     eventually("the task starts", || f.running() || f.done());
     assert!(!f.cancel(), "a running task cannot be cancelled");
     assert_eq!(f.result_timeout(BOUND), Ok(&300));
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -296,7 +296,7 @@ fn broker_loss_fails_pending_futures_with_broker_lost() {
         exec.submit(&SQUARE, 1),
         Err(ClusterError::BrokerLost(_) | ClusterError::Redis(_))
     ));
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -340,16 +340,20 @@ fn unknown_task_mismatched_types_and_panics_are_typed_errors() {
     let f = exec.submit(&BOOM, 5).unwrap();
     assert_eq!(
         f.result_timeout(BOUND),
-        Err(FutureError::Panicked("boom 5".to_owned()))
+        Err(FutureError::Panicked("boom 5".into()))
     );
     // map: in order, in chunks, and the worker is still fine.
     let squares: Vec<u64> = exec
-        .map(&SQUARE, 0..25u64, Some(BOUND), 4)
+        .map_with(
+            &SQUARE,
+            0..25u64,
+            MapOptions::default().timeout(BOUND).chunksize(4),
+        )
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(squares, (0..25u64).map(|i| i * i).collect::<Vec<_>>());
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -361,14 +365,20 @@ fn map_timeout_yields_timeout_and_dropping_cancels_the_rest() {
         .unwrap();
     // No workers: nothing can finish.
     let mut it = exec
-        .map(&SQUARE, 0..10u64, Some(Duration::from_millis(200)), 3)
+        .map_with(
+            &SQUARE,
+            0..10u64,
+            MapOptions::default()
+                .timeout(Duration::from_millis(200))
+                .chunksize(3),
+        )
         .unwrap();
     assert_eq!(it.next(), Some(Err(FutureError::Timeout)));
     assert_eq!(it.next(), None);
     assert_eq!(exec.in_flight(), 4);
     drop(it);
     assert_eq!(exec.in_flight(), 0, "dropping the map cancelled its chunks");
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -398,9 +408,9 @@ fn mixed_as_completed_over_thread_process_and_cluster_futures() {
         .collect();
     want.sort_unstable();
     assert_eq!(got, want);
-    exec.shutdown(true, false);
-    threads.shutdown(true, false);
-    processes.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
+    threads.shutdown(Shutdown::wait());
+    processes.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -571,7 +581,7 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         exec.submit(&SQUARE, 12).unwrap().result_timeout(BOUND),
         Ok(&144)
     );
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
     eventually("nothing pending in Redis", || {
         pending_count(&mut con, ns) == 0 && xlen(&mut con, &tasks) == 0
     });
@@ -605,7 +615,7 @@ fn in_flight_bound_blocks_submit_instead_of_growing() {
     for (i, f) in first.iter().enumerate() {
         assert_eq!(f.result_timeout(BOUND), Ok(&((i * i) as u64)));
     }
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 /// Not a test: the caller process that `caller_death_*` kills.
@@ -708,7 +718,7 @@ fn graceful_stop_finishes_the_running_task() {
         Ok(&400),
         "committed before run() returned"
     );
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -730,7 +740,7 @@ fn a_stopped_broker_fails_pending_futures_with_broker_lost() {
         TaskError::BrokerLost(_) => {}
         other => panic!("expected BrokerLost, got {other:?}"),
     }
-    exec.shutdown(true, false);
+    exec.shutdown(Shutdown::wait());
 }
 
 #[test]
@@ -745,7 +755,7 @@ fn shutdown_cancel_futures_cancels_what_has_not_started() {
     let futures: Vec<_> = (0..5u64)
         .map(|i| exec.submit(&SLEEP_MS, i).unwrap())
         .collect();
-    exec.shutdown(true, true);
+    exec.shutdown(Shutdown::wait().cancel_futures());
     for f in &futures {
         assert!(f.cancelled());
     }

@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rayon::prelude::*;
-use threadkit::futures::ThreadPoolExecutor;
+use threadkit::futures::{MapOptions, ThreadPoolExecutor};
 
 const TASKS: u64 = 100_000;
 const WORKERS: usize = 4;
@@ -108,7 +108,7 @@ fn map(c: &mut Criterion) {
     g.bench_function("threadkit/100k", |b| {
         b.iter(|| {
             let sum: u64 = pool
-                .map(|n: u64| black_box(n), 0..TASKS, None)
+                .map(|n: u64| black_box(n), 0..TASKS)
                 .expect("map")
                 .map(|r| r.expect("result"))
                 .sum();
@@ -119,7 +119,11 @@ fn map(c: &mut Criterion) {
     g.bench_function("threadkit_chunksize1/100k", |b| {
         b.iter(|| {
             let sum: u64 = pool
-                .map_chunked(|n: u64| black_box(n), 0..TASKS, None, 1)
+                .map_with(
+                    |n: u64| black_box(n),
+                    0..TASKS,
+                    MapOptions::default().chunksize(1),
+                )
                 .expect("map")
                 .map(|r| r.expect("result"))
                 .sum();

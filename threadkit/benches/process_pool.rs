@@ -23,6 +23,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use threadkit::futures::MapOptions;
 use threadkit::multiprocessing::ProcessPoolExecutor;
 
 /// `cargo bench -- --test` (CI's smoke run): run everything once, tiny.
@@ -100,7 +101,7 @@ fn bench(c: &mut Criterion) {
     let n = tasks();
     let pool = ProcessPoolExecutor::new(2).unwrap();
     // warm up: both workers started
-    let _ = pool.map(trivial, 0..1000, None, 1).unwrap().count();
+    let _ = pool.map(trivial, 0..1000).unwrap().count();
 
     let mut group = c.benchmark_group("process_pool");
     group.sample_size(10);
@@ -108,7 +109,11 @@ fn bench(c: &mut Criterion) {
         b.iter_custom(|iters| (0..iters).map(|_| round_trip(&pool, n)).sum());
     });
     group.bench_function(format!("map_{n}_tasks_chunksize_100"), |b| {
-        b.iter(|| pool.map(trivial, 0..n, None, 100).unwrap().count());
+        b.iter(|| {
+            pool.map_with(trivial, 0..n, MapOptions::default().chunksize(100))
+                .unwrap()
+                .count()
+        });
     });
     group.bench_function("cpu_bound_2_tasks_2_processes", |b| {
         b.iter(|| {

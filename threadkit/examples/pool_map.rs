@@ -35,7 +35,6 @@ pub fn in_input_order(unit: Duration) -> (Vec<u32>, Vec<u32>, Duration) {
                 secs
             },
             [5, 4, 3, 2, 1],
-            None,
         )
         .expect("the pool is open")
         .map(|r| {

@@ -39,12 +39,7 @@ pub fn heavy_map(data_list: &[u64]) -> (Vec<u64>, Duration, Duration) {
     let start = Instant::now();
     let executor = ProcessPoolExecutor::default();
     let results: Vec<u64> = executor
-        .map(
-            do_some_heavy_computation,
-            data_list.iter().copied(),
-            None,
-            1,
-        )
+        .map(do_some_heavy_computation, data_list.iter().copied())
         .expect("the pool is open")
         .map(|r| r.expect("no panic, no dead worker"))
         .collect();

@@ -78,6 +78,20 @@ mod util;
 pub mod asyncio;
 pub mod debug;
 pub mod futures;
+/// Python's `concurrent` package: [`concurrent::futures`] is [`crate::futures`]
+/// under Python's full path, for code where the name `futures` would clash
+/// with the `futures` crate.
+///
+/// ```
+/// use threadkit::concurrent::futures::{ThreadPoolExecutor, TimeoutError};
+///
+/// let pool = ThreadPoolExecutor::new(1).unwrap();
+/// let f = pool.submit(|| std::thread::sleep(std::time::Duration::from_millis(200))).unwrap();
+/// assert_eq!(f.result_timeout(std::time::Duration::ZERO), Err(TimeoutError));
+/// ```
+pub mod concurrent {
+    pub use crate::futures;
+}
 #[cfg(all(feature = "process", target_os = "linux", not(loom)))]
 pub mod multiprocessing;
 pub mod queue;

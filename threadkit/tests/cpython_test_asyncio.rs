@@ -12,8 +12,8 @@ use std::time::Duration;
 use threadkit::asyncio::{
     self, BoundedSemaphore, Condition, Event, Lock, Queue, Semaphore, TaskError, TaskGroup,
 };
-use threadkit::futures::ThreadPoolExecutor;
-use threadkit::queue::{ShutDown, TryGetError, TryPutError};
+use threadkit::futures::{Shutdown, ThreadPoolExecutor};
+use threadkit::queue::{GetError, PutError, ShutDown};
 
 /// Hang guard: nothing in this file should take anywhere near this long.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -290,8 +290,7 @@ fn task_group_results() {
         });
         let b = tg.create_task(async { 11 });
         tg.join().await.unwrap();
-        let (mut a, mut b) = (a, b);
-        assert_eq!((a.result(), b.result()), (Ok(42), Ok(11)));
+        assert_eq!((a.result(), b.result()), (Ok(&42), Ok(&11)));
     });
 }
 
@@ -345,7 +344,7 @@ fn run_in_executor_thread_pool() {
         assert_eq!(asyncio::run_in_executor(&pool, || 2 + 2).await, Ok(4));
         assert_eq!(asyncio::run_in_executor(dyn_pool, || 3).await, Ok(3));
     });
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     let shut = run(asyncio::run_in_executor(&pool, || 1));
     assert_eq!(shut, Err(threadkit::futures::FutureError::ShutDown));
 }
@@ -372,19 +371,19 @@ fn queue_shutdown() {
         asyncio::sleep(ms(10)).await;
         q.shutdown(false);
         assert_eq!(getter.await.unwrap(), Err::<u8, _>(ShutDown(())));
-        assert!(matches!(q.try_put(1), Err(TryPutError::ShutDown(1))));
+        assert!(matches!(q.try_put(1), Err(PutError::ShutDown(1))));
 
         let q = Queue::new(0);
         q.try_put(1).unwrap();
         q.shutdown(false);
         assert_eq!(q.get().await, Ok(1));
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
 
         let q = Queue::new(0);
         q.try_put(1).unwrap();
         q.try_put(2).unwrap();
         q.shutdown(true);
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
         asyncio::wait_for(q.join(), Duration::from_secs(5))
             .await
             .unwrap();

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threadkit::futures::{
-    Executor, Future, FutureError, Promise, ReturnWhen, ThreadPoolExecutor, as_completed, scope,
-    wait,
+    Executor, Future, FutureError, MapOptions, Promise, ReturnWhen, Shutdown, ThreadPoolExecutor,
+    as_completed, scope, wait,
 };
 use threadkit::threading::{Event, Semaphore, enumerate, reset_excepthook, set_excepthook};
 
@@ -399,7 +399,7 @@ fn submit_captures_arguments() {
 fn map_in_order() {
     let p = pool(4);
     let got: Vec<u64> = p
-        .map(|n: u64| n.pow(n as u32), 0..10, None)
+        .map(|n: u64| n.pow(n as u32), 0..10)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -415,13 +415,12 @@ fn map_exception() {
         .map(
             |(a, b): (i32, i32)| (a / b, a % b),
             [(1, 2), (1, 3), (1, 0), (1, 5)],
-            None,
         )
         .unwrap();
     assert_eq!(it.next(), Some(Ok((0, 1))));
     assert_eq!(it.next(), Some(Ok((0, 1))));
     assert!(
-        matches!(it.next(), Some(Err(FutureError::Panicked(m))) if m.contains("divide by zero"))
+        matches!(it.next(), Some(Err(FutureError::Panicked(m))) if m.message().contains("divide by zero"))
     );
 }
 
@@ -434,14 +433,14 @@ fn map_timeout() {
     let mut results = Vec::new();
     let mut timed_out = false;
     for item in p
-        .map(
+        .map_with(
             move |wait: bool| {
                 if wait {
                     r.wait_timeout(LONG);
                 }
             },
             [false, false, true],
-            Some(Duration::from_millis(300)),
+            MapOptions::default().timeout(Duration::from_millis(300)),
         )
         .unwrap()
     {
@@ -462,8 +461,8 @@ fn map_timeout() {
 #[test]
 fn shutdown_race_issue12456() {
     let p = pool(2);
-    let it = p.map(|n: i32| n.to_string(), [2; 3], None).unwrap();
-    p.shutdown(true, false);
+    let it = p.map(|n: i32| n.to_string(), [2; 3]).unwrap();
+    p.shutdown(Shutdown::wait());
     assert_eq!(it.map(Result::unwrap).collect::<Vec<_>>(), ["2", "2", "2"]);
 }
 
@@ -499,7 +498,7 @@ fn max_workers_zero_is_an_error() {
 #[test]
 fn map_does_not_keep_results() {
     let p = pool(2);
-    for obj in p.map(|_: i32| Arc::new(()), 0..10, None).unwrap() {
+    for obj in p.map(|_: i32| Arc::new(()), 0..10).unwrap() {
         let obj = obj.unwrap();
         assert_eq!(Arc::strong_count(&obj), 1);
     }
@@ -814,9 +813,9 @@ fn map_submits_without_iteration() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     let it = p
-        .map(move |n: i32| s.lock().unwrap().push(n), 0..10, None)
+        .map(move |n: i32| s.lock().unwrap().push(n), 0..10)
         .unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     let mut got = seen.lock().unwrap().clone();
     got.sort();
     assert_eq!(got, (0..10).collect::<Vec<_>>());
@@ -852,7 +851,7 @@ fn saturation() {
         .count();
     assert_eq!(workers, 4);
     sem.release(fs.len()).unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
 }
 
 // test_thread_pool.ThreadPoolExecutorTest.test_idle_thread_reuse
@@ -871,7 +870,7 @@ fn idle_thread_reuse() {
         .filter(|t| t.name().starts_with("reuse_"))
         .count();
     assert_eq!(workers, 1);
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
 }
 
 // test_thread_pool.ThreadPoolExecutorTest.test_hang_global_shutdown_lock:
@@ -884,7 +883,7 @@ fn shutdown_of_one_pool_ignores_another() {
     let f = busy.submit(move || r.wait_timeout(LONG)).unwrap();
     let other = pool(1);
     other.submit(|| ()).unwrap().result().unwrap();
-    other.shutdown(true, false);
+    other.shutdown(Shutdown::wait());
     // It returned while the busy pool's task was still blocked.
     assert!(!f.done());
     release.set();
@@ -907,7 +906,6 @@ fn map_drop_cancels_rest() {
                 r.wait_timeout(LONG);
             },
             0..5,
-            None,
         )
         .unwrap();
     while started.load(Ordering::SeqCst) == 0 {
@@ -915,7 +913,7 @@ fn map_drop_cancels_rest() {
     }
     drop(it);
     release.set();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
 
@@ -927,15 +925,12 @@ fn map_drop_cancels_rest() {
 #[test]
 fn run_after_shutdown() {
     let p = pool(2);
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(matches!(
         p.submit(|| 2u32.pow(5)),
         Err(FutureError::ShutDown)
     ));
-    assert!(matches!(
-        p.map(|x: i32| x, [1], None),
-        Err(FutureError::ShutDown)
-    ));
+    assert!(matches!(p.map(|x: i32| x, [1]), Err(FutureError::ShutDown)));
 }
 
 // test_shutdown.ExecutorShutdownTest.test_hang_issue12364
@@ -948,7 +943,7 @@ fn hang_issue12364() {
                 .unwrap()
         })
         .collect();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     for f in &fs {
         assert_eq!(f.result_timeout(LONG), Ok(&()));
     }
@@ -987,7 +982,7 @@ fn shutdown_cancel_futures() {
             release.set();
         })
     };
-    p.shutdown(true, true);
+    p.shutdown(Shutdown::wait().cancel_futures());
     opener.join().unwrap();
     let cancelled = fs.iter().filter(|f| f.cancelled()).count();
     assert_eq!(cancelled, 48);
@@ -1009,7 +1004,7 @@ fn shutdown_after_cancelled_submit() {
     let f = p.submit(|| 0).unwrap();
     f.cancel();
     let start = Instant::now();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(start.elapsed() < LONG / 2);
     assert!(f.done());
 }
@@ -1019,9 +1014,9 @@ fn shutdown_after_cancelled_submit() {
 fn shutdown_twice() {
     let p = pool(2);
     p.submit(|| ()).unwrap();
-    p.shutdown(false, false);
-    p.shutdown(true, false);
-    p.shutdown(true, true);
+    p.shutdown(Shutdown::no_wait());
+    p.shutdown(Shutdown::wait());
+    p.shutdown(Shutdown::wait().cancel_futures());
     assert!(matches!(p.submit(|| ()), Err(FutureError::ShutDown)));
 }
 
@@ -1046,7 +1041,7 @@ fn threads_terminate() {
     };
     assert_eq!(named(), 3);
     sem.release(3).unwrap();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(named(), 0);
 }
 
@@ -1060,7 +1055,7 @@ fn drop_is_context_manager_exit() {
             .build()
             .unwrap();
         let r: Vec<i32> = p
-            .map(i32::abs, -5..5, None)
+            .map(i32::abs, -5..5)
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -1078,7 +1073,7 @@ fn del_shutdown() {
         .thread_name_prefix("delshut")
         .build()
         .unwrap();
-    let res = p.map(i32::abs, -5..5, None).unwrap();
+    let res = p.map(i32::abs, -5..5).unwrap();
     drop(p);
     assert!(!enumerate().iter().any(|t| t.name().starts_with("delshut_")));
     assert!(res.zip(-5..5i32).all(|(r, v)| r == Ok(v.abs())));
@@ -1092,8 +1087,8 @@ fn shutdown_no_wait() {
         .thread_name_prefix("nowait")
         .build()
         .unwrap();
-    let res = p.map(i32::abs, -5..5, None).unwrap();
-    p.shutdown(false, false);
+    let res = p.map(i32::abs, -5..5).unwrap();
+    p.shutdown(Shutdown::no_wait());
     assert!(res.zip(-5..5i32).all(|(r, v)| r == Ok(v.abs())));
     // The workers exit on their own; joining them is only a hang guard.
     for t in enumerate()
@@ -1180,7 +1175,7 @@ fn exit_child() {
     })
     .unwrap();
     if mode == "nowait" {
-        p.shutdown(false, false);
+        p.shutdown(Shutdown::no_wait());
     }
     std::mem::forget(p);
 }
@@ -1257,7 +1252,7 @@ fn failing_initializer_breaks_pool() {
         }
         assert!(Instant::now() < deadline);
     }
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     reset_excepthook();
     assert!(reports.lock().unwrap().iter().any(|m| m == "init failed"));
 }
@@ -1370,12 +1365,12 @@ fn dyn_executor_is_usable() {
     let f = p.submit(|| 5).unwrap();
     assert_eq!(f.into_result(), Ok(5));
     let v: Vec<i32> = p
-        .map(|x: i32| x + 1, [1, 2], None)
+        .map(|x: i32| x + 1, [1, 2])
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(v, [2, 3]);
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
 }
 
 // test_init.FailingInitializerMixin.test_initializer, scoped flavour.
@@ -1424,7 +1419,7 @@ fn shared_dyn_executor() {
     let p2 = Arc::clone(&p);
     let t = std::thread::spawn(move || p2.submit(|| 7).unwrap().into_result());
     assert_eq!(t.join().unwrap(), Ok(7));
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(matches!(p.submit(|| 0), Err(FutureError::ShutDown)));
 }
 
@@ -1439,7 +1434,11 @@ fn map_chunked_in_order() {
     let p = pool(4);
     for chunksize in [1, 2, 7, 1000] {
         let got: Vec<u64> = p
-            .map_chunked(|n: u64| n * 3, 0..1000, None, chunksize)
+            .map_with(
+                |n: u64| n * 3,
+                0..1000,
+                MapOptions::default().chunksize(chunksize),
+            )
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -1447,7 +1446,7 @@ fn map_chunked_in_order() {
     }
     // Automatic chunks, with and without a length to size them from.
     let got: Vec<u64> = p
-        .map(|n: u64| n + 1, (0..50_000).filter(|_| true), None)
+        .map(|n: u64| n + 1, (0..50_000).filter(|_| true))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -1456,7 +1455,6 @@ fn map_chunked_in_order() {
         .map(
             |n: u64| n + 1,
             std::iter::successors(Some(0u64), |n| (*n < 49_999).then(|| n + 1)),
-            None,
         )
         .unwrap()
         .map(Result::unwrap)
@@ -1469,7 +1467,7 @@ fn map_chunked_in_order() {
 fn map_chunksize_zero_is_an_error() {
     let p = pool(1);
     assert!(matches!(
-        p.map_chunked(|n: u8| n, [1], None, 0),
+        p.map_with(|n: u8| n, [1], MapOptions::default().chunksize(0)),
         Err(FutureError::InvalidArgument(_))
     ));
 }
@@ -1484,7 +1482,9 @@ fn map_runs_a_bounded_window_ahead() {
     let endless = (0u64..).inspect(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    let mut it = p.map_chunked(|n: u64| n * 2, endless, None, 10).unwrap();
+    let mut it = p
+        .map_with(|n: u64| n * 2, endless, MapOptions::default().chunksize(10))
+        .unwrap();
     assert_eq!(it.next(), Some(Ok(0)));
     // Let the workers finish whatever was submitted.
     std::thread::sleep(Duration::from_millis(50));
@@ -1503,7 +1503,7 @@ fn map_runs_a_bounded_window_ahead() {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     let sum: u64 = p
-        .map(|n: u64| n, endless, None)
+        .map(|n: u64| n, endless)
         .unwrap()
         .take(100_000)
         .map(Result::unwrap)
@@ -1519,14 +1519,18 @@ fn map_runs_a_bounded_window_ahead() {
 fn map_chunk_panic_is_reported_at_its_item() {
     let p = pool(2);
     let got: Vec<Result<i32, FutureError>> = p
-        .map_chunked(|n: i32| 100 / (n - 5), 0..10, None, 4)
+        .map_with(
+            |n: i32| 100 / (n - 5),
+            0..10,
+            MapOptions::default().chunksize(4),
+        )
         .unwrap()
         .collect();
     assert_eq!(got.len(), 10);
     for (n, r) in (0..10).zip(&got) {
         if n == 5 {
             assert!(
-                matches!(r, Err(FutureError::Panicked(m)) if m.contains("divide by zero")),
+                matches!(r, Err(FutureError::Panicked(m)) if m.message().contains("divide by zero")),
                 "{r:?}"
             );
         } else {
@@ -1535,26 +1539,22 @@ fn map_chunk_panic_is_reported_at_its_item() {
     }
     // Two panics in one chunk, the last item among them.
     let got: Vec<Result<i32, FutureError>> = p
-        .map_chunked(
+        .map_with(
             |n: i32| if n % 3 == 2 { panic!("item {n}") } else { n },
             0..6,
-            None,
-            6,
+            MapOptions::default().chunksize(6),
         )
         .unwrap()
         .collect();
     let errors: Vec<_> = got
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e.to_string())))
+        .filter_map(|(i, r)| match r {
+            Err(FutureError::Panicked(report)) => Some((i, report.message().to_owned())),
+            _ => None,
+        })
         .collect();
-    assert_eq!(
-        errors,
-        [
-            (2, "task panicked: item 2".to_owned()),
-            (5, "task panicked: item 5".to_owned())
-        ]
-    );
+    assert_eq!(errors, [(2, "item 2".to_owned()), (5, "item 5".to_owned())]);
     assert_eq!(got[4], Ok(4));
 }
 
@@ -1569,7 +1569,7 @@ fn map_chunked_timeout() {
     let mut results = Vec::new();
     let mut timed_out = false;
     for item in p
-        .map_chunked(
+        .map_with(
             move |n: u32| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 if n == 5 {
@@ -1578,8 +1578,9 @@ fn map_chunked_timeout() {
                 n
             },
             0..1000,
-            Some(Duration::from_millis(300)),
-            4,
+            MapOptions::default()
+                .timeout(Duration::from_millis(300))
+                .chunksize(4),
         )
         .unwrap()
     {
@@ -1592,7 +1593,7 @@ fn map_chunked_timeout() {
         }
     }
     release.set();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert!(timed_out);
     // The chunk holding item 5 timed out: the items before it came through.
     assert_eq!(results, [0, 1, 2, 3]);
@@ -1610,14 +1611,13 @@ fn map_chunked_drop_cancels_rest() {
     let started = Arc::new(AtomicUsize::new(0));
     let st = Arc::clone(&started);
     let it = p
-        .map_chunked(
+        .map_with(
             move |_: i32| {
                 st.fetch_add(1, Ordering::SeqCst);
                 r.wait_timeout(LONG);
             },
             0..100,
-            None,
-            10,
+            MapOptions::default().chunksize(10),
         )
         .unwrap();
     while started.load(Ordering::SeqCst) == 0 {
@@ -1625,7 +1625,7 @@ fn map_chunked_drop_cancels_rest() {
     }
     drop(it);
     release.set();
-    p.shutdown(true, false);
+    p.shutdown(Shutdown::wait());
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
 
@@ -1634,8 +1634,10 @@ fn map_chunked_drop_cancels_rest() {
 #[test]
 fn map_after_shutdown_yields_the_refusal_once() {
     let p = pool(2);
-    let mut it = p.map_chunked(|n: u64| n, 0..10_000, None, 1).unwrap();
-    p.shutdown(true, false);
+    let mut it = p
+        .map_with(|n: u64| n, 0..10_000, MapOptions::default().chunksize(1))
+        .unwrap();
+    p.shutdown(Shutdown::wait());
     let mut ok = 0;
     let mut errors = Vec::new();
     for r in it.by_ref() {
@@ -1654,7 +1656,7 @@ fn scoped_map_chunked() {
     let doubled: Vec<u32> = threadkit::futures::ThreadPoolBuilder::new()
         .max_workers(2)
         .scope(|s| {
-            s.map_chunked(|x: &u32| x * 2, &data, 64)
+            s.map_with(|x: &u32| x * 2, &data, MapOptions::default().chunksize(64))
                 .unwrap()
                 .map(Result::unwrap)
                 .collect()

@@ -12,7 +12,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use threadkit::futures::{FutureError, ReturnWhen, ThreadPoolExecutor, as_completed, wait};
+use threadkit::futures::{
+    FutureError, MapOptions, ReturnWhen, Shutdown, ThreadPoolExecutor, as_completed, wait,
+};
 use threadkit::multiprocessing::ProcessPoolExecutor;
 
 fn square(x: u64) -> u64 {
@@ -147,7 +149,7 @@ fn test_submit_and_map() {
     let pool = ProcessPoolExecutor::new(2).unwrap();
     assert_eq!(pool.submit(square, 8).unwrap().into_result(), Ok(64));
     let got: Vec<u64> = pool
-        .map(square, 0..10, None, 1)
+        .map(square, 0..10)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -167,14 +169,14 @@ fn test_map_chunksize() {
     let expected: Vec<u64> = (0..100).map(|x| x * x).collect();
     for chunksize in [1, 5, 40, 1000] {
         let got: Vec<u64> = pool
-            .map(square, 0..100, None, chunksize)
+            .map_with(square, 0..100, MapOptions::default().chunksize(chunksize))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         assert_eq!(got, expected, "chunksize {chunksize}");
     }
     assert!(matches!(
-        pool.map(square, 0..3, None, 0),
+        pool.map_with(square, 0..3, MapOptions::default().chunksize(0)),
         Err(FutureError::InvalidArgument(m)) if m.contains("chunksize")
     ));
 }
@@ -195,11 +197,10 @@ fn test_map_timeout() {
     // 1 s is far more than two quick tasks on a running worker need.
     let timeout = Duration::from_secs(1);
     let mut results = pool
-        .map(
+        .map_with(
             pid_after_gate,
             [None, None, Some(gate.path())],
-            Some(timeout),
-            1,
+            MapOptions::default().timeout(timeout).chunksize(1),
         )
         .unwrap();
     assert!(results.next().unwrap().is_ok());
@@ -217,7 +218,7 @@ fn test_map_timeout() {
 fn test_quick_result_not_held_behind_long_task() {
     let pool = ProcessPoolExecutor::new(1).unwrap();
     // Quick tasks first, so that the pool pipelines several per worker.
-    assert_eq!(pool.map(square, 0..200, None, 1).unwrap().count(), 200);
+    assert_eq!(pool.map(square, 0..200).unwrap().count(), 200);
     // The long task lasts until the gate opens, after the quick result came.
     let gate = Gate::new("quick-result");
     let quick = pool.submit(pid_after_gate, None).unwrap();
@@ -236,25 +237,21 @@ fn test_panic_fails_only_its_future() {
     let pool = ProcessPoolExecutor::new(1).unwrap();
     let before = pool.submit(pid, ()).unwrap().into_result().unwrap();
     let bad = pool.submit(fail, "bad input".to_owned()).unwrap();
-    assert_eq!(
-        bad.result(),
-        Err(FutureError::Panicked("bad input".to_owned()))
-    );
+    assert_eq!(bad.result(), Err(FutureError::Panicked("bad input".into())));
     let after = pool.submit(pid, ()).unwrap().into_result().unwrap();
     assert_eq!(before, after, "the worker survived the panic");
     // in map, the failing chunk yields its error for each of its items
     let got: Vec<_> = pool
-        .map(
+        .map_with(
             |x: u64| if x == 3 { panic!("three") } else { x },
             0..6,
-            None,
-            2,
+            MapOptions::default().chunksize(2),
         )
         .unwrap()
         .collect();
     assert_eq!(got[0], Ok(0));
-    assert_eq!(got[2], Err(FutureError::Panicked("three".to_owned())));
-    assert_eq!(got[3], Err(FutureError::Panicked("three".to_owned())));
+    assert_eq!(got[2], Err(FutureError::Panicked("three".into())));
+    assert_eq!(got[3], Err(FutureError::Panicked("three".into())));
     assert_eq!(got[5], Ok(5));
 }
 
@@ -296,7 +293,7 @@ fn test_killed_child() {
     }
     // the pool replaced the worker and keeps serving
     let squares: Vec<u64> = pool
-        .map(square, 0..50, None, 3)
+        .map_with(square, 0..50, MapOptions::default().chunksize(3))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -378,7 +375,7 @@ fn test_max_tasks_early_shutdown() {
         .build()
         .unwrap();
     let futures: Vec<_> = (0..6).map(|x| pool.submit(square, x).unwrap()).collect();
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     for (x, f) in futures.iter().enumerate() {
         assert_eq!(f.result(), Ok(&(x as u64 * x as u64)));
     }
@@ -464,14 +461,14 @@ fn test_processes_terminate() {
     }
     let pids = pool.worker_pids();
     assert!(!pids.is_empty());
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert!(matches!(pool.submit(square, 1), Err(FutureError::ShutDown)));
     assert!(pool.worker_pids().is_empty());
     assert_gone(&pids);
     drop(pool);
 
     let pool = ProcessPoolExecutor::new(2).unwrap();
-    let _ = pool.map(square, 0..10, None, 1).unwrap().count();
+    let _ = pool.map(square, 0..10).unwrap().count();
     let pids = pool.worker_pids();
     drop(pool);
     assert_gone(&pids);
@@ -484,7 +481,7 @@ fn test_cancel_futures() {
     let futures: Vec<_> = (0..200)
         .map(|_| pool.submit(sleep_ms_then_pid, 20).unwrap())
         .collect();
-    pool.shutdown(true, true);
+    pool.shutdown(Shutdown::wait().cancel_futures());
     let cancelled = futures.iter().filter(|f| f.cancelled()).count();
     assert!(cancelled > 0);
     assert!(futures.iter().all(|f| f.done()));
@@ -563,7 +560,7 @@ fn test_oversized_and_unserializable() {
 #[test]
 fn test_equal_tasks_spread_after_quick_tasks() {
     let pool = ProcessPoolExecutor::new(2).unwrap();
-    let _ = pool.map(square, 0..2000, None, 1).unwrap().count();
+    let _ = pool.map(square, 0..2000).unwrap().count();
     // On a busy machine the second worker may still be starting: the first
     // alone can finish the burst. Both must be up for the tasks to spread.
     let deadline = Instant::now() + HANG_GUARD;

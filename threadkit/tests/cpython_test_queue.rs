@@ -14,8 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use threadkit::queue::{
-    GetTimeoutError, LifoQueue, PriorityQueue, PutTimeoutError, Queue, ShutDown, SimpleQueue,
-    TaskDoneError, TryGetError, TryPutError,
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, SimpleQueue, TaskDoneError,
 };
 
 /// CPython's `QUEUE_SIZE`.
@@ -50,11 +49,11 @@ fn do_blocking_test<R>(block: impl FnOnce() -> R, trigger: impl FnOnce() + Send 
 /// The queue operations `basic_queue_test` needs, for all three orderings.
 trait TestQueue: Send + Sync + 'static {
     fn put(&self, v: i32) -> Result<(), ShutDown<i32>>;
-    fn try_put(&self, v: i32) -> Result<(), TryPutError<i32>>;
-    fn put_timeout(&self, v: i32, t: Duration) -> Result<(), PutTimeoutError<i32>>;
+    fn try_put(&self, v: i32) -> Result<(), PutError<i32>>;
+    fn put_timeout(&self, v: i32, t: Duration) -> Result<(), PutError<i32>>;
     fn get(&self) -> Result<i32, ShutDown>;
-    fn try_get(&self) -> Result<i32, TryGetError>;
-    fn get_timeout(&self, t: Duration) -> Result<i32, GetTimeoutError>;
+    fn try_get(&self) -> Result<i32, GetError>;
+    fn get_timeout(&self, t: Duration) -> Result<i32, GetError>;
     fn qsize(&self) -> usize;
     fn empty(&self) -> bool;
     fn full(&self) -> bool;
@@ -69,19 +68,19 @@ macro_rules! impl_test_queue {
             fn put(&self, v: i32) -> Result<(), ShutDown<i32>> {
                 Queue::put(self, v)
             }
-            fn try_put(&self, v: i32) -> Result<(), TryPutError<i32>> {
+            fn try_put(&self, v: i32) -> Result<(), PutError<i32>> {
                 Queue::try_put(self, v)
             }
-            fn put_timeout(&self, v: i32, t: Duration) -> Result<(), PutTimeoutError<i32>> {
+            fn put_timeout(&self, v: i32, t: Duration) -> Result<(), PutError<i32>> {
                 Queue::put_timeout(self, v, t)
             }
             fn get(&self) -> Result<i32, ShutDown> {
                 Queue::get(self)
             }
-            fn try_get(&self) -> Result<i32, TryGetError> {
+            fn try_get(&self) -> Result<i32, GetError> {
                 Queue::try_get(self)
             }
-            fn get_timeout(&self, t: Duration) -> Result<i32, GetTimeoutError> {
+            fn get_timeout(&self, t: Duration) -> Result<i32, GetError> {
                 Queue::get_timeout(self, t)
             }
             fn qsize(&self) -> usize {
@@ -132,10 +131,10 @@ fn basic_queue_test<Q: TestQueue>(q: &Arc<Q>, target_order: [i32; 3]) {
     assert!(qfull(&**q), "queue should be full");
     assert!(!q.empty());
     assert!(q.full());
-    assert!(matches!(q.try_put(full), Err(TryPutError::Full(v)) if v == full));
+    assert!(matches!(q.try_put(full), Err(PutError::Full(v)) if v == full));
     assert!(matches!(
         q.put_timeout(full, Duration::from_millis(10)),
-        Err(PutTimeoutError::Timeout(v)) if v == full
+        Err(PutError::Full(v)) if v == full
     ));
     // A blocking put, unclogged by a get.
     let q2 = Arc::clone(q);
@@ -157,10 +156,10 @@ fn basic_queue_test<Q: TestQueue>(q: &Arc<Q>, target_order: [i32; 3]) {
         q.get().unwrap();
     }
     assert_eq!(q.qsize(), 0, "queue should be empty");
-    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    assert_eq!(q.try_get(), Err(GetError::Empty));
     assert_eq!(
         q.get_timeout(Duration::from_millis(10)),
-        Err(GetTimeoutError::Timeout)
+        Err(GetError::Empty)
     );
     // A blocking get, unclogged by a put.
     let q2 = Arc::clone(q);
@@ -273,7 +272,7 @@ fn test_nowait() {
     for _ in 0..QUEUE_SIZE {
         q.try_get().unwrap();
     }
-    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    assert_eq!(q.try_get(), Err(GetError::Empty));
 }
 
 // test_queue.py: BaseQueueTestMixin.test_negative_timeout_raises_exception —
@@ -282,10 +281,10 @@ fn test_nowait() {
 #[test]
 fn test_zero_timeout_does_not_block() {
     let q = Queue::new(1);
-    assert_eq!(q.get_timeout(Duration::ZERO), Err(GetTimeoutError::Timeout));
+    assert_eq!(q.get_timeout(Duration::ZERO), Err(GetError::Empty));
     q.put(1).unwrap();
     let err = q.put_timeout(2, Duration::ZERO).unwrap_err();
-    assert!(err.is_timeout());
+    assert!(err.is_full());
     assert_eq!(err.into_inner(), 2);
 }
 
@@ -297,7 +296,7 @@ fn test_shrinking_queue() {
     for i in 1..=3 {
         q.put(i).unwrap();
     }
-    assert!(matches!(q.try_put(4), Err(TryPutError::Full(4))));
+    assert!(matches!(q.try_put(4), Err(PutError::Full(4))));
     assert_eq!(q.qsize(), 3);
     assert_eq!(q.maxsize(), 3);
 }
@@ -350,10 +349,10 @@ fn shutdown_all_methods_in_one_thread(immediate: bool) {
     q.try_put("O").unwrap();
     q.shutdown(immediate);
     assert_eq!(q.put("E"), Err(ShutDown("E")));
-    assert!(matches!(q.try_put("W"), Err(TryPutError::ShutDown("W"))));
+    assert!(matches!(q.try_put("W"), Err(PutError::ShutDown("W"))));
     if immediate {
         assert_eq!(q.get(), Err(ShutDown(())));
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
         assert_eq!(q.task_done(), Err(TaskDoneError));
         q.join();
     } else {
@@ -363,10 +362,10 @@ fn shutdown_all_methods_in_one_thread(immediate: bool) {
         q.task_done().unwrap();
         q.join();
         assert_eq!(q.get(), Err(ShutDown(())));
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
         assert_eq!(
             q.get_timeout(Duration::from_secs(1)),
-            Err(GetTimeoutError::ShutDown)
+            Err(GetError::ShutDown)
         );
     }
 }
@@ -438,11 +437,11 @@ fn shutdown_all_methods_in_many_threads(immediate: bool) {
             loop {
                 match q.try_get() {
                     Ok(_) => q.task_done().unwrap(),
-                    Err(TryGetError::ShutDown) => {
+                    Err(GetError::ShutDown) => {
                         seen.fetch_add(1, Ordering::SeqCst);
                         break;
                     }
-                    Err(TryGetError::Empty) => thread::yield_now(),
+                    Err(GetError::Empty) => thread::yield_now(),
                 }
             }
         }));
@@ -635,7 +634,7 @@ fn shutdown_put_join(immediate: bool) {
     q.shutdown(immediate);
     go.wait();
     if immediate {
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     } else {
         assert_eq!(q.get(), Ok("Y"));
         q.task_done().unwrap();
@@ -723,10 +722,10 @@ fn simple_queue_test_basic() {
     assert_eq!(q.try_get(), Ok(3));
     assert_eq!(q.get_timeout(Duration::from_millis(100)), Ok(4));
     assert!(q.empty());
-    assert_eq!(q.try_get(), Err(TryGetError::Empty));
+    assert_eq!(q.try_get(), Err(GetError::Empty));
     assert_eq!(
         q.get_timeout(Duration::from_millis(1)),
-        Err(GetTimeoutError::Timeout)
+        Err(GetError::Empty)
     );
     assert!(q.empty());
     assert_eq!(q.qsize(), 0);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use threadkit::futures::{ThreadPoolExecutor, as_completed};
+use threadkit::futures::{Shutdown, ThreadPoolExecutor, as_completed};
 use threadkit::threading::enumerate;
 
 #[cfg(not(miri))]
@@ -68,7 +68,7 @@ fn million_tasks_from_four_threads() {
         }
     });
     assert!(workers_alive() > 0);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert_eq!(workers_alive(), 0, "workers leaked after shutdown");
     for id in 0..TASKS {
         assert_eq!(ran[id].load(Ordering::Relaxed), 1, "task {id} ran");

@@ -13,8 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use threadkit::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
-use threadkit::queue::{LifoQueue, PriorityQueue, Queue, TryPutError};
+use threadkit::futures::{
+    FutureError, MapOptions, Shutdown, ThreadPoolBuilder, ThreadPoolExecutor,
+};
+use threadkit::queue::{LifoQueue, PriorityQueue, PutError, Queue};
 use threadkit::threading;
 
 /// A hang guard: far longer than any of these waits should take.
@@ -156,12 +158,16 @@ fn pool_map_timeout_cancels_every_item_not_started() {
     let counter = Arc::clone(&ran);
     let f = move |_: &str| counter.fetch_add(1, SeqCst);
     let mut results = pool
-        .map(f, ["second", "third"], Some(Duration::ZERO))
+        .map_with(
+            f,
+            ["second", "third"],
+            MapOptions::default().timeout(Duration::ZERO),
+        )
         .unwrap();
     assert_eq!(results.next(), Some(Err(FutureError::Timeout)));
     assert_eq!(results.next(), None);
     drop(release);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert_eq!(ran.load(SeqCst), 0);
 }
 
@@ -171,10 +177,10 @@ fn pool_map_dropped_cancels_tasks_not_started() {
     let (pool, release) = busy_pool();
     let ran = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&ran);
-    let results = pool.map(move |_: u8| counter.fetch_add(1, SeqCst), [1, 2, 3], None);
+    let results = pool.map(move |_: u8| counter.fetch_add(1, SeqCst), [1, 2, 3]);
     drop(results);
     drop(release);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     assert_eq!(ran.load(SeqCst), 0);
 }
 
@@ -264,7 +270,7 @@ fn pool_worker_survives_a_cancelled_closure_that_panics_on_drop() {
     let next = pool.submit(|| "next").unwrap();
     drop(release);
     assert_eq!(next.result_timeout(HANG), Ok(&"next"));
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
 }
 
 /// `shutdown(cancel_futures)` drops the closures it cancels under the pool's
@@ -280,11 +286,11 @@ fn pool_shutdown_survives_a_closure_that_panics_on_drop() {
         })
         .unwrap();
     let second = pool.submit(|| ()).unwrap();
-    pool.shutdown(false, true);
+    pool.shutdown(Shutdown::no_wait().cancel_futures());
     assert!(first.cancelled() && second.cancelled());
     assert_eq!(pool.submit(|| ()).err(), Some(FutureError::ShutDown));
     drop(release);
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
 }
 
 /// Items dropped by an immediate shutdown are dropped after every counter
@@ -420,12 +426,12 @@ fn set_maxsize_shrinks_and_unbounds_every_queue_kind() {
             q.set_maxsize(1);
             assert_eq!((q.qsize(), q.maxsize()), (3, 1));
             assert!(q.full());
-            assert!(matches!(q.try_put(9), Err(TryPutError::Full(9))));
+            assert!(matches!(q.try_put(9), Err(PutError::Full(9))));
             for _ in 0..3 {
                 q.get().unwrap();
             }
             q.try_put(9).unwrap();
-            assert!(matches!(q.try_put(10), Err(TryPutError::Full(10))));
+            assert!(matches!(q.try_put(10), Err(PutError::Full(10))));
             q.set_maxsize(0);
             for n in 0..100 {
                 q.try_put(n).unwrap();

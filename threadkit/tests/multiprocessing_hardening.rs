@@ -247,6 +247,8 @@ mod who_am_i {
 mod pool {
     use std::time::Duration;
 
+    use threadkit::futures::Shutdown;
+
     use threadkit::futures::FutureError;
     use threadkit::multiprocessing::{Pool, ProcessPoolExecutor};
 
@@ -315,7 +317,7 @@ mod pool {
         let pool = Pool::new(2).unwrap();
         assert_eq!(
             pool.map(fail_on_three, 0..6, 1),
-            Err(FutureError::Panicked("three".to_owned()))
+            Err(FutureError::Panicked("three".into()))
         );
         let failed = pool
             .imap_unordered(fail_on_three, 0..6, 2)
@@ -374,7 +376,7 @@ mod pool {
             matches!(&got, Err(FutureError::BrokenExecutor(m)) if m.contains("SIGKILL")),
             "{got:?}"
         );
-        pool.shutdown(true, false);
+        pool.shutdown(Shutdown::wait());
         assert!(pool.worker_pids().is_empty());
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use threadkit::futures::FutureError;
+use threadkit::futures::{FutureError, MapOptions, Shutdown};
 use threadkit::multiprocessing::{Process, ProcessPoolExecutor, Queue};
 
 fn square(x: u64) -> u64 {
@@ -50,7 +50,7 @@ fn no_child_outlives_its_pool_or_process() {
             .build()
             .unwrap();
         let squares: Vec<u64> = pool
-            .map(square, 0..40, None, 3)
+            .map_with(square, 0..40, MapOptions::default().chunksize(3))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -96,8 +96,8 @@ fn no_child_outlives_its_pool_or_process() {
     drop(p);
 
     let pool = ProcessPoolExecutor::new(2).unwrap();
-    let _ = pool.map(square, 0..100, None, 1).unwrap().count();
-    pool.shutdown(true, false);
+    let _ = pool.map(square, 0..100).unwrap().count();
+    pool.shutdown(Shutdown::wait());
     drop(pool);
 
     let deadline = Instant::now() + Duration::from_secs(5);

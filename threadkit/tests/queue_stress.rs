@@ -12,9 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use rand::Rng;
-use threadkit::queue::{
-    GetTimeoutError, PriorityQueue, PutTimeoutError, Queue, ShutDown, TryGetError, TryPutError,
-};
+use threadkit::queue::{GetError, PriorityQueue, PutError, Queue, ShutDown};
 
 const PRODUCERS: usize = 8;
 const CONSUMERS: usize = 8;
@@ -57,16 +55,16 @@ fn put_random<T>(q: &Queue<T>, mut item: T, rng: &mut impl Rng) -> Result<(), T>
             0 => return q.put(item).map_err(ShutDown::into_inner),
             1 => match q.try_put(item) {
                 Ok(()) => return Ok(()),
-                Err(TryPutError::Full(item)) => {
+                Err(PutError::Full(item)) => {
                     thread::yield_now();
                     item
                 }
-                Err(TryPutError::ShutDown(item)) => return Err(item),
+                Err(PutError::ShutDown(item)) => return Err(item),
             },
             _ => match q.put_timeout(item, small_timeout(rng)) {
                 Ok(()) => return Ok(()),
-                Err(PutTimeoutError::Timeout(item)) => item,
-                Err(PutTimeoutError::ShutDown(item)) => return Err(item),
+                Err(PutError::Full(item)) => item,
+                Err(PutError::ShutDown(item)) => return Err(item),
             },
         };
     }
@@ -80,13 +78,13 @@ fn get_random<T>(q: &Queue<T>, rng: &mut impl Rng) -> Option<T> {
             0 => return q.get().ok(),
             1 => match q.try_get() {
                 Ok(item) => return Some(item),
-                Err(TryGetError::Empty) => thread::yield_now(),
-                Err(TryGetError::ShutDown) => return None,
+                Err(GetError::Empty) => thread::yield_now(),
+                Err(GetError::ShutDown) => return None,
             },
             _ => match q.get_timeout(small_timeout(rng)) {
                 Ok(item) => return Some(item),
-                Err(GetTimeoutError::Timeout) => {}
-                Err(GetTimeoutError::ShutDown) => return None,
+                Err(GetError::Empty) => {}
+                Err(GetError::ShutDown) => return None,
             },
         }
     }

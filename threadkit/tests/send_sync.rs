@@ -20,8 +20,7 @@ use threadkit::futures::{
     ReturnWhen, Scope, ThreadPoolBuilder, ThreadPoolExecutor, WorkItem,
 };
 use threadkit::queue::{
-    GetTimeoutError, LifoQueue, PriorityQueue, PutTimeoutError, Queue, ShutDown, SimpleQueue,
-    TaskDoneError, TryGetError, TryPutError,
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, SimpleQueue, TaskDoneError,
 };
 use threadkit::threading::{
     Barrier, BoundedSemaphore, BrokenBarrierError, Builder, Condition, ConditionGuard, Event,
@@ -136,10 +135,8 @@ const _: fn() = || {
     // Errors hand the item back, so they are as Send as the item.
     assert_error::<ShutDown<u8>>();
     assert_error::<ShutDown>();
-    assert_error::<TryPutError<u8>>();
-    assert_error::<PutTimeoutError<u8>>();
-    assert_error::<TryGetError>();
-    assert_error::<GetTimeoutError>();
+    assert_error::<PutError<u8>>();
+    assert_error::<GetError>();
     assert_error::<TaskDoneError>();
 };
 // Items that may not leave their thread make a queue unshareable.
@@ -156,6 +153,8 @@ const _: fn() = || {
     assert_send_sync::<ThreadHandle>();
     assert_send_sync::<Builder>();
     assert_send_sync::<Timer>();
+    assert_sync::<threadkit::threading::Scope<'static, 'static>>();
+    assert_send_sync::<threadkit::threading::ScopedThread<'static, u8>>();
     // A Local hands each thread its own value: shareable when the values may
     // be created on and dropped by other threads, even if they are not Sync.
     assert_send_sync::<Local<SendNotSync>>();
@@ -193,6 +192,9 @@ const _: fn() = || {
     assert_sync::<Scope<'static, 'static>>();
     assert_error::<FutureError>();
     assert_error::<BuildError>();
+    assert_send_sync::<threadkit::futures::PanicReport>();
+    assert_send_sync::<threadkit::futures::Shutdown>();
+    assert_send_sync::<threadkit::futures::MapOptions>();
     // The trait is object safe, and a shared pool is a shareable executor.
     assert_send_sync::<Box<dyn Executor + Send + Sync>>();
 };

@@ -159,7 +159,7 @@ impl Mode for Pool {
             Ok(pool) => pool,
             Err(e) => return (0..count).map(|_| Err(e.to_string())).collect(),
         };
-        match pool.map(|task: Task| task.run(&mut NoGil), tasks, None) {
+        match pool.map(|task: Task| task.run(&mut NoGil), tasks) {
             Ok(results) => results.map(|r| r.map_err(|e| e.to_string())?).collect(),
             Err(e) => (0..count).map(|_| Err(e.to_string())).collect(),
         }

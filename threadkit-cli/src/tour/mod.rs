@@ -32,6 +32,7 @@ mod gil;
 mod load;
 mod patterns;
 mod pool;
+mod porting;
 mod process;
 mod python;
 mod report;
@@ -81,6 +82,7 @@ fn lessons() -> Vec<Lesson> {
     all.extend(process::LESSONS);
     all.extend(gil::LESSONS);
     all.extend(aio::LESSONS);
+    all.extend(porting::LESSONS);
     all.extend(cluster::LESSONS);
     all
 }

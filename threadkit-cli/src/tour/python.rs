@@ -163,6 +163,47 @@ for f in as_completed(futures):   # a killed worker's tasks re-run elsewhere
     for future in futures:
         print("Result:", future.result())"#
         }
+        "port_asyncio" => {
+            r#"async def main():
+    name, items = await asyncio.gather(user(), posts())
+    try:
+        await asyncio.wait_for(slow(), timeout=0.1)
+    except TimeoutError:
+        timed_out = True
+    async with asyncio.TaskGroup() as tg:
+        a = tg.create_task(posts())
+        b = tg.create_task(asyncio.to_thread(blocking_sum, 1000))
+    return name, items, timed_out, len(a.result()), b.result()"#
+        }
+        "port_pool" => {
+            r#"with ThreadPoolExecutor(max_workers=4) as pool:
+    futs = {pool.submit(work, i): i for i in range(5)}   # work(3) raises, work(4) is slow
+    try:
+        for f in as_completed(futs, timeout=0.5):
+            try:
+                print(futs[f], "->", f.result())
+            except ValueError as e:
+                print(futs[f], "failed:", e)
+    except TimeoutError:
+        print("timed out waiting for", [futs[f] for f in futs if not f.done()])"#
+        }
+        "port_producer_consumer" => {
+            r#"q = queue.Queue(maxsize=3); stop = threading.Event(); lock = threading.Lock()
+
+def consumer():
+    while not stop.is_set():
+        try:
+            item = q.get(timeout=0.05)
+        except queue.Empty:
+            continue
+        with lock:
+            processed.append(item * item)
+        q.task_done()
+
+for item in range(10):
+    q.put(item)
+q.join(); stop.set()"#
+        }
         "process_pool" => {
             r#"# do_some_heavy_computation(n): CPU-bound work (the lesson counts the primes below n)
 with concurrent.futures.ProcessPoolExecutor() as executor:

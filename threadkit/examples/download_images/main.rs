@@ -75,11 +75,7 @@ pub fn with_pool(urls: &[String], dir: &Path) -> Downloaded {
     let start = Instant::now();
     let executor = ThreadPoolExecutor::default();
     let dir: PathBuf = dir.to_owned();
-    let results = executor.map(
-        move |url: String| download_image(&url, &dir),
-        urls.to_vec(),
-        None,
-    );
+    let results = executor.map(move |url: String| download_image(&url, &dir), urls.to_vec());
     match results {
         Ok(results) => tally(results.map(|r| r.map_err(|e| e.to_string())?), start),
         Err(e) => tally(std::iter::once(Err(e.to_string())), start),

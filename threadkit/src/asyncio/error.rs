@@ -3,6 +3,8 @@
 use std::error::Error;
 use std::fmt;
 
+use crate::futures::PanicReport;
+
 /// Why a task produced no value: Python's `CancelledError`, or the task's
 /// exception (a panic, as everywhere in threadkit).
 ///
@@ -14,7 +16,7 @@ use std::fmt;
 /// let outcome = asyncio::run(async {
 ///     asyncio::create_task(async { panic!("bad input") }).await
 /// });
-/// assert_eq!(outcome.unwrap(), Err::<(), _>(TaskError::Panicked("bad input".to_owned())));
+/// assert_eq!(outcome.unwrap(), Err::<(), _>(TaskError::Panicked("bad input".into())));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -22,8 +24,11 @@ pub enum TaskError {
     /// The task was cancelled before it finished (Python's `CancelledError`).
     #[doc(alias = "CancelledError")]
     Cancelled,
-    /// The task panicked; the panic's message.
-    Panicked(String),
+    /// The task panicked: its message and, for a future run by
+    /// [`gather`](super::gather) or a [`TaskGroup`](super::TaskGroup), where
+    /// it was raised (and the backtrace with `RUST_BACKTRACE`), in the same
+    /// [`PanicReport`] as a pool task's.
+    Panicked(PanicReport),
     /// [`Task::result`](super::Task::result) on a task that is not done
     /// (Python's `InvalidStateError`).
     #[doc(alias = "InvalidStateError")]
@@ -43,7 +48,9 @@ impl TaskError {
         if e.is_cancelled() {
             TaskError::Cancelled
         } else {
-            TaskError::Panicked(crate::util::unwind::panic_message(&*e.into_panic()))
+            TaskError::Panicked(PanicReport::new(crate::util::unwind::panic_message(
+                &*e.into_panic(),
+            )))
         }
     }
 }
@@ -52,7 +59,7 @@ impl fmt::Debug for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskError::Cancelled => f.write_str("Cancelled"),
-            TaskError::Panicked(msg) => f.debug_tuple("Panicked").field(msg).finish(),
+            TaskError::Panicked(report) => f.debug_tuple("Panicked").field(report).finish(),
             TaskError::InvalidState => f.write_str("InvalidState"),
             TaskError::Consumed => f.write_str("Consumed"),
             TaskError::Timeout => f.write_str("Timeout"),
@@ -64,7 +71,7 @@ impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskError::Cancelled => f.write_str("task was cancelled"),
-            TaskError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            TaskError::Panicked(report) => write!(f, "task panicked: {report}"),
             TaskError::InvalidState => f.write_str("result is not set: the task is not done"),
             TaskError::Consumed => f.write_str("the task's value was already taken"),
             TaskError::Timeout => f.write_str("the outcome was not in by the deadline"),

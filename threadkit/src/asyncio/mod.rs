@@ -30,7 +30,8 @@
 //! | `asyncio.run(main())`, `asyncio.Runner` | [`run`], [`Runner`] (current-thread loop; `worker_threads(n)` for a multi-thread one) |
 //! | `await asyncio.sleep(d)`, `asyncio.sleep(d, result)` | [`sleep`], [`sleep_with`] |
 //! | `asyncio.create_task(coro)`, `Task.cancel/done/result` | [`create_task`], [`Task`] |
-//! | `gather(*aws)`, `gather(*aws, return_exceptions=True)` | [`gather`], [`gather_return_exceptions`] |
+//! | `gather(*aws)`, `gather(*aws, return_exceptions=True)` | [`gather`], [`gather_return_exceptions`] (futures of one type) |
+//! | `gather(user(), posts())` (different types) | [`gather!`](crate::gather)`(user(), posts())`, `gather!(return_exceptions = true; ...)` |
 //! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup::scope`], [`TaskGroup`], [`ExceptionGroup`] |
 //! | `as_completed(aws, timeout=t)` | [`as_completed`], [`AsCompleted::timeout`] |
 //! | `wait_for(aw, t)`, `async with timeout(t)`, `timeout_at(when)` | [`wait_for`], [`timeout`], [`timeout_at`] |
@@ -102,6 +103,7 @@ mod error;
 mod event;
 mod executor;
 mod gather;
+mod gather_macro;
 mod lock;
 mod poll_set;
 mod queue;
@@ -149,3 +151,9 @@ pub use wait::{ReturnWhen, Wait, Waited, wait};
 /// and `sync` features), for naming the tokio types in threadkit's
 /// signatures, such as [`tokio::time::Instant`] for [`timeout_at`].
 pub use tokio;
+
+/// What [`gather!`](crate::gather) expands to; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::gather_macro::{Gather, Slot};
+}

@@ -27,7 +27,6 @@
 //!   its owner and returns `Pending`, resuming where it stopped.
 
 use std::mem::{self, ManuallyDrop};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -36,7 +35,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use parking_lot::Mutex;
 
 use super::error::TaskError;
-use crate::util::unwind::panic_message;
+use crate::util::unwind::run_captured;
 
 /// One future's place. Transitions: `Running` → `Done` (when it finishes or
 /// panics; the future is dropped in place) → `Taken` (outcome moved out).
@@ -92,6 +91,8 @@ impl<F: Future> PollSet<F> {
     ///
     /// With more than `u32::MAX` futures.
     pub(super) fn new(futures: impl IntoIterator<Item = F>) -> Self {
+        // A panic's location is stashed by threadkit's hook (see `poll_slot`).
+        crate::util::unwind::install_panic_hook();
         let slots: Box<[Slot<F>]> = futures.into_iter().map(Slot::Running).collect();
         let n = slots.len();
         assert!(u32::try_from(n).is_ok(), "more than u32::MAX futures");
@@ -187,10 +188,12 @@ impl<F: Future> PollSet<F> {
         let future = unsafe { Pin::new_unchecked(future) };
         let waker = self.wakers.waker(index);
         let mut cx = Context::from_waker(&waker);
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+        // A panic is the future's exception: captured with its location
+        // (not printed), and returned, as Python's gather raises it.
+        let outcome = match run_captured(|| future.poll(&mut cx)) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(value)) => Ok(value),
-            Err(payload) => Err(TaskError::Panicked(panic_message(&*payload))),
+            Err(report) => Err(TaskError::Panicked(report.into())),
         };
         let failed = outcome.is_err();
         *slot = Slot::Done(outcome);

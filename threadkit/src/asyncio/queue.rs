@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Deref;
 
 use crate::queue::{
-    self, Fifo, Lifo, Order, Priority, ShutDown, TaskDoneError, TryGetError, TryPutError,
+    self, Fifo, GetError, Lifo, Order, Priority, PutError, ShutDown, TaskDoneError,
 };
 
 /// A queue for tasks: Python's `asyncio.Queue(maxsize)` (first in, first
@@ -93,9 +93,9 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// # Errors
     ///
-    /// [`TryPutError::Full`] or [`TryPutError::ShutDown`], with the item.
+    /// [`PutError::Full`] or [`PutError::ShutDown`], with the item.
     #[doc(alias = "put_nowait")]
-    pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+    pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.inner.try_put(item)
     }
 
@@ -112,10 +112,10 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// # Errors
     ///
-    /// [`TryGetError::Empty`], or [`TryGetError::ShutDown`] once shut down
+    /// [`GetError::Empty`], or [`GetError::ShutDown`] once shut down
     /// and empty.
     #[doc(alias = "get_nowait")]
-    pub fn try_get(&self) -> Result<T, TryGetError> {
+    pub fn try_get(&self) -> Result<T, GetError> {
         self.inner.try_get()
     }
 

@@ -1,9 +1,8 @@
 //! [`TaskGroup`]: structured concurrency, where one failure cancels the
 //! siblings and the failures come back grouped.
 
-use std::any::Any;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::resume_unwind;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,7 +13,8 @@ use tokio::task::AbortHandle;
 
 use super::error::{ExceptionGroup, TaskError};
 use super::task::Task;
-use crate::util::unwind::panic_message;
+use crate::futures::PanicReport;
+use crate::util::unwind::run_captured;
 
 /// A group of tasks that live and fail together: Python's `asyncio.TaskGroup`.
 ///
@@ -129,6 +129,8 @@ impl Drop for Finished {
 impl TaskGroup {
     /// An empty group.
     pub fn new() -> Self {
+        // A member's panic is captured with its location, not printed.
+        crate::util::unwind::install_panic_hook();
         TaskGroup {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -148,7 +150,9 @@ impl TaskGroup {
     ///
     /// # Panics
     ///
-    /// When called outside a running [`run`](super::run).
+    /// When called outside a running [`run`](super::run), with Python's
+    /// message `no running event loop`, at the caller's line.
+    #[track_caller]
     pub fn create_task<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,
@@ -165,9 +169,11 @@ impl TaskGroup {
             .await
             {
                 Ok(value) => value,
-                Err(payload) => {
-                    shared.fail(TaskError::Panicked(panic_message(&*payload)));
-                    resume_unwind(payload)
+                Err(report) => {
+                    let message = report.message().to_owned();
+                    shared.fail(TaskError::Panicked(report));
+                    // The task itself ends panicked too, for its handle.
+                    resume_unwind(Box::new(message))
                 }
             }
         });
@@ -307,20 +313,21 @@ impl fmt::Debug for TaskGroup {
     }
 }
 
-/// Polls a future, turning a panic into an `Err` with its payload.
+/// Polls a future, turning a panic into an `Err` with its report (message,
+/// location, backtrace), captured instead of printed.
 struct CatchUnwind<F> {
     inner: Pin<Box<F>>,
 }
 
 impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
+    type Output = Result<F::Output, PanicReport>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = self.inner.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+        match run_captured(|| inner.poll(cx)) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Err(payload) => Poll::Ready(Err(payload)),
+            Err(report) => Poll::Ready(Err(report.into())),
         }
     }
 }

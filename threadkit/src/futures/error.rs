@@ -1,7 +1,155 @@
-//! The one error type of the `futures` module.
+//! The errors of the `futures` module, and the report of a task's panic.
 
+use std::backtrace::Backtrace;
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
+
+/// A task's panic, as [`FutureError::Panicked`] carries it: the message,
+/// where it was raised (`file:line:column`) and, when `RUST_BACKTRACE` asked
+/// for one, the backtrace — Python's exception with its traceback.
+///
+/// The backtrace is captured when the task panics but resolved to symbols
+/// only when it is formatted. Reports are cheap to clone (one shared
+/// allocation) and keep [`FutureError`] one pointer wide.
+///
+/// Two reports are equal when their messages are: location and backtrace
+/// describe where a panic happened, not what it was, so a test can write
+/// `Err(FutureError::Panicked("bad input".into()))`.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{FutureError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(1).unwrap();
+/// let line = line!() + 1;
+/// let f = pool.submit(|| -> u8 { panic!("bad input {}", 3) }).unwrap();
+/// let Err(FutureError::Panicked(report)) = f.result() else { unreachable!() };
+/// assert_eq!(report.message(), "bad input 3");
+/// assert!(report.location().unwrap().contains(&format!(":{line}:")));
+/// assert_eq!(report.to_string(), format!("bad input 3 (at {})", report.location().unwrap()));
+/// ```
+///
+/// # Differences from Python
+///
+/// Python keeps the exception object and its traceback; a Rust panic's
+/// payload is reduced to its message, and the location comes from
+/// threadkit's panic hook. Tasks of a process pool report the message only.
+#[derive(Clone)]
+pub struct PanicReport(Arc<ReportInner>);
+
+struct ReportInner {
+    message: String,
+    location: Option<String>,
+    backtrace: Option<Backtrace>,
+}
+
+impl PanicReport {
+    /// A report with only a message, for executors that have no more (a
+    /// worker process, a remote machine) and for tests.
+    pub fn new(message: impl Into<String>) -> PanicReport {
+        PanicReport::with_details(message.into(), None, None)
+    }
+
+    pub(crate) fn with_details(
+        message: String,
+        location: Option<String>,
+        backtrace: Option<Backtrace>,
+    ) -> PanicReport {
+        PanicReport(Arc::new(ReportInner {
+            message,
+            location,
+            backtrace,
+        }))
+    }
+
+    /// The panic's message (the `&str` or `String` given to `panic!`).
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// Where the panic was raised, as `file:line:column`, when known.
+    pub fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+
+    /// The backtrace captured when the task panicked, if `RUST_BACKTRACE`
+    /// (or `RUST_LIB_BACKTRACE`) asked for one.
+    pub fn backtrace(&self) -> Option<&Backtrace> {
+        self.0.backtrace.as_ref()
+    }
+}
+
+impl From<crate::util::unwind::PanicReport> for PanicReport {
+    fn from(report: crate::util::unwind::PanicReport) -> Self {
+        PanicReport::with_details(report.message, report.location, report.backtrace)
+    }
+}
+
+impl From<String> for PanicReport {
+    fn from(message: String) -> Self {
+        PanicReport::new(message)
+    }
+}
+
+impl From<&str> for PanicReport {
+    fn from(message: &str) -> Self {
+        PanicReport::new(message)
+    }
+}
+
+impl PartialEq for PanicReport {
+    fn eq(&self, other: &Self) -> bool {
+        self.message() == other.message()
+    }
+}
+
+impl Eq for PanicReport {}
+
+impl std::hash::Hash for PanicReport {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.message().hash(state);
+    }
+}
+
+impl PartialEq<str> for PanicReport {
+    fn eq(&self, other: &str) -> bool {
+        self.message() == other
+    }
+}
+
+impl PartialEq<&str> for PanicReport {
+    fn eq(&self, other: &&str) -> bool {
+        self.message() == *other
+    }
+}
+
+impl fmt::Debug for PanicReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PanicReport")
+            .field("message", &self.message())
+            .field("location", &self.location())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The message and, when known, ` (at file:line:column)`; with `{:#}`, the
+/// backtrace too, when one was captured.
+impl fmt::Display for PanicReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())?;
+        if let Some(location) = self.location() {
+            write!(f, " (at {location})")?;
+        }
+        if f.alternate() {
+            if let Some(backtrace) = self.backtrace() {
+                write!(f, "\nstack backtrace:\n{backtrace}")?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Why a [`Future`](super::Future) has no value, or why an executor refused
 /// work: Python's `CancelledError`, `TimeoutError`, the task's exception,
@@ -10,12 +158,12 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::{FutureError, ThreadPoolExecutor};
+/// use threadkit::futures::{FutureError, Shutdown, ThreadPoolExecutor};
 ///
 /// let pool = ThreadPoolExecutor::new(1).unwrap();
 /// let f = pool.submit(|| -> u8 { panic!("bad input") }).unwrap();
-/// assert_eq!(f.result(), Err(FutureError::Panicked("bad input".to_owned())));
-/// pool.shutdown(true, false);
+/// assert_eq!(f.result(), Err(FutureError::Panicked("bad input".into())));
+/// pool.shutdown(Shutdown::wait());
 /// assert!(matches!(pool.submit(|| 1), Err(FutureError::ShutDown)));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -28,8 +176,9 @@ pub enum FutureError {
     /// the future itself is unaffected.
     #[doc(alias = "TimeoutError")]
     Timeout,
-    /// The task panicked; the panic's message (Python's `exception()`).
-    Panicked(String),
+    /// The task panicked (Python's `exception()`): the message, location and
+    /// any backtrace, in a [`PanicReport`].
+    Panicked(PanicReport),
     /// The executor broke before running the task, for instance because a
     /// worker's initializer failed (Python's `BrokenExecutor`).
     #[doc(alias("BrokenProcessPool", "BrokenThreadPool"))]
@@ -55,7 +204,7 @@ impl fmt::Debug for FutureError {
         match self {
             FutureError::Cancelled => f.write_str("Cancelled"),
             FutureError::Timeout => f.write_str("Timeout"),
-            FutureError::Panicked(msg) => f.debug_tuple("Panicked").field(msg).finish(),
+            FutureError::Panicked(report) => f.debug_tuple("Panicked").field(report).finish(),
             FutureError::BrokenExecutor(msg) => f.debug_tuple("BrokenExecutor").field(msg).finish(),
             FutureError::ShutDown => f.write_str("ShutDown"),
             FutureError::Consumed => f.write_str("Consumed"),
@@ -72,7 +221,7 @@ impl fmt::Display for FutureError {
         match self {
             FutureError::Cancelled => f.write_str("future was cancelled"),
             FutureError::Timeout => f.write_str("timed out waiting for the future"),
-            FutureError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            FutureError::Panicked(report) => write!(f, "task panicked: {report}"),
             FutureError::BrokenExecutor(msg) => write!(f, "executor is broken: {msg}"),
             FutureError::ShutDown => f.write_str("cannot schedule new futures after shutdown"),
             FutureError::Consumed => f.write_str("the future's value was already taken"),

@@ -732,6 +732,42 @@ impl<T> Future<T> {
     }
 }
 
+/// Identity: a future equals only itself, as Python's futures compare by
+/// `id()`. (A `Future` is the unique handle to its task, so two handles are
+/// never the same future.) With [`Hash`], futures can key a map, as in
+/// Python's `{pool.submit(work, i): i for i in ...}`.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::HashMap;
+/// use threadkit::futures::{ThreadPoolExecutor, as_completed};
+///
+/// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// // futs = {pool.submit(work, i): i for i in range(3)}
+/// #[allow(clippy::mutable_key_type)] // identity hash: its state may change
+/// let futs: HashMap<_, _> = (0..3u32).map(|i| (pool.submit(move || i * 10).unwrap(), i)).collect();
+/// for f in as_completed(futs.keys(), None) {
+///     let f = f.unwrap();
+///     assert_eq!(*f.result().unwrap(), futs[f] * 10);
+/// }
+/// ```
+impl<T> PartialEq for Future<T> {
+    fn eq(&self, other: &Self) -> bool {
+        StdArc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl<T> Eq for Future<T> {}
+
+/// Hashes the future's identity (its shared state's address), never its
+/// value or state, so it stays stable while the task runs.
+impl<T> std::hash::Hash for Future<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(StdArc::as_ptr(&self.inner), state);
+    }
+}
+
 impl<T> AsRef<Future<T>> for Future<T> {
     fn as_ref(&self) -> &Future<T> {
         self

@@ -2,11 +2,11 @@
 //! order, submitted a bounded window ahead of the consumer, in chunks.
 //!
 //! ```
-//! use threadkit::futures::ThreadPoolExecutor;
+//! use threadkit::futures::{MapOptions, ThreadPoolExecutor};
 //!
 //! let pool = ThreadPoolExecutor::new(2).unwrap();
 //! // 100 items in chunks of 10: ten tasks, results still one per item.
-//! let mut results = pool.map_chunked(|n: i32| 100 / (10 - n % 20), 0..100, None, 10).unwrap();
+//! let mut results = pool.map_with(|n: i32| 100 / (10 - n % 20), 0..100, MapOptions::default().chunksize(10)).unwrap();
 //! assert_eq!(results.next(), Some(Ok(10)));
 //! // Item 10 divides by zero: its panic is its result, the others go on.
 //! assert!(results.nth(9).unwrap().is_err());
@@ -140,7 +140,7 @@ pub(super) fn run_chunk<A, T>(
             Ok(()) => return out,
             Err(report) => {
                 let at = out.values.len() + out.errors.len();
-                out.errors.push((at, FutureError::Panicked(report.message)));
+                out.errors.push((at, FutureError::Panicked(report.into())));
             }
         }
     }
@@ -207,7 +207,7 @@ impl<A, T> InPlace<A, T> {
                 Ok(()) => break,
                 Err(report) => {
                     let at = self.written + errors.len();
-                    errors.push((at, FutureError::Panicked(report.message)));
+                    errors.push((at, FutureError::Panicked(report.into())));
                 }
             }
         }

@@ -12,7 +12,7 @@
 //! let total: u64 = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).sum();
 //! assert_eq!(total, 285);
 //! // results in input order, as pool.map does
-//! let cubes: Vec<u64> = pool.map(|n: u64| n.pow(3), 0..4, None).unwrap().map(Result::unwrap).collect();
+//! let cubes: Vec<u64> = pool.map(|n: u64| n.pow(3), 0..4).unwrap().map(Result::unwrap).collect();
 //! assert_eq!(cubes, [0, 1, 8, 27]);
 //! ```
 //!
@@ -21,14 +21,30 @@
 //! | Python | threadkit |
 //! | --- | --- |
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new`], [`ThreadPoolExecutor::builder`] |
-//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_chunked`] |
+//! | `Executor.submit(fn, *args)`, `map(fn, it, timeout=, chunksize=)`, `shutdown(wait, cancel_futures=)` | the [`Executor`] trait (also inherent on the pool), [`Executor::map_with`] and [`MapOptions`], [`Shutdown`] |
 //! | `with pool:` | dropping the pool (`shutdown(wait=True)`) |
 //! | `Future`: `result(t)`, `exception(t)`, `cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback` | [`Future<T>`] |
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
 //! | `wait(fs, timeout, return_when)` | [`wait`] (async: [`wait_async`]) → [`DoneAndNotDone`], [`ReturnWhen`] |
 //! | `as_completed(fs, timeout)` | [`as_completed`] → [`AsCompleted`] |
-//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`] |
+//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`]; [`CancelledError`] and [`TimeoutError`] are its variants under Python's names |
 //! | (none) | [`scope`]: a pool whose tasks borrow from the stack |
+//!
+//! # Names that clash
+//!
+//! `use threadkit::futures::Future;` shadows the standard library's
+//! [`std::future::Future`] trait, and a module named `futures` clashes with
+//! the `futures` crate. Either import the type under its alias,
+//! [`ConcurrentFuture`], or reach this module by Python's own path,
+//! `threadkit::concurrent::futures`:
+//!
+//! ```
+//! use threadkit::concurrent::futures::{ConcurrentFuture, ThreadPoolExecutor};
+//!
+//! let pool = ThreadPoolExecutor::new(1).unwrap();
+//! let f: ConcurrentFuture<u8> = pool.submit(|| 7).unwrap();
+//! assert_eq!(f.result(), Ok(&7));
+//! ```
 //!
 //! # Futures and ownership
 //!
@@ -76,8 +92,18 @@ mod work;
 #[cfg(test)]
 mod tests;
 
-pub use error::{BuildError, FutureError};
-pub use executor::Executor;
+/// Python's `concurrent.futures.CancelledError`: [`FutureError::Cancelled`],
+/// re-exported under Python's name, so `Err(CancelledError)` matches it.
+pub use error::FutureError::Cancelled as CancelledError;
+/// Python's `concurrent.futures.TimeoutError`: [`FutureError::Timeout`],
+/// re-exported under Python's name, so `Err(TimeoutError)` matches it.
+pub use error::FutureError::Timeout as TimeoutError;
+pub use error::{BuildError, FutureError, PanicReport};
+/// [`Future`] under a name that shadows neither [`std::future::Future`] nor
+/// the `futures` crate's trait: `use threadkit::futures::ConcurrentFuture;`
+/// (Python's `concurrent.futures.Future`).
+pub type ConcurrentFuture<T> = Future<T>;
+pub use executor::{Executor, MapOptions, Shutdown};
 pub use future::{Future, Promise};
 pub use map::Map;
 pub use scoped::{Scope, scope};

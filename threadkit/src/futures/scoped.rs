@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::error::{BuildError, FutureError};
+use super::executor::MapOptions;
 use super::future::Future;
 use super::map::{ChunkSize, Map, MapConfig};
 use super::pool::PoolCore;
@@ -140,7 +141,8 @@ impl<'scope> Scope<'scope, '_> {
     /// Runs `f` on every item and yields the results in input order, chunked
     /// and submitted a bounded window ahead; see
     /// [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map) (without
-    /// a timeout here). If the pool is broken, yields that error once.
+    /// a timeout; see [`map_with`](Self::map_with)). If the pool is broken,
+    /// yields that error once.
     pub fn map<'s, F, I, T>(&'s self, f: F, items: I) -> Map<'s, T>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'scope,
@@ -149,21 +151,22 @@ impl<'scope> Scope<'scope, '_> {
         I::Item: Send + 'scope,
         T: Send + 'scope,
     {
-        self.start_map(f, items, ChunkSize::Auto)
+        self.start_map(f, items, ChunkSize::Auto, Deadline::Never)
             .unwrap_or_else(Map::failed)
     }
 
-    /// As [`map`](Self::map), with `chunksize` items per task.
+    /// As [`map`](Self::map), with Python's keywords as [`MapOptions`]
+    /// (`timeout=`, `chunksize=`).
     ///
     /// # Errors
     ///
-    /// [`FutureError::InvalidArgument`] if `chunksize` is 0.
-    #[doc(alias = "chunksize")]
-    pub fn map_chunked<'s, F, I, T>(
+    /// [`FutureError::InvalidArgument`] if the chunk size is 0.
+    #[doc(alias("chunksize", "map_chunked"))]
+    pub fn map_with<'s, F, I, T>(
         &'s self,
         f: F,
         items: I,
-        chunksize: usize,
+        options: MapOptions,
     ) -> Result<Map<'s, T>, FutureError>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'scope,
@@ -172,9 +175,10 @@ impl<'scope> Scope<'scope, '_> {
         I::Item: Send + 'scope,
         T: Send + 'scope,
     {
-        let chunksize = super::executor::checked_chunksize(chunksize)?;
+        let chunksize = options.checked_chunksize()?;
+        let deadline = Deadline::from_timeout(options.timeout);
         Ok(self
-            .start_map(f, items, chunksize)
+            .start_map(f, items, chunksize, deadline)
             .unwrap_or_else(Map::failed))
     }
 
@@ -183,6 +187,7 @@ impl<'scope> Scope<'scope, '_> {
         f: F,
         items: I,
         chunksize: ChunkSize,
+        deadline: Deadline,
     ) -> Result<Map<'s, T>, FutureError>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'scope,
@@ -194,7 +199,7 @@ impl<'scope> Scope<'scope, '_> {
         let config = MapConfig {
             workers: self.core.max_workers(),
             chunksize,
-            deadline: Deadline::Never,
+            deadline,
         };
         Map::start(
             move |item| self.submit_work(item),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::error::{BuildError, FutureError};
-use super::executor::Executor;
+use super::executor::{Executor, MapOptions, Shutdown};
 use super::future::Future;
 use super::map::{ChunkSize, Map, MapConfig};
 use super::pool::{Initializer, PoolCore};
@@ -33,7 +33,7 @@ const BROKEN_BY_INITIALIZER: &str =
 /// Workers are threadkit [`Thread`](crate::threading::Thread)s named
 /// `PREFIX_N` (listed by [`enumerate`](crate::threading::enumerate)), started
 /// one per submit while no worker is idle, up to `max_workers`. Dropping the
-/// pool is leaving Python's `with` block: [`shutdown(true, false)`](ThreadPoolExecutor::shutdown).
+/// pool is leaving Python's `with` block: [`shutdown(Shutdown::wait())`](ThreadPoolExecutor::shutdown).
 ///
 /// # Examples
 ///
@@ -49,7 +49,7 @@ const BROKEN_BY_INITIALIZER: &str =
 /// let name = pool.submit(|| threadkit::threading::current_thread().name().to_owned()).unwrap();
 /// assert_eq!(name.result().unwrap(), "fetch_0");
 /// let lengths: Vec<usize> = pool
-///     .map(|s: &str| s.len(), ["a", "bb", "ccc"], None)
+///     .map(|s: &str| s.len(), ["a", "bb", "ccc"])
 ///     .unwrap()
 ///     .map(Result::unwrap)
 ///     .collect();
@@ -143,7 +143,7 @@ impl ThreadPoolExecutor {
     /// input's `size_hint`; growing from 1 when it gives none) run as one
     /// task each, so tiny items do not each pay for a future. Inputs of
     /// fewer than `8 × max_workers` items get one task per item, as in
-    /// Python. Use [`map_chunked`](Self::map_chunked) to choose the chunk
+    /// Python. Use [`map_with`](Self::map_with) to choose the chunk
     /// size, and a chunk size of 1 when items wait for one another (the
     /// items of a chunk run one after the other on one worker).
     ///
@@ -151,7 +151,7 @@ impl ThreadPoolExecutor {
     /// input is consumed lazily too: at most `max(4 × max_workers, 32)`
     /// chunks are submitted ahead of the one being yielded, so a map over an
     /// endless iterator runs in bounded memory. `timeout` counts from this
-    /// call: the first result not ready by then is yielded as
+    /// call (see [`map_with`](Self::map_with)): the first result not ready by then is yielded as
     /// `Err(FutureError::Timeout)`, every chunk not started yet (that one
     /// included) is cancelled and the iterator ends. Dropping the iterator
     /// cancels the chunks that have not started and stops those running
@@ -173,19 +173,14 @@ impl ThreadPoolExecutor {
     /// let pool = ThreadPoolExecutor::new(4).unwrap();
     /// // An endless input: chunks are submitted as results are consumed.
     /// let first: Vec<u64> = pool
-    ///     .map(|n: u64| n * n, 0.., None)
+    ///     .map(|n: u64| n * n, 0..)
     ///     .unwrap()
     ///     .take(5)
     ///     .collect::<Result<_, _>>()
     ///     .unwrap();
     /// assert_eq!(first, [0, 1, 4, 9, 16]);
     /// ```
-    pub fn map<'a, F, I, T>(
-        &self,
-        f: F,
-        items: I,
-        timeout: Option<Duration>,
-    ) -> Result<Map<'a, T>, FutureError>
+    pub fn map<'a, F, I, T>(&self, f: F, items: I) -> Result<Map<'a, T>, FutureError>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         I: IntoIterator,
@@ -193,38 +188,41 @@ impl ThreadPoolExecutor {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        self.start_map(f, items, timeout, ChunkSize::Auto)
+        self.start_map(f, items, None, ChunkSize::Auto)
     }
 
-    /// As [`map`](Self::map), with `chunksize` items per task (Python's
-    /// `ProcessPoolExecutor.map(fn, iterable, timeout=, chunksize=)`;
-    /// Python's thread pool ignores `chunksize`, this one uses it).
+    /// As [`map`](Self::map), with Python's keywords as [`MapOptions`]:
+    /// `timeout=`, and `chunksize=` items per task (Python's thread pool
+    /// ignores `chunksize`, this one uses it).
+    ///
+    /// `timeout` counts from this call: the first result not ready by then
+    /// is yielded as `Err(FutureError::Timeout)`, every chunk not started yet
+    /// (that one included) is cancelled and the iterator ends.
     ///
     /// # Errors
     ///
-    /// [`FutureError::InvalidArgument`] if `chunksize` is 0 (Python's
+    /// [`FutureError::InvalidArgument`] if the chunk size is 0 (Python's
     /// `ValueError`); otherwise as [`map`](Self::map).
     ///
     /// # Examples
     ///
     /// ```
-    /// use threadkit::futures::ThreadPoolExecutor;
+    /// use threadkit::futures::{MapOptions, ThreadPoolExecutor};
     ///
     /// let pool = ThreadPoolExecutor::new(2).unwrap();
     /// let squares: Vec<u32> = pool
-    ///     .map_chunked(|n: u32| n * n, 0..10, None, 3)
+    ///     .map_with(|n: u32| n * n, 0..10, MapOptions::default().chunksize(3))
     ///     .unwrap()
     ///     .collect::<Result<_, _>>()
     ///     .unwrap();
     /// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
     /// ```
-    #[doc(alias = "chunksize")]
-    pub fn map_chunked<'a, F, I, T>(
+    #[doc(alias("chunksize", "map_chunked"))]
+    pub fn map_with<'a, F, I, T>(
         &self,
         f: F,
         items: I,
-        timeout: Option<Duration>,
-        chunksize: usize,
+        options: MapOptions,
     ) -> Result<Map<'a, T>, FutureError>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'static,
@@ -233,8 +231,8 @@ impl ThreadPoolExecutor {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        let chunksize = super::executor::checked_chunksize(chunksize)?;
-        self.start_map(f, items, timeout, chunksize)
+        let chunksize = options.checked_chunksize()?;
+        self.start_map(f, items, options.timeout, chunksize)
     }
 
     fn start_map<'a, F, I, T>(
@@ -266,9 +264,10 @@ impl ThreadPoolExecutor {
         Map::start(submit, f, items.into_iter(), config)
     }
 
-    /// [`Executor::shutdown`], callable without importing the trait.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        shut_down(&self.core, wait, cancel_futures);
+    /// [`Executor::shutdown`], callable without importing the trait:
+    /// `pool.shutdown(Shutdown::wait())`, `Shutdown::no_wait().cancel_futures()`.
+    pub fn shutdown(&self, how: Shutdown) {
+        shut_down(&self.core, how.waits(), how.cancels_futures());
     }
 }
 
@@ -277,8 +276,8 @@ impl Executor for ThreadPoolExecutor {
         self.core.submit(item, spawn_worker)
     }
 
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        shut_down(&self.core, wait, cancel_futures);
+    fn shutdown(&self, how: Shutdown) {
+        shut_down(&self.core, how.waits(), how.cancels_futures());
     }
 
     fn max_workers_hint(&self) -> Option<usize> {

@@ -69,7 +69,7 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
         };
         if self.set_running() {
             let outcome = crate::util::unwind::run_captured(f)
-                .map_err(|report| FutureError::Panicked(report.message));
+                .map_err(|report| FutureError::Panicked(report.into()));
             finished();
             self.finish(outcome);
         } else {

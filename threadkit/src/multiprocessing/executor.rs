@@ -17,7 +17,7 @@ use super::frame::{DEFAULT_MAX_FRAME, MAX_FRAME_CAP, MIN_FRAME};
 use super::manager::{self, Config, Job, Pool, Task};
 use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
-use crate::futures::{BuildError, Future, FutureError, Map, Promise};
+use crate::futures::{BuildError, Future, FutureError, Map, MapOptions, Promise, Shutdown};
 use crate::loom::sync::Mutex;
 use crate::util::Deadline;
 
@@ -33,7 +33,7 @@ use crate::util::Deadline;
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::as_completed;
+/// use threadkit::futures::{MapOptions, as_completed};
 /// use threadkit::multiprocessing::ProcessPoolExecutor;
 ///
 /// fn collatz_steps(mut n: u64) -> u32 {
@@ -50,7 +50,7 @@ use crate::util::Deadline;
 /// let most = as_completed(&futures, None).map(|f| *f.unwrap().result().unwrap()).max();
 /// assert_eq!(most, Some(178));
 /// // map with a chunksize: 100 items in 10 messages
-/// let steps: Vec<u32> = pool.map(collatz_steps, 1..=100, None, 10).unwrap().map(Result::unwrap).collect();
+/// let steps: Vec<u32> = pool.map_with(collatz_steps, 1..=100, MapOptions::default().chunksize(10)).unwrap().map(Result::unwrap).collect();
 /// assert_eq!(steps[26], 111);
 /// ```
 ///
@@ -208,7 +208,7 @@ impl<R: DeserializeOwned + Send> Job for Typed<R> {
         promise.complete(match outcome {
             Ok(Reply::Ok(bytes)) => codec::decode(&bytes)
                 .map_err(|e| FutureError::Serialization(format!("the result did not decode: {e}"))),
-            Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg)),
+            Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
             Ok(Reply::BadArgument(msg)) => Err(FutureError::Serialization(format!(
                 "the argument did not decode: {msg}"
             ))),
@@ -325,9 +325,29 @@ impl ProcessPoolExecutor {
         Ok(future)
     }
 
-    /// Runs `f` on every item in the workers, `chunksize` items per message,
-    /// and yields the results in input order (Python's
-    /// `map(fn, iterable, timeout=, chunksize=)`).
+    /// Runs `f` on every item in the workers, one item per message, and
+    /// yields the results in input order (Python's `map(fn, iterable)`).
+    /// For `timeout=` and `chunksize=`, see [`map_with`](Self::map_with).
+    ///
+    /// A task that fails yields its error in its place. Dropping the
+    /// iterator cancels the tasks not yet started.
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Self::submit), and then the tasks submitted before are
+    /// cancelled.
+    pub fn map<A, R, I>(&self, f: fn(A) -> R, items: I) -> Result<ProcessMap<R>, FutureError>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        self.map_with(f, items, MapOptions::default())
+    }
+
+    /// As [`map`](Self::map), with Python's keywords as [`MapOptions`]:
+    /// `chunksize` items per message (1 when unset, as in Python) and a
+    /// `timeout`.
     ///
     /// A chunk whose task fails yields its error once for each of its items.
     /// `timeout` counts from this call: the first result not ready by then
@@ -338,15 +358,15 @@ impl ProcessPoolExecutor {
     ///
     /// # Errors
     ///
-    /// [`FutureError::InvalidArgument`] if `chunksize` is 0 (Python's
+    /// [`FutureError::InvalidArgument`] if the chunk size is 0 (Python's
     /// `ValueError`); as [`submit`](Self::submit), and then chunks submitted
     /// before are cancelled.
-    pub fn map<A, R, I>(
+    #[doc(alias("chunksize", "map_chunked"))]
+    pub fn map_with<A, R, I>(
         &self,
         f: fn(A) -> R,
         items: I,
-        timeout: Option<Duration>,
-        chunksize: usize,
+        options: MapOptions,
     ) -> Result<ProcessMap<R>, FutureError>
     where
         I: IntoIterator<Item = A>,
@@ -354,12 +374,12 @@ impl ProcessPoolExecutor {
         R: Serialize + DeserializeOwned + Send + 'static,
     {
         let (futures, sizes) = self
-            .submit_chunks(f, items, chunksize)?
+            .submit_chunks(f, items, options.chunksize.unwrap_or(1))?
             .into_iter()
             .map(|c| (c.future, c.size))
             .unzip();
         Ok(ProcessMap {
-            chunks: Map::new(futures, Deadline::from_timeout(timeout)),
+            chunks: Map::new(futures, Deadline::from_timeout(options.timeout)),
             sizes,
             current: Vec::new().into_iter(),
             failed: None,
@@ -409,22 +429,23 @@ impl ProcessPoolExecutor {
     /// worker `SIGTERM` (Python 3.14's `terminate_workers()`). Tasks that
     /// were running fail with [`FutureError::BrokenExecutor`].
     pub fn terminate_workers(&self) {
-        self.shutdown(false, true);
+        self.shutdown(Shutdown::no_wait().cancel_futures());
         self.pool.signal_workers(libc::SIGTERM);
     }
 
     /// [`terminate_workers`](Self::terminate_workers) with `SIGKILL`
     /// (Python 3.14's `kill_workers()`).
     pub fn kill_workers(&self) {
-        self.shutdown(false, true);
+        self.shutdown(Shutdown::no_wait().cancel_futures());
         self.pool.signal_workers(libc::SIGKILL);
     }
 
     /// Stops accepting tasks (Python's `shutdown(wait, cancel_futures)`):
-    /// with `cancel_futures`, pending tasks are cancelled; workers exit once
-    /// the rest have run; with `wait`, returns after every worker exited and
+    /// with [`Shutdown::cancel_futures`], pending tasks are cancelled; workers exit once
+    /// the rest have run; with [`Shutdown::wait`], returns after every worker exited and
     /// was reaped.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+    pub fn shutdown(&self, how: Shutdown) {
+        let (wait, cancel_futures) = (how.waits(), how.cancels_futures());
         let cancelled: Vec<Task> = {
             let mut st = self.pool.state.lock();
             st.shutdown = true;
@@ -463,7 +484,7 @@ impl Default for ProcessPoolExecutor {
 
 impl Drop for ProcessPoolExecutor {
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown(Shutdown::wait());
     }
 }
 

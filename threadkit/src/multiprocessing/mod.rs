@@ -13,7 +13,7 @@
 //! // with ProcessPoolExecutor(max_workers=2) as pool:
 //! //     squares = list(pool.map(square, range(10)))
 //! let pool = ProcessPoolExecutor::new(2).unwrap();
-//! let squares: Vec<u64> = pool.map(square, 0..10u64, None, 1).unwrap().map(Result::unwrap).collect();
+//! let squares: Vec<u64> = pool.map(square, 0..10u64).unwrap().map(Result::unwrap).collect();
 //! assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
 //! let f = pool.submit(square, 12).unwrap();
 //! assert_eq!(f.result(), Ok(&144));

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::executor::{ProcessMap, ProcessPoolExecutor};
-use crate::futures::{BuildError, Future, FutureError, as_completed};
+use crate::futures::{BuildError, Future, FutureError, MapOptions, Shutdown, as_completed};
 
 /// A pool of worker processes with Python's `multiprocessing.Pool` methods:
 /// `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`,
@@ -172,7 +172,8 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        self.executor.map(f, items, None, chunksize)
+        self.executor
+            .map_with(f, items, MapOptions::default().chunksize(chunksize))
     }
 
     /// `f` on every item, yielding results as they finish (Python's
@@ -208,20 +209,20 @@ impl Pool {
 
     /// Accepts no more tasks (Python's `close`); those submitted run.
     pub fn close(&self) {
-        self.executor.shutdown(false, false);
+        self.executor.shutdown(Shutdown::no_wait());
     }
 
     /// Cancels the tasks not yet started and stops the workers (Python's
     /// `terminate`), waiting for them to exit.
     pub fn terminate(&self) {
         self.executor.terminate_workers();
-        self.executor.shutdown(true, true);
+        self.executor.shutdown(Shutdown::wait().cancel_futures());
     }
 
     /// Waits for every task and worker to finish (Python's `join`, after
     /// `close` or `terminate`).
     pub fn join(&self) {
-        self.executor.shutdown(true, false);
+        self.executor.shutdown(Shutdown::wait());
     }
 }
 

@@ -49,218 +49,131 @@ impl<T> fmt::Display for ShutDown<T> {
 
 impl<T> Error for ShutDown<T> {}
 
-/// Why [`try_put`](super::Queue::try_put) (Python's `put_nowait`) failed; the
-/// item is handed back.
+/// Why a non-blocking or timed `put` failed ([`try_put`](super::Queue::try_put),
+/// Python's `put_nowait`, [`put_timeout`](super::Queue::put_timeout) and
+/// [`put_deadline`](super::Queue::put_deadline)); the item is handed back.
+///
+/// Python raises one `queue.Full` whether the queue was full right now or
+/// stayed full until the timeout; so does threadkit: [`Full`](super::Full) is
+/// re-exported as `threadkit::queue::Full`, so `Err(Full(item))` matches as
+/// `except queue.Full` does.
 ///
 /// # Examples
 ///
 /// ```
-/// use threadkit::queue::{Queue, TryPutError};
+/// use std::time::Duration;
+/// use threadkit::queue::{Full, PutError, Queue};
 ///
 /// let q = Queue::new(1);
 /// q.try_put(1).unwrap();
 /// match q.try_put(2) {
-///     Err(TryPutError::Full(item)) => assert_eq!(item, 2),
+///     Err(Full(item)) => assert_eq!(item, 2),
 ///     other => panic!("unexpected {other:?}"),
 /// }
+/// let err = q.put_timeout(3, Duration::from_millis(10)).unwrap_err();
+/// assert!(matches!(err, PutError::Full(3)));
+/// assert_eq!(err.to_string(), "queue is full");
 /// ```
-#[doc(alias = "Full")]
+#[doc(alias("Full", "TryPutError", "PutTimeoutError"))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TryPutError<T> {
-    /// The queue was full: Python's `queue.Full`.
+pub enum PutError<T> {
+    /// The queue was full (and, for a timed `put`, stayed full until the
+    /// deadline): Python's `queue.Full`.
     Full(T),
     /// The queue was shut down: Python's `queue.ShutDown`.
     ShutDown(T),
 }
 
-impl<T> TryPutError<T> {
+impl<T> PutError<T> {
     /// The item that could not be put.
     pub fn into_inner(self) -> T {
         match self {
-            TryPutError::Full(item) | TryPutError::ShutDown(item) => item,
+            PutError::Full(item) | PutError::ShutDown(item) => item,
         }
     }
 
     /// Whether the queue was full.
     pub fn is_full(&self) -> bool {
-        matches!(self, TryPutError::Full(_))
+        matches!(self, PutError::Full(_))
     }
 
     /// Whether the queue was shut down.
     pub fn is_shutdown(&self) -> bool {
-        matches!(self, TryPutError::ShutDown(_))
+        matches!(self, PutError::ShutDown(_))
     }
 }
 
-impl<T> fmt::Debug for TryPutError<T> {
+impl<T> fmt::Debug for PutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryPutError::Full(_) => f.write_str("Full(..)"),
-            TryPutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+            PutError::Full(_) => f.write_str("Full(..)"),
+            PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
         }
     }
 }
 
-impl<T> fmt::Display for TryPutError<T> {
+impl<T> fmt::Display for PutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryPutError::Full(_) => f.write_str("queue is full"),
-            TryPutError::ShutDown(_) => f.write_str("queue is shut down"),
+            PutError::Full(_) => f.write_str("queue is full"),
+            PutError::ShutDown(_) => f.write_str("queue is shut down"),
         }
     }
 }
 
-impl<T> Error for TryPutError<T> {}
+impl<T> Error for PutError<T> {}
 
-impl<T> From<ShutDown<T>> for TryPutError<T> {
+impl<T> From<ShutDown<T>> for PutError<T> {
     fn from(err: ShutDown<T>) -> Self {
-        TryPutError::ShutDown(err.0)
+        PutError::ShutDown(err.0)
     }
 }
 
-/// Why [`put_timeout`](super::Queue::put_timeout) or
-/// [`put_deadline`](super::Queue::put_deadline) failed; the item is handed back.
+/// Why a non-blocking or timed `get` failed ([`try_get`](super::Queue::try_get),
+/// Python's `get_nowait`, [`get_timeout`](super::Queue::get_timeout) and
+/// [`get_deadline`](super::Queue::get_deadline)).
+///
+/// Python raises one `queue.Empty` whether the queue was empty right now or
+/// stayed empty until the timeout; so does threadkit: [`Empty`](super::Empty)
+/// is re-exported as `threadkit::queue::Empty`, so `Err(Empty)` matches as
+/// `except queue.Empty` does.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use threadkit::queue::{PutTimeoutError, Queue};
-///
-/// let q = Queue::new(1);
-/// q.put('a').unwrap();
-/// let err = q.put_timeout('b', Duration::from_millis(10)).unwrap_err();
-/// assert!(matches!(err, PutTimeoutError::Timeout('b')));
-/// assert_eq!(err.to_string(), "timed out waiting on a full queue");
-/// ```
-#[doc(alias = "Full")]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PutTimeoutError<T> {
-    /// The queue stayed full until the deadline: Python's `queue.Full`.
-    Timeout(T),
-    /// The queue was shut down: Python's `queue.ShutDown`.
-    ShutDown(T),
-}
-
-impl<T> PutTimeoutError<T> {
-    /// The item that could not be put.
-    pub fn into_inner(self) -> T {
-        match self {
-            PutTimeoutError::Timeout(item) | PutTimeoutError::ShutDown(item) => item,
-        }
-    }
-
-    /// Whether the deadline passed.
-    pub fn is_timeout(&self) -> bool {
-        matches!(self, PutTimeoutError::Timeout(_))
-    }
-
-    /// Whether the queue was shut down.
-    pub fn is_shutdown(&self) -> bool {
-        matches!(self, PutTimeoutError::ShutDown(_))
-    }
-}
-
-impl<T> fmt::Debug for PutTimeoutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PutTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
-            PutTimeoutError::ShutDown(_) => f.write_str("ShutDown(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for PutTimeoutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PutTimeoutError::Timeout(_) => f.write_str("timed out waiting on a full queue"),
-            PutTimeoutError::ShutDown(_) => f.write_str("queue is shut down"),
-        }
-    }
-}
-
-impl<T> Error for PutTimeoutError<T> {}
-
-impl<T> From<ShutDown<T>> for PutTimeoutError<T> {
-    fn from(err: ShutDown<T>) -> Self {
-        PutTimeoutError::ShutDown(err.0)
-    }
-}
-
-/// Why [`try_get`](super::Queue::try_get) (Python's `get_nowait`) failed.
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::queue::{Queue, TryGetError};
+/// use threadkit::queue::{Empty, GetError, Queue};
 ///
 /// let q = Queue::<u8>::new(0);
-/// assert_eq!(q.try_get(), Err(TryGetError::Empty));
+/// assert_eq!(q.try_get(), Err(Empty));
+/// assert_eq!(q.get_timeout(Duration::from_millis(10)), Err(Empty));
 /// q.shutdown(false);
-/// assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+/// assert_eq!(q.try_get(), Err(GetError::ShutDown));
 /// ```
-#[doc(alias = "Empty")]
+#[doc(alias("Empty", "TryGetError", "GetTimeoutError"))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TryGetError {
-    /// The queue was empty: Python's `queue.Empty`.
+pub enum GetError {
+    /// The queue was empty (and, for a timed `get`, stayed empty until the
+    /// deadline): Python's `queue.Empty`.
     Empty,
     /// The queue was shut down and empty: Python's `queue.ShutDown`.
     ShutDown,
 }
 
-impl fmt::Display for TryGetError {
+impl fmt::Display for GetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryGetError::Empty => f.write_str("queue is empty"),
-            TryGetError::ShutDown => f.write_str("queue is shut down"),
+            GetError::Empty => f.write_str("queue is empty"),
+            GetError::ShutDown => f.write_str("queue is shut down"),
         }
     }
 }
 
-impl Error for TryGetError {}
+impl Error for GetError {}
 
-impl From<ShutDown> for TryGetError {
+impl From<ShutDown> for GetError {
     fn from(_: ShutDown) -> Self {
-        TryGetError::ShutDown
-    }
-}
-
-/// Why [`get_timeout`](super::Queue::get_timeout) or
-/// [`get_deadline`](super::Queue::get_deadline) failed.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use threadkit::queue::{GetTimeoutError, Queue};
-///
-/// let q = Queue::<u8>::new(0);
-/// let err = q.get_timeout(Duration::from_millis(10)).unwrap_err();
-/// assert_eq!(err, GetTimeoutError::Timeout);
-/// ```
-#[doc(alias = "Empty")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GetTimeoutError {
-    /// The queue stayed empty until the deadline: Python's `queue.Empty`.
-    Timeout,
-    /// The queue was shut down and empty: Python's `queue.ShutDown`.
-    ShutDown,
-}
-
-impl fmt::Display for GetTimeoutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GetTimeoutError::Timeout => f.write_str("timed out waiting on an empty queue"),
-            GetTimeoutError::ShutDown => f.write_str("queue is shut down"),
-        }
-    }
-}
-
-impl Error for GetTimeoutError {}
-
-impl From<ShutDown> for GetTimeoutError {
-    fn from(_: ShutDown) -> Self {
-        GetTimeoutError::ShutDown
+        GetError::ShutDown
     }
 }
 

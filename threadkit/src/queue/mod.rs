@@ -62,12 +62,13 @@
 //! | Python | threadkit | error on failure |
 //! | --- | --- | --- |
 //! | `put(x)` | [`put(x)`](Queue::put) | [`ShutDown<T>`] (item handed back) |
-//! | `put_nowait(x)`, `put(x, False)` | [`try_put(x)`](Queue::try_put) | [`TryPutError<T>`]: `Full`, `ShutDown` |
-//! | `put(x, timeout=t)` | [`put_timeout(x, t)`](Queue::put_timeout), [`put_deadline`](Queue::put_deadline) | [`PutTimeoutError<T>`]: `Timeout`, `ShutDown` |
+//! | `put_nowait(x)`, `put(x, False)` | [`try_put(x)`](Queue::try_put) | [`PutError<T>`]: `Full`, `ShutDown` |
+//! | `put(x, timeout=t)` | [`put_timeout(x, t)`](Queue::put_timeout), [`put_deadline`](Queue::put_deadline) | [`PutError<T>`]: `Full`, `ShutDown` |
 //! | `get()` | [`get()`](Queue::get) | [`ShutDown`] (shut down and empty) |
-//! | `get_nowait()`, `get(False)` | [`try_get()`](Queue::try_get) | [`TryGetError`]: `Empty`, `ShutDown` |
-//! | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout), [`get_deadline`](Queue::get_deadline) | [`GetTimeoutError`]: `Timeout`, `ShutDown` |
+//! | `get_nowait()`, `get(False)` | [`try_get()`](Queue::try_get) | [`GetError`]: `Empty`, `ShutDown` |
+//! | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout), [`get_deadline`](Queue::get_deadline) | [`GetError`]: `Empty`, `ShutDown` |
 //! | `task_done()` | [`task_done()`](Queue::task_done) | [`TaskDoneError`] (Python's `ValueError`) |
+//! | `except queue.Empty`, `except queue.Full` | `Err(Empty)`, `Err(Full(item))` | [`Empty`] and [`Full`] are the variants of [`GetError`] and [`PutError`], re-exported under Python's names |
 //! | asyncio's `await q.put(x)`, `await q.get()`, `await q.join()` | [`put_async(x)`](Queue::put_async), [`get_async()`](Queue::get_async), [`join_async()`](Queue::join_async) | as `put` and `get` |
 //!
 //! # Shutdown
@@ -112,9 +113,15 @@ mod tasks;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub use error::{
-    GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
-};
+/// Python's `queue.Empty`: [`GetError::Empty`], re-exported so that
+/// `use threadkit::queue::Empty;` and `Err(Empty)` work after `try_get` and
+/// `get_timeout` alike.
+pub use error::GetError::Empty;
+/// Python's `queue.Full`: [`PutError::Full`], re-exported so that
+/// `use threadkit::queue::Full;` and `Err(Full(item))` work after `try_put`
+/// and `put_timeout` alike.
+pub use error::PutError::Full;
+pub use error::{GetError, PutError, ShutDown, TaskDoneError};
 pub use order::{Fifo, Lifo, LifoQueue, Order, Priority, PriorityQueue};
 pub use queues::Queue;
 pub use simple::SimpleQueue;

@@ -61,29 +61,18 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::backoff::{Backoff, yield_now};
-use super::error::{
-    GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
-};
+use super::error::{GetError, PutError, ShutDown, TaskDoneError};
 use super::order::{Fifo, Order, sealed::Sealed};
 use super::store::{Refused, Store};
 use super::tasks::Tasks;
 use crate::util::Deadline;
 use crate::util::monitor::{Monitor, WaitList};
 
-impl From<Refused> for TryGetError {
+impl From<Refused> for GetError {
     fn from(why: Refused) -> Self {
         match why {
-            Refused::NotReady => TryGetError::Empty,
-            Refused::ShutDown => TryGetError::ShutDown,
-        }
-    }
-}
-
-impl From<Refused> for GetTimeoutError {
-    fn from(why: Refused) -> Self {
-        match why {
-            Refused::NotReady => GetTimeoutError::Timeout,
-            Refused::ShutDown => GetTimeoutError::ShutDown,
+            Refused::NotReady => GetError::Empty,
+            Refused::ShutDown => GetError::ShutDown,
         }
     }
 }
@@ -246,13 +235,13 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// # Errors
     ///
-    /// [`TryPutError::Full`] or [`TryPutError::ShutDown`], with the item.
+    /// [`PutError::Full`] or [`PutError::ShutDown`], with the item.
     #[doc(alias = "put_nowait")]
-    pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+    pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.put_until(item, Deadline::Now)
             .map_err(|(item, why)| match why {
-                Refused::NotReady => TryPutError::Full(item),
-                Refused::ShutDown => TryPutError::ShutDown(item),
+                Refused::NotReady => PutError::Full(item),
+                Refused::ShutDown => PutError::ShutDown(item),
             })
     }
 
@@ -262,9 +251,9 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// # Errors
     ///
-    /// [`PutTimeoutError::Timeout`] or [`PutTimeoutError::ShutDown`], with
+    /// [`PutError::Full`] or [`PutError::ShutDown`], with
     /// the item.
-    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
         self.put_timed(item, Deadline::after(timeout))
     }
 
@@ -273,15 +262,15 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// # Errors
     ///
     /// As [`put_timeout`](Self::put_timeout).
-    pub fn put_deadline(&self, item: T, deadline: Instant) -> Result<(), PutTimeoutError<T>> {
+    pub fn put_deadline(&self, item: T, deadline: Instant) -> Result<(), PutError<T>> {
         self.put_timed(item, Deadline::At(deadline))
     }
 
-    fn put_timed(&self, item: T, deadline: Deadline) -> Result<(), PutTimeoutError<T>> {
+    fn put_timed(&self, item: T, deadline: Deadline) -> Result<(), PutError<T>> {
         self.put_until(item, deadline)
             .map_err(|(item, why)| match why {
-                Refused::NotReady => PutTimeoutError::Timeout(item),
-                Refused::ShutDown => PutTimeoutError::ShutDown(item),
+                Refused::NotReady => PutError::Full(item),
+                Refused::ShutDown => PutError::ShutDown(item),
             })
     }
 
@@ -429,11 +418,11 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// # Errors
     ///
-    /// [`TryGetError::Empty`], or [`TryGetError::ShutDown`] when shut down
+    /// [`GetError::Empty`], or [`GetError::ShutDown`] when shut down
     /// and empty.
     #[doc(alias = "get_nowait")]
-    pub fn try_get(&self) -> Result<T, TryGetError> {
-        self.get_until(Deadline::Now).map_err(TryGetError::from)
+    pub fn try_get(&self) -> Result<T, GetError> {
+        self.get_until(Deadline::Now).map_err(GetError::from)
     }
 
     /// Removes and returns the next item, waiting at most `timeout` for
@@ -441,11 +430,11 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// # Errors
     ///
-    /// [`GetTimeoutError::Timeout`], or [`GetTimeoutError::ShutDown`] when
+    /// [`GetError::Empty`], or [`GetError::ShutDown`] when
     /// shut down and empty.
-    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
         self.get_until(Deadline::after(timeout))
-            .map_err(GetTimeoutError::from)
+            .map_err(GetError::from)
     }
 
     /// Removes and returns the next item, waiting until `deadline` at the
@@ -454,9 +443,9 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// # Errors
     ///
     /// As [`get_timeout`](Self::get_timeout).
-    pub fn get_deadline(&self, deadline: Instant) -> Result<T, GetTimeoutError> {
+    pub fn get_deadline(&self, deadline: Instant) -> Result<T, GetError> {
         self.get_until(Deadline::At(deadline))
-            .map_err(GetTimeoutError::from)
+            .map_err(GetError::from)
     }
 
     /// Removes and returns the next item, awaiting one instead of blocking:

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::Queue;
-use super::error::{GetTimeoutError, TryGetError};
+use super::error::GetError;
 
 /// An unbounded first-in, first-out queue without task tracking or shutdown:
 /// Python's `queue.SimpleQueue`.
@@ -95,9 +95,9 @@ impl<T> SimpleQueue<T> {
     ///
     /// # Errors
     ///
-    /// [`TryGetError::Empty`] when the queue is empty.
+    /// [`GetError::Empty`] when the queue is empty.
     #[doc(alias = "get_nowait")]
-    pub fn try_get(&self) -> Result<T, TryGetError> {
+    pub fn try_get(&self) -> Result<T, GetError> {
         self.queue.try_get()
     }
 
@@ -106,8 +106,8 @@ impl<T> SimpleQueue<T> {
     ///
     /// # Errors
     ///
-    /// [`GetTimeoutError::Timeout`] when no item arrived in time.
-    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
+    /// [`GetError::Empty`] when no item arrived in time.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
         self.queue.get_timeout(timeout)
     }
 
@@ -116,8 +116,8 @@ impl<T> SimpleQueue<T> {
     ///
     /// # Errors
     ///
-    /// [`GetTimeoutError::Timeout`] when no item arrived in time.
-    pub fn get_deadline(&self, deadline: Instant) -> Result<T, GetTimeoutError> {
+    /// [`GetError::Empty`] when no item arrived in time.
+    pub fn get_deadline(&self, deadline: Instant) -> Result<T, GetError> {
         self.queue.get_deadline(deadline)
     }
 

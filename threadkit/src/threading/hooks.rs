@@ -250,11 +250,12 @@ pub fn clear_exit_hook() {
 
 /// Calls the excepthook for a panic that ended `thread`'s target.
 pub(crate) fn report_exception(thread: &ThreadHandle, report: &PanicReport) {
+    let backtrace = report.backtrace.as_ref().map(ToString::to_string);
     let args = ExceptHookArgs {
         thread,
         message: &report.message,
         location: report.location.as_deref(),
-        backtrace: report.backtrace.as_deref(),
+        backtrace: backtrace.as_deref(),
     };
     let hook = hooks().except.lock().clone();
     let outcome = run_captured(|| match hook {
@@ -270,11 +271,12 @@ pub(crate) fn report_exception(thread: &ThreadHandle, report: &PanicReport) {
 /// failing excepthook as `Exception in threading.excepthook:`).
 fn report_hook_failure(which: &str, thread: &ThreadHandle, failure: &PanicReport) {
     let _ = run_captured(|| {
+        let backtrace = failure.backtrace.as_ref().map(ToString::to_string);
         let args = ExceptHookArgs {
             thread,
             message: &failure.message,
             location: failure.location.as_deref(),
-            backtrace: failure.backtrace.as_deref(),
+            backtrace: backtrace.as_deref(),
         };
         eprintln!("Exception in {which}:\n{args}");
     });

@@ -35,6 +35,7 @@
 //! | `Thread(target=f)` | [`Thread<T>`] | run `f` on a new named thread, join it, get its result |
 //! | `Timer(t, f)` | [`Timer`] | call `f` after `t` unless cancelled |
 //! | `local()` | [`Local<T>`] | one value per thread, owned by one object |
+//! | (none) | [`scope`] | threads that borrow a `Queue`, `Event` or `Lock` from the stack, no `Arc` |
 //!
 //! # Threads
 //!
@@ -161,6 +162,7 @@ mod local;
 mod lock;
 mod registry;
 mod rlock;
+mod scope;
 mod semaphore;
 mod thread;
 mod timer;
@@ -184,6 +186,7 @@ pub use registry::{
     TIMEOUT_MAX, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
 pub use rlock::{RLock, RLockGuard};
+pub use scope::{Scope, ScopedThread, scope};
 #[cfg(feature = "asyncio")]
 pub(crate) use semaphore::Rule as ReleaseRule;
 pub use semaphore::{

@@ -535,22 +535,33 @@ impl<T> fmt::Debug for Thread<T> {
 
 /// What runs on the new OS thread: register, run hooks and target, report.
 fn bootstrap<T>(handle: ThreadHandle, target: Target<T>, slot: Arc<Mutex<Option<T>>>) {
-    registry::enter(&handle);
-    handle.set_running(registry::native_id_of_current(&handle));
-    hooks::run_start_hook(&handle);
-    let panic = match hooks::run_captured(target) {
-        Ok(value) => {
-            *slot.lock() = Some(value);
-            None
-        }
+    run_registered(&handle, target, |value| *slot.lock() = Some(value));
+}
+
+/// Runs `target` as the thread `handle` on the current OS thread: registers
+/// it, runs the hooks, reports a panic to the excepthook, hands the value to
+/// `keep` and only then marks the record finished (so a joiner finds what
+/// `keep` stored). `None` if the target panicked (the record has the
+/// message). Shared by [`Thread::start`] and scoped threads.
+pub(super) fn run_registered<T, R>(
+    handle: &ThreadHandle,
+    target: impl FnOnce() -> T,
+    keep: impl FnOnce(T) -> R,
+) -> Option<R> {
+    registry::enter(handle);
+    handle.set_running(registry::native_id_of_current(handle));
+    hooks::run_start_hook(handle);
+    let (value, panic) = match hooks::run_captured(target) {
+        Ok(value) => (Some(keep(value)), None),
         Err(report) => {
-            hooks::report_exception(&handle, &report);
-            Some(report.message)
+            hooks::report_exception(handle, &report);
+            (None, Some(report.message))
         }
     };
-    hooks::run_exit_hook(&handle);
-    registry::leave(&handle);
+    hooks::run_exit_hook(handle);
+    registry::leave(handle);
     handle.set_finished(panic);
+    value
 }
 
 /// Settings for a new [`Thread`]: Python's `Thread(name=..., daemon=...)`
@@ -609,19 +620,73 @@ impl Builder {
         self
     }
 
-    /// An unstarted thread running `f` with these settings.
-    pub fn build<F, T>(self, f: F) -> Thread<T>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let name = self.name.unwrap_or_else(|| {
+    /// The name set, or Python's default `Thread-N (target)` for `F`.
+    fn name_for<F>(&mut self) -> String {
+        self.name.take().unwrap_or_else(|| {
             let n = next_name_number();
             match target_name::<F>() {
                 Some(target) => format!("Thread-{n} ({target})"),
                 None => format!("Thread-{n}"),
             }
-        });
+        })
+    }
+
+    /// Starts a thread of `scope` running `f` with these settings: a
+    /// threadkit thread (named, listed by [`enumerate`](super::enumerate),
+    /// its panic reported to the excepthook) that may borrow from the stack
+    /// around [`scope`](super::scope). The daemon flag does not apply: the
+    /// scope joins its threads before it returns.
+    ///
+    /// # Errors
+    ///
+    /// [`ThreadError::Spawn`] if the operating system refuses a new thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{self, Thread};
+    ///
+    /// let greeting = String::from("hello");
+    /// threading::scope(|s| {
+    ///     let t = Thread::builder().name("greeter").spawn_scoped(s, || greeting.len()).unwrap();
+    ///     assert_eq!(t.name(), "greeter");
+    ///     assert_eq!(t.join(), Ok(5));
+    /// });
+    /// ```
+    pub fn spawn_scoped<'scope, 'env, F, T>(
+        mut self,
+        scope: &super::Scope<'scope, 'env>,
+        f: F,
+    ) -> Result<super::ScopedThread<'scope, T>, ThreadError>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
+        let name = self.name_for::<F>();
+        let handle = ThreadHandle::with(name, false, Kind::Regular, Phase::Starting, None);
+        handle.inner.state.lock().ident = Some(registry::next_ident());
+        hooks::install_panic_hook();
+        let mut os_thread = std::thread::Builder::new().name(handle.name().replace('\0', ""));
+        if let Some(bytes) = self.stack_size {
+            os_thread = os_thread.stack_size(bytes);
+        }
+        let record = handle.clone();
+        match os_thread.spawn_scoped(scope.std, move || run_registered(&record, f, |value| value)) {
+            Ok(join) => Ok(super::ScopedThread { handle, join }),
+            Err(e) => {
+                handle.set_finished(None);
+                Err(ThreadError::Spawn(e.to_string()))
+            }
+        }
+    }
+
+    /// An unstarted thread running `f` with these settings.
+    pub fn build<F, T>(mut self, f: F) -> Thread<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let name = self.name_for::<F>();
         let daemon = self.daemon.unwrap_or_else(registry::current_is_daemon);
         Thread {
             handle: ThreadHandle::with(name, daemon, Kind::Regular, Phase::Initial, None),

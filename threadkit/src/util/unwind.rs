@@ -12,7 +12,7 @@
 //! # // The module is crate-internal; this shows what users observe.
 //! let pool = threadkit::futures::ThreadPoolExecutor::new(1).unwrap();
 //! let f = pool.submit(|| -> u8 { panic!("bad input") }).unwrap();
-//! assert_eq!(f.result(), Err(threadkit::futures::FutureError::Panicked("bad input".to_owned())));
+//! assert_eq!(f.result(), Err(threadkit::futures::FutureError::Panicked("bad input".into())));
 //! ```
 //!
 //! The no-panic path costs one thread-local flag set and restored around
@@ -42,14 +42,15 @@ pub(crate) struct PanicReport {
     /// `file:line:column` where it was raised, if threadkit's panic hook
     /// was installed when it happened.
     pub(crate) location: Option<String>,
-    /// A backtrace, if `RUST_BACKTRACE` asked for one.
-    pub(crate) backtrace: Option<String>,
+    /// A backtrace, if `RUST_BACKTRACE` asked for one: captured, not yet
+    /// resolved to symbols (that happens when it is formatted).
+    pub(crate) backtrace: Option<std::backtrace::Backtrace>,
 }
 
 #[derive(Debug, Default)]
 struct Stash {
     location: Option<String>,
-    backtrace: Option<String>,
+    backtrace: Option<std::backtrace::Backtrace>,
 }
 
 thread_local! {
@@ -78,7 +79,7 @@ pub(crate) fn install_panic_hook() {
             let stash = Stash {
                 location: info.location().map(|l| l.to_string()),
                 backtrace: match backtrace.status() {
-                    std::backtrace::BacktraceStatus::Captured => Some(backtrace.to_string()),
+                    std::backtrace::BacktraceStatus::Captured => Some(backtrace),
                     _ => None,
                 },
             };

@@ -6,7 +6,7 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::queue::{Queue, ShutDown, SimpleQueue, TryGetError};
+use crate::queue::{GetError, Queue, ShutDown, SimpleQueue};
 
 /// A bounded queue of one hands items over in order, the second put blocking
 /// until the consumer takes the first.
@@ -104,7 +104,7 @@ fn loom_put_races_shutdown_and_ring_retirement() {
             Ok(()) => assert_eq!(q.try_get(), Ok(1)),
             Err(ShutDown(item)) => assert_eq!(item, 1),
         }
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
 
@@ -156,7 +156,7 @@ fn loom_shutdown_wakes_blocked_putter() {
         q.shutdown(false);
         assert_eq!(putter.join().unwrap(), Err(ShutDown(2)));
         assert_eq!(q.try_get(), Ok(1));
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
 
@@ -174,7 +174,7 @@ fn loom_immediate_shutdown_releases_joiner() {
         q.shutdown(true);
         joiner.join().unwrap();
         assert_eq!(q.unfinished_tasks(), 0);
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
 
@@ -220,7 +220,7 @@ fn loom_put_races_shutdown() {
                 assert_eq!(q.unfinished_tasks(), 0);
             }
         }
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
 
@@ -241,7 +241,7 @@ fn loom_put_races_immediate_shutdown() {
         seen.sort_unstable();
         assert_eq!(seen, [1]);
         assert_eq!(q.unfinished_tasks(), 0);
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
 
@@ -259,7 +259,7 @@ fn loom_getter_races_put_and_shutdown() {
         q.shutdown(false);
         let got = getter.join().unwrap();
         assert_eq!(got, Ok(1), "ShutDown reported while an item was queued");
-        assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
 
