@@ -375,7 +375,7 @@ fn run_coroutine_threadsafe_gives_the_result_to_the_thread() {
 fn run_coroutine_threadsafe_gives_the_panic_to_the_thread() {
     let out = from_a_thread(|| async { panic!("Fail!") });
     assert!(
-        matches!(&out, Ok(Err(FutureError::Panicked(m))) if m.contains("Fail!")),
+        matches!(&out, Ok(Err(FutureError::Panicked(m))) if m.message().contains("Fail!")),
         "{out:?}"
     );
 }

@@ -238,11 +238,6 @@ pub fn get_running_loop() -> Result<EventLoop, NoRunningLoop> {
         .map_err(|_| NoRunningLoop::new())
 }
 
-/// The one place this module makes a task's panic into a `FutureError`.
-fn panicked(message: String) -> FutureError {
-    FutureError::Panicked(message)
-}
-
 /// Submits `future` to the loop `event_loop` from another thread and
 /// returns a threadkit [`Future`](crate::futures::Future) for its outcome:
 /// Python's `asyncio.run_coroutine_threadsafe(coro, loop)`.
@@ -294,7 +289,7 @@ where
             Ok(value) => promise.set_result(value),
             Err(e) if e.is_cancelled() => promise.set_error(FutureError::Cancelled),
             Err(e) => match TaskError::from_join(e) {
-                TaskError::Panicked(message) => promise.set_error(panicked(message)),
+                TaskError::Panicked(report) => promise.set_error(FutureError::Panicked(report)),
                 _ => promise.set_error(FutureError::Cancelled),
             },
         }
