@@ -610,6 +610,13 @@ impl Graph {
 
 fn deliver(report: Box<PotentialDeadlock>) {
     let mode = MODE.read().clone();
+    #[cfg(feature = "tracing")]
+    if !matches!(mode, Mode::Off) {
+        super::trace::report("lock-order inversion", &report);
+        if matches!(mode, Mode::Report) && super::trace::has_subscriber() {
+            return;
+        }
+    }
     match mode {
         Mode::Off => {}
         Mode::Report => eprintln!("{report}"),

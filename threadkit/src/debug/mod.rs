@@ -38,6 +38,7 @@
 //! | threads waiting on each other in a cycle, a pool starved by tasks waiting on tasks | [`find_deadlocks`] | Java's `ThreadMXBean.findDeadlocks` |
 //! | deadlocks, "all threads asleep" and stalls, reported as they happen | [`Watchdog`] | Go's "all goroutines are asleep" |
 //! | lock-order inversions, reported before anything blocks | feature `debug-locks`: `set_mode`, `PotentialDeadlock` | Linux lockdep, Abseil's deadlock detection |
+//! | a span per thread and per pool task (nested under the submitter's span), reports as `error!` events on `threadkit::deadlock` | feature `tracing` | tokio-console's task spans |
 //!
 //! # What threadkit records, and what it costs
 //!
@@ -70,6 +71,8 @@ pub(crate) mod lock_order;
 #[cfg(all(target_os = "linux", not(miri)))]
 mod signal;
 pub(crate) mod tasks;
+#[cfg(feature = "tracing")]
+pub(crate) mod trace;
 pub(crate) mod tracking;
 pub(crate) mod waits;
 mod watchdog;

@@ -61,6 +61,25 @@ impl fmt::Display for Alarm {
 
 type Handler = Arc<dyn Fn(&Alarm) + Send + Sync>;
 
+/// Hands `alarm` to `handler` and, with feature `tracing`, emits it as an
+/// `error!` event on `threadkit::deadlock` as well.
+fn raise(handler: &Handler, alarm: &Alarm) {
+    #[cfg(feature = "tracing")]
+    {
+        let kind = match alarm {
+            Alarm::Deadlock(_) => "deadlock",
+            Alarm::Starvation(_) => "starved pool",
+            Alarm::AllAsleep(_) => "all asleep",
+            Alarm::Stall(_) => "stall",
+            Alarm::Scheduled(_) => "scheduled dump",
+        };
+        if !matches!(alarm, Alarm::Scheduled(_)) {
+            super::trace::report(kind, alarm);
+        }
+    }
+    handler(alarm);
+}
+
 /// Configures and starts the watchdog thread.
 ///
 /// ```
@@ -162,7 +181,7 @@ impl Watchdog {
                     } else {
                         Alarm::Deadlock(dump.clone())
                     };
-                    (self.handler)(&alarm);
+                    raise(&self.handler, &alarm);
                 }
             }
             let others: Vec<_> = dump.threads.iter().filter(|t| t.ident != me).collect();
@@ -171,7 +190,7 @@ impl Watchdog {
                     .iter()
                     .all(|t| t.waiting.as_ref().is_some_and(|w| !w.timed));
             if self.all_asleep && asleep && !asleep_reported {
-                (self.handler)(&Alarm::AllAsleep(dump.clone()));
+                raise(&self.handler, &Alarm::AllAsleep(dump.clone()));
             }
             asleep_reported = asleep;
             if let Some(limit) = self.stall {
@@ -182,7 +201,7 @@ impl Watchdog {
                     })
                 });
                 if stalled.is_some() {
-                    (self.handler)(&Alarm::Stall(dump.clone()));
+                    raise(&self.handler, &Alarm::Stall(dump.clone()));
                 }
             }
         }

@@ -146,6 +146,10 @@ impl<'a> WorkItem<'a> {
         F: FnOnce() -> T + Send + 'a,
         T: Send + 'a,
     {
+        // Feature `tracing`: the task runs in a span whose parent is the
+        // span current here, at submit.
+        #[cfg(feature = "tracing")]
+        let f = crate::debug::trace::task(f);
         let inner = Arc::new(Inner::new(Slot(ManuallyDrop::new(UnsafeCell::new(Some(
             f,
         ))))));

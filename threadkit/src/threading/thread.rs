@@ -478,8 +478,21 @@ impl<T: Send + 'static> Thread<T> {
         if let Some(bytes) = self.stack_size {
             os_thread = os_thread.stack_size(bytes);
         }
+        // Feature `tracing`: the thread's span, made here so that it
+        // follows from the span current where the thread was started.
+        #[cfg(feature = "tracing")]
+        let span = crate::debug::trace::thread_span(
+            handle.name(),
+            handle.ident().unwrap_or(0),
+            handle.is_daemon(),
+        );
+        let body = move || {
+            #[cfg(feature = "tracing")]
+            let _entered = span.entered();
+            bootstrap(handle, target, slot)
+        };
         // The std JoinHandle is dropped: joining goes through our own state.
-        if let Err(e) = os_thread.spawn(move || bootstrap(handle, target, slot)) {
+        if let Err(e) = os_thread.spawn(body) {
             let mut st = self.handle.inner.state.lock();
             st.phase = Phase::Initial;
             st.ident = None;
