@@ -66,11 +66,17 @@ impl LockTag {
     }
 
     /// This lock's id, given on first use (`new` stays `const`).
+    #[inline]
     fn id(&self) -> u64 {
         let id = self.id.load(Relaxed);
         if id != 0 {
             return id;
         }
+        self.first_id()
+    }
+
+    #[cold]
+    fn first_id(&self) -> u64 {
         let fresh = NEXT_ID.fetch_add(1, Relaxed);
         match self.id.compare_exchange(0, fresh, Relaxed, Relaxed) {
             Ok(_) => fresh,
@@ -449,6 +455,7 @@ struct ThreadLocks {
 }
 
 impl ThreadLocks {
+    #[inline]
     fn held(&self) -> &[Held] {
         &self.held[..self.len]
     }
@@ -503,17 +510,41 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
 }
 
 /// The check itself: edges from the locks held to `tag`, each looked up in
-/// this thread's cache first.
-#[inline(never)]
+/// this thread's cache first. The lookup is small enough to inline (one
+/// thread-local access, no call); only an order this thread has not
+/// checked yet takes the slow path.
+#[inline]
 fn check_order(tag: &LockTag, site: &'static Location<'static>) {
     let id = tag.id();
+    if !THREAD.with(|t| all_checked(&t.borrow(), id)) {
+        check_order_slow(tag, id, site);
+    }
+}
+
+/// Whether every edge a blocking acquire of `id` would add is in the
+/// cache (lockdep: from the nearest blocking entry and the tries above it).
+#[inline]
+fn all_checked(t: &ThreadLocks, id: u64) -> bool {
+    for before in t.held().iter().rev() {
+        if before.id != id && t.checked[slot(before.id, id)] != (before.id, id) {
+            return false;
+        }
+        if !before.tried {
+            break;
+        }
+    }
+    true
+}
+
+#[cold]
+#[inline(never)]
+fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
     let found = THREAD.with(|t| {
         let mut t = t.borrow_mut();
         let ThreadLocks {
             held, len, checked, ..
         } = &mut *t;
         let mut found = None;
-        // lockdep: edges from the nearest blocking entry and the tries above it.
         for before in held[..*len].iter().rev() {
             if before.id != id {
                 let key = slot(before.id, id);
@@ -634,7 +665,7 @@ pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'sta
     enabled() && push_held(tag, how, site)
 }
 
-#[inline(never)]
+#[inline]
 fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
     let held = Held {
         id: tag.id(),
@@ -648,12 +679,13 @@ fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> b
     };
     THREAD.with(|t| {
         let mut t = t.borrow_mut();
-        if t.len < MAX_HELD {
-            let len = t.len;
-            t.held[len] = held;
-            t.len += 1;
-        } else {
-            t.overflow += 1;
+        let len = t.len;
+        match t.held.get_mut(len) {
+            Some(entry) => {
+                *entry = held;
+                t.len = len + 1;
+            }
+            None => t.overflow += 1,
         }
     });
     true
@@ -661,14 +693,32 @@ fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> b
 
 /// Called when this thread releases `tag`, if [`acquired`] recorded it
 /// (guards may drop in any order; the innermost is the usual case).
+#[inline]
 pub(crate) fn released(tag: &LockTag) {
     let id = tag.id.load(Relaxed);
+    // The innermost lock, the usual case, inline; any other out of line.
+    let popped = THREAD.with(|t| {
+        let mut t = t.borrow_mut();
+        let len = t.len;
+        let last = len.checked_sub(1).and_then(|i| t.held.get(i));
+        let innermost = last.is_some_and(|h| h.id == id);
+        if innermost {
+            t.len = len - 1;
+        }
+        innermost
+    });
+    if !popped {
+        released_out_of_order(id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn released_out_of_order(id: u64) {
     THREAD.with(|t| {
         let mut t = t.borrow_mut();
         let len = t.len;
-        if len > 0 && t.held[len - 1].id == id {
-            t.len -= 1;
-        } else if let Some(at) = t.held().iter().rposition(|h| h.id == id) {
+        if let Some(at) = t.held().iter().rposition(|h| h.id == id) {
             t.held.copy_within(at + 1..len, at);
             t.len -= 1;
         } else {
