@@ -122,3 +122,21 @@ pub(crate) fn starved_pools(threads: &[ThreadState]) -> Vec<Deadlock> {
     }
     found
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whereabouts_decode_to_a_pool_or_a_runner() {
+        let w = Whereabouts::new();
+        assert_eq!(decode(w.0.load(Relaxed)), (None, None));
+        w.queued_in(7);
+        assert_eq!(decode(w.0.load(Relaxed)), (None, Some(7)));
+        w.running_on(42);
+        assert_eq!(decode(w.0.load(Relaxed)), (Some(42), None));
+        // A task run by a thread that is not known is nowhere.
+        w.running_on(0);
+        assert_eq!(decode(w.0.load(Relaxed)), (None, None));
+    }
+}

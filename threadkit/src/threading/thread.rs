@@ -266,7 +266,7 @@ impl ThreadHandle {
     /// same record, so the thread's end releases joining threads and tasks
     /// alike (Python spells it `await asyncio.to_thread(t.join)`, which ties
     /// up a worker thread; this does not). Needs no runtime; bound it with
-    /// [`asyncio::wait_for`](crate::asyncio) or any timer. Dropping the
+    /// `asyncio::wait_for` or any timer. Dropping the
     /// future before it resolves is safe.
     ///
     /// # Errors
