@@ -70,6 +70,7 @@ pub(crate) fn report(kind: &'static str, text: &dyn std::fmt::Display) {
 
 /// Whether a subscriber has been installed, so that a report in the default
 /// mode goes to it instead of stderr.
+#[cfg(feature = "debug-locks")]
 pub(crate) fn has_subscriber() -> bool {
     tracing::dispatcher::has_been_set()
 }
