@@ -218,6 +218,42 @@ pub fn dump_threads() -> ThreadDump {
 /// Event, Condition, Queue and Semaphore waits have no owner, so they are
 /// never part of a cycle here; the watchdog's "all threads are asleep"
 /// ([`Watchdog`](super::Watchdog)) covers them.
+///
+/// # Examples
+///
+/// The deadlock CPython's docs warn of ("when the callable associated with
+/// a Future waits on the results of another Future"): a one-worker pool
+/// whose task waits for a task queued behind it.
+///
+/// ```
+/// use std::sync::{Arc, mpsc};
+/// use threadkit::debug;
+/// use threadkit::futures::ThreadPoolExecutor;
+///
+/// let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+/// let (tx, rx) = mpsc::channel();
+/// let outer = {
+///     let pool2 = Arc::clone(&pool);
+///     pool.submit(move || {
+///         let inner = Arc::new(pool2.submit(|| 5).unwrap());
+///         tx.send(Arc::clone(&inner)).unwrap();
+///         inner.result().copied()
+///     })
+///     .unwrap()
+/// };
+/// let inner = rx.recv().unwrap();
+/// let starved = loop {
+///     match debug::find_deadlocks().into_iter().find(|d| d.starved_pool.is_some()) {
+///         Some(found) => break found,
+///         None => std::thread::sleep(std::time::Duration::from_millis(1)),
+///     }
+/// };
+/// let wait = starved.threads[0].waiting.as_ref().unwrap();
+/// assert_eq!(wait.queued_in, starved.starved_pool);
+/// // Python would hang here; cancelling the queued task ends the wait.
+/// assert!(inner.cancel());
+/// assert!(outer.result().unwrap().is_err());
+/// ```
 pub fn find_deadlocks() -> Vec<Deadlock> {
     cycles(&snapshot())
 }
