@@ -22,7 +22,7 @@
 //! Each thread caches the edges it has already checked, so a nested acquire
 //! in an order already seen touches no shared state.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::Location;
@@ -446,29 +446,33 @@ const MAX_HELD: usize = 32;
 /// thread-local needs no destructor: reaching it is an offset from the
 /// thread pointer, with no "registered yet?" check. That and the one
 /// thread-local for everything took about a third off a nested acquire.
+///
+/// Every field is a `Cell` of `Copy` values: no borrow flag to check and
+/// set, and nothing can be borrowed across a call that might come back here.
 struct ThreadLocks {
-    held: [Held; MAX_HELD],
-    len: usize,
+    held: [Cell<Held>; MAX_HELD],
+    len: Cell<usize>,
     /// Locks held beyond `MAX_HELD`, untracked.
-    overflow: usize,
-    checked: [(u64, u64); CACHE_SLOTS],
+    overflow: Cell<usize>,
+    checked: [Cell<(u64, u64)>; CACHE_SLOTS],
 }
 
 impl ThreadLocks {
+    /// The held entries, innermost last.
     #[inline]
-    fn held(&self) -> &[Held] {
-        &self.held[..self.len]
+    fn held(&self) -> &[Cell<Held>] {
+        &self.held[..self.len.get()]
     }
 }
 
 thread_local! {
-    static THREAD: RefCell<ThreadLocks> = const {
-        RefCell::new(ThreadLocks {
-            held: [Held::EMPTY; MAX_HELD],
-            len: 0,
-            overflow: 0,
-            checked: [(0, 0); CACHE_SLOTS],
-        })
+    static THREAD: ThreadLocks = const {
+        ThreadLocks {
+            held: [const { Cell::new(Held::EMPTY) }; MAX_HELD],
+            len: Cell::new(0),
+            overflow: Cell::new(0),
+            checked: [const { Cell::new((0, 0)) }; CACHE_SLOTS],
+        }
     };
 }
 
@@ -516,7 +520,7 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
 #[inline]
 fn check_order(tag: &LockTag, site: &'static Location<'static>) {
     let id = tag.id();
-    if !THREAD.with(|t| all_checked(&t.borrow(), id)) {
+    if !THREAD.with(|t| all_checked(t, id)) {
         check_order_slow(tag, id, site);
     }
 }
@@ -526,7 +530,8 @@ fn check_order(tag: &LockTag, site: &'static Location<'static>) {
 #[inline]
 fn all_checked(t: &ThreadLocks, id: u64) -> bool {
     for before in t.held().iter().rev() {
-        if before.id != id && t.checked[slot(before.id, id)] != (before.id, id) {
+        let before = before.get();
+        if before.id != id && t.checked[slot(before.id, id)].get() != (before.id, id) {
             return false;
         }
         if !before.tried {
@@ -540,20 +545,17 @@ fn all_checked(t: &ThreadLocks, id: u64) -> bool {
 #[inline(never)]
 fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
     let found = THREAD.with(|t| {
-        let mut t = t.borrow_mut();
-        let ThreadLocks {
-            held, len, checked, ..
-        } = &mut *t;
         let mut found = None;
-        for before in held[..*len].iter().rev() {
+        for before in t.held().iter().rev() {
+            let before = before.get();
             if before.id != id {
                 let key = slot(before.id, id);
-                if checked[key] != (before.id, id) {
-                    match add_edge(before, tag, id, site) {
+                if t.checked[key].get() != (before.id, id) {
+                    match add_edge(&before, tag, id, site) {
                         // Boxed: an `Option` of the whole report would be
                         // copied out of this closure even when empty.
                         Some(report) => found = found.or(Some(Box::new(report))),
-                        None => checked[key] = (before.id, id),
+                        None => t.checked[key].set((before.id, id)),
                     }
                 }
             }
@@ -678,14 +680,13 @@ fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> b
         },
     };
     THREAD.with(|t| {
-        let mut t = t.borrow_mut();
-        let len = t.len;
-        match t.held.get_mut(len) {
+        let len = t.len.get();
+        match t.held.get(len) {
             Some(entry) => {
-                *entry = held;
-                t.len = len + 1;
+                entry.set(held);
+                t.len.set(len + 1);
             }
-            None => t.overflow += 1,
+            None => t.overflow.set(t.overflow.get() + 1),
         }
     });
     true
@@ -698,12 +699,11 @@ pub(crate) fn released(tag: &LockTag) {
     let id = tag.id.load(Relaxed);
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
-        let mut t = t.borrow_mut();
-        let len = t.len;
+        let len = t.len.get();
         let last = len.checked_sub(1).and_then(|i| t.held.get(i));
-        let innermost = last.is_some_and(|h| h.id == id);
+        let innermost = last.is_some_and(|h| h.get().id == id);
         if innermost {
-            t.len = len - 1;
+            t.len.set(len - 1);
         }
         innermost
     });
@@ -716,13 +716,14 @@ pub(crate) fn released(tag: &LockTag) {
 #[inline(never)]
 fn released_out_of_order(id: u64) {
     THREAD.with(|t| {
-        let mut t = t.borrow_mut();
-        let len = t.len;
-        if let Some(at) = t.held().iter().rposition(|h| h.id == id) {
-            t.held.copy_within(at + 1..len, at);
-            t.len -= 1;
+        let len = t.len.get();
+        if let Some(at) = t.held().iter().rposition(|h| h.get().id == id) {
+            for i in at..len - 1 {
+                t.held[i].set(t.held[i + 1].get());
+            }
+            t.len.set(len - 1);
         } else {
-            t.overflow = t.overflow.saturating_sub(1);
+            t.overflow.set(t.overflow.get().saturating_sub(1));
         }
     });
 }
@@ -744,10 +745,12 @@ fn forget(id: u64) {
 pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
     THREAD
         .try_with(|t| {
-            t.borrow()
-                .held()
+            t.held()
                 .iter()
-                .map(|h| (h.info(), h.site()))
+                .map(|h| {
+                    let h = h.get();
+                    (h.info(), h.site())
+                })
                 .collect()
         })
         .unwrap_or_default()
