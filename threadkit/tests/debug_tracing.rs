@@ -250,6 +250,13 @@ fn a_thread_runs_in_its_own_span() {
         .find(|e| e.fields.get("marker").map(String::as_str) == Some("inside-the-thread"))
         .unwrap();
     assert_eq!(event.span, Some(id));
+    let exit = events
+        .iter()
+        .find(|e| {
+            e.span == Some(id) && e.fields.get("message").map(String::as_str) == Some("thread.exit")
+        })
+        .expect("the thread.exit event");
+    assert_eq!(exit.fields["outcome"], "returned");
 }
 
 /// The watchdog's reports are `error!` events on `threadkit::deadlock`: a

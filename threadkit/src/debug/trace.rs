@@ -4,7 +4,8 @@
 //!   target `threadkit::thread` (fields `thread.name`, `thread.ident`,
 //!   `thread.daemon`), which *follows from* the span current where it was
 //!   started: a thread may outlive the request that started it, so it is
-//!   not its child.
+//!   not its child. Its last event, `thread.exit`, says whether the target
+//!   returned or panicked (`outcome`, `panic`).
 //! - Every pool task runs inside a `trace` span named `task` on target
 //!   `threadkit::futures` whose parent is the span current at `submit`, so
 //!   the logs of a task nest under the request that submitted it; it
@@ -34,6 +35,19 @@ pub(crate) fn thread_span(name: &str, ident: u64, daemon: bool) -> Span {
     );
     span.follows_from(Span::current());
     span
+}
+
+/// The `thread.exit` event, in the thread's span: how its target ended.
+pub(crate) fn thread_exit(panic: Option<&str>) {
+    match panic {
+        None => tracing::info!(target: "threadkit::thread", outcome = "returned", "thread.exit"),
+        Some(message) => tracing::info!(
+            target: "threadkit::thread",
+            outcome = "panicked",
+            panic = message,
+            "thread.exit"
+        ),
+    }
 }
 
 /// Wraps a pool task so that it runs in its own span, a child of the span

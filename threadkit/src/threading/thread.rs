@@ -561,6 +561,8 @@ fn bootstrap<T>(handle: ThreadHandle, target: Target<T>, slot: Arc<Mutex<Option<
             Some(report.message)
         }
     };
+    #[cfg(feature = "tracing")]
+    crate::debug::trace::thread_exit(panic.as_deref());
     hooks::run_exit_hook(&handle);
     registry::leave(&handle);
     handle.set_finished(panic);
