@@ -7,3 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo clippy -p threadkit --all-targets -- -D warnings
 cargo test -p threadkit
+# Feature `tracing` (off by default, and not in the CLI's set): its spans
+# and events, seen by a capturing subscriber.
+cargo clippy -p threadkit --all-targets --features tracing -- -D warnings
+cargo test -p threadkit --features tracing --test debug_tracing --test debug

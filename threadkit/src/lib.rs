@@ -15,7 +15,7 @@
 //! | `concurrent.futures` | [`futures`]: `ThreadPoolExecutor`, `Future`, `wait`, `as_completed`, scoped pools | always |
 //! | `multiprocessing`, `ProcessPoolExecutor` | `multiprocessing`: `Process`, `Pipe`, `Queue`, `ProcessPoolExecutor` (Linux) | `process` (default) |
 //! | `asyncio` | `asyncio`: `run`, tasks, `gather`, `TaskGroup`, timeouts, async primitives | `asyncio` |
-//! | `faulthandler`, and what Python lacks | [`debug`]: thread dumps, `find_deadlocks`, a watchdog; lock-order checking | always; `debug-locks` |
+//! | `faulthandler`, and what Python lacks | [`debug`]: thread dumps, `find_deadlocks`, a watchdog; lock-order checking; spans | always; `debug-locks`; `tracing` |
 //!
 //! The rustdoc search knows Python's names too: searching `put_nowait`,
 //! `Empty`, `FIRST_COMPLETED` or `TimeoutError` finds the threadkit item.
@@ -35,6 +35,11 @@
 //!   acquire that inverts an order seen before is reported before it
 //!   blocks. Off by default; without it a `Lock` costs nothing more than
 //!   recording its holder.
+//! - `tracing`: one span per threadkit thread and one per pool task (a
+//!   child of the span current at `submit`, with queue-wait and run times);
+//!   deadlock, inversion and stall reports as `error!` events on target
+//!   `threadkit::deadlock`. Off by default; brings in `tracing` (no
+//!   subscriber).
 //! - `serde` (on with `process`): `Serialize`/`Deserialize` for
 //!   [`debug::ThreadDump`].
 //! - `asyncio`: `threadkit::asyncio`, on tokio (its `rt`, `rt-multi-thread`,

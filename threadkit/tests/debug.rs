@@ -1,5 +1,6 @@
 //! `threadkit::debug` without `debug-locks`: thread dumps, scheduled dumps,
-//! JSON round trips. (The watchdog's "all asleep" has its own binary,
+//! JSON round trips, pool tasks in the wait-for graph (a cycle through a
+//! running task, a starved pool). (The watchdog's "all asleep" has its own binary,
 //! `debug_all_asleep.rs`, since its verdict concerns every thread.)
 
 use std::sync::Arc;
@@ -7,6 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use threadkit::debug::{self, Alarm, WaitKind};
+use threadkit::futures::{Future, ThreadPoolExecutor};
+
 use threadkit::threading::{Event, Thread};
 
 /// Waits (generously) until `ready` holds for a fresh dump.
@@ -68,9 +71,12 @@ fn dump_names_each_wait_and_clears_it_after() {
     assert!(timed_state.waiting.as_ref().unwrap().timed);
 
     // JSON round trip (feature `serde`, on by default through `process`).
-    let json = serde_json::to_string(&dump).unwrap();
-    let back: debug::ThreadDump = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, dump);
+    #[cfg(feature = "serde")]
+    {
+        let json = serde_json::to_string(&dump).unwrap();
+        let back: debug::ThreadDump = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, dump);
+    }
 
     go.set();
     timed.set();
@@ -89,4 +95,205 @@ fn dump_threads_later_fires_and_stops() {
     assert!(rx.recv_timeout(Duration::from_secs(10)).unwrap());
     assert!(rx.recv_timeout(Duration::from_secs(10)).unwrap());
     handle.stop();
+}
+
+/// Waits (generously) until `find_deadlocks` reports something `wanted`.
+fn until_found(mut wanted: impl FnMut(&debug::Deadlock) -> bool) -> debug::Deadlock {
+    let start = Instant::now();
+    loop {
+        if let Some(found) = debug::find_deadlocks().into_iter().find(|d| wanted(d)) {
+            return found;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no such deadlock:\n{}",
+            debug::dump_threads()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// CPython's docs on `ThreadPoolExecutor`: "Deadlocks can occur when the
+/// callable associated with a Future waits on the results of another
+/// Future" (their `wait_on_future` example, with one worker). The worker
+/// waits for a task queued behind it in its own pool: a starved pool,
+/// reported with the pool and the queued task; cancelling the queued task
+/// ends it.
+#[test]
+fn a_pool_starved_by_a_task_waiting_on_its_own_pool_is_found() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("starved")
+            .build()
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel::<Arc<Future<u32>>>();
+    let outer = {
+        let pool = Arc::clone(&pool);
+        pool.clone()
+            .submit(move || {
+                let inner = Arc::new(pool.submit(|| 5).unwrap());
+                tx.send(Arc::clone(&inner)).unwrap();
+                inner.result().copied()
+            })
+            .unwrap()
+    };
+    let inner = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let found = until_found(|d| d.starved_pool.is_some());
+    let pool_id = found.starved_pool.unwrap();
+    assert_eq!(found.threads.len(), 1);
+    let worker = &found.threads[0];
+    assert_eq!(worker.name, "starved_0");
+    assert_eq!(worker.pool, Some(pool_id));
+    let wait = worker.waiting.as_ref().unwrap();
+    assert_eq!(wait.kind, WaitKind::Future);
+    assert_eq!(wait.queued_in, Some(pool_id));
+    assert!(!found.until_timeout);
+    let text = debug::dump_threads().to_string();
+    assert!(
+        text.contains(&format!("pool #{pool_id} is starved")),
+        "{text}"
+    );
+    assert!(text.contains("task queued in pool"), "{text}");
+
+    // Cancel the queued task: the worker's wait ends (Python's `result()`
+    // raises CancelledError), and the pool is not starved any more.
+    assert!(inner.cancel());
+    assert_eq!(
+        outer.into_result().unwrap(),
+        Err(threadkit::futures::FutureError::Cancelled)
+    );
+    assert!(
+        !debug::find_deadlocks()
+            .iter()
+            .any(|d| d.starved_pool == Some(pool_id))
+    );
+}
+
+/// A pool whose workers wait on tasks that other free workers run is not
+/// starved: no report while the tasks are merely slow.
+#[test]
+fn a_task_waiting_on_a_task_run_by_a_free_worker_is_not_starvation() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .thread_name_prefix("not-starved")
+            .build()
+            .unwrap(),
+    );
+    let go = Arc::new(Event::new());
+    let outer = {
+        let (pool2, go) = (Arc::clone(&pool), Arc::clone(&go));
+        pool.submit(move || {
+            let inner = pool2.submit(move || go.wait()).unwrap();
+            inner.into_result().is_ok()
+        })
+        .unwrap()
+    };
+    // Both workers wait: one on the Event, one on the task the other runs.
+    let dump = until_dump(|d| {
+        d.threads
+            .iter()
+            .filter(|t| t.name.starts_with("not-starved") && t.waiting.is_some())
+            .count()
+            == 2
+    });
+    let waiter = dump
+        .threads
+        .iter()
+        .find(|t| {
+            t.name.starts_with("not-starved")
+                && t.waiting
+                    .as_ref()
+                    .is_some_and(|w| w.kind == WaitKind::Future)
+        })
+        .unwrap();
+    let wait = waiter.waiting.as_ref().unwrap();
+    let runner = dump
+        .threads
+        .iter()
+        .find(|t| Some(t.ident) == wait.holder)
+        .expect("the waited-for task's worker is known");
+    assert!(runner.name.starts_with("not-starved"));
+    assert_eq!(wait.queued_in, None);
+    assert!(dump.to_string().contains("run by \""), "{dump}");
+    assert!(dump.deadlocks.iter().all(|d| d.starved_pool != waiter.pool));
+    go.set();
+    assert_eq!(outer.into_result(), Ok(true));
+}
+
+/// A cycle through a running task: a thread waits for a task whose worker
+/// joins that thread. Both stay blocked until the test process exits: the
+/// waiter is a daemon thread and the pool a scoped one (its worker is a
+/// plain std thread, which exit does not wait for, where a
+/// `ThreadPoolExecutor`'s workers are joined at exit as in Python).
+#[test]
+fn a_cycle_through_a_running_task_is_found() {
+    let _waiter = Thread::builder()
+        .name("cycle-waiter")
+        .daemon(true)
+        .spawn(|| {
+            let me = threadkit::threading::current_thread();
+            threadkit::futures::scope(|s| {
+                let task = s
+                    .submit(move || {
+                        let _ = me.join();
+                    })
+                    .unwrap();
+                let _ = task.result();
+            });
+        })
+        .unwrap();
+    let found = until_found(|d| d.threads.iter().any(|t| t.name == "cycle-waiter"));
+    assert_eq!(found.threads.len(), 2, "{found}");
+    let kinds: Vec<_> = found
+        .threads
+        .iter()
+        .map(|t| t.waiting.as_ref().unwrap().kind)
+        .collect();
+    assert!(
+        kinds.contains(&WaitKind::Future) && kinds.contains(&WaitKind::Join),
+        "{found}"
+    );
+    assert_eq!(found.starved_pool, None);
+    assert!(found.to_string().contains("Future.result"), "{found}");
+}
+
+/// The watchdog raises `Alarm::Starvation` for a starved pool.
+#[test]
+fn the_watchdog_reports_a_starved_pool() {
+    let (alarms, seen) = mpsc::channel();
+    let watchdog = debug::Watchdog::new()
+        .period(Duration::from_millis(10))
+        .all_asleep(false)
+        .on_alarm(move |alarm| {
+            if let Alarm::Starvation(dump) = alarm {
+                let _ = alarms.send(dump.to_string());
+            }
+        })
+        .start();
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("watched")
+            .build()
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel::<Arc<Future<()>>>();
+    let outer = {
+        let pool2 = Arc::clone(&pool);
+        pool.submit(move || {
+            let inner = Arc::new(pool2.submit(|| ()).unwrap());
+            tx.send(Arc::clone(&inner)).unwrap();
+            let _ = inner.result();
+        })
+        .unwrap()
+    };
+    let inner = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let text = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(text.contains("\"watched_0\""), "{text}");
+    assert!(inner.cancel());
+    outer.result().unwrap();
+    watchdog.stop();
 }

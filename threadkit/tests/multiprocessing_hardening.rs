@@ -1,5 +1,6 @@
 //! Process-pool settings that cannot work are refused at `build()`, and a
 //! lost worker's futures say what happened to each of them.
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::time::Duration;
 

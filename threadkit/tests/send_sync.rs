@@ -323,3 +323,32 @@ fn shared_types_cross_threads() {
     });
     assert_eq!(sem.value(), 1);
 }
+
+/// The debugging values: a dump, its parts and the watchdog's handles are
+/// sent to other threads (a watchdog's handler, a collector).
+#[test]
+fn debug_types_are_send_and_sync() {
+    use threadkit::debug::{
+        Alarm, Deadlock, ThreadDump, ThreadState, WaitInfo, WaitKind, Watchdog, WatchdogHandle,
+    };
+    assert_send_sync::<ThreadDump>();
+    assert_send_sync::<ThreadState>();
+    assert_send_sync::<WaitInfo>();
+    assert_send_sync::<WaitKind>();
+    assert_send_sync::<Deadlock>();
+    assert_send_sync::<Alarm>();
+    assert_send_sync::<Watchdog>();
+    assert_send_sync::<WatchdogHandle>();
+    #[cfg(feature = "debug-locks")]
+    {
+        use threadkit::debug::{
+            LockInfo, LockOrder, Mode, OrderBacktrace, PotentialDeadlock, Site,
+        };
+        assert_send_sync::<LockInfo>();
+        assert_send_sync::<LockOrder>();
+        assert_send_sync::<OrderBacktrace>();
+        assert_send_sync::<PotentialDeadlock>();
+        assert_send_sync::<Mode>();
+        assert_send_sync::<Site>();
+    }
+}

@@ -25,6 +25,10 @@ pub struct WaitInfo {
     /// The ident of the thread that alone can end this wait, when known: a
     /// lock's holder, the joined thread, the worker running the awaited task.
     pub holder: Option<u64>,
+    /// For `Future.result` on a pool task not started yet: the pool it is
+    /// queued in (the `pool` of that pool's workers' [`ThreadState`]s).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queued_in: Option<u64>,
     /// With feature `debug-locks`: the locks the thread held when it began
     /// waiting, as (name, where acquired).
     pub holding: Vec<(String, String)>,
@@ -45,21 +49,51 @@ pub struct ThreadState {
     pub daemon: bool,
     /// What it waits for; `None` while it runs (or waits outside threadkit).
     pub waiting: Option<WaitInfo>,
+    /// For a worker of a thread pool: the pool's number in this process
+    /// (see [`WaitInfo::queued_in`] and [`Deadlock::starved_pool`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub pool: Option<u64>,
 }
 
-/// A deadlock: threads each waiting for the next, the last for the first.
+/// A deadlock: threads each waiting for the next, the last for the first;
+/// or a starved pool ([`starved_pool`](Self::starved_pool)): every worker of
+/// a pool waiting for tasks that are queued in that same pool.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Deadlock {
-    /// The threads of the cycle, each waiting for the one after it.
+    /// The threads of the cycle, each waiting for the one after it; for a
+    /// starved pool, its workers.
     pub threads: Vec<ThreadState>,
     /// Whether some wait of the cycle has a timeout: the threads are stuck
     /// until it expires (and then one of them gives up), not forever.
     pub until_timeout: bool,
+    /// Set for pool starvation: the pool (see [`ThreadState::pool`]) whose
+    /// every worker waits, in `Future.result`, for tasks that only this
+    /// pool could run, one at least still queued in it. No worker is left
+    /// to start them.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub starved_pool: Option<u64>,
 }
 
 impl fmt::Display for Deadlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(pool) = self.starved_pool {
+            write!(
+                f,
+                "pool #{pool} is starved: every worker waits for a task queued in the same pool"
+            )?;
+            for thread in &self.threads {
+                let what = thread.waiting.as_ref().map(describe).unwrap_or_default();
+                write!(f, ",\n  \"{}\" waits in {what}", thread.name)?;
+                if let Some(queued) = thread.waiting.as_ref().and_then(|w| w.queued_in) {
+                    write!(f, " (task queued in pool #{queued})")?;
+                }
+            }
+            if self.until_timeout {
+                f.write_str("\n  (until a timeout expires)")?;
+            }
+            return Ok(());
+        }
         let n = self.threads.len();
         for (i, thread) in self.threads.iter().enumerate() {
             let next = &self.threads[(i + 1) % n];
@@ -115,6 +149,9 @@ impl fmt::Display for ThreadDump {
             if t.daemon {
                 f.write_str(" daemon")?;
             }
+            if let Some(pool) = t.pool {
+                write!(f, " worker of pool #{pool}")?;
+            }
             let Some(wait) = &t.waiting else {
                 writeln!(f, " [running]")?;
                 continue;
@@ -128,7 +165,15 @@ impl fmt::Display for ThreadDump {
             )?;
             if let Some(holder) = wait.holder {
                 let name = names.get(&holder).copied().unwrap_or("?");
-                writeln!(f, "    - held by \"{name}\" (ident {holder})")?;
+                let verb = if wait.kind == WaitKind::Future {
+                    "run by"
+                } else {
+                    "held by"
+                };
+                writeln!(f, "    - {verb} \"{name}\" (ident {holder})")?;
+            }
+            if let Some(pool) = wait.queued_in {
+                writeln!(f, "    - task queued in pool #{pool}, not started")?;
             }
             for (lock, site) in &wait.holding {
                 writeln!(f, "    - holding {lock}, acquired at {site}")?;
@@ -165,34 +210,80 @@ pub fn dump_threads() -> ThreadDump {
 
 /// The deadlocks among threadkit threads now: cycles of threads each
 /// blocked on something only the next one can release (a lock it holds,
-/// its own end for `join`, a task it runs). A cycle with a timed wait in it
-/// is reported with [`Deadlock::until_timeout`] set: stuck until then.
+/// its own end for `join`, a pool task it runs), and starved pools (every
+/// worker of a pool blocked in `Future.result` on tasks queued in that same
+/// pool, [`Deadlock::starved_pool`]). A cycle with a timed wait in it is
+/// reported with [`Deadlock::until_timeout`] set: stuck until then.
 ///
 /// Event, Condition, Queue and Semaphore waits have no owner, so they are
 /// never part of a cycle here; the watchdog's "all threads are asleep"
 /// ([`Watchdog`](super::Watchdog)) covers them.
+///
+/// # Examples
+///
+/// The deadlock CPython's docs warn of ("when the callable associated with
+/// a Future waits on the results of another Future"): a one-worker pool
+/// whose task waits for a task queued behind it.
+///
+/// ```
+/// use std::sync::{Arc, mpsc};
+/// use threadkit::debug;
+/// use threadkit::futures::ThreadPoolExecutor;
+///
+/// let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+/// let (tx, rx) = mpsc::channel();
+/// let outer = {
+///     let pool2 = Arc::clone(&pool);
+///     pool.submit(move || {
+///         let inner = Arc::new(pool2.submit(|| 5).unwrap());
+///         tx.send(Arc::clone(&inner)).unwrap();
+///         inner.result().copied()
+///     })
+///     .unwrap()
+/// };
+/// let inner = rx.recv().unwrap();
+/// let starved = loop {
+///     match debug::find_deadlocks().into_iter().find(|d| d.starved_pool.is_some()) {
+///         Some(found) => break found,
+///         None => std::thread::sleep(std::time::Duration::from_millis(1)),
+///     }
+/// };
+/// let wait = starved.threads[0].waiting.as_ref().unwrap();
+/// assert_eq!(wait.queued_in, starved.starved_pool);
+/// // Python would hang here; cancelling the queued task ends the wait.
+/// assert!(inner.cancel());
+/// assert!(outer.result().unwrap().is_err());
+/// ```
 pub fn find_deadlocks() -> Vec<Deadlock> {
     cycles(&snapshot())
 }
 
 fn snapshot() -> Vec<ThreadState> {
+    let mut pools = HashMap::new();
     let records: HashMap<u64, _> = waits::all_slots()
         .into_iter()
-        .filter_map(|slot| slot.snapshot().map(|r| (slot.ident, r)))
+        .filter_map(|slot| {
+            if let Some(pool) = slot.pool() {
+                pools.insert(slot.ident, pool);
+            }
+            slot.snapshot().map(|r| (slot.ident, r))
+        })
         .collect();
     let mut threads = BTreeMap::new();
     for handle in threading::enumerate() {
         let Some(ident) = handle.ident() else {
             continue;
         };
-        let waiting = records.get(&ident).map(|(record, holder)| WaitInfo {
-            kind: record.kind,
-            object: record.object.clone(),
-            waited: record.since.elapsed(),
-            timed: record.timed,
-            holder: *holder,
+        let waiting = records.get(&ident).map(|seen| WaitInfo {
+            kind: seen.record.kind,
+            object: seen.record.object.clone(),
+            waited: seen.record.since.elapsed(),
+            timed: seen.record.timed,
+            holder: seen.holder,
+            queued_in: seen.queued_in,
             #[cfg(feature = "debug-locks")]
-            holding: record
+            holding: seen
+                .record
                 .held
                 .iter()
                 .map(|(lock, site)| (lock.to_string(), site.to_string()))
@@ -208,6 +299,7 @@ fn snapshot() -> Vec<ThreadState> {
                 native_id: handle.native_id(),
                 daemon: handle.is_daemon(),
                 waiting,
+                pool: pools.get(&ident).copied(),
             },
         );
     }
@@ -254,9 +346,11 @@ fn cycles(threads: &[ThreadState]) -> Vec<Deadlock> {
             found.push(Deadlock {
                 threads,
                 until_timeout,
+                starved_pool: None,
             });
         }
         done.extend(path);
     }
+    found.extend(super::tasks::starved_pools(threads));
     found
 }

@@ -35,9 +35,10 @@
 //! | every thread and what it waits for | [`dump_threads`] → [`ThreadDump`] (text, or JSON with `serde`) | `faulthandler.dump_traceback`, Java's `jstack` |
 //! | a dump after a delay, repeated | [`dump_threads_later`] | `faulthandler.dump_traceback_later` |
 //! | a dump on `kill -USR1` or Ctrl-\, the process going on | `install_dump_signal` (Linux) | `faulthandler.register(signum)`, the JVM's SIGQUIT |
-//! | threads waiting on each other in a cycle | [`find_deadlocks`] | Java's `ThreadMXBean.findDeadlocks` |
+//! | threads waiting on each other in a cycle, a pool starved by tasks waiting on tasks | [`find_deadlocks`] | Java's `ThreadMXBean.findDeadlocks` |
 //! | deadlocks, "all threads asleep" and stalls, reported as they happen | [`Watchdog`] | Go's "all goroutines are asleep" |
 //! | lock-order inversions, reported before anything blocks | feature `debug-locks`: `set_mode`, `PotentialDeadlock` | Linux lockdep, Abseil's deadlock detection |
+//! | a span per thread and per pool task (nested under the submitter's span), reports as `error!` events on `threadkit::deadlock` | feature `tracing` | tokio-console's task spans |
 //!
 //! # What threadkit records, and what it costs
 //!
@@ -47,9 +48,11 @@
 //!   lock, a queue with an item ready) record nothing.
 //! - Who holds a lock is known for every `Lock`, `RLock` and `Condition`
 //!   with `debug-locks`; without it, owners are known for `join` (the
-//!   joined thread). A cycle needs owners, so without `debug-locks`
-//!   [`find_deadlocks`] sees join cycles, and the [`Watchdog`]'s "all
-//!   asleep" covers the rest.
+//!   joined thread) and `Future.result` on a pool task (the worker running
+//!   it, or the pool it is still queued in: one word in the task's own
+//!   allocation, written at submit and at start). A cycle needs owners, so
+//!   without `debug-locks` [`find_deadlocks`] sees join and task cycles and
+//!   starved pools, and the [`Watchdog`]'s "all asleep" covers the rest.
 //! - `debug-locks` (off by default) adds a name and a creation site to
 //!   every lock and checks the order of every nested blocking acquire
 //!   against a graph shared by all threads, each order once per thread.
@@ -67,6 +70,9 @@ mod dump;
 pub(crate) mod lock_order;
 #[cfg(all(target_os = "linux", not(miri)))]
 mod signal;
+pub(crate) mod tasks;
+#[cfg(feature = "tracing")]
+pub(crate) mod trace;
 pub(crate) mod tracking;
 pub(crate) mod waits;
 mod watchdog;
@@ -74,7 +80,8 @@ mod watchdog;
 pub use dump::{Deadlock, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks};
 #[cfg(feature = "debug-locks")]
 pub use lock_order::{
-    LockInfo, LockOrder, Mode, PotentialDeadlock, Site, set_mode, set_timed_acquires_block,
+    LockInfo, LockOrder, Mode, OrderBacktrace, PotentialDeadlock, Site, set_backtraces, set_mode,
+    set_timed_acquires_block,
 };
 #[cfg(all(target_os = "linux", not(miri)))]
 pub use signal::{DumpSignal, install_dump_signal, install_dump_signal_with};

@@ -89,6 +89,9 @@ pub(crate) enum Holder {
     /// which lives in the lock the thread is blocked on.
     #[cfg_attr(not(feature = "debug-locks"), allow(dead_code))]
     Live(*const AtomicU64),
+    /// A pool task's whereabouts word (see [`Whereabouts`](super::tasks::Whereabouts)),
+    /// which lives in the future the thread is blocked on.
+    Task(*const AtomicU64),
 }
 
 /// One thread's current wait.
@@ -105,7 +108,7 @@ pub(crate) struct Record {
     pub(crate) held: Vec<(super::LockInfo, super::Site)>,
 }
 
-// SAFETY: the only non-Send field is `Holder::Live`'s pointer, which is read
+// SAFETY: the only non-Send fields are `Holder::Live`'s and `Holder::Task`'s pointers, which is read
 // only under the slot's mutex while the waiting thread is still inside the
 // wait that keeps its target alive (see `Slot::holder`).
 unsafe impl Send for Record {}
@@ -114,17 +117,35 @@ unsafe impl Send for Record {}
 #[derive(Debug)]
 pub(crate) struct Slot {
     pub(crate) ident: u64,
+    /// The pool this thread is a worker of (0: none), set once when the
+    /// worker starts.
+    pool: AtomicU64,
     record: Mutex<Option<Record>>,
 }
 
+/// A thread's record as read now: who can end the wait and, for a pool
+/// task still queued, where.
+#[derive(Debug)]
+pub(crate) struct Seen {
+    pub(crate) record: Record,
+    pub(crate) holder: Option<u64>,
+    pub(crate) queued_in: Option<u64>,
+}
+
 impl Slot {
+    /// The pool this thread works for, if it is a pool worker.
+    pub(crate) fn pool(&self) -> Option<u64> {
+        let pool = self.pool.load(Relaxed);
+        (pool != 0).then_some(pool)
+    }
+
     /// The record, with a live holder read now.
-    pub(crate) fn snapshot(&self) -> Option<(Record, Option<u64>)> {
+    pub(crate) fn snapshot(&self) -> Option<Seen> {
         let record = self.record.lock();
         let record = record.as_ref()?;
-        let holder = match record.holder {
-            Holder::Unknown => None,
-            Holder::Thread(ident) => Some(ident),
+        let (holder, queued_in) = match record.holder {
+            Holder::Unknown => (None, None),
+            Holder::Thread(ident) => (Some(ident), None),
             Holder::Live(cell) => {
                 // SAFETY: `cell` points into the lock this thread is blocked
                 // on. The thread clears its record, under this same mutex,
@@ -132,10 +153,22 @@ impl Slot {
                 // acquire (the thread borrows it), so while we hold the
                 // mutex and see the record, the lock is alive.
                 let ident = unsafe { (*cell).load(Relaxed) };
-                (ident != 0).then_some(ident)
+                ((ident != 0).then_some(ident), None)
+            }
+            Holder::Task(cell) => {
+                // SAFETY: `cell` points into the shared state of the future
+                // this thread is blocked on; the thread holds a reference to
+                // it for the whole wait and clears its record, under this
+                // same mutex, before the wait returns.
+                let word = unsafe { (*cell).load(Relaxed) };
+                super::tasks::decode(word)
             }
         };
-        Some((record.clone(), holder))
+        Some(Seen {
+            record: record.clone(),
+            holder,
+            queued_in,
+        })
     }
 }
 
@@ -167,18 +200,7 @@ pub(crate) fn enter(
     if cfg!(loom) {
         return WaitScope { slot: None };
     }
-    let slot = MINE
-        .try_with(|mine| {
-            Arc::clone(mine.get_or_init(|| {
-                let slot = Arc::new(Slot {
-                    ident: crate::threading::get_ident(),
-                    record: Mutex::new(None),
-                });
-                slots().lock().push(Arc::downgrade(&slot));
-                slot
-            }))
-        })
-        .ok();
+    let slot = my_slot();
     if let Some(slot) = &slot {
         *slot.record.lock() = Some(Record {
             kind,
@@ -191,6 +213,33 @@ pub(crate) fn enter(
         });
     }
     WaitScope { slot }
+}
+
+/// The calling thread's slot, made and listed on first use.
+fn my_slot() -> Option<Arc<Slot>> {
+    MINE.try_with(|mine| {
+        Arc::clone(mine.get_or_init(|| {
+            let slot = Arc::new(Slot {
+                ident: crate::threading::get_ident(),
+                pool: AtomicU64::new(0),
+                record: Mutex::new(None),
+            });
+            slots().lock().push(Arc::downgrade(&slot));
+            slot
+        }))
+    })
+    .ok()
+}
+
+/// Marks the calling thread as a worker of `pool` (once, when it starts),
+/// for the starvation verdict of [`find_deadlocks`](super::find_deadlocks).
+pub(crate) fn mark_worker(pool: u64) {
+    if cfg!(loom) {
+        return;
+    }
+    if let Some(slot) = my_slot() {
+        slot.pool.store(pool, Relaxed);
+    }
 }
 
 /// Clears the thread's record when the wait ends.

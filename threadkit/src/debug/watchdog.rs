@@ -16,6 +16,9 @@ pub enum Alarm {
     /// Threads wait for each other in a cycle, without timeouts
     /// ([`ThreadDump::deadlocks`]).
     Deadlock(ThreadDump),
+    /// Every worker of a thread pool waits for tasks queued in that same
+    /// pool, so nothing can start them ([`Deadlock::starved_pool`](super::Deadlock::starved_pool)).
+    Starvation(ThreadDump),
     /// Every threadkit thread is blocked in a threadkit wait without a
     /// timeout: nothing can wake any of them (Go's "all goroutines are
     /// asleep"). A running thread, a thread in `sleep`, a pending `Timer`
@@ -31,7 +34,11 @@ impl Alarm {
     /// The dump taken when the alarm fired.
     pub fn dump(&self) -> &ThreadDump {
         match self {
-            Alarm::Deadlock(d) | Alarm::AllAsleep(d) | Alarm::Stall(d) | Alarm::Scheduled(d) => d,
+            Alarm::Deadlock(d)
+            | Alarm::Starvation(d)
+            | Alarm::AllAsleep(d)
+            | Alarm::Stall(d)
+            | Alarm::Scheduled(d) => d,
         }
     }
 }
@@ -40,6 +47,9 @@ impl fmt::Display for Alarm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headline = match self {
             Alarm::Deadlock(_) => "threadkit: DEADLOCK: threads wait for each other",
+            Alarm::Starvation(_) => {
+                "threadkit: DEADLOCK: a pool's workers all wait for tasks queued in that pool"
+            }
             Alarm::AllAsleep(_) => "threadkit: all threads are asleep - deadlock!",
             Alarm::Stall(_) => "threadkit: a thread has been waiting longer than the stall limit",
             Alarm::Scheduled(_) => "threadkit: scheduled thread dump",
@@ -50,6 +60,25 @@ impl fmt::Display for Alarm {
 }
 
 type Handler = Arc<dyn Fn(&Alarm) + Send + Sync>;
+
+/// Hands `alarm` to `handler` and, with feature `tracing`, emits it as an
+/// `error!` event on `threadkit::deadlock` as well.
+fn raise(handler: &Handler, alarm: &Alarm) {
+    #[cfg(feature = "tracing")]
+    {
+        let kind = match alarm {
+            Alarm::Deadlock(_) => "deadlock",
+            Alarm::Starvation(_) => "starved pool",
+            Alarm::AllAsleep(_) => "all asleep",
+            Alarm::Stall(_) => "stall",
+            Alarm::Scheduled(_) => "scheduled dump",
+        };
+        if !matches!(alarm, Alarm::Scheduled(_)) {
+            super::trace::report(kind, alarm);
+        }
+    }
+    handler(alarm);
+}
 
 /// Configures and starts the watchdog thread.
 ///
@@ -147,7 +176,12 @@ impl Watchdog {
                 let key: Vec<u64> = deadlock.threads.iter().map(|t| t.ident).collect();
                 if !reported.contains(&key) {
                     reported.push(key);
-                    (self.handler)(&Alarm::Deadlock(dump.clone()));
+                    let alarm = if deadlock.starved_pool.is_some() {
+                        Alarm::Starvation(dump.clone())
+                    } else {
+                        Alarm::Deadlock(dump.clone())
+                    };
+                    raise(&self.handler, &alarm);
                 }
             }
             let others: Vec<_> = dump.threads.iter().filter(|t| t.ident != me).collect();
@@ -156,7 +190,7 @@ impl Watchdog {
                     .iter()
                     .all(|t| t.waiting.as_ref().is_some_and(|w| !w.timed));
             if self.all_asleep && asleep && !asleep_reported {
-                (self.handler)(&Alarm::AllAsleep(dump.clone()));
+                raise(&self.handler, &Alarm::AllAsleep(dump.clone()));
             }
             asleep_reported = asleep;
             if let Some(limit) = self.stall {
@@ -167,7 +201,7 @@ impl Watchdog {
                     })
                 });
                 if stalled.is_some() {
-                    (self.handler)(&Alarm::Stall(dump.clone()));
+                    raise(&self.handler, &Alarm::Stall(dump.clone()));
                 }
             }
         }

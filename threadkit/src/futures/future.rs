@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use super::error::FutureError;
 use super::waiter::{Completion, Waiter};
+use crate::debug::tasks::Whereabouts;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
@@ -176,6 +177,10 @@ impl<T> HasWaiters for State<T> {
 /// see it erased, as `dyn Erased`, so `Future<T>` does not name it.
 pub(crate) struct Inner<T, J: ?Sized = dyn Erased> {
     phase: AtomicUsize,
+    /// For thread dumps and `find_deadlocks`: the pool a task is queued
+    /// in, then the worker running it (see `debug/tasks.rs`). Read only
+    /// by dumps, through the record of a thread blocked in `result()`.
+    pub(crate) whereabouts: Whereabouts,
     outcome: UnsafeCell<Option<Result<T, FutureError>>>,
     state: Monitor<State<T>>,
     pub(crate) job: J,
@@ -217,6 +222,7 @@ impl<T, J> Inner<T, J> {
     pub(crate) fn new(job: J) -> Self {
         Inner {
             phase: AtomicUsize::new(Phase::Pending as usize),
+            whereabouts: Whereabouts::new(),
             outcome: UnsafeCell::new(None),
             state: Monitor::new(State {
                 completion: None,
@@ -245,7 +251,13 @@ impl<T, J: ?Sized> Inner<T, J> {
             return true;
         }
         let mut st = self.state.lock();
-        self.is_done() || self.state.wait_until(&mut st, deadline, |_| self.is_done())
+        self.is_done()
+            || self.state.wait_until_held_by(
+                &mut st,
+                deadline,
+                Some(self.whereabouts.holder()),
+                |_| self.is_done(),
+            )
     }
 
     /// The outcome of a done future; `None` once the handle took it.

@@ -36,6 +36,8 @@ pub(crate) type Initializer = Arc<dyn Fn() + Send + Sync>;
 /// What every thread pool shares with its workers.
 pub(crate) struct PoolCore<'a, H> {
     pub(crate) work: WorkQueue<'a>,
+    /// The pool's number in thread dumps (`debug::ThreadState::pool`).
+    id: u64,
     state: Mutex<PoolState<H>>,
     max_workers: usize,
     prefix: String,
@@ -61,6 +63,7 @@ impl<'a, H> PoolCore<'a, H> {
     ) -> Self {
         PoolCore {
             work: WorkQueue::new(),
+            id: crate::debug::tasks::next_pool_id(),
             state: Mutex::new(PoolState {
                 shutdown: false,
                 broken: None,
@@ -96,6 +99,7 @@ impl<'a, H> PoolCore<'a, H> {
         if st.shutdown {
             return Err(FutureError::ShutDown);
         }
+        item.queued_in(self.id);
         self.work.push(item);
         // Python's `_adjust_thread_count`. At the maximum the idle count no
         // longer matters (workers are never retired), and skipping it spares
@@ -136,7 +140,7 @@ impl<'a, H> PoolCore<'a, H> {
                 return;
             }
         }
-        self.work.work();
+        self.work.work(self.id);
     }
 
     /// Python's `_initializer_failed`: the pool is broken; fail what waits.

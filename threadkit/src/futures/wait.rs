@@ -113,7 +113,7 @@ where
 /// the same futures, woken by whichever thread completes them (Python's
 /// `await asyncio.wait(fs, return_when=...)` over `asyncio.wrap_future`s).
 /// Needs no runtime. To bound it, pass the futures by reference and wrap
-/// the call in [`asyncio::wait_for`](crate::asyncio) or any timer: dropping
+/// the call in `asyncio::wait_for` or any timer: dropping
 /// it uninstalls its waiter.
 ///
 /// # Examples

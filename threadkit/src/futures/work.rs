@@ -40,8 +40,11 @@ impl<F: Send> Erased for Slot<F> {}
 trait Job: Send + Sync {
     /// Takes the closure out and runs it, unless the future was cancelled;
     /// `finished` is called once the task returned (or was found cancelled),
-    /// just before its future is completed.
-    fn run(&self, finished: &dyn Fn());
+    /// just before its future is completed. `runner`: the ident of the
+    /// thread running it, for thread dumps (0: not known).
+    fn run(&self, finished: &dyn Fn(), runner: u64);
+    /// Notes, for thread dumps, the pool the task is queued in.
+    fn queued_in(&self, pool: u64);
     /// Cancels the future and drops the closure unrun.
     fn cancel(&self);
     /// Finishes the future with `error` and drops the closure unrun.
@@ -62,11 +65,14 @@ impl<F: FnOnce() -> T + Send, T: Send> Inner<T, Slot<F>> {
 }
 
 impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
-    fn run(&self, finished: &dyn Fn()) {
+    fn run(&self, finished: &dyn Fn(), runner: u64) {
         // SAFETY: called by the work item, once (see `WorkItem`).
         let Some(f) = (unsafe { self.take() }) else {
             return;
         };
+        // Before the start, so that a dump never sees a running task still
+        // marked queued (a cancelled task's future is done: nobody reads it).
+        self.whereabouts.running_on(runner);
         if self.set_running() {
             let outcome = crate::util::unwind::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.into()));
@@ -76,6 +82,10 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
             drop_unrun(f);
             finished();
         }
+    }
+
+    fn queued_in(&self, pool: u64) {
+        self.whereabouts.queued_in(pool);
     }
 
     fn cancel(&self) {
@@ -136,6 +146,10 @@ impl<'a> WorkItem<'a> {
         F: FnOnce() -> T + Send + 'a,
         T: Send + 'a,
     {
+        // Feature `tracing`: the task runs in a span whose parent is the
+        // span current here, at submit.
+        #[cfg(feature = "tracing")]
+        let f = crate::debug::trace::task(f);
         let inner = Arc::new(Inner::new(Slot(ManuallyDrop::new(UnsafeCell::new(Some(
             f,
         ))))));
@@ -162,14 +176,22 @@ impl<'a> WorkItem<'a> {
     /// Runs the task, unless its future was cancelled; a panic is caught and
     /// stored in the future.
     pub fn run(mut self) {
-        self.run_then(&|| {});
+        self.run_then(&|| {}, 0);
     }
 
     /// [`run`](Self::run), calling `finished` once the task returned (or
-    /// was found cancelled), just before its future is completed.
-    fn run_then(&mut self, finished: &dyn Fn()) {
+    /// was found cancelled), just before its future is completed; `runner`
+    /// is the running thread's ident (0: not known).
+    fn run_then(&mut self, finished: &dyn Fn(), runner: u64) {
         if let Some(job) = self.job.take() {
-            job.run(finished);
+            job.run(finished, runner);
+        }
+    }
+
+    /// Notes, for thread dumps, that the item is queued in `pool`.
+    pub(crate) fn queued_in(&self, pool: u64) {
+        if let Some(job) = &self.job {
+            job.queued_in(pool);
         }
     }
 
@@ -277,19 +299,30 @@ impl<'a> WorkQueue<'a> {
         }
     }
 
-    /// The worker loop: run items until the exit signal.
-    pub(crate) fn work(&self) {
+    /// The worker loop: run items until the exit signal. `pool`: the
+    /// pool's number, for thread dumps.
+    pub(crate) fn work(&self, pool: u64) {
+        // Under loom the registry's statics would outlive a model.
+        let me = if cfg!(loom) {
+            0
+        } else {
+            crate::debug::waits::mark_worker(pool);
+            crate::threading::get_ident()
+        };
         loop {
             match self.rx.recv().ok().flatten() {
                 Some(mut item) => {
                     // Count this worker idle before the future completes, so
                     // that a submit made as soon as the result is seen reuses
                     // it (CPython's test_idle_thread_reuse).
-                    item.run_then(&|| {
-                        if !self.all_started.load(Ordering::Relaxed) {
-                            self.idle.fetch_add(1, Ordering::AcqRel);
-                        }
-                    });
+                    item.run_then(
+                        &|| {
+                            if !self.all_started.load(Ordering::Relaxed) {
+                                self.idle.fetch_add(1, Ordering::AcqRel);
+                            }
+                        },
+                        me,
+                    );
                 }
                 None => {
                     self.close();

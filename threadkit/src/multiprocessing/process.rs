@@ -283,7 +283,7 @@ impl Process {
 
     /// [`join`](Process::join) for async code: the same wait on the same
     /// handle, woken by the thread that reaps the child. Needs no runtime;
-    /// bound it with [`asyncio::wait_for`](crate::asyncio) or any timer.
+    /// bound it with `asyncio::wait_for` or any timer.
     /// Dropping the future before it resolves is safe.
     ///
     /// # Errors

@@ -266,7 +266,7 @@ impl ThreadHandle {
     /// same record, so the thread's end releases joining threads and tasks
     /// alike (Python spells it `await asyncio.to_thread(t.join)`, which ties
     /// up a worker thread; this does not). Needs no runtime; bound it with
-    /// [`asyncio::wait_for`](crate::asyncio) or any timer. Dropping the
+    /// `asyncio::wait_for` or any timer. Dropping the
     /// future before it resolves is safe.
     ///
     /// # Errors
@@ -478,8 +478,21 @@ impl<T: Send + 'static> Thread<T> {
         if let Some(bytes) = self.stack_size {
             os_thread = os_thread.stack_size(bytes);
         }
+        // Feature `tracing`: the thread's span, made here so that it
+        // follows from the span current where the thread was started.
+        #[cfg(feature = "tracing")]
+        let span = crate::debug::trace::thread_span(
+            handle.name(),
+            handle.ident().unwrap_or(0),
+            handle.is_daemon(),
+        );
+        let body = move || {
+            #[cfg(feature = "tracing")]
+            let _entered = span.entered();
+            bootstrap(handle, target, slot)
+        };
         // The std JoinHandle is dropped: joining goes through our own state.
-        if let Err(e) = os_thread.spawn(move || bootstrap(handle, target, slot)) {
+        if let Err(e) = os_thread.spawn(body) {
             let mut st = self.handle.inner.state.lock();
             st.phase = Phase::Initial;
             st.ident = None;
@@ -558,6 +571,8 @@ pub(super) fn run_registered<T, R>(
             (None, Some(report.message))
         }
     };
+    #[cfg(feature = "tracing")]
+    crate::debug::trace::thread_exit(panic.as_deref());
     hooks::run_exit_hook(handle);
     registry::leave(handle);
     handle.set_finished(panic);

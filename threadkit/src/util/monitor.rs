@@ -232,6 +232,18 @@ impl<S: HasWaiters> Monitor<S> {
         &self,
         guard: &mut MutexGuard<'_, S>,
         deadline: Deadline,
+        ready: impl FnMut(&mut S) -> bool,
+    ) -> bool {
+        self.wait_until_held_by(guard, deadline, None, ready)
+    }
+
+    /// [`wait_until`](Self::wait_until), naming for thread dumps who can end
+    /// the wait when the state itself does not know (`None`: ask the state).
+    pub(crate) fn wait_until_held_by(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        deadline: Deadline,
+        holder: Option<Holder>,
         mut ready: impl FnMut(&mut S) -> bool,
     ) -> bool {
         if ready(guard) {
@@ -241,7 +253,7 @@ impl<S: HasWaiters> Monitor<S> {
             return false;
         }
         let me = thread::current();
-        let _record = record(&**guard, deadline);
+        let _record = record(&**guard, deadline, holder);
         loop {
             let id = self.register(guard, Sleeper::Thread(me.clone()));
             fence(SeqCst);
@@ -270,7 +282,7 @@ impl<S: HasWaiters> Monitor<S> {
         registered: impl FnOnce(),
     ) -> bool {
         let id = self.register(guard, Sleeper::Thread(thread::current()));
-        let _record = record(&**guard, deadline);
+        let _record = record(&**guard, deadline, None);
         registered();
         self.sleep(guard, id, deadline)
     }
@@ -471,12 +483,12 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 
 /// Notes for thread dumps what the calling thread is about to sleep on
 /// (nothing under loom: see `waits::enter`).
-fn record<S: HasWaiters>(state: &S, deadline: Deadline) -> WaitScope {
+fn record<S: HasWaiters>(state: &S, deadline: Deadline, holder: Option<Holder>) -> WaitScope {
     waits::enter(
         state.wait_kind(),
         state.wait_object(),
         deadline,
-        state.holder(),
+        holder.unwrap_or_else(|| state.holder()),
     )
 }
 
