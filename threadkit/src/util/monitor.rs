@@ -3,7 +3,11 @@
 //!
 //! Every blocking call in threadkit, sync or async, ends up here: a thread
 //! in [`Monitor::wait_until`], a task in [`Monitor::until`]. Both put an
-//! entry on the same [`WaitList`]: a parked [`Thread`] or a task's [`Waker`].
+//! entry on the same [`WaitList`]: a parked [`Thread`], a task's [`Waker`]
+//! or (feature `green`) a green thread, which suspends to its hub instead
+//! of parking its OS thread, and is unwound out of the wait when killed
+//! under the same rule as a dropped task: it takes its entry off or hands a
+//! wake-up it already got on.
 //! A notifier takes entries off the front of the list under the lock and
 //! wakes them once the lock is released. So a queue's `get` and
 //! `get_async().await`, an event's `wait` and `wait_async().await` are the
@@ -56,11 +60,13 @@ use crate::loom::sync::{Mutex, MutexGuard};
 use crate::loom::thread::{self, Thread};
 use crate::util::Deadline;
 
-/// Somebody to wake: a parked thread or a task.
+/// Somebody to wake: a parked thread, a task or a green thread.
 #[derive(Debug)]
 enum Sleeper {
     Thread(Thread),
     Task(Waker),
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    Green(crate::green::GreenWaker),
 }
 
 impl Sleeper {
@@ -68,8 +74,39 @@ impl Sleeper {
         match self {
             Sleeper::Thread(thread) => thread.unpark(),
             Sleeper::Task(waker) => waker.wake(),
+            #[cfg(all(feature = "green", not(loom), not(miri)))]
+            Sleeper::Green(green) => green.wake(),
         }
     }
+
+    /// The calling thread, or the calling green thread (or busy hub root),
+    /// as a sleeper; whether it is green.
+    #[inline]
+    fn current() -> (Sleeper, bool) {
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        if let Some(green) = crate::green::sleeper() {
+            return (Sleeper::Green(green), true);
+        }
+        (Sleeper::Thread(thread::current()), false)
+    }
+
+    fn clone_for_wait(&self) -> Sleeper {
+        match self {
+            Sleeper::Thread(thread) => Sleeper::Thread(thread.clone()),
+            Sleeper::Task(waker) => Sleeper::Task(waker.clone()),
+            #[cfg(all(feature = "green", not(loom), not(miri)))]
+            Sleeper::Green(green) => Sleeper::Green(green.clone()),
+        }
+    }
+}
+
+/// How a sleep ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parked {
+    Woken,
+    TimedOut,
+    /// A green thread was killed: it leaves the line and unwinds.
+    Killed,
 }
 
 /// One registration on a [`WaitList`]. Ids only grow, so the list stays
@@ -240,16 +277,16 @@ impl<S: HasWaiters> Monitor<S> {
         if deadline == Deadline::Now {
             return false;
         }
-        let me = thread::current();
+        let (me, green) = Sleeper::current();
         let _record = record(&**guard, deadline);
         loop {
-            let id = self.register(guard, Sleeper::Thread(me.clone()));
+            let id = self.register(guard, me.clone_for_wait());
             fence(SeqCst);
             if ready(guard) {
                 self.deregister(guard, id);
                 return true;
             }
-            if !self.sleep(guard, id, deadline) {
+            if !self.sleep(guard, id, deadline, green) {
                 return ready(guard);
             }
             if ready(guard) {
@@ -269,26 +306,53 @@ impl<S: HasWaiters> Monitor<S> {
         deadline: Deadline,
         registered: impl FnOnce(),
     ) -> bool {
-        let id = self.register(guard, Sleeper::Thread(thread::current()));
+        let (me, green) = Sleeper::current();
+        let id = self.register(guard, me);
         let _record = record(&**guard, deadline);
         registered();
-        self.sleep(guard, id, deadline)
+        self.sleep(guard, id, deadline, green)
     }
 
     /// Parks until entry `id` is taken off the list (returns true) or the
     /// deadline passes with it still listed (takes it off, returns false).
-    fn sleep(&self, guard: &mut MutexGuard<'_, S>, id: WaitId, deadline: Deadline) -> bool {
+    fn sleep(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        id: WaitId,
+        deadline: Deadline,
+        green: bool,
+    ) -> bool {
         loop {
-            let timed_out = MutexGuard::unlocked(guard, || park(deadline));
+            let parked = MutexGuard::unlocked(guard, || park(deadline, green));
+            if parked == Parked::Killed {
+                self.killed(guard, id);
+            }
             if !guard.waiters().contains(id) {
                 return true;
             }
-            if timed_out {
+            if parked == Parked::TimedOut {
                 self.deregister(guard, id);
                 return false;
             }
             // A spurious unpark: still first in line where it was.
         }
+    }
+
+    /// A killed green thread leaves the line as a dropped task does (takes
+    /// its entry off, or hands the wake-up it got on), then unwinds.
+    #[cold]
+    fn killed(&self, guard: &mut MutexGuard<'_, S>, id: WaitId) -> ! {
+        if !self.deregister(guard, id) {
+            let next = self.take_one(guard);
+            if next.len() == 0 {
+                guard.unclaimed_wakeup();
+            }
+            MutexGuard::unlocked(guard, || next.wake());
+        }
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        crate::green::unwind_killed();
+        #[cfg(not(all(feature = "green", not(loom), not(miri))))]
+        unreachable!("only green threads are killed")
     }
 
     /// Takes the longest-waiting entry off the list.
@@ -534,10 +598,20 @@ impl<S: HasWaiters> Monitor<S> {
     }
 }
 
-/// Parks the calling thread until unparked or `deadline`; whether the
-/// deadline has passed.
-fn park(deadline: Deadline) -> bool {
-    match deadline {
+/// Parks the calling thread (or, `green`, suspends the calling green
+/// thread) until woken or `deadline`.
+#[inline]
+fn park(deadline: Deadline, green: bool) -> Parked {
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if green {
+        return match crate::green::park(deadline) {
+            crate::green::Parked::Woken => Parked::Woken,
+            crate::green::Parked::TimedOut => Parked::TimedOut,
+            crate::green::Parked::Killed => Parked::Killed,
+        };
+    }
+    let _ = green;
+    let timed_out = match deadline {
         Deadline::Never => {
             thread::park();
             false
@@ -546,11 +620,17 @@ fn park(deadline: Deadline) -> bool {
         Deadline::At(at) => {
             let now = Instant::now();
             if now >= at {
-                return true;
+                true
+            } else {
+                thread::park_timeout(at - now);
+                Instant::now() >= at
             }
-            thread::park_timeout(at - now);
-            Instant::now() >= at
         }
+    };
+    if timed_out {
+        Parked::TimedOut
+    } else {
+        Parked::Woken
     }
 }
 

@@ -1,0 +1,3 @@
+//! Green-thread benches against gevent.
+
+fn main() {}

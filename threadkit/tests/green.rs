@@ -1,0 +1,556 @@
+//! Green threads (feature `green`): every threadkit wait yields in a green
+//! thread, kill and timeouts during waits, and the soundness rules of the
+//! `green` module docs, one test each.
+//!
+//! Each test runs its green threads on one carrier: a wait that blocked the
+//! carrier instead of yielding would hang, which the hang guard (10x and
+//! more above the expected time) turns into a failure.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use threadkit::futures::Future;
+use threadkit::green::{self, GreenletError};
+use threadkit::threading::{Barrier, Condition, Event, Lock, RLock, Semaphore, Thread};
+use threadkit::{Queue, sleep};
+
+/// Runs `f` on a fresh thread and fails if it does not finish in 30 s.
+fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("hang guard: a wait blocked the carrier")
+}
+
+/// A waiter green thread blocks in `wait`; a second one, on the same
+/// carrier, releases it with `release`. Passes only if `wait` yielded.
+fn yields<S: Send + Sync + 'static>(
+    state: S,
+    wait: impl FnOnce(&S) + Send + 'static,
+    release: impl FnOnce(&S) + Send + 'static,
+) {
+    guarded(move || {
+        green::run(move || {
+            let state = Arc::new(state);
+            let done = Arc::new(AtomicBool::new(false));
+            let waiter = {
+                let (state, done) = (Arc::clone(&state), Arc::clone(&done));
+                green::spawn(move || {
+                    wait(&state);
+                    done.store(true, SeqCst);
+                })
+            };
+            let releaser = {
+                let state = Arc::clone(&state);
+                green::spawn(move || {
+                    green::yield_now(); // the waiter is waiting by now
+                    release(&state);
+                })
+            };
+            waiter.get().unwrap();
+            releaser.get().unwrap();
+            assert!(done.load(SeqCst));
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn spawn_run_and_get() {
+    let got = guarded(|| {
+        green::run(|| {
+            let gs: Vec<_> = (0..100).map(|i| green::spawn(move || i * 2)).collect();
+            gs.into_iter().map(|g| g.get().unwrap()).sum::<i32>()
+        })
+        .unwrap()
+    });
+    assert_eq!(got, 9900);
+}
+
+#[test]
+fn spawn_local_takes_rc() {
+    let got = guarded(|| {
+        green::run(|| {
+            let shared = Rc::new(5);
+            let g = green::spawn_local({
+                let shared = Rc::clone(&shared);
+                move || *shared + 1
+            });
+            g.get().unwrap()
+        })
+        .unwrap()
+    });
+    assert_eq!(got, 6);
+}
+
+#[test]
+fn event_wait_yields() {
+    yields(Event::new(), |e| e.wait(), |e| e.set());
+}
+
+#[test]
+fn lock_acquire_yields() {
+    // The releaser takes the lock first and holds it across a yield.
+    guarded(|| {
+        green::run(|| {
+            let lock = Arc::new(Lock::new(0));
+            let held = Arc::new(Event::new());
+            let holder = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    let mut g = lock.acquire();
+                    held.set();
+                    sleep(Duration::from_millis(20));
+                    *g += 1;
+                })
+            };
+            let waiter = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    held.wait();
+                    *lock.acquire() += 10;
+                })
+            };
+            holder.get().unwrap();
+            waiter.get().unwrap();
+            assert_eq!(*lock.acquire(), 11);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn rlock_acquire_yields() {
+    guarded(|| {
+        green::run(|| {
+            let lock = Arc::new(RLock::new(0));
+            let held = Arc::new(Event::new());
+            let holder = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                std::thread::spawn(move || {
+                    let _g = lock.acquire();
+                    held.set();
+                    std::thread::sleep(Duration::from_millis(20));
+                })
+            };
+            // Meanwhile another green thread keeps running: the carrier
+            // is not blocked by the contended RLock.
+            let ticks = Arc::new(AtomicUsize::new(0));
+            let ticker = {
+                let ticks = Arc::clone(&ticks);
+                green::spawn(move || {
+                    for _ in 0..5 {
+                        ticks.fetch_add(1, SeqCst);
+                        sleep(Duration::from_millis(1));
+                    }
+                })
+            };
+            held.wait();
+            let waiter = {
+                let lock = Arc::clone(&lock);
+                green::spawn(move || drop(lock.acquire()))
+            };
+            waiter.get().unwrap();
+            ticker.get().unwrap();
+            holder.join().unwrap();
+            assert_eq!(ticks.load(SeqCst), 5);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn condition_wait_yields() {
+    yields(
+        Condition::new(false),
+        |c| {
+            let mut g = c.acquire();
+            while !*g {
+                g.wait();
+            }
+        },
+        |c| {
+            let mut g = c.acquire();
+            *g = true;
+            g.notify_all();
+        },
+    );
+}
+
+#[test]
+fn semaphore_acquire_yields() {
+    yields(
+        Semaphore::new(0),
+        |s| drop(s.acquire()),
+        |s| s.release(1).unwrap(),
+    );
+}
+
+#[test]
+fn barrier_wait_yields() {
+    yields(
+        Barrier::new(2),
+        |b| {
+            b.wait().unwrap();
+        },
+        |b| {
+            b.wait().unwrap();
+        },
+    );
+}
+
+#[test]
+fn queue_get_put_join_yield() {
+    yields(
+        Queue::new(0),
+        |q| assert_eq!(q.get().unwrap(), 7),
+        |q| q.put(7).unwrap(),
+    );
+    yields(
+        {
+            let q = Queue::new(1);
+            q.put(1).unwrap();
+            q
+        },
+        |q| q.put(2).unwrap(), // full: waits for the releaser's get
+        |q| assert_eq!(q.get().unwrap(), 1),
+    );
+    yields(
+        {
+            let q = Queue::new(0);
+            q.put(1).unwrap();
+            q
+        },
+        |q| q.join(),
+        |q| {
+            q.get().unwrap();
+            q.task_done().unwrap();
+        },
+    );
+}
+
+#[test]
+fn future_result_yields() {
+    let (future, promise) = Future::new();
+    let promise = std::sync::Mutex::new(Some(promise));
+    yields(
+        (future, promise),
+        |(f, _)| assert_eq!(*f.result().unwrap(), 3),
+        |(_, p)| p.lock().unwrap().take().unwrap().set_result(3),
+    );
+}
+
+#[test]
+fn thread_join_yields() {
+    guarded(|| {
+        green::run(|| {
+            let ticks = Arc::new(AtomicUsize::new(0));
+            let t = Thread::spawn(|| std::thread::sleep(Duration::from_millis(30))).unwrap();
+            let ticker = {
+                let ticks = Arc::clone(&ticks);
+                green::spawn(move || {
+                    for _ in 0..3 {
+                        ticks.fetch_add(1, SeqCst);
+                        sleep(Duration::from_millis(1));
+                    }
+                })
+            };
+            let joiner = green::spawn(move || t.join().unwrap());
+            joiner.get().unwrap();
+            ticker.get().unwrap();
+            assert_eq!(ticks.load(SeqCst), 3);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn sleep_yields_and_sleepers_overlap() {
+    guarded(|| {
+        let start = std::time::Instant::now();
+        green::run(|| {
+            let gs: Vec<_> = (0..1000)
+                .map(|_| green::spawn(|| sleep(Duration::from_millis(50))))
+                .collect();
+            green::joinall(&gs);
+        })
+        .unwrap();
+        // 1000 sleeps of 50 ms overlap: far less than their sum (50 s).
+        assert!(start.elapsed() < Duration::from_secs(25));
+    });
+}
+
+#[test]
+fn join_timeout_in_a_green_thread_times_out() {
+    guarded(|| {
+        green::run(|| {
+            let never = Arc::new(Event::new());
+            let sleeper = {
+                let never = Arc::clone(&never);
+                green::spawn(move || never.wait())
+            };
+            assert!(!sleeper.join_timeout(Duration::from_millis(10)));
+            assert!(!sleeper.is_ready());
+            never.set();
+            assert!(sleeper.join_timeout(Duration::from_secs(30)));
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn killing_a_waiting_green_thread_unwinds_it() {
+    guarded(|| {
+        green::run(|| {
+            let dropped = Arc::new(AtomicBool::new(false));
+            struct Flag(Arc<AtomicBool>);
+            impl Drop for Flag {
+                fn drop(&mut self) {
+                    self.0.store(true, SeqCst);
+                }
+            }
+            let never = Arc::new(Event::new());
+            let g = {
+                let (never, dropped) = (Arc::clone(&never), Arc::clone(&dropped));
+                green::spawn(move || {
+                    let _flag = Flag(dropped);
+                    never.wait();
+                })
+            };
+            green::yield_now();
+            g.kill();
+            assert!(dropped.load(SeqCst), "killed before its destructors ran");
+            assert!(matches!(g.get(), Err(GreenletError::Killed)));
+            // An unstarted one never runs.
+            let ran = Arc::new(AtomicBool::new(false));
+            let unstarted = {
+                let ran = Arc::clone(&ran);
+                green::spawn(move || ran.store(true, SeqCst))
+            };
+            unstarted.kill();
+            assert!(!ran.load(SeqCst));
+            assert!(matches!(unstarted.get(), Err(GreenletError::Killed)));
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_killed_green_thread_hands_its_wake_up_on() {
+    guarded(|| {
+        green::run(|| {
+            let q = Arc::new(Queue::new(0));
+            let first = {
+                let q = Arc::clone(&q);
+                green::spawn(move || q.get().unwrap())
+            };
+            let second = {
+                let q = Arc::clone(&q);
+                green::spawn(move || q.get().unwrap())
+            };
+            green::yield_now(); // both wait, `first` in front
+            q.put(1).unwrap(); // takes `first` off the line
+            first.kill(); // before it ran: the wake-up goes to `second`
+            assert!(matches!(first.get(), Err(GreenletError::Killed)));
+            assert_eq!(second.get().unwrap(), 1);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn killall_and_kill_from_another_thread() {
+    guarded(|| {
+        green::run(|| {
+            let never = Arc::new(Event::new());
+            let gs: Vec<_> = (0..10)
+                .map(|_| {
+                    let never = Arc::clone(&never);
+                    green::spawn(move || never.wait())
+                })
+                .collect();
+            green::yield_now();
+            green::killall(&gs[..5]);
+            let rest: Vec<_> = gs.into_iter().skip(5).collect();
+            let rest = Arc::new(rest);
+            let killer = {
+                let rest = Arc::clone(&rest);
+                std::thread::spawn(move || green::killall(&rest))
+            };
+            green::joinall(&rest);
+            killer.join().unwrap();
+            assert!(rest.iter().all(|g| g.is_ready()));
+        })
+        .unwrap();
+    });
+}
+
+// ---- the soundness rules, one test each ----
+
+/// Rule 1: a started green thread never resumes on another OS thread, even
+/// when woken from one.
+#[test]
+fn rule_no_migration_after_start() {
+    guarded(|| {
+        let carrier = std::thread::current().id();
+        green::run(move || {
+            let event = Arc::new(Event::new());
+            let gs: Vec<_> = (0..20)
+                .map(|_| {
+                    let event = Arc::clone(&event);
+                    green::spawn(move || {
+                        let before = std::thread::current().id();
+                        event.wait();
+                        sleep(Duration::from_millis(1));
+                        (before, std::thread::current().id())
+                    })
+                })
+                .collect();
+            let setter = {
+                let event = Arc::clone(&event);
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(10));
+                    event.set();
+                })
+            };
+            for g in gs {
+                let (before, after) = g.get().unwrap();
+                assert_eq!(before, carrier);
+                assert_eq!(after, carrier);
+            }
+            setter.join().unwrap();
+        })
+        .unwrap();
+    });
+}
+
+/// Rule 2: one guard page per stack: a green thread may use most of its
+/// stack, and the page below it faults (the overflow test shows the fault
+/// is reported for that green thread).
+#[test]
+fn rule_one_guard_page_per_stack() {
+    fn use_stack(bytes: usize) -> u8 {
+        let mut buf = [0u8; 4096];
+        buf[bytes % 4096] = 1;
+        let below = if bytes > 4096 {
+            use_stack(bytes - 4096)
+        } else {
+            0
+        };
+        std::hint::black_box(&mut buf)[0].wrapping_add(below)
+    }
+    guarded(|| {
+        green::run(|| {
+            // Two green threads, each using 40 KiB of its 64 KiB at once,
+            // do not disturb each other.
+            let gs: Vec<_> = (0..2)
+                .map(|_| {
+                    green::spawn(|| {
+                        let a = use_stack(40 * 1024);
+                        green::yield_now();
+                        a.wrapping_add(use_stack(40 * 1024))
+                    })
+                })
+                .collect();
+            for g in gs {
+                g.get().unwrap();
+            }
+        })
+        .unwrap();
+    });
+}
+
+/// Rule 3: a suspended stack is freed only after it finished or was
+/// unwound: what `run` leaves suspended is unwound (its destructors run)
+/// before `run` returns.
+#[test]
+fn rule_suspended_stacks_are_unwound_before_freed() {
+    let unwound = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&unwound);
+    guarded(move || {
+        struct Count(Arc<AtomicUsize>);
+        impl Drop for Count {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        green::run(move || {
+            let never = Arc::new(Event::new());
+            for _ in 0..10 {
+                let never = Arc::clone(&never);
+                let count = Count(Arc::clone(&unwound));
+                green::spawn(move || {
+                    let _count = count;
+                    never.wait();
+                });
+            }
+            green::yield_now();
+        })
+        .unwrap();
+    });
+    assert_eq!(seen.load(SeqCst), 10);
+}
+
+/// Rule 4: a panic is caught at the green thread's root: it becomes the
+/// green thread's result, and the hub and the others go on.
+#[test]
+fn rule_panics_are_caught_at_the_root() {
+    guarded(|| {
+        green::run(|| {
+            let bad = green::spawn(|| -> i32 { panic!("boom") });
+            let good = green::spawn(|| {
+                green::yield_now();
+                5
+            });
+            match bad.get() {
+                Err(GreenletError::Panicked(p)) => assert_eq!(p.downcast_ref(), Some(&"boom")),
+                other => panic!("expected a panic, got {other:?}"),
+            }
+            assert_eq!(good.get().unwrap(), 5);
+        })
+        .unwrap();
+    });
+}
+
+/// Rule 5: a stack overflow prints the green thread's name and stack size
+/// before aborting. Runs in a child process (this test binary, re-run).
+#[test]
+fn rule_overflow_names_the_green_thread() {
+    if std::env::var_os("THREADKIT_GREEN_OVERFLOW_CHILD").is_some() {
+        #[allow(unconditional_recursion)]
+        fn recurse(n: u64) -> u64 {
+            let buf = [n as u8; 512];
+            std::hint::black_box(&buf);
+            recurse(n + 1).wrapping_add(u64::from(buf[3]))
+        }
+        let _ = green::run(|| {
+            green::Builder::new()
+                .name("deep")
+                .stack_size(64 * 1024)
+                .spawn(|| recurse(0))
+                .unwrap()
+                .get()
+        });
+        unreachable!("the overflow should have aborted");
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "rule_overflow_names_the_green_thread",
+            "--nocapture",
+        ])
+        .env("THREADKIT_GREEN_OVERFLOW_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("green thread 'deep'") && stderr.contains("stack of 64 KiB"),
+        "stderr: {stderr}"
+    );
+}
