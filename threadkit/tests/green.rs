@@ -554,3 +554,39 @@ fn rule_overflow_names_the_green_thread() {
         "stderr: {stderr}"
     );
 }
+
+/// An `RLock` is owned by the green thread that took it, not by the
+/// carrier: another green thread of the same carrier waits for it.
+#[test]
+fn rlock_is_owned_by_the_green_thread() {
+    guarded(|| {
+        green::run(|| {
+            let lock = Arc::new(RLock::new(AtomicUsize::new(0)));
+            let held = Arc::new(Event::new());
+            let owner = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    let g = lock.acquire();
+                    let again = lock.acquire(); // re-entry by its owner
+                    drop(again);
+                    held.set();
+                    sleep(Duration::from_millis(20));
+                    g.fetch_add(1, SeqCst);
+                })
+            };
+            let other = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    held.wait();
+                    assert!(!lock.is_owned());
+                    assert!(lock.try_acquire().is_none());
+                    lock.acquire().fetch_add(10, SeqCst);
+                })
+            };
+            owner.get().unwrap();
+            other.get().unwrap();
+            assert_eq!(lock.acquire().load(SeqCst), 11);
+        })
+        .unwrap();
+    });
+}

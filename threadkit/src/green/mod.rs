@@ -71,6 +71,8 @@
 //! - Thread-locals, `std::thread::current()` and `threading::current_thread`
 //!   are those of the carrier, shared by its green threads; use
 //!   [`current`] for the green identity.
+//! - An `RLock` is owned by the green thread that acquired it, not by its
+//!   carrier.
 //! - A green thread waiting for a contended `Lock` or `RLock` polls it
 //!   (yielding, then napping up to 1 ms) rather than queueing on it.
 
@@ -210,6 +212,19 @@ pub fn joinall<T>(greenlets: &[Greenlet<T>]) {
 /// unwound: gevent's `killall`.
 pub fn killall<T>(greenlets: &[Greenlet<T>]) {
     greenlets.iter().for_each(Greenlet::kill);
+}
+
+/// Whether the caller is a green thread.
+#[inline]
+pub(crate) fn in_green() -> bool {
+    raw::in_green()
+}
+
+/// The running green thread's identity as a lock owner (`RLock`); `None`
+/// outside green threads.
+#[inline]
+pub(crate) fn owner_id() -> Option<std::num::NonZeroUsize> {
+    std::num::NonZeroUsize::new(overflow::running() as usize)
 }
 
 /// The waiting core's hook: the green sleeper to register for the caller,

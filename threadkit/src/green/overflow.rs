@@ -24,6 +24,12 @@ pub(crate) fn enter(meta: *const Meta) -> *const Meta {
     RUNNING.with(|c| c.replace(meta))
 }
 
+/// The running green thread's record (null in the root).
+#[inline]
+pub(crate) fn running() -> *const Meta {
+    RUNNING.with(Cell::get)
+}
+
 static INSTALL: Once = Once::new();
 /// The handlers found at install time, for SIGSEGV and SIGBUS.
 static mut PREVIOUS: [Option<libc::sigaction>; 2] = [None, None];

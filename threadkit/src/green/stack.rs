@@ -152,7 +152,7 @@ pub(crate) struct StackPool {
 }
 
 /// How many finished stacks a pool keeps with their pages.
-const WARM: usize = 256;
+const WARM: usize = 1024;
 /// How many finished stacks a pool keeps at all.
 const KEEP: usize = 16 * 1024;
 
