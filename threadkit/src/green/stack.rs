@@ -9,6 +9,7 @@
 //! error when a spawn fails).
 
 use std::io;
+use std::rc::Rc;
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -23,54 +24,80 @@ pub(crate) fn page_size() -> usize {
     usize::try_from(page).unwrap_or(4096)
 }
 
-/// One green thread's stack: `len` bytes mapped at `low`, the lowest page
-/// of which is the guard page.
+/// One mapping cut into stacks (a *slab*): unmapped once every stack cut
+/// from it has been dropped. A stack leaked with a suspended green thread
+/// keeps its slab mapped for good.
+#[derive(Debug)]
+struct Slab {
+    base: usize,
+    len: usize,
+}
+
+impl Drop for Slab {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping; every stack cut from it is gone (each
+        // holds an `Rc` to the slab).
+        unsafe {
+            libc::munmap(self.base as *mut libc::c_void, self.len);
+        }
+    }
+}
+
+/// How many stacks one slab holds.
+const PER_SLAB: usize = 64;
+
+/// One green thread's stack: `len` bytes at `low`, the lowest page of which
+/// is the guard page; a slice of a [`Slab`].
 #[derive(Debug)]
 pub(crate) struct GreenStack {
     low: usize,
     len: usize,
+    _slab: Rc<Slab>,
+}
+
+/// Maps `len` bytes, readable and writable, reserving no swap.
+fn map(len: usize) -> io::Result<usize> {
+    // SAFETY: a fresh anonymous private mapping, owned by the caller.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(map_error(io::Error::last_os_error()));
+    }
+    Ok(p as usize)
 }
 
 impl GreenStack {
-    /// Maps a stack with `usable` bytes (rounded up to pages) above one
-    /// guard page.
-    pub(crate) fn new(usable: usize) -> io::Result<GreenStack> {
-        let page = page_size();
-        let usable = usable.max(page).div_ceil(page) * page;
-        let len = usable + page;
-        // SAFETY: a fresh anonymous private mapping; we own it until `drop`.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(map_error(io::Error::last_os_error()));
-        }
+    /// Cuts the stack at `low` (`len` bytes, guard page included) from
+    /// `slab` and installs its guard page.
+    fn cut(slab: &Rc<Slab>, low: usize, len: usize) -> io::Result<GreenStack> {
         let stack = GreenStack {
-            low: p as usize,
+            low,
             len,
+            _slab: Rc::clone(slab),
         };
-        stack.install_guard(page)?;
+        stack.install_guard(page_size())?;
         Ok(stack)
     }
 
     fn install_guard(&self, page: usize) -> io::Result<()> {
         #[cfg(target_os = "linux")]
         {
-            // SAFETY: the lowest page of our own mapping.
+            // SAFETY: the lowest page of this stack, inside our own mapping.
             if unsafe { libc::madvise(self.low as *mut libc::c_void, page, MADV_GUARD_INSTALL) }
                 == 0
             {
                 return Ok(());
             }
         }
-        // SAFETY: the lowest page of our own mapping becomes inaccessible.
+        // SAFETY: the lowest page of this stack becomes inaccessible.
         if unsafe { libc::mprotect(self.low as *mut libc::c_void, page, libc::PROT_NONE) } != 0 {
             return Err(map_error(io::Error::last_os_error()));
         }
@@ -87,7 +114,7 @@ impl GreenStack {
         (self.low, self.low + page_size())
     }
 
-    /// The whole mapping's address range, guard page included.
+    /// The whole stack's address range, guard page included.
     pub(crate) fn range(&self) -> (usize, usize) {
         (self.low, self.low + self.len)
     }
@@ -120,19 +147,10 @@ fn map_error(e: io::Error) -> io::Error {
     )
 }
 
-impl Drop for GreenStack {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping, no longer used by any coroutine (the
-        // pool only holds finished stacks).
-        unsafe {
-            libc::munmap(self.low as *mut libc::c_void, self.len);
-        }
-    }
-}
-
-// SAFETY: `base` and `limit` bound our own mapping, page aligned (so aligned
-// to STACK_ALIGNMENT), and `limit` includes the guard page at the low end,
-// which faults on any access.
+// SAFETY: `base` and `limit` bound this stack's part of a slab, page aligned
+// (so aligned to STACK_ALIGNMENT), and `limit` includes the guard page at
+// the low end, which faults on any access; the slab stays mapped while the
+// stack exists.
 unsafe impl Stack for GreenStack {
     fn base(&self) -> StackPointer {
         StackPointer::new(self.low + self.len).expect("a mapping is never at address 0")
@@ -143,12 +161,21 @@ unsafe impl Stack for GreenStack {
     }
 }
 
-/// Finished stacks of one hub, by size, kept for the next spawns.
+/// Finished stacks of one hub, by size, kept for the next spawns, and the
+/// slab new stacks of each size are cut from.
 #[derive(Debug, Default)]
 pub(crate) struct StackPool {
-    /// (usable size, stacks of that size); a handful of sizes at most.
-    free: Vec<(usize, Vec<GreenStack>)>,
+    /// A handful of sizes at most.
+    sizes: Vec<SizeClass>,
     kept: usize,
+}
+
+#[derive(Debug)]
+struct SizeClass {
+    usable: usize,
+    free: Vec<GreenStack>,
+    /// The slab being cut, and how many of its stacks are cut.
+    slab: Option<(Rc<Slab>, usize)>,
 }
 
 /// How many finished stacks a pool keeps with their pages.
@@ -156,38 +183,60 @@ const WARM: usize = 1024;
 /// How many finished stacks a pool keeps at all.
 const KEEP: usize = 16 * 1024;
 
-/// `usable` rounded as [`GreenStack::new`] rounds it.
+/// `usable` rounded as stacks are: whole pages, at least one.
 fn rounded(usable: usize) -> usize {
     let page = page_size();
     usable.max(page).div_ceil(page) * page
 }
 
 impl StackPool {
+    fn sized(&mut self, usable: usize) -> &mut SizeClass {
+        let at = match self.sizes.iter().position(|s| s.usable == usable) {
+            Some(at) => at,
+            None => {
+                self.sizes.push(SizeClass {
+                    usable,
+                    free: Vec::new(),
+                    slab: None,
+                });
+                self.sizes.len() - 1
+            }
+        };
+        &mut self.sizes[at]
+    }
+
     /// A stack of `usable` bytes: a pooled one of that size or a new one.
     pub(crate) fn take(&mut self, usable: usize) -> io::Result<GreenStack> {
-        let size = rounded(usable);
-        if let Some((_, stacks)) = self.free.iter_mut().find(|(s, _)| *s == size) {
-            if let Some(stack) = stacks.pop() {
-                self.kept -= 1;
-                return Ok(stack);
-            }
+        let usable = rounded(usable);
+        let sized = self.sized(usable);
+        if let Some(stack) = sized.free.pop() {
+            self.kept -= 1;
+            return Ok(stack);
         }
-        GreenStack::new(size)
+        let len = usable + page_size();
+        let (slab, cut) = match sized.slab.take() {
+            Some((slab, cut)) if cut < PER_SLAB => (slab, cut),
+            _ => {
+                let total = len * PER_SLAB;
+                let base = map(total)?;
+                (Rc::new(Slab { base, len: total }), 0)
+            }
+        };
+        let stack = GreenStack::cut(&slab, slab.base + cut * len, len);
+        sized.slab = Some((slab, cut + 1));
+        stack
     }
 
     /// Takes back the stack of a finished green thread.
     pub(crate) fn put(&mut self, stack: GreenStack) {
-        if self.kept >= KEEP {
-            return;
-        }
         if self.kept >= WARM {
             stack.release_pages();
         }
-        self.kept += 1;
-        let size = stack.usable();
-        match self.free.iter_mut().find(|(s, _)| *s == size) {
-            Some((_, stacks)) => stacks.push(stack),
-            None => self.free.push((size, vec![stack])),
+        if self.kept >= KEEP {
+            return;
         }
+        self.kept += 1;
+        let usable = stack.usable();
+        self.sized(usable).free.push(stack);
     }
 }
