@@ -10,7 +10,7 @@
 //!
 //! [`run`]: super::run
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
@@ -77,15 +77,12 @@ impl GreenWaker {
     }
 
     fn send(&self, kill: bool) {
-        let local = HUB.try_with(|h| {
-            let h = h.borrow();
-            match h.as_ref() {
-                Some(hub) if Arc::ptr_eq(&hub.shared, &self.shared) => {
-                    hub.wake(self.slot, self.generation, kill);
-                    true
-                }
-                _ => false,
+        let local = HUB.try_with(|h| match h.get() {
+            Some(hub) if Arc::ptr_eq(&hub.shared, &self.shared) => {
+                hub.wake(self.slot, self.generation, kill);
+                true
             }
+            _ => false,
         });
         if local != Ok(true) {
             self.shared.push(Remote {
@@ -139,7 +136,7 @@ pub(crate) struct Hub {
 }
 
 thread_local! {
-    static HUB: RefCell<Option<Rc<Hub>>> = const { RefCell::new(None) };
+    static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -163,29 +160,35 @@ pub(crate) enum Parked {
 
 /// This thread's hub, if it has one.
 pub(crate) fn get() -> Option<Rc<Hub>> {
-    HUB.try_with(|h| h.borrow().clone()).ok().flatten()
+    HUB.try_with(|h| h.get().cloned()).ok().flatten()
+}
+
+/// Runs `f` on this thread's hub, if it has one (no reference count
+/// touched: the fast path of yields and waits).
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
+    HUB.try_with(|h| h.get().map(|hub| f(hub))).ok().flatten()
 }
 
 /// This thread's hub, made on first use.
 pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
-        h.borrow_mut()
-            .get_or_insert_with(|| {
-                overflow::install();
-                Rc::new(Hub {
-                    shared: Arc::new(Shared {
-                        remote: Mutex::new(Vec::new()),
-                        pending: AtomicBool::new(false),
-                        carrier: std::thread::current(),
-                    }),
-                    inner: RefCell::default(),
-                    current: Cell::new(ROOT),
-                    root_woken: Cell::new(false),
-                    live: Cell::new(0),
-                    spare: RefCell::default(),
-                })
+        h.get_or_init(|| {
+            overflow::install();
+            Rc::new(Hub {
+                shared: Arc::new(Shared {
+                    remote: Mutex::new(Vec::new()),
+                    pending: AtomicBool::new(false),
+                    carrier: std::thread::current(),
+                }),
+                inner: RefCell::default(),
+                current: Cell::new(ROOT),
+                root_woken: Cell::new(false),
+                live: Cell::new(0),
+                spare: RefCell::default(),
             })
-            .clone()
+        })
+        .clone()
     })
 }
 
@@ -194,8 +197,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
 /// thread. The waiting core registers this instead of a parked thread.
 pub(crate) fn sleeper() -> Option<GreenWaker> {
     HUB.try_with(|h| {
-        let h = h.borrow();
-        let hub = h.as_ref()?;
+        let hub = h.get()?;
         let slot = hub.current.get();
         if slot == ROOT && hub.live.get() == 0 {
             return None;
@@ -219,10 +221,7 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
 /// `deadline`: suspends the calling green thread, or runs the hub from the
 /// root.
 pub(crate) fn park(deadline: Deadline) -> Parked {
-    match get() {
-        Some(hub) => hub.park(deadline),
-        None => Parked::TimedOut,
-    }
+    with(|hub| hub.park(deadline)).unwrap_or(Parked::TimedOut)
 }
 
 impl Hub {
@@ -539,5 +538,5 @@ impl Drop for Hub {
 /// Whether the caller is a green thread, or a root whose hub has green
 /// threads to run while it waits.
 pub(crate) fn active() -> bool {
-    raw::in_green() || get().is_some_and(|h| h.live() > 0)
+    raw::in_green() || with(|h| h.live() > 0).unwrap_or(false)
 }

@@ -165,13 +165,11 @@ where
 /// `sleep(0)`. In the root of a hub it runs the ready green threads once;
 /// on a thread without green threads it is `std::thread::yield_now`.
 pub fn yield_now() {
-    match hub::get() {
-        Some(hub) if raw::in_green() || hub.live() > 0 => {
-            if hub.yield_now() == Parked::Killed {
-                unwind_killed();
-            }
-        }
-        _ => std::thread::yield_now(),
+    let parked = hub::with(|hub| (raw::in_green() || hub.live() > 0).then(|| hub.yield_now()));
+    match parked.flatten() {
+        Some(Parked::Killed) => unwind_killed(),
+        Some(_) => {}
+        None => std::thread::yield_now(),
     }
 }
 
@@ -286,10 +284,7 @@ pub(crate) fn poll_until<R>(
             Deadline::At(at) if Instant::now() >= at => return Some(None),
             _ if turns < 32 => {
                 turns += 1;
-                match hub::get() {
-                    Some(hub) => hub.yield_now(),
-                    None => Parked::Woken,
-                }
+                hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken)
             }
             _ => {
                 let wake = Instant::now() + nap;

@@ -229,11 +229,12 @@ impl StackPool {
 
     /// Takes back the stack of a finished green thread.
     pub(crate) fn put(&mut self, stack: GreenStack) {
+        if self.kept >= KEEP {
+            // Dropped: its slab goes once all its stacks have.
+            return;
+        }
         if self.kept >= WARM {
             stack.release_pages();
-        }
-        if self.kept >= KEEP {
-            return;
         }
         self.kept += 1;
         let usable = stack.usable();
