@@ -590,3 +590,152 @@ fn rlock_is_owned_by_the_green_thread() {
         .unwrap();
     });
 }
+
+/// Kills a green thread while it waits in `wait`, then checks with `after`
+/// that the primitive still works (nothing lost, nothing left behind), and
+/// that a second waiter behind the killed one is still served.
+fn kill_during<S: Send + Sync + 'static>(state: S, wait: fn(&S), release: fn(&S)) {
+    guarded(move || {
+        green::run(move || {
+            let state = Arc::new(state);
+            let killed = {
+                let state = Arc::clone(&state);
+                green::spawn(move || wait(&state))
+            };
+            let served = {
+                let state = Arc::clone(&state);
+                green::spawn(move || wait(&state))
+            };
+            green::yield_now(); // both wait
+            killed.kill();
+            assert!(matches!(killed.get(), Err(GreenletError::Killed)));
+            release(&state);
+            served.get().unwrap();
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn kill_during_every_kind_of_wait() {
+    kill_during(Event::new(), |e| e.wait(), |e| e.set());
+    kill_during(
+        Semaphore::new(0),
+        |s| drop(s.acquire()),
+        |s| s.release(1).unwrap(),
+    );
+    kill_during(
+        Queue::new(0),
+        |q| drop(q.get().unwrap()),
+        |q| q.put(1).unwrap(),
+    );
+    kill_during(
+        {
+            let q = Queue::new(1);
+            q.put(0).unwrap();
+            q
+        },
+        |q| q.put(1).unwrap(),
+        |q| drop(q.get().unwrap()),
+    );
+    kill_during(
+        Condition::new(false),
+        |c| {
+            let mut g = c.acquire();
+            while !*g {
+                g.wait();
+            }
+        },
+        |c| {
+            let mut g = c.acquire();
+            *g = true;
+            g.notify(1); // one notify: the killed waiter must not swallow it
+        },
+    );
+}
+
+#[test]
+fn timeouts_during_every_kind_of_wait() {
+    guarded(|| {
+        green::run(|| {
+            let d = Duration::from_millis(5);
+            let (ticks, ticker) = {
+                let ticks = Arc::new(AtomicUsize::new(0));
+                let t = Arc::clone(&ticks);
+                let ticker = green::spawn(move || {
+                    for _ in 0..5 {
+                        t.fetch_add(1, SeqCst);
+                        sleep(Duration::from_millis(1));
+                    }
+                });
+                (ticks, ticker)
+            };
+            let waits = green::spawn(move || {
+                assert!(!Event::new().wait_timeout(d));
+                assert!(Semaphore::new(0).acquire_timeout(d).is_none());
+                assert!(Queue::<u8>::new(0).get_timeout(d).is_err());
+                let full = Queue::new(1);
+                full.put(1).unwrap();
+                assert!(full.put_timeout(2, d).is_err());
+                let c = Condition::new(());
+                assert!(!c.acquire().wait_timeout(d));
+                assert!(Barrier::new(2).wait_timeout(d).is_err());
+                let (f, _promise) = Future::<u8>::new();
+                assert!(f.result_timeout(d).is_err());
+                let lock = Arc::new(Lock::new(()));
+                let held = Arc::clone(&lock);
+                let holder = green::spawn(move || {
+                    let _g = held.acquire();
+                    sleep(Duration::from_millis(50));
+                });
+                green::yield_now();
+                assert!(lock.acquire_timeout(d).is_none());
+                holder.get().unwrap();
+            });
+            waits.get().unwrap();
+            ticker.get().unwrap();
+            assert_eq!(ticks.load(SeqCst), 5);
+        })
+        .unwrap();
+    });
+}
+
+/// 10k green threads in queue ping-pong pairs on one carrier.
+#[test]
+fn stress_ping_pong_pairs() {
+    let total = guarded(|| {
+        green::run(|| {
+            let pairs: Vec<_> = (0..5_000)
+                .map(|_| {
+                    let (a, b) = (Arc::new(Queue::new(0)), Arc::new(Queue::new(0)));
+                    let ping = {
+                        let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                        green::spawn(move || {
+                            (0..10u64)
+                                .map(|i| {
+                                    a.put(i).unwrap();
+                                    b.get().unwrap()
+                                })
+                                .sum::<u64>()
+                        })
+                    };
+                    let pong = green::spawn(move || {
+                        for _ in 0..10 {
+                            b.put(a.get().unwrap() + 1).unwrap();
+                        }
+                    });
+                    (ping, pong)
+                })
+                .collect();
+            pairs
+                .into_iter()
+                .map(|(ping, pong)| {
+                    pong.get().unwrap();
+                    ping.get().unwrap()
+                })
+                .sum::<u64>()
+        })
+        .unwrap()
+    });
+    assert_eq!(total, 5_000 * (45 + 10));
+}
