@@ -626,7 +626,9 @@ fn kill_during_every_kind_of_wait() {
     );
     kill_during(
         Queue::new(0),
-        |q| drop(q.get().unwrap()),
+        |q| {
+            q.get().unwrap();
+        },
         |q| q.put(1).unwrap(),
     );
     kill_during(
@@ -636,7 +638,9 @@ fn kill_during_every_kind_of_wait() {
             q
         },
         |q| q.put(1).unwrap(),
-        |q| drop(q.get().unwrap()),
+        |q| {
+            q.get().unwrap();
+        },
     );
     kill_during(
         Condition::new(false),
