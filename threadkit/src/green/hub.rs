@@ -111,7 +111,11 @@ struct Slot {
     co: Option<RawGreen>,
     scheduled: bool,
     kill: bool,
-    meta: Option<Box<Meta>>,
+    /// Whether a green thread (of `generation`) occupies the slot.
+    alive: bool,
+    /// Boxed so that its address stays put while the green thread runs
+    /// (the overflow handler reads it); reused by the slot's next tenant.
+    meta: Box<Meta>,
 }
 
 #[derive(Debug, Default)]
@@ -235,13 +239,13 @@ impl Hub {
     ) -> io::Result<GreenWaker> {
         let mut inner = self.inner.borrow_mut();
         let stack = inner.stacks.take(stack_size)?;
-        let meta = Box::new(Meta {
+        let meta = Meta {
             id,
             name,
             guard: stack.guard(),
             range: stack.range(),
             stack_size: stack.usable(),
-        });
+        };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
             Some(slot) => slot,
@@ -255,7 +259,14 @@ impl Hub {
                     co: None,
                     scheduled: false,
                     kill: false,
-                    meta: None,
+                    alive: false,
+                    meta: Box::new(Meta {
+                        id: 0,
+                        name: None,
+                        guard: (0, 0),
+                        range: (0, 0),
+                        stack_size: 0,
+                    }),
                 });
                 slot
             }
@@ -264,7 +275,8 @@ impl Hub {
         s.co = Some(co);
         s.scheduled = true;
         s.kill = false;
-        s.meta = Some(meta);
+        s.alive = true;
+        *s.meta = meta;
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
@@ -286,7 +298,7 @@ impl Hub {
         let Some(s) = inner.slots.get_mut(slot as usize) else {
             return;
         };
-        if s.generation != generation || s.meta.is_none() {
+        if s.generation != generation || !s.alive {
             return;
         }
         s.kill |= kill;
@@ -303,8 +315,8 @@ impl Hub {
             return None;
         }
         let inner = self.inner.borrow();
-        let meta = inner.slots[slot as usize].meta.as_ref()?;
-        Some((meta.id, meta.name.clone()))
+        let s = &inner.slots[slot as usize];
+        s.alive.then(|| (s.meta.id, s.meta.name.clone()))
     }
 
     /// How many green threads of this hub have not finished.
@@ -381,7 +393,7 @@ impl Hub {
                 return;
             };
             let input = if s.kill { Resume::Kill } else { Resume::Run };
-            let meta: *const Meta = s.meta.as_deref().map_or(std::ptr::null(), |m| m);
+            let meta: *const Meta = &*s.meta;
             (co, input, meta)
         };
         self.current.set(slot);
@@ -396,7 +408,8 @@ impl Hub {
             let s = &mut inner.slots[slot as usize];
             s.generation = s.generation.wrapping_add(1);
             s.kill = false;
-            s.meta = None;
+            s.alive = false;
+            s.meta.name = None;
             inner.free.push(slot);
             self.live.set(self.live.get() - 1);
         } else {
@@ -504,7 +517,7 @@ impl Hub {
                     .slots
                     .iter()
                     .enumerate()
-                    .filter(|(_, s)| s.meta.is_some())
+                    .filter(|(_, s)| s.alive)
                     .map(|(i, s)| (i as u32, s.generation))
                     .collect()
             };
