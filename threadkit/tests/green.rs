@@ -743,3 +743,26 @@ fn stress_ping_pong_pairs() {
     });
     assert_eq!(total, 5_000 * (45 + 10));
 }
+
+/// A thread that ends with green threads still suspended, or never started,
+/// leaks their stacks (rule 3) and reports them killed: joining them from
+/// elsewhere does not hang.
+#[test]
+fn green_threads_left_by_an_ending_thread_report_killed() {
+    let (suspended, unstarted) = guarded(|| {
+        std::thread::spawn(|| {
+            let never = Arc::new(Event::new());
+            let suspended = {
+                let never = Arc::clone(&never);
+                green::spawn(move || never.wait())
+            };
+            green::yield_now(); // it starts and waits
+            let unstarted = green::spawn(|| ());
+            (suspended, unstarted)
+        })
+        .join()
+        .unwrap()
+    });
+    assert!(matches!(suspended.get(), Err(GreenletError::Killed)));
+    assert!(matches!(unstarted.get(), Err(GreenletError::Killed)));
+}

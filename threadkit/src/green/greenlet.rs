@@ -65,6 +65,20 @@ struct Shared<T> {
     name: Option<Arc<str>>,
 }
 
+impl<T> hub::Abandon for Shared<T> {
+    fn abandon(&self) {
+        let mut st = self.done.lock();
+        if st.finished {
+            return;
+        }
+        st.result = Some(Err(GreenletError::Killed));
+        st.finished = true;
+        let woken = self.done.take_all(&mut st);
+        drop(st);
+        woken.wake();
+    }
+}
+
 /// The handle of a green thread: join it, get its value, kill it. gevent's
 /// `Greenlet`.
 ///
@@ -243,7 +257,8 @@ impl Builder {
         });
         let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
         let mine = Arc::clone(&shared);
-        let waker = hub.spawn(id, self.name, stack_size, move |first| {
+        let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
+        let waker = hub.spawn(id, self.name, stack_size, owner, move |first| {
             let result = match first {
                 Resume::Kill => Err(GreenletError::Killed),
                 Resume::Run => catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {

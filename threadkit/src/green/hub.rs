@@ -105,7 +105,15 @@ pub(crate) struct Meta {
     pub(crate) stack_size: usize,
 }
 
-#[derive(Debug)]
+/// The handle side of a green thread, told when its hub gives it up
+/// without running it to the end (the carrier thread exits with it still
+/// suspended or never started): it then reports itself killed, so that
+/// nobody waits for it forever.
+pub(crate) trait Abandon {
+    /// Marks the green thread finished (killed), waking its joiners.
+    fn abandon(&self);
+}
+
 struct Slot {
     generation: u32,
     co: Option<RawGreen>,
@@ -116,6 +124,17 @@ struct Slot {
     /// Boxed so that its address stays put while the green thread runs
     /// (the overflow handler reads it); reused by the slot's next tenant.
     meta: Box<Meta>,
+    owner: Option<Arc<dyn Abandon>>,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot")
+            .field("generation", &self.generation)
+            .field("alive", &self.alive)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -235,6 +254,7 @@ impl Hub {
         id: u64,
         name: Option<Arc<str>>,
         stack_size: usize,
+        owner: Arc<dyn Abandon>,
         body: impl FnOnce(Resume) + 'static,
     ) -> io::Result<GreenWaker> {
         let mut inner = self.inner.borrow_mut();
@@ -267,6 +287,7 @@ impl Hub {
                         range: (0, 0),
                         stack_size: 0,
                     }),
+                    owner: None,
                 });
                 slot
             }
@@ -277,6 +298,7 @@ impl Hub {
         s.kill = false;
         s.alive = true;
         *s.meta = meta;
+        s.owner = Some(owner);
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
@@ -410,6 +432,7 @@ impl Hub {
             s.kill = false;
             s.alive = false;
             s.meta.name = None;
+            s.owner = None;
             inner.free.push(slot);
             self.live.set(self.live.get() - 1);
         } else {
@@ -543,6 +566,9 @@ impl Drop for Hub {
         for s in inner.slots.drain(..) {
             if let Some(co) = s.co {
                 co.leak();
+            }
+            if let Some(owner) = s.owner {
+                owner.abandon();
             }
         }
     }
