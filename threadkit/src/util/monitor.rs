@@ -89,15 +89,6 @@ impl Sleeper {
         }
         (Sleeper::Thread(thread::current()), false)
     }
-
-    fn clone_for_wait(&self) -> Sleeper {
-        match self {
-            Sleeper::Thread(thread) => Sleeper::Thread(thread.clone()),
-            Sleeper::Task(waker) => Sleeper::Task(waker.clone()),
-            #[cfg(all(feature = "green", not(loom), not(miri)))]
-            Sleeper::Green(green) => Sleeper::Green(green.clone()),
-        }
-    }
 }
 
 /// How a sleep ended.
@@ -278,9 +269,13 @@ impl<S: HasWaiters> Monitor<S> {
             return false;
         }
         let (me, green) = Sleeper::current();
+        let mut me = Some(me);
         let _record = record(&**guard, deadline);
         loop {
-            let id = self.register(guard, me.clone_for_wait());
+            // The first round registers `me` itself; a rare later one (a
+            // spurious or stolen wake-up) a fresh copy.
+            let sleeper = me.take().unwrap_or_else(|| Sleeper::current().0);
+            let id = self.register(guard, sleeper);
             fence(SeqCst);
             if ready(guard) {
                 self.deregister(guard, id);
