@@ -10,9 +10,20 @@
 //! no network the gevent rows are skipped with a message.
 //!
 //! Run: `cargo bench -p threadkit --features green --bench green`
-//! (`-- --test` for a tiny smoke run).
+//! (`-- --test` for a tiny smoke run, `-- --yield-only` to profile the
+//! switch).
 //!
-//! Last numbers: see the green threads entry of CHANGELOG.md.
+//! Last numbers (2026-12-03, 2-core VM shared with other builds, load
+//! average 5-8; two rounds, gevent 26.9 on CPython 3.11 in the same run,
+//! beside the design prototype's bare hub from `green-anchors`):
+//!
+//! | case | threadkit | gevent | gevent / threadkit | bare prototype |
+//! | --- | --- | --- | --- | --- |
+//! | `yield_now` | 48-60 ns | 1.25-1.97 us | 26-33x | 6.0-8.5 ns |
+//! | queue ping-pong round trip | 330-514 ns | 5.7-6.3 us | 12-17x | |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 172-178 ns | 16.5-22.5 us | 93-131x | 12.9-13.0 ns (coroutine only) |
+//! | kill a waiting green thread | 6.8-8.0 us | 54-64 us | 7.9-8.0x | 3.0-3.2 us (`force_unwind`) |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.04-1.13 s / 0.51-0.66 s | 4.13-4.41 s / 3.64-3.96 s | 3.9-4.0x wall | 0.88-0.92 s / 0.40 s |
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -228,6 +239,10 @@ fn main() {
             .and_then(|py| gevent(py, case, n))
             .and_then(|j| field(&j, key))
     };
+    if args.iter().any(|a| a == "--yield-only") {
+        println!("yield_now {:.1} ns", bench_yield(10_000_000));
+        return;
+    }
     let n = 1_000_000 / scale;
     row("yield_now", bench_yield(n), g("yield", n / 10, "ns"));
     let n = 200_000 / scale;
