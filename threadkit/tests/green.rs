@@ -766,3 +766,25 @@ fn green_threads_left_by_an_ending_thread_report_killed() {
     assert!(matches!(suspended.get(), Err(GreenletError::Killed)));
     assert!(matches!(unstarted.get(), Err(GreenletError::Killed)));
 }
+
+/// A green thread's value whose destructor waits (here: yields) is dropped
+/// outside the hub's bookkeeping, even when nobody kept its handle.
+#[test]
+fn a_dropped_value_may_use_green_threads() {
+    struct YieldsOnDrop;
+    impl Drop for YieldsOnDrop {
+        fn drop(&mut self) {
+            green::yield_now();
+            sleep(Duration::from_millis(1));
+        }
+    }
+    guarded(|| {
+        green::run(|| {
+            for _ in 0..10 {
+                drop(green::spawn(|| YieldsOnDrop));
+            }
+            sleep(Duration::from_millis(20));
+        })
+        .unwrap();
+    });
+}

@@ -432,9 +432,13 @@ impl Hub {
             s.kill = false;
             s.alive = false;
             s.meta.name = None;
-            s.owner = None;
+            // Dropped once the hub is no longer borrowed: the last
+            // reference drops the green thread's value, which is user code.
+            let owner = s.owner.take();
             inner.free.push(slot);
             self.live.set(self.live.get() - 1);
+            drop(inner);
+            drop(owner);
         } else {
             inner.slots[slot as usize].co = Some(co);
         }
