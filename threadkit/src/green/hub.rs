@@ -374,6 +374,7 @@ impl Hub {
 
     /// Python's `sleep(0)` in a green thread: goes to the back of the ready
     /// queue. In the root: runs what is ready once.
+    #[inline]
     pub(crate) fn yield_now(&self) -> Parked {
         let slot = self.current.get();
         if slot == ROOT {
@@ -406,6 +407,7 @@ impl Hub {
     }
 
     /// Runs one green thread until it suspends or finishes.
+    #[inline]
     fn dispatch(&self, slot: u32) {
         let (mut co, input, meta) = {
             let mut inner = self.inner.borrow_mut();

@@ -80,6 +80,7 @@ impl RawGreen {
 
     /// Switches to the coroutine until it suspends (false) or finishes
     /// (true).
+    #[inline]
     pub(crate) fn resume(&mut self, input: Resume) -> bool {
         let prev = YIELDER.with(|c| c.replace(self.yielder));
         let result = self.co.resume(input);
@@ -112,6 +113,7 @@ impl RawGreen {
 }
 
 /// Whether code on this OS thread runs on a green stack now.
+#[inline]
 pub(crate) fn in_green() -> bool {
     YIELDER.with(|c| !c.get().is_null())
 }
@@ -122,6 +124,7 @@ pub(crate) fn in_green() -> bool {
 /// # Panics
 ///
 /// Outside a green thread (callers check [`in_green`] first).
+#[inline]
 pub(crate) fn suspend() -> Resume {
     let y = YIELDER.with(Cell::get);
     assert!(!y.is_null(), "suspend outside a green thread");
