@@ -10,8 +10,8 @@
 //! no network the gevent rows are skipped with a message.
 //!
 //! Run: `cargo bench -p threadkit --features green --bench green`
-//! (`-- --test` for a tiny smoke run, `-- --yield-only` to profile the
-//! switch).
+//! (`-- --test` for a tiny smoke run, `-- --yield-only` or
+//! `-- --pingpong-only` to profile the switch and the wait path).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
 //! average 5-8; two rounds, gevent 26.9 on CPython 3.11 in the same run,
@@ -261,6 +261,10 @@ fn main() {
             .and_then(|py| gevent(py, case, n))
             .and_then(|j| field(&j, key))
     };
+    if args.iter().any(|a| a == "--pingpong-only") {
+        println!("ping-pong {:.1} ns", bench_pingpong(1_000_000));
+        return;
+    }
     if args.iter().any(|a| a == "--yield-only") {
         println!("yield_now {:.1} ns", bench_yield(10_000_000));
         return;
