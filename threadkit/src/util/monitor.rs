@@ -270,7 +270,7 @@ impl<S: HasWaiters> Monitor<S> {
         }
         let (me, green) = Sleeper::current();
         let mut me = Some(me);
-        let _record = record(&**guard, deadline);
+        let _record = record(&**guard, deadline, green);
         loop {
             // The first round registers `me` itself; a rare later one (a
             // spurious or stolen wake-up) a fresh copy.
@@ -303,7 +303,7 @@ impl<S: HasWaiters> Monitor<S> {
     ) -> bool {
         let (me, green) = Sleeper::current();
         let id = self.register(guard, me);
-        let _record = record(&**guard, deadline);
+        let _record = record(&**guard, deadline, green);
         registered();
         self.sleep(guard, id, deadline, green)
     }
@@ -529,14 +529,18 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
-/// (nothing under loom: see `waits::enter`).
-fn record<S: HasWaiters>(state: &S, deadline: Deadline) -> WaitScope {
-    waits::enter(
+/// (nothing under loom: see `waits::enter`). Nothing for a green thread
+/// either: the record is per OS thread, which its green threads share.
+fn record<S: HasWaiters>(state: &S, deadline: Deadline, green: bool) -> Option<WaitScope> {
+    if green {
+        return None;
+    }
+    Some(waits::enter(
         state.wait_kind(),
         state.wait_object(),
         deadline,
         state.holder(),
-    )
+    ))
 }
 
 impl<S: HasWaiters> Monitor<S> {
