@@ -14,19 +14,17 @@
 //! `-- --pingpong-only` to profile the switch and the wait path).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average 5-8; two rounds, gevent 26.9 on CPython 3.11 in the same run,
+//! average 3-6; two rounds, gevent 26.9 on CPython 3.11 in the same run,
 //! beside the design prototype's bare hub from `green-anchors`):
 //!
 //! | case | threadkit | gevent | gevent / threadkit | bare prototype |
 //! | --- | --- | --- | --- | --- |
-//! | `yield_now` | 48-60 ns | 1.25-1.97 us | 26-33x | 6.0-8.5 ns |
-//! | queue ping-pong round trip | 330-514 ns | 5.7-6.3 us | 12-17x | |
-//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 172-178 ns | 16.5-22.5 us | 93-131x | 12.9-13.0 ns (coroutine only) |
-//! | kill a waiting green thread | 6.8-8.0 us | 54-64 us | 7.9-8.0x | 3.0-3.2 us (`force_unwind`) |
-//! | 100k x `sleep(0.5)`, wall / CPU | 1.04-1.13 s / 0.51-0.66 s | 4.13-4.41 s / 3.64-3.96 s | 3.9-4.0x wall | 0.88-0.92 s / 0.40 s |
-//!
-//! RSS per parked green thread (in its `sleep`, 100k, a later run): 4463 B,
-//! against 4185 B for the prototype's bare hub (1.07x).
+//! | `yield_now` | 41-56 ns | 2.2-2.4 us | 40-59x | 9.6-11.2 ns |
+//! | queue ping-pong round trip | 346-395 ns | 8.1-8.7 us | 20-25x | |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 188-337 ns | 19.7-23.0 us | 68-105x | 13.9-14.6 ns (coroutine only) |
+//! | kill a waiting green thread | 9.0-11.7 us | 74-79 us | 6.7-8.2x | 3.3-3.8 us (`force_unwind`) |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.21-1.29 s / 0.64-0.65 s | 5.2-5.6 s / 4.66 s | 4.3x wall, 7.2x CPU | 0.90-0.98 s / 0.46 s |
+//! | RSS per parked green thread (100k, in `sleep`) | 4462 B | | | 4184 B |
 
 use std::path::PathBuf;
 use std::process::Command;
