@@ -97,10 +97,36 @@ pub mod futures;
 pub mod concurrent {
     pub use crate::futures;
 }
+#[cfg(all(feature = "green", not(loom), not(miri)))]
+pub mod green;
 #[cfg(all(feature = "process", target_os = "linux", not(loom)))]
 pub mod multiprocessing;
 pub mod queue;
 pub mod threading;
+
+/// Suspends the caller for `duration`: Python's `time.sleep`.
+///
+/// A thread sleeps; a green thread (feature `green`) yields to the other
+/// green threads of its carrier meanwhile, as `gevent.sleep` does, and so
+/// does a thread whose hub has green threads to run. `sleep(ZERO)` in a
+/// green thread is `green::yield_now`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let start = Instant::now();
+/// threadkit::sleep(Duration::from_millis(5));
+/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// ```
+pub fn sleep(duration: std::time::Duration) {
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if green::sleep(duration) {
+        return;
+    }
+    std::thread::sleep(duration);
+}
 
 pub use futures::{ThreadPoolExecutor, as_completed, wait};
 #[cfg(all(feature = "process", target_os = "linux", not(loom)))]

@@ -14,7 +14,44 @@
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use parking_lot::{Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    pub(crate) use parking_lot::{Mutex, MutexGuard};
+    #[cfg(not(all(feature = "green", not(miri))))]
+    pub(crate) use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+
+    /// With green threads, an `RLock` is owned by a green thread, not by its
+    /// carrier: parking_lot's re-entrant mutex keyed by [`GreenThreadId`].
+    #[cfg(all(feature = "green", not(miri)))]
+    pub(crate) type ReentrantMutex<T> =
+        parking_lot::lock_api::ReentrantMutex<parking_lot::RawMutex, GreenThreadId, T>;
+    /// The guard of [`ReentrantMutex`].
+    #[cfg(all(feature = "green", not(miri)))]
+    pub(crate) type ReentrantMutexGuard<'a, T> =
+        parking_lot::lock_api::ReentrantMutexGuard<'a, parking_lot::RawMutex, GreenThreadId, T>;
+
+    /// The owner id of a re-entrant lock: the running green thread, else
+    /// the OS thread (parking_lot's own id).
+    #[cfg(all(feature = "green", not(miri)))]
+    #[derive(Debug)]
+    pub(crate) struct GreenThreadId;
+
+    // SAFETY: two threads, or two green threads, never get the same id at
+    // the same time: a green thread's id is the address of its hub record,
+    // a heap block live as long as the green thread; a thread's id is
+    // parking_lot's (the address of a thread-local), and the two kinds of
+    // address never overlap.
+    #[cfg(all(feature = "green", not(miri)))]
+    unsafe impl parking_lot::lock_api::GetThreadId for GreenThreadId {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const INIT: Self = GreenThreadId;
+
+        fn nonzero_thread_id(&self) -> std::num::NonZeroUsize {
+            crate::green::owner_id().unwrap_or_else(|| {
+                parking_lot::lock_api::GetThreadId::nonzero_thread_id(
+                    &parking_lot::RawThreadId::INIT,
+                )
+            })
+        }
+    }
     // Used by the loom models and by modules that share state across threads.
     #[allow(unused_imports)]
     pub(crate) use std::sync::Arc;

@@ -260,6 +260,18 @@ const _: fn() = || {
 };
 #[cfg(feature = "asyncio")]
 assert_not_impl!(threadkit::asyncio::Wait<Rc<u8>>, Send);
+#[cfg(feature = "green")]
+const _: fn() = || {
+    use threadkit::green::{Builder, GreenThread, Greenlet, GreenletError};
+    assert_send_sync::<Greenlet<u8>>();
+    assert_send_sync::<Builder>();
+    assert_send_sync::<GreenThread>();
+    assert_send::<GreenletError>();
+};
+#[cfg(feature = "green")]
+assert_not_impl!(threadkit::green::Greenlet<Rc<u8>>, Send);
+#[cfg(feature = "green")]
+assert_not_impl!(threadkit::green::GreenletError, Sync);
 // ---------------------------------------------------------------------------
 // multiprocessing (feature `process`)
 // ---------------------------------------------------------------------------

@@ -44,6 +44,12 @@ impl Backoff {
     /// backoff is over; whether it looked ready. Once over, it stays over:
     /// the caller's later rounds go straight to sleep.
     pub(crate) fn spin_until(&mut self, mut looks_ready: impl FnMut() -> bool) -> bool {
+        // A green thread's peer runs on the same carrier only once it
+        // suspends: spinning could only delay it.
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        if crate::green::in_green() {
+            return false;
+        }
         while !self.is_completed() {
             self.snooze();
             if looks_ready() {

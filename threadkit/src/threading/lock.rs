@@ -138,7 +138,7 @@ impl<T> Lock<T> {
                     LockKind::Lock,
                     Deadline::Never,
                     || self.inner.try_lock(),
-                    |_| Some(self.inner.lock()),
+                    |_| self.block(Deadline::Never),
                 )
                 .expect("an untimed acquire cannot time out"),
         };
@@ -174,14 +174,25 @@ impl<T> Lock<T> {
                 LockKind::Lock,
                 deadline,
                 || self.inner.try_lock(),
-                |deadline| match deadline {
-                    Deadline::Never => Some(self.inner.lock()),
-                    Deadline::Now => None,
-                    Deadline::At(at) => self.inner.try_lock_until(at),
-                },
+                |deadline| self.block(deadline),
             )?,
         };
         Some(self.guard(inner, Acquire::Timed))
+    }
+
+    /// The contended path: blocks the thread, or in a green thread (feature
+    /// `green`) polls the lock between yields so the carrier runs the
+    /// other green threads, the holder among them.
+    fn block(&self, deadline: Deadline) -> Option<MutexGuard<'_, T>> {
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        if let Some(got) = crate::green::poll_until(deadline, || self.inner.try_lock()) {
+            return got;
+        }
+        match deadline {
+            Deadline::Never => Some(self.inner.lock()),
+            Deadline::Now => None,
+            Deadline::At(at) => self.inner.try_lock_until(at),
+        }
     }
 
     /// Whether some thread holds the lock right now: Python's `locked()`.

@@ -147,14 +147,25 @@ impl<T> RLock<T> {
                 LockKind::RLock,
                 deadline,
                 || self.inner.try_lock(),
-                |deadline| match deadline {
-                    Deadline::Never => Some(self.inner.lock()),
-                    Deadline::Now => None,
-                    Deadline::At(at) => self.inner.try_lock_until(at),
-                },
+                |deadline| self.block(deadline),
             )?,
         };
         Some(self.first_level(inner, how))
+    }
+
+    /// The contended path: blocks the thread, or in a green thread (feature
+    /// `green`) polls the lock between yields so the carrier runs the
+    /// other green threads, the holder among them.
+    fn block(&self, deadline: Deadline) -> Option<ReentrantMutexGuard<'_, T>> {
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        if let Some(got) = crate::green::poll_until(deadline, || self.inner.try_lock()) {
+            return got;
+        }
+        match deadline {
+            Deadline::Never => Some(self.inner.lock()),
+            Deadline::Now => None,
+            Deadline::At(at) => self.inner.try_lock_until(at),
+        }
     }
 
     #[cfg_attr(feature = "debug-locks", track_caller)]

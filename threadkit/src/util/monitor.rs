@@ -3,7 +3,11 @@
 //!
 //! Every blocking call in threadkit, sync or async, ends up here: a thread
 //! in [`Monitor::wait_until`], a task in [`Monitor::until`]. Both put an
-//! entry on the same [`WaitList`]: a parked [`Thread`] or a task's [`Waker`].
+//! entry on the same [`WaitList`]: a parked [`Thread`], a task's [`Waker`]
+//! or (feature `green`) a green thread, which suspends to its hub instead
+//! of parking its OS thread, and is unwound out of the wait when killed
+//! under the same rule as a dropped task: it takes its entry off or hands a
+//! wake-up it already got on.
 //! A notifier takes entries off the front of the list under the lock and
 //! wakes them once the lock is released. So a queue's `get` and
 //! `get_async().await`, an event's `wait` and `wait_async().await` are the
@@ -56,11 +60,13 @@ use crate::loom::sync::{Mutex, MutexGuard};
 use crate::loom::thread::{self, Thread};
 use crate::util::Deadline;
 
-/// Somebody to wake: a parked thread or a task.
+/// Somebody to wake: a parked thread, a task or a green thread.
 #[derive(Debug)]
 enum Sleeper {
     Thread(Thread),
     Task(Waker),
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    Green(crate::green::GreenWaker),
 }
 
 impl Sleeper {
@@ -68,8 +74,30 @@ impl Sleeper {
         match self {
             Sleeper::Thread(thread) => thread.unpark(),
             Sleeper::Task(waker) => waker.wake(),
+            #[cfg(all(feature = "green", not(loom), not(miri)))]
+            Sleeper::Green(green) => green.wake(),
         }
     }
+
+    /// The calling thread, or the calling green thread (or busy hub root),
+    /// as a sleeper; whether it is green.
+    #[inline]
+    fn current() -> (Sleeper, bool) {
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        if let Some(green) = crate::green::sleeper() {
+            return (Sleeper::Green(green), true);
+        }
+        (Sleeper::Thread(thread::current()), false)
+    }
+}
+
+/// How a sleep ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parked {
+    Woken,
+    TimedOut,
+    /// A green thread was killed: it leaves the line and unwinds.
+    Killed,
 }
 
 /// One registration on a [`WaitList`]. Ids only grow, so the list stays
@@ -252,16 +280,20 @@ impl<S: HasWaiters> Monitor<S> {
         if deadline == Deadline::Now {
             return false;
         }
-        let me = thread::current();
-        let _record = record(&**guard, deadline, holder);
+        let (me, green) = Sleeper::current();
+        let mut me = Some(me);
+        let _record = record(&**guard, deadline, holder, green);
         loop {
-            let id = self.register(guard, Sleeper::Thread(me.clone()));
+            // The first round registers `me` itself; a rare later one (a
+            // spurious or stolen wake-up) a fresh copy.
+            let sleeper = me.take().unwrap_or_else(|| Sleeper::current().0);
+            let id = self.register(guard, sleeper);
             fence(SeqCst);
             if ready(guard) {
                 self.deregister(guard, id);
                 return true;
             }
-            if !self.sleep(guard, id, deadline) {
+            if !self.sleep(guard, id, deadline, green) {
                 return ready(guard);
             }
             if ready(guard) {
@@ -281,26 +313,53 @@ impl<S: HasWaiters> Monitor<S> {
         deadline: Deadline,
         registered: impl FnOnce(),
     ) -> bool {
-        let id = self.register(guard, Sleeper::Thread(thread::current()));
-        let _record = record(&**guard, deadline, None);
+        let (me, green) = Sleeper::current();
+        let id = self.register(guard, me);
+        let _record = record(&**guard, deadline, None, green);
         registered();
-        self.sleep(guard, id, deadline)
+        self.sleep(guard, id, deadline, green)
     }
 
     /// Parks until entry `id` is taken off the list (returns true) or the
     /// deadline passes with it still listed (takes it off, returns false).
-    fn sleep(&self, guard: &mut MutexGuard<'_, S>, id: WaitId, deadline: Deadline) -> bool {
+    fn sleep(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        id: WaitId,
+        deadline: Deadline,
+        green: bool,
+    ) -> bool {
         loop {
-            let timed_out = MutexGuard::unlocked(guard, || park(deadline));
+            let parked = MutexGuard::unlocked(guard, || park(deadline, green));
+            if parked == Parked::Killed {
+                self.killed(guard, id);
+            }
             if !guard.waiters().contains(id) {
                 return true;
             }
-            if timed_out {
+            if parked == Parked::TimedOut {
                 self.deregister(guard, id);
                 return false;
             }
             // A spurious unpark: still first in line where it was.
         }
+    }
+
+    /// A killed green thread leaves the line as a dropped task does (takes
+    /// its entry off, or hands the wake-up it got on), then unwinds.
+    #[cold]
+    fn killed(&self, guard: &mut MutexGuard<'_, S>, id: WaitId) -> ! {
+        if !self.deregister(guard, id) {
+            let next = self.take_one(guard);
+            if next.len() == 0 {
+                guard.unclaimed_wakeup();
+            }
+            MutexGuard::unlocked(guard, || next.wake());
+        }
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        crate::green::unwind_killed();
+        #[cfg(not(all(feature = "green", not(loom), not(miri))))]
+        unreachable!("only green threads are killed")
     }
 
     /// Takes the longest-waiting entry off the list.
@@ -482,14 +541,23 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
-/// (nothing under loom: see `waits::enter`).
-fn record<S: HasWaiters>(state: &S, deadline: Deadline, holder: Option<Holder>) -> WaitScope {
-    waits::enter(
+/// (nothing under loom: see `waits::enter`). Nothing for a green thread
+/// either: the record is per OS thread, which its green threads share.
+fn record<S: HasWaiters>(
+    state: &S,
+    deadline: Deadline,
+    holder: Option<Holder>,
+    green: bool,
+) -> Option<WaitScope> {
+    if green {
+        return None;
+    }
+    Some(waits::enter(
         state.wait_kind(),
         state.wait_object(),
         deadline,
         holder.unwrap_or_else(|| state.holder()),
-    )
+    ))
 }
 
 impl<S: HasWaiters> Monitor<S> {
@@ -546,10 +614,20 @@ impl<S: HasWaiters> Monitor<S> {
     }
 }
 
-/// Parks the calling thread until unparked or `deadline`; whether the
-/// deadline has passed.
-fn park(deadline: Deadline) -> bool {
-    match deadline {
+/// Parks the calling thread (or, `green`, suspends the calling green
+/// thread) until woken or `deadline`.
+#[inline]
+fn park(deadline: Deadline, green: bool) -> Parked {
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if green {
+        return match crate::green::park(deadline) {
+            crate::green::Parked::Woken => Parked::Woken,
+            crate::green::Parked::TimedOut => Parked::TimedOut,
+            crate::green::Parked::Killed => Parked::Killed,
+        };
+    }
+    let _ = green;
+    let timed_out = match deadline {
         Deadline::Never => {
             thread::park();
             false
@@ -558,11 +636,17 @@ fn park(deadline: Deadline) -> bool {
         Deadline::At(at) => {
             let now = Instant::now();
             if now >= at {
-                return true;
+                true
+            } else {
+                thread::park_timeout(at - now);
+                Instant::now() >= at
             }
-            thread::park_timeout(at - now);
-            Instant::now() >= at
         }
+    };
+    if timed_out {
+        Parked::TimedOut
+    } else {
+        Parked::Woken
     }
 }
 

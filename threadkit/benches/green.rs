@@ -1,0 +1,303 @@
+//! Green threads against gevent, in the same run: `yield_now` (gevent's
+//! `sleep(0)`), a queue ping-pong round trip between two green threads,
+//! spawn + run + exit (pooled stacks), killing a waiting green thread, and
+//! 100 000 green threads each sleeping 0.5 s (wall and CPU time, each side
+//! in its own child process).
+//!
+//! The gevent side is `benches/green_gevent.py`, run with a Python that has
+//! gevent: `$GREEN_PY` if set, else a venv under the target dir
+//! (`target/green-venv`), made with `pip install gevent` when missing; with
+//! no network the gevent rows are skipped with a message.
+//!
+//! Run: `cargo bench -p threadkit --features green --bench green`
+//! (`-- --test` for a tiny smoke run, `-- --yield-only` or
+//! `-- --pingpong-only` to profile the switch and the wait path).
+//!
+//! Last numbers (2026-12-03, 2-core VM shared with other builds, load
+//! average 3-6; two rounds, gevent 26.9 on CPython 3.11 in the same run,
+//! beside the design prototype's bare hub from `green-anchors`):
+//!
+//! | case | threadkit | gevent | gevent / threadkit | bare prototype |
+//! | --- | --- | --- | --- | --- |
+//! | `yield_now` | 41-56 ns | 2.2-2.4 us | 40-59x | 9.6-11.2 ns |
+//! | queue ping-pong round trip | 346-395 ns | 8.1-8.7 us | 20-25x | |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 188-337 ns | 19.7-23.0 us | 68-105x | 13.9-14.6 ns (coroutine only) |
+//! | kill a waiting green thread | 9.0-11.7 us | 74-79 us | 6.7-8.2x | 3.3-3.8 us (`force_unwind`) |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.21-1.29 s / 0.64-0.65 s | 5.2-5.6 s / 4.66 s | 4.3x wall, 7.2x CPU | 0.90-0.98 s / 0.46 s |
+//! | RSS per parked green thread (100k, in `sleep`) | 4462 B | | | 4184 B |
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use threadkit::green;
+use threadkit::threading::Event;
+use threadkit::{Queue, sleep};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn rounds(f: impl FnMut() -> f64) -> f64 {
+    median(std::iter::repeat_with(f).take(3).collect())
+}
+
+fn bench_yield(n: usize) -> f64 {
+    rounds(|| {
+        green::run(move || {
+            let spin = move || (0..n).for_each(|_| green::yield_now());
+            let t = Instant::now();
+            let a = green::spawn(spin);
+            let b = green::spawn(spin);
+            a.join();
+            b.join();
+            t.elapsed().as_nanos() as f64 / (2 * n) as f64
+        })
+        .unwrap()
+    })
+}
+
+fn bench_pingpong(n: usize) -> f64 {
+    rounds(|| {
+        green::run(move || {
+            let (a, b) = (Arc::new(Queue::new(0)), Arc::new(Queue::new(0)));
+            let t = Instant::now();
+            let ping = {
+                let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                green::spawn(move || {
+                    for i in 0..n {
+                        a.put(i).unwrap();
+                        b.get().unwrap();
+                    }
+                })
+            };
+            let pong = green::spawn(move || {
+                for _ in 0..n {
+                    b.put(a.get().unwrap()).unwrap();
+                }
+            });
+            ping.join();
+            pong.join();
+            t.elapsed().as_nanos() as f64 / n as f64
+        })
+        .unwrap()
+    })
+}
+
+fn bench_spawn(n: usize) -> f64 {
+    rounds(|| {
+        green::run(move || {
+            let t = Instant::now();
+            for _ in 0..n.div_ceil(100) {
+                let gs: Vec<_> = (0..100).map(|_| green::spawn(|| ())).collect();
+                green::joinall(&gs);
+            }
+            t.elapsed().as_nanos() as f64 / (n.div_ceil(100) * 100) as f64
+        })
+        .unwrap()
+    })
+}
+
+fn bench_kill(n: usize) -> f64 {
+    rounds(|| {
+        green::run(move || {
+            let ev = Arc::new(Event::new());
+            let gs: Vec<_> = (0..n)
+                .map(|_| {
+                    let ev = Arc::clone(&ev);
+                    green::spawn(move || ev.wait())
+                })
+                .collect();
+            green::yield_now();
+            let t = Instant::now();
+            for g in &gs {
+                g.kill();
+            }
+            t.elapsed().as_nanos() as f64 / n as f64
+        })
+        .unwrap()
+    })
+}
+
+/// The child process of the sleep case: prints wall and CPU seconds.
+fn sleep_child(n: usize) {
+    let rss0 = rss_kib();
+    let t = Instant::now();
+    let parked = green::run(move || {
+        let gs: Vec<_> = (0..n)
+            .map(|_| green::spawn(|| sleep(Duration::from_millis(500))))
+            .collect();
+        // Every green thread is parked in its sleep by now.
+        let probe = green::spawn(|| {
+            sleep(Duration::from_millis(250));
+            rss_kib()
+        });
+        green::joinall(&gs);
+        probe.get().unwrap()
+    })
+    .unwrap();
+    let wall = t.elapsed().as_secs_f64();
+    // SAFETY: getrusage fills the struct we pass.
+    let cpu = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        secs(ru.ru_utime) + secs(ru.ru_stime)
+    };
+    let per = parked.saturating_sub(rss0) as f64 * 1024.0 / n as f64;
+    println!("{wall} {cpu} {per}");
+}
+
+/// This process's resident set, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+fn sleep_case(n: usize) -> Option<(f64, f64, f64)> {
+    let out = Command::new(std::env::current_exe().ok()?)
+        .args(["--child-sleep", &n.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace().map(|x| x.parse::<f64>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
+}
+
+/// A Python with gevent, or why there is none.
+fn gevent_python() -> Result<PathBuf, String> {
+    if let Some(py) = std::env::var_os("GREEN_PY") {
+        return Ok(PathBuf::from(py));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let venv = target.join("green-venv");
+    let py = venv.join("bin/python");
+    let has = |py: &PathBuf| {
+        Command::new(py)
+            .args(["-c", "import gevent"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if has(&py) {
+        return Ok(py);
+    }
+    println!("installing gevent into {} ...", venv.display());
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        return Err("python3 -m venv failed (is python3 with venv installed?)".into());
+    }
+    let pip = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "gevent"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if pip && has(&py) {
+        Ok(py)
+    } else {
+        Err("pip could not install gevent (no network?)".into())
+    }
+}
+
+/// Runs one gevent case; its JSON line's fields.
+fn gevent(py: &PathBuf, case: &str, n: usize) -> Option<String> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/green_gevent.py");
+    let out = Command::new(py)
+        .arg(script)
+        .args([case, &n.to_string()])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn field(json: &str, key: &str) -> Option<f64> {
+    let at = json.find(&format!("\"{key}\": "))? + key.len() + 4;
+    let rest = &json[at..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--child-sleep") {
+        sleep_child(args[at + 1].parse().unwrap());
+        return;
+    }
+    let smoke = args.iter().any(|a| a == "--test");
+    let scale = if smoke { 100 } else { 1 };
+    let py = if smoke {
+        Err("smoke run".to_string())
+    } else {
+        gevent_python()
+    };
+    if let Err(why) = &py {
+        println!("gevent rows skipped: {why}");
+    }
+    let row = |name: &str, ours: f64, theirs: Option<f64>| match theirs {
+        Some(g) => println!(
+            "{name:<34} threadkit {ours:>10.1} ns   gevent {g:>10.1} ns   gevent/threadkit {:>6.1}x",
+            g / ours
+        ),
+        None => println!("{name:<34} threadkit {ours:>10.1} ns"),
+    };
+    let g = |case: &str, n: usize, key: &str| {
+        py.as_ref()
+            .ok()
+            .and_then(|py| gevent(py, case, n))
+            .and_then(|j| field(&j, key))
+    };
+    if args.iter().any(|a| a == "--pingpong-only") {
+        println!("ping-pong {:.1} ns", bench_pingpong(1_000_000));
+        return;
+    }
+    if args.iter().any(|a| a == "--yield-only") {
+        println!("yield_now {:.1} ns", bench_yield(10_000_000));
+        return;
+    }
+    let n = 1_000_000 / scale;
+    row("yield_now", bench_yield(n), g("yield", n / 10, "ns"));
+    let n = 200_000 / scale;
+    row(
+        "queue ping-pong round trip",
+        bench_pingpong(n),
+        g("pingpong", n / 10, "ns"),
+    );
+    let n = 200_000 / scale;
+    row(
+        "spawn+run+exit (pooled stack)",
+        bench_spawn(n),
+        g("spawn", n / 10, "ns"),
+    );
+    let n = 10_000 / scale;
+    row(
+        "kill a waiting green thread",
+        bench_kill(n),
+        g("kill", n, "ns"),
+    );
+    let n = 100_000 / scale;
+    let ours = sleep_case(n);
+    let theirs = py.as_ref().ok().and_then(|py| gevent(py, "sleep", n));
+    match ours {
+        Some((wall, cpu, per)) => print!(
+            "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS per parked green thread)"
+        ),
+        None => print!("{n} x sleep(0.5)   threadkit failed"),
+    }
+    match theirs.and_then(|j| Some((field(&j, "wall_s")?, field(&j, "cpu_s")?))) {
+        Some((w, c)) => println!("   gevent wall {w:.3} s cpu {c:.3} s"),
+        None => println!(),
+    }
+}

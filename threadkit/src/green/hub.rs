@@ -1,0 +1,587 @@
+//! The hub: one per carrier OS thread, created by the first spawn on it. It
+//! owns the green threads spawned there (a slot table), their ready queue,
+//! a timer heap, a queue of wake-ups from other threads and the stack pool.
+//!
+//! The hub has no thread of its own: it runs whenever the carrier's own
+//! code (the *root*, outside every green thread) waits in threadkit (a
+//! `Greenlet::join`, [`crate::sleep`], any lock or queue wait, [`run`]):
+//! the wait runs green threads until its own condition holds, as gevent's
+//! main greenlet switches to the hub.
+//!
+//! [`run`]: super::run
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::Thread;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use super::overflow;
+use super::raw::{self, RawGreen, Resume};
+use super::stack::StackPool;
+use crate::util::Deadline;
+
+/// The slot number of the hub's root (the carrier's own code).
+pub(crate) const ROOT: u32 = u32::MAX;
+
+/// A wake-up (or kill) sent from another thread.
+#[derive(Clone, Copy, Debug)]
+struct Remote {
+    slot: u32,
+    generation: u32,
+    kill: bool,
+}
+
+/// The part of a hub other threads reach.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    remote: Mutex<Vec<Remote>>,
+    pending: AtomicBool,
+    carrier: Thread,
+}
+
+impl Shared {
+    fn push(&self, r: Remote) {
+        self.remote.lock().push(r);
+        self.pending.store(true, Ordering::Release);
+        self.carrier.unpark();
+    }
+}
+
+/// Who to wake: a green thread (slot and generation) of a hub, or its root.
+/// A wake-up for a generation that has finished is dropped; one that comes
+/// while the green thread runs or waits for something else is a spurious
+/// wake-up, which every wait loop tolerates.
+#[derive(Clone, Debug)]
+pub(crate) struct GreenWaker {
+    shared: Arc<Shared>,
+    slot: u32,
+    generation: u32,
+}
+
+impl GreenWaker {
+    /// Schedules the green thread (or wakes the root) on its hub.
+    pub(crate) fn wake(self) {
+        self.send(false);
+    }
+
+    /// Kills the green thread: it unwinds at its next (or current) wait.
+    pub(crate) fn kill(&self) {
+        self.send(true);
+    }
+
+    fn send(&self, kill: bool) {
+        let local = HUB.try_with(|h| match h.get() {
+            Some(hub) if Arc::ptr_eq(&hub.shared, &self.shared) => {
+                hub.wake(self.slot, self.generation, kill);
+                true
+            }
+            _ => false,
+        });
+        if local != Ok(true) {
+            self.shared.push(Remote {
+                slot: self.slot,
+                generation: self.generation,
+                kill,
+            });
+        }
+    }
+}
+
+/// What a green thread is, for `current()` and the overflow report.
+#[derive(Debug)]
+pub(crate) struct Meta {
+    pub(crate) id: u64,
+    pub(crate) name: Option<Arc<str>>,
+    /// Guard page and whole mapping, for the overflow handler.
+    pub(crate) guard: (usize, usize),
+    pub(crate) range: (usize, usize),
+    pub(crate) stack_size: usize,
+}
+
+/// The handle side of a green thread, told when its hub gives it up
+/// without running it to the end (the carrier thread exits with it still
+/// suspended or never started): it then reports itself killed, so that
+/// nobody waits for it forever.
+pub(crate) trait Abandon {
+    /// Marks the green thread finished (killed), waking its joiners.
+    fn abandon(&self);
+}
+
+struct Slot {
+    generation: u32,
+    co: Option<RawGreen>,
+    scheduled: bool,
+    kill: bool,
+    /// Whether a green thread (of `generation`) occupies the slot.
+    alive: bool,
+    /// Boxed so that its address stays put while the green thread runs
+    /// (the overflow handler reads it); reused by the slot's next tenant.
+    meta: Box<Meta>,
+    owner: Option<Arc<dyn Abandon>>,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot")
+            .field("generation", &self.generation)
+            .field("alive", &self.alive)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    ready: VecDeque<u32>,
+    timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    stacks: StackPool,
+}
+
+/// One carrier's hub (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Hub {
+    shared: Arc<Shared>,
+    inner: RefCell<Inner>,
+    /// The running green thread's slot, or [`ROOT`].
+    current: Cell<u32>,
+    root_woken: Cell<bool>,
+    live: Cell<usize>,
+    spare: RefCell<Vec<Remote>>,
+}
+
+thread_local! {
+    static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A new green-thread id, unique in the process.
+pub(crate) fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What ended a green park.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Parked {
+    /// Woken (perhaps spuriously).
+    Woken,
+    /// The deadline passed.
+    TimedOut,
+    /// The green thread was killed: the caller cleans up and unwinds
+    /// ([`super::unwind_killed`]).
+    Killed,
+}
+
+/// This thread's hub, if it has one.
+pub(crate) fn get() -> Option<Rc<Hub>> {
+    HUB.try_with(|h| h.get().cloned()).ok().flatten()
+}
+
+/// Runs `f` on this thread's hub, if it has one (no reference count
+/// touched: the fast path of yields and waits).
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
+    HUB.try_with(|h| h.get().map(|hub| f(hub))).ok().flatten()
+}
+
+/// This thread's hub, made on first use.
+pub(crate) fn get_or_make() -> Rc<Hub> {
+    HUB.with(|h| {
+        h.get_or_init(|| {
+            overflow::install();
+            Rc::new(Hub {
+                shared: Arc::new(Shared {
+                    remote: Mutex::new(Vec::new()),
+                    pending: AtomicBool::new(false),
+                    carrier: std::thread::current(),
+                }),
+                inner: RefCell::default(),
+                current: Cell::new(ROOT),
+                root_woken: Cell::new(false),
+                live: Cell::new(0),
+                spare: RefCell::default(),
+            })
+        })
+        .clone()
+    })
+}
+
+/// The waker of the calling green thread, or of this thread's root if its
+/// hub has green threads (its waits must run them); `None` for a plain
+/// thread. The waiting core registers this instead of a parked thread.
+pub(crate) fn sleeper() -> Option<GreenWaker> {
+    HUB.try_with(|h| {
+        let hub = h.get()?;
+        let slot = hub.current.get();
+        if slot == ROOT && hub.live.get() == 0 {
+            return None;
+        }
+        let generation = if slot == ROOT {
+            0
+        } else {
+            hub.inner.borrow().slots[slot as usize].generation
+        };
+        Some(GreenWaker {
+            shared: Arc::clone(&hub.shared),
+            slot,
+            generation,
+        })
+    })
+    .ok()
+    .flatten()
+}
+
+/// Waits as the registered green sleeper (see [`sleeper`]) until woken or
+/// `deadline`: suspends the calling green thread, or runs the hub from the
+/// root.
+pub(crate) fn park(deadline: Deadline) -> Parked {
+    with(|hub| hub.park(deadline)).unwrap_or(Parked::TimedOut)
+}
+
+impl Hub {
+    /// Starts a green thread running `body` on a stack of `stack_size`.
+    pub(crate) fn spawn(
+        &self,
+        id: u64,
+        name: Option<Arc<str>>,
+        stack_size: usize,
+        owner: Arc<dyn Abandon>,
+        body: impl FnOnce(Resume) + 'static,
+    ) -> io::Result<GreenWaker> {
+        let mut inner = self.inner.borrow_mut();
+        let stack = inner.stacks.take(stack_size)?;
+        let meta = Meta {
+            id,
+            name,
+            guard: stack.guard(),
+            range: stack.range(),
+            stack_size: stack.usable(),
+        };
+        let co = RawGreen::new(stack, body);
+        let slot = match inner.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(inner.slots.len())
+                    .ok()
+                    .filter(|&s| s != ROOT)
+                    .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
+                inner.slots.push(Slot {
+                    generation: 0,
+                    co: None,
+                    scheduled: false,
+                    kill: false,
+                    alive: false,
+                    meta: Box::new(Meta {
+                        id: 0,
+                        name: None,
+                        guard: (0, 0),
+                        range: (0, 0),
+                        stack_size: 0,
+                    }),
+                    owner: None,
+                });
+                slot
+            }
+        };
+        let s = &mut inner.slots[slot as usize];
+        s.co = Some(co);
+        s.scheduled = true;
+        s.kill = false;
+        s.alive = true;
+        *s.meta = meta;
+        s.owner = Some(owner);
+        let generation = s.generation;
+        inner.ready.push_back(slot);
+        self.live.set(self.live.get() + 1);
+        Ok(GreenWaker {
+            shared: Arc::clone(&self.shared),
+            slot,
+            generation,
+        })
+    }
+
+    /// Schedules (and with `kill`, marks killed) a green thread of this hub.
+    fn wake(&self, slot: u32, generation: u32, kill: bool) {
+        if slot == ROOT {
+            self.root_woken.set(true);
+            return;
+        }
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        let Some(s) = inner.slots.get_mut(slot as usize) else {
+            return;
+        };
+        if s.generation != generation || !s.alive {
+            return;
+        }
+        s.kill |= kill;
+        if !s.scheduled {
+            s.scheduled = true;
+            inner.ready.push_back(slot);
+        }
+    }
+
+    /// The running green thread's id and name; `None` in the root.
+    pub(crate) fn current(&self) -> Option<(u64, Option<Arc<str>>)> {
+        let slot = self.current.get();
+        if slot == ROOT {
+            return None;
+        }
+        let inner = self.inner.borrow();
+        let s = &inner.slots[slot as usize];
+        s.alive.then(|| (s.meta.id, s.meta.name.clone()))
+    }
+
+    /// How many green threads of this hub have not finished.
+    pub(crate) fn live(&self) -> usize {
+        self.live.get()
+    }
+
+    fn park(&self, deadline: Deadline) -> Parked {
+        let slot = self.current.get();
+        if slot == ROOT {
+            return self.run_root(deadline);
+        }
+        if self.inner.borrow().slots[slot as usize].kill {
+            return Parked::Killed;
+        }
+        match deadline {
+            Deadline::Now => return Parked::TimedOut,
+            Deadline::Never => {}
+            Deadline::At(at) => {
+                let mut inner = self.inner.borrow_mut();
+                let generation = inner.slots[slot as usize].generation;
+                inner.timers.push(Reverse((at, slot, generation)));
+            }
+        }
+        if raw::suspend() == Resume::Kill {
+            return Parked::Killed;
+        }
+        match deadline {
+            Deadline::At(at) if Instant::now() >= at => Parked::TimedOut,
+            _ => Parked::Woken,
+        }
+    }
+
+    /// Python's `sleep(0)` in a green thread: goes to the back of the ready
+    /// queue. In the root: runs what is ready once.
+    #[inline]
+    pub(crate) fn yield_now(&self) -> Parked {
+        let slot = self.current.get();
+        if slot == ROOT {
+            let n = self.inner.borrow().ready.len();
+            for _ in 0..n {
+                let Some(next) = self.inner.borrow_mut().ready.pop_front() else {
+                    break;
+                };
+                self.dispatch(next);
+            }
+            self.poll_events();
+            return Parked::Woken;
+        }
+        {
+            let mut inner = self.inner.borrow_mut();
+            let inner = &mut *inner;
+            let s = &mut inner.slots[slot as usize];
+            if s.kill {
+                return Parked::Killed;
+            }
+            if !s.scheduled {
+                s.scheduled = true;
+                inner.ready.push_back(slot);
+            }
+        }
+        match raw::suspend() {
+            Resume::Kill => Parked::Killed,
+            Resume::Run => Parked::Woken,
+        }
+    }
+
+    /// Runs one green thread until it suspends or finishes.
+    #[inline]
+    fn dispatch(&self, slot: u32) {
+        let (mut co, input, meta) = {
+            let mut inner = self.inner.borrow_mut();
+            let s = &mut inner.slots[slot as usize];
+            s.scheduled = false;
+            let Some(co) = s.co.take() else {
+                return;
+            };
+            let input = if s.kill { Resume::Kill } else { Resume::Run };
+            let meta: *const Meta = &*s.meta;
+            (co, input, meta)
+        };
+        self.current.set(slot);
+        let prev = overflow::enter(meta);
+        let finished = co.resume(input);
+        overflow::enter(prev);
+        self.current.set(ROOT);
+        let mut inner = self.inner.borrow_mut();
+        if finished {
+            let stack = co.into_stack();
+            inner.stacks.put(stack);
+            let s = &mut inner.slots[slot as usize];
+            s.generation = s.generation.wrapping_add(1);
+            s.kill = false;
+            s.alive = false;
+            s.meta.name = None;
+            // Dropped once the hub is no longer borrowed: the last
+            // reference drops the green thread's value, which is user code.
+            let owner = s.owner.take();
+            inner.free.push(slot);
+            self.live.set(self.live.get() - 1);
+            drop(inner);
+            drop(owner);
+        } else {
+            inner.slots[slot as usize].co = Some(co);
+        }
+    }
+
+    /// Applies wake-ups from other threads and fires due timers.
+    fn poll_events(&self) {
+        if self.shared.pending.swap(false, Ordering::Acquire) {
+            let mut batch = std::mem::take(&mut *self.spare.borrow_mut());
+            std::mem::swap(&mut *self.shared.remote.lock(), &mut batch);
+            for r in batch.drain(..) {
+                self.wake(r.slot, r.generation, r.kill);
+            }
+            *self.spare.borrow_mut() = batch;
+        }
+        let due = {
+            let inner = self.inner.borrow();
+            inner.timers.peek().map(|Reverse((at, _, _))| *at)
+        };
+        if let Some(first) = due {
+            let now = Instant::now();
+            if first <= now {
+                loop {
+                    let next = {
+                        let mut inner = self.inner.borrow_mut();
+                        match inner.timers.peek() {
+                            Some(Reverse((at, slot, generation))) if *at <= now => {
+                                let (slot, generation) = (*slot, *generation);
+                                inner.timers.pop();
+                                Some((slot, generation))
+                            }
+                            _ => None,
+                        }
+                    };
+                    match next {
+                        Some((slot, generation)) => self.wake(slot, generation, false),
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The hub loop, run by the root while it waits: runs green threads
+    /// until the root is woken or `deadline` passes.
+    fn run_root(&self, deadline: Deadline) -> Parked {
+        let mut dispatched = 0u32;
+        loop {
+            if self.root_woken.replace(false) {
+                return Parked::Woken;
+            }
+            let next = self.inner.borrow_mut().ready.pop_front();
+            if let Some(slot) = next {
+                self.dispatch(slot);
+                dispatched = dispatched.wrapping_add(1);
+                if dispatched % 64 == 0 {
+                    self.poll_events();
+                }
+                continue;
+            }
+            self.poll_events();
+            if self.root_woken.get() || !self.inner.borrow().ready.is_empty() {
+                continue;
+            }
+            let timer = {
+                let inner = self.inner.borrow();
+                inner.timers.peek().map(|Reverse((at, _, _))| *at)
+            };
+            let until = match (deadline, timer) {
+                (Deadline::Now, _) => return Parked::TimedOut,
+                (Deadline::At(at), _) if Instant::now() >= at => return Parked::TimedOut,
+                (Deadline::At(at), Some(t)) => Some(at.min(t)),
+                (Deadline::At(at), None) => Some(at),
+                (Deadline::Never, t) => t,
+            };
+            // A remote wake-up unparks the carrier; a token left from an
+            // earlier one only costs a spurious turn of this loop.
+            if !self.shared.pending.load(Ordering::Acquire) {
+                match until {
+                    Some(at) => {
+                        let now = Instant::now();
+                        if at > now {
+                            std::thread::park_timeout(at - now);
+                        }
+                    }
+                    None => std::thread::park(),
+                }
+            }
+        }
+    }
+
+    /// Kills every green thread of this hub and runs them until they have
+    /// unwound. One that keeps waiting after its kill is given a few more
+    /// turns, then leaked with its stack (never freed while suspended).
+    pub(crate) fn kill_all(&self) {
+        for _round in 0..8 {
+            if self.live.get() == 0 {
+                return;
+            }
+            let targets: Vec<(u32, u32)> = {
+                let inner = self.inner.borrow();
+                inner
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.alive)
+                    .map(|(i, s)| (i as u32, s.generation))
+                    .collect()
+            };
+            for (slot, generation) in targets {
+                self.wake(slot, generation, true);
+            }
+            loop {
+                let next = self.inner.borrow_mut().ready.pop_front();
+                match next {
+                    Some(slot) => self.dispatch(slot),
+                    None => break,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        // A bare thread ending with green threads still suspended: their
+        // stacks are leaked rather than unwound during TLS destruction.
+        let inner = self.inner.get_mut();
+        for s in inner.slots.drain(..) {
+            if let Some(co) = s.co {
+                co.leak();
+            }
+            if let Some(owner) = s.owner {
+                owner.abandon();
+            }
+        }
+    }
+}
+
+/// Whether the caller is a green thread, or a root whose hub has green
+/// threads to run while it waits.
+pub(crate) fn active() -> bool {
+    raw::in_green() || with(|h| h.live() > 0).unwrap_or(false)
+}

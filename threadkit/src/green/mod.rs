@@ -1,0 +1,303 @@
+//! Green threads: gevent's "coroutine-based threading with automatic
+//! switching" (feature `green`).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use threadkit::{Queue, green};
+//!
+//! let total = green::run(|| {
+//!     let q = Arc::new(Queue::new(0));
+//!     let producers: Vec<_> = (0..100)
+//!         .map(|i| {
+//!             let q = Arc::clone(&q);
+//!             green::spawn(move || {
+//!                 threadkit::sleep(Duration::from_millis(10)); // yields, like gevent.sleep
+//!                 q.put(i).unwrap(); // plain blocking code: waits yield too
+//!             })
+//!         })
+//!         .collect();
+//!     green::joinall(&producers);
+//!     (0..100).map(|_| q.get().unwrap()).sum::<i32>()
+//! })
+//! .unwrap();
+//! assert_eq!(total, 4950);
+//! ```
+//!
+//! A green thread is a function running on its own small stack (64 KiB by
+//! default) that switches to another green thread whenever it waits. Every
+//! threadkit wait does that with no change to the calling code: `Lock`,
+//! `RLock`, `Condition`, `Semaphore`, `Event`, `Barrier`, `Queue`'s `put`,
+//! `get` and `join`, `Future::result`, `Thread::join`, `Greenlet::join`
+//! and [`crate::sleep`]. Outside green threads the same calls block the OS
+//! thread, as before.
+//!
+//! Green threads live on a *hub*, one per OS thread (the carrier), made by
+//! the first spawn there. The hub runs while the carrier's own code waits
+//! in threadkit, so [`run`] (or any join) drives it. A green thread never
+//! leaves its carrier.
+//!
+//! # Soundness rules
+//!
+//! Each rule has a test in `tests/green.rs`.
+//!
+//! 1. **A started green thread never resumes on another OS thread.** Its
+//!    stack may hold `!Send` values, thread-local references and addresses
+//!    LLVM cached, so green threads do not migrate; wake-ups from other
+//!    threads are queued to the carrier, which resumes the green thread
+//!    itself.
+//! 2. **One guard page per stack.** Overflow faults, never runs into a
+//!    neighbour (a lightweight guard region where Linux has
+//!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page).
+//! 3. **A suspended stack is freed only after it finished or was unwound.**
+//!    Stacks go back to the pool only from finished green threads; [`run`]
+//!    kills (unwinds) what is left; a thread that ends with green threads
+//!    still suspended leaks their stacks instead of freeing them.
+//! 4. **A panic is caught at the green thread's root** and handed to
+//!    whoever calls [`Greenlet::get`]; it never unwinds into the hub.
+//! 5. **A stack overflow prints the green thread's name and stack size
+//!    before aborting**, never a bare segfault.
+//!
+//! # Differences from gevent
+//!
+//! - No monkey-patching: threadkit's own waits yield; `std::thread::sleep`,
+//!   std IO, `std::sync` locks and C calls block the carrier and every
+//!   green thread on it (use [`crate::sleep`] and threadkit's primitives).
+//!   A `std::sync::Mutex` guard held across a threadkit wait can deadlock
+//!   the carrier.
+//! - Kill unwinds the green thread with a private panic payload (gevent's
+//!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads
+//!   it does not own. It needs `panic = "unwind"`.
+//! - Thread-locals, `std::thread::current()` and `threading::current_thread`
+//!   are those of the carrier, shared by its green threads; use
+//!   [`current`] for the green identity.
+//! - An `RLock` is owned by the green thread that acquired it, not by its
+//!   carrier.
+//! - A green thread waiting for a contended `Lock` or `RLock` polls it
+//!   (yielding, then napping up to 1 ms) rather than queueing on it.
+
+mod greenlet;
+mod hub;
+mod overflow;
+mod raw;
+mod stack;
+
+use std::time::{Duration, Instant};
+
+pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
+pub(crate) use hub::{GreenWaker, Parked};
+
+use crate::util::Deadline;
+
+/// The panic payload that unwinds a killed green thread (gevent's
+/// `GreenletExit`).
+pub(crate) struct GreenletExit;
+
+/// Unwinds the calling green thread out of its wait: it was killed.
+pub(crate) fn unwind_killed() -> ! {
+    std::panic::resume_unwind(Box::new(GreenletExit))
+}
+
+/// Spawns a green thread on the calling thread's hub: gevent's `spawn`.
+///
+/// # Panics
+///
+/// If its stack cannot be mapped (as `std::thread::spawn` panics when a
+/// thread cannot be made); [`Builder::spawn`] returns the error instead.
+pub fn spawn<F, T>(f: F) -> Greenlet<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new()
+        .spawn(f)
+        .expect("failed to map a green thread's stack")
+}
+
+/// [`spawn`] for a closure that is not `Send` (it holds an `Rc`, say).
+///
+/// # Panics
+///
+/// As [`spawn`].
+pub fn spawn_local<F, T>(f: F) -> Greenlet<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    Builder::new()
+        .spawn_local(f)
+        .expect("failed to map a green thread's stack")
+}
+
+/// Runs `f` as a green thread on the calling thread's hub, runs the hub
+/// until `f` returns, then kills the green threads left on it: the
+/// explicit scope (like `asyncio.run`). Returns `f`'s value, or why there
+/// is none. Called from a green thread, it runs `f` there directly.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::green;
+///
+/// assert_eq!(green::run(|| 1 + 1).unwrap(), 2);
+/// ```
+pub fn run<F, T>(f: F) -> Result<T, GreenletError>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    if raw::in_green() {
+        return Ok(f());
+    }
+    let g = Builder::new().spawn_local(f).map_err(|e| {
+        GreenletError::Panicked(Box::new(format!(
+            "failed to map a green thread's stack: {e}"
+        )))
+    })?;
+    let result = g.get();
+    if let Some(hub) = hub::get() {
+        hub.kill_all();
+    }
+    result
+}
+
+/// Lets the other ready green threads run, then goes on: gevent's
+/// `sleep(0)`. In the root of a hub it runs the ready green threads once;
+/// on a thread without green threads it is `std::thread::yield_now`.
+pub fn yield_now() {
+    let parked = hub::with(|hub| (raw::in_green() || hub.live() > 0).then(|| hub.yield_now()));
+    match parked.flatten() {
+        Some(Parked::Killed) => unwind_killed(),
+        Some(_) => {}
+        None => std::thread::yield_now(),
+    }
+}
+
+/// Who runs now, when it is a green thread: gevent's `getcurrent()`.
+pub fn current() -> Option<GreenThread> {
+    if !raw::in_green() {
+        return None;
+    }
+    let (id, name) = hub::get()?.current()?;
+    Some(GreenThread { id, name })
+}
+
+/// The identity of a running green thread ([`current`]).
+#[derive(Clone, Debug)]
+pub struct GreenThread {
+    id: u64,
+    name: Option<std::sync::Arc<str>>,
+}
+
+impl GreenThread {
+    /// Its id, unique in the process (the same as [`Greenlet::id`]).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Its name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+/// Waits for every green thread of `greenlets`: gevent's `joinall`.
+pub fn joinall<T>(greenlets: &[Greenlet<T>]) {
+    greenlets.iter().for_each(Greenlet::join);
+}
+
+/// Kills every green thread of `greenlets` and waits until they have
+/// unwound: gevent's `killall`.
+pub fn killall<T>(greenlets: &[Greenlet<T>]) {
+    greenlets.iter().for_each(Greenlet::kill);
+}
+
+/// Whether the caller is a green thread.
+#[inline]
+pub(crate) fn in_green() -> bool {
+    raw::in_green()
+}
+
+/// The running green thread's identity as a lock owner (`RLock`); `None`
+/// outside green threads.
+#[inline]
+pub(crate) fn owner_id() -> Option<std::num::NonZeroUsize> {
+    std::num::NonZeroUsize::new(overflow::running() as usize)
+}
+
+/// The waiting core's hook: the green sleeper to register for the caller,
+/// if it is a green thread or the root of a busy hub.
+pub(crate) fn sleeper() -> Option<GreenWaker> {
+    hub::sleeper()
+}
+
+/// The waiting core's hook: waits as the sleeper [`sleeper`] gave.
+pub(crate) fn park(deadline: Deadline) -> Parked {
+    hub::park(deadline)
+}
+
+/// Python's `time.sleep` when green threads may run: see [`crate::sleep`].
+/// Returns false if the caller is a plain thread (the caller sleeps).
+pub(crate) fn sleep(d: Duration) -> bool {
+    if !hub::active() {
+        return false;
+    }
+    if d.is_zero() {
+        yield_now();
+        return true;
+    }
+    let deadline = Deadline::after(d);
+    loop {
+        match park(deadline) {
+            Parked::TimedOut => return true,
+            Parked::Killed => unwind_killed(),
+            Parked::Woken => {
+                if let Deadline::At(at) = deadline {
+                    if Instant::now() >= at {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A contended lock's route in a green thread (or a busy hub's root):
+/// tries `attempt` between yields, then between naps growing to 1 ms, until
+/// it succeeds or `deadline` passes. `None` for a plain thread, which
+/// blocks as usual.
+pub(crate) fn poll_until<R>(
+    deadline: Deadline,
+    mut attempt: impl FnMut() -> Option<R>,
+) -> Option<Option<R>> {
+    if !hub::active() {
+        return None;
+    }
+    let mut turns = 0u32;
+    let mut nap = Duration::from_micros(20);
+    loop {
+        if let Some(got) = attempt() {
+            return Some(Some(got));
+        }
+        let parked = match deadline {
+            Deadline::Now => return Some(None),
+            Deadline::At(at) if Instant::now() >= at => return Some(None),
+            _ if turns < 32 => {
+                turns += 1;
+                hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken)
+            }
+            _ => {
+                let wake = Instant::now() + nap;
+                nap = (nap * 2).min(Duration::from_millis(1));
+                let until = match deadline {
+                    Deadline::At(at) => at.min(wake),
+                    _ => wake,
+                };
+                park(Deadline::At(until))
+            }
+        };
+        if parked == Parked::Killed {
+            unwind_killed();
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Green-thread stacks: one anonymous mapping per stack with one guard page
+//! at its low end, kept in a per-hub pool for reuse.
+//!
+//! The guard page is a lightweight guard region (`MADV_GUARD_INSTALL`,
+//! Linux 6.13+) where the kernel has it, so neighbouring stacks stay one VMA
+//! and the number of live green threads is not capped by
+//! `vm.max_map_count`; elsewhere it is a `PROT_NONE` page (two VMAs per
+//! stack, about 32k live stacks under the default sysctl, named in the
+//! error when a spawn fails).
+
+use std::io;
+use std::rc::Rc;
+
+use corosensei::stack::{Stack, StackPointer};
+
+/// `MADV_GUARD_INSTALL` from linux/mman.h (Linux 6.13+).
+#[cfg(target_os = "linux")]
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// The system page size.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).unwrap_or(4096)
+}
+
+/// One mapping cut into stacks (a *slab*): unmapped once every stack cut
+/// from it has been dropped. A stack leaked with a suspended green thread
+/// keeps its slab mapped for good.
+#[derive(Debug)]
+struct Slab {
+    base: usize,
+    len: usize,
+}
+
+impl Drop for Slab {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping; every stack cut from it is gone (each
+        // holds an `Rc` to the slab).
+        unsafe {
+            libc::munmap(self.base as *mut libc::c_void, self.len);
+        }
+    }
+}
+
+/// How many stacks one slab holds.
+const PER_SLAB: usize = 64;
+
+/// One green thread's stack: `len` bytes at `low`, the lowest page of which
+/// is the guard page; a slice of a [`Slab`].
+#[derive(Debug)]
+pub(crate) struct GreenStack {
+    low: usize,
+    len: usize,
+    _slab: Rc<Slab>,
+}
+
+/// Maps `len` bytes, readable and writable, reserving no swap.
+fn map(len: usize) -> io::Result<usize> {
+    // SAFETY: a fresh anonymous private mapping, owned by the caller.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(map_error(io::Error::last_os_error()));
+    }
+    Ok(p as usize)
+}
+
+impl GreenStack {
+    /// Cuts the stack at `low` (`len` bytes, guard page included) from
+    /// `slab` and installs its guard page.
+    fn cut(slab: &Rc<Slab>, low: usize, len: usize) -> io::Result<GreenStack> {
+        let stack = GreenStack {
+            low,
+            len,
+            _slab: Rc::clone(slab),
+        };
+        stack.install_guard(page_size())?;
+        Ok(stack)
+    }
+
+    fn install_guard(&self, page: usize) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: the lowest page of this stack, inside our own mapping.
+            if unsafe { libc::madvise(self.low as *mut libc::c_void, page, MADV_GUARD_INSTALL) }
+                == 0
+            {
+                return Ok(());
+            }
+        }
+        // SAFETY: the lowest page of this stack becomes inaccessible.
+        if unsafe { libc::mprotect(self.low as *mut libc::c_void, page, libc::PROT_NONE) } != 0 {
+            return Err(map_error(io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
+    /// Usable bytes (the guard page excluded).
+    pub(crate) fn usable(&self) -> usize {
+        self.len - page_size()
+    }
+
+    /// The guard page's address range.
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        (self.low, self.low + page_size())
+    }
+
+    /// The whole stack's address range, guard page included.
+    pub(crate) fn range(&self) -> (usize, usize) {
+        (self.low, self.low + self.len)
+    }
+
+    /// Gives the touched pages back to the kernel (the stack stays mapped
+    /// and guarded).
+    fn release_pages(&self) {
+        let page = page_size();
+        // SAFETY: the usable part of our own mapping; nothing runs on it
+        // (the stack is in the pool). MADV_DONTNEED keeps guard regions.
+        unsafe {
+            libc::madvise(
+                (self.low + page) as *mut libc::c_void,
+                self.len - page,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+}
+
+/// Says what to do when a stack cannot be mapped.
+fn map_error(e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot map a green thread's stack ({e}); with guard pages made by mprotect each \
+             stack takes two memory maps: raise the sysctl vm.max_map_count or use smaller \
+             or fewer green threads"
+        ),
+    )
+}
+
+// SAFETY: `base` and `limit` bound this stack's part of a slab, page aligned
+// (so aligned to STACK_ALIGNMENT), and `limit` includes the guard page at
+// the low end, which faults on any access; the slab stays mapped while the
+// stack exists.
+unsafe impl Stack for GreenStack {
+    fn base(&self) -> StackPointer {
+        StackPointer::new(self.low + self.len).expect("a mapping is never at address 0")
+    }
+
+    fn limit(&self) -> StackPointer {
+        StackPointer::new(self.low).expect("a mapping is never at address 0")
+    }
+}
+
+/// Finished stacks of one hub, by size, kept for the next spawns, and the
+/// slab new stacks of each size are cut from.
+#[derive(Debug, Default)]
+pub(crate) struct StackPool {
+    /// A handful of sizes at most.
+    sizes: Vec<SizeClass>,
+    kept: usize,
+}
+
+#[derive(Debug)]
+struct SizeClass {
+    usable: usize,
+    free: Vec<GreenStack>,
+    /// The slab being cut, and how many of its stacks are cut.
+    slab: Option<(Rc<Slab>, usize)>,
+}
+
+/// How many finished stacks a pool keeps with their pages.
+const WARM: usize = 1024;
+/// How many finished stacks a pool keeps at all.
+const KEEP: usize = 16 * 1024;
+
+/// `usable` rounded as stacks are: whole pages, at least one.
+fn rounded(usable: usize) -> usize {
+    let page = page_size();
+    usable.max(page).div_ceil(page) * page
+}
+
+impl StackPool {
+    fn sized(&mut self, usable: usize) -> &mut SizeClass {
+        let at = match self.sizes.iter().position(|s| s.usable == usable) {
+            Some(at) => at,
+            None => {
+                self.sizes.push(SizeClass {
+                    usable,
+                    free: Vec::new(),
+                    slab: None,
+                });
+                self.sizes.len() - 1
+            }
+        };
+        &mut self.sizes[at]
+    }
+
+    /// A stack of `usable` bytes: a pooled one of that size or a new one.
+    pub(crate) fn take(&mut self, usable: usize) -> io::Result<GreenStack> {
+        let usable = rounded(usable);
+        let sized = self.sized(usable);
+        if let Some(stack) = sized.free.pop() {
+            self.kept -= 1;
+            return Ok(stack);
+        }
+        let len = usable + page_size();
+        let (slab, cut) = match sized.slab.take() {
+            Some((slab, cut)) if cut < PER_SLAB => (slab, cut),
+            _ => {
+                let total = len * PER_SLAB;
+                let base = map(total)?;
+                (Rc::new(Slab { base, len: total }), 0)
+            }
+        };
+        let stack = GreenStack::cut(&slab, slab.base + cut * len, len);
+        sized.slab = Some((slab, cut + 1));
+        stack
+    }
+
+    /// Takes back the stack of a finished green thread.
+    pub(crate) fn put(&mut self, stack: GreenStack) {
+        if self.kept >= KEEP {
+            // Dropped: its slab goes once all its stacks have.
+            return;
+        }
+        if self.kept >= WARM {
+            stack.release_pages();
+        }
+        self.kept += 1;
+        let usable = stack.usable();
+        self.sized(usable).free.push(stack);
+    }
+}

@@ -1,0 +1,790 @@
+//! Green threads (feature `green`): every threadkit wait yields in a green
+//! thread, kill and timeouts during waits, and the soundness rules of the
+//! `green` module docs, one test each.
+//!
+//! Each test runs its green threads on one carrier: a wait that blocked the
+//! carrier instead of yielding would hang, which the hang guard (10x and
+//! more above the expected time) turns into a failure.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use threadkit::futures::Future;
+use threadkit::green::{self, GreenletError};
+use threadkit::threading::{Barrier, Condition, Event, Lock, RLock, Semaphore, Thread};
+use threadkit::{Queue, sleep};
+
+/// Runs `f` on a fresh thread and fails if it does not finish in 30 s.
+fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("hang guard: a wait blocked the carrier")
+}
+
+/// A waiter green thread blocks in `wait`; a second one, on the same
+/// carrier, releases it with `release`. Passes only if `wait` yielded.
+fn yields<S: Send + Sync + 'static>(
+    state: S,
+    wait: impl FnOnce(&S) + Send + 'static,
+    release: impl FnOnce(&S) + Send + 'static,
+) {
+    guarded(move || {
+        green::run(move || {
+            let state = Arc::new(state);
+            let done = Arc::new(AtomicBool::new(false));
+            let waiter = {
+                let (state, done) = (Arc::clone(&state), Arc::clone(&done));
+                green::spawn(move || {
+                    wait(&state);
+                    done.store(true, SeqCst);
+                })
+            };
+            let releaser = {
+                let state = Arc::clone(&state);
+                green::spawn(move || {
+                    green::yield_now(); // the waiter is waiting by now
+                    release(&state);
+                })
+            };
+            waiter.get().unwrap();
+            releaser.get().unwrap();
+            assert!(done.load(SeqCst));
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn spawn_run_and_get() {
+    let got = guarded(|| {
+        green::run(|| {
+            let gs: Vec<_> = (0..100).map(|i| green::spawn(move || i * 2)).collect();
+            gs.into_iter().map(|g| g.get().unwrap()).sum::<i32>()
+        })
+        .unwrap()
+    });
+    assert_eq!(got, 9900);
+}
+
+#[test]
+fn spawn_local_takes_rc() {
+    let got = guarded(|| {
+        green::run(|| {
+            let shared = Rc::new(5);
+            let g = green::spawn_local({
+                let shared = Rc::clone(&shared);
+                move || *shared + 1
+            });
+            g.get().unwrap()
+        })
+        .unwrap()
+    });
+    assert_eq!(got, 6);
+}
+
+#[test]
+fn event_wait_yields() {
+    yields(Event::new(), |e| e.wait(), |e| e.set());
+}
+
+#[test]
+fn lock_acquire_yields() {
+    // The releaser takes the lock first and holds it across a yield.
+    guarded(|| {
+        green::run(|| {
+            let lock = Arc::new(Lock::new(0));
+            let held = Arc::new(Event::new());
+            let holder = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    let mut g = lock.acquire();
+                    held.set();
+                    sleep(Duration::from_millis(20));
+                    *g += 1;
+                })
+            };
+            let waiter = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    held.wait();
+                    *lock.acquire() += 10;
+                })
+            };
+            holder.get().unwrap();
+            waiter.get().unwrap();
+            assert_eq!(*lock.acquire(), 11);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn rlock_acquire_yields() {
+    guarded(|| {
+        green::run(|| {
+            let lock = Arc::new(RLock::new(0));
+            let held = Arc::new(Event::new());
+            let holder = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                std::thread::spawn(move || {
+                    let _g = lock.acquire();
+                    held.set();
+                    std::thread::sleep(Duration::from_millis(20));
+                })
+            };
+            // Meanwhile another green thread keeps running: the carrier
+            // is not blocked by the contended RLock.
+            let ticks = Arc::new(AtomicUsize::new(0));
+            let ticker = {
+                let ticks = Arc::clone(&ticks);
+                green::spawn(move || {
+                    for _ in 0..5 {
+                        ticks.fetch_add(1, SeqCst);
+                        sleep(Duration::from_millis(1));
+                    }
+                })
+            };
+            held.wait();
+            let waiter = {
+                let lock = Arc::clone(&lock);
+                green::spawn(move || drop(lock.acquire()))
+            };
+            waiter.get().unwrap();
+            ticker.get().unwrap();
+            holder.join().unwrap();
+            assert_eq!(ticks.load(SeqCst), 5);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn condition_wait_yields() {
+    yields(
+        Condition::new(false),
+        |c| {
+            let mut g = c.acquire();
+            while !*g {
+                g.wait();
+            }
+        },
+        |c| {
+            let mut g = c.acquire();
+            *g = true;
+            g.notify_all();
+        },
+    );
+}
+
+#[test]
+fn semaphore_acquire_yields() {
+    yields(
+        Semaphore::new(0),
+        |s| drop(s.acquire()),
+        |s| s.release(1).unwrap(),
+    );
+}
+
+#[test]
+fn barrier_wait_yields() {
+    yields(
+        Barrier::new(2),
+        |b| {
+            b.wait().unwrap();
+        },
+        |b| {
+            b.wait().unwrap();
+        },
+    );
+}
+
+#[test]
+fn queue_get_put_join_yield() {
+    yields(
+        Queue::new(0),
+        |q| assert_eq!(q.get().unwrap(), 7),
+        |q| q.put(7).unwrap(),
+    );
+    yields(
+        {
+            let q = Queue::new(1);
+            q.put(1).unwrap();
+            q
+        },
+        |q| q.put(2).unwrap(), // full: waits for the releaser's get
+        |q| assert_eq!(q.get().unwrap(), 1),
+    );
+    yields(
+        {
+            let q = Queue::new(0);
+            q.put(1).unwrap();
+            q
+        },
+        |q| q.join(),
+        |q| {
+            q.get().unwrap();
+            q.task_done().unwrap();
+        },
+    );
+}
+
+#[test]
+fn future_result_yields() {
+    let (future, promise) = Future::new();
+    let promise = std::sync::Mutex::new(Some(promise));
+    yields(
+        (future, promise),
+        |(f, _)| assert_eq!(*f.result().unwrap(), 3),
+        |(_, p)| p.lock().unwrap().take().unwrap().set_result(3),
+    );
+}
+
+#[test]
+fn thread_join_yields() {
+    guarded(|| {
+        green::run(|| {
+            let ticks = Arc::new(AtomicUsize::new(0));
+            let t = Thread::spawn(|| std::thread::sleep(Duration::from_millis(30))).unwrap();
+            let ticker = {
+                let ticks = Arc::clone(&ticks);
+                green::spawn(move || {
+                    for _ in 0..3 {
+                        ticks.fetch_add(1, SeqCst);
+                        sleep(Duration::from_millis(1));
+                    }
+                })
+            };
+            let joiner = green::spawn(move || t.join().unwrap());
+            joiner.get().unwrap();
+            ticker.get().unwrap();
+            assert_eq!(ticks.load(SeqCst), 3);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn sleep_yields_and_sleepers_overlap() {
+    guarded(|| {
+        let start = std::time::Instant::now();
+        green::run(|| {
+            let gs: Vec<_> = (0..1000)
+                .map(|_| green::spawn(|| sleep(Duration::from_millis(50))))
+                .collect();
+            green::joinall(&gs);
+        })
+        .unwrap();
+        // 1000 sleeps of 50 ms overlap: far less than their sum (50 s).
+        assert!(start.elapsed() < Duration::from_secs(25));
+    });
+}
+
+#[test]
+fn join_timeout_in_a_green_thread_times_out() {
+    guarded(|| {
+        green::run(|| {
+            let never = Arc::new(Event::new());
+            let sleeper = {
+                let never = Arc::clone(&never);
+                green::spawn(move || never.wait())
+            };
+            assert!(!sleeper.join_timeout(Duration::from_millis(10)));
+            assert!(!sleeper.is_ready());
+            never.set();
+            assert!(sleeper.join_timeout(Duration::from_secs(30)));
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn killing_a_waiting_green_thread_unwinds_it() {
+    guarded(|| {
+        green::run(|| {
+            let dropped = Arc::new(AtomicBool::new(false));
+            struct Flag(Arc<AtomicBool>);
+            impl Drop for Flag {
+                fn drop(&mut self) {
+                    self.0.store(true, SeqCst);
+                }
+            }
+            let never = Arc::new(Event::new());
+            let g = {
+                let (never, dropped) = (Arc::clone(&never), Arc::clone(&dropped));
+                green::spawn(move || {
+                    let _flag = Flag(dropped);
+                    never.wait();
+                })
+            };
+            green::yield_now();
+            g.kill();
+            assert!(dropped.load(SeqCst), "killed before its destructors ran");
+            assert!(matches!(g.get(), Err(GreenletError::Killed)));
+            // An unstarted one never runs.
+            let ran = Arc::new(AtomicBool::new(false));
+            let unstarted = {
+                let ran = Arc::clone(&ran);
+                green::spawn(move || ran.store(true, SeqCst))
+            };
+            unstarted.kill();
+            assert!(!ran.load(SeqCst));
+            assert!(matches!(unstarted.get(), Err(GreenletError::Killed)));
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_killed_green_thread_hands_its_wake_up_on() {
+    guarded(|| {
+        green::run(|| {
+            let q = Arc::new(Queue::new(0));
+            let first = {
+                let q = Arc::clone(&q);
+                green::spawn(move || q.get().unwrap())
+            };
+            let second = {
+                let q = Arc::clone(&q);
+                green::spawn(move || q.get().unwrap())
+            };
+            green::yield_now(); // both wait, `first` in front
+            q.put(1).unwrap(); // takes `first` off the line
+            first.kill(); // before it ran: the wake-up goes to `second`
+            assert!(matches!(first.get(), Err(GreenletError::Killed)));
+            assert_eq!(second.get().unwrap(), 1);
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn killall_and_kill_from_another_thread() {
+    guarded(|| {
+        green::run(|| {
+            let never = Arc::new(Event::new());
+            let gs: Vec<_> = (0..10)
+                .map(|_| {
+                    let never = Arc::clone(&never);
+                    green::spawn(move || never.wait())
+                })
+                .collect();
+            green::yield_now();
+            green::killall(&gs[..5]);
+            let rest: Vec<_> = gs.into_iter().skip(5).collect();
+            let rest = Arc::new(rest);
+            let killer = {
+                let rest = Arc::clone(&rest);
+                std::thread::spawn(move || green::killall(&rest))
+            };
+            green::joinall(&rest);
+            killer.join().unwrap();
+            assert!(rest.iter().all(|g| g.is_ready()));
+        })
+        .unwrap();
+    });
+}
+
+// ---- the soundness rules, one test each ----
+
+/// Rule 1: a started green thread never resumes on another OS thread, even
+/// when woken from one.
+#[test]
+fn rule_no_migration_after_start() {
+    guarded(|| {
+        let carrier = std::thread::current().id();
+        green::run(move || {
+            let event = Arc::new(Event::new());
+            let gs: Vec<_> = (0..20)
+                .map(|_| {
+                    let event = Arc::clone(&event);
+                    green::spawn(move || {
+                        let before = std::thread::current().id();
+                        event.wait();
+                        sleep(Duration::from_millis(1));
+                        (before, std::thread::current().id())
+                    })
+                })
+                .collect();
+            let setter = {
+                let event = Arc::clone(&event);
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(10));
+                    event.set();
+                })
+            };
+            for g in gs {
+                let (before, after) = g.get().unwrap();
+                assert_eq!(before, carrier);
+                assert_eq!(after, carrier);
+            }
+            setter.join().unwrap();
+        })
+        .unwrap();
+    });
+}
+
+/// Rule 2: one guard page per stack: a green thread may use most of its
+/// stack, and the page below it faults (the overflow test shows the fault
+/// is reported for that green thread).
+#[test]
+fn rule_one_guard_page_per_stack() {
+    fn use_stack(bytes: usize) -> u8 {
+        let mut buf = [0u8; 4096];
+        buf[bytes % 4096] = 1;
+        let below = if bytes > 4096 {
+            use_stack(bytes - 4096)
+        } else {
+            0
+        };
+        std::hint::black_box(&mut buf)[0].wrapping_add(below)
+    }
+    guarded(|| {
+        green::run(|| {
+            // Two green threads, each using 40 KiB of its 64 KiB at once,
+            // do not disturb each other.
+            let gs: Vec<_> = (0..2)
+                .map(|_| {
+                    green::spawn(|| {
+                        let a = use_stack(40 * 1024);
+                        green::yield_now();
+                        a.wrapping_add(use_stack(40 * 1024))
+                    })
+                })
+                .collect();
+            for g in gs {
+                g.get().unwrap();
+            }
+        })
+        .unwrap();
+    });
+}
+
+/// Rule 3: a suspended stack is freed only after it finished or was
+/// unwound: what `run` leaves suspended is unwound (its destructors run)
+/// before `run` returns.
+#[test]
+fn rule_suspended_stacks_are_unwound_before_freed() {
+    let unwound = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&unwound);
+    guarded(move || {
+        struct Count(Arc<AtomicUsize>);
+        impl Drop for Count {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        green::run(move || {
+            let never = Arc::new(Event::new());
+            for _ in 0..10 {
+                let never = Arc::clone(&never);
+                let count = Count(Arc::clone(&unwound));
+                green::spawn(move || {
+                    let _count = count;
+                    never.wait();
+                });
+            }
+            green::yield_now();
+        })
+        .unwrap();
+    });
+    assert_eq!(seen.load(SeqCst), 10);
+}
+
+/// Rule 4: a panic is caught at the green thread's root: it becomes the
+/// green thread's result, and the hub and the others go on.
+#[test]
+fn rule_panics_are_caught_at_the_root() {
+    guarded(|| {
+        green::run(|| {
+            let bad = green::spawn(|| -> i32 { panic!("boom") });
+            let good = green::spawn(|| {
+                green::yield_now();
+                5
+            });
+            match bad.get() {
+                Err(GreenletError::Panicked(p)) => assert_eq!(p.downcast_ref(), Some(&"boom")),
+                other => panic!("expected a panic, got {other:?}"),
+            }
+            assert_eq!(good.get().unwrap(), 5);
+        })
+        .unwrap();
+    });
+}
+
+/// Rule 5: a stack overflow prints the green thread's name and stack size
+/// before aborting. Runs in a child process (this test binary, re-run).
+#[test]
+fn rule_overflow_names_the_green_thread() {
+    if std::env::var_os("THREADKIT_GREEN_OVERFLOW_CHILD").is_some() {
+        #[allow(unconditional_recursion)]
+        fn recurse(n: u64) -> u64 {
+            let buf = [n as u8; 512];
+            std::hint::black_box(&buf);
+            recurse(n + 1).wrapping_add(u64::from(buf[3]))
+        }
+        let _ = green::run(|| {
+            green::Builder::new()
+                .name("deep")
+                .stack_size(64 * 1024)
+                .spawn(|| recurse(0))
+                .unwrap()
+                .get()
+        });
+        unreachable!("the overflow should have aborted");
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "rule_overflow_names_the_green_thread",
+            "--nocapture",
+        ])
+        .env("THREADKIT_GREEN_OVERFLOW_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("green thread 'deep'") && stderr.contains("stack of 64 KiB"),
+        "stderr: {stderr}"
+    );
+}
+
+/// An `RLock` is owned by the green thread that took it, not by the
+/// carrier: another green thread of the same carrier waits for it.
+#[test]
+fn rlock_is_owned_by_the_green_thread() {
+    guarded(|| {
+        green::run(|| {
+            let lock = Arc::new(RLock::new(AtomicUsize::new(0)));
+            let held = Arc::new(Event::new());
+            let owner = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    let g = lock.acquire();
+                    let again = lock.acquire(); // re-entry by its owner
+                    drop(again);
+                    held.set();
+                    sleep(Duration::from_millis(20));
+                    g.fetch_add(1, SeqCst);
+                })
+            };
+            let other = {
+                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                green::spawn(move || {
+                    held.wait();
+                    assert!(!lock.is_owned());
+                    assert!(lock.try_acquire().is_none());
+                    lock.acquire().fetch_add(10, SeqCst);
+                })
+            };
+            owner.get().unwrap();
+            other.get().unwrap();
+            assert_eq!(lock.acquire().load(SeqCst), 11);
+        })
+        .unwrap();
+    });
+}
+
+/// Kills a green thread while it waits in `wait`, then checks with `after`
+/// that the primitive still works (nothing lost, nothing left behind), and
+/// that a second waiter behind the killed one is still served.
+fn kill_during<S: Send + Sync + 'static>(state: S, wait: fn(&S), release: fn(&S)) {
+    guarded(move || {
+        green::run(move || {
+            let state = Arc::new(state);
+            let killed = {
+                let state = Arc::clone(&state);
+                green::spawn(move || wait(&state))
+            };
+            let served = {
+                let state = Arc::clone(&state);
+                green::spawn(move || wait(&state))
+            };
+            green::yield_now(); // both wait
+            killed.kill();
+            assert!(matches!(killed.get(), Err(GreenletError::Killed)));
+            release(&state);
+            served.get().unwrap();
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn kill_during_every_kind_of_wait() {
+    kill_during(Event::new(), |e| e.wait(), |e| e.set());
+    kill_during(
+        Semaphore::new(0),
+        |s| drop(s.acquire()),
+        |s| s.release(1).unwrap(),
+    );
+    kill_during(
+        Queue::new(0),
+        |q| {
+            q.get().unwrap();
+        },
+        |q| q.put(1).unwrap(),
+    );
+    kill_during(
+        {
+            let q = Queue::new(1);
+            q.put(0).unwrap();
+            q
+        },
+        |q| q.put(1).unwrap(),
+        |q| {
+            q.get().unwrap();
+        },
+    );
+    kill_during(
+        Condition::new(false),
+        |c| {
+            let mut g = c.acquire();
+            while !*g {
+                g.wait();
+            }
+        },
+        |c| {
+            let mut g = c.acquire();
+            *g = true;
+            g.notify(1); // one notify: the killed waiter must not swallow it
+        },
+    );
+}
+
+#[test]
+fn timeouts_during_every_kind_of_wait() {
+    guarded(|| {
+        green::run(|| {
+            let d = Duration::from_millis(5);
+            let (ticks, ticker) = {
+                let ticks = Arc::new(AtomicUsize::new(0));
+                let t = Arc::clone(&ticks);
+                let ticker = green::spawn(move || {
+                    for _ in 0..5 {
+                        t.fetch_add(1, SeqCst);
+                        sleep(Duration::from_millis(1));
+                    }
+                });
+                (ticks, ticker)
+            };
+            let waits = green::spawn(move || {
+                assert!(!Event::new().wait_timeout(d));
+                assert!(Semaphore::new(0).acquire_timeout(d).is_none());
+                assert!(Queue::<u8>::new(0).get_timeout(d).is_err());
+                let full = Queue::new(1);
+                full.put(1).unwrap();
+                assert!(full.put_timeout(2, d).is_err());
+                let c = Condition::new(());
+                assert!(!c.acquire().wait_timeout(d));
+                assert!(Barrier::new(2).wait_timeout(d).is_err());
+                let (f, _promise) = Future::<u8>::new();
+                assert!(f.result_timeout(d).is_err());
+                let lock = Arc::new(Lock::new(()));
+                let held = Arc::clone(&lock);
+                let holder = green::spawn(move || {
+                    let _g = held.acquire();
+                    sleep(Duration::from_millis(50));
+                });
+                green::yield_now();
+                assert!(lock.acquire_timeout(d).is_none());
+                holder.get().unwrap();
+            });
+            waits.get().unwrap();
+            ticker.get().unwrap();
+            assert_eq!(ticks.load(SeqCst), 5);
+        })
+        .unwrap();
+    });
+}
+
+/// 10k green threads in queue ping-pong pairs on one carrier.
+#[test]
+fn stress_ping_pong_pairs() {
+    let total = guarded(|| {
+        green::run(|| {
+            let pairs: Vec<_> = (0..5_000)
+                .map(|_| {
+                    let (a, b) = (Arc::new(Queue::new(0)), Arc::new(Queue::new(0)));
+                    let ping = {
+                        let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                        green::spawn(move || {
+                            (0..10u64)
+                                .map(|i| {
+                                    a.put(i).unwrap();
+                                    b.get().unwrap()
+                                })
+                                .sum::<u64>()
+                        })
+                    };
+                    let pong = green::spawn(move || {
+                        for _ in 0..10 {
+                            b.put(a.get().unwrap() + 1).unwrap();
+                        }
+                    });
+                    (ping, pong)
+                })
+                .collect();
+            pairs
+                .into_iter()
+                .map(|(ping, pong)| {
+                    pong.get().unwrap();
+                    ping.get().unwrap()
+                })
+                .sum::<u64>()
+        })
+        .unwrap()
+    });
+    assert_eq!(total, 5_000 * (45 + 10));
+}
+
+/// A thread that ends with green threads still suspended, or never started,
+/// leaks their stacks (rule 3) and reports them killed: joining them from
+/// elsewhere does not hang.
+#[test]
+fn green_threads_left_by_an_ending_thread_report_killed() {
+    let (suspended, unstarted) = guarded(|| {
+        std::thread::spawn(|| {
+            let never = Arc::new(Event::new());
+            let suspended = {
+                let never = Arc::clone(&never);
+                green::spawn(move || never.wait())
+            };
+            green::yield_now(); // it starts and waits
+            let unstarted = green::spawn(|| ());
+            (suspended, unstarted)
+        })
+        .join()
+        .unwrap()
+    });
+    assert!(matches!(suspended.get(), Err(GreenletError::Killed)));
+    assert!(matches!(unstarted.get(), Err(GreenletError::Killed)));
+}
+
+/// A green thread's value whose destructor waits (here: yields) is dropped
+/// outside the hub's bookkeeping, even when nobody kept its handle.
+#[test]
+fn a_dropped_value_may_use_green_threads() {
+    struct YieldsOnDrop;
+    impl Drop for YieldsOnDrop {
+        fn drop(&mut self) {
+            green::yield_now();
+            sleep(Duration::from_millis(1));
+        }
+    }
+    guarded(|| {
+        green::run(|| {
+            for _ in 0..10 {
+                drop(green::spawn(|| YieldsOnDrop));
+            }
+            sleep(Duration::from_millis(20));
+        })
+        .unwrap();
+    });
+}
