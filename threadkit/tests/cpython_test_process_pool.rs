@@ -238,6 +238,14 @@ fn test_panic_fails_only_its_future() {
     let before = pool.submit(pid, ()).unwrap().into_result().unwrap();
     let bad = pool.submit(fail, "bad input".to_owned()).unwrap();
     assert_eq!(bad.result(), Err(FutureError::Panicked("bad input".into())));
+    // Python's `_RemoteTraceback`, in part: where the worker panicked.
+    let Err(FutureError::Panicked(report)) = bad.result() else {
+        unreachable!()
+    };
+    assert!(
+        report.location().is_some_and(|l| l.starts_with(file!())),
+        "{report:?}"
+    );
     let after = pool.submit(pid, ()).unwrap().into_result().unwrap();
     assert_eq!(before, after, "the worker survived the panic");
     // in map, the failing chunk yields its error for each of its items

@@ -241,6 +241,29 @@ mod asyncio_points {
         );
     }
 
+    /// 4 (asyncio). A panic in a task from `create_task` keeps its location
+    ///    too.
+    #[test]
+    fn point_04_a_tasks_panic_keeps_its_location() {
+        let (outcome, line) = asyncio::run(async {
+            let line = line!() + 2;
+            let task = asyncio::create_task(async {
+                panic!("in a task");
+            });
+            (task.await, line)
+        })
+        .unwrap();
+        let Err(TaskError::Panicked(report)) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(report.message(), "in a task");
+        let at = format!("{}:{line}:", file!());
+        assert!(
+            report.location().is_some_and(|l| l.starts_with(&at)),
+            "{report:?}"
+        );
+    }
+
     /// 6 (asyncio). Tasks hash and compare by identity.
     #[test]
     fn point_06_tasks_fill_a_set() {

@@ -99,6 +99,7 @@ pub(crate) struct Tracked<F> {
 
 impl<F> Tracked<F> {
     pub(crate) fn new(future: F, done: Arc<Done>) -> Self {
+        crate::util::unwind::install_panic_hook();
         Tracked {
             future,
             _done: SetOnDrop(done),
@@ -112,7 +113,18 @@ impl<F: Future> Future for Tracked<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is structurally pinned: `Tracked` has no `Drop`
         // impl, is `Unpin` only when `F` is, and never moves `future` out.
-        unsafe { self.map_unchecked_mut(|t| &mut t.future) }.poll(cx)
+        let future = unsafe { self.map_unchecked_mut(|t| &mut t.future) };
+        match crate::util::unwind::run_captured_printed(|| future.poll(cx)) {
+            Ok(poll) => poll,
+            // The report (message, location, backtrace) rides to the task's
+            // awaiter as the panic's payload: tokio hands it back in its
+            // `JoinError` (see `TaskError::from_join`). The hook printed the
+            // panic, as tokio's would have; `resume_unwind` calls no hook,
+            // so it is printed once.
+            Err(report) => {
+                std::panic::resume_unwind(Box::new(crate::futures::PanicReport::from(report)))
+            }
+        }
     }
 }
 

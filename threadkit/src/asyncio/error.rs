@@ -48,9 +48,13 @@ impl TaskError {
         if e.is_cancelled() {
             TaskError::Cancelled
         } else {
-            TaskError::Panicked(PanicReport::new(crate::util::unwind::panic_message(
-                &*e.into_panic(),
-            )))
+            // A task's own poll sends its report as the payload (`Tracked`).
+            match e.into_panic().downcast::<PanicReport>() {
+                Ok(report) => TaskError::Panicked(*report),
+                Err(payload) => TaskError::Panicked(PanicReport::new(
+                    crate::util::unwind::panic_message(&*payload),
+                )),
+            }
         }
     }
 }

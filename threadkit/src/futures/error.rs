@@ -35,7 +35,9 @@ use std::sync::Arc;
 ///
 /// Python keeps the exception object and its traceback; a Rust panic's
 /// payload is reduced to its message, and the location comes from
-/// threadkit's panic hook. Tasks of a process pool report the message only.
+/// threadkit's panic hook. A process pool task's report has
+/// its message and location; its backtrace stays in the worker (a
+/// [`ClusterExecutor`](https://docs.rs/threadkit-cluster) task's, the message only).
 #[derive(Clone)]
 pub struct PanicReport(Arc<ReportInner>);
 

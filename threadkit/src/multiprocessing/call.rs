@@ -23,13 +23,11 @@
 //! The same trick is used by the `procspawn` crate; this is an independent
 //! implementation.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::codec;
-use crate::util::unwind::panic_message;
+use crate::util::unwind::run_captured;
 
 /// The fixed point offsets are measured from. Never inlined, never merged
 /// with another function (it has a unique body).
@@ -57,12 +55,27 @@ fn addr_of(offset: u64) -> usize {
 pub(crate) enum Reply {
     /// The encoded result.
     Ok(Vec<u8>),
-    /// The function panicked with this message.
-    Panicked(String),
+    /// The function panicked: its message and, when the worker's panic
+    /// hook saw it, where (`file:line:column`).
+    Panicked {
+        message: String,
+        location: Option<String>,
+    },
     /// The argument did not decode.
     BadArgument(String),
     /// The result did not encode.
     BadResult(String),
+}
+
+impl Reply {
+    /// A panic's reply. The backtrace, if one was captured, stays in the
+    /// worker: it is symbols of this process, printed by its panic hook.
+    fn panicked(report: crate::util::unwind::PanicReport) -> Reply {
+        Reply::Panicked {
+            message: report.message,
+            location: report.location,
+        }
+    }
 }
 
 type Trampoline = fn(usize, &[u8]) -> Reply;
@@ -77,12 +90,12 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) -> Reply
         Ok(arg) => arg,
         Err(e) => return Reply::BadArgument(e),
     };
-    match catch_unwind(AssertUnwindSafe(|| f(arg))) {
+    match run_captured(|| f(arg)) {
         Ok(result) => match codec::encode(&result) {
             Ok(bytes) => Reply::Ok(bytes),
             Err(e) => Reply::BadResult(e),
         },
-        Err(payload) => Reply::Panicked(panic_message(&*payload)),
+        Err(report) => Reply::panicked(report),
     }
 }
 
@@ -95,14 +108,12 @@ fn chunk_trampoline<A: DeserializeOwned, R: Serialize>(f: usize, args: &[u8]) ->
         Ok(chunk) => chunk,
         Err(e) => return Reply::BadArgument(e),
     };
-    match catch_unwind(AssertUnwindSafe(|| {
-        chunk.into_iter().map(f).collect::<Vec<R>>()
-    })) {
+    match run_captured(|| chunk.into_iter().map(f).collect::<Vec<R>>()) {
         Ok(results) => match codec::encode(&results) {
             Ok(bytes) => Reply::Ok(bytes),
             Err(e) => Reply::BadResult(e),
         },
-        Err(payload) => Reply::Panicked(panic_message(&*payload)),
+        Err(report) => Reply::panicked(report),
     }
 }
 
@@ -212,7 +223,13 @@ mod tests {
         let reply = run(&Call::new(square, &12).unwrap());
         assert_eq!(reply, Reply::Ok(codec::encode(&144u64).unwrap()));
         let reply = run(&Call::new(boom, &"no".to_owned()).unwrap());
-        assert_eq!(reply, Reply::Panicked("no".to_owned()));
+        let Reply::Panicked { message, location } = reply else {
+            panic!("not a panic: {reply:?}");
+        };
+        assert_eq!(message, "no");
+        if let Some(location) = location {
+            assert!(location.contains("call.rs:"), "{location}");
+        }
         let reply = run(&Call::chunk(square, &[1, 2, 3]).unwrap());
         assert_eq!(reply, Reply::Ok(codec::encode(&vec![1u64, 4, 9]).unwrap()));
         let bad = Call::with_args(square, vec![1, 2]);

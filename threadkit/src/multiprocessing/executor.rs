@@ -17,7 +17,9 @@ use super::frame::{DEFAULT_MAX_FRAME, MAX_FRAME_CAP, MIN_FRAME};
 use super::manager::{self, Config, Job, Pool, Task};
 use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
-use crate::futures::{BuildError, Future, FutureError, Map, MapOptions, Promise, Shutdown};
+use crate::futures::{
+    BuildError, Future, FutureError, Map, MapOptions, PanicReport, Promise, Shutdown,
+};
 use crate::loom::sync::Mutex;
 use crate::util::Deadline;
 
@@ -57,7 +59,7 @@ use crate::util::Deadline;
 /// # Failures
 ///
 /// - A task that panics fails its own future with
-///   [`FutureError::Panicked`] (the message); the worker goes on.
+///   [`FutureError::Panicked`] (message and location); the worker goes on.
 /// - An argument or result that does not serialize, does not decode, or
 ///   exceeds the frame limit, fails its own future with
 ///   [`FutureError::Serialization`] saying so.
@@ -208,7 +210,9 @@ impl<R: DeserializeOwned + Send> Job for Typed<R> {
         promise.complete(match outcome {
             Ok(Reply::Ok(bytes)) => codec::decode(&bytes)
                 .map_err(|e| FutureError::Serialization(format!("the result did not decode: {e}"))),
-            Ok(Reply::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
+            Ok(Reply::Panicked { message, location }) => Err(FutureError::Panicked(
+                PanicReport::with_details(message, location, None),
+            )),
             Ok(Reply::BadArgument(msg)) => Err(FutureError::Serialization(format!(
                 "the argument did not decode: {msg}"
             ))),

@@ -397,7 +397,7 @@ fn initialize(
     let (kind, _, body) = wire::split(&reply).map_err(|e| e.to_string())?;
     match wire::decode_reply(kind, body).map_err(|e| e.to_string())? {
         Reply::Ok(_) => Ok(()),
-        Reply::Panicked(msg) => Err(format!("panicked: {msg}")),
+        Reply::Panicked { message, .. } => Err(format!("panicked: {message}")),
         Reply::BadArgument(msg) | Reply::BadResult(msg) => Err(msg),
     }
 }

@@ -235,7 +235,10 @@ fn serve_requests(channel: &UnixStream, outbox: &Outbox, role: Role, max_frame: 
     }
     if role == Role::Pool {
         // A task's panic is its future's error; Python's pool prints nothing.
+        // threadkit's hook, chained on top, stashes where a task panicked
+        // for the reply.
         std::panic::set_hook(Box::new(|_| {}));
+        crate::util::unwind::install_panic_hook();
     }
     loop {
         let msg = match frame::read_frame(&mut r, max_frame) {

@@ -54,8 +54,9 @@ struct Stash {
 }
 
 thread_local! {
-    /// Set while threadkit runs code whose panics it reports itself.
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+    /// What the hook does with a panic of the code threadkit runs now:
+    /// `NOT_CAPTURING`, `SILENT` or `PRINTED`.
+    static CAPTURING: Cell<u8> = const { Cell::new(NOT_CAPTURING) };
     /// What the panic hook saw of the last captured panic on this thread.
     static STASH: RefCell<Option<Stash>> = const { RefCell::new(None) };
 }
@@ -74,7 +75,8 @@ pub(crate) fn install_panic_hook() {
     }
     let previous = panic::take_hook();
     panic::set_hook(Box::new(move |info| {
-        if CAPTURING.try_with(Cell::get).unwrap_or(false) {
+        let mode = CAPTURING.try_with(Cell::get).unwrap_or(NOT_CAPTURING);
+        if mode != NOT_CAPTURING {
             let backtrace = std::backtrace::Backtrace::capture();
             let stash = Stash {
                 location: info.location().map(|l| l.to_string()),
@@ -84,7 +86,8 @@ pub(crate) fn install_panic_hook() {
                 },
             };
             let _ = STASH.try_with(|s| s.replace(Some(stash)));
-        } else {
+        }
+        if mode != SILENT {
             previous(info);
         }
     }));
@@ -95,9 +98,29 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
 }
 
+/// The code runs outside [`run_captured`]: the hook passes its panics on.
+const NOT_CAPTURING: u8 = 0;
+/// The panic is reported once, by whoever receives the report.
+const SILENT: u8 = 1;
+/// The panic is printed as usual too: nobody may ever look at the report.
+const PRINTED: u8 = 2;
+
 /// Runs `f`, catching a panic and what the panic hook stashed about it.
 pub(crate) fn run_captured<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
-    let was = CAPTURING.try_with(|c| c.replace(true)).unwrap_or(false);
+    run_in_mode(SILENT, f)
+}
+
+/// [`run_captured`], but the panic is also printed by the previous hook:
+/// for a task whose outcome nobody may retrieve (an asyncio task left to
+/// run on its own), as Python logs "Task exception was never retrieved".
+pub(crate) fn run_captured_printed<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
+    run_in_mode(PRINTED, f)
+}
+
+fn run_in_mode<R>(mode: u8, f: impl FnOnce() -> R) -> Result<R, PanicReport> {
+    let was = CAPTURING
+        .try_with(|c| c.replace(mode))
+        .unwrap_or(NOT_CAPTURING);
     // AssertUnwindSafe: after a panic nothing of `f`'s state is used again.
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
     let _ = CAPTURING.try_with(|c| c.set(was));
