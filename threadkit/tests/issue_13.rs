@@ -118,8 +118,11 @@ fn point_05_per_operation_error_types() {
         i * i
     }
 
+    /// Each task's input and its square or its panic's message.
+    type Seen = Vec<(u32, Result<u32, String>)>;
+
     /// The porter's loop: `f?` is the timeout, `result()` the task's outcome.
-    fn run(pool: &ThreadPoolExecutor) -> Result<Vec<(u32, Result<u32, String>)>, FutureError> {
+    fn run(pool: &ThreadPoolExecutor) -> Result<Seen, FutureError> {
         let mut futs: HashMap<Future<u32>, u32> = HashMap::new();
         for i in 0..4 {
             futs.insert(pool.submit(move || work(i))?, i); // SubmitError -> FutureError
