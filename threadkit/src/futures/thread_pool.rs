@@ -67,8 +67,9 @@ const BROKEN_BY_INITIALIZER: &str =
 ///
 /// - `max_workers=0` is a [`BuildError`] instead of `ValueError`.
 /// - `initializer(*initargs)` is a closure; it fails by panicking. A failed
-///   initializer breaks the pool: queued and later tasks fail with
-///   [`FutureError::BrokenExecutor`].
+///   initializer breaks the pool: queued tasks fail with
+///   [`FutureError::BrokenExecutor`], later submits with
+///   [`SubmitError::BrokenExecutor`].
 /// - The work queue is a `crossbeam-channel`, not Python's `SimpleQueue`
 ///   (see the `work` module notes: it is about 2.5x faster per task here).
 pub struct ThreadPoolExecutor {
