@@ -63,6 +63,34 @@ impl fmt::Display for ClusterError {
 
 impl Error for ClusterError {}
 
+/// So `?` carries a submit's error into a function that returns the
+/// futures' [`FutureError`], as threadkit's
+/// [`SubmitError`](threadkit::futures::SubmitError) does: `ShutDown` stays
+/// `ShutDown`, an argument that cannot travel (`Encode`, `TooLarge`) is
+/// `Serialization`, a bad setting `InvalidArgument`, and a failing or lost
+/// broker `BrokenExecutor` with the message.
+///
+/// ```
+/// use threadkit::futures::FutureError;
+/// use threadkit_cluster::ClusterError;
+///
+/// assert_eq!(FutureError::from(ClusterError::ShutDown), FutureError::ShutDown);
+/// ```
+impl From<ClusterError> for FutureError {
+    fn from(e: ClusterError) -> Self {
+        match e {
+            ClusterError::ShutDown => FutureError::ShutDown,
+            ClusterError::Config(_) => FutureError::InvalidArgument(e.to_string()),
+            ClusterError::Encode(_) | ClusterError::TooLarge { .. } => {
+                FutureError::Serialization(e.to_string())
+            }
+            ClusterError::Redis(_) | ClusterError::BrokerLost(_) => {
+                FutureError::BrokenExecutor(e.to_string())
+            }
+        }
+    }
+}
+
 impl From<redis::RedisError> for ClusterError {
     fn from(e: redis::RedisError) -> Self {
         ClusterError::Redis(e.to_string())

@@ -423,7 +423,11 @@ impl ClusterExecutor {
     /// Errors: [`ClusterError::ShutDown`] after [`shutdown`](Self::shutdown),
     /// [`ClusterError::TooLarge`] over the argument cap,
     /// [`ClusterError::BrokerLost`] once the broker was lost,
-    /// [`ClusterError::Redis`] if the `XADD` failed.
+    /// [`ClusterError::Redis`] if the `XADD` failed. Unlike a local pool's
+    /// [`SubmitError`](threadkit::futures::SubmitError), encoding the
+    /// argument and talking to the broker happen here, so their failures
+    /// are submit errors; `?` turns them into a
+    /// [`FutureError`](threadkit::futures::FutureError).
     pub fn submit<A, R>(&self, task: &Task<A, R>, arg: A) -> Result<Future<R>, ClusterError>
     where
         A: Serialize,

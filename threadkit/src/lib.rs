@@ -88,11 +88,12 @@ pub mod futures;
 /// with the `futures` crate.
 ///
 /// ```
-/// use threadkit::concurrent::futures::{ThreadPoolExecutor, TimeoutError};
+/// use threadkit::concurrent::futures::{FutureError, ThreadPoolExecutor, TimeoutError};
 ///
 /// let pool = ThreadPoolExecutor::new(1).unwrap();
 /// let f = pool.submit(|| std::thread::sleep(std::time::Duration::from_millis(200))).unwrap();
-/// assert_eq!(f.result_timeout(std::time::Duration::ZERO), Err(TimeoutError));
+/// assert_eq!(f.result_timeout(std::time::Duration::ZERO), Err(FutureError::Timeout));
+/// assert_eq!(FutureError::from(TimeoutError), FutureError::Timeout);
 /// ```
 pub mod concurrent {
     pub use crate::futures;

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threadkit::futures::{
-    Executor, Future, FutureError, MapOptions, Promise, ReturnWhen, Shutdown, ThreadPoolExecutor,
-    as_completed, scope, wait,
+    Executor, Future, FutureError, MapOptions, Promise, ReturnWhen, Shutdown, SubmitError,
+    ThreadPoolExecutor, TimeoutError, as_completed, scope, wait,
 };
 use threadkit::threading::{Event, Semaphore, enumerate, reset_excepthook, set_excepthook};
 
@@ -738,7 +738,7 @@ fn as_completed_times_out() {
                 done += 1;
             }
             Err(e) => {
-                assert_eq!(e, FutureError::Timeout);
+                assert_eq!(e, TimeoutError);
                 timeouts += 1;
             }
         }
@@ -786,7 +786,7 @@ fn as_completed_timeout_message() {
         Some(Duration::from_millis(10)),
     );
     let err = it.next().unwrap().unwrap_err();
-    assert_eq!(err, FutureError::Timeout);
+    assert_eq!(err, TimeoutError);
     assert_eq!(err.to_string(), "timed out waiting for the future");
     assert!(it.next().is_none());
 }
@@ -928,7 +928,7 @@ fn run_after_shutdown() {
     p.shutdown(Shutdown::wait());
     assert!(matches!(
         p.submit(|| 2u32.pow(5)),
-        Err(FutureError::ShutDown)
+        Err(SubmitError::ShutDown)
     ));
     assert!(matches!(p.map(|x: i32| x, [1]), Err(FutureError::ShutDown)));
 }
@@ -1017,7 +1017,7 @@ fn shutdown_twice() {
     p.shutdown(Shutdown::no_wait());
     p.shutdown(Shutdown::wait());
     p.shutdown(Shutdown::wait().cancel_futures());
-    assert!(matches!(p.submit(|| ()), Err(FutureError::ShutDown)));
+    assert!(matches!(p.submit(|| ()), Err(SubmitError::ShutDown)));
 }
 
 // test_shutdown.ThreadPoolShutdownTest.test_threads_terminate
@@ -1240,7 +1240,7 @@ fn failing_initializer_breaks_pool() {
     let deadline = Instant::now() + LONG;
     loop {
         match p.submit(|| 0) {
-            Err(FutureError::BrokenExecutor(msg)) => {
+            Err(SubmitError::BrokenExecutor(msg)) => {
                 assert!(msg.contains("initializer failed"));
                 break;
             }
@@ -1420,7 +1420,7 @@ fn shared_dyn_executor() {
     let t = std::thread::spawn(move || p2.submit(|| 7).unwrap().into_result());
     assert_eq!(t.join().unwrap(), Ok(7));
     p.shutdown(Shutdown::wait());
-    assert!(matches!(p.submit(|| 0), Err(FutureError::ShutDown)));
+    assert!(matches!(p.submit(|| 0), Err(SubmitError::ShutDown)));
 }
 
 // ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use threadkit::futures::{
-    FutureError, MapOptions, ReturnWhen, Shutdown, ThreadPoolExecutor, as_completed, wait,
+    FutureError, MapOptions, ReturnWhen, Shutdown, SubmitError, ThreadPoolExecutor, as_completed,
+    wait,
 };
 use threadkit::multiprocessing::ProcessPoolExecutor;
 
@@ -446,7 +447,7 @@ fn test_failing_initializer() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match pool.submit(square, 2) {
-            Err(FutureError::BrokenExecutor(msg)) => {
+            Err(SubmitError::BrokenExecutor(msg)) => {
                 assert!(msg.contains("initializer failed"), "{msg}");
                 break;
             }
@@ -470,7 +471,7 @@ fn test_processes_terminate() {
     let pids = pool.worker_pids();
     assert!(!pids.is_empty());
     pool.shutdown(Shutdown::wait());
-    assert!(matches!(pool.submit(square, 1), Err(FutureError::ShutDown)));
+    assert!(matches!(pool.submit(square, 1), Err(SubmitError::ShutDown)));
     assert!(pool.worker_pids().is_empty());
     assert_gone(&pids);
     drop(pool);

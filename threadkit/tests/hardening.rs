@@ -14,7 +14,7 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use threadkit::futures::{
-    FutureError, MapOptions, Shutdown, ThreadPoolBuilder, ThreadPoolExecutor,
+    FutureError, MapOptions, Shutdown, SubmitError, ThreadPoolBuilder, ThreadPoolExecutor,
 };
 use threadkit::queue::{LifoQueue, PriorityQueue, PutError, Queue};
 use threadkit::threading;
@@ -288,7 +288,7 @@ fn pool_shutdown_survives_a_closure_that_panics_on_drop() {
     let second = pool.submit(|| ()).unwrap();
     pool.shutdown(Shutdown::no_wait().cancel_futures());
     assert!(first.cancelled() && second.cancelled());
-    assert_eq!(pool.submit(|| ()).err(), Some(FutureError::ShutDown));
+    assert_eq!(pool.submit(|| ()).err(), Some(SubmitError::ShutDown));
     drop(release);
     pool.shutdown(Shutdown::wait());
 }

@@ -1,9 +1,8 @@
-//! Issue 13: the Python porter's API. One test per point of the issue that
-//! is resolved (point 5, per-operation error types, is not yet).
+//! Issue 13: the Python porter's API. One test per point of the issue.
 
 use std::time::Duration;
 
-use threadkit::futures::{FutureError, ThreadPoolExecutor};
+use threadkit::futures::{FutureError, SubmitError, ThreadPoolExecutor};
 
 /// 1. `use threadkit::queue::Empty;` works, and one `Empty` (one `Full`)
 ///    matches after the try and the timed calls alike, as Python's
@@ -28,9 +27,12 @@ fn point_01_queue_empty_and_full_are_pythons_names() {
     let g = std::sync::Arc::clone(&gate);
     let busy = pool.submit(move || g.wait()).unwrap();
     let queued = pool.submit(|| ()).unwrap();
-    assert_eq!(busy.result_timeout(Duration::ZERO), Err(TimeoutError));
+    assert_eq!(
+        busy.result_timeout(Duration::ZERO),
+        Err(TimeoutError.into())
+    );
     assert!(queued.cancel());
-    assert_eq!(queued.result(), Err(CancelledError));
+    assert_eq!(queued.result(), Err(CancelledError.into()));
     gate.set();
 }
 
@@ -89,6 +91,106 @@ fn point_04_a_pool_panic_keeps_its_location() {
 
 /// 6. Futures hash and compare by identity: Python's
 ///    `{pool.submit(work, i): i for i in range(n)}`.
+/// 5. One error type per operation: `submit` gives a `SubmitError`,
+///    `as_completed` a `TimeoutError`, `result` a `FutureError`. The loop of
+///    the issue's program (b) has no nested `Result` and no catch-all arm,
+///    and `?` carries both narrow errors into `FutureError`.
+///
+/// Python (the program this mirrors):
+///
+/// ```python
+/// futs = {pool.submit(work, i): i for i in range(4)}
+/// for f in as_completed(futs, timeout=60):
+///     try:
+///         print(futs[f], "->", f.result())
+///     except ValueError as e:
+///         print(futs[f], "failed:", e)
+/// ```
+#[test]
+fn point_05_per_operation_error_types() {
+    use std::collections::HashMap;
+    use threadkit::futures::{Future, Shutdown, TimeoutError, as_completed};
+
+    fn work(i: u32) -> u32 {
+        if i == 3 {
+            panic!("bad input {i}");
+        }
+        i * i
+    }
+
+    /// Each task's input and its square or its panic's message.
+    type Seen = Vec<(u32, Result<u32, String>)>;
+
+    /// The porter's loop: `f?` is the timeout, `result()` the task's outcome.
+    fn run(pool: &ThreadPoolExecutor) -> Result<Seen, FutureError> {
+        let mut futs: HashMap<Future<u32>, u32> = HashMap::new();
+        for i in 0..4 {
+            futs.insert(pool.submit(move || work(i))?, i); // SubmitError -> FutureError
+        }
+        let mut seen = Vec::new();
+        for f in as_completed(futs.keys(), Some(Duration::from_secs(60))) {
+            let f = f?; // TimeoutError -> FutureError
+            let i = futs[f];
+            match f.result() {
+                Ok(v) => seen.push((i, Ok(*v))),
+                Err(FutureError::Panicked(e)) => seen.push((i, Err(e.message().to_owned()))),
+                Err(other) => return Err(other),
+            }
+        }
+        seen.sort_unstable();
+        Ok(seen)
+    }
+
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    assert_eq!(
+        run(&pool),
+        Ok(vec![
+            (0, Ok(0)),
+            (1, Ok(1)),
+            (2, Ok(4)),
+            (3, Err("bad input 3".to_owned()))
+        ])
+    );
+
+    // as_completed's item type names its only error: the match is exhaustive
+    // with two arms.
+    let gate = std::sync::Arc::new(threadkit::threading::Event::new());
+    let g = std::sync::Arc::clone(&gate);
+    let slow = pool.submit(move || g.wait()).unwrap();
+    let mut timed_out = 0;
+    for f in as_completed([&slow], Some(Duration::from_millis(1))) {
+        let f: Result<&Future<()>, TimeoutError> = f;
+        match f {
+            Ok(_) => unreachable!("the gate is closed"),
+            Err(TimeoutError) => timed_out += 1,
+        }
+    }
+    assert_eq!(timed_out, 1);
+    gate.set();
+    assert_eq!(slow.into_result(), Ok(()));
+
+    // submit's error names its only two cases: exhaustive, no catch-all.
+    pool.shutdown(Shutdown::wait());
+    let refused = match pool.submit(|| 1) {
+        Ok(_) => unreachable!("the pool is shut down"),
+        Err(SubmitError::ShutDown) => "shut down",
+        Err(SubmitError::BrokenExecutor(_)) => "broken",
+    };
+    assert_eq!(refused, "shut down");
+    assert_eq!(run(&pool), Err(FutureError::ShutDown));
+    assert_eq!(
+        pool.submit(|| 1).unwrap_err().to_string(),
+        FutureError::ShutDown.to_string()
+    );
+
+    // The Python names convert into FutureError, as `?` needs.
+    assert_eq!(FutureError::from(TimeoutError), FutureError::Timeout);
+    assert_eq!(
+        FutureError::from(threadkit::futures::CancelledError),
+        FutureError::Cancelled
+    );
+}
+
 #[test]
 fn point_06_futures_key_a_map() {
     use std::collections::HashMap;
@@ -124,7 +226,7 @@ fn point_07_shutdown_takes_named_options() {
     let queued = pool.submit(|| ()).unwrap();
     pool.shutdown(Shutdown::no_wait().cancel_futures());
     assert!(queued.cancelled());
-    assert!(matches!(pool.submit(|| ()), Err(FutureError::ShutDown)));
+    assert!(matches!(pool.submit(|| ()), Err(SubmitError::ShutDown)));
     gate.set();
     pool.shutdown(Shutdown::wait());
     assert!(busy.done());

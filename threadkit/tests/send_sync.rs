@@ -16,8 +16,9 @@ use std::error::Error;
 use std::rc::Rc;
 
 use threadkit::futures::{
-    AsCompleted, BuildError, DoneAndNotDone, Executor, Future, FutureError, Map, Promise,
-    ReturnWhen, Scope, ThreadPoolBuilder, ThreadPoolExecutor, WorkItem,
+    AsCompleted, BuildError, CancelledError, DoneAndNotDone, Executor, Future, FutureError, Map,
+    Promise, ReturnWhen, Scope, SubmitError, ThreadPoolBuilder, ThreadPoolExecutor, TimeoutError,
+    WorkItem,
 };
 use threadkit::queue::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, SimpleQueue, TaskDoneError,
@@ -192,6 +193,9 @@ const _: fn() = || {
     assert_sync::<Scope<'static, 'static>>();
     assert_error::<FutureError>();
     assert_error::<BuildError>();
+    assert_error::<SubmitError>();
+    assert_error::<TimeoutError>();
+    assert_error::<CancelledError>();
     assert_send_sync::<threadkit::futures::PanicReport>();
     assert_send_sync::<threadkit::futures::Shutdown>();
     assert_send_sync::<threadkit::futures::MapOptions>();

@@ -90,7 +90,7 @@ where
     // A refused item is dropped, which fails its future; keep the reason.
     if let Err(e) = executor.submit_work(item) {
         let (failed, promise) = PoolFuture::new();
-        promise.set_error(e);
+        promise.set_error(e.into());
         return InExecutor {
             future: Some(failed),
         };

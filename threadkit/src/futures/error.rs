@@ -160,23 +160,33 @@ impl fmt::Display for PanicReport {
 /// # Examples
 ///
 /// ```
-/// use threadkit::futures::{FutureError, Shutdown, ThreadPoolExecutor};
+/// use threadkit::futures::{FutureError, Shutdown, SubmitError, ThreadPoolExecutor};
 ///
 /// let pool = ThreadPoolExecutor::new(1).unwrap();
 /// let f = pool.submit(|| -> u8 { panic!("bad input") }).unwrap();
 /// assert_eq!(f.result(), Err(FutureError::Panicked("bad input".into())));
 /// pool.shutdown(Shutdown::wait());
-/// assert!(matches!(pool.submit(|| 1), Err(FutureError::ShutDown)));
+/// assert!(matches!(pool.submit(|| 1), Err(SubmitError::ShutDown)));
 /// ```
+///
+/// # Which error type?
+///
+/// Each operation returns the narrowest type that says what can happen:
+/// `submit` a [`SubmitError`], [`as_completed`](super::as_completed) a
+/// [`TimeoutError`]. [`Future::result`](super::Future::result) keeps
+/// `FutureError`, because every variant but `InvalidArgument` can reach it:
+/// a cancel, the task's panic, a broken executor failing what it had queued,
+/// a shutdown with `cancel_futures`, a value already taken by `.await`, a
+/// process pool's value that could not travel. Every narrower type converts
+/// into this one, so `?` works in a function that returns `FutureError`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FutureError {
-    /// The future was cancelled before it ran (Python's `CancelledError`).
-    #[doc(alias = "CancelledError")]
+    /// The future was cancelled before it ran (Python's `CancelledError`,
+    /// which [`CancelledError`] converts into).
     Cancelled,
-    /// The timeout passed before the future finished (Python's `TimeoutError`);
-    /// the future itself is unaffected.
-    #[doc(alias = "TimeoutError")]
+    /// The timeout passed before the future finished (Python's `TimeoutError`,
+    /// which [`TimeoutError`] converts into); the future itself is unaffected.
     Timeout,
     /// The task panicked (Python's `exception()`): the message, location and
     /// any backtrace, in a [`PanicReport`].
@@ -186,7 +196,9 @@ pub enum FutureError {
     #[doc(alias("BrokenProcessPool", "BrokenThreadPool"))]
     BrokenExecutor(String),
     /// The executor was shut down (Python's `RuntimeError('cannot schedule
-    /// new futures after shutdown')`).
+    /// new futures after shutdown')`): from `submit` as
+    /// [`SubmitError::ShutDown`], from a future that a shutdown with
+    /// `cancel_futures` or a map's submission failed.
     ShutDown,
     /// The value was already moved out of this future (by `.await`); Python
     /// has no equivalent, its results are shared objects.
@@ -234,6 +246,176 @@ impl fmt::Display for FutureError {
 }
 
 impl Error for FutureError {}
+
+/// Why an executor refused a task at `submit`: the only two things that can
+/// happen there (Python's `RuntimeError('cannot schedule new futures after
+/// shutdown')` and `BrokenExecutor`).
+///
+/// `submit` on every executor ([`Executor::submit`](super::Executor::submit),
+/// [`Executor::submit_work`](super::Executor::submit_work), the scoped pool,
+/// the process pool) returns it, so a `match` on it needs no catch-all arm.
+/// It converts into [`FutureError`], so `?` works in a function that returns
+/// `FutureError` for the task's outcome as well.
+///
+/// A task's own failure (a panic, a cancel, an argument that could not be
+/// serialized for a process pool) is never a `SubmitError`: it is the
+/// future's outcome, from [`Future::result`](super::Future::result).
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{FutureError, Shutdown, SubmitError, ThreadPoolExecutor};
+///
+/// fn double(pool: &ThreadPoolExecutor, n: u32) -> Result<u32, FutureError> {
+///     let f = pool.submit(move || n * 2)?; // SubmitError -> FutureError
+///     Ok(*f.result()?)
+/// }
+///
+/// let pool = ThreadPoolExecutor::new(1).unwrap();
+/// assert_eq!(double(&pool, 21), Ok(42));
+/// pool.shutdown(Shutdown::wait());
+/// match pool.submit(|| 1) {
+///     Ok(_) => unreachable!(),
+///     Err(SubmitError::ShutDown) => {}
+///     Err(SubmitError::BrokenExecutor(reason)) => panic!("broken: {reason}"),
+/// }
+/// assert_eq!(double(&pool, 1), Err(FutureError::ShutDown));
+/// ```
+///
+/// # Differences from Python
+///
+/// Python raises both from `submit` as exceptions of unrelated classes; here
+/// they are the two variants of one enum. The enum is exhaustive: a new way
+/// for `submit` to fail would be a breaking change, which is the point.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum SubmitError {
+    /// The executor was shut down (Python's `RuntimeError('cannot schedule
+    /// new futures after shutdown')`).
+    ShutDown,
+    /// The executor is broken, for instance because a worker's initializer
+    /// failed or no worker could be started (Python's `BrokenExecutor`).
+    #[doc(alias("BrokenProcessPool", "BrokenThreadPool"))]
+    BrokenExecutor(String),
+}
+
+impl fmt::Debug for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::ShutDown => f.write_str("ShutDown"),
+            SubmitError::BrokenExecutor(msg) => f.debug_tuple("BrokenExecutor").field(msg).finish(),
+        }
+    }
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&FutureError::from(self.clone()), f)
+    }
+}
+
+impl Error for SubmitError {}
+
+impl From<SubmitError> for FutureError {
+    fn from(error: SubmitError) -> Self {
+        match error {
+            SubmitError::ShutDown => FutureError::ShutDown,
+            SubmitError::BrokenExecutor(reason) => FutureError::BrokenExecutor(reason),
+        }
+    }
+}
+
+/// Python's `concurrent.futures.TimeoutError`: the timeout passed before a
+/// future finished. The future itself is unaffected.
+///
+/// It is the whole error of an operation whose only failure is a timeout,
+/// such as each item of [`as_completed`](super::as_completed), so a porter's
+/// loop needs no nested `Result` and no catch-all arm. Where a timeout is one
+/// failure among others ([`Future::result_timeout`](super::Future::result_timeout),
+/// a map's iterator) it is [`FutureError::Timeout`], and this type converts
+/// into it, so `?` works.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::futures::{FutureError, ThreadPoolExecutor, TimeoutError, as_completed};
+///
+/// fn total(pool: &ThreadPoolExecutor) -> Result<u64, FutureError> {
+///     let futures = (1..=3u64).map(|n| pool.submit(move || n)).collect::<Result<Vec<_>, _>>()?;
+///     let mut sum = 0;
+///     for f in as_completed(&futures, Some(Duration::from_secs(60))) {
+///         sum += f?.result()?; // TimeoutError -> FutureError
+///     }
+///     Ok(sum)
+/// }
+///
+/// let pool = ThreadPoolExecutor::new(2).unwrap();
+/// assert_eq!(total(&pool), Ok(6));
+/// assert_eq!(FutureError::from(TimeoutError), FutureError::Timeout);
+/// ```
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TimeoutError;
+
+impl fmt::Debug for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TimeoutError")
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out waiting for the future")
+    }
+}
+
+impl Error for TimeoutError {}
+
+impl From<TimeoutError> for FutureError {
+    fn from(_: TimeoutError) -> Self {
+        FutureError::Timeout
+    }
+}
+
+/// Python's `concurrent.futures.CancelledError`: the future was cancelled
+/// before it ran.
+///
+/// Like [`TimeoutError`], a struct of its own that converts into
+/// [`FutureError::Cancelled`], the form [`Future::result`](super::Future::result)
+/// reports it in (a cancel is one outcome among others there).
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{CancelledError, FutureError};
+///
+/// fn give_up() -> Result<(), FutureError> {
+///     Err(CancelledError)?
+/// }
+/// assert_eq!(give_up(), Err(FutureError::Cancelled));
+/// assert_eq!(CancelledError.to_string(), "future was cancelled");
+/// ```
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct CancelledError;
+
+impl fmt::Debug for CancelledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CancelledError")
+    }
+}
+
+impl fmt::Display for CancelledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("future was cancelled")
+    }
+}
+
+impl Error for CancelledError {}
+
+impl From<CancelledError> for FutureError {
+    fn from(_: CancelledError) -> Self {
+        FutureError::Cancelled
+    }
+}
 
 /// Why an executor could not be built: a setting that could never work,
 /// such as Python's `ValueError("max_workers must be greater than 0")`.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::FutureError;
+use super::error::{FutureError, SubmitError};
 use super::future::Future;
 use super::map::{ChunkSize, Map, MapConfig};
 use super::work::WorkItem;
@@ -170,10 +170,10 @@ pub trait Executor: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`FutureError::ShutDown`] after [`shutdown`](Executor::shutdown),
-    /// [`FutureError::BrokenExecutor`] once the executor is broken. The item
+    /// [`SubmitError::ShutDown`] after [`shutdown`](Executor::shutdown),
+    /// [`SubmitError::BrokenExecutor`] once the executor is broken. The item
     /// is dropped, which fails its future.
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError>;
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError>;
 
     /// Stops accepting work (Python's `shutdown(wait, cancel_futures)`).
     ///
@@ -189,7 +189,7 @@ pub trait Executor: Send + Sync {
     /// # Errors
     ///
     /// As [`submit_work`](Executor::submit_work).
-    fn submit<F, T>(&self, f: F) -> Result<Future<T>, FutureError>
+    fn submit<F, T>(&self, f: F) -> Result<Future<T>, SubmitError>
     where
         Self: Sized,
         F: FnOnce() -> T + Send + 'static,
@@ -303,7 +303,7 @@ where
 }
 
 impl<E: Executor + ?Sized> Executor for &E {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
         (**self).submit_work(item)
     }
 
@@ -317,7 +317,7 @@ impl<E: Executor + ?Sized> Executor for &E {
 }
 
 impl<E: Executor + ?Sized> Executor for Box<E> {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
         (**self).submit_work(item)
     }
 
@@ -331,7 +331,7 @@ impl<E: Executor + ?Sized> Executor for Box<E> {
 }
 
 impl<E: Executor + ?Sized> Executor for Arc<E> {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
         (**self).submit_work(item)
     }
 

@@ -38,7 +38,7 @@ use std::mem::{ManuallyDrop, align_of, size_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::error::FutureError;
+use super::error::{FutureError, SubmitError};
 use super::future::Future;
 use super::work::WorkItem;
 use crate::util::Deadline;
@@ -422,7 +422,7 @@ impl<'a, T> Map<'a, T> {
     ) -> Result<Map<'a, T>, FutureError>
     where
         'w: 'a,
-        S: Fn(WorkItem<'w>) -> Result<(), FutureError> + Send + 'a,
+        S: Fn(WorkItem<'w>) -> Result<(), SubmitError> + Send + 'a,
         F: Fn(A) -> T + Send + Sync + 'w,
         It: Iterator<Item = A> + Send + 'a,
         A: Send + 'w,
@@ -449,7 +449,11 @@ impl<'a, T> Map<'a, T> {
                 let item = items.next()?;
                 let f = Arc::clone(&f);
                 let (work, future) = WorkItem::new(move || f(item));
-                return Some(submit(work).map(|()| Pending::One(future)));
+                return Some(
+                    submit(work)
+                        .map(|()| Pending::One(future))
+                        .map_err(FutureError::from),
+                );
             }
             let chunk: Vec<A> = items.by_ref().take(size).collect();
             if chunk.is_empty() {
@@ -458,7 +462,11 @@ impl<'a, T> Map<'a, T> {
             let n = chunk.len();
             let (f, stop) = (Arc::clone(&f), Arc::clone(&chunk_stop));
             let (work, future) = WorkItem::new(move || run_chunk(&*f, chunk, &stop));
-            Some(submit(work).map(|()| Pending::Many(future, n)))
+            Some(
+                submit(work)
+                    .map(|()| Pending::Many(future, n))
+                    .map_err(FutureError::from),
+            )
         };
         let mut map = Map {
             current: Ready::empty(),

@@ -27,7 +27,7 @@
 //! | `Future()` + `set_result`/`set_exception` | [`Future::new`] → ([`Future`], [`Promise`]) |
 //! | `wait(fs, timeout, return_when)` | [`wait`] (async: [`wait_async`]) → [`DoneAndNotDone`], [`ReturnWhen`] |
 //! | `as_completed(fs, timeout)` | [`as_completed`] → [`AsCompleted`] |
-//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`]; [`CancelledError`] and [`TimeoutError`] are its variants under Python's names |
+//! | `CancelledError`, `TimeoutError`, `BrokenExecutor`, task exceptions | [`FutureError`] from `result`; [`SubmitError`] from `submit`; [`TimeoutError`] from `as_completed`; [`CancelledError`] |
 //! | (none) | [`scope`]: a pool whose tasks borrow from the stack |
 //!
 //! # Names that clash
@@ -59,8 +59,11 @@
 //!
 //! - A task's exception is a panic: it is caught on the worker and comes back
 //!   as [`FutureError::Panicked`] with the panic's message.
-//! - Errors are values: submit after shutdown is `Err(FutureError::ShutDown)`
-//!   (Python's `RuntimeError`), `max_workers=0` is a [`BuildError`].
+//! - Errors are values, one type per operation: submit after shutdown is
+//!   `Err(SubmitError::ShutDown)` (Python's `RuntimeError`), `max_workers=0`
+//!   is a [`BuildError`], `as_completed` times out with [`TimeoutError`],
+//!   and `result` gives a [`FutureError`]; the narrow types convert into
+//!   `FutureError` for `?`.
 //! - Done-callbacks get the outcome, `Result<&T, &FutureError>`, and run just
 //!   before waiters wake, not just after.
 //! - `map` yields `Result`s: a panicking task yields its error and iteration
@@ -70,7 +73,7 @@
 //!   pool, not just the process pool) and submits a bounded window of chunks
 //!   ahead of the consumer instead of the whole input up front (as Python
 //!   3.14's `buffersize` does), so it runs in bounded memory.
-//! - `as_completed` yields one `Err(FutureError::Timeout)` on timeout and
+//! - `as_completed` yields one `Err(TimeoutError)` on timeout and
 //!   ends, instead of raising; the unfinished futures remain available.
 //! - `wait` returns lists in input order instead of sets; a cancelled future
 //!   counts as done at once (Python waits for the executor to notice).
@@ -92,13 +95,7 @@ mod work;
 #[cfg(test)]
 mod tests;
 
-/// Python's `concurrent.futures.CancelledError`: [`FutureError::Cancelled`],
-/// re-exported under Python's name, so `Err(CancelledError)` matches it.
-pub use error::FutureError::Cancelled as CancelledError;
-/// Python's `concurrent.futures.TimeoutError`: [`FutureError::Timeout`],
-/// re-exported under Python's name, so `Err(TimeoutError)` matches it.
-pub use error::FutureError::Timeout as TimeoutError;
-pub use error::{BuildError, FutureError, PanicReport};
+pub use error::{BuildError, CancelledError, FutureError, PanicReport, SubmitError, TimeoutError};
 /// [`Future`] under a name that shadows neither [`std::future::Future`] nor
 /// the `futures` crate's trait: `use threadkit::futures::ConcurrentFuture;`
 /// (Python's `concurrent.futures.Future`).

@@ -26,7 +26,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::error::FutureError;
+use super::error::{FutureError, SubmitError};
 use super::work::{WorkItem, WorkQueue};
 use crate::loom::sync::Mutex;
 
@@ -91,13 +91,13 @@ impl<'a, H> PoolCore<'a, H> {
         self: &Arc<Self>,
         item: WorkItem<'a>,
         spawn: impl FnOnce(String, Arc<Self>) -> Result<H, E>,
-    ) -> Result<(), FutureError> {
+    ) -> Result<(), SubmitError> {
         let mut st = self.state.lock();
         if let Some(reason) = &st.broken {
-            return Err(FutureError::BrokenExecutor(reason.clone()));
+            return Err(SubmitError::BrokenExecutor(reason.clone()));
         }
         if st.shutdown {
-            return Err(FutureError::ShutDown);
+            return Err(SubmitError::ShutDown);
         }
         item.queued_in(self.id);
         self.work.push(item);
@@ -117,9 +117,10 @@ impl<'a, H> PoolCore<'a, H> {
             }
             // Without any worker nobody would run the queue: fail it.
             Err(e) if st.workers.is_empty() => {
-                let error = FutureError::BrokenExecutor(format!("cannot start a worker: {e}"));
+                let reason = format!("cannot start a worker: {e}");
+                let error = FutureError::BrokenExecutor(reason.clone());
                 self.work.drain(|item| item.fail(error.clone()));
-                return Err(error);
+                return Err(SubmitError::BrokenExecutor(reason));
             }
             // Some workers run: the item will get its turn.
             Err(_) => {}

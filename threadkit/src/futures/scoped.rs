@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::thread;
 
-use super::error::{BuildError, FutureError};
+use super::error::{BuildError, FutureError, SubmitError};
 use super::executor::MapOptions;
 use super::future::Future;
 use super::map::{ChunkSize, Map, MapConfig};
@@ -117,9 +117,9 @@ impl<'scope> Scope<'scope, '_> {
     ///
     /// # Errors
     ///
-    /// [`FutureError::BrokenExecutor`] if an initializer failed or no worker
+    /// [`SubmitError::BrokenExecutor`] if an initializer failed or no worker
     /// thread could be started.
-    pub fn submit<F, T>(&self, f: F) -> Result<Future<T>, FutureError>
+    pub fn submit<F, T>(&self, f: F) -> Result<Future<T>, SubmitError>
     where
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
@@ -129,7 +129,7 @@ impl<'scope> Scope<'scope, '_> {
         Ok(future)
     }
 
-    fn submit_work(&self, item: WorkItem<'scope>) -> Result<(), FutureError> {
+    fn submit_work(&self, item: WorkItem<'scope>) -> Result<(), SubmitError> {
         self.core.submit(item, |name, core| {
             thread::Builder::new()
                 .name(name)

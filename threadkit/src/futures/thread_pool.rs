@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::error::{BuildError, FutureError};
+use super::error::{BuildError, FutureError, SubmitError};
 use super::executor::{Executor, MapOptions, Shutdown};
 use super::future::Future;
 use super::map::{ChunkSize, Map, MapConfig};
@@ -67,8 +67,9 @@ const BROKEN_BY_INITIALIZER: &str =
 ///
 /// - `max_workers=0` is a [`BuildError`] instead of `ValueError`.
 /// - `initializer(*initargs)` is a closure; it fails by panicking. A failed
-///   initializer breaks the pool: queued and later tasks fail with
-///   [`FutureError::BrokenExecutor`].
+///   initializer breaks the pool: queued tasks fail with
+///   [`FutureError::BrokenExecutor`], later submits with
+///   [`SubmitError::BrokenExecutor`].
 /// - The work queue is a `crossbeam-channel`, not Python's `SimpleQueue`
 ///   (see the `work` module notes: it is about 2.5x faster per task here).
 pub struct ThreadPoolExecutor {
@@ -125,9 +126,9 @@ impl ThreadPoolExecutor {
     ///
     /// # Errors
     ///
-    /// [`FutureError::ShutDown`] after shutdown, [`FutureError::BrokenExecutor`]
+    /// [`SubmitError::ShutDown`] after shutdown, [`SubmitError::BrokenExecutor`]
     /// once an initializer failed.
-    pub fn submit<F, T>(&self, f: F) -> Result<Future<T>, FutureError>
+    pub fn submit<F, T>(&self, f: F) -> Result<Future<T>, SubmitError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -272,7 +273,7 @@ impl ThreadPoolExecutor {
 }
 
 impl Executor for ThreadPoolExecutor {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), FutureError> {
+    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
         self.core.submit(item, spawn_worker)
     }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use super::error::FutureError;
+use super::error::TimeoutError;
 use super::future::Future;
 use super::waiter::{Events, Waiter};
 use crate::loom::sync::Arc;
@@ -214,7 +214,9 @@ fn split<T, F: AsRef<Future<T>>>(futures: Vec<F>, waiter: &Waiter) -> DoneAndNot
 /// Futures already done come first, then the others in the order they
 /// finish or are cancelled. A future listed twice is yielded once. If
 /// `timeout` (counted from this call) passes first, the iterator yields one
-/// `Err(FutureError::Timeout)` and ends; [`AsCompleted::into_pending`] gives
+/// `Err(`[`TimeoutError`]`)` and ends (its only error, so the items are
+/// `Result<F, TimeoutError>`, and `?` turns it into a
+/// [`FutureError`](super::FutureError)); [`AsCompleted::into_pending`] gives
 /// back the futures not yet yielded.
 ///
 /// # Examples
@@ -281,7 +283,7 @@ impl<T, F: AsRef<Future<T>>> AsCompleted<T, F> {
 }
 
 impl<T, F: AsRef<Future<T>>> Iterator for AsCompleted<T, F> {
-    type Item = Result<F, FutureError>;
+    type Item = Result<F, TimeoutError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.pending == 0 || self.timed_out {
@@ -299,7 +301,7 @@ impl<T, F: AsRef<Future<T>>> Iterator for AsCompleted<T, F> {
             }
             None => {
                 self.timed_out = true;
-                Some(Err(FutureError::Timeout))
+                Some(Err(TimeoutError))
             }
         }
     }

@@ -18,7 +18,7 @@ use super::manager::{self, Config, Job, Pool, Task};
 use super::process::HANDSHAKE_TIMEOUT;
 use super::wire;
 use crate::futures::{
-    BuildError, Future, FutureError, Map, MapOptions, PanicReport, Promise, Shutdown,
+    BuildError, Future, FutureError, Map, MapOptions, PanicReport, Promise, Shutdown, SubmitError,
 };
 use crate::loom::sync::Mutex;
 use crate::util::Deadline;
@@ -261,9 +261,12 @@ impl ProcessPoolExecutor {
     ///
     /// # Errors
     ///
-    /// [`FutureError::ShutDown`] after [`shutdown`](Self::shutdown),
-    /// [`FutureError::BrokenExecutor`] once the pool is broken.
-    pub fn submit<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>, FutureError>
+    /// [`SubmitError::ShutDown`] after [`shutdown`](Self::shutdown),
+    /// [`SubmitError::BrokenExecutor`] once the pool is broken. An argument
+    /// that cannot be serialized or exceeds the frame limit is not a submit
+    /// error: the future fails with [`FutureError::Serialization`], as
+    /// Python's future raises the `PicklingError`.
+    pub fn submit<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>, SubmitError>
     where
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
@@ -271,7 +274,7 @@ impl ProcessPoolExecutor {
         self.submit_call(Call::new(f, &arg))
     }
 
-    fn submit_call<R>(&self, call: Result<Call, String>) -> Result<Future<R>, FutureError>
+    fn submit_call<R>(&self, call: Result<Call, String>) -> Result<Future<R>, SubmitError>
     where
         R: DeserializeOwned + Send + 'static,
     {
@@ -306,10 +309,10 @@ impl ProcessPoolExecutor {
         };
         let mut st = self.pool.state.lock();
         if let Some(why) = &st.broken {
-            return Err(FutureError::BrokenExecutor(why.clone()));
+            return Err(SubmitError::BrokenExecutor(why.clone()));
         }
         if st.shutdown {
-            return Err(FutureError::ShutDown);
+            return Err(SubmitError::ShutDown);
         }
         st.pending.push_back(task);
         if self.pool.wants_worker(&st) {
@@ -422,7 +425,7 @@ impl ProcessPoolExecutor {
                     for c in chunks {
                         c.future.cancel();
                     }
-                    return Err(e);
+                    return Err(e.into());
                 }
             }
         }

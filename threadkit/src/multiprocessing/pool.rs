@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::executor::{ProcessMap, ProcessPoolExecutor};
-use crate::futures::{BuildError, Future, FutureError, MapOptions, Shutdown, as_completed};
+use crate::futures::{
+    BuildError, Future, FutureError, MapOptions, Shutdown, SubmitError, as_completed,
+};
 
 /// A pool of worker processes with Python's `multiprocessing.Pool` methods:
 /// `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`,
@@ -104,8 +106,9 @@ impl Pool {
     ///
     /// # Errors
     ///
-    /// [`FutureError::ShutDown`] after [`close`](Pool::close).
-    pub fn apply_async<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<AsyncResult<R>, FutureError>
+    /// [`SubmitError::ShutDown`] after [`close`](Pool::close),
+    /// [`SubmitError::BrokenExecutor`] once the pool is broken.
+    pub fn apply_async<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<AsyncResult<R>, SubmitError>
     where
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
@@ -201,7 +204,7 @@ impl Pool {
                     Ok(values) => values.into_iter().map(Ok).collect(),
                     Err(e) => (0..chunk.size).map(|_| Err(e.clone())).collect(),
                 },
-                Err(e) => vec![Err(e)],
+                Err(e) => vec![Err(e.into())],
             };
             results
         }))
