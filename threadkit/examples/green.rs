@@ -165,7 +165,7 @@ pub fn run_one(how: &str, n: usize, nap: Duration) -> Option<Run> {
 
 impl Run {
     /// One line a child process prints: `n sum wall_secs peak_bytes`.
-    pub fn to_line(&self) -> String {
+    pub fn to_line(self) -> String {
         let peak = self
             .peak_rss_added
             .map_or("?".to_owned(), |b| b.to_string());
