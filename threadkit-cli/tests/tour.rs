@@ -103,6 +103,27 @@ fn the_porting_lessons_pass_their_checks() {
     }
 }
 
+#[test]
+fn the_green_lesson_measures_three_ways_and_passes() {
+    // Whether each run came in time is timed (a busy machine may make it
+    // inconclusive); that every item was got, and the memory, are not.
+    let stdout = tour(&["green"], 4);
+    for row in [
+        "green threads",
+        "OS threads",
+        "asyncio tasks",
+        "gevent (Python)",
+    ] {
+        assert!(stdout.contains(row), "no {row:?} row in\n{stdout}");
+    }
+    for (held, line) in claims(&stdout) {
+        assert!(
+            held || line.trim_start().starts_with('?'),
+            "{line}\n{stdout}"
+        );
+    }
+}
+
 /// The counter lines a daemon-lesson child printed, by scenario.
 fn child_lines<'a>(stdout: &'a str, scenario: &str) -> Vec<&'a str> {
     let mut lines = stdout.lines();

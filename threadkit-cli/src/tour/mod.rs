@@ -29,6 +29,7 @@ mod basics;
 pub(crate) mod cluster;
 mod daemon;
 mod gil;
+mod green;
 mod load;
 mod patterns;
 mod pool;
@@ -82,6 +83,7 @@ fn lessons() -> Vec<Lesson> {
     all.extend(process::LESSONS);
     all.extend(gil::LESSONS);
     all.extend(aio::LESSONS);
+    all.extend(green::LESSONS);
     all.extend(porting::LESSONS);
     all.extend(cluster::LESSONS);
     all
@@ -188,9 +190,12 @@ fn print_source(lesson: &Lesson, style: Style) {
     println!();
 }
 
-/// Plays a child-process scenario of the daemon lesson.
+/// Plays a child-process scenario of the daemon or green lesson.
 pub(crate) fn child(scenario: &str) -> ExitCode {
-    daemon::child(scenario)
+    match scenario.strip_prefix("green-") {
+        Some(way) => green::child(way),
+        None => daemon::child(scenario),
+    }
 }
 
 #[cfg(test)]

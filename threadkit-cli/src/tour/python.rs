@@ -107,6 +107,7 @@ threads = [threading.Thread(target=cpu_intensive_task) for _ in range(2)]
 for t in threads: t.start()
 for t in threads: t.join()   # the GIL: no faster than running them in turn"#
         }
+        "green" => GEVENT_WORKERS,
         "hello_thread" => {
             r#"def greet():
     print("Hello from a thread!")
@@ -295,3 +296,21 @@ t1.start(); t2.start(); t1.join(); t2.join()   # ~2 s"#
         _ => "",
     }
 }
+
+/// The green threads lesson's worker under gevent: `N` greenlets each
+/// sleeping, putting, sleeping and getting. The lesson runs it too, when a
+/// `python3` with gevent is at hand.
+pub(crate) const GEVENT_WORKERS: &str = r#"import gevent
+from gevent.queue import Queue
+
+def worker(q, i):
+    gevent.sleep(0.25)      # blocking style: the wait switches greenlets
+    q.put(i)
+    gevent.sleep(0.25)
+    return q.get()
+
+N = 100_000
+q = Queue()
+gs = [gevent.spawn(worker, q, i) for i in range(N)]
+gevent.joinall(gs)
+assert sum(g.value for g in gs) == N * (N - 1) // 2"#;
