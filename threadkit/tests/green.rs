@@ -788,3 +788,57 @@ fn a_dropped_value_may_use_green_threads() {
         .unwrap();
     });
 }
+
+/// Identity is the green thread: inside one, `current_thread()`,
+/// `get_ident()` and `Local<T>` see it, not the carrier; the carrier's own
+/// code keeps its record.
+#[test]
+fn identity_is_the_green_thread() {
+    use std::cell::Cell;
+    use threadkit::threading::{Local, current_thread, get_ident};
+
+    guarded(|| {
+        let carrier = get_ident();
+        let local = Arc::new(Local::new(|| Cell::new(0u32)));
+        local.get().set(100);
+        let seen = green::run({
+            let local = Arc::clone(&local);
+            move || {
+                let gs: Vec<_> = (0..3u32)
+                    .map(|i| {
+                        let local = Arc::clone(&local);
+                        green::Builder::new()
+                            .name(format!("g{i}"))
+                            .spawn(move || {
+                                let me = current_thread();
+                                assert_eq!(me.ident(), Some(get_ident()));
+                                assert!(me.is_alive());
+                                assert_eq!(local.get().get(), 0, "a fresh value per green thread");
+                                local.get().set(i + 1);
+                                sleep(Duration::ZERO); // the others run on this carrier now
+                                assert_eq!(local.get().get(), i + 1);
+                                assert_eq!(current_thread(), me, "the same record across yields");
+                                (get_ident(), me.name().to_owned(), me)
+                            })
+                            .unwrap()
+                    })
+                    .collect();
+                gs.into_iter().map(|g| g.get().unwrap()).collect::<Vec<_>>()
+            }
+        })
+        .unwrap();
+        let mut idents: Vec<u64> = seen.iter().map(|s| s.0).collect();
+        idents.push(carrier);
+        idents.sort_unstable();
+        idents.dedup();
+        assert_eq!(idents.len(), 4, "each green thread its own ident: {seen:?}");
+        let names: Vec<&str> = seen.iter().map(|s| s.1.as_str()).collect();
+        assert_eq!(names, ["g0", "g1", "g2"]);
+        assert!(
+            seen.iter().all(|s| !s.2.is_alive()),
+            "ended with their green thread"
+        );
+        assert_eq!(get_ident(), carrier);
+        assert_eq!(local.get().get(), 100, "the carrier's value is its own");
+    });
+}

@@ -103,6 +103,10 @@ pub(crate) struct Meta {
     pub(crate) guard: (usize, usize),
     pub(crate) range: (usize, usize),
     pub(crate) stack_size: usize,
+    /// Its `threading` record and `Local` token, made on first use
+    /// ([`with_current_meta`]).
+    pub(crate) thread: Option<crate::threading::ThreadHandle>,
+    pub(crate) local_token: u64,
 }
 
 /// The handle side of a green thread, told when its hub gives it up
@@ -265,6 +269,8 @@ impl Hub {
             guard: stack.guard(),
             range: stack.range(),
             stack_size: stack.usable(),
+            thread: None,
+            local_token: 0,
         };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
@@ -286,6 +292,8 @@ impl Hub {
                         guard: (0, 0),
                         range: (0, 0),
                         stack_size: 0,
+                        thread: None,
+                        local_token: 0,
                     }),
                     owner: None,
                 });
@@ -434,12 +442,16 @@ impl Hub {
             s.kill = false;
             s.alive = false;
             s.meta.name = None;
+            let thread = s.meta.thread.take();
             // Dropped once the hub is no longer borrowed: the last
             // reference drops the green thread's value, which is user code.
             let owner = s.owner.take();
             inner.free.push(slot);
             self.live.set(self.live.get() - 1);
             drop(inner);
+            if let Some(thread) = thread {
+                thread.set_finished(None);
+            }
             drop(owner);
         } else {
             inner.slots[slot as usize].co = Some(co);
@@ -578,6 +590,25 @@ impl Drop for Hub {
             }
         }
     }
+}
+
+/// Runs `f` on the running green thread's [`Meta`]; `None` outside green
+/// threads (one thread-local read).
+#[inline]
+pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> {
+    if !raw::in_green() {
+        return None;
+    }
+    with(|hub| {
+        let slot = hub.current.get();
+        if slot == ROOT {
+            return None;
+        }
+        let mut inner = hub.inner.borrow_mut();
+        let s = inner.slots.get_mut(slot as usize)?;
+        s.alive.then(|| f(&mut s.meta))
+    })
+    .flatten()
 }
 
 /// Whether the caller is a green thread, or a root whose hub has green

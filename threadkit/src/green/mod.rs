@@ -68,9 +68,14 @@
 //! - Kill unwinds the green thread with a private panic payload (gevent's
 //!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads
 //!   it does not own. It needs `panic = "unwind"`.
-//! - Thread-locals, `std::thread::current()` and `threading::current_thread`
-//!   are those of the carrier, shared by its green threads; use
-//!   [`current`] for the green identity.
+//! - Identity is the green thread: in one, `threading::current_thread()`
+//!   is its own record (a dummy named after it, with its own ident, not
+//!   listed by `threading::enumerate()`, no longer alive once it ended),
+//!   `get_ident()` its ident, and a `threading::Local` gives it its own
+//!   value. As for OS threads, a `Local` value is dropped with the `Local`
+//!   (or by `clear`), not when its green thread ends. Rust's own
+//!   `thread_local!` and `std::thread::current()` are the carrier's, shared
+//!   by its green threads.
 //! - An `RLock` is owned by the green thread that acquired it, not by its
 //!   carrier.
 //! - A green thread waiting for a contended `Lock` or `RLock` polls it
@@ -180,6 +185,29 @@ pub fn current() -> Option<GreenThread> {
     }
     let (id, name) = hub::get()?.current()?;
     Some(GreenThread { id, name })
+}
+
+/// The calling green thread's `threading` record (`current_thread()` in
+/// a green thread), made on first use; `None` outside green threads.
+#[inline]
+pub(crate) fn current_thread_handle() -> Option<crate::threading::ThreadHandle> {
+    hub::with_current_meta(|meta| {
+        meta.thread
+            .get_or_insert_with(|| crate::threading::ThreadHandle::new_green(meta.name.as_deref()))
+            .clone()
+    })
+}
+
+/// The calling green thread's `Local` token, made on first use by `fresh`;
+/// `None` outside green threads.
+#[inline]
+pub(crate) fn local_token(fresh: impl FnOnce() -> u64) -> Option<u64> {
+    hub::with_current_meta(|meta| {
+        if meta.local_token == 0 {
+            meta.local_token = fresh();
+        }
+        meta.local_token
+    })
 }
 
 /// The identity of a running green thread ([`current`]).
