@@ -842,3 +842,85 @@ fn identity_is_the_green_thread() {
         assert_eq!(local.get().get(), 100, "the carrier's value is its own");
     });
 }
+
+/// Lock-order checking (feature `debug-locks`) keeps one held-lock list per
+/// green thread: a lock held by a switched-out green thread is not "held"
+/// by the next one on its carrier, so no false order edge is recorded; a
+/// real inversion across green threads is still reported.
+#[cfg(feature = "debug-locks")]
+#[test]
+fn lock_order_is_per_green_thread() {
+    use std::sync::Mutex;
+    use threadkit::debug::{self, Mode, PotentialDeadlock};
+
+    let reports: Arc<Mutex<Vec<PotentialDeadlock>>> = Arc::default();
+    let sink = Arc::clone(&reports);
+    debug::set_mode(Mode::Callback(Arc::new(move |r| {
+        sink.lock().unwrap().push(r.clone())
+    })));
+    let named = |prefix: &str| {
+        let prefix = prefix.to_owned();
+        let reports = reports.lock().unwrap();
+        reports
+            .iter()
+            .filter(|r| r.to_string().contains(&prefix))
+            .count()
+    };
+    guarded(|| {
+        green::run(|| {
+            // g1 holds green_a across a yield while g2 takes green_b: no
+            // edge a -> b may come of it.
+            let a = Arc::new(Lock::named("green_a", ()));
+            let b = Arc::new(Lock::named("green_b", ()));
+            let g1 = green::spawn({
+                let a = Arc::clone(&a);
+                move || {
+                    let _a = a.acquire();
+                    sleep(Duration::ZERO);
+                    sleep(Duration::ZERO);
+                }
+            });
+            let g2 = green::spawn({
+                let b = Arc::clone(&b);
+                move || {
+                    let _b = b.acquire();
+                    sleep(Duration::ZERO);
+                }
+            });
+            green::joinall(&[g1, g2]);
+            // The one real nesting, b then a: no inversion with a phantom a -> b.
+            let g3 = green::spawn(move || {
+                let _b = b.acquire();
+                let _a = a.acquire();
+            });
+            g3.get().unwrap();
+        })
+        .unwrap();
+    });
+    assert_eq!(named("green_a"), 0, "{:#?}", reports.lock().unwrap());
+    guarded(|| {
+        green::run(|| {
+            // A real inversion, nested in two green threads interleaved by yields.
+            let c = Arc::new(Lock::named("green_c", ()));
+            let d = Arc::new(Lock::named("green_d", ()));
+            let g1 = green::spawn({
+                let (c, d) = (Arc::clone(&c), Arc::clone(&d));
+                move || {
+                    let _c = c.acquire();
+                    sleep(Duration::ZERO);
+                    let _d = d.acquire();
+                }
+            });
+            g1.get().unwrap();
+            let g2 = green::spawn(move || {
+                let _d = d.acquire();
+                sleep(Duration::ZERO);
+                let _c = c.acquire();
+            });
+            g2.get().unwrap();
+        })
+        .unwrap();
+    });
+    assert_eq!(named("green_c"), 1, "{:#?}", reports.lock().unwrap());
+    debug::set_mode(Mode::Report);
+}

@@ -129,6 +129,9 @@ struct Slot {
     /// (the overflow handler reads it); reused by the slot's next tenant.
     meta: Box<Meta>,
     owner: Option<Arc<dyn Abandon>>,
+    /// The locks it holds while switched out (lock-order checking).
+    #[cfg(feature = "debug-locks")]
+    held: crate::debug::lock_order::HeldStack,
 }
 
 impl std::fmt::Debug for Slot {
@@ -296,6 +299,8 @@ impl Hub {
                         local_token: 0,
                     }),
                     owner: None,
+                    #[cfg(feature = "debug-locks")]
+                    held: Default::default(),
                 });
                 slot
             }
@@ -417,6 +422,8 @@ impl Hub {
     /// Runs one green thread until it suspends or finishes.
     #[inline]
     fn dispatch(&self, slot: u32) {
+        #[cfg(feature = "debug-locks")]
+        let mut held;
         let (mut co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.slots[slot as usize];
@@ -424,16 +431,29 @@ impl Hub {
             let Some(co) = s.co.take() else {
                 return;
             };
+            #[cfg(feature = "debug-locks")]
+            {
+                held = std::mem::take(&mut s.held);
+            }
             let input = if s.kill { Resume::Kill } else { Resume::Run };
             let meta: *const Meta = &*s.meta;
             (co, input, meta)
         };
+        // The held-lock list is the green thread's while it runs.
+        #[cfg(feature = "debug-locks")]
+        crate::debug::lock_order::swap_held(&mut held);
         self.current.set(slot);
         let prev = overflow::enter(meta);
         let finished = co.resume(input);
         overflow::enter(prev);
         self.current.set(ROOT);
+        #[cfg(feature = "debug-locks")]
+        crate::debug::lock_order::swap_held(&mut held);
         let mut inner = self.inner.borrow_mut();
+        #[cfg(feature = "debug-locks")]
+        if !finished {
+            inner.slots[slot as usize].held = held;
+        }
         if finished {
             let stack = co.into_stack();
             inner.stacks.put(stack);

@@ -77,7 +77,9 @@
 //!   `thread_local!` and `std::thread::current()` are the carrier's, shared
 //!   by its green threads.
 //! - An `RLock` is owned by the green thread that acquired it, not by its
-//!   carrier.
+//!   carrier. With `debug-locks`, each green thread has its own list of
+//!   held locks, so green threads sharing a carrier record no false
+//!   lock-order edges.
 //! - A green thread waiting for a contended `Lock` or `RLock` polls it
 //!   (yielding, then napping up to 1 ms) rather than queueing on it.
 
