@@ -924,3 +924,75 @@ fn lock_order_is_per_green_thread() {
     assert_eq!(named("green_c"), 1, "{:#?}", reports.lock().unwrap());
     debug::set_mode(Mode::Report);
 }
+
+/// A green thread killed in `Condition::wait` takes the lock back before it
+/// unwinds on; when another green thread of its carrier holds the lock, it
+/// waits for it the green way, so the holder runs and releases it (taking
+/// it back by blocking the carrier would hang both).
+#[test]
+fn killed_in_condition_wait_retakes_the_lock_greenly() {
+    guarded(|| {
+        green::run(|| {
+            let cond = Arc::new(Condition::new(0u32));
+            let unwound = Arc::new(AtomicBool::new(false));
+            let waiter = green::spawn({
+                let (cond, unwound) = (Arc::clone(&cond), Arc::clone(&unwound));
+                move || {
+                    struct Flag(Arc<AtomicBool>);
+                    impl Drop for Flag {
+                        fn drop(&mut self) {
+                            self.0.store(true, SeqCst);
+                        }
+                    }
+                    let _flag = Flag(unwound);
+                    let mut g = cond.acquire();
+                    loop {
+                        g.wait();
+                    }
+                }
+            });
+            sleep(Duration::ZERO); // the waiter waits, the lock released
+            let holder = green::spawn({
+                let cond = Arc::clone(&cond);
+                move || {
+                    let mut g = cond.acquire();
+                    sleep(Duration::from_millis(20)); // holds it across a yield
+                    *g += 1;
+                }
+            });
+            sleep(Duration::from_millis(5)); // the holder has it now
+            waiter.kill();
+            assert!(matches!(waiter.get(), Err(GreenletError::Killed)));
+            assert!(unwound.load(SeqCst));
+            holder.get().unwrap();
+            assert_eq!(*cond.acquire(), 1, "the lock works on, not left held");
+        })
+        .unwrap();
+    });
+}
+
+/// A green thread waiting to acquire a `Condition` held by another green
+/// thread of its carrier yields until it is free.
+#[test]
+fn condition_acquire_yields() {
+    guarded(|| {
+        green::run(|| {
+            let cond = Arc::new(Condition::new(0u32));
+            let holder = green::spawn({
+                let cond = Arc::clone(&cond);
+                move || {
+                    let mut g = cond.acquire();
+                    sleep(Duration::from_millis(10));
+                    *g += 1;
+                }
+            });
+            let taker = green::spawn({
+                let cond = Arc::clone(&cond);
+                move || *cond.acquire() // the holder has it: yields
+            });
+            holder.get().unwrap();
+            assert_eq!(taker.get().unwrap(), 1);
+        })
+        .unwrap();
+    });
+}

@@ -385,6 +385,45 @@ impl Hub {
         }
     }
 
+    /// Suspends the running green thread until `deadline` (`Now`: to the
+    /// back of the ready queue) or a wake-up, even if it was killed: the
+    /// kill stays pending. For clean-up a killed green thread must finish
+    /// before it unwinds further (taking a lock back). In the root: runs
+    /// the hub until then.
+    pub(crate) fn park_through_kill(&self, deadline: Deadline) {
+        let slot = self.current.get();
+        if slot == ROOT {
+            match deadline {
+                Deadline::At(_) => {
+                    self.run_root(deadline);
+                }
+                _ => {
+                    self.yield_now();
+                }
+            }
+            return;
+        }
+        {
+            let mut inner = self.inner.borrow_mut();
+            let inner = &mut *inner;
+            let s = &mut inner.slots[slot as usize];
+            match deadline {
+                Deadline::At(at) => {
+                    let generation = s.generation;
+                    inner.timers.push(Reverse((at, slot, generation)));
+                }
+                _ => {
+                    if !s.scheduled {
+                        s.scheduled = true;
+                        inner.ready.push_back(slot);
+                    }
+                }
+            }
+        }
+        // A kill stays pending in the slot: the next wait sees it.
+        let _ = raw::suspend();
+    }
+
     /// Python's `sleep(0)` in a green thread: goes to the back of the ready
     /// queue. In the root: runs what is ready once.
     #[inline]

@@ -80,7 +80,9 @@
 //!   carrier. With `debug-locks`, each green thread has its own list of
 //!   held locks, so green threads sharing a carrier record no false
 //!   lock-order edges.
-//! - A green thread waiting for a contended `Lock` or `RLock` polls it
+//! - A green thread waiting for a contended `Lock`, `RLock` or `Condition`
+//!   (also taking a `Condition`'s lock back after a wait, even when killed
+//!   in it) polls it
 //!   (yielding, then napping up to 1 ms) rather than queueing on it.
 
 mod greenlet;
@@ -242,6 +244,13 @@ pub fn killall<T>(greenlets: &[Greenlet<T>]) {
     greenlets.iter().for_each(Greenlet::kill);
 }
 
+/// Whether the caller is a green thread, or a root whose hub has green
+/// threads to run while it waits.
+#[inline]
+pub(crate) fn active() -> bool {
+    hub::active()
+}
+
 /// Whether the caller is a green thread.
 #[inline]
 pub(crate) fn in_green() -> bool {
@@ -289,6 +298,32 @@ pub(crate) fn sleep(d: Duration) -> bool {
                 }
             }
         }
+    }
+}
+
+/// [`poll_until`] with no deadline, for taking a lock back that must be
+/// taken (a `Condition` after its wait, also while a kill unwinds the
+/// green thread): a kill does not interrupt it, and stays pending. `None`
+/// for a plain thread, which blocks as usual.
+pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
+    if !hub::active() {
+        return None;
+    }
+    let mut turns = 0u32;
+    let mut nap = Duration::from_micros(20);
+    loop {
+        if let Some(got) = attempt() {
+            return Some(got);
+        }
+        let deadline = if turns < 32 {
+            turns += 1;
+            Deadline::Now
+        } else {
+            let at = Instant::now() + nap;
+            nap = (nap * 2).min(Duration::from_millis(1));
+            Deadline::At(at)
+        };
+        hub::with(|hub| hub.park_through_kill(deadline));
     }
 }
 
