@@ -996,3 +996,47 @@ fn condition_acquire_yields() {
         .unwrap();
     });
 }
+
+/// A green thread killed or timed out while a `Barrier` fills breaks it,
+/// as Python's `Barrier.wait` does on a timeout or an exception: the
+/// others get `BrokenBarrierError` instead of waiting for a party that
+/// left (or, killed, for one still counted in).
+#[test]
+fn barrier_broken_by_a_killed_or_timed_out_green_thread() {
+    guarded(|| {
+        green::run(|| {
+            let barrier = Arc::new(Barrier::new(3));
+            let other = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait()
+            });
+            let victim = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait()
+            });
+            sleep(Duration::ZERO); // both wait
+            assert_eq!(barrier.n_waiting(), 2);
+            victim.kill();
+            assert!(matches!(victim.get(), Err(GreenletError::Killed)));
+            assert!(other.get().unwrap().is_err(), "broken for the others");
+            assert!(barrier.broken());
+            assert_eq!(barrier.n_waiting(), 0);
+            barrier.reset();
+            assert!(!barrier.broken());
+
+            let barrier = Arc::new(Barrier::new(3));
+            let other = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait()
+            });
+            let timed = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait_timeout(Duration::from_millis(10))
+            });
+            assert!(timed.get().unwrap().is_err());
+            assert!(other.get().unwrap().is_err());
+            assert!(barrier.broken());
+        })
+        .unwrap();
+    });
+}

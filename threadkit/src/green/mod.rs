@@ -82,8 +82,10 @@
 //!   lock-order edges.
 //! - A green thread waiting for a contended `Lock`, `RLock` or `Condition`
 //!   (also taking a `Condition`'s lock back after a wait, even when killed
-//!   in it) polls it
-//!   (yielding, then napping up to 1 ms) rather than queueing on it.
+//!   in it) polls it (yielding, then napping up to 1 ms) rather than
+//!   queueing on it.
+//! - A green thread killed while a `Barrier` fills breaks it, as a timeout
+//!   does (Python's `Barrier.wait` on an exception).
 
 mod greenlet;
 mod hub;
