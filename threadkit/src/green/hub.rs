@@ -494,27 +494,36 @@ impl Hub {
             inner.slots[slot as usize].held = held;
         }
         if finished {
-            let stack = co.into_stack();
-            inner.stacks.put(stack);
-            let s = &mut inner.slots[slot as usize];
-            s.generation = s.generation.wrapping_add(1);
-            s.kill = false;
-            s.alive = false;
-            s.meta.name = None;
-            let thread = s.meta.thread.take();
-            // Dropped once the hub is no longer borrowed: the last
-            // reference drops the green thread's value, which is user code.
-            let owner = s.owner.take();
-            inner.free.push(slot);
-            self.live.set(self.live.get() - 1);
             drop(inner);
-            if let Some(thread) = thread {
-                thread.set_finished(None);
-            }
-            drop(owner);
+            self.finish(slot, co);
         } else {
             inner.slots[slot as usize].co = Some(co);
         }
+    }
+
+    /// Frees a finished green thread's slot and stack (out of line: the
+    /// switch path stays small).
+    #[inline(never)]
+    fn finish(&self, slot: u32, co: RawGreen) {
+        let mut inner = self.inner.borrow_mut();
+        let stack = co.into_stack();
+        inner.stacks.put(stack);
+        let s = &mut inner.slots[slot as usize];
+        s.generation = s.generation.wrapping_add(1);
+        s.kill = false;
+        s.alive = false;
+        s.meta.name = None;
+        let thread = s.meta.thread.take();
+        // Dropped once the hub is no longer borrowed: the last
+        // reference drops the green thread's value, which is user code.
+        let owner = s.owner.take();
+        inner.free.push(slot);
+        self.live.set(self.live.get() - 1);
+        drop(inner);
+        if let Some(thread) = thread {
+            thread.set_finished(None);
+        }
+        drop(owner);
     }
 
     /// Applies wake-ups from other threads and fires due timers.
