@@ -390,17 +390,13 @@ impl Hub {
     /// kill stays pending. For clean-up a killed green thread must finish
     /// before it unwinds further (taking a lock back). In the root: runs
     /// the hub until then.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn park_through_kill(&self, deadline: Deadline) {
         let slot = self.current.get();
         if slot == ROOT {
-            match deadline {
-                Deadline::At(_) => {
-                    self.run_root(deadline);
-                }
-                _ => {
-                    self.yield_now();
-                }
-            }
+            // The root is never killed; its park runs the hub.
+            self.park(deadline);
             return;
         }
         {
