@@ -788,3 +788,255 @@ fn a_dropped_value_may_use_green_threads() {
         .unwrap();
     });
 }
+
+/// Identity is the green thread: inside one, `current_thread()`,
+/// `get_ident()` and `Local<T>` see it, not the carrier; the carrier's own
+/// code keeps its record.
+#[test]
+fn identity_is_the_green_thread() {
+    use std::cell::Cell;
+    use threadkit::threading::{Local, current_thread, get_ident};
+
+    guarded(|| {
+        let carrier = get_ident();
+        let local = Arc::new(Local::new(|| Cell::new(0u32)));
+        local.get().set(100);
+        let seen = green::run({
+            let local = Arc::clone(&local);
+            move || {
+                let gs: Vec<_> = (0..3u32)
+                    .map(|i| {
+                        let local = Arc::clone(&local);
+                        green::Builder::new()
+                            .name(format!("g{i}"))
+                            .spawn(move || {
+                                let me = current_thread();
+                                assert_eq!(me.ident(), Some(get_ident()));
+                                assert!(me.is_alive());
+                                assert_eq!(local.get().get(), 0, "a fresh value per green thread");
+                                local.get().set(i + 1);
+                                sleep(Duration::ZERO); // the others run on this carrier now
+                                assert_eq!(local.get().get(), i + 1);
+                                assert_eq!(current_thread(), me, "the same record across yields");
+                                (get_ident(), me.name().to_owned(), me)
+                            })
+                            .unwrap()
+                    })
+                    .collect();
+                gs.into_iter().map(|g| g.get().unwrap()).collect::<Vec<_>>()
+            }
+        })
+        .unwrap();
+        let mut idents: Vec<u64> = seen.iter().map(|s| s.0).collect();
+        idents.push(carrier);
+        idents.sort_unstable();
+        idents.dedup();
+        assert_eq!(idents.len(), 4, "each green thread its own ident: {seen:?}");
+        let names: Vec<&str> = seen.iter().map(|s| s.1.as_str()).collect();
+        assert_eq!(names, ["g0", "g1", "g2"]);
+        assert!(
+            seen.iter().all(|s| !s.2.is_alive()),
+            "ended with their green thread"
+        );
+        assert_eq!(get_ident(), carrier);
+        assert_eq!(local.get().get(), 100, "the carrier's value is its own");
+    });
+}
+
+/// Lock-order checking (feature `debug-locks`) keeps one held-lock list per
+/// green thread: a lock held by a switched-out green thread is not "held"
+/// by the next one on its carrier, so no false order edge is recorded; a
+/// real inversion across green threads is still reported.
+#[cfg(feature = "debug-locks")]
+#[test]
+fn lock_order_is_per_green_thread() {
+    use std::sync::Mutex;
+    use threadkit::debug::{self, Mode, PotentialDeadlock};
+
+    let reports: Arc<Mutex<Vec<PotentialDeadlock>>> = Arc::default();
+    let sink = Arc::clone(&reports);
+    debug::set_mode(Mode::Callback(Arc::new(move |r| {
+        sink.lock().unwrap().push(r.clone())
+    })));
+    let named = |prefix: &str| {
+        let prefix = prefix.to_owned();
+        let reports = reports.lock().unwrap();
+        reports
+            .iter()
+            .filter(|r| r.to_string().contains(&prefix))
+            .count()
+    };
+    guarded(|| {
+        green::run(|| {
+            // g1 holds green_a across a yield while g2 takes green_b: no
+            // edge a -> b may come of it.
+            let a = Arc::new(Lock::named("green_a", ()));
+            let b = Arc::new(Lock::named("green_b", ()));
+            let g1 = green::spawn({
+                let a = Arc::clone(&a);
+                move || {
+                    let _a = a.acquire();
+                    sleep(Duration::ZERO);
+                    sleep(Duration::ZERO);
+                }
+            });
+            let g2 = green::spawn({
+                let b = Arc::clone(&b);
+                move || {
+                    let _b = b.acquire();
+                    sleep(Duration::ZERO);
+                }
+            });
+            green::joinall(&[g1, g2]);
+            // The one real nesting, b then a: no inversion with a phantom a -> b.
+            let g3 = green::spawn(move || {
+                let _b = b.acquire();
+                let _a = a.acquire();
+            });
+            g3.get().unwrap();
+        })
+        .unwrap();
+    });
+    assert_eq!(named("green_a"), 0, "{:#?}", reports.lock().unwrap());
+    guarded(|| {
+        green::run(|| {
+            // A real inversion, nested in two green threads interleaved by yields.
+            let c = Arc::new(Lock::named("green_c", ()));
+            let d = Arc::new(Lock::named("green_d", ()));
+            let g1 = green::spawn({
+                let (c, d) = (Arc::clone(&c), Arc::clone(&d));
+                move || {
+                    let _c = c.acquire();
+                    sleep(Duration::ZERO);
+                    let _d = d.acquire();
+                }
+            });
+            g1.get().unwrap();
+            let g2 = green::spawn(move || {
+                let _d = d.acquire();
+                sleep(Duration::ZERO);
+                let _c = c.acquire();
+            });
+            g2.get().unwrap();
+        })
+        .unwrap();
+    });
+    assert_eq!(named("green_c"), 1, "{:#?}", reports.lock().unwrap());
+    debug::set_mode(Mode::Report);
+}
+
+/// A green thread killed in `Condition::wait` takes the lock back before it
+/// unwinds on; when another green thread of its carrier holds the lock, it
+/// waits for it the green way, so the holder runs and releases it (taking
+/// it back by blocking the carrier would hang both).
+#[test]
+fn killed_in_condition_wait_retakes_the_lock_greenly() {
+    guarded(|| {
+        green::run(|| {
+            let cond = Arc::new(Condition::new(0u32));
+            let unwound = Arc::new(AtomicBool::new(false));
+            let waiter = green::spawn({
+                let (cond, unwound) = (Arc::clone(&cond), Arc::clone(&unwound));
+                move || {
+                    struct Flag(Arc<AtomicBool>);
+                    impl Drop for Flag {
+                        fn drop(&mut self) {
+                            self.0.store(true, SeqCst);
+                        }
+                    }
+                    let _flag = Flag(unwound);
+                    let mut g = cond.acquire();
+                    loop {
+                        g.wait();
+                    }
+                }
+            });
+            sleep(Duration::ZERO); // the waiter waits, the lock released
+            let holder = green::spawn({
+                let cond = Arc::clone(&cond);
+                move || {
+                    let mut g = cond.acquire();
+                    sleep(Duration::from_millis(20)); // holds it across a yield
+                    *g += 1;
+                }
+            });
+            sleep(Duration::from_millis(5)); // the holder has it now
+            waiter.kill();
+            assert!(matches!(waiter.get(), Err(GreenletError::Killed)));
+            assert!(unwound.load(SeqCst));
+            holder.get().unwrap();
+            assert_eq!(*cond.acquire(), 1, "the lock works on, not left held");
+        })
+        .unwrap();
+    });
+}
+
+/// A green thread waiting to acquire a `Condition` held by another green
+/// thread of its carrier yields until it is free.
+#[test]
+fn condition_acquire_yields() {
+    guarded(|| {
+        green::run(|| {
+            let cond = Arc::new(Condition::new(0u32));
+            let holder = green::spawn({
+                let cond = Arc::clone(&cond);
+                move || {
+                    let mut g = cond.acquire();
+                    sleep(Duration::from_millis(10));
+                    *g += 1;
+                }
+            });
+            let taker = green::spawn({
+                let cond = Arc::clone(&cond);
+                move || *cond.acquire() // the holder has it: yields
+            });
+            holder.get().unwrap();
+            assert_eq!(taker.get().unwrap(), 1);
+        })
+        .unwrap();
+    });
+}
+
+/// A green thread killed or timed out while a `Barrier` fills breaks it,
+/// as Python's `Barrier.wait` does on a timeout or an exception: the
+/// others get `BrokenBarrierError` instead of waiting for a party that
+/// left (or, killed, for one still counted in).
+#[test]
+fn barrier_broken_by_a_killed_or_timed_out_green_thread() {
+    guarded(|| {
+        green::run(|| {
+            let barrier = Arc::new(Barrier::new(3));
+            let other = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait()
+            });
+            let victim = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait()
+            });
+            sleep(Duration::ZERO); // both wait
+            assert_eq!(barrier.n_waiting(), 2);
+            victim.kill();
+            assert!(matches!(victim.get(), Err(GreenletError::Killed)));
+            assert!(other.get().unwrap().is_err(), "broken for the others");
+            assert!(barrier.broken());
+            assert_eq!(barrier.n_waiting(), 0);
+            barrier.reset();
+            assert!(!barrier.broken());
+
+            let barrier = Arc::new(Barrier::new(3));
+            let other = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait()
+            });
+            let timed = green::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || barrier.wait_timeout(Duration::from_millis(10))
+            });
+            assert!(timed.get().unwrap().is_err());
+            assert!(other.get().unwrap().is_err());
+            assert!(barrier.broken());
+        })
+        .unwrap();
+    });
+}

@@ -476,6 +476,39 @@ thread_local! {
     };
 }
 
+/// A green thread's held locks while it is switched out (feature `green`):
+/// the held list is the running code's, so a hub swaps it on every switch
+/// ([`swap_held`]) and green threads sharing a carrier never see each
+/// other's locks as held before their own.
+#[cfg(all(feature = "green", not(loom), not(miri)))]
+#[derive(Debug, Default)]
+pub(crate) struct HeldStack {
+    held: Vec<Held>,
+    overflow: usize,
+}
+
+/// Exchanges this thread's held list with `saved`: called by a hub before
+/// and after it runs a green thread. Free when both are empty.
+#[cfg(all(feature = "green", not(loom), not(miri)))]
+#[inline]
+pub(crate) fn swap_held(saved: &mut HeldStack) {
+    let _ = THREAD.try_with(|t| {
+        if t.len.get() == 0 && t.overflow.get() == 0 && saved.held.is_empty() && saved.overflow == 0
+        {
+            return;
+        }
+        let mine: Vec<Held> = t.held().iter().map(Cell::get).collect();
+        let mine_overflow = t.overflow.get();
+        for (cell, h) in t.held.iter().zip(&saved.held) {
+            cell.set(*h);
+        }
+        t.len.set(saved.held.len().min(MAX_HELD));
+        t.overflow.set(saved.overflow);
+        saved.held = mine;
+        saved.overflow = mine_overflow;
+    });
+}
+
 /// The shared order graph.
 #[derive(Default)]
 struct Graph {

@@ -103,6 +103,10 @@ pub(crate) struct Meta {
     pub(crate) guard: (usize, usize),
     pub(crate) range: (usize, usize),
     pub(crate) stack_size: usize,
+    /// Its `threading` record and `Local` token, made on first use
+    /// ([`with_current_meta`]).
+    pub(crate) thread: Option<crate::threading::ThreadHandle>,
+    pub(crate) local_token: u64,
 }
 
 /// The handle side of a green thread, told when its hub gives it up
@@ -125,6 +129,9 @@ struct Slot {
     /// (the overflow handler reads it); reused by the slot's next tenant.
     meta: Box<Meta>,
     owner: Option<Arc<dyn Abandon>>,
+    /// The locks it holds while switched out (lock-order checking).
+    #[cfg(feature = "debug-locks")]
+    held: crate::debug::lock_order::HeldStack,
 }
 
 impl std::fmt::Debug for Slot {
@@ -265,6 +272,8 @@ impl Hub {
             guard: stack.guard(),
             range: stack.range(),
             stack_size: stack.usable(),
+            thread: None,
+            local_token: 0,
         };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
@@ -286,8 +295,12 @@ impl Hub {
                         guard: (0, 0),
                         range: (0, 0),
                         stack_size: 0,
+                        thread: None,
+                        local_token: 0,
                     }),
                     owner: None,
+                    #[cfg(feature = "debug-locks")]
+                    held: Default::default(),
                 });
                 slot
             }
@@ -372,6 +385,41 @@ impl Hub {
         }
     }
 
+    /// Suspends the running green thread until `deadline` (`Now`: to the
+    /// back of the ready queue) or a wake-up, even if it was killed: the
+    /// kill stays pending. For clean-up a killed green thread must finish
+    /// before it unwinds further (taking a lock back). In the root: runs
+    /// the hub until then.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn park_through_kill(&self, deadline: Deadline) {
+        let slot = self.current.get();
+        if slot == ROOT {
+            // The root is never killed; its park runs the hub.
+            self.park(deadline);
+            return;
+        }
+        {
+            let mut inner = self.inner.borrow_mut();
+            let inner = &mut *inner;
+            let s = &mut inner.slots[slot as usize];
+            match deadline {
+                Deadline::At(at) => {
+                    let generation = s.generation;
+                    inner.timers.push(Reverse((at, slot, generation)));
+                }
+                _ => {
+                    if !s.scheduled {
+                        s.scheduled = true;
+                        inner.ready.push_back(slot);
+                    }
+                }
+            }
+        }
+        // A kill stays pending in the slot: the next wait sees it.
+        let _ = raw::suspend();
+    }
+
     /// Python's `sleep(0)` in a green thread: goes to the back of the ready
     /// queue. In the root: runs what is ready once.
     #[inline]
@@ -409,6 +457,8 @@ impl Hub {
     /// Runs one green thread until it suspends or finishes.
     #[inline]
     fn dispatch(&self, slot: u32) {
+        #[cfg(feature = "debug-locks")]
+        let mut held;
         let (mut co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.slots[slot as usize];
@@ -416,34 +466,60 @@ impl Hub {
             let Some(co) = s.co.take() else {
                 return;
             };
+            #[cfg(feature = "debug-locks")]
+            {
+                held = std::mem::take(&mut s.held);
+            }
             let input = if s.kill { Resume::Kill } else { Resume::Run };
             let meta: *const Meta = &*s.meta;
             (co, input, meta)
         };
+        // The held-lock list is the green thread's while it runs.
+        #[cfg(feature = "debug-locks")]
+        crate::debug::lock_order::swap_held(&mut held);
         self.current.set(slot);
         let prev = overflow::enter(meta);
         let finished = co.resume(input);
         overflow::enter(prev);
         self.current.set(ROOT);
+        #[cfg(feature = "debug-locks")]
+        crate::debug::lock_order::swap_held(&mut held);
         let mut inner = self.inner.borrow_mut();
+        #[cfg(feature = "debug-locks")]
+        if !finished {
+            inner.slots[slot as usize].held = held;
+        }
         if finished {
-            let stack = co.into_stack();
-            inner.stacks.put(stack);
-            let s = &mut inner.slots[slot as usize];
-            s.generation = s.generation.wrapping_add(1);
-            s.kill = false;
-            s.alive = false;
-            s.meta.name = None;
-            // Dropped once the hub is no longer borrowed: the last
-            // reference drops the green thread's value, which is user code.
-            let owner = s.owner.take();
-            inner.free.push(slot);
-            self.live.set(self.live.get() - 1);
             drop(inner);
-            drop(owner);
+            self.finish(slot, co);
         } else {
             inner.slots[slot as usize].co = Some(co);
         }
+    }
+
+    /// Frees a finished green thread's slot and stack (out of line: the
+    /// switch path stays small).
+    #[inline(never)]
+    fn finish(&self, slot: u32, co: RawGreen) {
+        let mut inner = self.inner.borrow_mut();
+        let stack = co.into_stack();
+        inner.stacks.put(stack);
+        let s = &mut inner.slots[slot as usize];
+        s.generation = s.generation.wrapping_add(1);
+        s.kill = false;
+        s.alive = false;
+        s.meta.name = None;
+        let thread = s.meta.thread.take();
+        // Dropped once the hub is no longer borrowed: the last
+        // reference drops the green thread's value, which is user code.
+        let owner = s.owner.take();
+        inner.free.push(slot);
+        self.live.set(self.live.get() - 1);
+        drop(inner);
+        if let Some(thread) = thread {
+            thread.set_finished(None);
+        }
+        drop(owner);
     }
 
     /// Applies wake-ups from other threads and fires due timers.
@@ -578,6 +654,25 @@ impl Drop for Hub {
             }
         }
     }
+}
+
+/// Runs `f` on the running green thread's [`Meta`]; `None` outside green
+/// threads (one thread-local read).
+#[inline]
+pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> {
+    if !raw::in_green() {
+        return None;
+    }
+    with(|hub| {
+        let slot = hub.current.get();
+        if slot == ROOT {
+            return None;
+        }
+        let mut inner = hub.inner.borrow_mut();
+        let s = inner.slots.get_mut(slot as usize)?;
+        s.alive.then(|| f(&mut s.meta))
+    })
+    .flatten()
 }
 
 /// Whether the caller is a green thread, or a root whose hub has green

@@ -68,13 +68,24 @@
 //! - Kill unwinds the green thread with a private panic payload (gevent's
 //!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads
 //!   it does not own. It needs `panic = "unwind"`.
-//! - Thread-locals, `std::thread::current()` and `threading::current_thread`
-//!   are those of the carrier, shared by its green threads; use
-//!   [`current`] for the green identity.
+//! - Identity is the green thread: in one, `threading::current_thread()`
+//!   is its own record (a dummy named after it, with its own ident, not
+//!   listed by `threading::enumerate()`, no longer alive once it ended),
+//!   `get_ident()` its ident, and a `threading::Local` gives it its own
+//!   value. As for OS threads, a `Local` value is dropped with the `Local`
+//!   (or by `clear`), not when its green thread ends. Rust's own
+//!   `thread_local!` and `std::thread::current()` are the carrier's, shared
+//!   by its green threads.
 //! - An `RLock` is owned by the green thread that acquired it, not by its
-//!   carrier.
-//! - A green thread waiting for a contended `Lock` or `RLock` polls it
-//!   (yielding, then napping up to 1 ms) rather than queueing on it.
+//!   carrier. With `debug-locks`, each green thread has its own list of
+//!   held locks, so green threads sharing a carrier record no false
+//!   lock-order edges.
+//! - A green thread waiting for a contended `Lock`, `RLock` or `Condition`
+//!   (also taking a `Condition`'s lock back after a wait, even when killed
+//!   in it) polls it (yielding, then napping up to 1 ms) rather than
+//!   queueing on it.
+//! - A green thread killed while a `Barrier` fills breaks it, as a timeout
+//!   does (Python's `Barrier.wait` on an exception).
 
 mod greenlet;
 mod hub;
@@ -182,6 +193,29 @@ pub fn current() -> Option<GreenThread> {
     Some(GreenThread { id, name })
 }
 
+/// The calling green thread's `threading` record (`current_thread()` in
+/// a green thread), made on first use; `None` outside green threads.
+#[inline]
+pub(crate) fn current_thread_handle() -> Option<crate::threading::ThreadHandle> {
+    hub::with_current_meta(|meta| {
+        meta.thread
+            .get_or_insert_with(|| crate::threading::ThreadHandle::new_green(meta.name.as_deref()))
+            .clone()
+    })
+}
+
+/// The calling green thread's `Local` token, made on first use by `fresh`;
+/// `None` outside green threads.
+#[inline]
+pub(crate) fn local_token(fresh: impl FnOnce() -> u64) -> Option<u64> {
+    hub::with_current_meta(|meta| {
+        if meta.local_token == 0 {
+            meta.local_token = fresh();
+        }
+        meta.local_token
+    })
+}
+
 /// The identity of a running green thread ([`current`]).
 #[derive(Clone, Debug)]
 pub struct GreenThread {
@@ -210,6 +244,13 @@ pub fn joinall<T>(greenlets: &[Greenlet<T>]) {
 /// unwound: gevent's `killall`.
 pub fn killall<T>(greenlets: &[Greenlet<T>]) {
     greenlets.iter().for_each(Greenlet::kill);
+}
+
+/// Whether the caller is a green thread, or a root whose hub has green
+/// threads to run while it waits.
+#[inline]
+pub(crate) fn active() -> bool {
+    hub::active()
 }
 
 /// Whether the caller is a green thread.
@@ -259,6 +300,32 @@ pub(crate) fn sleep(d: Duration) -> bool {
                 }
             }
         }
+    }
+}
+
+/// [`poll_until`] with no deadline, for taking a lock back that must be
+/// taken (a `Condition` after its wait, also while a kill unwinds the
+/// green thread): a kill does not interrupt it, and stays pending. `None`
+/// for a plain thread, which blocks as usual.
+pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
+    if !hub::active() {
+        return None;
+    }
+    let mut turns = 0u32;
+    let mut nap = Duration::from_micros(20);
+    loop {
+        if let Some(got) = attempt() {
+            return Some(got);
+        }
+        let deadline = if turns < 32 {
+            turns += 1;
+            Deadline::Now
+        } else {
+            let at = Instant::now() + nap;
+            nap = (nap * 2).min(Duration::from_millis(1));
+            Deadline::At(at)
+        };
+        hub::with(|hub| hub.park_through_kill(deadline));
     }
 }
 

@@ -51,6 +51,8 @@ use crate::util::monitor::{HasWaiters, Monitor, WaitList, Wakeups};
 /// - If the action panics, the barrier breaks (other waiters get
 ///   [`BrokenBarrierError`]) and the panic resumes in the thread that ran it,
 ///   as Python re-raises the action's exception there.
+/// - A green thread (feature `green`) killed in `wait` breaks the barrier, as
+///   Python's `wait` does when an exception (or a timeout) ends it.
 pub struct Barrier {
     parties: usize,
     default_timeout: Option<Duration>,
@@ -212,9 +214,24 @@ impl Barrier {
                 panic,
             } => (index, panic, true),
             Arrival::In { index, .. } => {
-                let released = self
-                    .state
-                    .wait_until(&mut state, deadline, |s| s.phase != Phase::Filling);
+                // A green thread killed here unwinds out of the wait with
+                // the state locked again: like a timeout (Python's
+                // `Barrier.wait` on any exception), it breaks the barrier
+                // and leaves before it unwinds on.
+                let waited = panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.state
+                        .wait_until(&mut state, deadline, |s| s.phase != Phase::Filling)
+                }));
+                let released = match waited {
+                    Ok(released) => released,
+                    Err(payload) => {
+                        state.phase = Phase::Broken;
+                        let woken = self.leave(&mut state, true);
+                        drop(state);
+                        woken.wake();
+                        panic::resume_unwind(payload);
+                    }
+                };
                 if !released {
                     // Timed out: Python breaks the barrier for everybody.
                     state.phase = Phase::Broken;

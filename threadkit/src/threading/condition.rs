@@ -150,14 +150,25 @@ impl<T> Condition<T> {
                 LockKind::Condition,
                 deadline,
                 || self.lock.try_lock(),
-                |deadline| match deadline {
-                    Deadline::Never => Some(self.lock.lock()),
-                    Deadline::Now => None,
-                    Deadline::At(at) => self.lock.try_lock_until(at),
-                },
+                |deadline| self.block(deadline),
             )?,
         };
         Some(self.guard(guard, how))
+    }
+
+    /// The contended path: blocks the thread, or in a green thread (feature
+    /// `green`) polls the lock between yields so the carrier runs the
+    /// other green threads, the holder among them.
+    fn block(&self, deadline: Deadline) -> Option<MutexGuard<'_, T>> {
+        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        if let Some(got) = crate::green::poll_until(deadline, || self.lock.try_lock()) {
+            return got;
+        }
+        match deadline {
+            Deadline::Never => Some(self.lock.lock()),
+            Deadline::Now => None,
+            Deadline::At(at) => self.lock.try_lock_until(at),
+        }
     }
 
     /// Consumes the condition and returns the guarded data.
@@ -186,6 +197,43 @@ impl<T> fmt::Debug for Condition<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition").finish_non_exhaustive()
     }
+}
+
+/// `MutexGuard::unlocked`: runs `f` with the lock given up and takes it
+/// back after, also when `f` unwinds (a killed green thread).
+#[cfg(not(all(feature = "green", not(loom), not(miri))))]
+fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
+    MutexGuard::unlocked(guard, f)
+}
+
+/// `MutexGuard::unlocked`, but in a green thread the lock is taken back
+/// the green way (polled between yields, so that another green thread of
+/// the carrier holding it can run and release it), also when `f` unwinds
+/// because the green thread was killed: parking_lot's own re-lock would
+/// block the carrier, and with it the holder, for ever.
+#[cfg(all(feature = "green", not(loom), not(miri)))]
+fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
+    if !crate::green::active() {
+        return MutexGuard::unlocked(guard, f);
+    }
+    /// Takes the lock back when dropped, on return and on unwinding.
+    struct Retake<'a, T>(&'a Mutex<T>);
+    impl<T> Drop for Retake<'_, T> {
+        fn drop(&mut self) {
+            let mutex = self.0;
+            let taken = crate::green::retake(|| mutex.try_lock()).unwrap_or_else(|| mutex.lock());
+            // The caller's guard owns the lock again.
+            std::mem::forget(taken);
+        }
+    }
+    let mutex = MutexGuard::mutex(guard);
+    // SAFETY: `guard` holds the lock, and is neither used nor dropped
+    // before `Retake` (below) has taken the lock back, whether `f`
+    // returns or unwinds; the guard taken there is forgotten, so `guard`
+    // owns the lock again, as `MutexGuard::unlocked` leaves it.
+    unsafe { mutex.force_unlock() };
+    let _retake = Retake(mutex);
+    f()
 }
 
 impl<T> ConditionGuard<'_, T> {
@@ -218,7 +266,7 @@ impl<T> ConditionGuard<'_, T> {
         self.held = None;
         let notified = if deadline == Deadline::Now {
             // Python's `wait(0)`: gives the lock up and takes it back.
-            MutexGuard::unlocked(&mut self.guard, || {});
+            unlocked(&mut self.guard, || {});
             false
         } else {
             let waiters = self.waiters;
@@ -226,7 +274,7 @@ impl<T> ConditionGuard<'_, T> {
             // locked until this thread is on it and asleep, so a `notify`
             // (made with the user's lock held) cannot slip in between.
             let list = waiters.lock();
-            MutexGuard::unlocked(&mut self.guard, move || {
+            unlocked(&mut self.guard, move || {
                 let mut list = list;
                 let notified = waiters.wait_for_notify(&mut list, deadline, || {});
                 // Never wait for the user's lock while holding the list's: a

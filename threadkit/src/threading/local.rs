@@ -15,6 +15,11 @@ use thread_local::ThreadLocal;
 /// A token identifying the calling thread, unique for the process's life.
 fn token() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
+    // A green thread has its own value: its own token, kept by its hub.
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if let Some(green) = crate::green::local_token(|| NEXT.fetch_add(1, Ordering::Relaxed)) {
+        return green;
+    }
     thread_local! {
         static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
     }
@@ -104,6 +109,9 @@ type Init<T> = Box<dyn Fn() -> T + Send + Sync>;
 ///   `Local` is dropped or [`clear`](Local::clear)ed, and it can still be seen
 ///   through [`iter_mut`](Local::iter_mut) and [`into_values`](Local::into_values).
 /// - `init` must not use the same `Local` (Python would recurse too).
+/// - In a green thread (feature `green`) `get` gives the green thread its
+///   own value, as gevent's patched `local` does; it too lives until the
+///   `Local` is dropped or cleared.
 #[doc(alias = "local")]
 pub struct Local<T: Send> {
     slots: ThreadLocal<Entry<T>>,

@@ -137,6 +137,10 @@ fn current_if_known() -> Option<ThreadHandle> {
 
 /// Whether `handle` describes the calling thread.
 pub(crate) fn is_current(handle: &ThreadHandle) -> bool {
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if let Some(green) = crate::green::current_thread_handle() {
+        return green == *handle;
+    }
     match current_if_known() {
         Some(current) => current == *handle,
         None => handle.kind() == Kind::Main && on_main_thread(),
@@ -169,6 +173,10 @@ pub(crate) fn current_is_daemon() -> bool {
 /// ```
 #[doc(alias = "currentThread")]
 pub fn current_thread() -> ThreadHandle {
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if let Some(green) = crate::green::current_thread_handle() {
+        return green;
+    }
     CURRENT
         .try_with(|c| c.get_or_init(|| Current(adopt())).0.clone())
         // During thread-local destruction: an unregistered, anonymous record.

@@ -168,6 +168,23 @@ impl ThreadHandle {
         h
     }
 
+    /// The record of a green thread (feature `green`), made on it by its
+    /// first `current_thread()`: a dummy with its own ident, named after
+    /// the green thread (or `Dummy-N`), never in `enumerate()`.
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    pub(crate) fn new_green(name: Option<&str>) -> Self {
+        let name = match name {
+            Some(name) => name.to_owned(),
+            None => format!("Dummy-{}", next_name_number()),
+        };
+        let ident = super::registry::next_ident();
+        let h = ThreadHandle::with(name, true, Kind::Dummy, Phase::Running, Some(ident));
+        // No OS thread of its own: its native id is its carrier's.
+        let native_id = super::registry::native_id_of_current(&h);
+        h.inner.state.lock().native_id = Some(native_id);
+        h
+    }
+
     pub(crate) fn kind(&self) -> Kind {
         self.inner.kind
     }

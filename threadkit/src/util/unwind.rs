@@ -103,6 +103,7 @@ const NOT_CAPTURING: u8 = 0;
 /// The panic is reported once, by whoever receives the report.
 const SILENT: u8 = 1;
 /// The panic is printed as usual too: nobody may ever look at the report.
+#[cfg(feature = "asyncio")]
 const PRINTED: u8 = 2;
 
 /// Runs `f`, catching a panic and what the panic hook stashed about it.
@@ -113,6 +114,7 @@ pub(crate) fn run_captured<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
 /// [`run_captured`], but the panic is also printed by the previous hook:
 /// for a task whose outcome nobody may retrieve (an asyncio task left to
 /// run on its own), as Python logs "Task exception was never retrieved".
+#[cfg(feature = "asyncio")]
 pub(crate) fn run_captured_printed<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
     run_in_mode(PRINTED, f)
 }
