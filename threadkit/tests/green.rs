@@ -555,6 +555,22 @@ fn rule_overflow_names_the_green_thread() {
     );
 }
 
+/// A green thread joining the OS thread that carries it would wait for a
+/// thread that cannot end first: refused as a self-join, never a hang.
+#[test]
+fn joining_the_carrier_is_refused() {
+    guarded(|| {
+        let carrier = Thread::spawn(|| {
+            let me = threadkit::threading::current_thread();
+            green::run(move || green::spawn(move || me.join()).get().unwrap()).unwrap()
+        })
+        .unwrap();
+        carrier.join().unwrap();
+        let outcome = carrier.into_result().unwrap();
+        assert_eq!(outcome, Err(threadkit::threading::ThreadError::JoinCurrent));
+    });
+}
+
 /// An `RLock` is owned by the green thread that took it, not by the
 /// carrier: another green thread of the same carrier waits for it.
 #[test]

@@ -141,6 +141,13 @@ pub(crate) fn is_current(handle: &ThreadHandle) -> bool {
     if let Some(green) = crate::green::current_thread_handle() {
         return green == *handle;
     }
+    is_current_os_thread(handle)
+}
+
+/// Whether `handle` describes the OS thread running the caller: the caller
+/// itself, or the carrier of the calling green thread (which cannot end
+/// while one of its green threads waits for it).
+pub(crate) fn is_current_os_thread(handle: &ThreadHandle) -> bool {
     match current_if_known() {
         Some(current) => current == *handle,
         None => handle.kind() == Kind::Main && on_main_thread(),

@@ -236,7 +236,8 @@ impl ThreadHandle {
     ///
     /// [`ThreadError::Panicked`] if the thread's target panicked (with its
     /// message; every join reports it), [`ThreadError::NotStarted`] before
-    /// `start()`, [`ThreadError::JoinCurrent`] when a thread joins itself and
+    /// `start()`, [`ThreadError::JoinCurrent`] when a thread joins itself (or
+    /// a green thread the OS thread that carries it) and
     /// [`ThreadError::JoinDummy`] for threads threadkit did not start.
     pub fn join(&self) -> Result<(), ThreadError> {
         self.join_until(Deadline::Never).map(drop)
@@ -326,7 +327,9 @@ impl ThreadHandle {
         if self.inner.kind == Kind::Dummy {
             return Err(ThreadError::JoinDummy);
         }
-        if registry::is_current(self) {
+        // A green thread joining its own carrier would wait for a thread
+        // that cannot end before it does: refused like a self-join.
+        if registry::is_current(self) || registry::is_current_os_thread(self) {
             return Err(ThreadError::JoinCurrent);
         }
         let mut st = self.inner.state.lock();
