@@ -10,13 +10,15 @@
 use std::process::ExitCode;
 
 /// The Python modules the table covers, and where each lives in threadkit.
-const MODULES: [(&str, &str); 6] = [
+const MODULES: [(&str, &str); 8] = [
     ("concurrent.futures", "threadkit::futures"),
     ("threading", "threadkit::threading"),
     ("queue", "threadkit::queue"),
     ("asyncio", "threadkit::asyncio"),
     ("multiprocessing", "threadkit::multiprocessing"),
     ("faulthandler", "threadkit::debug"),
+    ("gevent", "threadkit::green"),
+    ("time", "threadkit"),
 ];
 
 /// One row of the table.

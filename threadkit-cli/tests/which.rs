@@ -101,3 +101,15 @@ fn a_module_qualified_function_is_found_in_its_modules_rows() {
     );
     assert!(text.contains("module: threadkit::asyncio"), "{text}");
 }
+
+#[test]
+fn gevent_and_time_names_give_their_own_modules() {
+    let text = stdout(&which(&["gevent.spawn"]));
+    assert!(text.contains("module: threadkit::green"), "{text}");
+    let text = stdout(&which(&["time.sleep"]));
+    assert!(
+        text.starts_with("time.sleep → threadkit::sleep(d)\n"),
+        "{text}"
+    );
+    assert!(text.contains("module: threadkit\n"), "{text}");
+}
