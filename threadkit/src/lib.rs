@@ -98,7 +98,7 @@ pub mod futures;
 pub mod concurrent {
     pub use crate::futures;
 }
-#[cfg(all(feature = "green", not(loom), not(miri)))]
+#[cfg(feature = "green")]
 pub mod green;
 #[cfg(all(feature = "process", target_os = "linux", not(loom)))]
 pub mod multiprocessing;
@@ -122,7 +122,7 @@ pub mod threading;
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(duration: std::time::Duration) {
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     if green::sleep(duration) {
         return;
     }

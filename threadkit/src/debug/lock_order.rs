@@ -480,7 +480,7 @@ thread_local! {
 /// the held list is the running code's, so a hub swaps it on every switch
 /// ([`swap_held`]) and green threads sharing a carrier never see each
 /// other's locks as held before their own.
-#[cfg(all(feature = "green", not(loom), not(miri)))]
+#[cfg(feature = "green")]
 #[derive(Debug, Default)]
 pub(crate) struct HeldStack {
     held: Vec<Held>,
@@ -489,7 +489,7 @@ pub(crate) struct HeldStack {
 
 /// Exchanges this thread's held list with `saved`: called by a hub before
 /// and after it runs a green thread. Free when both are empty.
-#[cfg(all(feature = "green", not(loom), not(miri)))]
+#[cfg(feature = "green")]
 #[inline]
 pub(crate) fn swap_held(saved: &mut HeldStack) {
     let _ = THREAD.try_with(|t| {

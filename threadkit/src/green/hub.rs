@@ -16,15 +16,15 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::Thread;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
-
-use parking_lot::Mutex;
 
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
 use super::stack::StackPool;
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::thread::{self, Thread};
 use crate::util::Deadline;
 
 /// The slot number of the hub's root (the carrier's own code).
@@ -96,6 +96,7 @@ impl GreenWaker {
 
 /// What a green thread is, for `current()` and the overflow report.
 #[derive(Debug)]
+#[cfg_attr(any(loom, miri), allow(dead_code))] // no overflow report there
 pub(crate) struct Meta {
     pub(crate) id: u64,
     pub(crate) name: Option<Arc<str>>,
@@ -165,8 +166,13 @@ pub(crate) struct Hub {
     spare: RefCell<Vec<Remote>>,
 }
 
+#[cfg(not(any(loom, miri)))]
 thread_local! {
     static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
+}
+#[cfg(any(loom, miri))]
+super::raw::carrier_local! {
+    static HUB: OnceCell<Rc<Hub>> = OnceCell::new();
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -209,7 +215,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 shared: Arc::new(Shared {
                     remote: Mutex::new(Vec::new()),
                     pending: AtomicBool::new(false),
-                    carrier: std::thread::current(),
+                    carrier: thread::current(),
                 }),
                 inner: RefCell::default(),
                 current: Cell::new(ROOT),
@@ -392,6 +398,7 @@ impl Hub {
     /// the hub until then.
     #[cold]
     #[inline(never)]
+    #[cfg_attr(loom, allow(dead_code))] // used by `Condition`, not under loom
     pub(crate) fn park_through_kill(&self, deadline: Deadline) {
         let slot = self.current.get();
         if slot == ROOT {
@@ -599,10 +606,10 @@ impl Hub {
                     Some(at) => {
                         let now = Instant::now();
                         if at > now {
-                            std::thread::park_timeout(at - now);
+                            thread::park_timeout(at - now);
                         }
                     }
-                    None => std::thread::park(),
+                    None => thread::park(),
                 }
             }
         }

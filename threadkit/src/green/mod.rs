@@ -87,11 +87,22 @@
 //! - A green thread killed while a `Barrier` fills breaks it, as a timeout
 //!   does (Python's `Barrier.wait` on an exception).
 
+#[cfg(any(loom, miri))]
+mod baton;
 mod greenlet;
 mod hub;
+#[cfg(all(test, loom))]
+mod loom_green;
+#[cfg(not(any(loom, miri)))]
 mod overflow;
+#[cfg(not(any(loom, miri)))]
 mod raw;
+#[cfg(not(any(loom, miri)))]
 mod stack;
+// Under loom and Miri, which cannot follow a stack switch: one OS thread
+// per green thread, passing its hub's baton (see baton.rs).
+#[cfg(any(loom, miri))]
+use baton::{self as raw, overflow, stack};
 
 use std::time::{Duration, Instant};
 
@@ -249,6 +260,7 @@ pub fn killall<T>(greenlets: &[Greenlet<T>]) {
 /// Whether the caller is a green thread, or a root whose hub has green
 /// threads to run while it waits.
 #[inline]
+#[cfg_attr(loom, allow(dead_code))] // used by `Condition`, not under loom
 pub(crate) fn active() -> bool {
     hub::active()
 }
@@ -260,7 +272,9 @@ pub(crate) fn in_green() -> bool {
 }
 
 /// The running green thread's identity as a lock owner (`RLock`); `None`
-/// outside green threads.
+/// outside green threads. (Under loom and Miri each green thread is an OS
+/// thread of its own, whose id serves.)
+#[cfg(not(any(loom, miri)))]
 #[inline]
 pub(crate) fn owner_id() -> Option<std::num::NonZeroUsize> {
     std::num::NonZeroUsize::new(overflow::running() as usize)
@@ -307,6 +321,7 @@ pub(crate) fn sleep(d: Duration) -> bool {
 /// taken (a `Condition` after its wait, also while a kill unwinds the
 /// green thread): a kill does not interrupt it, and stays pending. `None`
 /// for a plain thread, which blocks as usual.
+#[cfg_attr(loom, allow(dead_code))] // used by `Condition`, not under loom
 pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
     if !hub::active() {
         return None;

@@ -46,7 +46,7 @@ impl Backoff {
     pub(crate) fn spin_until(&mut self, mut looks_ready: impl FnMut() -> bool) -> bool {
         // A green thread's peer runs on the same carrier only once it
         // suspends: spinning could only delay it.
-        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        #[cfg(feature = "green")]
         if crate::green::in_green() {
             return false;
         }

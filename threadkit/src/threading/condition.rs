@@ -160,7 +160,7 @@ impl<T> Condition<T> {
     /// `green`) polls the lock between yields so the carrier runs the
     /// other green threads, the holder among them.
     fn block(&self, deadline: Deadline) -> Option<MutexGuard<'_, T>> {
-        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        #[cfg(feature = "green")]
         if let Some(got) = crate::green::poll_until(deadline, || self.lock.try_lock()) {
             return got;
         }
@@ -201,7 +201,7 @@ impl<T> fmt::Debug for Condition<T> {
 
 /// `MutexGuard::unlocked`: runs `f` with the lock given up and takes it
 /// back after, also when `f` unwinds (a killed green thread).
-#[cfg(not(all(feature = "green", not(loom), not(miri))))]
+#[cfg(not(all(feature = "green", not(loom))))]
 fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
     MutexGuard::unlocked(guard, f)
 }
@@ -210,8 +210,10 @@ fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
 /// the green way (polled between yields, so that another green thread of
 /// the carrier holding it can run and release it), also when `f` unwinds
 /// because the green thread was killed: parking_lot's own re-lock would
-/// block the carrier, and with it the holder, for ever.
-#[cfg(all(feature = "green", not(loom), not(miri)))]
+/// block the carrier, and with it the holder, for ever. (Not under loom,
+/// whose mutex cannot be force-unlocked: no loom model waits on a
+/// `Condition` in a green thread.)
+#[cfg(all(feature = "green", not(loom)))]
 fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
     if !crate::green::active() {
         return MutexGuard::unlocked(guard, f);

@@ -16,7 +16,7 @@ use thread_local::ThreadLocal;
 fn token() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     // A green thread has its own value: its own token, kept by its hub.
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     if let Some(green) = crate::green::local_token(|| NEXT.fetch_add(1, Ordering::Relaxed)) {
         return green;
     }

@@ -137,7 +137,7 @@ fn current_if_known() -> Option<ThreadHandle> {
 
 /// Whether `handle` describes the calling thread.
 pub(crate) fn is_current(handle: &ThreadHandle) -> bool {
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     if let Some(green) = crate::green::current_thread_handle() {
         return green == *handle;
     }
@@ -180,7 +180,7 @@ pub(crate) fn current_is_daemon() -> bool {
 /// ```
 #[doc(alias = "currentThread")]
 pub fn current_thread() -> ThreadHandle {
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     if let Some(green) = crate::green::current_thread_handle() {
         return green;
     }

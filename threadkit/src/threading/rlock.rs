@@ -157,7 +157,7 @@ impl<T> RLock<T> {
     /// `green`) polls the lock between yields so the carrier runs the
     /// other green threads, the holder among them.
     fn block(&self, deadline: Deadline) -> Option<ReentrantMutexGuard<'_, T>> {
-        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        #[cfg(feature = "green")]
         if let Some(got) = crate::green::poll_until(deadline, || self.inner.try_lock()) {
             return got;
         }

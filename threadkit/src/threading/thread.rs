@@ -171,7 +171,7 @@ impl ThreadHandle {
     /// The record of a green thread (feature `green`), made on it by its
     /// first `current_thread()`: a dummy with its own ident, named after
     /// the green thread (or `Dummy-N`), never in `enumerate()`.
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     pub(crate) fn new_green(name: Option<&str>) -> Self {
         let name = match name {
             Some(name) => name.to_owned(),

@@ -65,7 +65,7 @@ use crate::util::Deadline;
 enum Sleeper {
     Thread(Thread),
     Task(Waker),
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     Green(crate::green::GreenWaker),
 }
 
@@ -74,7 +74,7 @@ impl Sleeper {
         match self {
             Sleeper::Thread(thread) => thread.unpark(),
             Sleeper::Task(waker) => waker.wake(),
-            #[cfg(all(feature = "green", not(loom), not(miri)))]
+            #[cfg(feature = "green")]
             Sleeper::Green(green) => green.wake(),
         }
     }
@@ -83,7 +83,7 @@ impl Sleeper {
     /// as a sleeper; whether it is green.
     #[inline]
     fn current() -> (Sleeper, bool) {
-        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        #[cfg(feature = "green")]
         if let Some(green) = crate::green::sleeper() {
             return (Sleeper::Green(green), true);
         }
@@ -356,9 +356,9 @@ impl<S: HasWaiters> Monitor<S> {
             }
             MutexGuard::unlocked(guard, || next.wake());
         }
-        #[cfg(all(feature = "green", not(loom), not(miri)))]
+        #[cfg(feature = "green")]
         crate::green::unwind_killed();
-        #[cfg(not(all(feature = "green", not(loom), not(miri))))]
+        #[cfg(not(feature = "green"))]
         unreachable!("only green threads are killed")
     }
 
@@ -618,7 +618,7 @@ impl<S: HasWaiters> Monitor<S> {
 /// thread) until woken or `deadline`.
 #[inline]
 fn park(deadline: Deadline, green: bool) -> Parked {
-    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    #[cfg(feature = "green")]
     if green {
         return match crate::green::park(deadline) {
             crate::green::Parked::Woken => Parked::Woken,

@@ -1,0 +1,135 @@
+//! loom models of green threads on the baton backend (see `baton.rs`):
+//! the hub, the waiting core's green waiter and the kill protocol, with
+//! loom choosing the order at every hand-over of the baton and at every
+//! lock and atomic the other threads touch.
+//!
+//! Only untimed waits: loom does not model time.
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p threadkit --lib --release --features green loom_green`
+
+use loom::sync::Arc;
+use loom::thread;
+
+use crate::green::{self, GreenletError};
+use crate::queue::Queue;
+use crate::threading::Event;
+
+/// Two green threads of one hub hand an item over through a queue: the
+/// getter parks first or the putter puts first, and either way the getter
+/// is woken (a wake-up on its own hub) and gets it.
+#[test]
+fn loom_green_queue_put_get_wakes_the_getter() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let getter = {
+            let q = Arc::clone(&q);
+            green::spawn(move || q.get().unwrap())
+        };
+        let putter = {
+            let q = Arc::clone(&q);
+            green::spawn(move || q.put(7).unwrap())
+        };
+        putter.join();
+        assert_eq!(getter.get().unwrap(), 7);
+        assert!(q.empty());
+    });
+}
+
+/// A green getter is woken by an OS thread's put (a wake-up from another
+/// thread: queued to the hub, which the root's park picks up).
+#[test]
+fn loom_green_getter_woken_by_an_os_thread() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let getter = {
+            let q = Arc::clone(&q);
+            green::spawn(move || q.get().unwrap())
+        };
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(1).unwrap())
+        };
+        assert_eq!(getter.get().unwrap(), 1);
+        putter.join().unwrap();
+    });
+}
+
+/// A green thread waiting on an event is killed while an OS thread sets
+/// it: the killed one ends (killed, or done if the set came first), and
+/// the other green waiter is still woken: no wake-up is swallowed.
+#[test]
+fn loom_green_kill_during_event_wait_races_with_set() {
+    loom::model(|| {
+        let ev = Arc::new(Event::new());
+        let spawn_waiter = |ev: &Arc<Event>| {
+            let ev = Arc::clone(ev);
+            green::spawn(move || ev.wait())
+        };
+        let victim = spawn_waiter(&ev);
+        let other = spawn_waiter(&ev);
+        // Both start and park on the event.
+        green::yield_now();
+        let setter = {
+            let ev = Arc::clone(&ev);
+            thread::spawn(move || ev.set())
+        };
+        victim.kill();
+        setter.join().unwrap();
+        match victim.get() {
+            Ok(()) | Err(GreenletError::Killed) => {}
+            Err(e) => panic!("killed waiter ended with {e:?}"),
+        }
+        other.get().unwrap();
+    });
+}
+
+/// A green getter killed while an OS thread puts the only item: the item
+/// is never lost. The killed getter either got it, or left it (and the
+/// wake-up it may have been given) to the next getter.
+#[test]
+fn loom_green_kill_during_get_loses_no_item() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let victim = {
+            let q = Arc::clone(&q);
+            green::spawn(move || q.get().unwrap())
+        };
+        green::yield_now();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(5).unwrap())
+        };
+        victim.kill();
+        let got = match victim.get() {
+            Ok(v) => v,
+            Err(GreenletError::Killed) => q.get().unwrap(),
+            Err(e) => panic!("killed getter ended with {e:?}"),
+        };
+        assert_eq!(got, 5);
+        putter.join().unwrap();
+        assert!(q.empty());
+    });
+}
+
+/// A green waiter and an OS-thread waiter on the same queue (one monitor,
+/// one line for both kinds): two puts from the hub's root release both.
+#[test]
+fn loom_green_and_os_thread_waiters_share_one_monitor() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let green_getter = {
+            let q = Arc::clone(&q);
+            green::spawn(move || q.get().unwrap())
+        };
+        let os_getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get().unwrap())
+        };
+        green::yield_now();
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let a = green_getter.get().unwrap();
+        let b = os_getter.join().unwrap();
+        assert_eq!(a + b, 3);
+        assert!(q.empty());
+    });
+}
