@@ -92,6 +92,9 @@ impl Baton {
         self.turn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Waits for a change. (loom's `Condvar` is its `park`: a thread may
+    /// see spurious wake-ups and leave stale entries that a `notify_one`
+    /// would be spent on, so every change wakes all, and waits loop.)
     fn wait<'a>(&self, guard: MutexGuard<'a, Turn>) -> MutexGuard<'a, Turn> {
         self.changed.wait(guard).unwrap_or_else(|e| e.into_inner())
     }
@@ -101,7 +104,7 @@ impl Baton {
     fn to_green(&self, input: Resume) -> bool {
         let mut turn = self.lock();
         *turn = Turn::Green(input);
-        self.changed.notify_one();
+        self.changed.notify_all();
         loop {
             match *turn {
                 Turn::Hub => return false,
@@ -127,14 +130,14 @@ impl Baton {
         {
             let mut turn = self.lock();
             *turn = Turn::Hub;
-            self.changed.notify_one();
+            self.changed.notify_all();
         }
         self.wait_green()
     }
 
     fn finish(&self) {
         *self.lock() = Turn::Done;
-        self.changed.notify_one();
+        self.changed.notify_all();
     }
 }
 

@@ -356,7 +356,11 @@ impl<S: HasWaiters> Monitor<S> {
             }
             MutexGuard::unlocked(guard, || next.wake());
         }
-        #[cfg(feature = "green")]
+        // loom's mutex poisons itself, and fails its next lock, when its
+        // guard drops during unwinding: give the lock up first there.
+        #[cfg(all(feature = "green", loom))]
+        MutexGuard::unlocked(guard, || -> ! { crate::green::unwind_killed() });
+        #[cfg(all(feature = "green", not(loom)))]
         crate::green::unwind_killed();
         #[cfg(not(feature = "green"))]
         unreachable!("only green threads are killed")
