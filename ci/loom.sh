@@ -11,3 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom"
 
 echo "== loom (LOOM_MAX_PREEMPTIONS=$LOOM_MAX_PREEMPTIONS)"
 cargo test -p threadkit --lib --release "${1:-loom}"
+# Green threads on the baton backend (src/green/baton.rs): its own models
+# only, with the feature on (the models above do not change with it).
+echo "== loom: green threads on the baton backend"
+cargo test -p threadkit --lib --release --features green "${1:-loom_green}"

@@ -58,6 +58,28 @@
 //! 5. **A stack overflow prints the green thread's name and stack size
 //!    before aborting**, never a bare segfault.
 //!
+//! # Testing
+//!
+//! loom and Miri cannot follow a stack switch, so under `cfg(loom)` and
+//! `cfg(miri)` green threads run on a *baton backend*: each green thread
+//! is an OS thread of its own (a loom thread under loom), and one baton
+//! per hub (a mutex and condition variable) lets exactly one of the hub
+//! and its green threads run at a time. The hub, the waiting core's green
+//! waiter, wake-ups and kills run unchanged on it: loom explores the
+//! interleavings at every hand-over of the baton (its models live beside
+//! this module and run in `ci/loom.sh`), and Miri checks a subset of the
+//! green tests for undefined behaviour and data races (`ci/miri.sh`). A
+//! killed green thread unwinds its own OS thread's stack, and the hub
+//! joins that thread.
+//!
+//! What the baton backend cannot check is what it replaces: the stack
+//! switch itself, thread-locals seen from a switched stack, guard pages
+//! and the overflow report. The soundness-rule tests (`rule_*` in
+//! `tests/green.rs`, the overflow test among them) check those on the real
+//! backend, natively. Under the baton, identity checks that compare with
+//! the carrier's OS thread (joining one's own carrier) also differ, as
+//! each green thread has an OS thread of its own there.
+//!
 //! # Differences from gevent
 //!
 //! - No monkey-patching: threadkit's own waits yield; `std::thread::sleep`,
