@@ -67,6 +67,34 @@ fn loom_green_kill_during_event_wait_races_with_set() {
     });
 }
 
+/// Two green getters wait on a queue; the put's `notify_one` picks the
+/// first, which is killed before it runs again: it hands that wake-up on,
+/// and the second getter gets the item (the wake-up is not swallowed).
+#[test]
+fn loom_green_killed_getter_hands_its_wake_up_on() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let spawn_getter = |q: &Arc<Queue<i32>>| {
+            let q = Arc::clone(q);
+            green::spawn(move || q.get().unwrap())
+        };
+        let first = spawn_getter(&q);
+        let second = spawn_getter(&q);
+        // Both start and wait, the first in front.
+        green::yield_now();
+        let putter = {
+            let q = Arc::clone(&q);
+            green::spawn(move || q.put(3).unwrap())
+        };
+        // The putter runs before the killed getter resumes.
+        first.kill();
+        putter.join();
+        assert!(matches!(first.get(), Err(GreenletError::Killed)));
+        assert_eq!(second.get().unwrap(), 3);
+        assert!(q.empty());
+    });
+}
+
 /// A green getter killed while an OS thread puts the only item: the item
 /// is never lost. The killed getter either got it, or left it (and the
 /// wake-up it may have been given) to the next getter.
