@@ -101,9 +101,10 @@ enum Parked {
 }
 
 /// One registration on a [`WaitList`]. Ids only grow, so the list stays
-/// sorted by id and a waiter finds its entry by binary search.
+/// sorted by id and a waiter finds its entry by binary search. Never zero,
+/// so that an `Option<WaitId>` (kept in every awaitable handle) is a word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct WaitId(u64);
+pub(crate) struct WaitId(std::num::NonZeroU64);
 
 /// The waiters of one condition, first come first served.
 #[derive(Debug, Default)]
@@ -119,7 +120,7 @@ impl WaitList {
     }
 
     fn push(&mut self, sleeper: Sleeper) -> WaitId {
-        let id = WaitId(self.next);
+        let id = WaitId(std::num::NonZeroU64::MIN.saturating_add(self.next));
         self.next += 1;
         self.entries.push_back((id, sleeper));
         id
