@@ -20,7 +20,7 @@
 //! may borrow, `H` what a started worker leaves behind.
 //!
 //! Nobody waits on the core's lock: idle workers wait on the work queue (a
-//! crossbeam channel, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
+//! lock-free queue, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
 //! workers, so the lock only guards the few fields a submit checks. Once
 //! the pool has all its workers, a submit does not take it at all: it
 //! passes the [`SubmitGate`] instead.

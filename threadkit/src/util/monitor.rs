@@ -158,6 +158,13 @@ pub(crate) trait HasWaiters {
         Holder::Unknown
     }
 
+    /// Whether a thread sleeping here is recorded as waiting, for thread
+    /// dumps and the watchdog. An idle pool worker waiting for work is not:
+    /// it would count as asleep, and as stalled once idle long enough.
+    fn recorded(&self) -> bool {
+        true
+    }
+
     /// Called under the lock when a task taken off the list by a notifier
     /// is dropped before acting on it and nobody is left to hand the
     /// wake-up to: a state that reserved something for the woken task
@@ -550,7 +557,7 @@ fn record<S: HasWaiters>(
     holder: Option<Holder>,
     green: bool,
 ) -> Option<WaitScope> {
-    if green {
+    if green || !state.recorded() {
         return None;
     }
     Some(waits::enter(
