@@ -298,10 +298,10 @@ pub(crate) mod cell {
 /// a timed park is an untimed one).
 pub(crate) mod thread {
     #[cfg(not(loom))]
-    pub(crate) use std::thread::{Thread, current, park, park_timeout};
+    pub(crate) use std::thread::{Thread, current, park, park_timeout, yield_now};
 
     #[cfg(loom)]
-    pub(crate) use loom::thread::{Thread, current, park};
+    pub(crate) use loom::thread::{Thread, current, park, yield_now};
 
     #[cfg(loom)]
     pub(crate) fn park_timeout(_timeout: std::time::Duration) {
