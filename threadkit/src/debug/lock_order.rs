@@ -528,34 +528,33 @@ fn slot(from: u64, to: u64) -> usize {
     (from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to) as usize % CACHE_SLOTS
 }
 
+/// `tag`'s id if checking is on, else 0: what [`before_acquire`] returns,
+/// for acquires that skip it (tries).
+#[inline]
+pub(crate) fn checked_id(tag: &LockTag) -> u64 {
+    if enabled() { tag.id() } else { 0 }
+}
+
 /// Called before acquiring `tag` (every form: the check itself applies only
 /// to blocking acquires). Reports, or panics in `Mode::Panic`, if this
-/// acquire would close a cycle.
+/// acquire would close a cycle. Returns what [`acquired`] takes: the
+/// lock's id, or 0 when checking is off (one test of the switch and one
+/// load of the id for both calls).
 #[inline]
-pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
-    if !enabled() {
-        return;
+pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> u64 {
+    let id = checked_id(tag);
+    if id == 0 {
+        return 0;
     }
     let blocking = match how {
         Acquire::Blocking => true,
         Acquire::Timed => TIMED_BLOCKS.load(Relaxed),
         Acquire::Try => false,
     };
-    if blocking {
-        check_order(tag, site);
-    }
-}
-
-/// The check itself: edges from the locks held to `tag`, each looked up in
-/// this thread's cache first. The lookup is small enough to inline (one
-/// thread-local access, no call); only an order this thread has not
-/// checked yet takes the slow path.
-#[inline]
-fn check_order(tag: &LockTag, site: &'static Location<'static>) {
-    let id = tag.id();
-    if !THREAD.with(|t| all_checked(t, id)) {
+    if blocking && !THREAD.with(|t| all_checked(t, id)) {
         check_order_slow(tag, id, site);
     }
+    id
 }
 
 /// Whether every edge a blocking acquire of `id` would add is in the
@@ -694,16 +693,23 @@ fn deliver(report: Box<PotentialDeadlock>) {
 /// Called once `tag` is held by this thread; returns whether it was
 /// recorded, so that [`released`] is called only then. An `RLock`
 /// re-entered by its owner must not call this.
+/// `id` is what [`before_acquire`] or [`checked_id`] returned (0: not
+/// recorded).
 #[must_use]
 #[inline]
-pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
-    enabled() && push_held(tag, how, site)
+pub(crate) fn acquired(
+    tag: &LockTag,
+    id: u64,
+    how: Acquire,
+    site: &'static Location<'static>,
+) -> bool {
+    id != 0 && push_held(tag, id, how, site)
 }
 
 #[inline]
-fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
+fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'static>) -> bool {
     let held = Held {
-        id: tag.id(),
+        id,
         tag,
         site: Some(site),
         tried: match how {
@@ -816,8 +822,8 @@ mod tests {
 
     #[track_caller]
     fn lock(t: &LockTag) {
-        before_acquire(t, Acquire::Blocking, Location::caller());
-        assert!(acquired(t, Acquire::Blocking, Location::caller()));
+        let id = before_acquire(t, Acquire::Blocking, Location::caller());
+        assert!(acquired(t, id, Acquire::Blocking, Location::caller()));
     }
 
     #[test]
@@ -864,8 +870,8 @@ mod tests {
         }
         // A try-acquire of `a` while holding `c` adds no edge into `a`.
         lock(&c);
-        before_acquire(&a, Acquire::Try, Location::caller());
-        assert!(acquired(&a, Acquire::Try, Location::caller()));
+        let id = before_acquire(&a, Acquire::Try, Location::caller());
+        assert!(acquired(&a, id, Acquire::Try, Location::caller()));
         released(&a);
         released(&c);
         assert!(
