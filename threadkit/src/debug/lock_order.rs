@@ -319,9 +319,10 @@ impl fmt::Debug for Mode {
     }
 }
 
-const UNSET: u8 = 0;
+// On is 0: the test on every acquire is against zero.
+const ON: u8 = 0;
 const OFF: u8 = 1;
-const ON: u8 = 2;
+const UNSET: u8 = 2;
 
 /// Off is one relaxed load and a branch.
 static ENABLED: AtomicU8 = AtomicU8::new(UNSET);
@@ -370,11 +371,11 @@ pub fn set_timed_acquires_block(block: bool) {
 
 #[inline]
 fn enabled() -> bool {
-    match ENABLED.load(Relaxed) {
-        ON => true,
-        OFF => false,
-        _ => init_from_env(),
+    let state = ENABLED.load(Relaxed);
+    if state == ON {
+        return true;
     }
+    state == UNSET && init_from_env()
 }
 
 #[cold]
@@ -454,6 +455,7 @@ struct ThreadLocks {
     len: Cell<usize>,
     /// Locks held beyond `MAX_HELD`, untracked.
     overflow: Cell<usize>,
+    /// Orders checked, in the slot [`slot`] gives.
     checked: [Cell<(u64, u64)>; CACHE_SLOTS],
 }
 
@@ -528,6 +530,12 @@ fn slot(from: u64, to: u64) -> usize {
     (from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to) as usize % CACHE_SLOTS
 }
 
+/// Whether `from → to` is in this thread's cache.
+#[inline]
+fn cached(t: &ThreadLocks, from: u64, to: u64) -> bool {
+    t.checked[slot(from, to)].get() == (from, to)
+}
+
 /// `tag`'s id if checking is on, else 0: what [`before_acquire`] returns,
 /// for acquires that skip it (tries).
 #[inline]
@@ -561,9 +569,27 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
 /// cache (lockdep: from the nearest blocking entry and the tries above it).
 #[inline]
 fn all_checked(t: &ThreadLocks, id: u64) -> bool {
+    // The usual case inline: the innermost lock held was blocking-acquired,
+    // so it is the only edge to look up.
+    let len = t.len.get();
+    let Some(top) = len.checked_sub(1).and_then(|i| t.held.get(i)) else {
+        return true;
+    };
+    let top = top.get();
+    if top.tried {
+        return all_checked_past_tries(t, id);
+    }
+    top.id == id || cached(t, top.id, id)
+}
+
+/// [`all_checked`] when the innermost lock was try-acquired: its edge, and
+/// those of the locks under it down to the nearest blocking one.
+#[cold]
+#[inline(never)]
+fn all_checked_past_tries(t: &ThreadLocks, id: u64) -> bool {
     for before in t.held().iter().rev() {
         let before = before.get();
-        if before.id != id && t.checked[slot(before.id, id)].get() != (before.id, id) {
+        if before.id != id && !cached(t, before.id, id) {
             return false;
         }
         if !before.tried {
