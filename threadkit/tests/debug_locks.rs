@@ -385,3 +385,114 @@ fn holding_a_lock_while_waiting_for_a_task_that_needs_it_is_found() {
     assert!(text.contains("Future.result"), "{text}");
     assert!(text.contains("Lock.acquire task_lock"), "{text}");
 }
+
+/// Holding a lock while waiting for a task that takes it (lockdep's
+/// `flush_work` rule; design section 5, case 10): the task ran first and
+/// took the lock, so this run cannot hang, yet the wait under the lock is
+/// reported as an inversion between the lock and the task.
+#[test]
+fn waiting_under_a_lock_for_a_task_that_took_it_is_reported() {
+    let _turn = serial();
+    let reports = collect();
+    let lock = Arc::new(Lock::named("pseudo_lock", ()));
+    let pool = threadkit::futures::ThreadPoolExecutor::new(1).unwrap();
+    let task = {
+        let lock = Arc::clone(&lock);
+        pool.submit(move || {
+            let _in_task = lock.acquire();
+        })
+        .unwrap()
+    };
+    // Done before the lock is taken here: no deadlock is possible now.
+    while !task.done() {
+        std::thread::yield_now();
+    }
+    {
+        let _held = lock.acquire();
+        assert_eq!(task.result(), Ok(&()));
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let text = reports[0].to_string();
+    assert!(text.contains("is acquiring task#"), "{text}");
+    assert!(text.contains("while holding pseudo_lock"), "{text}");
+    assert_eq!(reports[0].seen.len(), 1, "{text}");
+    assert_eq!(reports[0].seen[0].after.name, Some("pseudo_lock"));
+}
+
+/// The other order: the wait under the lock comes first (with a timeout
+/// left to the task, so nothing hangs), then the task's acquire of the lock
+/// closes the cycle, reported before it blocks; in panic mode the task
+/// fails instead of waiting for a lock its waiter holds.
+#[test]
+fn a_task_taking_the_lock_its_waiter_holds_is_stopped_in_panic_mode() {
+    let _turn = serial();
+    debug::set_mode(Mode::Panic);
+    let lock = Arc::new(Lock::named("pseudo_lock_2", ()));
+    let pool = threadkit::futures::ThreadPoolExecutor::new(1).unwrap();
+    let gate = Arc::new(threadkit::threading::Event::new());
+    let task = {
+        let (lock, gate) = (Arc::clone(&lock), Arc::clone(&gate));
+        pool.submit(move || {
+            gate.wait();
+            let _in_task = lock.acquire();
+        })
+        .unwrap()
+    };
+    let start = Instant::now();
+    let outcome = {
+        let _held = lock.acquire();
+        // Recorded: lock before task (checked before the wait starts).
+        let waiter = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                gate.set();
+            });
+            task.result().cloned()
+        });
+        waiter
+    };
+    debug::set_mode(Mode::Report);
+    match outcome {
+        Err(threadkit::futures::FutureError::Panicked(report)) => {
+            let text = report.to_string();
+            assert!(text.contains("POTENTIAL DEADLOCK"), "{text}");
+            assert!(text.contains("is acquiring pseudo_lock_2"), "{text}");
+        }
+        other => panic!("the task should have been stopped: {other:?}"),
+    }
+    assert!(start.elapsed() < Duration::from_secs(10), "hang guard");
+}
+
+/// Negatives: waiting under a lock for a task that takes no lock, or a
+/// different one, reports nothing; nor does waiting for a task that took
+/// the lock when no lock is held.
+#[test]
+fn waiting_for_tasks_that_do_not_take_the_held_lock_reports_nothing() {
+    let _turn = serial();
+    let reports = collect();
+    let lock = Arc::new(Lock::named("pseudo_neg", ()));
+    let other = Arc::new(Lock::named("pseudo_other", ()));
+    let pool = threadkit::futures::ThreadPoolExecutor::new(2).unwrap();
+    for _ in 0..50 {
+        let plain = pool.submit(|| 1 + 1).unwrap();
+        let takes_other = {
+            let other = Arc::clone(&other);
+            pool.submit(move || *other.acquire()).unwrap()
+        };
+        let takes_lock = {
+            let lock = Arc::clone(&lock);
+            pool.submit(move || *lock.acquire()).unwrap()
+        };
+        {
+            let _held = lock.acquire();
+            assert_eq!(plain.result(), Ok(&2));
+            assert_eq!(takes_other.result(), Ok(&()));
+        }
+        assert_eq!(takes_lock.result(), Ok(&()));
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert!(reports.is_empty(), "{reports:#?}");
+}

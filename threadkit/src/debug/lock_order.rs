@@ -410,6 +410,10 @@ struct Held {
     /// Whether it was taken by a try (or timed) acquire: such entries give
     /// edges from them, but the search for edges goes past them.
     tried: bool,
+    /// Set for a [`PseudoLock`]: `tag` then points to that, not to a
+    /// `LockTag` (kept in one pointer so the entry of a real lock, the hot
+    /// case, stays four words).
+    pseudo: Option<PseudoKind>,
 }
 
 impl Held {
@@ -418,12 +422,24 @@ impl Held {
         tag: std::ptr::null(),
         site: None,
         tried: false,
+        pseudo: None,
     };
 
     fn info(&self) -> LockInfo {
+        if let Some(kind) = self.pseudo {
+            return kind.describe(self.id, self.site());
+        }
         // SAFETY: see `tag`: the entry exists only while its lock is held,
         // and only on the thread holding it.
         unsafe { &*self.tag }.describe()
+    }
+
+    /// The pseudo-lock of a pseudo entry.
+    fn pseudo_lock(&self) -> Option<&PseudoLock> {
+        // SAFETY: a pseudo entry's `tag` is its `PseudoLock` (see `pseudo`),
+        // alive while the entry is (see `PseudoHeld`).
+        self.pseudo
+            .map(|_| unsafe { &*self.tag.cast::<PseudoLock>() })
     }
 
     fn site(&self) -> Site {
@@ -516,6 +532,9 @@ pub(crate) fn swap_held(saved: &mut HeldStack) {
 struct Graph {
     /// `after` locks for each lock, with the order that was seen.
     edges: HashMap<u64, HashMap<u64, LockOrder>>,
+    /// The same edges backwards (`before` locks for each lock), so that a
+    /// dropped lock leaves in time proportional to its own edges.
+    into: HashMap<u64, HashSet<u64>>,
     /// Pairs already reported (smaller id first).
     reported: HashSet<(u64, u64)>,
 }
@@ -560,7 +579,7 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
         Acquire::Try => false,
     };
     if blocking && !THREAD.with(|t| all_checked(t, id)) {
-        check_order_slow(tag, id, site);
+        check_order_slow(Target::Lock(tag), id, site);
     }
     id
 }
@@ -601,7 +620,7 @@ fn all_checked_past_tries(t: &ThreadLocks, id: u64) -> bool {
 
 #[cold]
 #[inline(never)]
-fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
+fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) {
     let found = THREAD.with(|t| {
         let mut found = None;
         for before in t.held().iter().rev() {
@@ -609,7 +628,7 @@ fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
             if before.id != id {
                 let key = slot(before.id, id);
                 if t.checked[key].get() != (before.id, id) {
-                    match add_edge(&before, tag, id, site) {
+                    match add_edge(&before, &tag, id, site) {
                         // Boxed: an `Option` of the whole report would be
                         // copied out of this closure even when empty.
                         Some(report) => found = found.or(Some(Box::new(report))),
@@ -633,7 +652,7 @@ fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
 #[cold]
 fn add_edge(
     before: &Held,
-    tag: &LockTag,
+    tag: &Target<'_>,
     id: u64,
     site: &'static Location<'static>,
 ) -> Option<PotentialDeadlock> {
@@ -649,7 +668,7 @@ fn add_edge(
     let order = LockOrder {
         before: before.info(),
         before_site: before.site(),
-        after: tag.describe(),
+        after: tag.describe(id, site),
         after_site: Site::from(site),
         thread: thread_name(),
         backtrace: backtraces().then(OrderBacktrace::capture),
@@ -666,7 +685,31 @@ fn add_edge(
         });
     }
     graph.edges.entry(before.id).or_default().insert(id, order);
+    graph.into.entry(id).or_default().insert(before.id);
+    // A pseudo-lock in the graph leaves it when dropped.
+    if let Some(p) = before.pseudo_lock() {
+        p.entered_graph();
+    }
+    if let Target::Pseudo(p, _) = tag {
+        p.entered_graph();
+    }
     None
+}
+
+/// What an acquire being checked takes: a lock, or a pseudo-lock.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Lock(&'a LockTag),
+    Pseudo(&'a PseudoLock, PseudoKind),
+}
+
+impl Target<'_> {
+    fn describe(&self, id: u64, site: &'static Location<'static>) -> LockInfo {
+        match self {
+            Target::Lock(tag) => tag.describe(),
+            Target::Pseudo(_, kind) => kind.describe(id, Site::from(site)),
+        }
+    }
 }
 
 impl Graph {
@@ -743,7 +786,14 @@ fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'stat
             Acquire::Timed => !TIMED_BLOCKS.load(Relaxed),
             Acquire::Try => true,
         },
+        pseudo: None,
     };
+    push(held);
+    true
+}
+
+#[inline]
+fn push(held: Held) {
     THREAD.with(|t| {
         let len = t.len.get();
         match t.held.get(len) {
@@ -754,14 +804,17 @@ fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'stat
             None => t.overflow.set(t.overflow.get() + 1),
         }
     });
-    true
 }
 
 /// Called when this thread releases `tag`, if [`acquired`] recorded it
 /// (guards may drop in any order; the innermost is the usual case).
 #[inline]
 pub(crate) fn released(tag: &LockTag) {
-    let id = tag.id.load(Relaxed);
+    released_id(tag.id.load(Relaxed));
+}
+
+#[inline]
+fn released_id(id: u64) {
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
         let len = t.len.get();
@@ -800,9 +853,19 @@ fn forget(id: u64) {
         return;
     };
     let mut graph = graph.lock();
-    graph.edges.remove(&id);
-    for after in graph.edges.values_mut() {
-        after.remove(&id);
+    if let Some(after) = graph.edges.remove(&id) {
+        for next in after.keys() {
+            if let Some(into) = graph.into.get_mut(next) {
+                into.remove(&id);
+            }
+        }
+    }
+    if let Some(into) = graph.into.remove(&id) {
+        for prev in into {
+            if let Some(after) = graph.edges.get_mut(&prev) {
+                after.remove(&id);
+            }
+        }
     }
 }
 
@@ -812,13 +875,166 @@ pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
         .try_with(|t| {
             t.held()
                 .iter()
-                .map(|h| {
-                    let h = h.get();
-                    (h.info(), h.site())
-                })
+                .map(Cell::get)
+                .filter(|h| h.pseudo.is_none())
+                .map(|h| (h.info(), h.site()))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What a pseudo-lock stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PseudoKind {
+    /// A pool task: held by the worker while it runs the task, waited for
+    /// by `Future::result`.
+    Task,
+    /// A thread: held by the thread's body, waited for by `join`.
+    Thread,
+    /// An executor: held by each of its workers, waited for by
+    /// `shutdown(wait)`.
+    Executor,
+}
+
+impl PseudoKind {
+    fn describe(self, id: u64, site: Site) -> LockInfo {
+        LockInfo {
+            id,
+            name: None,
+            kind: match self {
+                PseudoKind::Task => "task",
+                PseudoKind::Thread => "thread",
+                PseudoKind::Executor => "executor",
+            },
+            created: site,
+        }
+    }
+}
+
+/// A wait whose waker is known, as a lock in the order graph (lockdep's
+/// trick for `flush_work`): whoever will end the wait *holds* the
+/// pseudo-lock meanwhile (the worker running a task, a thread's body, an
+/// executor's workers), and the waiter *acquires and releases* it
+/// (`Future::result`, `join`, `shutdown(wait)`). So "hold L, wait for a
+/// task that takes L" is the order L → task beside task → L: an ordinary
+/// inversion, reported on the first run whether or not it hangs.
+///
+/// One word: an id (taken when first needed) and whether the id is in the
+/// graph, so that dropping a pseudo-lock that never met a lock costs
+/// nothing.
+#[derive(Debug, Default)]
+pub(crate) struct PseudoLock(AtomicU64);
+
+const IN_GRAPH: u64 = 1 << 63;
+
+impl PseudoLock {
+    pub(crate) const fn new() -> Self {
+        PseudoLock(AtomicU64::new(0))
+    }
+
+    /// Its id, taken on first use, from this thread's batch of ids (no
+    /// shared counter per task).
+    fn id(&self) -> u64 {
+        let word = self.0.load(Relaxed);
+        if word != 0 {
+            return word & !IN_GRAPH;
+        }
+        let fresh = local_id();
+        match self.0.compare_exchange(0, fresh, Relaxed, Relaxed) {
+            Ok(_) => fresh,
+            Err(word) => word & !IN_GRAPH,
+        }
+    }
+
+    /// Called under the graph's lock when an edge names it.
+    fn entered_graph(&self) {
+        self.0.fetch_or(IN_GRAPH, Relaxed);
+    }
+}
+
+impl Drop for PseudoLock {
+    fn drop(&mut self) {
+        let word = *self.0.get_mut();
+        if word & IN_GRAPH != 0 {
+            forget(word & !IN_GRAPH);
+        }
+    }
+}
+
+/// A fresh id from this thread's batch, taken from the shared counter 1024
+/// at a time.
+fn local_id() -> u64 {
+    const BATCH: u64 = 1024;
+    thread_local! {
+        static NEXT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    NEXT.try_with(|next| {
+        let (mut at, mut end) = next.get();
+        if at == end {
+            at = NEXT_ID.fetch_add(BATCH, Relaxed);
+            end = at + BATCH;
+        }
+        next.set((at + 1, end));
+        at
+    })
+    .unwrap_or_else(|_| NEXT_ID.fetch_add(1, Relaxed))
+}
+
+/// The calling thread will wait for what `p` stands for: checked as a
+/// blocking acquire of `p` (and a release at once), so that each lock held
+/// now gets the order "lock before `p`". Nothing held, the usual case: a
+/// test of the switch and of the held list.
+#[inline]
+pub(crate) fn wait_for(p: &PseudoLock, kind: PseudoKind, site: &'static Location<'static>) {
+    if enabled() && THREAD.try_with(|t| t.len.get() != 0).unwrap_or(false) {
+        wait_for_slow(p, kind, site);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn wait_for_slow(p: &PseudoLock, kind: PseudoKind, site: &'static Location<'static>) {
+    let id = p.id();
+    if !THREAD.with(|t| all_checked(t, id)) {
+        check_order_slow(Target::Pseudo(p, kind), id, site);
+    }
+}
+
+/// The calling thread holds `p` until the returned guard is dropped (on
+/// this thread): what it acquires meanwhile is ordered after `p`. Entered
+/// as a try-acquire (lockdep's rule for the search): a lock taken under it
+/// also gets the orders from the locks under it, if any.
+#[inline]
+pub(crate) fn hold<'a>(
+    p: &'a PseudoLock,
+    kind: PseudoKind,
+    site: &'static Location<'static>,
+) -> PseudoHeld<'a> {
+    if !enabled() {
+        return PseudoHeld(None, std::marker::PhantomData);
+    }
+    let id = p.id();
+    push(Held {
+        id,
+        tag: (p as *const PseudoLock).cast(),
+        site: Some(site),
+        tried: true,
+        pseudo: Some(kind),
+    });
+    PseudoHeld(Some(id), std::marker::PhantomData)
+}
+
+/// A [`hold`] of a pseudo-lock: released when dropped.
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct PseudoHeld<'a>(Option<u64>, std::marker::PhantomData<&'a PseudoLock>);
+
+impl Drop for PseudoHeld<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.0 {
+            released_id(id);
+        }
+    }
 }
 
 fn thread_name() -> String {

@@ -181,6 +181,12 @@ pub(crate) struct Inner<T, J: ?Sized = dyn Erased> {
     /// in, then the worker running it (see `debug/tasks.rs`). Read only
     /// by dumps, through the record of a thread blocked in `result()`.
     pub(crate) whereabouts: Whereabouts,
+    /// Feature `debug-locks`: the task as a pseudo-lock, held by the
+    /// worker running it and waited for by `result()`, so that holding a
+    /// lock the task takes while waiting for it is reported as a
+    /// lock-order inversion (see `debug/lock_order.rs`).
+    #[cfg(feature = "debug-locks")]
+    pub(crate) pseudo: crate::debug::lock_order::PseudoLock,
     outcome: UnsafeCell<Option<Result<T, FutureError>>>,
     state: Monitor<State<T>>,
     pub(crate) job: J,
@@ -223,6 +229,8 @@ impl<T, J> Inner<T, J> {
         Inner {
             phase: AtomicUsize::new(Phase::Pending as usize),
             whereabouts: Whereabouts::new(),
+            #[cfg(feature = "debug-locks")]
+            pseudo: crate::debug::lock_order::PseudoLock::new(),
             outcome: UnsafeCell::new(None),
             state: Monitor::new(State {
                 completion: None,
@@ -244,7 +252,18 @@ impl<T, J: ?Sized> Inner<T, J> {
     }
 
     /// Waits until done; `false` if the deadline passed first.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     fn wait_done(&self, deadline: Deadline) -> bool {
+        // Before the fast path: the order "locks held, then this task"
+        // counts even when the task is done already.
+        #[cfg(feature = "debug-locks")]
+        if deadline == Deadline::Never {
+            crate::debug::lock_order::wait_for(
+                &self.pseudo,
+                crate::debug::lock_order::PseudoKind::Task,
+                std::panic::Location::caller(),
+            );
+        }
         // Mostly done already (a result asked for after the fact): answer
         // without the lock.
         if self.is_done() {
@@ -560,6 +579,7 @@ impl<T> Future<T> {
     /// [`FutureError::Cancelled`], [`FutureError::Panicked`] with the task's
     /// panic message, [`FutureError::BrokenExecutor`], or
     /// [`FutureError::Consumed`] once `.await` took the value.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result(&self) -> Result<&T, FutureError> {
         self.result_until(Deadline::Never)
     }
@@ -570,6 +590,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result`](Future::result), plus [`FutureError::Timeout`].
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
         self.result_until(Deadline::after(timeout))
     }
@@ -579,6 +600,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result_timeout`](Future::result_timeout).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result_deadline(&self, deadline: Instant) -> Result<&T, FutureError> {
         self.result_until(Deadline::At(deadline))
     }
@@ -633,6 +655,7 @@ impl<T> Future<T> {
         self.result_async().await.err()
     }
 
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
         if !self.inner.wait_done(deadline) {
             return Err(FutureError::Timeout);
@@ -663,6 +686,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result`](Future::result).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn into_result(self) -> Result<T, FutureError> {
         self.into_result_until(Deadline::Never)
             .unwrap_or(Err(FutureError::Timeout))
@@ -675,10 +699,12 @@ impl<T> Future<T> {
     ///
     /// The outer `Err` is the unfinished future; the inner result is as in
     /// [`result`](Future::result).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn into_result_timeout(self, timeout: Duration) -> Result<Result<T, FutureError>, Self> {
         self.into_result_until(Deadline::after(timeout))
     }
 
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub(crate) fn into_result_until(
         mut self,
         deadline: Deadline,
