@@ -496,3 +496,112 @@ fn waiting_for_tasks_that_do_not_take_the_held_lock_reports_nothing() {
     let reports = reports.lock().unwrap().clone();
     assert!(reports.is_empty(), "{reports:#?}");
 }
+
+/// A cycle of three locks, each order taken by a different thread (one
+/// after the other, so nothing can hang): A → B, B → C, then C → A closes
+/// it and is reported, naming the two earlier orders.
+#[test]
+fn a_three_lock_cycle_over_three_threads_is_reported_at_the_third_order() {
+    let _turn = serial();
+    let reports = collect();
+    let locks = Arc::new([
+        Lock::named("tri_a", ()),
+        Lock::named("tri_b", ()),
+        Lock::named("tri_c", ()),
+    ]);
+    for (first, second) in [(0, 1), (1, 2), (2, 0)] {
+        let locks = Arc::clone(&locks);
+        std::thread::spawn(move || {
+            let _first = locks[first].acquire();
+            let _second = locks[second].acquire();
+        })
+        .join()
+        .unwrap();
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let report = &reports[0];
+    assert_eq!(report.attempted.before.name, Some("tri_c"));
+    assert_eq!(report.attempted.after.name, Some("tri_a"));
+    let seen: Vec<_> = report
+        .seen
+        .iter()
+        .map(|o| (o.before.name.unwrap(), o.after.name.unwrap()))
+        .collect();
+    assert_eq!(seen, [("tri_a", "tri_b"), ("tri_b", "tri_c")]);
+}
+
+/// lockdep's trylock rule, second half: a lock taken by a try still gives
+/// orders *from* it, so holding A (tried) and then blocking on C records
+/// A → C, and a later C → A is reported. A timed acquire is a try, unless
+/// `set_timed_acquires_block(true)` (Abseil's rule).
+#[test]
+fn a_tried_lock_still_orders_the_locks_taken_under_it() {
+    let _turn = serial();
+    let reports = collect();
+    let (a, b, c) = (
+        Lock::named("tr_a", ()),
+        Lock::named("tr_b", ()),
+        Lock::named("tr_c", ()),
+    );
+    {
+        let _a = a.acquire();
+        let _b = b.acquire();
+    }
+    {
+        let _b = b.acquire();
+        let _a = a.try_acquire().unwrap(); // no order into A: no report
+        let _c = c.acquire(); // A → C (and B → C)
+    }
+    assert!(reports.lock().unwrap().is_empty());
+    {
+        let _c = c.acquire();
+        let _a = a.acquire(); // closes A → C → A
+    }
+    let found = reports.lock().unwrap().clone();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].attempted.after.name, Some("tr_a"));
+    assert_eq!(found[0].attempted.before.name, Some("tr_c"));
+
+    // Timed: a try by default, blocking when asked.
+    let (x, y) = (Lock::named("tm_x", ()), Lock::named("tm_y", ()));
+    {
+        let _x = x.acquire();
+        let _y = y.acquire();
+    }
+    {
+        let _y = y.acquire();
+        let _x = x.acquire_timeout(Duration::from_secs(10)).unwrap();
+    }
+    assert_eq!(reports.lock().unwrap().len(), 1);
+    debug::set_timed_acquires_block(true);
+    {
+        let _y = y.acquire();
+        let _x = x.acquire_timeout(Duration::from_secs(10)).unwrap();
+    }
+    debug::set_timed_acquires_block(false);
+    debug::set_mode(Mode::Report);
+    let found = reports.lock().unwrap().clone();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[1].attempted.after.name, Some("tm_x"));
+}
+
+/// Identity is an id, never an address: locks made again in the same
+/// place (same stack slot, same creation site) and taken in the reverse
+/// order are new locks, so no report; dropped locks leave the graph, so a
+/// thousand of them do not pile up.
+#[test]
+fn locks_made_again_at_the_same_address_are_new_locks() {
+    let _turn = serial();
+    let reports = collect();
+    for round in 0..1000 {
+        let pair = [Lock::new(()), Lock::new(())];
+        let (first, second) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
+        let _first = pair[first].acquire();
+        let _second = pair[second].acquire();
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert!(reports.is_empty(), "{reports:#?}");
+}

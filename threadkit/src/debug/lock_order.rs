@@ -889,11 +889,6 @@ pub(crate) enum PseudoKind {
     /// A pool task: held by the worker while it runs the task, waited for
     /// by `Future::result`.
     Task,
-    /// A thread: held by the thread's body, waited for by `join`.
-    Thread,
-    /// An executor: held by each of its workers, waited for by
-    /// `shutdown(wait)`.
-    Executor,
 }
 
 impl PseudoKind {
@@ -903,8 +898,6 @@ impl PseudoKind {
             name: None,
             kind: match self {
                 PseudoKind::Task => "task",
-                PseudoKind::Thread => "thread",
-                PseudoKind::Executor => "executor",
             },
             created: site,
         }
@@ -913,11 +906,16 @@ impl PseudoKind {
 
 /// A wait whose waker is known, as a lock in the order graph (lockdep's
 /// trick for `flush_work`): whoever will end the wait *holds* the
-/// pseudo-lock meanwhile (the worker running a task, a thread's body, an
-/// executor's workers), and the waiter *acquires and releases* it
-/// (`Future::result`, `join`, `shutdown(wait)`). So "hold L, wait for a
-/// task that takes L" is the order L → task beside task → L: an ordinary
-/// inversion, reported on the first run whether or not it hangs.
+/// pseudo-lock meanwhile (the worker running a pool task), and the waiter
+/// *acquires and releases* it (`Future::result`, untimed). So "hold L, wait
+/// for a task that takes L" is the order L → task beside task → L: an
+/// ordinary inversion, reported on the first run whether or not it hangs.
+///
+/// Not for `join` or `shutdown(wait)`: a thread's (or a worker's) whole
+/// life would sit under its pseudo-lock, so every first lock it takes
+/// would be an order to check, slowing the "nothing held" acquire of
+/// every thread for a rarer mistake. Those waits are still in the
+/// wait-for graph (`find_deadlocks`) once they block.
 ///
 /// One word: an id (taken when first needed) and whether the id is in the
 /// graph, so that dropping a pseudo-lock that never met a lock costs
