@@ -444,14 +444,13 @@ fn a_task_taking_the_lock_its_waiter_holds_is_stopped_in_panic_mode() {
     let outcome = {
         let _held = lock.acquire();
         // Recorded: lock before task (checked before the wait starts).
-        let waiter = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             s.spawn(|| {
                 std::thread::sleep(Duration::from_millis(50));
                 gate.set();
             });
             task.result().cloned()
-        });
-        waiter
+        })
     };
     debug::set_mode(Mode::Report);
     match outcome {
