@@ -60,9 +60,9 @@ impl LockTag {
         }
     }
 
-    /// The lock's name for a thread dump.
-    pub(crate) fn name(&self) -> Option<String> {
-        Some(self.describe().to_string())
+    /// The lock as a thread dump names it (formatted only when read).
+    pub(crate) fn info(&self) -> LockInfo {
+        self.describe()
     }
 
     /// This lock's id, given on first use (`new` stays `const`).
