@@ -276,7 +276,7 @@ fn snapshot() -> Vec<ThreadState> {
         };
         let waiting = records.get(&ident).map(|seen| WaitInfo {
             kind: seen.record.kind,
-            object: seen.record.object.clone(),
+            object: seen.record.object.text(),
             waited: seen.record.since.elapsed(),
             timed: seen.record.timed,
             holder: seen.holder,

@@ -220,6 +220,12 @@ pub(crate) struct Inner<T, J: ?Sized = dyn Erased> {
     /// in, then the worker running it (see `debug/tasks.rs`). Read only
     /// by dumps, through the record of a thread blocked in `result()`.
     pub(crate) whereabouts: Whereabouts,
+    /// Feature `debug-locks`: the task as a pseudo-lock, held by the
+    /// worker running it and waited for by `result()`, so that holding a
+    /// lock the task takes while waiting for it is reported as a
+    /// lock-order inversion (see `debug/lock_order.rs`).
+    #[cfg(feature = "debug-locks")]
+    pub(crate) pseudo: crate::debug::lock_order::PseudoLock,
     /// The error boxed: errors are rare, and a `FutureError` beside a small
     /// `T` would make every future's allocation bigger.
     outcome: UnsafeCell<Option<Result<T, Box<FutureError>>>>,
@@ -264,6 +270,8 @@ impl<T, J> Inner<T, J> {
         Inner {
             phase: AtomicUsize::new(Phase::Pending as usize),
             whereabouts: Whereabouts::new(),
+            #[cfg(feature = "debug-locks")]
+            pseudo: crate::debug::lock_order::PseudoLock::new(),
             outcome: UnsafeCell::new(None),
             state: Monitor::new(State { listeners: None }),
             job,
@@ -294,7 +302,18 @@ impl<T, J: ?Sized> Inner<T, J> {
     }
 
     /// Waits until done; `false` if the deadline passed first.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     fn wait_done(&self, deadline: Deadline) -> bool {
+        // Before the fast path: the order "locks held, then this task"
+        // counts even when the task is done already.
+        #[cfg(feature = "debug-locks")]
+        if deadline == Deadline::Never {
+            crate::debug::lock_order::wait_for(
+                &self.pseudo,
+                crate::debug::lock_order::PseudoKind::Task,
+                std::panic::Location::caller(),
+            );
+        }
         // Mostly done already (a result asked for after the fact): answer
         // without the lock.
         if self.is_done() {
@@ -632,6 +651,7 @@ impl<T> Future<T> {
     /// [`FutureError::Cancelled`], [`FutureError::Panicked`] with the task's
     /// panic message, [`FutureError::BrokenExecutor`], or
     /// [`FutureError::Consumed`] once `.await` took the value.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result(&self) -> Result<&T, FutureError> {
         self.result_until(Deadline::Never)
     }
@@ -642,6 +662,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result`](Future::result), plus [`FutureError::Timeout`].
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
         self.result_until(Deadline::after(timeout))
     }
@@ -651,6 +672,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result_timeout`](Future::result_timeout).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result_deadline(&self, deadline: Instant) -> Result<&T, FutureError> {
         self.result_until(Deadline::At(deadline))
     }
@@ -708,6 +730,7 @@ impl<T> Future<T> {
         self.result_async().await.err()
     }
 
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
         if !self.inner.wait_done(deadline) {
             return Err(FutureError::Timeout);
@@ -740,6 +763,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result`](Future::result).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn into_result(self) -> Result<T, FutureError> {
         self.into_result_until(Deadline::Never)
             .unwrap_or(Err(FutureError::Timeout))
@@ -752,10 +776,12 @@ impl<T> Future<T> {
     ///
     /// The outer `Err` is the unfinished future; the inner result is as in
     /// [`result`](Future::result).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn into_result_timeout(self, timeout: Duration) -> Result<Result<T, FutureError>, Self> {
         self.into_result_until(Deadline::after(timeout))
     }
 
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub(crate) fn into_result_until(
         mut self,
         deadline: Deadline,

@@ -78,6 +78,14 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
         // marked queued (a cancelled task's future is done: nobody reads it).
         self.whereabouts.running_on(runner);
         if self.set_running() {
+            // Feature `debug-locks`: the locks the task takes are ordered
+            // after the task (see `Inner::pseudo`).
+            #[cfg(feature = "debug-locks")]
+            let _task = crate::debug::lock_order::hold(
+                &self.pseudo,
+                crate::debug::lock_order::PseudoKind::Task,
+                std::panic::Location::caller(),
+            );
             let outcome = crate::util::unwind::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.into()));
             finished();

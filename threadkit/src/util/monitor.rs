@@ -562,7 +562,7 @@ fn record<S: HasWaiters>(
     }
     Some(waits::enter(
         state.wait_kind(),
-        state.wait_object(),
+        waits::WaitObject::Text(state.wait_object()),
         deadline,
         holder.unwrap_or_else(|| state.holder()),
     ))
