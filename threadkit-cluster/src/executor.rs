@@ -11,7 +11,7 @@ use redis::streams::StreamReadReply;
 use redis::{Connection, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use threadkit::futures::{Future, FutureError, MapOptions, Promise, Shutdown};
+use threadkit::futures::{Future, FutureError, MapOptions, PanicReport, Promise, Shutdown};
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::Task;
@@ -202,7 +202,17 @@ impl<R: DeserializeOwned + Send + 'static> Pending for Slots<R> {
                         }
                         Some(Outcome::Ok(bytes)) => rmp_serde::from_slice::<R>(&bytes)
                             .map_err(|e| TaskError::Codec(format!("result: {e}")).into()),
-                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
+                        Some(Outcome::Panicked {
+                            location: Some(l), ..
+                        }) if l.len() > wire::MAX_LOCATION => Err(TaskError::Malformed(format!(
+                            "a panic location of {} bytes, over the {}-byte cap",
+                            l.len(),
+                            wire::MAX_LOCATION
+                        ))
+                        .into()),
+                        Some(Outcome::Panicked { message, location }) => Err(
+                            FutureError::Panicked(PanicReport::with_location(message, location)),
+                        ),
                         Some(Outcome::Failed(e)) => Err(e.into()),
                         None => Err(TaskError::Malformed(format!(
                             "the reply has {n} outcomes, fewer than the chunk"
@@ -943,5 +953,5 @@ fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskE
             limit,
         });
     }
-    rmp_serde::from_slice(payload).map_err(|e| TaskError::Malformed(format!("result: {e}")))
+    wire::decode_exact(payload).map_err(|e| TaskError::Malformed(format!("result: {e}")))
 }

@@ -68,7 +68,7 @@
 //! | What happens | What the caller sees |
 //! | --- | --- |
 //! | normal run | each future completes exactly once with the task's value |
-//! | the task panics | [`FutureError::Panicked`](threadkit::futures::FutureError::Panicked), not retried |
+//! | the task panics | [`FutureError::Panicked`](threadkit::futures::FutureError::Panicked) with the message and `file:line:column` (the backtrace stays on the worker), not retried |
 //! | a worker is killed (`kill -9`, OOM, host lost) mid-task | the task re-runs on another worker after about 1.5 × lease; the future gets one result |
 //! | the task kills its worker every time | after `max_attempts` deliveries (default 3): [`TaskError::WorkerLost`]` { attempts }` |
 //! | a worker stalls past its lease (SIGSTOP, partition) | a second copy may run; the first commit wins, the stale one is discarded. **Side effects may happen twice**: make tasks idempotent (key them by [`current_task`]`().tid`) |

@@ -357,29 +357,74 @@ impl Inner {
     /// Runs queued entries until stopped and drained.
     fn slot_loop(&self) {
         let mut con: Option<Connection> = None;
+        let mut next: Option<StreamId> = None;
         loop {
-            let entry = {
-                let mut q = lock(&self.queue);
-                loop {
-                    if let Some(e) = q.pop_front() {
-                        break Some(e);
+            let entry = match next.take() {
+                Some(e) => Some(e),
+                None => {
+                    let mut q = lock(&self.queue);
+                    loop {
+                        if let Some(e) = q.pop_front() {
+                            break Some(e);
+                        }
+                        if self.stop.is_stopped() {
+                            break None;
+                        }
+                        q = self
+                            .queue_cv
+                            .wait_timeout(q, Duration::from_millis(100))
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
                     }
-                    if self.stop.is_stopped() {
-                        break None;
-                    }
-                    q = self
-                        .queue_cv
-                        .wait_timeout(q, Duration::from_millis(100))
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
                 }
             };
             let Some(entry) = entry else { return };
             let id = entry.id.clone();
             self.process(&mut con, entry);
             lock(&self.held).remove(&id);
-            self.busy.fetch_sub(1, Ordering::AcqRel);
-            self.queue_cv.notify_all();
+            // The slot is still counted busy: take its next entry itself,
+            // one round trip after the commit, instead of handing the free
+            // slot to the fetch thread (two thread wake-ups and a round
+            // trip more between a worker's tasks). Still one entry per
+            // free slot, so no worker takes more than it can run.
+            next = self.take_one(&mut con);
+            if next.is_none() {
+                self.busy.fetch_sub(1, Ordering::AcqRel);
+                self.queue_cv.notify_all();
+            }
+        }
+    }
+
+    /// For a slot that just finished: one new entry (`XREADGROUP COUNT 1`,
+    /// not blocking), when nothing is queued and the worker is not
+    /// stopping. `None` on any error (the fetch thread then takes over).
+    fn take_one(&self, con: &mut Option<Connection>) -> Option<StreamId> {
+        if self.stop.is_stopped() || !lock(&self.queue).is_empty() {
+            return None;
+        }
+        let c = con.as_mut()?;
+        let r: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(wire::GROUP)
+            .arg(&self.wid)
+            .arg("COUNT")
+            .arg(1)
+            .arg("STREAMS")
+            .arg(&self.keys.tasks)
+            .arg(">")
+            .query(c);
+        match r {
+            Ok(reply) => {
+                let entry = reply?.keys.into_iter().flat_map(|k| k.ids).next()?;
+                lock(&self.held).insert(entry.id.clone());
+                Some(entry)
+            }
+            Err(e) => {
+                if transient(&e) {
+                    *con = None;
+                }
+                None
+            }
         }
     }
 
@@ -548,7 +593,7 @@ impl Inner {
                 limit: self.max_arg_bytes,
             });
         }
-        let args: Args = match rmp_serde::from_slice(bytes) {
+        let args: Args = match wire::decode_exact(bytes) {
             Ok(a) => a,
             Err(e) => return Reply::Failed(TaskError::Malformed(format!("arguments: {e}"))),
         };
