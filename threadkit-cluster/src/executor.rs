@@ -36,9 +36,18 @@ pub struct ClusterExecutorBuilder {
     broker_timeout: Duration,
     max_arg_bytes: usize,
     max_result_bytes: usize,
+    tls_root_cert: Option<Vec<u8>>,
 }
 
 impl ClusterExecutorBuilder {
+    /// For `rediss://` URLs: trust this CA certificate (PEM) instead of the
+    /// system's roots, e.g. a private CA's. Needs the feature `tls-rustls`.
+    #[cfg(feature = "tls-rustls")]
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
     /// The namespace (default `threadkit`): callers and workers meet in one
     /// namespace; use one per deployment or per application.
     pub fn namespace(mut self, ns: impl Into<String>) -> Self {
@@ -104,7 +113,7 @@ impl ClusterExecutorBuilder {
         if self.key_ttl < Duration::from_secs(1) {
             return Err(ClusterError::Config("key_ttl must be at least 1 s"));
         }
-        let client = redis::Client::open(self.url.as_str())?;
+        let client = wire::client(&self.url, self.tls_root_cert.as_deref())?;
         let io_timeout = READ_BLOCK + Duration::from_secs(5);
         let connect_timeout = Duration::from_secs(5);
         let mut con = wire::connect(&client, connect_timeout, io_timeout)?;
@@ -413,6 +422,7 @@ impl ClusterExecutor {
             broker_timeout: Duration::from_secs(10),
             max_arg_bytes: 1 << 20,
             max_result_bytes: 16 << 20,
+            tls_root_cert: None,
         }
     }
 

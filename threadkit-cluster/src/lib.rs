@@ -88,12 +88,20 @@
 //! # Credentials and TLS
 //!
 //! Use an ACL user in the URL: `redis://worker:s3cret@queue.internal:6379/0`
-//! (`redis://:password@host/` for the legacy `requirepass`). Give workers
-//! and callers a user limited to the `tk:*` keys and the stream, script and
-//! key commands above. TLS (`rediss://`) needs the `redis` crate's
-//! `tls-rustls` (or `tls-native-tls`) feature enabled in your binary's
-//! `Cargo.toml`; this crate does not enable it, to keep TLS stacks out of
-//! builds that talk over a private network or a unix socket.
+//! (`redis://:password@host/` for the legacy `requirepass`;
+//! `redis+unix:///run/redis.sock?user=worker&pass=s3cret` on a unix
+//! socket). Give workers and callers a user limited to the `tk:*` keys and
+//! the stream, script and key commands above. Credentials Redis refuses are
+//! [`ClusterError::Auth`], from `connect` and from a worker's `run` (which
+//! waits out an outage, but not a wrong password).
+//!
+//! TLS (`rediss://`) needs this crate's feature `tls-rustls` (rustls with
+//! the `ring` provider, installed as the process default unless the program
+//! installed one first); it trusts the system's root certificates, or a
+//! private CA given with `tls_root_cert(pem)` on the
+//! [builder](ClusterExecutorBuilder) and on [`ClusterWorker`]. The feature
+//! is off by default, to keep TLS stacks out of builds that talk over a
+//! private network or a unix socket.
 //!
 //! # Persistence
 //!

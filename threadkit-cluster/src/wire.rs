@@ -231,6 +231,29 @@ return deleted
 "#;
 
 /// Opens a connection with bounded connect, read and write times.
+/// The client for `url`; with feature `tls-rustls` and a `root_cert`
+/// (PEM), `rediss://` connections trust that CA instead of the system's.
+pub(crate) fn client(url: &str, root_cert: Option<&[u8]>) -> redis::RedisResult<redis::Client> {
+    #[cfg(feature = "tls-rustls")]
+    {
+        // rustls needs a process-wide crypto provider; ours unless the
+        // program installed one first (then this is a no-op).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        if let Some(pem) = root_cert {
+            return redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                },
+            );
+        }
+    }
+    #[cfg(not(feature = "tls-rustls"))]
+    let _ = root_cert;
+    redis::Client::open(url)
+}
+
 pub(crate) fn connect(
     client: &redis::Client,
     connect_timeout: Duration,

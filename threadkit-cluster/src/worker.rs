@@ -44,6 +44,7 @@ pub struct ClusterWorker {
     lease: Duration,
     max_arg_bytes: usize,
     max_result_bytes: usize,
+    tls_root_cert: Option<Vec<u8>>,
     stop: StopHandle,
 }
 
@@ -81,6 +82,7 @@ impl ClusterWorker {
             lease: Duration::from_secs(30),
             max_arg_bytes: 1 << 20,
             max_result_bytes: 16 << 20,
+            tls_root_cert: None,
             stop: StopHandle::default(),
         }
     }
@@ -120,6 +122,14 @@ impl ClusterWorker {
         self
     }
 
+    /// For `rediss://` URLs: trust this CA certificate (PEM) instead of the
+    /// system's roots, e.g. a private CA's. Needs the feature `tls-rustls`.
+    #[cfg(feature = "tls-rustls")]
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
     /// A handle that stops [`run`](Self::run) gracefully from another
     /// thread (or a signal handler's thread).
     pub fn stop_handle(&self) -> StopHandle {
@@ -128,7 +138,8 @@ impl ClusterWorker {
 
     /// Serves tasks until stopped. Survives Redis restarts and outages
     /// (reconnecting with back-off); returns an error only for a bad
-    /// configuration or URL.
+    /// configuration or URL, or credentials Redis refuses
+    /// ([`ClusterError::Auth`], checked when it first reaches Redis).
     pub fn run(self) -> Result<(), ClusterError> {
         if self.slots == 0 {
             return Err(ClusterError::Config("slots must be at least 1"));
@@ -136,7 +147,14 @@ impl ClusterWorker {
         if self.lease < Duration::from_millis(100) {
             return Err(ClusterError::Config("lease must be at least 100 ms"));
         }
-        let client = redis::Client::open(self.url.as_str())?;
+        let client = wire::client(&self.url, self.tls_root_cert.as_deref())?;
+        // Wrong credentials are a configuration error, not an outage to
+        // wait out: fail at once if Redis is up and refuses them.
+        if let Err(e) = client.get_connection_with_timeout(Duration::from_secs(5)) {
+            if crate::error::is_auth_error(&e) {
+                return Err(e.into());
+            }
+        }
         let wid = format!(
             "{}:{}:{}",
             wire::hostname(),

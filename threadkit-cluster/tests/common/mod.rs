@@ -22,6 +22,11 @@ pub struct RedisServer {
 /// Starts a server, or returns `None` (after a notice) when `redis-server`
 /// is not installed. Under `CI=true` a missing server fails the test.
 pub fn server() -> Option<RedisServer> {
+    server_with(&[])
+}
+
+/// [`server`], with more `redis-server` arguments (TLS, ...).
+pub fn server_with(extra: &[std::ffi::OsString]) -> Option<RedisServer> {
     static N: AtomicUsize = AtomicUsize::new(0);
     let found = std::env::var_os("PATH").is_some_and(|paths| {
         std::env::split_paths(&paths).any(|p| p.join("redis-server").is_file())
@@ -66,6 +71,7 @@ pub fn server() -> Option<RedisServer> {
         .arg("no")
         .arg("--dir")
         .arg(&dir)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
