@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use redis::{Connection, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use threadkit::futures::{Future, FutureError, MapOptions, PanicReport, Promise, Shutdown};
+use threadkit::threading::{Condition, ConditionGuard};
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::Task;
@@ -147,8 +148,7 @@ impl ClusterExecutorBuilder {
             results,
             config: self,
             cmd: Mutex::new(Some(con)),
-            table: Mutex::new(Table::default()),
-            changed: Condvar::new(),
+            table: Condition::named("threadkit-cluster executor table", Table::default()),
             shut: AtomicBool::new(false),
             stop_reader: AtomicBool::new(false),
             cancel_script: redis::Script::new(wire::CANCEL),
@@ -266,17 +266,19 @@ struct Shared {
     /// The command connection (submits, cancels); `None` after an error
     /// until the next use reconnects.
     cmd: Mutex<Option<Connection>>,
-    table: Mutex<Table>,
-    /// Signalled when a task leaves `pending` or the executor breaks.
-    changed: Condvar,
+    /// The tasks in flight; its condition is notified when a task leaves
+    /// `pending` or the executor breaks. threadkit's own, so thread dumps
+    /// and green threads see a `submit` waiting for room or a `shutdown`
+    /// waiting for the last task.
+    table: Condition<Table>,
     shut: AtomicBool,
     stop_reader: AtomicBool,
     cancel_script: redis::Script,
 }
 
 impl Shared {
-    fn table(&self) -> MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    fn table(&self) -> ConditionGuard<'_, Table> {
+        self.table.acquire()
     }
 
     /// Runs `f` on the command connection, reconnecting once if needed.
@@ -337,8 +339,9 @@ impl Shared {
         };
         if let Some(entry) = entry {
             entry.cancel_all();
-            self.table().cancelling.remove(tid);
-            self.changed.notify_all();
+            let mut table = self.table();
+            table.cancelling.remove(tid);
+            table.notify_all();
         }
         true
     }
@@ -355,7 +358,7 @@ impl Shared {
         for (_, entry) in drained {
             entry.finish(Err(TaskError::BrokerLost(why.clone())), 0);
         }
-        self.changed.notify_all();
+        self.table().notify_all();
     }
 }
 
@@ -540,11 +543,7 @@ impl ClusterExecutor {
             if !block {
                 return Ok(Some(pending));
             }
-            table = shared
-                .changed
-                .wait_timeout(table, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            table.wait_timeout(Duration::from_millis(100));
         }
     }
 
@@ -587,7 +586,7 @@ impl ClusterExecutor {
                     .filter_map(|entry| table.pending.remove(&entry.tid))
                     .collect()
             };
-            shared.changed.notify_all();
+            shared.table().notify_all();
             for entry in entries {
                 entry.finish(Err(TaskError::BrokerLost(e.to_string())), 0);
             }
@@ -676,7 +675,7 @@ impl ClusterExecutor {
                     .filter_map(|entry| table.pending.remove(&entry.tid))
                     .collect()
             };
-            self.shared.changed.notify_all();
+            self.shared.table().notify_all();
             drop(unsent);
             return Err(e);
         }
@@ -702,15 +701,11 @@ impl ClusterExecutor {
                 shared.cancel_tid(&tid);
             }
         }
-        shared.changed.notify_all();
+        shared.table().notify_all();
         if wait {
             let mut table = shared.table();
             while !table.pending.is_empty() && table.broken.is_none() {
-                table = shared
-                    .changed
-                    .wait_timeout(table, Duration::from_millis(100))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                table.wait_timeout(Duration::from_millis(100));
             }
             drop(table);
             let handle = self.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -932,8 +927,12 @@ fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut 
         }
         Some(kind @ ("done" | "lost")) => {
             done_tids.push(tid.to_owned());
-            let entry = shared.table().pending.remove(tid);
-            shared.changed.notify_all();
+            let entry = {
+                let mut table = shared.table();
+                let entry = table.pending.remove(tid);
+                table.notify_all();
+                entry
+            };
             let Some(entry) = entry else { return };
             let reply = if kind == "lost" {
                 let attempts = wire::field_str(map, "a")

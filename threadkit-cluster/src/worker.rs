@@ -3,11 +3,12 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::{Connection, Value};
+use threadkit::threading::Condition;
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::{Registration, TaskInfo, registry, set_current};
@@ -173,8 +174,7 @@ impl ClusterWorker {
             registry: registry(),
             held: Mutex::new(HashSet::new()),
             busy: AtomicUsize::new(0),
-            queue: Mutex::new(VecDeque::new()),
-            queue_cv: Condvar::new(),
+            queue: Condition::named("threadkit-cluster worker queue", VecDeque::new()),
             duplicates: AtomicU64::new(0),
             start: redis::Script::new(wire::START),
             commit: redis::Script::new(wire::COMMIT),
@@ -198,7 +198,7 @@ impl ClusterWorker {
                 );
             }
             inner.fetch_loop();
-            inner.queue_cv.notify_all();
+            inner.queue.acquire().notify_all();
             drop(control);
             drop(slots);
         });
@@ -231,8 +231,11 @@ struct Inner {
     held: Mutex<HashSet<String>>,
     /// Entries taken (queued or running).
     busy: AtomicUsize,
-    queue: Mutex<VecDeque<StreamId>>,
-    queue_cv: Condvar,
+    /// Entries taken and not started, in stream order; its condition wakes
+    /// the slots (an entry queued, or the stop) and the fetch thread (a
+    /// slot freed). threadkit's own, so thread dumps and green threads see
+    /// these waits.
+    queue: Condition<VecDeque<StreamId>>,
     duplicates: AtomicU64,
     start: redis::Script,
     commit: redis::Script,
@@ -288,8 +291,9 @@ impl Inner {
             }
         }
         self.busy.fetch_add(entries.len(), Ordering::AcqRel);
-        lock(&self.queue).extend(entries);
-        self.queue_cv.notify_all();
+        let mut queue = self.queue.acquire();
+        queue.extend(entries);
+        queue.notify_all();
     }
 
     /// Takes new entries (and reclaims dead workers' ones) while slots are free.
@@ -304,8 +308,12 @@ impl Inner {
             };
             let free = self.slots.saturating_sub(self.busy.load(Ordering::Acquire));
             if free == 0 {
-                let q = lock(&self.queue);
-                let _ = self.queue_cv.wait_timeout(q, Duration::from_millis(20));
+                // Checked again under the lock, which a freeing slot takes
+                // to notify: its wake-up cannot fall between check and wait.
+                let mut q = self.queue.acquire();
+                if self.busy.load(Ordering::Acquire) >= self.slots {
+                    q.wait_timeout(Duration::from_millis(20));
+                }
                 continue;
             }
             if last_claim.elapsed() >= self.lease / 2 {
@@ -380,7 +388,7 @@ impl Inner {
             let entry = match next.take() {
                 Some(e) => Some(e),
                 None => {
-                    let mut q = lock(&self.queue);
+                    let mut q = self.queue.acquire();
                     loop {
                         if let Some(e) = q.pop_front() {
                             break Some(e);
@@ -388,11 +396,7 @@ impl Inner {
                         if self.stop.is_stopped() {
                             break None;
                         }
-                        q = self
-                            .queue_cv
-                            .wait_timeout(q, Duration::from_millis(100))
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0;
+                        q.wait_timeout(Duration::from_millis(100));
                     }
                 }
             };
@@ -408,7 +412,7 @@ impl Inner {
             next = self.take_one(&mut con);
             if next.is_none() {
                 self.busy.fetch_sub(1, Ordering::AcqRel);
-                self.queue_cv.notify_all();
+                self.queue.acquire().notify_all();
             }
         }
     }
@@ -417,7 +421,7 @@ impl Inner {
     /// not blocking), when nothing is queued and the worker is not
     /// stopping. `None` on any error (the fetch thread then takes over).
     fn take_one(&self, con: &mut Option<Connection>) -> Option<StreamId> {
-        if self.stop.is_stopped() || !lock(&self.queue).is_empty() {
+        if self.stop.is_stopped() || !self.queue.acquire().is_empty() {
             return None;
         }
         let c = con.as_mut()?;
