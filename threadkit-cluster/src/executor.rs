@@ -940,7 +940,7 @@ fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut 
                     .unwrap_or(0);
                 Err(TaskError::WorkerLost { attempts })
             } else {
-                decode_reply(map, shared.config.max_result_bytes)
+                decode_reply_entry(map, shared.config.max_result_bytes)
             };
             entry.finish(reply, shared.config.max_result_bytes);
         }
@@ -948,12 +948,17 @@ fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut 
     }
 }
 
-fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskError> {
+fn decode_reply_entry(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskError> {
     let Some(payload) = wire::field_bytes(map, "p") else {
         return Err(TaskError::Malformed(
             "result entry without payload".to_owned(),
         ));
     };
+    decode_reply(payload, max)
+}
+
+/// A result payload, capped then decoded exactly.
+fn decode_reply(payload: &[u8], max: usize) -> Result<Reply, TaskError> {
     // The payload holds every result of a chunk: allow for framing.
     let limit = max.saturating_mul(2);
     if payload.len() > limit {
@@ -963,4 +968,16 @@ fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskE
         });
     }
     wire::decode_exact(payload).map_err(|e| TaskError::Malformed(format!("result: {e}")))
+}
+
+/// For the fuzz target: a result payload decoded and completing the
+/// futures of a 4-argument chunk of `u64` results, as the reader does.
+pub(crate) fn fuzz_reply(payload: &[u8]) {
+    let max = 1 << 20;
+    let (futures, promises): (Vec<Future<u64>>, Vec<Promise<u64>>) =
+        (0..4).map(|_| Future::with_cancel_hook(|| false)).unzip();
+    Box::new(Slots { promises }).finish(decode_reply(payload, max), max);
+    for f in futures {
+        let _ = f.result_timeout(Duration::ZERO);
+    }
 }

@@ -59,9 +59,24 @@
 //! argument and result type names; a worker that does not know the name
 //! fails the future with [`TaskError::UnknownTask`], one whose types differ
 //! with [`TaskError::SignatureMismatch`]: never a crash or a wrong decode.
-//! Sizes are capped before anything is decoded (the Redis reply itself is
-//! read whole by the client: cap it on the server with `proto-max-bulk-len`
-//! if untrusted writers can reach the stream).
+//! Sizes are capped before anything is decoded.
+//!
+//! # What a hostile entry can make a process read
+//!
+//! The caps above apply once a Redis reply is in memory, and the client
+//! reads each reply whole. A worker's reply is up to `slots` task entries
+//! (it claims no more than it has free slots), each with every field
+//! whoever wrote it put there; a caller's is up to 512 entries of its
+//! result stream. So what a writer of the stream can make a worker (or
+//! caller) allocate is bounded by the *server's* limits, not by
+//! `max_arg_bytes`: one field up to `proto-max-bulk-len` (512 MiB by
+//! default), one `XADD` up to `client-query-buffer-limit` (1 GiB). Where
+//! untrusted clients can reach Redis, lower both (for example
+//! `proto-max-bulk-len 4mb` with the default 1 MiB argument cap) and give
+//! them no write access to `tk:*` (ACLs). Filtering entries by size in a
+//! Lua script before they leave the server would bound it in the client,
+//! but scripts cannot block, so workers would have to poll instead of
+//! waiting in `XREADGROUP … BLOCK`; this crate keeps the blocking read.
 //!
 //! # Failure guarantees
 //!
@@ -130,6 +145,7 @@ pub use worker::{ClusterWorker, StopHandle};
 pub mod __private {
     pub use crate::task::{Registration, invoke, signature};
     pub use crate::wire::{Outcome, reply_error};
+    pub use crate::worker::fuzz_stream_entry;
     pub use inventory;
 }
 

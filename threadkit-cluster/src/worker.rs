@@ -580,44 +580,9 @@ impl Inner {
 
     /// Checks the entry and runs its calls; every failure is a value.
     fn run_entry(&self, map: &HashMap<String, Value>, tid: &str, attempt: u32) -> Reply {
-        match wire::field_str(map, "v") {
-            Some(v) if v == wire::VERSION.to_string() => {}
-            found => {
-                return Reply::Failed(TaskError::Version {
-                    found: found.unwrap_or("(none)").chars().take(32).collect(),
-                    supported: wire::VERSION,
-                });
-            }
-        }
-        let Some(name) = wire::field_str(map, "fn") else {
-            return Reply::Failed(TaskError::Malformed("no task name".to_owned()));
-        };
-        let Some(reg) = self.registry.get(name) else {
-            return Reply::Failed(TaskError::UnknownTask {
-                name: name.chars().take(256).collect(),
-            });
-        };
-        let theirs = wire::field_str(map, "sig").unwrap_or("(none)");
-        let ours = (reg.signature)();
-        if theirs != ours {
-            return Reply::Failed(TaskError::SignatureMismatch {
-                name: name.to_owned(),
-                caller: theirs.chars().take(512).collect(),
-                worker: ours,
-            });
-        }
-        let Some(bytes) = wire::field_bytes(map, "args") else {
-            return Reply::Failed(TaskError::Malformed("no arguments".to_owned()));
-        };
-        if bytes.len() > self.max_arg_bytes {
-            return Reply::Failed(TaskError::TooLarge {
-                size: bytes.len(),
-                limit: self.max_arg_bytes,
-            });
-        }
-        let args: Args = match wire::decode_exact(bytes) {
-            Ok(a) => a,
-            Err(e) => return Reply::Failed(TaskError::Malformed(format!("arguments: {e}"))),
+        let (reg, args) = match check_entry(map, &self.registry, self.max_arg_bytes) {
+            Ok(checked) => checked,
+            Err(e) => return Reply::Failed(e),
         };
         let mut outcomes = Vec::with_capacity(args.0.len());
         for (index, arg) in args.0.iter().enumerate() {
@@ -711,6 +676,142 @@ impl Inner {
             let _ = redis::cmd("DEL")
                 .arg(self.keys.worker(&self.wid))
                 .query::<Value>(c);
+        }
+    }
+}
+
+/// Everything a worker checks of a task entry before running it: its
+/// protocol version, a registered task name, the caller's type signature,
+/// the argument cap, and arguments that decode exactly. Never panics.
+pub(crate) fn check_entry(
+    map: &HashMap<String, Value>,
+    registry: &HashMap<&'static str, &'static Registration>,
+    max_arg_bytes: usize,
+) -> Result<(&'static Registration, Args), TaskError> {
+    match wire::field_str(map, "v") {
+        Some(v) if v == wire::VERSION.to_string() => {}
+        found => {
+            return Err(TaskError::Version {
+                found: found.unwrap_or("(none)").chars().take(32).collect(),
+                supported: wire::VERSION,
+            });
+        }
+    }
+    let Some(name) = wire::field_str(map, "fn") else {
+        return Err(TaskError::Malformed("no task name".to_owned()));
+    };
+    let Some(reg) = registry.get(name) else {
+        return Err(TaskError::UnknownTask {
+            name: name.chars().take(256).collect(),
+        });
+    };
+    let theirs = wire::field_str(map, "sig").unwrap_or("(none)");
+    let ours = (reg.signature)();
+    if theirs != ours {
+        return Err(TaskError::SignatureMismatch {
+            name: name.to_owned(),
+            caller: theirs.chars().take(512).collect(),
+            worker: ours,
+        });
+    }
+    let Some(bytes) = wire::field_bytes(map, "args") else {
+        return Err(TaskError::Malformed("no arguments".to_owned()));
+    };
+    if bytes.len() > max_arg_bytes {
+        return Err(TaskError::TooLarge {
+            size: bytes.len(),
+            limit: max_arg_bytes,
+        });
+    }
+    let args: Args =
+        wire::decode_exact(bytes).map_err(|e| TaskError::Malformed(format!("arguments: {e}")))?;
+    Ok((*reg, args))
+}
+
+/// The decoders a hostile stream entry reaches, for the fuzz target
+/// `stream_entry` (not public API). `data` is split at `0x00` bytes into
+/// alternating field names and values; with the first byte odd, the rest
+/// is a caller's result payload instead. Runs the worker's entry checks
+/// (and, for an entry that passes them, the registered task on each
+/// argument) or the caller's reply decoding.
+#[doc(hidden)]
+pub fn fuzz_stream_entry(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 1 {
+        crate::executor::fuzz_reply(rest);
+        let _ = wire::reply_error(rest);
+        return;
+    }
+    let mut parts = rest.split(|&b| b == 0);
+    let mut map = HashMap::new();
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        map.insert(
+            String::from_utf8_lossy(k).into_owned(),
+            Value::BulkString(v.to_vec()),
+        );
+    }
+    let _ = wire::field_str(&map, "caller");
+    let _ = wire::field_str(&map, "tid");
+    if let Ok((reg, args)) = check_entry(&map, &registry(), 1 << 16) {
+        for arg in &args.0 {
+            let _ = (reg.invoke)(arg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_seeds {
+    use super::fuzz_stream_entry;
+    use crate::wire::{Outcome, Reply, VERSION};
+
+    fn task_entry(args: &[u8]) -> Vec<u8> {
+        let mut data = vec![0u8];
+        for (k, v) in [
+            (&b"v"[..], VERSION.to_string().as_bytes()),
+            // Registered in the fuzz target, unknown here.
+            (b"fn", b"fuzz.square"),
+            (b"sig", b"u64 -> u64"),
+            (b"args", args),
+        ] {
+            data.extend_from_slice(k);
+            data.push(0);
+            data.extend_from_slice(v);
+            data.push(0);
+        }
+        data
+    }
+
+    /// The fuzz target's seeds (fuzz/corpus/stream_entry; written there
+    /// with `TK_WRITE_FUZZ_SEEDS=<dir>`) run here too, with every
+    /// truncation of each: no input panics.
+    #[test]
+    fn the_stream_entry_decoders_never_panic() {
+        let reply = rmp_serde::to_vec(&Reply::Batch(vec![
+            Outcome::Ok(vec![7]),
+            Outcome::Panicked {
+                message: "m".into(),
+                location: Some("f.rs:1:2".into()),
+            },
+        ]))
+        .unwrap();
+        let seeds = [
+            task_entry(&[0x91, 0xc4, 0x01, 0x07]),
+            [&[1u8][..], &reply].concat(),
+            [&[1u8][..], &reply, &[0xc0]].concat(),
+            vec![],
+            vec![0],
+        ];
+        if let Some(dir) = std::env::var_os("TK_WRITE_FUZZ_SEEDS") {
+            for (i, s) in seeds.iter().enumerate() {
+                std::fs::write(std::path::Path::new(&dir).join(format!("seed-{i}")), s).unwrap();
+            }
+        }
+        for s in &seeds {
+            for end in 0..=s.len() {
+                fuzz_stream_entry(&s[..end]);
+            }
         }
     }
 }
