@@ -921,3 +921,75 @@ fn old_foreign_or_padded_replies_fail_their_future_with_a_typed_error() {
     ));
     exec.shutdown(Shutdown::wait());
 }
+
+/// A worker claims no more entries than it has free slots, also when a
+/// slot takes its next entry itself right after a commit: with 6 tasks
+/// queued for 2 one-slot workers, no worker ever has more than one entry
+/// pending, and both run some.
+#[test]
+fn a_worker_never_holds_more_entries_than_slots() {
+    let Some(server) = server() else { return };
+    let ns = "fair";
+    let mut workers = Workers::new(&server.url, ns, 1, 1500);
+    workers.spawn();
+    workers.spawn();
+    let mut con = server.con();
+    let tasks = format!("tk:{{{ns}}}:tasks");
+    // Per consumer (worker): its pending (taken, uncommitted) entries.
+    let pending = |con: &mut redis::Connection| -> Vec<i64> {
+        let consumers: Value = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(&tasks)
+            .arg("workers")
+            .query(con)
+            .unwrap();
+        let Value::Array(consumers) = consumers else {
+            panic!("XINFO CONSUMERS: {consumers:?}")
+        };
+        // Each consumer: a flat [name, value, ...] array (RESP2).
+        consumers
+            .iter()
+            .map(|c| match c {
+                Value::Array(fields) => fields
+                    .chunks(2)
+                    .find_map(|kv| match kv {
+                        [Value::BulkString(k), Value::Int(n)] if k == b"pending" => Some(*n),
+                        _ => None,
+                    })
+                    .unwrap_or(0),
+                other => panic!("a consumer: {other:?}"),
+            })
+            .collect()
+    };
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace(ns)
+        .connect()
+        .unwrap();
+    // Both workers are up (their liveness keys) before anything is submitted.
+    eventually("two workers up", || {
+        let up: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("tk:{{{ns}}}:w:*"))
+            .query(&mut con)
+            .unwrap();
+        up.len() == 2
+    });
+    let futures: Vec<_> = (0..6)
+        .map(|_| exec.submit(&SLEEP_MS, 150).unwrap())
+        .collect();
+    let mut most = 0;
+    eventually("all six done", || {
+        most = pending(&mut con).into_iter().fold(most, i64::max);
+        futures.iter().all(|f| f.done())
+    });
+    for f in &futures {
+        assert_eq!(f.result_timeout(BOUND), Ok(&150));
+    }
+    assert!(most >= 1, "the poll saw the workers' taken entries");
+    assert!(most <= 1, "a one-slot worker held {most} entries at once");
+    let ran_by: std::collections::HashSet<u32> = starts(&mut con)
+        .into_iter()
+        .map(|(_, _, pid, _)| pid)
+        .collect();
+    assert_eq!(ran_by.len(), 2, "both workers ran tasks: {ran_by:?}");
+    exec.shutdown(Shutdown::wait());
+}
