@@ -10,8 +10,9 @@
 //! no network the gevent rows are skipped with a message.
 //!
 //! Run: `cargo bench -p threadkit --features green --bench green`
-//! (`-- --test` for a tiny smoke run, `-- --yield-only` or
-//! `-- --pingpong-only` to profile the switch and the wait path).
+//! (`-- --test` for a tiny smoke run; `-- --yield-only [N]`,
+//! `--pingpong-only [N]`, `--spawn-only [N]` or `--kill-only [N]` to run one
+//! case, for profiling).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
 //! average 3-6; two rounds, gevent 26.9 on CPython 3.11 in the same run,
@@ -236,6 +237,27 @@ fn main() {
         sleep_child(args[at + 1].parse().unwrap());
         return;
     }
+    // `--X-only [N]`: one case, N times (for profiling).
+    let only = |flag: &str, n: usize| {
+        let at = args.iter().position(|a| a == flag)?;
+        Some(args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(n))
+    };
+    if let Some(n) = only("--pingpong-only", 1_000_000) {
+        println!("ping-pong {:.1} ns", bench_pingpong(n));
+        return;
+    }
+    if let Some(n) = only("--yield-only", 10_000_000) {
+        println!("yield_now {:.1} ns", bench_yield(n));
+        return;
+    }
+    if let Some(n) = only("--spawn-only", 1_000_000) {
+        println!("spawn+run+exit {:.1} ns", bench_spawn(n));
+        return;
+    }
+    if let Some(n) = only("--kill-only", 10_000) {
+        println!("kill {:.1} ns", bench_kill(n));
+        return;
+    }
     let smoke = args.iter().any(|a| a == "--test");
     let scale = if smoke { 100 } else { 1 };
     let py = if smoke {
@@ -259,14 +281,6 @@ fn main() {
             .and_then(|py| gevent(py, case, n))
             .and_then(|j| field(&j, key))
     };
-    if args.iter().any(|a| a == "--pingpong-only") {
-        println!("ping-pong {:.1} ns", bench_pingpong(1_000_000));
-        return;
-    }
-    if args.iter().any(|a| a == "--yield-only") {
-        println!("yield_now {:.1} ns", bench_yield(10_000_000));
-        return;
-    }
     let n = 1_000_000 / scale;
     row("yield_now", bench_yield(n), g("yield", n / 10, "ns"));
     let n = 200_000 / scale;

@@ -77,14 +77,14 @@ impl GreenWaker {
     }
 
     fn send(&self, kill: bool) {
-        let local = HUB.try_with(|h| match h.get() {
-            Some(hub) if Arc::ptr_eq(&hub.shared, &self.shared) => {
+        let local = with(|hub| {
+            let mine = Arc::ptr_eq(&hub.shared, &self.shared);
+            if mine {
                 hub.wake(self.slot, self.generation, kill);
-                true
             }
-            _ => false,
+            mine
         });
-        if local != Ok(true) {
+        if local != Some(true) {
             self.shared.push(Remote {
                 slot: self.slot,
                 generation: self.generation,
@@ -118,9 +118,43 @@ pub(crate) trait Abandon {
     fn abandon(&self);
 }
 
+/// A slot's coroutine, in an allocation of its own that stays put while
+/// the slot table grows, so that [`Hub::dispatch`] resumes it in place
+/// (no move out of the table and back per switch) without holding the
+/// table borrowed. Only the hub's own carrier touches it, and never while
+/// that coroutine is being resumed except through `dispatch`'s pointer.
+struct CoCell(std::ptr::NonNull<Option<RawGreen>>);
+
+impl CoCell {
+    fn new() -> CoCell {
+        CoCell(std::ptr::NonNull::from(Box::leak(Box::new(None))))
+    }
+
+    /// The coroutine, taken out (see the type's docs for who may).
+    fn take(&mut self) -> Option<RawGreen> {
+        // SAFETY: our own allocation; no reference into it is alive (the
+        // one `dispatch` makes lives only while it resumes this coroutine,
+        // and nothing calls this for a coroutine being resumed).
+        unsafe { (*self.0.as_ptr()).take() }
+    }
+
+    fn set(&mut self, co: RawGreen) {
+        // SAFETY: as in `take`; the slot is free, so its cell is empty.
+        unsafe { *self.0.as_ptr() = Some(co) }
+    }
+}
+
+impl Drop for CoCell {
+    fn drop(&mut self) {
+        // SAFETY: made by `Box::leak` in `new`, freed only here. Whoever
+        // drops a slot has taken out (or leaked) its coroutine first.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
 struct Slot {
     generation: u32,
-    co: Option<RawGreen>,
+    co: CoCell,
     scheduled: bool,
     kill: bool,
     /// Whether a green thread (of `generation`) occupies the slot.
@@ -167,6 +201,12 @@ pub(crate) struct Hub {
 
 thread_local! {
     static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
+    /// The same hub as a plain pointer (null while there is none): a
+    /// const-initialised thread-local without destructor, so reading it is
+    /// one load on the switch and wait paths (`HUB` has a destructor, whose
+    /// registration state every access would check). Set when the hub is
+    /// made, cleared first thing when it is dropped.
+    static HUB_PTR: Cell<*const Hub> = const { Cell::new(std::ptr::null()) };
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -197,7 +237,13 @@ pub(crate) fn get() -> Option<Rc<Hub>> {
 /// touched: the fast path of yields and waits).
 #[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
-    HUB.try_with(|h| h.get().map(|hub| f(hub))).ok().flatten()
+    let hub = HUB_PTR.with(Cell::get);
+    if hub.is_null() {
+        return None;
+    }
+    // SAFETY: HUB_PTR points at this thread's hub from when `HUB` holds it
+    // until the hub's drop clears it (first thing), so the hub is alive.
+    Some(f(unsafe { &*hub }))
 }
 
 /// This thread's hub, made on first use.
@@ -205,7 +251,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
         h.get_or_init(|| {
             overflow::install();
-            Rc::new(Hub {
+            let hub = Rc::new(Hub {
                 shared: Arc::new(Shared {
                     remote: Mutex::new(Vec::new()),
                     pending: AtomicBool::new(false),
@@ -216,7 +262,9 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 root_woken: Cell::new(false),
                 live: Cell::new(0),
                 spare: RefCell::default(),
-            })
+            });
+            HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
+            hub
         })
         .clone()
     })
@@ -226,8 +274,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
 /// hub has green threads (its waits must run them); `None` for a plain
 /// thread. The waiting core registers this instead of a parked thread.
 pub(crate) fn sleeper() -> Option<GreenWaker> {
-    HUB.try_with(|h| {
-        let hub = h.get()?;
+    with(|hub| {
         let slot = hub.current.get();
         if slot == ROOT && hub.live.get() == 0 {
             return None;
@@ -243,7 +290,6 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
             generation,
         })
     })
-    .ok()
     .flatten()
 }
 
@@ -285,7 +331,7 @@ impl Hub {
                     .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
                 inner.slots.push(Slot {
                     generation: 0,
-                    co: None,
+                    co: CoCell::new(),
                     scheduled: false,
                     kill: false,
                     alive: false,
@@ -306,7 +352,7 @@ impl Hub {
             }
         };
         let s = &mut inner.slots[slot as usize];
-        s.co = Some(co);
+        s.co.set(co);
         s.scheduled = true;
         s.kill = false;
         s.alive = true;
@@ -459,13 +505,15 @@ impl Hub {
     fn dispatch(&self, slot: u32) {
         #[cfg(feature = "debug-locks")]
         let mut held;
-        let (mut co, input, meta) = {
+        let (co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.slots[slot as usize];
             s.scheduled = false;
-            let Some(co) = s.co.take() else {
+            let co = s.co.0.as_ptr();
+            // SAFETY: the slot's own cell (see `CoCell`); only read here.
+            if unsafe { (*co).is_none() } {
                 return;
-            };
+            }
             #[cfg(feature = "debug-locks")]
             {
                 held = std::mem::take(&mut s.held);
@@ -479,32 +527,34 @@ impl Hub {
         crate::debug::lock_order::swap_held(&mut held);
         self.current.set(slot);
         let prev = overflow::enter(meta);
-        let finished = co.resume(input);
+        // SAFETY: the cell stays put while the table grows and is not
+        // touched by anyone else while its coroutine runs (see `CoCell`):
+        // only the root dispatches, and a slot is freed (its cell emptied)
+        // only by `finish` below, after this resume.
+        let finished = unsafe { (*co).as_mut().is_some_and(|co| co.resume(input)) };
         overflow::enter(prev);
         self.current.set(ROOT);
         #[cfg(feature = "debug-locks")]
         crate::debug::lock_order::swap_held(&mut held);
-        let mut inner = self.inner.borrow_mut();
         #[cfg(feature = "debug-locks")]
         if !finished {
-            inner.slots[slot as usize].held = held;
+            self.inner.borrow_mut().slots[slot as usize].held = held;
         }
         if finished {
-            drop(inner);
-            self.finish(slot, co);
-        } else {
-            inner.slots[slot as usize].co = Some(co);
+            self.finish(slot);
         }
     }
 
     /// Frees a finished green thread's slot and stack (out of line: the
     /// switch path stays small).
     #[inline(never)]
-    fn finish(&self, slot: u32, co: RawGreen) {
-        let mut inner = self.inner.borrow_mut();
-        let stack = co.into_stack();
-        inner.stacks.put(stack);
+    fn finish(&self, slot: u32) {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
         let s = &mut inner.slots[slot as usize];
+        if let Some(co) = s.co.take() {
+            inner.stacks.put(co.into_stack());
+        }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
         s.alive = false;
@@ -515,7 +565,7 @@ impl Hub {
         let owner = s.owner.take();
         inner.free.push(slot);
         self.live.set(self.live.get() - 1);
-        drop(inner);
+        drop(guard);
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
@@ -642,11 +692,17 @@ impl Hub {
 
 impl Drop for Hub {
     fn drop(&mut self) {
+        // Gone for `with` before anything below can call back into it.
+        let _ = HUB_PTR.try_with(|p| {
+            if std::ptr::eq(p.get(), self) {
+                p.set(std::ptr::null());
+            }
+        });
         // A bare thread ending with green threads still suspended: their
         // stacks are leaked rather than unwound during TLS destruction.
         let inner = self.inner.get_mut();
-        for s in inner.slots.drain(..) {
-            if let Some(co) = s.co {
+        for mut s in inner.slots.drain(..) {
+            if let Some(co) = s.co.take() {
                 co.leak();
             }
             if let Some(owner) = s.owner {
