@@ -25,6 +25,7 @@ use parking_lot::Mutex;
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
 use super::stack::StackPool;
+use super::watchdog::{Published, Watch};
 use crate::util::Deadline;
 
 /// The slot number of the hub's root (the carrier's own code).
@@ -163,6 +164,8 @@ struct Slot {
     /// (the overflow handler reads it); reused by the slot's next tenant.
     meta: Box<Meta>,
     owner: Option<Arc<dyn Abandon>>,
+    /// What the watchdog may read about the slot's green thread.
+    published: Arc<Published>,
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
     held: crate::debug::lock_order::HeldStack,
@@ -197,6 +200,11 @@ pub(crate) struct Hub {
     root_woken: Cell<bool>,
     live: Cell<usize>,
     spare: RefCell<Vec<Remote>>,
+    /// Switches so far, and what the watchdog samples.
+    switches: Cell<u64>,
+    watch: Arc<Watch>,
+    /// The running green thread's watchdog record (null in the root).
+    running: Cell<*const Published>,
 }
 
 thread_local! {
@@ -262,6 +270,9 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 root_woken: Cell::new(false),
                 live: Cell::new(0),
                 spare: RefCell::default(),
+                switches: Cell::new(0),
+                watch: Watch::new(),
+                running: Cell::new(std::ptr::null()),
             });
             HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
             hub
@@ -301,7 +312,9 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 }
 
 impl Hub {
-    /// Starts a green thread running `body` on a stack of `stack_size`.
+    /// Starts a green thread running `body` on a stack of `stack_size`;
+    /// its spawn site is the caller's.
+    #[track_caller]
     pub(crate) fn spawn(
         &self,
         id: u64,
@@ -310,8 +323,29 @@ impl Hub {
         owner: Arc<dyn Abandon>,
         body: impl FnOnce(Resume) + 'static,
     ) -> io::Result<GreenWaker> {
+        self.spawn_at(
+            id,
+            name,
+            stack_size,
+            owner,
+            std::panic::Location::caller(),
+            body,
+        )
+    }
+
+    /// [`spawn`](Self::spawn) with the spawn site the watchdog reports.
+    pub(crate) fn spawn_at(
+        &self,
+        id: u64,
+        name: Option<Arc<str>>,
+        stack_size: usize,
+        owner: Arc<dyn Abandon>,
+        site: &'static std::panic::Location<'static>,
+        body: impl FnOnce(Resume) + 'static,
+    ) -> io::Result<GreenWaker> {
         let mut inner = self.inner.borrow_mut();
         let stack = inner.stacks.take(stack_size)?;
+        let published_name = name.clone();
         let meta = Meta {
             id,
             name,
@@ -345,6 +379,7 @@ impl Hub {
                         local_token: 0,
                     }),
                     owner: None,
+                    published: self.watch.record(),
                     #[cfg(feature = "debug-locks")]
                     held: Default::default(),
                 });
@@ -358,9 +393,11 @@ impl Hub {
         s.alive = true;
         *s.meta = meta;
         s.owner = Some(owner);
+        s.published.spawned(id, site, &published_name);
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
+        self.watch.set_live(self.live.get());
         Ok(GreenWaker {
             shared: Arc::clone(&self.shared),
             slot,
@@ -520,6 +557,11 @@ impl Hub {
             }
             let input = if s.kill { Resume::Kill } else { Resume::Run };
             let meta: *const Meta = &*s.meta;
+            let record = Arc::as_ptr(&s.published);
+            let switches = self.switches.get() + 1;
+            self.switches.set(switches);
+            self.watch.switch_in(switches, record);
+            self.running.set(record);
             (co, input, meta)
         };
         // The held-lock list is the green thread's while it runs.
@@ -534,6 +576,8 @@ impl Hub {
         let finished = unsafe { (*co).as_mut().is_some_and(|co| co.resume(input)) };
         overflow::enter(prev);
         self.current.set(ROOT);
+        self.running.set(std::ptr::null());
+        self.watch.switch_out();
         #[cfg(feature = "debug-locks")]
         crate::debug::lock_order::swap_held(&mut held);
         #[cfg(feature = "debug-locks")]
@@ -565,6 +609,7 @@ impl Hub {
         let owner = s.owner.take();
         inner.free.push(slot);
         self.live.set(self.live.get() - 1);
+        self.watch.set_live(self.live.get());
         drop(guard);
         if let Some(thread) = thread {
             thread.set_finished(None);
@@ -729,6 +774,20 @@ pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> 
         s.alive.then(|| f(&mut s.meta))
     })
     .flatten()
+}
+
+/// Notes `at` as where the running green thread waits, for the watchdog's
+/// reports (nothing in the root or on a plain thread).
+#[inline]
+pub(crate) fn note_wait(at: &'static std::panic::Location<'static>) {
+    with(|hub| {
+        let record = hub.running.get();
+        // SAFETY: the running green thread's record, which its hub's watch
+        // keeps alive; the fields written are atomics.
+        if let Some(record) = unsafe { record.as_ref() } {
+            record.waits_at(at);
+        }
+    });
 }
 
 /// Whether the caller is a green thread, or a root whose hub has green

@@ -64,7 +64,12 @@
 //!   std IO, `std::sync` locks and C calls block the carrier and every
 //!   green thread on it (use [`crate::sleep`] and threadkit's primitives).
 //!   A `std::sync::Mutex` guard held across a threadkit wait can deadlock
-//!   the carrier.
+//!   the carrier. A watchdog thread, as gevent's monitor thread, reports a
+//!   green thread that runs longer than [`max_blocking`] (100 ms by default,
+//!   `THREADKIT_GREEN_MAX_BLOCKING`) without switching: to standard error,
+//!   or to [`set_blocked_hook`], with its name, spawn site and last wait
+//!   site ([`BlockedReport`]); it costs a counter and two plain stores per
+//!   switch.
 //! - Kill unwinds the green thread with a private panic payload (gevent's
 //!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads
 //!   it does not own. It needs `panic = "unwind"`.
@@ -92,11 +97,13 @@ mod hub;
 mod overflow;
 mod raw;
 mod stack;
+mod watchdog;
 
 use std::time::{Duration, Instant};
 
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
 pub(crate) use hub::{GreenWaker, Parked};
+pub use watchdog::{BlockedReport, max_blocking, set_blocked_hook, set_max_blocking};
 
 use crate::util::Deadline;
 
@@ -115,6 +122,7 @@ pub(crate) fn unwind_killed() -> ! {
 ///
 /// If its stack cannot be mapped (as `std::thread::spawn` panics when a
 /// thread cannot be made); [`Builder::spawn`] returns the error instead.
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> Greenlet<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -130,6 +138,7 @@ where
 /// # Panics
 ///
 /// As [`spawn`].
+#[track_caller]
 pub fn spawn_local<F, T>(f: F) -> Greenlet<T>
 where
     F: FnOnce() -> T + 'static,
@@ -152,6 +161,7 @@ where
 ///
 /// assert_eq!(green::run(|| 1 + 1).unwrap(), 2);
 /// ```
+#[track_caller]
 pub fn run<F, T>(f: F) -> Result<T, GreenletError>
 where
     F: FnOnce() -> T + 'static,
@@ -175,7 +185,9 @@ where
 /// Lets the other ready green threads run, then goes on: gevent's
 /// `sleep(0)`. In the root of a hub it runs the ready green threads once;
 /// on a thread without green threads it is `std::thread::yield_now`.
+#[track_caller]
 pub fn yield_now() {
+    hub::note_wait(std::panic::Location::caller());
     let parked = hub::with(|hub| (raw::in_green() || hub.live() > 0).then(|| hub.yield_now()));
     match parked.flatten() {
         Some(Parked::Killed) => unwind_killed(),
@@ -279,10 +291,12 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 
 /// Python's `time.sleep` when green threads may run: see [`crate::sleep`].
 /// Returns false if the caller is a plain thread (the caller sleeps).
+#[track_caller]
 pub(crate) fn sleep(d: Duration) -> bool {
     if !hub::active() {
         return false;
     }
+    hub::note_wait(std::panic::Location::caller());
     if d.is_zero() {
         yield_now();
         return true;
