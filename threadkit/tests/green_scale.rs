@@ -37,6 +37,7 @@ fn live(n: usize, guard: Duration) {
     std::thread::spawn(move || {
         let maps0 = map_count();
         let rss0 = status_kib("VmRSS:");
+        let pte0 = status_kib("VmPTE:");
         let got = green::run(move || {
             let go = Arc::new(Event::new());
             let done = Arc::new(AtomicUsize::new(0));
@@ -51,22 +52,24 @@ fn live(n: usize, guard: Duration) {
                 .collect();
             // Every one starts and parks in its wait.
             green::yield_now();
-            let parked = (map_count(), status_kib("VmRSS:"));
+            let parked = (map_count(), status_kib("VmRSS:"), status_kib("VmPTE:"));
             go.set();
             green::joinall(&gs);
             (done.load(Relaxed), parked)
         })
         .unwrap();
-        let _ = tx.send((got, maps0, rss0));
+        let _ = tx.send((got, maps0, rss0, pte0));
     });
-    let ((done, (maps, rss)), maps0, rss0) = rx
+    let ((done, (maps, rss, pte)), maps0, rss0, pte0) = rx
         .recv_timeout(guard)
         .expect("hang guard: the green threads did not finish");
     assert_eq!(done, n);
     println!(
-        "{n} live green threads: {} memory maps added, {} bytes RSS each",
+        "{n} live green threads: {} memory maps added, {} bytes RSS and {} bytes of page \
+         tables each (stack, handle and hub slot)",
         maps.saturating_sub(maps0),
-        rss.saturating_sub(rss0) * 1024 / n as u64
+        rss.saturating_sub(rss0) * 1024 / n as u64,
+        pte.saturating_sub(pte0) * 1024 / n as u64
     );
     if guard_install_works() {
         // One map per 64 stacks at most (a slab), not two per stack.

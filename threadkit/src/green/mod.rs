@@ -317,6 +317,37 @@ pub(crate) fn sleep(d: Duration) -> bool {
     }
 }
 
+/// The schedule of a green thread polling a lock it cannot queue on: 32
+/// turns of yielding, then naps doubling from 20 µs to 1 ms.
+#[derive(Debug)]
+struct Backoff {
+    turns: u32,
+    nap: Duration,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff {
+            turns: 0,
+            nap: Duration::from_micros(20),
+        }
+    }
+
+    /// The next wait: `Now` (a yield) or a nap, cut short by `deadline`.
+    fn next(&mut self, deadline: Deadline) -> Deadline {
+        if self.turns < 32 {
+            self.turns += 1;
+            return Deadline::Now;
+        }
+        let wake = Instant::now() + self.nap;
+        self.nap = (self.nap * 2).min(Duration::from_millis(1));
+        match deadline {
+            Deadline::At(at) => Deadline::At(at.min(wake)),
+            _ => Deadline::At(wake),
+        }
+    }
+}
+
 /// [`poll_until`] with no deadline, for taking a lock back that must be
 /// taken (a `Condition` after its wait, also while a kill unwinds the
 /// green thread): a kill does not interrupt it, and stays pending. `None`
@@ -325,21 +356,13 @@ pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
     if !hub::active() {
         return None;
     }
-    let mut turns = 0u32;
-    let mut nap = Duration::from_micros(20);
+    let mut backoff = Backoff::new();
     loop {
         if let Some(got) = attempt() {
             return Some(got);
         }
-        let deadline = if turns < 32 {
-            turns += 1;
-            Deadline::Now
-        } else {
-            let at = Instant::now() + nap;
-            nap = (nap * 2).min(Duration::from_millis(1));
-            Deadline::At(at)
-        };
-        hub::with(|hub| hub.park_through_kill(deadline));
+        let wait = backoff.next(Deadline::Never);
+        hub::with(|hub| hub.park_through_kill(wait));
     }
 }
 
@@ -354,28 +377,19 @@ pub(crate) fn poll_until<R>(
     if !hub::active() {
         return None;
     }
-    let mut turns = 0u32;
-    let mut nap = Duration::from_micros(20);
+    let mut backoff = Backoff::new();
     loop {
         if let Some(got) = attempt() {
             return Some(Some(got));
         }
-        let parked = match deadline {
+        match deadline {
             Deadline::Now => return Some(None),
             Deadline::At(at) if Instant::now() >= at => return Some(None),
-            _ if turns < 32 => {
-                turns += 1;
-                hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken)
-            }
-            _ => {
-                let wake = Instant::now() + nap;
-                nap = (nap * 2).min(Duration::from_millis(1));
-                let until = match deadline {
-                    Deadline::At(at) => at.min(wake),
-                    _ => wake,
-                };
-                park(Deadline::At(until))
-            }
+            _ => {}
+        }
+        let parked = match backoff.next(deadline) {
+            Deadline::Now => hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken),
+            nap => park(nap),
         };
         if parked == Parked::Killed {
             unwind_killed();

@@ -10,7 +10,7 @@
 
 use std::io;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -97,13 +97,20 @@ impl GreenStack {
     }
 
     fn install_guard(&self, page: usize) -> io::Result<()> {
+        /// Whether the kernel refused `MADV_GUARD_INSTALL` once (it then
+        /// always will: no second try per stack).
         #[cfg(target_os = "linux")]
-        {
+        static NO_GUARD_REGIONS: AtomicBool = AtomicBool::new(false);
+        #[cfg(target_os = "linux")]
+        if !NO_GUARD_REGIONS.load(Ordering::Relaxed) {
             // SAFETY: the lowest page of this stack, inside our own mapping.
             if unsafe { libc::madvise(self.low as *mut libc::c_void, page, MADV_GUARD_INSTALL) }
                 == 0
             {
                 return Ok(());
+            }
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+                NO_GUARD_REGIONS.store(true, Ordering::Relaxed);
             }
         }
         // SAFETY: the lowest page of this stack becomes inaccessible.
