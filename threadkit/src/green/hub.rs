@@ -203,8 +203,6 @@ pub(crate) struct Hub {
     /// Switches so far, and what the watchdog samples.
     switches: Cell<u64>,
     watch: Arc<Watch>,
-    /// The running green thread's watchdog record (null in the root).
-    running: Cell<*const Published>,
 }
 
 thread_local! {
@@ -272,7 +270,6 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 spare: RefCell::default(),
                 switches: Cell::new(0),
                 watch: Watch::new(),
-                running: Cell::new(std::ptr::null()),
             });
             HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
             hub
@@ -516,6 +513,7 @@ impl Hub {
                 };
                 self.dispatch(next);
             }
+            self.idle();
             self.poll_events();
             return Parked::Woken;
         }
@@ -560,8 +558,9 @@ impl Hub {
             let record = Arc::as_ptr(&s.published);
             let switches = self.switches.get() + 1;
             self.switches.set(switches);
+            // The root marks the hub idle for the watchdog once it stops
+            // dispatching (`idle`), not after every switch.
             self.watch.switch_in(switches, record);
-            self.running.set(record);
             (co, input, meta)
         };
         // The held-lock list is the green thread's while it runs.
@@ -576,8 +575,6 @@ impl Hub {
         let finished = unsafe { (*co).as_mut().is_some_and(|co| co.resume(input)) };
         overflow::enter(prev);
         self.current.set(ROOT);
-        self.running.set(std::ptr::null());
-        self.watch.switch_out();
         #[cfg(feature = "debug-locks")]
         crate::debug::lock_order::swap_held(&mut held);
         #[cfg(feature = "debug-locks")]
@@ -658,6 +655,19 @@ impl Hub {
     /// The hub loop, run by the root while it waits: runs green threads
     /// until the root is woken or `deadline` passes.
     fn run_root(&self, deadline: Deadline) -> Parked {
+        let parked = self.run_root_until(deadline);
+        self.idle();
+        parked
+    }
+
+    /// Tells the watchdog that the root no longer runs green threads (it
+    /// returns to its own code, or sleeps until there is work).
+    #[inline]
+    fn idle(&self) {
+        self.watch.switch_out();
+    }
+
+    fn run_root_until(&self, deadline: Deadline) -> Parked {
         let mut dispatched = 0u32;
         loop {
             if self.root_woken.replace(false) {
@@ -690,6 +700,7 @@ impl Hub {
             // A remote wake-up unparks the carrier; a token left from an
             // earlier one only costs a spurious turn of this loop.
             if !self.shared.pending.load(Ordering::Acquire) {
+                self.idle();
                 match until {
                     Some(at) => {
                         let now = Instant::now();
@@ -731,6 +742,7 @@ impl Hub {
                     None => break,
                 }
             }
+            self.idle();
         }
     }
 }
@@ -780,14 +792,17 @@ pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> 
 /// reports (nothing in the root or on a plain thread).
 #[inline]
 pub(crate) fn note_wait(at: &'static std::panic::Location<'static>) {
-    with(|hub| {
-        let record = hub.running.get();
-        // SAFETY: the running green thread's record, which its hub's watch
-        // keeps alive; the fields written are atomics.
-        if let Some(record) = unsafe { record.as_ref() } {
-            record.waits_at(at);
+    with(|hub| hub.note_wait(at));
+}
+
+impl Hub {
+    /// [`note_wait`] on this hub.
+    #[inline]
+    pub(crate) fn note_wait(&self, at: &'static std::panic::Location<'static>) {
+        if self.current.get() != ROOT {
+            self.watch.waits_at(at);
         }
-    });
+    }
 }
 
 /// Whether the caller is a green thread, or a root whose hub has green

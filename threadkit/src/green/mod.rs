@@ -187,8 +187,11 @@ where
 /// on a thread without green threads it is `std::thread::yield_now`.
 #[track_caller]
 pub fn yield_now() {
-    hub::note_wait(std::panic::Location::caller());
-    let parked = hub::with(|hub| (raw::in_green() || hub.live() > 0).then(|| hub.yield_now()));
+    let at = std::panic::Location::caller();
+    let parked = hub::with(|hub| {
+        hub.note_wait(at);
+        (raw::in_green() || hub.live() > 0).then(|| hub.yield_now())
+    });
     match parked.flatten() {
         Some(Parked::Killed) => unwind_killed(),
         Some(_) => {}

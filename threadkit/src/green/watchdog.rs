@@ -232,7 +232,19 @@ impl Watch {
         self.running.store(record.cast_mut(), Relaxed);
     }
 
-    /// The hub is back in its root.
+    /// Notes where the running green thread (the hub's last switch-in)
+    /// waits.
+    #[inline]
+    pub(crate) fn waits_at(&self, at: &'static Location<'static>) {
+        let record = self.running.load(Relaxed);
+        // SAFETY: one of `records`, which this watch keeps alive; the field
+        // written is an atomic.
+        if let Some(record) = unsafe { record.as_ref() } {
+            record.waits_at(at);
+        }
+    }
+
+    /// The hub's root stopped running green threads.
     #[inline]
     pub(crate) fn switch_out(&self) {
         self.running.store(ptr::null_mut(), Relaxed);
