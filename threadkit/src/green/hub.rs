@@ -119,53 +119,103 @@ pub(crate) trait Abandon {
     fn abandon(&self);
 }
 
-/// A slot's coroutine, in an allocation of its own that stays put while
-/// the slot table grows, so that [`Hub::dispatch`] resumes it in place
-/// (no move out of the table and back per switch) without holding the
-/// table borrowed. Only the hub's own carrier touches it, and never while
-/// that coroutine is being resumed except through `dispatch`'s pointer.
-struct CoCell(std::ptr::NonNull<Option<RawGreen>>);
+/// The parts of a slot that must stay put while the slot table grows, in
+/// one allocation per slot, reused by its tenants: the green thread's
+/// [`Meta`] (the overflow handler reads it while it runs), its coroutine
+/// (resumed in place by [`Hub::dispatch`], with no move out of the table
+/// and back per switch and without holding the table borrowed), and what
+/// the watchdog thread reads.
+struct Fixed {
+    meta: Meta,
+    co: Option<RawGreen>,
+    published: Published,
+}
 
-impl CoCell {
-    fn new() -> CoCell {
-        CoCell(std::ptr::NonNull::from(Box::leak(Box::new(None))))
+/// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
+/// Slot` asserts nothing about it: while `dispatch` resumes the coroutine
+/// through a pointer to `co`, the running green thread may borrow the
+/// table (waking itself) or its own `meta` (`current_thread`), which are
+/// other places. Only the hub's carrier touches `meta` and `co`, and `co`
+/// only through `dispatch` while it is resumed (only the root dispatches,
+/// and a slot is emptied only after its resume returns).
+struct FixedBox(std::ptr::NonNull<Fixed>);
+
+impl FixedBox {
+    fn new() -> FixedBox {
+        let fixed = Box::new(Fixed {
+            meta: Meta {
+                id: 0,
+                name: None,
+                guard: (0, 0),
+                range: (0, 0),
+                stack_size: 0,
+                thread: None,
+                local_token: 0,
+            },
+            co: None,
+            published: Published::new(),
+        });
+        FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
     }
 
-    /// The coroutine, taken out (see the type's docs for who may).
-    fn take(&mut self) -> Option<RawGreen> {
-        // SAFETY: our own allocation; no reference into it is alive (the
-        // one `dispatch` makes lives only while it resumes this coroutine,
-        // and nothing calls this for a coroutine being resumed).
-        unsafe { (*self.0.as_ptr()).take() }
+    fn meta(&self) -> &Meta {
+        // SAFETY: our allocation; a field projection, so it does not
+        // overlap the pointer `dispatch` may hold to `co`.
+        unsafe { &(*self.0.as_ptr()).meta }
     }
 
-    fn set(&mut self, co: RawGreen) {
-        // SAFETY: as in `take`; the slot is free, so its cell is empty.
-        unsafe { *self.0.as_ptr() = Some(co) }
+    fn meta_mut(&mut self) -> &mut Meta {
+        // SAFETY: as in `meta`; `&mut self` makes it the only one.
+        unsafe { &mut (*self.0.as_ptr()).meta }
+    }
+
+    fn meta_ptr(&self) -> *const Meta {
+        // SAFETY: a field address in our allocation.
+        unsafe { &raw const (*self.0.as_ptr()).meta }
+    }
+
+    fn co_ptr(&self) -> *mut Option<RawGreen> {
+        // SAFETY: a field address in our allocation.
+        unsafe { &raw mut (*self.0.as_ptr()).co }
+    }
+
+    /// The coroutine, taken out (never while it is being resumed).
+    fn take_co(&mut self) -> Option<RawGreen> {
+        // SAFETY: our allocation; nothing else refers to `co` now (see the
+        // type's docs).
+        unsafe { (*self.co_ptr()).take() }
+    }
+
+    fn set_co(&mut self, co: RawGreen) {
+        // SAFETY: as in `take_co`; the slot is free, so `co` is empty.
+        unsafe { *self.co_ptr() = Some(co) }
+    }
+
+    fn published(&self) -> &Published {
+        // SAFETY: a field projection in our allocation; only atomics and a
+        // lock in it, shared with the watchdog thread (see `Watch`).
+        unsafe { &(*self.0.as_ptr()).published }
     }
 }
 
-impl Drop for CoCell {
+impl Drop for FixedBox {
     fn drop(&mut self) {
         // SAFETY: made by `Box::leak` in `new`, freed only here. Whoever
-        // drops a slot has taken out (or leaked) its coroutine first.
+        // drops a slot has taken out (or leaked) its coroutine first, and
+        // retired the hub's watch (the watchdog no longer reads it).
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 
 struct Slot {
     generation: u32,
-    co: CoCell,
     scheduled: bool,
     kill: bool,
     /// Whether a green thread (of `generation`) occupies the slot.
     alive: bool,
-    /// Boxed so that its address stays put while the green thread runs
-    /// (the overflow handler reads it); reused by the slot's next tenant.
-    meta: Box<Meta>,
+    /// Its meta, coroutine and watchdog record, which stay put.
+    fixed: FixedBox,
     owner: Option<Arc<dyn Abandon>>,
-    /// What the watchdog may read about the slot's green thread.
-    published: Arc<Published>,
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
     held: crate::debug::lock_order::HeldStack,
@@ -176,7 +226,7 @@ impl std::fmt::Debug for Slot {
         f.debug_struct("Slot")
             .field("generation", &self.generation)
             .field("alive", &self.alive)
-            .field("meta", &self.meta)
+            .field("meta", self.fixed.meta())
             .finish_non_exhaustive()
     }
 }
@@ -362,21 +412,11 @@ impl Hub {
                     .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
                 inner.slots.push(Slot {
                     generation: 0,
-                    co: CoCell::new(),
                     scheduled: false,
                     kill: false,
                     alive: false,
-                    meta: Box::new(Meta {
-                        id: 0,
-                        name: None,
-                        guard: (0, 0),
-                        range: (0, 0),
-                        stack_size: 0,
-                        thread: None,
-                        local_token: 0,
-                    }),
+                    fixed: FixedBox::new(),
                     owner: None,
-                    published: self.watch.record(),
                     #[cfg(feature = "debug-locks")]
                     held: Default::default(),
                 });
@@ -384,13 +424,13 @@ impl Hub {
             }
         };
         let s = &mut inner.slots[slot as usize];
-        s.co.set(co);
+        s.fixed.set_co(co);
         s.scheduled = true;
         s.kill = false;
         s.alive = true;
-        *s.meta = meta;
+        *s.fixed.meta_mut() = meta;
         s.owner = Some(owner);
-        s.published.spawned(id, site, &published_name);
+        s.fixed.published().spawned(id, site, &published_name);
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
@@ -431,7 +471,8 @@ impl Hub {
         }
         let inner = self.inner.borrow();
         let s = &inner.slots[slot as usize];
-        s.alive.then(|| (s.meta.id, s.meta.name.clone()))
+        s.alive
+            .then(|| (s.fixed.meta().id, s.fixed.meta().name.clone()))
     }
 
     /// How many green threads of this hub have not finished.
@@ -544,8 +585,8 @@ impl Hub {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.slots[slot as usize];
             s.scheduled = false;
-            let co = s.co.0.as_ptr();
-            // SAFETY: the slot's own cell (see `CoCell`); only read here.
+            let co = s.fixed.co_ptr();
+            // SAFETY: the slot's own `co` (see `FixedBox`); only read here.
             if unsafe { (*co).is_none() } {
                 return;
             }
@@ -554,8 +595,8 @@ impl Hub {
                 held = std::mem::take(&mut s.held);
             }
             let input = if s.kill { Resume::Kill } else { Resume::Run };
-            let meta: *const Meta = &*s.meta;
-            let record = Arc::as_ptr(&s.published);
+            let meta = s.fixed.meta_ptr();
+            let record: *const Published = s.fixed.published();
             let switches = self.switches.get() + 1;
             self.switches.set(switches);
             // The root marks the hub idle for the watchdog once it stops
@@ -568,10 +609,10 @@ impl Hub {
         crate::debug::lock_order::swap_held(&mut held);
         self.current.set(slot);
         let prev = overflow::enter(meta);
-        // SAFETY: the cell stays put while the table grows and is not
-        // touched by anyone else while its coroutine runs (see `CoCell`):
-        // only the root dispatches, and a slot is freed (its cell emptied)
-        // only by `finish` below, after this resume.
+        // SAFETY: `co` stays put while the table grows and is not touched
+        // by anyone else while its coroutine runs (see `FixedBox`): only
+        // the root dispatches, and a slot is emptied only by `finish`
+        // below, after this resume.
         let finished = unsafe { (*co).as_mut().is_some_and(|co| co.resume(input)) };
         overflow::enter(prev);
         self.current.set(ROOT);
@@ -593,14 +634,15 @@ impl Hub {
         let mut guard = self.inner.borrow_mut();
         let inner = &mut *guard;
         let s = &mut inner.slots[slot as usize];
-        if let Some(co) = s.co.take() {
+        if let Some(co) = s.fixed.take_co() {
             inner.stacks.put(co.into_stack());
         }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
         s.alive = false;
-        s.meta.name = None;
-        let thread = s.meta.thread.take();
+        let meta = s.fixed.meta_mut();
+        meta.name = None;
+        let thread = meta.thread.take();
         // Dropped once the hub is no longer borrowed: the last
         // reference drops the green thread's value, which is user code.
         let owner = s.owner.take();
@@ -758,8 +800,10 @@ impl Drop for Hub {
         // A bare thread ending with green threads still suspended: their
         // stacks are leaked rather than unwound during TLS destruction.
         let inner = self.inner.get_mut();
+        // The watchdog stops reading the slots' records before they go.
+        self.watch.retire();
         for mut s in inner.slots.drain(..) {
-            if let Some(co) = s.co.take() {
+            if let Some(co) = s.fixed.take_co() {
                 co.leak();
             }
             if let Some(owner) = s.owner {
@@ -783,7 +827,7 @@ pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> 
         }
         let mut inner = hub.inner.borrow_mut();
         let s = inner.slots.get_mut(slot as usize)?;
-        s.alive.then(|| f(&mut s.meta))
+        s.alive.then(|| f(s.fixed.meta_mut()))
     })
     .flatten()
 }

@@ -127,7 +127,8 @@ impl fmt::Display for BlockedReport {
 }
 
 /// What a hub publishes about one of its slots, for the watchdog thread:
-/// atomics only, kept alive by the hub's [`Watch`] for as long as it is.
+/// atomics and a lock only. It lives in the hub's slot table, which frees
+/// it only after [`Watch::retire`].
 #[derive(Debug)]
 pub(crate) struct Published {
     id: AtomicU64,
@@ -143,6 +144,16 @@ fn loc_ptr(at: &'static Location<'static>) -> *mut Location<'static> {
 }
 
 impl Published {
+    pub(crate) fn new() -> Published {
+        Published {
+            id: AtomicU64::new(0),
+            spawned_at: AtomicPtr::new(loc_ptr(Location::caller())),
+            last_wait: AtomicPtr::new(ptr::null_mut()),
+            name: Mutex::new(None),
+            named: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
     /// A new tenant of the slot.
     pub(crate) fn spawned(&self, id: u64, at: &'static Location<'static>, name: &Option<Arc<str>>) {
         self.id.store(id, Relaxed);
@@ -170,8 +181,6 @@ pub(crate) struct Watch {
     carrier: Option<String>,
     carrier_id: ThreadId,
     carrier_tid: i64,
-    /// Every slot's record, so that `running` stays valid for the watchdog.
-    records: Mutex<Vec<Arc<Published>>>,
     /// The watchdog's own view: the last count seen, since when, and
     /// whether this stall was reported.
     seen: Mutex<Seen>,
@@ -182,6 +191,8 @@ struct Seen {
     switches: u64,
     since: Instant,
     reported: Option<BlockedReport>,
+    /// The hub is gone ([`Watch::retire`]).
+    retired: bool,
 }
 
 impl Watch {
@@ -198,11 +209,11 @@ impl Watch {
             carrier: me.name().map(String::from),
             carrier_id: me.id(),
             carrier_tid: tid,
-            records: Mutex::new(Vec::new()),
             seen: Mutex::new(Seen {
                 switches: 0,
                 since: Instant::now(),
                 reported: None,
+                retired: false,
             }),
         });
         let watched = watched();
@@ -211,17 +222,12 @@ impl Watch {
         watch
     }
 
-    /// A record for a new slot.
-    pub(crate) fn record(&self) -> Arc<Published> {
-        let record = Arc::new(Published {
-            id: AtomicU64::new(0),
-            spawned_at: AtomicPtr::new(loc_ptr(Location::caller())),
-            last_wait: AtomicPtr::new(ptr::null_mut()),
-            name: Mutex::new(None),
-            named: std::sync::atomic::AtomicBool::new(false),
-        });
-        self.records.lock().push(Arc::clone(&record));
-        record
+    /// The hub is being dropped, and its slots' records with it: the
+    /// watchdog reads them only under `seen`, and no longer after this.
+    pub(crate) fn retire(&self) {
+        let mut seen = self.seen.lock();
+        seen.retired = true;
+        self.running.store(ptr::null_mut(), Relaxed);
     }
 
     /// The hub is about to run `record`'s green thread: its `count`th
@@ -237,8 +243,8 @@ impl Watch {
     #[inline]
     pub(crate) fn waits_at(&self, at: &'static Location<'static>) {
         let record = self.running.load(Relaxed);
-        // SAFETY: one of `records`, which this watch keeps alive; the field
-        // written is an atomic.
+        // SAFETY: called by the hub itself, alive: its slots' records are
+        // (see `retire`); the field written is an atomic.
         if let Some(record) = unsafe { record.as_ref() } {
             record.waits_at(at);
         }
@@ -259,10 +265,10 @@ impl Watch {
     /// One look by the watchdog thread: a report to make, if any. `gone`:
     /// the hub has been dropped (a stall it was in has ended).
     fn sample(&self, now: Instant, max: Duration, gone: bool) -> Option<BlockedReport> {
+        let mut seen = self.seen.lock();
         let switches = self.switches.load(Relaxed);
         let running = self.running.load(Relaxed);
-        let mut seen = self.seen.lock();
-        if switches != seen.switches || running.is_null() || gone {
+        if switches != seen.switches || running.is_null() || gone || seen.retired {
             seen.switches = switches;
             let since = std::mem::replace(&mut seen.since, now);
             return seen.reported.take().map(|mut r| {
@@ -274,8 +280,9 @@ impl Watch {
         if seen.reported.is_some() || now.saturating_duration_since(seen.since) < max {
             return None;
         }
-        // SAFETY: `running` points at one of `records`, which this watch
-        // keeps alive; its fields are atomics or behind a lock.
+        // SAFETY: `running` points at a record of the hub's slot table,
+        // which the hub frees only after `retire`, which waits for `seen`,
+        // held here; its fields are atomics or behind a lock.
         let record = unsafe { &*running };
         let spawned_at = record.spawned_at.load(Relaxed);
         let last_wait = record.last_wait.load(Relaxed);
