@@ -218,7 +218,9 @@ impl Watch {
         });
         let watched = watched();
         watched.hubs.lock().push(Arc::clone(&watch));
-        start();
+        if max_blocking().is_some() {
+            start();
+        }
         watch
     }
 
@@ -384,9 +386,27 @@ pub fn max_blocking() -> Option<Duration> {
 }
 
 /// Sets [`max_blocking`] for every hub of the process (`None`: no reports).
+///
+/// The watchdog is one thread per process (`threadkit-green-watchdog`),
+/// started with the first hub, or by this call, unless the limit is off.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::green;
+///
+/// green::set_max_blocking(Some(Duration::from_millis(20))); // Java's JFR uses 20 ms
+/// assert_eq!(green::max_blocking(), Some(Duration::from_millis(20)));
+/// green::set_max_blocking(None);
+/// assert_eq!(green::max_blocking(), None);
+/// ```
 pub fn set_max_blocking(max: Option<Duration>) {
     let ns = max.map_or(OFF, |d| d.as_nanos().clamp(1, u128::from(UNSET - 1)) as u64);
     MAX_BLOCKING.store(ns, Relaxed);
+    if max.is_some() {
+        start();
+    }
 }
 
 /// Sends the watchdog's reports to `hook` instead of standard error (where
@@ -396,7 +416,8 @@ pub fn set_blocked_hook(hook: impl Fn(&BlockedReport) + Send + Sync + 'static) {
     *watched().hook.lock() = Some(Arc::new(hook));
 }
 
-/// Starts the watchdog thread once per process.
+/// Starts the watchdog thread once per process (with the first hub, or
+/// when the watchdog is turned on; never while it is off).
 fn start() {
     let watched = watched();
     watched.started.call_once(|| {
