@@ -266,8 +266,9 @@ const _: fn() = || {
 assert_not_impl!(threadkit::asyncio::Wait<Rc<u8>>, Send);
 #[cfg(feature = "green")]
 const _: fn() = || {
-    use threadkit::green::{Builder, GreenThread, Greenlet, GreenletError};
+    use threadkit::green::{BlockedReport, Builder, GreenThread, Greenlet, GreenletError};
     assert_send_sync::<Greenlet<u8>>();
+    assert_send_sync::<BlockedReport>();
     assert_send_sync::<Builder>();
     assert_send_sync::<GreenThread>();
     assert_send::<GreenletError>();

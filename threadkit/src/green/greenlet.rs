@@ -122,7 +122,9 @@ impl<T> fmt::Debug for Greenlet<T> {
 impl<T> Greenlet<T> {
     /// Waits until the green thread has finished (returned, panicked or
     /// been killed): gevent's `join()`.
+    #[track_caller]
     pub fn join(&self) {
+        hub::note_wait(std::panic::Location::caller());
         let mut st = self.shared.done.lock();
         self.shared
             .done
@@ -130,7 +132,9 @@ impl<T> Greenlet<T> {
     }
 
     /// Waits at most `timeout`; whether the green thread has finished.
+    #[track_caller]
     pub fn join_timeout(&self, timeout: Duration) -> bool {
+        hub::note_wait(std::panic::Location::caller());
         let mut st = self.shared.done.lock();
         self.shared
             .done
@@ -139,6 +143,7 @@ impl<T> Greenlet<T> {
 
     /// Waits for the green thread and returns its value, or why there is
     /// none: gevent's `get()`.
+    #[track_caller]
     pub fn get(self) -> Result<T, GreenletError> {
         self.join();
         let mut st = self.shared.done.lock();
@@ -157,6 +162,7 @@ impl<T> Greenlet<T> {
     /// as it is. gevent's `kill()`.
     ///
     /// A green thread killing itself unwinds at once.
+    #[track_caller]
     pub fn kill(&self) {
         if self.is_ready() {
             return;
@@ -229,6 +235,7 @@ impl Builder {
 
     /// Spawns a green thread on the calling thread's hub; fails if its stack
     /// cannot be mapped (the error names `vm.max_map_count`).
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<Greenlet<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -239,6 +246,7 @@ impl Builder {
 
     /// [`spawn`](Self::spawn) for a closure that is not `Send`: it runs on
     /// the calling thread's hub like every green thread.
+    #[track_caller]
     pub fn spawn_local<F, T>(self, f: F) -> io::Result<Greenlet<T>>
     where
         F: FnOnce() -> T + 'static,

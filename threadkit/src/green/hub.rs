@@ -25,6 +25,7 @@ use parking_lot::Mutex;
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
 use super::stack::StackPool;
+use super::watchdog::{Published, Watch};
 use crate::util::Deadline;
 
 /// The slot number of the hub's root (the carrier's own code).
@@ -77,14 +78,14 @@ impl GreenWaker {
     }
 
     fn send(&self, kill: bool) {
-        let local = HUB.try_with(|h| match h.get() {
-            Some(hub) if Arc::ptr_eq(&hub.shared, &self.shared) => {
+        let local = with(|hub| {
+            let mine = Arc::ptr_eq(&hub.shared, &self.shared);
+            if mine {
                 hub.wake(self.slot, self.generation, kill);
-                true
             }
-            _ => false,
+            mine
         });
-        if local != Ok(true) {
+        if local != Some(true) {
             self.shared.push(Remote {
                 slot: self.slot,
                 generation: self.generation,
@@ -118,16 +119,102 @@ pub(crate) trait Abandon {
     fn abandon(&self);
 }
 
+/// The parts of a slot that must stay put while the slot table grows, in
+/// one allocation per slot, reused by its tenants: the green thread's
+/// [`Meta`] (the overflow handler reads it while it runs), its coroutine
+/// (resumed in place by [`Hub::dispatch`], with no move out of the table
+/// and back per switch and without holding the table borrowed), and what
+/// the watchdog thread reads.
+struct Fixed {
+    meta: Meta,
+    co: Option<RawGreen>,
+    published: Published,
+}
+
+/// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
+/// Slot` asserts nothing about it: while `dispatch` resumes the coroutine
+/// through a pointer to `co`, the running green thread may borrow the
+/// table (waking itself) or its own `meta` (`current_thread`), which are
+/// other places. Only the hub's carrier touches `meta` and `co`, and `co`
+/// only through `dispatch` while it is resumed (only the root dispatches,
+/// and a slot is emptied only after its resume returns).
+struct FixedBox(std::ptr::NonNull<Fixed>);
+
+impl FixedBox {
+    fn new() -> FixedBox {
+        let fixed = Box::new(Fixed {
+            meta: Meta {
+                id: 0,
+                name: None,
+                guard: (0, 0),
+                range: (0, 0),
+                stack_size: 0,
+                thread: None,
+                local_token: 0,
+            },
+            co: None,
+            published: Published::new(),
+        });
+        FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
+    }
+
+    fn meta(&self) -> &Meta {
+        // SAFETY: our allocation; a field projection, so it does not
+        // overlap the pointer `dispatch` may hold to `co`.
+        unsafe { &(*self.0.as_ptr()).meta }
+    }
+
+    fn meta_mut(&mut self) -> &mut Meta {
+        // SAFETY: as in `meta`; `&mut self` makes it the only one.
+        unsafe { &mut (*self.0.as_ptr()).meta }
+    }
+
+    fn meta_ptr(&self) -> *const Meta {
+        // SAFETY: a field address in our allocation.
+        unsafe { &raw const (*self.0.as_ptr()).meta }
+    }
+
+    fn co_ptr(&self) -> *mut Option<RawGreen> {
+        // SAFETY: a field address in our allocation.
+        unsafe { &raw mut (*self.0.as_ptr()).co }
+    }
+
+    /// The coroutine, taken out (never while it is being resumed).
+    fn take_co(&mut self) -> Option<RawGreen> {
+        // SAFETY: our allocation; nothing else refers to `co` now (see the
+        // type's docs).
+        unsafe { (*self.co_ptr()).take() }
+    }
+
+    fn set_co(&mut self, co: RawGreen) {
+        // SAFETY: as in `take_co`; the slot is free, so `co` is empty.
+        unsafe { *self.co_ptr() = Some(co) }
+    }
+
+    fn published(&self) -> &Published {
+        // SAFETY: a field projection in our allocation; only atomics and a
+        // lock in it, shared with the watchdog thread (see `Watch`).
+        unsafe { &(*self.0.as_ptr()).published }
+    }
+}
+
+impl Drop for FixedBox {
+    fn drop(&mut self) {
+        // SAFETY: made by `Box::leak` in `new`, freed only here. Whoever
+        // drops a slot has taken out (or leaked) its coroutine first, and
+        // retired the hub's watch (the watchdog no longer reads it).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
 struct Slot {
     generation: u32,
-    co: Option<RawGreen>,
     scheduled: bool,
     kill: bool,
     /// Whether a green thread (of `generation`) occupies the slot.
     alive: bool,
-    /// Boxed so that its address stays put while the green thread runs
-    /// (the overflow handler reads it); reused by the slot's next tenant.
-    meta: Box<Meta>,
+    /// Its meta, coroutine and watchdog record, which stay put.
+    fixed: FixedBox,
     owner: Option<Arc<dyn Abandon>>,
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
@@ -139,7 +226,7 @@ impl std::fmt::Debug for Slot {
         f.debug_struct("Slot")
             .field("generation", &self.generation)
             .field("alive", &self.alive)
-            .field("meta", &self.meta)
+            .field("meta", self.fixed.meta())
             .finish_non_exhaustive()
     }
 }
@@ -163,10 +250,19 @@ pub(crate) struct Hub {
     root_woken: Cell<bool>,
     live: Cell<usize>,
     spare: RefCell<Vec<Remote>>,
+    /// Switches so far, and what the watchdog samples.
+    switches: Cell<u64>,
+    watch: Arc<Watch>,
 }
 
 thread_local! {
     static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
+    /// The same hub as a plain pointer (null while there is none): a
+    /// const-initialised thread-local without destructor, so reading it is
+    /// one load on the switch and wait paths (`HUB` has a destructor, whose
+    /// registration state every access would check). Set when the hub is
+    /// made, cleared first thing when it is dropped.
+    static HUB_PTR: Cell<*const Hub> = const { Cell::new(std::ptr::null()) };
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -197,7 +293,13 @@ pub(crate) fn get() -> Option<Rc<Hub>> {
 /// touched: the fast path of yields and waits).
 #[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
-    HUB.try_with(|h| h.get().map(|hub| f(hub))).ok().flatten()
+    let hub = HUB_PTR.with(Cell::get);
+    if hub.is_null() {
+        return None;
+    }
+    // SAFETY: HUB_PTR points at this thread's hub from when `HUB` holds it
+    // until the hub's drop clears it (first thing), so the hub is alive.
+    Some(f(unsafe { &*hub }))
 }
 
 /// This thread's hub, made on first use.
@@ -205,7 +307,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
         h.get_or_init(|| {
             overflow::install();
-            Rc::new(Hub {
+            let hub = Rc::new(Hub {
                 shared: Arc::new(Shared {
                     remote: Mutex::new(Vec::new()),
                     pending: AtomicBool::new(false),
@@ -216,7 +318,11 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 root_woken: Cell::new(false),
                 live: Cell::new(0),
                 spare: RefCell::default(),
-            })
+                switches: Cell::new(0),
+                watch: Watch::new(),
+            });
+            HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
+            hub
         })
         .clone()
     })
@@ -226,8 +332,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
 /// hub has green threads (its waits must run them); `None` for a plain
 /// thread. The waiting core registers this instead of a parked thread.
 pub(crate) fn sleeper() -> Option<GreenWaker> {
-    HUB.try_with(|h| {
-        let hub = h.get()?;
+    with(|hub| {
         let slot = hub.current.get();
         if slot == ROOT && hub.live.get() == 0 {
             return None;
@@ -243,7 +348,6 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
             generation,
         })
     })
-    .ok()
     .flatten()
 }
 
@@ -255,7 +359,9 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 }
 
 impl Hub {
-    /// Starts a green thread running `body` on a stack of `stack_size`.
+    /// Starts a green thread running `body` on a stack of `stack_size`;
+    /// its spawn site is the caller's.
+    #[track_caller]
     pub(crate) fn spawn(
         &self,
         id: u64,
@@ -264,8 +370,29 @@ impl Hub {
         owner: Arc<dyn Abandon>,
         body: impl FnOnce(Resume) + 'static,
     ) -> io::Result<GreenWaker> {
+        self.spawn_at(
+            id,
+            name,
+            stack_size,
+            owner,
+            std::panic::Location::caller(),
+            body,
+        )
+    }
+
+    /// [`spawn`](Self::spawn) with the spawn site the watchdog reports.
+    pub(crate) fn spawn_at(
+        &self,
+        id: u64,
+        name: Option<Arc<str>>,
+        stack_size: usize,
+        owner: Arc<dyn Abandon>,
+        site: &'static std::panic::Location<'static>,
+        body: impl FnOnce(Resume) + 'static,
+    ) -> io::Result<GreenWaker> {
         let mut inner = self.inner.borrow_mut();
         let stack = inner.stacks.take(stack_size)?;
+        let published_name = name.clone();
         let meta = Meta {
             id,
             name,
@@ -285,19 +412,10 @@ impl Hub {
                     .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
                 inner.slots.push(Slot {
                     generation: 0,
-                    co: None,
                     scheduled: false,
                     kill: false,
                     alive: false,
-                    meta: Box::new(Meta {
-                        id: 0,
-                        name: None,
-                        guard: (0, 0),
-                        range: (0, 0),
-                        stack_size: 0,
-                        thread: None,
-                        local_token: 0,
-                    }),
+                    fixed: FixedBox::new(),
                     owner: None,
                     #[cfg(feature = "debug-locks")]
                     held: Default::default(),
@@ -306,15 +424,17 @@ impl Hub {
             }
         };
         let s = &mut inner.slots[slot as usize];
-        s.co = Some(co);
+        s.fixed.set_co(co);
         s.scheduled = true;
         s.kill = false;
         s.alive = true;
-        *s.meta = meta;
+        *s.fixed.meta_mut() = meta;
         s.owner = Some(owner);
+        s.fixed.published().spawned(id, site, &published_name);
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
+        self.watch.set_live(self.live.get());
         Ok(GreenWaker {
             shared: Arc::clone(&self.shared),
             slot,
@@ -351,7 +471,8 @@ impl Hub {
         }
         let inner = self.inner.borrow();
         let s = &inner.slots[slot as usize];
-        s.alive.then(|| (s.meta.id, s.meta.name.clone()))
+        s.alive
+            .then(|| (s.fixed.meta().id, s.fixed.meta().name.clone()))
     }
 
     /// How many green threads of this hub have not finished.
@@ -433,6 +554,7 @@ impl Hub {
                 };
                 self.dispatch(next);
             }
+            self.idle();
             self.poll_events();
             return Parked::Woken;
         }
@@ -459,19 +581,27 @@ impl Hub {
     fn dispatch(&self, slot: u32) {
         #[cfg(feature = "debug-locks")]
         let mut held;
-        let (mut co, input, meta) = {
+        let (co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.slots[slot as usize];
             s.scheduled = false;
-            let Some(co) = s.co.take() else {
+            let co = s.fixed.co_ptr();
+            // SAFETY: the slot's own `co` (see `FixedBox`); only read here.
+            if unsafe { (*co).is_none() } {
                 return;
-            };
+            }
             #[cfg(feature = "debug-locks")]
             {
                 held = std::mem::take(&mut s.held);
             }
             let input = if s.kill { Resume::Kill } else { Resume::Run };
-            let meta: *const Meta = &*s.meta;
+            let meta = s.fixed.meta_ptr();
+            let record: *const Published = s.fixed.published();
+            let switches = self.switches.get() + 1;
+            self.switches.set(switches);
+            // The root marks the hub idle for the watchdog once it stops
+            // dispatching (`idle`), not after every switch.
+            self.watch.switch_in(switches, record);
             (co, input, meta)
         };
         // The held-lock list is the green thread's while it runs.
@@ -479,43 +609,47 @@ impl Hub {
         crate::debug::lock_order::swap_held(&mut held);
         self.current.set(slot);
         let prev = overflow::enter(meta);
-        let finished = co.resume(input);
+        // SAFETY: `co` stays put while the table grows and is not touched
+        // by anyone else while its coroutine runs (see `FixedBox`): only
+        // the root dispatches, and a slot is emptied only by `finish`
+        // below, after this resume.
+        let finished = unsafe { (*co).as_mut().is_some_and(|co| co.resume(input)) };
         overflow::enter(prev);
         self.current.set(ROOT);
         #[cfg(feature = "debug-locks")]
         crate::debug::lock_order::swap_held(&mut held);
-        let mut inner = self.inner.borrow_mut();
         #[cfg(feature = "debug-locks")]
         if !finished {
-            inner.slots[slot as usize].held = held;
+            self.inner.borrow_mut().slots[slot as usize].held = held;
         }
         if finished {
-            drop(inner);
-            self.finish(slot, co);
-        } else {
-            inner.slots[slot as usize].co = Some(co);
+            self.finish(slot);
         }
     }
 
     /// Frees a finished green thread's slot and stack (out of line: the
     /// switch path stays small).
     #[inline(never)]
-    fn finish(&self, slot: u32, co: RawGreen) {
-        let mut inner = self.inner.borrow_mut();
-        let stack = co.into_stack();
-        inner.stacks.put(stack);
+    fn finish(&self, slot: u32) {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
         let s = &mut inner.slots[slot as usize];
+        if let Some(co) = s.fixed.take_co() {
+            inner.stacks.put(co.into_stack());
+        }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
         s.alive = false;
-        s.meta.name = None;
-        let thread = s.meta.thread.take();
+        let meta = s.fixed.meta_mut();
+        meta.name = None;
+        let thread = meta.thread.take();
         // Dropped once the hub is no longer borrowed: the last
         // reference drops the green thread's value, which is user code.
         let owner = s.owner.take();
         inner.free.push(slot);
         self.live.set(self.live.get() - 1);
-        drop(inner);
+        self.watch.set_live(self.live.get());
+        drop(guard);
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
@@ -563,6 +697,19 @@ impl Hub {
     /// The hub loop, run by the root while it waits: runs green threads
     /// until the root is woken or `deadline` passes.
     fn run_root(&self, deadline: Deadline) -> Parked {
+        let parked = self.run_root_until(deadline);
+        self.idle();
+        parked
+    }
+
+    /// Tells the watchdog that the root no longer runs green threads (it
+    /// returns to its own code, or sleeps until there is work).
+    #[inline]
+    fn idle(&self) {
+        self.watch.switch_out();
+    }
+
+    fn run_root_until(&self, deadline: Deadline) -> Parked {
         let mut dispatched = 0u32;
         loop {
             if self.root_woken.replace(false) {
@@ -595,6 +742,7 @@ impl Hub {
             // A remote wake-up unparks the carrier; a token left from an
             // earlier one only costs a spurious turn of this loop.
             if !self.shared.pending.load(Ordering::Acquire) {
+                self.idle();
                 match until {
                     Some(at) => {
                         let now = Instant::now();
@@ -636,17 +784,26 @@ impl Hub {
                     None => break,
                 }
             }
+            self.idle();
         }
     }
 }
 
 impl Drop for Hub {
     fn drop(&mut self) {
+        // Gone for `with` before anything below can call back into it.
+        let _ = HUB_PTR.try_with(|p| {
+            if std::ptr::eq(p.get(), self) {
+                p.set(std::ptr::null());
+            }
+        });
         // A bare thread ending with green threads still suspended: their
         // stacks are leaked rather than unwound during TLS destruction.
         let inner = self.inner.get_mut();
-        for s in inner.slots.drain(..) {
-            if let Some(co) = s.co {
+        // The watchdog stops reading the slots' records before they go.
+        self.watch.retire();
+        for mut s in inner.slots.drain(..) {
+            if let Some(co) = s.fixed.take_co() {
                 co.leak();
             }
             if let Some(owner) = s.owner {
@@ -670,9 +827,26 @@ pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> 
         }
         let mut inner = hub.inner.borrow_mut();
         let s = inner.slots.get_mut(slot as usize)?;
-        s.alive.then(|| f(&mut s.meta))
+        s.alive.then(|| f(s.fixed.meta_mut()))
     })
     .flatten()
+}
+
+/// Notes `at` as where the running green thread waits, for the watchdog's
+/// reports (nothing in the root or on a plain thread).
+#[inline]
+pub(crate) fn note_wait(at: &'static std::panic::Location<'static>) {
+    with(|hub| hub.note_wait(at));
+}
+
+impl Hub {
+    /// [`note_wait`] on this hub.
+    #[inline]
+    pub(crate) fn note_wait(&self, at: &'static std::panic::Location<'static>) {
+        if self.current.get() != ROOT {
+            self.watch.waits_at(at);
+        }
+    }
 }
 
 /// Whether the caller is a green thread, or a root whose hub has green

@@ -48,7 +48,12 @@
 //!    itself.
 //! 2. **One guard page per stack.** Overflow faults, never runs into a
 //!    neighbour (a lightweight guard region where Linux has
-//!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page).
+//!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page). With guard regions
+//!    (Linux 6.13+) stacks take one memory map per 64, so a million green
+//!    threads live on one hub with default sysctls (about 4.6 KB of RSS
+//!    each, one page of it stack); with `PROT_NONE` pages each stack takes
+//!    two maps and `vm.max_map_count` (65530 by default) caps them near 32k,
+//!    which the spawn error names.
 //! 3. **A suspended stack is freed only after it finished or was unwound.**
 //!    Stacks go back to the pool only from finished green threads; [`run`]
 //!    kills (unwinds) what is left; a thread that ends with green threads
@@ -64,7 +69,12 @@
 //!   std IO, `std::sync` locks and C calls block the carrier and every
 //!   green thread on it (use [`crate::sleep`] and threadkit's primitives).
 //!   A `std::sync::Mutex` guard held across a threadkit wait can deadlock
-//!   the carrier.
+//!   the carrier. A watchdog thread, as gevent's monitor thread, reports a
+//!   green thread that runs longer than [`max_blocking`] (100 ms by default,
+//!   `THREADKIT_GREEN_MAX_BLOCKING`) without switching: to standard error,
+//!   or to [`set_blocked_hook`], with its name, spawn site and last wait
+//!   site ([`BlockedReport`]); it costs a counter and two plain stores per
+//!   switch.
 //! - Kill unwinds the green thread with a private panic payload (gevent's
 //!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads
 //!   it does not own. It needs `panic = "unwind"`.
@@ -92,11 +102,13 @@ mod hub;
 mod overflow;
 mod raw;
 mod stack;
+mod watchdog;
 
 use std::time::{Duration, Instant};
 
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
 pub(crate) use hub::{GreenWaker, Parked};
+pub use watchdog::{BlockedReport, max_blocking, set_blocked_hook, set_max_blocking};
 
 use crate::util::Deadline;
 
@@ -115,6 +127,7 @@ pub(crate) fn unwind_killed() -> ! {
 ///
 /// If its stack cannot be mapped (as `std::thread::spawn` panics when a
 /// thread cannot be made); [`Builder::spawn`] returns the error instead.
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> Greenlet<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -130,6 +143,7 @@ where
 /// # Panics
 ///
 /// As [`spawn`].
+#[track_caller]
 pub fn spawn_local<F, T>(f: F) -> Greenlet<T>
 where
     F: FnOnce() -> T + 'static,
@@ -152,6 +166,7 @@ where
 ///
 /// assert_eq!(green::run(|| 1 + 1).unwrap(), 2);
 /// ```
+#[track_caller]
 pub fn run<F, T>(f: F) -> Result<T, GreenletError>
 where
     F: FnOnce() -> T + 'static,
@@ -175,8 +190,13 @@ where
 /// Lets the other ready green threads run, then goes on: gevent's
 /// `sleep(0)`. In the root of a hub it runs the ready green threads once;
 /// on a thread without green threads it is `std::thread::yield_now`.
+#[track_caller]
 pub fn yield_now() {
-    let parked = hub::with(|hub| (raw::in_green() || hub.live() > 0).then(|| hub.yield_now()));
+    let at = std::panic::Location::caller();
+    let parked = hub::with(|hub| {
+        hub.note_wait(at);
+        (raw::in_green() || hub.live() > 0).then(|| hub.yield_now())
+    });
     match parked.flatten() {
         Some(Parked::Killed) => unwind_killed(),
         Some(_) => {}
@@ -279,10 +299,12 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 
 /// Python's `time.sleep` when green threads may run: see [`crate::sleep`].
 /// Returns false if the caller is a plain thread (the caller sleeps).
+#[track_caller]
 pub(crate) fn sleep(d: Duration) -> bool {
     if !hub::active() {
         return false;
     }
+    hub::note_wait(std::panic::Location::caller());
     if d.is_zero() {
         yield_now();
         return true;
@@ -303,6 +325,37 @@ pub(crate) fn sleep(d: Duration) -> bool {
     }
 }
 
+/// The schedule of a green thread polling a lock it cannot queue on: 32
+/// turns of yielding, then naps doubling from 20 µs to 1 ms.
+#[derive(Debug)]
+struct Backoff {
+    turns: u32,
+    nap: Duration,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff {
+            turns: 0,
+            nap: Duration::from_micros(20),
+        }
+    }
+
+    /// The next wait: `Now` (a yield) or a nap, cut short by `deadline`.
+    fn next(&mut self, deadline: Deadline) -> Deadline {
+        if self.turns < 32 {
+            self.turns += 1;
+            return Deadline::Now;
+        }
+        let wake = Instant::now() + self.nap;
+        self.nap = (self.nap * 2).min(Duration::from_millis(1));
+        match deadline {
+            Deadline::At(at) => Deadline::At(at.min(wake)),
+            _ => Deadline::At(wake),
+        }
+    }
+}
+
 /// [`poll_until`] with no deadline, for taking a lock back that must be
 /// taken (a `Condition` after its wait, also while a kill unwinds the
 /// green thread): a kill does not interrupt it, and stays pending. `None`
@@ -311,21 +364,13 @@ pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
     if !hub::active() {
         return None;
     }
-    let mut turns = 0u32;
-    let mut nap = Duration::from_micros(20);
+    let mut backoff = Backoff::new();
     loop {
         if let Some(got) = attempt() {
             return Some(got);
         }
-        let deadline = if turns < 32 {
-            turns += 1;
-            Deadline::Now
-        } else {
-            let at = Instant::now() + nap;
-            nap = (nap * 2).min(Duration::from_millis(1));
-            Deadline::At(at)
-        };
-        hub::with(|hub| hub.park_through_kill(deadline));
+        let wait = backoff.next(Deadline::Never);
+        hub::with(|hub| hub.park_through_kill(wait));
     }
 }
 
@@ -340,28 +385,19 @@ pub(crate) fn poll_until<R>(
     if !hub::active() {
         return None;
     }
-    let mut turns = 0u32;
-    let mut nap = Duration::from_micros(20);
+    let mut backoff = Backoff::new();
     loop {
         if let Some(got) = attempt() {
             return Some(Some(got));
         }
-        let parked = match deadline {
+        match deadline {
             Deadline::Now => return Some(None),
             Deadline::At(at) if Instant::now() >= at => return Some(None),
-            _ if turns < 32 => {
-                turns += 1;
-                hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken)
-            }
-            _ => {
-                let wake = Instant::now() + nap;
-                nap = (nap * 2).min(Duration::from_millis(1));
-                let until = match deadline {
-                    Deadline::At(at) => at.min(wake),
-                    _ => wake,
-                };
-                park(Deadline::At(until))
-            }
+            _ => {}
+        }
+        let parked = match backoff.next(deadline) {
+            Deadline::Now => hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken),
+            nap => park(nap),
         };
         if parked == Parked::Killed {
             unwind_killed();
