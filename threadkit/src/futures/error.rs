@@ -430,6 +430,7 @@ enum ErrorKind {
     ZeroTasksPerChild,
     ZeroHandshakeTimeout,
     FrameTooSmall { bytes: usize, min: usize },
+    ZeroPoolSize,
 }
 
 impl BuildError {
@@ -468,6 +469,13 @@ impl BuildError {
             kind: ErrorKind::FrameTooSmall { bytes, min },
         }
     }
+
+    #[cfg_attr(not(all(feature = "green", not(loom), not(miri))), allow(dead_code))]
+    pub(crate) fn zero_pool_size() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroPoolSize,
+        }
+    }
 }
 
 impl fmt::Debug for BuildError {
@@ -482,6 +490,7 @@ impl fmt::Debug for BuildError {
                     "BuildError(FrameTooSmall {{ bytes: {bytes}, min: {min} }})"
                 )
             }
+            ErrorKind::ZeroPoolSize => f.write_str("BuildError(ZeroPoolSize)"),
         }
     }
 }
@@ -498,6 +507,7 @@ impl fmt::Display for BuildError {
                 f,
                 "max_frame_size of {bytes} bytes is below the smallest workable {min} bytes"
             ),
+            ErrorKind::ZeroPoolSize => f.write_str("a pool's size must be greater than 0"),
         }
     }
 }

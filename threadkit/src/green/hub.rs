@@ -107,6 +107,8 @@ pub(crate) struct Meta {
     /// ([`with_current_meta`]).
     pub(crate) thread: Option<crate::threading::ThreadHandle>,
     pub(crate) local_token: u64,
+    /// Its open `with_timeout` scopes, outermost first: (token, deadline).
+    pub(crate) timeouts: Vec<(u64, Instant)>,
 }
 
 /// The handle side of a green thread, told when its hub gives it up
@@ -123,6 +125,9 @@ struct Slot {
     co: Option<RawGreen>,
     scheduled: bool,
     kill: bool,
+    /// The earliest deadline of its open `with_timeout` scopes: past it,
+    /// its waits end as if killed, and it unwinds with the timeout.
+    timeout_at: Option<Instant>,
     /// Whether a green thread (of `generation`) occupies the slot.
     alive: bool,
     /// Boxed so that its address stays put while the green thread runs
@@ -132,6 +137,15 @@ struct Slot {
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
     held: crate::debug::lock_order::HeldStack,
+}
+
+impl Slot {
+    /// Whether its next wait must end at once: killed, or past the
+    /// deadline of a `with_timeout` scope.
+    #[inline]
+    fn interrupted(&self) -> bool {
+        self.kill || self.timeout_at.is_some_and(|at| Instant::now() >= at)
+    }
 }
 
 impl std::fmt::Debug for Slot {
@@ -162,6 +176,9 @@ pub(crate) struct Hub {
     current: Cell<u32>,
     root_woken: Cell<bool>,
     live: Cell<usize>,
+    /// How many green threads have a `with_timeout` deadline set: while
+    /// none has, a resumed wait skips the clock.
+    timing: Cell<usize>,
     spare: RefCell<Vec<Remote>>,
 }
 
@@ -215,6 +232,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 current: Cell::new(ROOT),
                 root_woken: Cell::new(false),
                 live: Cell::new(0),
+                timing: Cell::new(0),
                 spare: RefCell::default(),
             })
         })
@@ -274,6 +292,7 @@ impl Hub {
             stack_size: stack.usable(),
             thread: None,
             local_token: 0,
+            timeouts: Vec::new(),
         };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
@@ -288,6 +307,7 @@ impl Hub {
                     co: None,
                     scheduled: false,
                     kill: false,
+                    timeout_at: None,
                     alive: false,
                     meta: Box::new(Meta {
                         id: 0,
@@ -297,6 +317,7 @@ impl Hub {
                         stack_size: 0,
                         thread: None,
                         local_token: 0,
+                        timeouts: Vec::new(),
                     }),
                     owner: None,
                     #[cfg(feature = "debug-locks")]
@@ -309,6 +330,7 @@ impl Hub {
         s.co = Some(co);
         s.scheduled = true;
         s.kill = false;
+        s.timeout_at = None;
         s.alive = true;
         *s.meta = meta;
         s.owner = Some(owner);
@@ -354,6 +376,19 @@ impl Hub {
         s.alive.then(|| (s.meta.id, s.meta.name.clone()))
     }
 
+    /// Whether green thread `slot`, just resumed, is past the deadline of
+    /// one of its `with_timeout` scopes (out of line: rare).
+    #[inline]
+    fn timed_out(&self, slot: u32) -> bool {
+        if self.timing.get() == 0 {
+            return false;
+        }
+        let inner = self.inner.borrow();
+        inner.slots[slot as usize]
+            .timeout_at
+            .is_some_and(|at| Instant::now() >= at)
+    }
+
     /// How many green threads of this hub have not finished.
     pub(crate) fn live(&self) -> usize {
         self.live.get()
@@ -364,7 +399,7 @@ impl Hub {
         if slot == ROOT {
             return self.run_root(deadline);
         }
-        if self.inner.borrow().slots[slot as usize].kill {
+        if self.inner.borrow().slots[slot as usize].interrupted() {
             return Parked::Killed;
         }
         match deadline {
@@ -376,7 +411,7 @@ impl Hub {
                 inner.timers.push(Reverse((at, slot, generation)));
             }
         }
-        if raw::suspend() == Resume::Kill {
+        if raw::suspend() == Resume::Kill || self.timed_out(slot) {
             return Parked::Killed;
         }
         match deadline {
@@ -440,7 +475,7 @@ impl Hub {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
             let s = &mut inner.slots[slot as usize];
-            if s.kill {
+            if s.interrupted() {
                 return Parked::Killed;
             }
             if !s.scheduled {
@@ -450,6 +485,7 @@ impl Hub {
         }
         match raw::suspend() {
             Resume::Kill => Parked::Killed,
+            Resume::Run if self.timed_out(slot) => Parked::Killed,
             Resume::Run => Parked::Woken,
         }
     }
@@ -507,6 +543,10 @@ impl Hub {
         let s = &mut inner.slots[slot as usize];
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
+        if s.timeout_at.take().is_some() {
+            self.timing.set(self.timing.get() - 1);
+        }
+        s.meta.timeouts.clear();
         s.alive = false;
         s.meta.name = None;
         let thread = s.meta.thread.take();
@@ -679,4 +719,42 @@ pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> 
 /// threads to run while it waits.
 pub(crate) fn active() -> bool {
     raw::in_green() || with(|h| h.live() > 0).unwrap_or(false)
+}
+
+/// Sets the running green thread's earliest `with_timeout` deadline (and a
+/// timer that wakes it then); `false` outside green threads.
+pub(crate) fn set_timeout_at(at: Option<Instant>) -> bool {
+    if !raw::in_green() {
+        return false;
+    }
+    with(|hub| {
+        let slot = hub.current.get();
+        if slot == ROOT {
+            return false;
+        }
+        let mut inner = hub.inner.borrow_mut();
+        let inner = &mut *inner;
+        let s = &mut inner.slots[slot as usize];
+        match (s.timeout_at.is_some(), at.is_some()) {
+            (false, true) => hub.timing.set(hub.timing.get() + 1),
+            (true, false) => hub.timing.set(hub.timing.get() - 1),
+            _ => {}
+        }
+        s.timeout_at = at;
+        if let Some(at) = at {
+            let generation = s.generation;
+            inner.timers.push(Reverse((at, slot, generation)));
+        }
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// Whether the running green thread was killed (not merely timed out).
+pub(crate) fn current_killed() -> bool {
+    with(|hub| {
+        let slot = hub.current.get();
+        slot != ROOT && hub.inner.borrow().slots[slot as usize].kill
+    })
+    .unwrap_or(false)
 }
