@@ -14,7 +14,8 @@ use parking_lot::Mutex;
 use super::hub::{self, GreenWaker};
 use super::raw::Resume;
 use super::{GreenletExit, unwind_killed};
-use crate::futures::{Future, FutureError, PanicReport, Promise};
+use crate::futures::future::{Erased, Inner};
+use crate::futures::{Future, FutureError, PanicReport};
 use crate::util::unwind::panic_message;
 
 /// Why a green thread has no value: it panicked or was killed.
@@ -51,53 +52,56 @@ impl fmt::Display for GreenletError {
 
 impl std::error::Error for GreenletError {}
 
-/// What the handle and the green thread's end share besides the
-/// [`Future`] that carries its value.
-struct Shared<T> {
-    id: u64,
-    name: Option<Arc<str>>,
-    /// The completing side, taken by whoever finishes first: the green
-    /// thread's end, or its hub giving it up ([`hub::Abandon`]).
-    promise: Mutex<Option<Promise<T>>>,
+/// What a green thread's future carries besides its value (in the same
+/// allocation, so a spawn allocates the future once and nothing else).
+pub(crate) struct GreenJob {
     /// A panicked green thread's payload, for [`Greenlet::get`] (the
     /// future keeps only its message).
     payload: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-impl<T> Shared<T> {
-    /// Completes the future with how the green thread ended.
-    fn complete(&self, result: Result<T, GreenletError>) {
-        let Some(promise) = self.promise.lock().take() else {
-            return;
-        };
-        match result {
-            Ok(value) => promise.set_result(value),
-            Err(GreenletError::Killed) => promise.set_error(FutureError::Cancelled),
-            Err(GreenletError::Panicked(payload)) => {
-                let report = PanicReport::new(panic_message(&*payload));
-                *self.payload.lock() = Some(payload);
-                promise.set_error(FutureError::Panicked(report));
-            }
+/// Killing is the way to stop a green thread: [`Future::cancel`] on its
+/// future does nothing.
+impl Erased for GreenJob {
+    fn allows_cancel(&self) -> bool {
+        false
+    }
+}
+
+type Shared<T> = Inner<T, GreenJob>;
+
+/// Completes the future with how the green thread ended (once: a second
+/// completion is ignored).
+fn complete<T>(shared: &Shared<T>, result: Result<T, GreenletError>) {
+    match result {
+        Ok(value) => shared.finish(Ok(value)),
+        Err(GreenletError::Killed) => shared.finish(Err(FutureError::Cancelled)),
+        Err(GreenletError::Panicked(payload)) => {
+            let report = PanicReport::new(panic_message(&*payload));
+            *shared.job.payload.lock() = Some(payload);
+            shared.finish(Err(FutureError::Panicked(report)));
         }
     }
+}
 
-    /// The `GreenletError` for the future's error.
-    fn error(&self, e: FutureError) -> GreenletError {
-        match e {
-            FutureError::Panicked(report) => GreenletError::Panicked(
-                self.payload
-                    .lock()
-                    .take()
-                    .unwrap_or_else(|| Box::new(report.message().to_owned())),
-            ),
-            _ => GreenletError::Killed,
-        }
+/// The `GreenletError` for the future's error.
+fn error<T>(shared: &Shared<T>, e: FutureError) -> GreenletError {
+    match e {
+        FutureError::Panicked(report) => GreenletError::Panicked(
+            shared
+                .job
+                .payload
+                .lock()
+                .take()
+                .unwrap_or_else(|| Box::new(report.message().to_owned())),
+        ),
+        _ => GreenletError::Killed,
     }
 }
 
 impl<T> hub::Abandon for Shared<T> {
     fn abandon(&self) {
-        self.complete(Err(GreenletError::Killed));
+        complete(self, Err(GreenletError::Killed));
     }
 }
 
@@ -153,20 +157,22 @@ impl<T> hub::Abandon for Shared<T> {
 ///   is `kill(block=True, timeout)`. Dropping the handle does not kill it.
 /// - Seen as a [`Future`], a killed green thread is cancelled
 ///   ([`FutureError::Cancelled`]) and a panicked one has
-///   [`FutureError::Panicked`] with the panic's message; the future is
-///   running from the spawn on, so [`Future::cancel`] on it does nothing
-///   (kill it instead).
+///   [`FutureError::Panicked`] with the panic's message;
+///   [`Future::cancel`] on it does nothing (kill it instead).
 pub struct Greenlet<T> {
     future: Future<T>,
+    /// The future's shared state, typed (for the panic payload).
     shared: Arc<Shared<T>>,
+    id: u64,
+    name: Option<Arc<str>>,
     waker: GreenWaker,
 }
 
 impl<T> fmt::Debug for Greenlet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Greenlet")
-            .field("id", &self.shared.id)
-            .field("name", &self.shared.name)
+            .field("id", &self.id)
+            .field("name", &self.name)
             .field("ready", &self.is_ready())
             .finish()
     }
@@ -189,7 +195,7 @@ impl<T> Greenlet<T> {
     /// none: gevent's `get()`.
     pub fn get(self) -> Result<T, GreenletError> {
         let Greenlet { future, shared, .. } = self;
-        future.into_result().map_err(|e| shared.error(e))
+        future.into_result().map_err(|e| error(&shared, e))
     }
 
     /// Whether the green thread has finished: gevent's `ready()`.
@@ -241,7 +247,7 @@ impl<T> Greenlet<T> {
             return false;
         }
         self.waker.kill();
-        if super::current().is_some_and(|me| me.id() == self.shared.id) {
+        if super::current().is_some_and(|me| me.id() == self.id) {
             unwind_killed();
         }
         true
@@ -301,13 +307,13 @@ impl<T> Greenlet<T> {
 
     /// The green thread's name, if it was given one ([`Builder::name`]).
     pub fn name(&self) -> Option<&str> {
-        self.shared.name.as_deref()
+        self.name.as_deref()
     }
 
     /// The green thread's id, unique in the process: gevent's
     /// `minimal_ident`.
     pub fn id(&self) -> u64 {
-        self.shared.id
+        self.id
     }
 
     /// A handle that can kill the green thread, for [`super::Group`].
@@ -332,7 +338,7 @@ impl<T> std::future::Future for Greenlet<T> {
         let this = self.get_mut();
         Pin::new(&mut this.future)
             .poll(cx)
-            .map(|r| r.map_err(|e| this.shared.error(e)))
+            .map(|r| r.map_err(|e| error(&this.shared, e)))
     }
 }
 
@@ -402,18 +408,15 @@ impl Builder {
     {
         let hub = hub::get_or_make();
         let id = hub::next_id();
-        let (future, promise) = Future::new();
-        // Running from the spawn on: `cancel` on its future does nothing.
-        promise.set_running_or_notify_cancel();
-        let shared = Arc::new(Shared {
-            id,
-            name: self.name.clone(),
-            promise: Mutex::new(Some(promise)),
+        let shared = Arc::new(Inner::new(GreenJob {
             payload: Mutex::new(None),
-        });
+        }));
+        let erased: Arc<Inner<T>> = shared.clone();
+        let future = Future::from_inner(erased);
         let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
         let mine = Arc::clone(&shared);
         let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
+        let name = self.name.clone();
         let waker = hub.spawn(id, self.name, stack_size, owner, move |first| {
             let result = match first {
                 Resume::Kill => Err(GreenletError::Killed),
@@ -425,11 +428,13 @@ impl Builder {
                     }
                 }),
             };
-            mine.complete(result);
+            complete(&mine, result);
         })?;
         Ok(Greenlet {
             future,
             shared,
+            id,
+            name,
             waker,
         })
     }
