@@ -763,3 +763,52 @@ fn blocking_runs_elsewhere_while_green_threads_go_on() {
         assert!(matches!(panicked, Err(FutureError::Panicked(_))));
     });
 }
+
+// ---- green threads in the thread dump ----
+
+#[test]
+fn green_threads_appear_in_the_thread_dump() {
+    use threadkit::debug::{self, WaitKind};
+    green_run(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let waiter = {
+            let sem = Arc::clone(&sem);
+            green::Builder::new()
+                .name("dump-waiter")
+                .spawn(move || drop(sem.acquire()))
+                .unwrap()
+        };
+        green::yield_now(); // it waits in `acquire` now
+        // Dumped from another thread, which must not touch the hub.
+        let dump = std::thread::spawn(debug::dump_threads).join().unwrap();
+        let row = dump
+            .threads
+            .iter()
+            .find(|t| t.name == "dump-waiter")
+            .unwrap_or_else(|| panic!("no green row in\n{dump}"));
+        let green = row.green.as_ref().expect("a green row");
+        assert_eq!(green.id, waiter.id());
+        assert_eq!(
+            green.carrier_live, 2,
+            "the waiter and `run`'s own green thread"
+        );
+        assert_eq!(
+            row.waiting.as_ref().map(|w| w.kind),
+            Some(WaitKind::Semaphore)
+        );
+        let text = dump.to_string();
+        assert!(
+            text.contains(&format!("\"dump-waiter\" ident={}", row.ident))
+                && text.contains(&format!("green id={} on", waiter.id())),
+            "{text}"
+        );
+        sem.release(1).unwrap();
+        waiter.get().unwrap();
+        // Finished: gone from the dump.
+        let dump = debug::dump_threads();
+        assert!(
+            !dump.threads.iter().any(|t| t.name == "dump-waiter"),
+            "{dump}"
+        );
+    });
+}

@@ -217,6 +217,11 @@ pub(crate) fn enter(
 
 /// The calling thread's slot, made and listed on first use.
 fn my_slot() -> Option<Arc<Slot>> {
+    // A green thread has a record of its own (its carrier's is the root's).
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if crate::green::in_green() {
+        return crate::green::wait_slot();
+    }
     MINE.try_with(|mine| {
         Arc::clone(mine.get_or_init(|| {
             let slot = Arc::new(Slot {
@@ -229,6 +234,17 @@ fn my_slot() -> Option<Arc<Slot>> {
         }))
     })
     .ok()
+}
+
+/// A record for a green thread (`ident`), not in the list of OS threads'
+/// records: its hub's board lists it.
+#[cfg(all(feature = "green", not(loom), not(miri)))]
+pub(crate) fn unlisted_slot(ident: u64) -> Arc<Slot> {
+    Arc::new(Slot {
+        ident,
+        pool: AtomicU64::new(0),
+        record: Mutex::new(None),
+    })
 }
 
 /// Marks the calling thread as a worker of `pool` (once, when it starts),

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use super::board::HubBoard;
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
 use super::stack::StackPool;
@@ -109,6 +110,8 @@ pub(crate) struct Meta {
     pub(crate) local_token: u64,
     /// Its open `with_timeout` scopes, outermost first: (token, deadline).
     pub(crate) timeouts: Vec<(u64, Instant)>,
+    /// Its wait record for thread dumps, made by its first recorded wait.
+    pub(crate) wait_slot: Option<Arc<crate::debug::waits::Slot>>,
 }
 
 /// The handle side of a green thread, told when its hub gives it up
@@ -180,6 +183,8 @@ pub(crate) struct Hub {
     /// none has, a resumed wait skips the clock.
     timing: Cell<usize>,
     spare: RefCell<Vec<Remote>>,
+    /// What thread dumps see of this hub.
+    board: Arc<HubBoard>,
 }
 
 thread_local! {
@@ -234,6 +239,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 live: Cell::new(0),
                 timing: Cell::new(0),
                 spare: RefCell::default(),
+                board: HubBoard::new(),
             })
         })
         .clone()
@@ -293,6 +299,7 @@ impl Hub {
             thread: None,
             local_token: 0,
             timeouts: Vec::new(),
+            wait_slot: None,
         };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
@@ -318,6 +325,7 @@ impl Hub {
                         thread: None,
                         local_token: 0,
                         timeouts: Vec::new(),
+                        wait_slot: None,
                     }),
                     owner: None,
                     #[cfg(feature = "debug-locks")]
@@ -337,6 +345,7 @@ impl Hub {
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
+        self.board.set_live(self.live.get());
         Ok(GreenWaker {
             shared: Arc::clone(&self.shared),
             slot,
@@ -550,12 +559,15 @@ impl Hub {
         s.alive = false;
         s.meta.name = None;
         let thread = s.meta.thread.take();
+        let wait_slot = s.meta.wait_slot.take();
         // Dropped once the hub is no longer borrowed: the last
         // reference drops the green thread's value, which is user code.
         let owner = s.owner.take();
         inner.free.push(slot);
         self.live.set(self.live.get() - 1);
+        self.board.set_live(self.live.get());
         drop(inner);
+        drop(wait_slot);
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
@@ -757,4 +769,19 @@ pub(crate) fn current_killed() -> bool {
         slot != ROOT && hub.inner.borrow().slots[slot as usize].kill
     })
     .unwrap_or(false)
+}
+
+/// The running green thread's wait record for thread dumps, made on first
+/// use and listed on its hub's board; `None` outside green threads.
+pub(crate) fn wait_slot() -> Option<Arc<crate::debug::waits::Slot>> {
+    let (made, id, name) =
+        with_current_meta(|meta| (meta.wait_slot.clone(), meta.id, meta.name.clone()))?;
+    if made.is_some() {
+        return made;
+    }
+    // Made outside the hub's borrow: it reads the green thread's ident.
+    let board = with(|hub| Arc::clone(&hub.board))?;
+    let slot = board.slot(id, name);
+    with_current_meta(|meta| meta.wait_slot = Some(Arc::clone(&slot)));
+    Some(slot)
 }

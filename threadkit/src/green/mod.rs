@@ -87,6 +87,7 @@
 //! - A green thread killed while a `Barrier` fills breaks it, as a timeout
 //!   does (Python's `Barrier.wait` on an exception).
 
+mod board;
 mod bridge;
 mod greenlet;
 mod hub;
@@ -98,9 +99,10 @@ mod timeout;
 
 use std::time::{Duration, Instant};
 
+pub(crate) use board::snapshot as boards;
 pub use bridge::{block_on, blocking};
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
-pub(crate) use hub::{GreenWaker, Parked};
+pub(crate) use hub::{GreenWaker, Parked, wait_slot};
 pub use pool::{Group, Imap, Pool};
 pub use timeout::{GreenTimeout, with_timeout};
 

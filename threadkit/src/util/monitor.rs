@@ -541,17 +541,14 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
-/// (nothing under loom: see `waits::enter`). Nothing for a green thread
-/// either: the record is per OS thread, which its green threads share.
+/// (nothing under loom: see `waits::enter`); a green thread in its own
+/// record, which its hub's board lists.
 fn record<S: HasWaiters>(
     state: &S,
     deadline: Deadline,
     holder: Option<Holder>,
-    green: bool,
+    _green: bool,
 ) -> Option<WaitScope> {
-    if green {
-        return None;
-    }
     Some(waits::enter(
         state.wait_kind(),
         state.wait_object(),
