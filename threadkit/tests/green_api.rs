@@ -769,6 +769,8 @@ fn blocking_runs_elsewhere_while_green_threads_go_on() {
 #[test]
 fn green_threads_appear_in_the_thread_dump() {
     use threadkit::debug::{self, WaitKind};
+    // Green threads record their waits from the first dump on.
+    let _ = debug::dump_threads();
     green_run(|| {
         let sem = Arc::new(Semaphore::new(0));
         let waiter = {

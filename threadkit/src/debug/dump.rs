@@ -54,8 +54,11 @@ pub struct ThreadState {
     #[cfg_attr(feature = "serde", serde(default))]
     pub pool: Option<u64>,
     /// For a green thread (feature `green`): its id and carrier. Green
-    /// threads are listed once they have waited in threadkit; `waiting`
-    /// `None` means running or ready to run.
+    /// threads are listed once they have waited in threadkit after the
+    /// process's first dump (or `find_deadlocks`, or a watchdog's first
+    /// look): until then their waits are not recorded, which keeps switches
+    /// cheap. `waiting` `None` means running or ready to run; a green
+    /// thread in `sleep` shows so too.
     #[cfg_attr(feature = "serde", serde(default))]
     pub green: Option<GreenInfo>,
 }
@@ -291,6 +294,9 @@ pub fn find_deadlocks() -> Vec<Deadlock> {
 }
 
 fn snapshot() -> Vec<ThreadState> {
+    // Green threads record their waits from the first dump on.
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    crate::green::arm_dumps();
     let mut pools = HashMap::new();
     let records: HashMap<u64, _> = waits::all_slots()
         .into_iter()

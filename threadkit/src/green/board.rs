@@ -8,13 +8,33 @@
 //! recorded wait, the slow path; it writes it when a wait begins and clears
 //! it when the wait ends, and drops it when it finishes. A green thread
 //! that never waited in a recorded wait is counted, not listed.
+//!
+//! Recording costs a switch-heavy program a fifth of its queue round trip,
+//! so green threads record their waits only once dumps are *armed*: by the
+//! first [`dump_threads`](crate::debug::dump_threads) or
+//! [`find_deadlocks`](crate::debug::find_deadlocks) (a watchdog's first
+//! look), or [`arm`] itself. OS threads always record.
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::Mutex;
 
 use crate::debug::waits::{self, Slot};
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Makes green threads record their waits from now on (see the module
+/// docs).
+pub(crate) fn arm() {
+    ARMED.store(true, Relaxed);
+}
+
+/// Whether green threads record their waits.
+#[inline]
+pub(crate) fn armed() -> bool {
+    ARMED.load(Relaxed)
+}
 
 /// One hub's part of the registry.
 #[derive(Debug)]

@@ -86,6 +86,9 @@
 //!   queueing on it.
 //! - A green thread killed while a `Barrier` fills breaks it, as a timeout
 //!   does (Python's `Barrier.wait` on an exception).
+//! - Thread dumps ([`crate::debug::dump_threads`]) list green threads with
+//!   their carrier; their waits are recorded from the process's first dump
+//!   (or watchdog look) on.
 
 mod board;
 mod bridge;
@@ -99,7 +102,7 @@ mod timeout;
 
 use std::time::{Duration, Instant};
 
-pub(crate) use board::snapshot as boards;
+pub(crate) use board::{arm as arm_dumps, armed as dumps_armed, snapshot as boards};
 pub use bridge::{block_on, blocking};
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
 pub(crate) use hub::{GreenWaker, Parked, wait_slot};

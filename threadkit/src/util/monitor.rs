@@ -542,13 +542,18 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 
 /// Notes for thread dumps what the calling thread is about to sleep on
 /// (nothing under loom: see `waits::enter`); a green thread in its own
-/// record, which its hub's board lists.
+/// record, which its hub's board lists, once dumps are armed.
 fn record<S: HasWaiters>(
     state: &S,
     deadline: Deadline,
     holder: Option<Holder>,
-    _green: bool,
+    green: bool,
 ) -> Option<WaitScope> {
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if green && !crate::green::dumps_armed() && crate::green::in_green() {
+        return None;
+    }
+    let _ = green;
     Some(waits::enter(
         state.wait_kind(),
         state.wait_object(),
