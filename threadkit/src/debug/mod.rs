@@ -90,7 +90,9 @@ pub(crate) mod tracking;
 pub(crate) mod waits;
 mod watchdog;
 
-pub use dump::{Deadlock, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks};
+pub use dump::{
+    Deadlock, GreenInfo, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks,
+};
 #[cfg(feature = "debug-locks")]
 pub use lock_order::{
     LockInfo, LockOrder, Mode, OrderBacktrace, PotentialDeadlock, Site, set_backtraces, set_mode,

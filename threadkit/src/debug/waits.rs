@@ -288,6 +288,11 @@ pub(crate) fn enter(
 /// (`None` once the thread's locals are gone). Borrowed, not cloned: no
 /// reference count to touch on a wait's way in and out.
 fn with_my_slot<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
+    // A green thread has a record of its own (its carrier's is the root's).
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if crate::green::in_green() {
+        return crate::green::wait_slot().map(|slot| f(&slot));
+    }
     MINE.try_with(|mine| {
         f(mine.get_or_init(|| {
             let slot = Arc::new(Slot {
@@ -300,6 +305,17 @@ fn with_my_slot<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
         }))
     })
     .ok()
+}
+
+/// A record for a green thread (`ident`), not in the list of OS threads'
+/// records: its hub's board lists it.
+#[cfg(all(feature = "green", not(loom), not(miri)))]
+pub(crate) fn unlisted_slot(ident: u64) -> Arc<Slot> {
+    Arc::new(Slot {
+        ident,
+        pool: AtomicU64::new(0),
+        record: Mutex::new(None),
+    })
 }
 
 /// Marks the calling thread as a worker of `pool` (once, when it starts),

@@ -470,6 +470,7 @@ enum ErrorKind {
     ZeroTasksPerChild,
     ZeroHandshakeTimeout,
     FrameTooSmall { bytes: usize, min: usize },
+    ZeroPoolSize,
 }
 
 impl BuildError {
@@ -508,6 +509,13 @@ impl BuildError {
             kind: ErrorKind::FrameTooSmall { bytes, min },
         }
     }
+
+    #[cfg_attr(not(all(feature = "green", not(loom), not(miri))), allow(dead_code))]
+    pub(crate) fn zero_pool_size() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroPoolSize,
+        }
+    }
 }
 
 impl fmt::Debug for BuildError {
@@ -522,6 +530,7 @@ impl fmt::Debug for BuildError {
                     "BuildError(FrameTooSmall {{ bytes: {bytes}, min: {min} }})"
                 )
             }
+            ErrorKind::ZeroPoolSize => f.write_str("BuildError(ZeroPoolSize)"),
         }
     }
 }
@@ -538,6 +547,7 @@ impl fmt::Display for BuildError {
                 f,
                 "max_frame_size of {bytes} bytes is below the smallest workable {min} bytes"
             ),
+            ErrorKind::ZeroPoolSize => f.write_str("a pool's size must be greater than 0"),
         }
     }
 }

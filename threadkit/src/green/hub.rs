@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use super::board::HubBoard;
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
 use super::stack::StackPool;
@@ -108,6 +109,10 @@ pub(crate) struct Meta {
     /// ([`with_current_meta`]).
     pub(crate) thread: Option<crate::threading::ThreadHandle>,
     pub(crate) local_token: u64,
+    /// Its open `with_timeout` scopes, outermost first: (token, deadline).
+    pub(crate) timeouts: Vec<(u64, Instant)>,
+    /// Its wait record for thread dumps, made by its first recorded wait.
+    pub(crate) wait_slot: Option<Arc<crate::debug::waits::Slot>>,
 }
 
 /// The handle side of a green thread, told when its hub gives it up
@@ -151,6 +156,8 @@ impl FixedBox {
                 stack_size: 0,
                 thread: None,
                 local_token: 0,
+                timeouts: Vec::new(),
+                wait_slot: None,
             },
             co: None,
             published: Published::new(),
@@ -211,6 +218,9 @@ struct Slot {
     generation: u32,
     scheduled: bool,
     kill: bool,
+    /// The earliest deadline of its open `with_timeout` scopes: past it,
+    /// its waits end as if killed, and it unwinds with the timeout.
+    timeout_at: Option<Instant>,
     /// Whether a green thread (of `generation`) occupies the slot.
     alive: bool,
     /// Its meta, coroutine and watchdog record, which stay put.
@@ -219,6 +229,15 @@ struct Slot {
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
     held: crate::debug::lock_order::HeldStack,
+}
+
+impl Slot {
+    /// Whether its next wait must end at once: killed, or past the
+    /// deadline of a `with_timeout` scope.
+    #[inline]
+    fn interrupted(&self) -> bool {
+        self.kill || self.timeout_at.is_some_and(|at| Instant::now() >= at)
+    }
 }
 
 impl std::fmt::Debug for Slot {
@@ -249,10 +268,15 @@ pub(crate) struct Hub {
     current: Cell<u32>,
     root_woken: Cell<bool>,
     live: Cell<usize>,
+    /// How many green threads have a `with_timeout` deadline set: while
+    /// none has, a resumed wait skips the clock.
+    timing: Cell<usize>,
     spare: RefCell<Vec<Remote>>,
     /// Switches so far, and what the watchdog samples.
     switches: Cell<u64>,
     watch: Arc<Watch>,
+    /// What thread dumps see of this hub.
+    board: Arc<HubBoard>,
 }
 
 thread_local! {
@@ -317,9 +341,11 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 current: Cell::new(ROOT),
                 root_woken: Cell::new(false),
                 live: Cell::new(0),
+                timing: Cell::new(0),
                 spare: RefCell::default(),
                 switches: Cell::new(0),
                 watch: Watch::new(),
+                board: HubBoard::new(),
             });
             HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
             hub
@@ -401,6 +427,8 @@ impl Hub {
             stack_size: stack.usable(),
             thread: None,
             local_token: 0,
+            timeouts: Vec::new(),
+            wait_slot: None,
         };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
@@ -414,6 +442,7 @@ impl Hub {
                     generation: 0,
                     scheduled: false,
                     kill: false,
+                    timeout_at: None,
                     alive: false,
                     fixed: FixedBox::new(),
                     owner: None,
@@ -427,6 +456,7 @@ impl Hub {
         s.fixed.set_co(co);
         s.scheduled = true;
         s.kill = false;
+        s.timeout_at = None;
         s.alive = true;
         *s.fixed.meta_mut() = meta;
         s.owner = Some(owner);
@@ -435,6 +465,7 @@ impl Hub {
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
         self.watch.set_live(self.live.get());
+        self.board.set_live(self.live.get());
         Ok(GreenWaker {
             shared: Arc::clone(&self.shared),
             slot,
@@ -475,6 +506,19 @@ impl Hub {
             .then(|| (s.fixed.meta().id, s.fixed.meta().name.clone()))
     }
 
+    /// Whether green thread `slot`, just resumed, is past the deadline of
+    /// one of its `with_timeout` scopes (out of line: rare).
+    #[inline]
+    fn timed_out(&self, slot: u32) -> bool {
+        if self.timing.get() == 0 {
+            return false;
+        }
+        let inner = self.inner.borrow();
+        inner.slots[slot as usize]
+            .timeout_at
+            .is_some_and(|at| Instant::now() >= at)
+    }
+
     /// How many green threads of this hub have not finished.
     pub(crate) fn live(&self) -> usize {
         self.live.get()
@@ -485,7 +529,7 @@ impl Hub {
         if slot == ROOT {
             return self.run_root(deadline);
         }
-        if self.inner.borrow().slots[slot as usize].kill {
+        if self.inner.borrow().slots[slot as usize].interrupted() {
             return Parked::Killed;
         }
         match deadline {
@@ -497,7 +541,7 @@ impl Hub {
                 inner.timers.push(Reverse((at, slot, generation)));
             }
         }
-        if raw::suspend() == Resume::Kill {
+        if raw::suspend() == Resume::Kill || self.timed_out(slot) {
             return Parked::Killed;
         }
         match deadline {
@@ -562,7 +606,7 @@ impl Hub {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
             let s = &mut inner.slots[slot as usize];
-            if s.kill {
+            if s.interrupted() {
                 return Parked::Killed;
             }
             if !s.scheduled {
@@ -572,6 +616,7 @@ impl Hub {
         }
         match raw::suspend() {
             Resume::Kill => Parked::Killed,
+            Resume::Run if self.timed_out(slot) => Parked::Killed,
             Resume::Run => Parked::Woken,
         }
     }
@@ -639,17 +684,24 @@ impl Hub {
         }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
+        if s.timeout_at.take().is_some() {
+            self.timing.set(self.timing.get() - 1);
+        }
+        s.fixed.meta_mut().timeouts.clear();
         s.alive = false;
         let meta = s.fixed.meta_mut();
         meta.name = None;
         let thread = meta.thread.take();
+        let wait_slot = meta.wait_slot.take();
         // Dropped once the hub is no longer borrowed: the last
         // reference drops the green thread's value, which is user code.
         let owner = s.owner.take();
         inner.free.push(slot);
         self.live.set(self.live.get() - 1);
         self.watch.set_live(self.live.get());
+        self.board.set_live(self.live.get());
         drop(guard);
+        drop(wait_slot);
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
@@ -853,4 +905,57 @@ impl Hub {
 /// threads to run while it waits.
 pub(crate) fn active() -> bool {
     raw::in_green() || with(|h| h.live() > 0).unwrap_or(false)
+}
+
+/// Sets the running green thread's earliest `with_timeout` deadline (and a
+/// timer that wakes it then); `false` outside green threads.
+pub(crate) fn set_timeout_at(at: Option<Instant>) -> bool {
+    if !raw::in_green() {
+        return false;
+    }
+    with(|hub| {
+        let slot = hub.current.get();
+        if slot == ROOT {
+            return false;
+        }
+        let mut inner = hub.inner.borrow_mut();
+        let inner = &mut *inner;
+        let s = &mut inner.slots[slot as usize];
+        match (s.timeout_at.is_some(), at.is_some()) {
+            (false, true) => hub.timing.set(hub.timing.get() + 1),
+            (true, false) => hub.timing.set(hub.timing.get() - 1),
+            _ => {}
+        }
+        s.timeout_at = at;
+        if let Some(at) = at {
+            let generation = s.generation;
+            inner.timers.push(Reverse((at, slot, generation)));
+        }
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// Whether the running green thread was killed (not merely timed out).
+pub(crate) fn current_killed() -> bool {
+    with(|hub| {
+        let slot = hub.current.get();
+        slot != ROOT && hub.inner.borrow().slots[slot as usize].kill
+    })
+    .unwrap_or(false)
+}
+
+/// The running green thread's wait record for thread dumps, made on first
+/// use and listed on its hub's board; `None` outside green threads.
+pub(crate) fn wait_slot() -> Option<Arc<crate::debug::waits::Slot>> {
+    let (made, id, name) =
+        with_current_meta(|meta| (meta.wait_slot.clone(), meta.id, meta.name.clone()))?;
+    if made.is_some() {
+        return made;
+    }
+    // Made outside the hub's borrow: it reads the green thread's ident.
+    let board = with(|hub| Arc::clone(&hub.board))?;
+    let slot = board.slot(id, name);
+    with_current_meta(|meta| meta.wait_slot = Some(Arc::clone(&slot)));
+    Some(slot)
 }

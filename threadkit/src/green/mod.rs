@@ -96,18 +96,29 @@
 //!   queueing on it.
 //! - A green thread killed while a `Barrier` fills breaks it, as a timeout
 //!   does (Python's `Barrier.wait` on an exception).
+//! - Thread dumps ([`crate::debug::dump_threads`]) list green threads with
+//!   their carrier; their waits are recorded from the process's first dump
+//!   (or watchdog look) on.
 
+mod board;
+mod bridge;
 mod greenlet;
 mod hub;
 mod overflow;
+mod pool;
 mod raw;
 mod stack;
+mod timeout;
 mod watchdog;
 
 use std::time::{Duration, Instant};
 
+pub(crate) use board::{arm as arm_dumps, armed as dumps_armed, snapshot as boards};
+pub use bridge::{block_on, blocking};
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
-pub(crate) use hub::{GreenWaker, Parked};
+pub(crate) use hub::{GreenWaker, Parked, wait_slot};
+pub use pool::{Group, Imap, Pool};
+pub use timeout::{GreenTimeout, with_timeout};
 pub use watchdog::{BlockedReport, max_blocking, set_blocked_hook, set_max_blocking};
 
 use crate::util::Deadline;
@@ -116,8 +127,14 @@ use crate::util::Deadline;
 /// `GreenletExit`).
 pub(crate) struct GreenletExit;
 
-/// Unwinds the calling green thread out of its wait: it was killed.
+/// Unwinds the calling green thread out of its wait: it was killed, or
+/// a [`with_timeout`] deadline passed.
 pub(crate) fn unwind_killed() -> ! {
+    if !hub::current_killed() {
+        if let Some(payload) = timeout::expired() {
+            std::panic::resume_unwind(Box::new(payload));
+        }
+    }
     std::panic::resume_unwind(Box::new(GreenletExit))
 }
 
@@ -136,6 +153,41 @@ where
     Builder::new()
         .spawn(f)
         .expect("failed to map a green thread's stack")
+}
+
+/// Spawns a green thread that runs `f` once `delay` has passed:
+/// gevent's `spawn_later`. Until then it sleeps, so killing it then ends
+/// it without running `f`.
+///
+/// # Panics
+///
+/// As [`spawn`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use threadkit::green;
+///
+/// green::run(|| {
+///     let start = Instant::now();
+///     let g = green::spawn_later(Duration::from_millis(20), move || start.elapsed());
+///     assert!(g.get().unwrap() >= Duration::from_millis(20));
+///     let never = green::spawn_later(Duration::from_secs(60), || unreachable!());
+///     never.kill();
+///     assert!(never.get().is_err());
+/// })
+/// .unwrap();
+/// ```
+pub fn spawn_later<F, T>(delay: Duration, f: F) -> Greenlet<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn(move || {
+        crate::sleep(delay);
+        f()
+    })
 }
 
 /// [`spawn`] for a closure that is not `Send` (it holds an `Rc`, say).

@@ -549,17 +549,22 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
-/// (nothing under loom: see `waits::enter`). Nothing for a green thread
-/// either: the record is per OS thread, which its green threads share.
+/// (nothing under loom: see `waits::enter`); a green thread in its own
+/// record, which its hub's board lists, once dumps are armed.
 fn record<S: HasWaiters>(
     state: &S,
     deadline: Deadline,
     holder: Option<Holder>,
     green: bool,
 ) -> Option<WaitScope> {
-    if green || !state.recorded() {
+    if !state.recorded() {
         return None;
     }
+    #[cfg(all(feature = "green", not(loom), not(miri)))]
+    if green && !crate::green::dumps_armed() && crate::green::in_green() {
+        return None;
+    }
+    let _ = green;
     Some(waits::enter(
         state.wait_kind(),
         waits::WaitObject::Text(state.wait_object()),
