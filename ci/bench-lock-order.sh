@@ -3,7 +3,9 @@
 # as instructions per round counted by valgrind's callgrind: a count, unlike
 # a time, does not depend on how busy the machine is. Each row is the extra
 # instructions over std::sync::Mutex for the same nesting, and the ratio of
-# the anchor's extra to threadkit's. Timed runs: `cargo bench` in
+# the anchor's extra to threadkit's. A second table gives wall time per
+# round (each the best of 3 x 60 short runs, so the least disturbed by other
+# work; still noisier than the counts). Criterion runs: `cargo bench` in
 # bench/lock-order.
 #   ci/bench-lock-order.sh
 set -euo pipefail
@@ -32,3 +34,15 @@ for depth in 1 2 4; do
         "+$tm ($(ratio "$tm" "$on"))" "+$dd ($(ratio "$dd" "$on"))"
 done
 echo "(instructions per round of nested acquire+release; +N = more than std; (Rx) = the anchor's extra / threadkit's)"
+
+ns() { # binary kind depth -> best wall time per round, in ns
+    for _ in 1 2 3; do "$1" "$2" "$3" ns; done | sort -n | head -1
+}
+echo
+printf '%-7s %7s %10s %10s %14s %7s %16s\n' depth std threadkit "(off)" tracing-mutex "std'" parking_lot-dd
+for depth in 1 2 4; do
+    printf '%-7s %7s %10s %10s %14s %7s %16s\n' "$depth" "$(ns $ours std $depth)" \
+        "$(ns $ours threadkit $depth)" "$(ns $ours threadkit-off $depth)" \
+        "$(ns $ours tracing-mutex $depth)" "$(ns $anchor std $depth)" "$(ns $anchor parking_lot-dd $depth)"
+done
+echo "(ns per round, best of 180 short runs; std' is std in parking_lot-dd's binary, its baseline)"

@@ -14,7 +14,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(frame_reader worker_message value_decoder connection_recv queue_get)
+    targets=(frame_reader worker_message value_decoder connection_recv queue_get stream_entry)
 fi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

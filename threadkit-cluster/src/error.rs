@@ -25,6 +25,9 @@ pub enum ClusterError {
     /// The Redis client failed: a bad URL, a refused connection, a failed
     /// command (the message of `redis::RedisError`).
     Redis(String),
+    /// Redis refused the credentials: a wrong password, an unknown or
+    /// disabled ACL user (`WRONGPASS`), or a password missing (`NOAUTH`).
+    Auth(String),
     /// A builder setting is out of range (zero slots, zero lease, ...).
     Config(&'static str),
     /// The argument could not be encoded.
@@ -47,6 +50,7 @@ impl fmt::Display for ClusterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClusterError::Redis(msg) => write!(f, "redis: {msg}"),
+            ClusterError::Auth(msg) => write!(f, "redis refused the credentials: {msg}"),
             ClusterError::Config(msg) => write!(f, "invalid setting: {msg}"),
             ClusterError::Encode(msg) => write!(f, "could not encode the argument: {msg}"),
             ClusterError::TooLarge { size, limit } => {
@@ -84,7 +88,7 @@ impl From<ClusterError> for FutureError {
             ClusterError::Encode(_) | ClusterError::TooLarge { .. } => {
                 FutureError::Serialization(e.to_string())
             }
-            ClusterError::Redis(_) | ClusterError::BrokerLost(_) => {
+            ClusterError::Redis(_) | ClusterError::Auth(_) | ClusterError::BrokerLost(_) => {
                 FutureError::BrokenExecutor(e.to_string())
             }
         }
@@ -93,8 +97,18 @@ impl From<ClusterError> for FutureError {
 
 impl From<redis::RedisError> for ClusterError {
     fn from(e: redis::RedisError) -> Self {
-        ClusterError::Redis(e.to_string())
+        if is_auth_error(&e) {
+            ClusterError::Auth(e.to_string())
+        } else {
+            ClusterError::Redis(e.to_string())
+        }
     }
+}
+
+/// Whether Redis refused the connection's credentials.
+pub(crate) fn is_auth_error(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
 }
 
 /// Why one cluster task has no value, beyond the errors every threadkit

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,8 @@ use redis::streams::StreamReadReply;
 use redis::{Connection, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use threadkit::futures::{Future, FutureError, MapOptions, Promise, Shutdown};
+use threadkit::futures::{Future, FutureError, MapOptions, PanicReport, Promise, Shutdown};
+use threadkit::threading::{Condition, ConditionGuard};
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::Task;
@@ -36,9 +37,18 @@ pub struct ClusterExecutorBuilder {
     broker_timeout: Duration,
     max_arg_bytes: usize,
     max_result_bytes: usize,
+    tls_root_cert: Option<Vec<u8>>,
 }
 
 impl ClusterExecutorBuilder {
+    /// For `rediss://` URLs: trust this CA certificate (PEM) instead of the
+    /// system's roots, e.g. a private CA's. Needs the feature `tls-rustls`.
+    #[cfg(feature = "tls-rustls")]
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
     /// The namespace (default `threadkit`): callers and workers meet in one
     /// namespace; use one per deployment or per application.
     pub fn namespace(mut self, ns: impl Into<String>) -> Self {
@@ -104,7 +114,7 @@ impl ClusterExecutorBuilder {
         if self.key_ttl < Duration::from_secs(1) {
             return Err(ClusterError::Config("key_ttl must be at least 1 s"));
         }
-        let client = redis::Client::open(self.url.as_str())?;
+        let client = wire::client(&self.url, self.tls_root_cert.as_deref())?;
         let io_timeout = READ_BLOCK + Duration::from_secs(5);
         let connect_timeout = Duration::from_secs(5);
         let mut con = wire::connect(&client, connect_timeout, io_timeout)?;
@@ -138,8 +148,7 @@ impl ClusterExecutorBuilder {
             results,
             config: self,
             cmd: Mutex::new(Some(con)),
-            table: Mutex::new(Table::default()),
-            changed: Condvar::new(),
+            table: Condition::named("threadkit-cluster executor table", Table::default()),
             shut: AtomicBool::new(false),
             stop_reader: AtomicBool::new(false),
             cancel_script: redis::Script::new(wire::CANCEL),
@@ -202,7 +211,17 @@ impl<R: DeserializeOwned + Send + 'static> Pending for Slots<R> {
                         }
                         Some(Outcome::Ok(bytes)) => rmp_serde::from_slice::<R>(&bytes)
                             .map_err(|e| TaskError::Codec(format!("result: {e}")).into()),
-                        Some(Outcome::Panicked(msg)) => Err(FutureError::Panicked(msg.into())),
+                        Some(Outcome::Panicked {
+                            location: Some(l), ..
+                        }) if l.len() > wire::MAX_LOCATION => Err(TaskError::Malformed(format!(
+                            "a panic location of {} bytes, over the {}-byte cap",
+                            l.len(),
+                            wire::MAX_LOCATION
+                        ))
+                        .into()),
+                        Some(Outcome::Panicked { message, location }) => Err(
+                            FutureError::Panicked(PanicReport::with_location(message, location)),
+                        ),
                         Some(Outcome::Failed(e)) => Err(e.into()),
                         None => Err(TaskError::Malformed(format!(
                             "the reply has {n} outcomes, fewer than the chunk"
@@ -247,17 +266,19 @@ struct Shared {
     /// The command connection (submits, cancels); `None` after an error
     /// until the next use reconnects.
     cmd: Mutex<Option<Connection>>,
-    table: Mutex<Table>,
-    /// Signalled when a task leaves `pending` or the executor breaks.
-    changed: Condvar,
+    /// The tasks in flight; its condition is notified when a task leaves
+    /// `pending` or the executor breaks. threadkit's own, so thread dumps
+    /// and green threads see a `submit` waiting for room or a `shutdown`
+    /// waiting for the last task.
+    table: Condition<Table>,
     shut: AtomicBool,
     stop_reader: AtomicBool,
     cancel_script: redis::Script,
 }
 
 impl Shared {
-    fn table(&self) -> MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    fn table(&self) -> ConditionGuard<'_, Table> {
+        self.table.acquire()
     }
 
     /// Runs `f` on the command connection, reconnecting once if needed.
@@ -318,8 +339,9 @@ impl Shared {
         };
         if let Some(entry) = entry {
             entry.cancel_all();
-            self.table().cancelling.remove(tid);
-            self.changed.notify_all();
+            let mut table = self.table();
+            table.cancelling.remove(tid);
+            table.notify_all();
         }
         true
     }
@@ -336,7 +358,7 @@ impl Shared {
         for (_, entry) in drained {
             entry.finish(Err(TaskError::BrokerLost(why.clone())), 0);
         }
-        self.changed.notify_all();
+        self.table().notify_all();
     }
 }
 
@@ -403,6 +425,7 @@ impl ClusterExecutor {
             broker_timeout: Duration::from_secs(10),
             max_arg_bytes: 1 << 20,
             max_result_bytes: 16 << 20,
+            tls_root_cert: None,
         }
     }
 
@@ -520,11 +543,7 @@ impl ClusterExecutor {
             if !block {
                 return Ok(Some(pending));
             }
-            table = shared
-                .changed
-                .wait_timeout(table, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            table.wait_timeout(Duration::from_millis(100));
         }
     }
 
@@ -567,7 +586,7 @@ impl ClusterExecutor {
                     .filter_map(|entry| table.pending.remove(&entry.tid))
                     .collect()
             };
-            shared.changed.notify_all();
+            shared.table().notify_all();
             for entry in entries {
                 entry.finish(Err(TaskError::BrokerLost(e.to_string())), 0);
             }
@@ -656,7 +675,7 @@ impl ClusterExecutor {
                     .filter_map(|entry| table.pending.remove(&entry.tid))
                     .collect()
             };
-            self.shared.changed.notify_all();
+            self.shared.table().notify_all();
             drop(unsent);
             return Err(e);
         }
@@ -682,15 +701,11 @@ impl ClusterExecutor {
                 shared.cancel_tid(&tid);
             }
         }
-        shared.changed.notify_all();
+        shared.table().notify_all();
         if wait {
             let mut table = shared.table();
             while !table.pending.is_empty() && table.broken.is_none() {
-                table = shared
-                    .changed
-                    .wait_timeout(table, Duration::from_millis(100))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                table.wait_timeout(Duration::from_millis(100));
             }
             drop(table);
             let handle = self.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -912,8 +927,12 @@ fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut 
         }
         Some(kind @ ("done" | "lost")) => {
             done_tids.push(tid.to_owned());
-            let entry = shared.table().pending.remove(tid);
-            shared.changed.notify_all();
+            let entry = {
+                let mut table = shared.table();
+                let entry = table.pending.remove(tid);
+                table.notify_all();
+                entry
+            };
             let Some(entry) = entry else { return };
             let reply = if kind == "lost" {
                 let attempts = wire::field_str(map, "a")
@@ -921,7 +940,7 @@ fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut 
                     .unwrap_or(0);
                 Err(TaskError::WorkerLost { attempts })
             } else {
-                decode_reply(map, shared.config.max_result_bytes)
+                decode_reply_entry(map, shared.config.max_result_bytes)
             };
             entry.finish(reply, shared.config.max_result_bytes);
         }
@@ -929,12 +948,17 @@ fn handle_result(shared: &Shared, map: &HashMap<String, Value>, done_tids: &mut 
     }
 }
 
-fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskError> {
+fn decode_reply_entry(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskError> {
     let Some(payload) = wire::field_bytes(map, "p") else {
         return Err(TaskError::Malformed(
             "result entry without payload".to_owned(),
         ));
     };
+    decode_reply(payload, max)
+}
+
+/// A result payload, capped then decoded exactly.
+fn decode_reply(payload: &[u8], max: usize) -> Result<Reply, TaskError> {
     // The payload holds every result of a chunk: allow for framing.
     let limit = max.saturating_mul(2);
     if payload.len() > limit {
@@ -943,5 +967,17 @@ fn decode_reply(map: &HashMap<String, Value>, max: usize) -> Result<Reply, TaskE
             limit,
         });
     }
-    rmp_serde::from_slice(payload).map_err(|e| TaskError::Malformed(format!("result: {e}")))
+    wire::decode_exact(payload).map_err(|e| TaskError::Malformed(format!("result: {e}")))
+}
+
+/// For the fuzz target: a result payload decoded and completing the
+/// futures of a 4-argument chunk of `u64` results, as the reader does.
+pub(crate) fn fuzz_reply(payload: &[u8]) {
+    let max = 1 << 20;
+    let (futures, promises): (Vec<Future<u64>>, Vec<Promise<u64>>) =
+        (0..4).map(|_| Future::with_cancel_hook(|| false)).unzip();
+    Box::new(Slots { promises }).finish(decode_reply(payload, max), max);
+    for f in futures {
+        let _ = f.result_timeout(Duration::ZERO);
+    }
 }

@@ -59,16 +59,31 @@
 //! argument and result type names; a worker that does not know the name
 //! fails the future with [`TaskError::UnknownTask`], one whose types differ
 //! with [`TaskError::SignatureMismatch`]: never a crash or a wrong decode.
-//! Sizes are capped before anything is decoded (the Redis reply itself is
-//! read whole by the client: cap it on the server with `proto-max-bulk-len`
-//! if untrusted writers can reach the stream).
+//! Sizes are capped before anything is decoded.
+//!
+//! # What a hostile entry can make a process read
+//!
+//! The caps above apply once a Redis reply is in memory, and the client
+//! reads each reply whole. A worker's reply is up to `slots` task entries
+//! (it claims no more than it has free slots), each with every field
+//! whoever wrote it put there; a caller's is up to 512 entries of its
+//! result stream. So what a writer of the stream can make a worker (or
+//! caller) allocate is bounded by the *server's* limits, not by
+//! `max_arg_bytes`: one field up to `proto-max-bulk-len` (512 MiB by
+//! default), one `XADD` up to `client-query-buffer-limit` (1 GiB). Where
+//! untrusted clients can reach Redis, lower both (for example
+//! `proto-max-bulk-len 4mb` with the default 1 MiB argument cap) and give
+//! them no write access to `tk:*` (ACLs). Filtering entries by size in a
+//! Lua script before they leave the server would bound it in the client,
+//! but scripts cannot block, so workers would have to poll instead of
+//! waiting in `XREADGROUP … BLOCK`; this crate keeps the blocking read.
 //!
 //! # Failure guarantees
 //!
 //! | What happens | What the caller sees |
 //! | --- | --- |
 //! | normal run | each future completes exactly once with the task's value |
-//! | the task panics | [`FutureError::Panicked`](threadkit::futures::FutureError::Panicked), not retried |
+//! | the task panics | [`FutureError::Panicked`](threadkit::futures::FutureError::Panicked) with the message and `file:line:column` (the backtrace stays on the worker), not retried |
 //! | a worker is killed (`kill -9`, OOM, host lost) mid-task | the task re-runs on another worker after about 1.5 × lease; the future gets one result |
 //! | the task kills its worker every time | after `max_attempts` deliveries (default 3): [`TaskError::WorkerLost`]` { attempts }` |
 //! | a worker stalls past its lease (SIGSTOP, partition) | a second copy may run; the first commit wins, the stale one is discarded. **Side effects may happen twice**: make tasks idempotent (key them by [`current_task`]`().tid`) |
@@ -88,12 +103,20 @@
 //! # Credentials and TLS
 //!
 //! Use an ACL user in the URL: `redis://worker:s3cret@queue.internal:6379/0`
-//! (`redis://:password@host/` for the legacy `requirepass`). Give workers
-//! and callers a user limited to the `tk:*` keys and the stream, script and
-//! key commands above. TLS (`rediss://`) needs the `redis` crate's
-//! `tls-rustls` (or `tls-native-tls`) feature enabled in your binary's
-//! `Cargo.toml`; this crate does not enable it, to keep TLS stacks out of
-//! builds that talk over a private network or a unix socket.
+//! (`redis://:password@host/` for the legacy `requirepass`;
+//! `redis+unix:///run/redis.sock?user=worker&pass=s3cret` on a unix
+//! socket). Give workers and callers a user limited to the `tk:*` keys and
+//! the stream, script and key commands above. Credentials Redis refuses are
+//! [`ClusterError::Auth`], from `connect` and from a worker's `run` (which
+//! waits out an outage, but not a wrong password).
+//!
+//! TLS (`rediss://`) needs this crate's feature `tls-rustls` (rustls with
+//! the `ring` provider, installed as the process default unless the program
+//! installed one first); it trusts the system's root certificates, or a
+//! private CA given with `tls_root_cert(pem)` on the
+//! [builder](ClusterExecutorBuilder) and on [`ClusterWorker`]. The feature
+//! is off by default, to keep TLS stacks out of builds that talk over a
+//! private network or a unix socket.
 //!
 //! # Persistence
 //!
@@ -122,6 +145,7 @@ pub use worker::{ClusterWorker, StopHandle};
 pub mod __private {
     pub use crate::task::{Registration, invoke, signature};
     pub use crate::wire::{Outcome, reply_error};
+    pub use crate::worker::fuzz_stream_entry;
     pub use inventory;
 }
 

@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -161,7 +160,8 @@ pub fn signature<A, R>() -> String {
     format!("{} -> {}", type_name::<A>(), type_name::<R>())
 }
 
-/// Decodes the argument, runs `f` under `catch_unwind`, encodes the result.
+/// Decodes the argument, runs `f` catching a panic (with its location, as
+/// threadkit's pools do), encodes the result.
 pub fn invoke<A, R>(bytes: &[u8], f: fn(A) -> R) -> Outcome
 where
     A: DeserializeOwned,
@@ -171,22 +171,18 @@ where
         Ok(arg) => arg,
         Err(e) => return Outcome::Failed(TaskError::Malformed(format!("argument: {e}"))),
     };
-    match catch_unwind(AssertUnwindSafe(|| f(arg))) {
+    match threadkit::futures::PanicReport::capture(|| f(arg)) {
         Ok(value) => match rmp_serde::to_vec(&value) {
             Ok(bytes) => Outcome::Ok(bytes),
             Err(e) => Outcome::Failed(TaskError::Codec(format!("result: {e}"))),
         },
-        Err(payload) => Outcome::Panicked(panic_message(&*payload)),
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_owned()
+        Err(report) => Outcome::Panicked {
+            message: report.message().to_owned(),
+            location: report
+                .location()
+                .filter(|l| l.len() <= crate::wire::MAX_LOCATION)
+                .map(str::to_owned),
+        },
     }
 }
 

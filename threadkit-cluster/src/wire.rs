@@ -20,8 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TaskError;
 
-/// The protocol version in every task entry (`v`).
-pub(crate) const VERSION: u32 = 1;
+/// The protocol version in every task entry (`v`). Version 2: a panic's
+/// outcome carries its location (`Outcome::Panicked { message, location }`).
+/// A worker runs only entries of its own version and fails the others with
+/// [`TaskError::Version`], so a caller only ever reads replies of its own
+/// version (or that error, whose encoding both versions share).
+pub(crate) const VERSION: u32 = 2;
+/// The longest panic location a reply may carry (`file:line:column`).
+pub(crate) const MAX_LOCATION: usize = 4096;
 /// The consumer group of the task stream.
 pub(crate) const GROUP: &str = "workers";
 /// TTL of the shared task stream, refreshed by every live caller and
@@ -66,8 +72,14 @@ impl Keys {
 pub enum Outcome {
     /// The encoded result.
     Ok(#[serde(with = "serde_bytes")] Vec<u8>),
-    /// The task panicked: its message.
-    Panicked(String),
+    /// The task panicked: its message and, when the worker's panic hook
+    /// saw it, where (`file:line:column`).
+    Panicked {
+        /// The panic's message.
+        message: String,
+        /// Where it was raised.
+        location: Option<String>,
+    },
     /// The call failed before or after running.
     Failed(TaskError),
 }
@@ -85,13 +97,29 @@ pub(crate) enum Reply {
 /// failed call's. Not public API (for tests that read raw result entries).
 #[doc(hidden)]
 pub fn reply_error(payload: &[u8]) -> Option<TaskError> {
-    match rmp_serde::from_slice::<Reply>(payload).ok()? {
+    match decode_exact::<Reply>(payload).ok()? {
         Reply::Failed(e) => Some(e),
         Reply::Batch(outcomes) => outcomes.into_iter().find_map(|o| match o {
             Outcome::Failed(e) => Some(e),
             _ => None,
         }),
     }
+}
+
+/// Decodes a whole MessagePack value from `bytes`: trailing bytes (a
+/// truncated-then-padded or foreign payload) are an error, as is any
+/// value of another shape.
+pub(crate) fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::new(std::io::Cursor::new(bytes));
+    let value = T::deserialize(&mut de).map_err(|e| e.to_string())?;
+    let used = de.position();
+    if used != bytes.len() as u64 {
+        return Err(format!(
+            "{} trailing bytes after the value",
+            bytes.len() as u64 - used
+        ));
+    }
+    Ok(value)
 }
 
 /// Arguments of one entry: `submit` sends one, a `map` chunk several.
@@ -203,6 +231,29 @@ return deleted
 "#;
 
 /// Opens a connection with bounded connect, read and write times.
+/// The client for `url`; with feature `tls-rustls` and a `root_cert`
+/// (PEM), `rediss://` connections trust that CA instead of the system's.
+pub(crate) fn client(url: &str, root_cert: Option<&[u8]>) -> redis::RedisResult<redis::Client> {
+    #[cfg(feature = "tls-rustls")]
+    {
+        // rustls needs a process-wide crypto provider; ours unless the
+        // program installed one first (then this is a no-op).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        if let Some(pem) = root_cert {
+            return redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                },
+            );
+        }
+    }
+    #[cfg(not(feature = "tls-rustls"))]
+    let _ = root_cert;
+    redis::Client::open(url)
+}
+
 pub(crate) fn connect(
     client: &redis::Client,
     connect_timeout: Duration,

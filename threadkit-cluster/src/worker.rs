@@ -3,11 +3,12 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::{Connection, Value};
+use threadkit::threading::Condition;
 
 use crate::error::{ClusterError, TaskError};
 use crate::task::{Registration, TaskInfo, registry, set_current};
@@ -44,6 +45,7 @@ pub struct ClusterWorker {
     lease: Duration,
     max_arg_bytes: usize,
     max_result_bytes: usize,
+    tls_root_cert: Option<Vec<u8>>,
     stop: StopHandle,
 }
 
@@ -81,6 +83,7 @@ impl ClusterWorker {
             lease: Duration::from_secs(30),
             max_arg_bytes: 1 << 20,
             max_result_bytes: 16 << 20,
+            tls_root_cert: None,
             stop: StopHandle::default(),
         }
     }
@@ -120,6 +123,14 @@ impl ClusterWorker {
         self
     }
 
+    /// For `rediss://` URLs: trust this CA certificate (PEM) instead of the
+    /// system's roots, e.g. a private CA's. Needs the feature `tls-rustls`.
+    #[cfg(feature = "tls-rustls")]
+    pub fn tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
     /// A handle that stops [`run`](Self::run) gracefully from another
     /// thread (or a signal handler's thread).
     pub fn stop_handle(&self) -> StopHandle {
@@ -128,7 +139,8 @@ impl ClusterWorker {
 
     /// Serves tasks until stopped. Survives Redis restarts and outages
     /// (reconnecting with back-off); returns an error only for a bad
-    /// configuration or URL.
+    /// configuration or URL, or credentials Redis refuses
+    /// ([`ClusterError::Auth`], checked when it first reaches Redis).
     pub fn run(self) -> Result<(), ClusterError> {
         if self.slots == 0 {
             return Err(ClusterError::Config("slots must be at least 1"));
@@ -136,7 +148,14 @@ impl ClusterWorker {
         if self.lease < Duration::from_millis(100) {
             return Err(ClusterError::Config("lease must be at least 100 ms"));
         }
-        let client = redis::Client::open(self.url.as_str())?;
+        let client = wire::client(&self.url, self.tls_root_cert.as_deref())?;
+        // Wrong credentials are a configuration error, not an outage to
+        // wait out: fail at once if Redis is up and refuses them.
+        if let Err(e) = client.get_connection_with_timeout(Duration::from_secs(5)) {
+            if crate::error::is_auth_error(&e) {
+                return Err(e.into());
+            }
+        }
         let wid = format!(
             "{}:{}:{}",
             wire::hostname(),
@@ -155,8 +174,7 @@ impl ClusterWorker {
             registry: registry(),
             held: Mutex::new(HashSet::new()),
             busy: AtomicUsize::new(0),
-            queue: Mutex::new(VecDeque::new()),
-            queue_cv: Condvar::new(),
+            queue: Condition::named("threadkit-cluster worker queue", VecDeque::new()),
             duplicates: AtomicU64::new(0),
             start: redis::Script::new(wire::START),
             commit: redis::Script::new(wire::COMMIT),
@@ -180,7 +198,7 @@ impl ClusterWorker {
                 );
             }
             inner.fetch_loop();
-            inner.queue_cv.notify_all();
+            inner.queue.acquire().notify_all();
             drop(control);
             drop(slots);
         });
@@ -213,8 +231,11 @@ struct Inner {
     held: Mutex<HashSet<String>>,
     /// Entries taken (queued or running).
     busy: AtomicUsize,
-    queue: Mutex<VecDeque<StreamId>>,
-    queue_cv: Condvar,
+    /// Entries taken and not started, in stream order; its condition wakes
+    /// the slots (an entry queued, or the stop) and the fetch thread (a
+    /// slot freed). threadkit's own, so thread dumps and green threads see
+    /// these waits.
+    queue: Condition<VecDeque<StreamId>>,
     duplicates: AtomicU64,
     start: redis::Script,
     commit: redis::Script,
@@ -270,8 +291,9 @@ impl Inner {
             }
         }
         self.busy.fetch_add(entries.len(), Ordering::AcqRel);
-        lock(&self.queue).extend(entries);
-        self.queue_cv.notify_all();
+        let mut queue = self.queue.acquire();
+        queue.extend(entries);
+        queue.notify_all();
     }
 
     /// Takes new entries (and reclaims dead workers' ones) while slots are free.
@@ -286,8 +308,12 @@ impl Inner {
             };
             let free = self.slots.saturating_sub(self.busy.load(Ordering::Acquire));
             if free == 0 {
-                let q = lock(&self.queue);
-                let _ = self.queue_cv.wait_timeout(q, Duration::from_millis(20));
+                // Checked again under the lock, which a freeing slot takes
+                // to notify: its wake-up cannot fall between check and wait.
+                let mut q = self.queue.acquire();
+                if self.busy.load(Ordering::Acquire) >= self.slots {
+                    q.wait_timeout(Duration::from_millis(20));
+                }
                 continue;
             }
             if last_claim.elapsed() >= self.lease / 2 {
@@ -357,29 +383,70 @@ impl Inner {
     /// Runs queued entries until stopped and drained.
     fn slot_loop(&self) {
         let mut con: Option<Connection> = None;
+        let mut next: Option<StreamId> = None;
         loop {
-            let entry = {
-                let mut q = lock(&self.queue);
-                loop {
-                    if let Some(e) = q.pop_front() {
-                        break Some(e);
+            let entry = match next.take() {
+                Some(e) => Some(e),
+                None => {
+                    let mut q = self.queue.acquire();
+                    loop {
+                        if let Some(e) = q.pop_front() {
+                            break Some(e);
+                        }
+                        if self.stop.is_stopped() {
+                            break None;
+                        }
+                        q.wait_timeout(Duration::from_millis(100));
                     }
-                    if self.stop.is_stopped() {
-                        break None;
-                    }
-                    q = self
-                        .queue_cv
-                        .wait_timeout(q, Duration::from_millis(100))
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
                 }
             };
             let Some(entry) = entry else { return };
             let id = entry.id.clone();
             self.process(&mut con, entry);
             lock(&self.held).remove(&id);
-            self.busy.fetch_sub(1, Ordering::AcqRel);
-            self.queue_cv.notify_all();
+            // The slot is still counted busy: take its next entry itself,
+            // one round trip after the commit, instead of handing the free
+            // slot to the fetch thread (two thread wake-ups and a round
+            // trip more between a worker's tasks). Still one entry per
+            // free slot, so no worker takes more than it can run.
+            next = self.take_one(&mut con);
+            if next.is_none() {
+                self.busy.fetch_sub(1, Ordering::AcqRel);
+                self.queue.acquire().notify_all();
+            }
+        }
+    }
+
+    /// For a slot that just finished: one new entry (`XREADGROUP COUNT 1`,
+    /// not blocking), when nothing is queued and the worker is not
+    /// stopping. `None` on any error (the fetch thread then takes over).
+    fn take_one(&self, con: &mut Option<Connection>) -> Option<StreamId> {
+        if self.stop.is_stopped() || !self.queue.acquire().is_empty() {
+            return None;
+        }
+        let c = con.as_mut()?;
+        let r: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(wire::GROUP)
+            .arg(&self.wid)
+            .arg("COUNT")
+            .arg(1)
+            .arg("STREAMS")
+            .arg(&self.keys.tasks)
+            .arg(">")
+            .query(c);
+        match r {
+            Ok(reply) => {
+                let entry = reply?.keys.into_iter().flat_map(|k| k.ids).next()?;
+                lock(&self.held).insert(entry.id.clone());
+                Some(entry)
+            }
+            Err(e) => {
+                if transient(&e) {
+                    *con = None;
+                }
+                None
+            }
         }
     }
 
@@ -513,44 +580,9 @@ impl Inner {
 
     /// Checks the entry and runs its calls; every failure is a value.
     fn run_entry(&self, map: &HashMap<String, Value>, tid: &str, attempt: u32) -> Reply {
-        match wire::field_str(map, "v") {
-            Some(v) if v == wire::VERSION.to_string() => {}
-            found => {
-                return Reply::Failed(TaskError::Version {
-                    found: found.unwrap_or("(none)").chars().take(32).collect(),
-                    supported: wire::VERSION,
-                });
-            }
-        }
-        let Some(name) = wire::field_str(map, "fn") else {
-            return Reply::Failed(TaskError::Malformed("no task name".to_owned()));
-        };
-        let Some(reg) = self.registry.get(name) else {
-            return Reply::Failed(TaskError::UnknownTask {
-                name: name.chars().take(256).collect(),
-            });
-        };
-        let theirs = wire::field_str(map, "sig").unwrap_or("(none)");
-        let ours = (reg.signature)();
-        if theirs != ours {
-            return Reply::Failed(TaskError::SignatureMismatch {
-                name: name.to_owned(),
-                caller: theirs.chars().take(512).collect(),
-                worker: ours,
-            });
-        }
-        let Some(bytes) = wire::field_bytes(map, "args") else {
-            return Reply::Failed(TaskError::Malformed("no arguments".to_owned()));
-        };
-        if bytes.len() > self.max_arg_bytes {
-            return Reply::Failed(TaskError::TooLarge {
-                size: bytes.len(),
-                limit: self.max_arg_bytes,
-            });
-        }
-        let args: Args = match rmp_serde::from_slice(bytes) {
-            Ok(a) => a,
-            Err(e) => return Reply::Failed(TaskError::Malformed(format!("arguments: {e}"))),
+        let (reg, args) = match check_entry(map, &self.registry, self.max_arg_bytes) {
+            Ok(checked) => checked,
+            Err(e) => return Reply::Failed(e),
         };
         let mut outcomes = Vec::with_capacity(args.0.len());
         for (index, arg) in args.0.iter().enumerate() {
@@ -644,6 +676,142 @@ impl Inner {
             let _ = redis::cmd("DEL")
                 .arg(self.keys.worker(&self.wid))
                 .query::<Value>(c);
+        }
+    }
+}
+
+/// Everything a worker checks of a task entry before running it: its
+/// protocol version, a registered task name, the caller's type signature,
+/// the argument cap, and arguments that decode exactly. Never panics.
+pub(crate) fn check_entry(
+    map: &HashMap<String, Value>,
+    registry: &HashMap<&'static str, &'static Registration>,
+    max_arg_bytes: usize,
+) -> Result<(&'static Registration, Args), TaskError> {
+    match wire::field_str(map, "v") {
+        Some(v) if v == wire::VERSION.to_string() => {}
+        found => {
+            return Err(TaskError::Version {
+                found: found.unwrap_or("(none)").chars().take(32).collect(),
+                supported: wire::VERSION,
+            });
+        }
+    }
+    let Some(name) = wire::field_str(map, "fn") else {
+        return Err(TaskError::Malformed("no task name".to_owned()));
+    };
+    let Some(reg) = registry.get(name) else {
+        return Err(TaskError::UnknownTask {
+            name: name.chars().take(256).collect(),
+        });
+    };
+    let theirs = wire::field_str(map, "sig").unwrap_or("(none)");
+    let ours = (reg.signature)();
+    if theirs != ours {
+        return Err(TaskError::SignatureMismatch {
+            name: name.to_owned(),
+            caller: theirs.chars().take(512).collect(),
+            worker: ours,
+        });
+    }
+    let Some(bytes) = wire::field_bytes(map, "args") else {
+        return Err(TaskError::Malformed("no arguments".to_owned()));
+    };
+    if bytes.len() > max_arg_bytes {
+        return Err(TaskError::TooLarge {
+            size: bytes.len(),
+            limit: max_arg_bytes,
+        });
+    }
+    let args: Args =
+        wire::decode_exact(bytes).map_err(|e| TaskError::Malformed(format!("arguments: {e}")))?;
+    Ok((*reg, args))
+}
+
+/// The decoders a hostile stream entry reaches, for the fuzz target
+/// `stream_entry` (not public API). `data` is split at `0x00` bytes into
+/// alternating field names and values; with the first byte odd, the rest
+/// is a caller's result payload instead. Runs the worker's entry checks
+/// (and, for an entry that passes them, the registered task on each
+/// argument) or the caller's reply decoding.
+#[doc(hidden)]
+pub fn fuzz_stream_entry(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 1 {
+        crate::executor::fuzz_reply(rest);
+        let _ = wire::reply_error(rest);
+        return;
+    }
+    let mut parts = rest.split(|&b| b == 0);
+    let mut map = HashMap::new();
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        map.insert(
+            String::from_utf8_lossy(k).into_owned(),
+            Value::BulkString(v.to_vec()),
+        );
+    }
+    let _ = wire::field_str(&map, "caller");
+    let _ = wire::field_str(&map, "tid");
+    if let Ok((reg, args)) = check_entry(&map, &registry(), 1 << 16) {
+        for arg in &args.0 {
+            let _ = (reg.invoke)(arg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_seeds {
+    use super::fuzz_stream_entry;
+    use crate::wire::{Outcome, Reply, VERSION};
+
+    fn task_entry(args: &[u8]) -> Vec<u8> {
+        let mut data = vec![0u8];
+        for (k, v) in [
+            (&b"v"[..], VERSION.to_string().as_bytes()),
+            // Registered in the fuzz target, unknown here.
+            (b"fn", b"fuzz.square"),
+            (b"sig", b"u64 -> u64"),
+            (b"args", args),
+        ] {
+            data.extend_from_slice(k);
+            data.push(0);
+            data.extend_from_slice(v);
+            data.push(0);
+        }
+        data
+    }
+
+    /// The fuzz target's seeds (fuzz/corpus/stream_entry; written there
+    /// with `TK_WRITE_FUZZ_SEEDS=<dir>`) run here too, with every
+    /// truncation of each: no input panics.
+    #[test]
+    fn the_stream_entry_decoders_never_panic() {
+        let reply = rmp_serde::to_vec(&Reply::Batch(vec![
+            Outcome::Ok(vec![7]),
+            Outcome::Panicked {
+                message: "m".into(),
+                location: Some("f.rs:1:2".into()),
+            },
+        ]))
+        .unwrap();
+        let seeds = [
+            task_entry(&[0x91, 0xc4, 0x01, 0x07]),
+            [&[1u8][..], &reply].concat(),
+            [&[1u8][..], &reply, &[0xc0]].concat(),
+            vec![],
+            vec![0],
+        ];
+        if let Some(dir) = std::env::var_os("TK_WRITE_FUZZ_SEEDS") {
+            for (i, s) in seeds.iter().enumerate() {
+                std::fs::write(std::path::Path::new(&dir).join(format!("seed-{i}")), s).unwrap();
+            }
+        }
+        for s in &seeds {
+            for end in 0..=s.len() {
+                fuzz_stream_entry(&s[..end]);
+            }
         }
     }
 }

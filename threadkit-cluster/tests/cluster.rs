@@ -66,6 +66,9 @@ fn poison(x: u64) -> u64 {
     std::process::abort()
 }
 
+/// The line of `boom`'s `panic!`.
+const BOOM_LINE: u32 = line!() + 3;
+
 fn boom(x: u64) -> u64 {
     panic!("boom {x}")
 }
@@ -342,6 +345,17 @@ fn unknown_task_mismatched_types_and_panics_are_typed_errors() {
         f.result_timeout(BOUND),
         Err(FutureError::Panicked("boom 5".into()))
     );
+    // The same report as a thread pool's: the message and where it was
+    // raised, carried over from the worker.
+    let Err(FutureError::Panicked(report)) = f.result_timeout(BOUND) else {
+        unreachable!()
+    };
+    let location = report.location().expect("the panic's location");
+    assert!(
+        location.ends_with(&format!("cluster.rs:{BOOM_LINE}:5")),
+        "{location}"
+    );
+    assert_eq!(report.to_string(), format!("boom 5 (at {location})"));
     // map: in order, in chunks, and the worker is still fine.
     let squares: Vec<u64> = exec
         .map_with(
@@ -462,7 +476,7 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t2".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
             ("fn", b"test.square".to_vec()),
             ("sig", good_sig.as_bytes().to_vec()),
             ("args", b"\xc1\xc1garbage".to_vec()),
@@ -470,7 +484,7 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t3".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
             ("fn", b"/bin/sh -c 'rm -rf /'".to_vec()),
             ("sig", good_sig.as_bytes().to_vec()),
             ("args", good_args.clone()),
@@ -478,7 +492,7 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t4".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
             ("fn", b"test.square".to_vec()),
             ("sig", good_sig.as_bytes().to_vec()),
             ("args", huge),
@@ -486,7 +500,7 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t5".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
             ("fn", b"test.square".to_vec()),
             ("sig", good_sig.as_bytes().to_vec()),
             ("args", good_args[..3].to_vec()),
@@ -494,19 +508,37 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t6".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
             ("fn", b"\xff\xfe".to_vec()),
+        ],
+        // A well-formed entry of protocol version 1 (an older caller).
+        vec![
+            ("caller", b"evil".to_vec()),
+            ("tid", b"t9".to_vec()),
+            ("v", b"1".to_vec()),
+            ("fn", b"test.square".to_vec()),
+            ("sig", good_sig.as_bytes().to_vec()),
+            ("args", good_args.clone()),
+        ],
+        // Arguments with a trailing byte after the value.
+        vec![
+            ("caller", b"evil".to_vec()),
+            ("tid", b"t10".to_vec()),
+            ("v", b"2".to_vec()),
+            ("fn", b"test.square".to_vec()),
+            ("sig", good_sig.as_bytes().to_vec()),
+            ("args", [good_args.as_slice(), &[0x00]].concat()),
         ],
         // A caller whose state key is not a hash: Redis refuses the start.
         vec![
             ("caller", b"wrongtype".to_vec()),
             ("tid", b"t8".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
         ],
         vec![
             ("caller", b"evil".to_vec()),
             ("tid", b"t7".to_vec()),
-            ("v", b"1".to_vec()),
+            ("v", b"2".to_vec()),
             ("fn", b"test.square".to_vec()),
             ("sig", good_sig.as_bytes().to_vec()),
             ("args", good_args.clone()),
@@ -520,7 +552,7 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
         }
         let _: String = cmd.query(&mut con).unwrap();
     }
-    // Seven entries name the caller `evil` and a tid: seven results.
+    // Nine entries name the caller `evil` and a tid: nine results.
     let mut errors: HashMap<String, Option<TaskError>> = HashMap::new();
     eventually("a result for each hostile task", || {
         let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
@@ -539,8 +571,16 @@ fn hostile_entries_fail_one_task_each_and_never_crash_the_worker() {
                 errors.insert(tid, threadkit_cluster::__private::reply_error(&get("p")));
             }
         }
-        errors.len() == 7
+        errors.len() == 9
     });
+    assert!(
+        matches!(errors["t9"], Some(TaskError::Version { ref found, supported: 2 }) if found == "1"),
+        "{errors:?}"
+    );
+    assert!(
+        matches!(errors["t10"], Some(TaskError::Malformed(ref m)) if m.contains("trailing")),
+        "{errors:?}"
+    );
     assert!(
         matches!(errors["t1"], Some(TaskError::Version { .. })),
         "{errors:?}"
@@ -777,4 +817,179 @@ fn shutdown_cancel_futures_cancels_what_has_not_started() {
         .query(&mut con)
         .unwrap();
     assert!(keys.is_empty(), "{keys:?}");
+}
+
+/// Result entries written by hand, as an older or foreign worker (or
+/// anyone who can write to a caller's result stream) might: each fails its
+/// one future with a typed error, and a well-formed panic keeps its
+/// location.
+#[test]
+fn old_foreign_or_padded_replies_fail_their_future_with_a_typed_error() {
+    // Version 1's reply encoding: a panic was its message only.
+    #[derive(serde::Serialize)]
+    enum V1Reply {
+        Batch(Vec<V1Outcome>),
+    }
+    #[derive(serde::Serialize)]
+    enum V1Outcome {
+        #[allow(dead_code)]
+        Ok(serde_bytes::ByteBuf),
+        Panicked(String),
+    }
+    // Version 2's.
+    #[derive(serde::Serialize)]
+    enum V2Reply {
+        Batch(Vec<V2Outcome>),
+    }
+    #[derive(serde::Serialize)]
+    enum V2Outcome {
+        Ok(serde_bytes::ByteBuf),
+        Panicked {
+            message: String,
+            location: Option<String>,
+        },
+    }
+
+    let Some(server) = server() else { return };
+    // No workers in this namespace: the test writes the replies.
+    let ns = "replies";
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace(ns)
+        .connect()
+        .unwrap();
+    let mut con = server.con();
+    let tasks = format!("tk:{{{ns}}}:tasks");
+    let results = format!("tk:{{{ns}}}:res:{}", exec.caller_id());
+    let mut answer = |payload: Vec<u8>| {
+        let f = exec.submit(&SQUARE, 3).unwrap();
+        let last: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(&tasks)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query(&mut con)
+            .unwrap();
+        let tid = match last.ids[0].map.get("tid") {
+            Some(Value::BulkString(b)) => b.clone(),
+            other => panic!("no tid: {other:?}"),
+        };
+        let _: String = redis::cmd("XADD")
+            .arg(&results)
+            .arg("*")
+            .arg("t")
+            .arg(tid)
+            .arg("k")
+            .arg("done")
+            .arg("a")
+            .arg(1)
+            .arg("w")
+            .arg("test")
+            .arg("p")
+            .arg(payload)
+            .query(&mut con)
+            .unwrap();
+        f.result_timeout(BOUND).copied()
+    };
+    let v1 = rmp_serde::to_vec(&V1Reply::Batch(vec![V1Outcome::Panicked("old".into())])).unwrap();
+    assert!(
+        matches!(task_error(answer(v1)), TaskError::Malformed(_)),
+        "a version-1 panic reply is malformed for a version-2 caller"
+    );
+    let nine = rmp_serde::to_vec(&9u64).unwrap();
+    let ok = rmp_serde::to_vec(&V2Reply::Batch(vec![V2Outcome::Ok(nine.into())])).unwrap();
+    assert_eq!(answer(ok.clone()), Ok(9), "the well-formed reply decodes");
+    match task_error(answer([ok.as_slice(), &[0xc0]].concat())) {
+        TaskError::Malformed(m) => assert!(m.contains("trailing"), "{m}"),
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+    let panicked = |location: String| {
+        rmp_serde::to_vec(&V2Reply::Batch(vec![V2Outcome::Panicked {
+            message: "far away".into(),
+            location: Some(location),
+        }]))
+        .unwrap()
+    };
+    let Err(FutureError::Panicked(report)) = answer(panicked("src/far.rs:1:2".into())) else {
+        panic!("expected a panic report")
+    };
+    assert_eq!(report.message(), "far away");
+    assert_eq!(report.location(), Some("src/far.rs:1:2"));
+    assert!(matches!(
+        task_error(answer(panicked("x".repeat(5000)))),
+        TaskError::Malformed(_)
+    ));
+    exec.shutdown(Shutdown::wait());
+}
+
+/// A worker claims no more entries than it has free slots, also when a
+/// slot takes its next entry itself right after a commit: with 6 tasks
+/// queued for 2 one-slot workers, no worker ever has more than one entry
+/// pending, and both run some.
+#[test]
+fn a_worker_never_holds_more_entries_than_slots() {
+    let Some(server) = server() else { return };
+    let ns = "fair";
+    let mut workers = Workers::new(&server.url, ns, 1, 1500);
+    workers.spawn();
+    workers.spawn();
+    let mut con = server.con();
+    let tasks = format!("tk:{{{ns}}}:tasks");
+    // Per consumer (worker): its pending (taken, uncommitted) entries.
+    let pending = |con: &mut redis::Connection| -> Vec<i64> {
+        let consumers: Value = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(&tasks)
+            .arg("workers")
+            .query(con)
+            .unwrap();
+        let Value::Array(consumers) = consumers else {
+            panic!("XINFO CONSUMERS: {consumers:?}")
+        };
+        // Each consumer: a flat [name, value, ...] array (RESP2).
+        consumers
+            .iter()
+            .map(|c| match c {
+                Value::Array(fields) => fields
+                    .chunks(2)
+                    .find_map(|kv| match kv {
+                        [Value::BulkString(k), Value::Int(n)] if k == b"pending" => Some(*n),
+                        _ => None,
+                    })
+                    .unwrap_or(0),
+                other => panic!("a consumer: {other:?}"),
+            })
+            .collect()
+    };
+    let exec = ClusterExecutor::builder(&server.url)
+        .namespace(ns)
+        .connect()
+        .unwrap();
+    // Both workers are up (their liveness keys) before anything is submitted.
+    eventually("two workers up", || {
+        let up: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("tk:{{{ns}}}:w:*"))
+            .query(&mut con)
+            .unwrap();
+        up.len() == 2
+    });
+    let futures: Vec<_> = (0..6)
+        .map(|_| exec.submit(&SLEEP_MS, 150).unwrap())
+        .collect();
+    let mut most = 0;
+    eventually("all six done", || {
+        most = pending(&mut con).into_iter().fold(most, i64::max);
+        futures.iter().all(|f| f.done())
+    });
+    for f in &futures {
+        assert_eq!(f.result_timeout(BOUND), Ok(&150));
+    }
+    assert!(most >= 1, "the poll saw the workers' taken entries");
+    assert!(most <= 1, "a one-slot worker held {most} entries at once");
+    let ran_by: std::collections::HashSet<u32> = starts(&mut con)
+        .into_iter()
+        .map(|(_, _, pid, _)| pid)
+        .collect();
+    assert_eq!(ran_by.len(), 2, "both workers ran tasks: {ran_by:?}");
+    exec.shutdown(Shutdown::wait());
 }

@@ -121,6 +121,7 @@ pub mod threading;
 /// threadkit::sleep(Duration::from_millis(5));
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
+#[cfg_attr(feature = "green", track_caller)]
 pub fn sleep(duration: std::time::Duration) {
     #[cfg(feature = "green")]
     if green::sleep(duration) {

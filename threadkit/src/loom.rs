@@ -65,7 +65,7 @@ pub(crate) mod sync {
 #[cfg(loom)]
 pub(crate) mod sync {
     use std::ops::{Deref, DerefMut};
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     #[allow(unused_imports)]
     pub(crate) use loom::sync::Arc;
@@ -118,10 +118,6 @@ pub(crate) mod sync {
 
         pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
             self.0.try_lock().ok().map(|g| MutexGuard(Some(g), &self.0))
-        }
-
-        pub(crate) fn try_lock_for(&self, _timeout: Duration) -> Option<MutexGuard<'_, T>> {
-            self.try_lock()
         }
 
         pub(crate) fn try_lock_until(&self, _deadline: Instant) -> Option<MutexGuard<'_, T>> {
@@ -302,10 +298,10 @@ pub(crate) mod cell {
 /// a timed park is an untimed one).
 pub(crate) mod thread {
     #[cfg(not(loom))]
-    pub(crate) use std::thread::{Thread, current, park, park_timeout};
+    pub(crate) use std::thread::{Thread, current, park, park_timeout, yield_now};
 
     #[cfg(loom)]
-    pub(crate) use loom::thread::{Thread, current, park};
+    pub(crate) use loom::thread::{Thread, current, park, yield_now};
 
     #[cfg(loom)]
     pub(crate) fn park_timeout(_timeout: std::time::Duration) {

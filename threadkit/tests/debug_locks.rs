@@ -385,3 +385,222 @@ fn holding_a_lock_while_waiting_for_a_task_that_needs_it_is_found() {
     assert!(text.contains("Future.result"), "{text}");
     assert!(text.contains("Lock.acquire task_lock"), "{text}");
 }
+
+/// Holding a lock while waiting for a task that takes it (lockdep's
+/// `flush_work` rule; design section 5, case 10): the task ran first and
+/// took the lock, so this run cannot hang, yet the wait under the lock is
+/// reported as an inversion between the lock and the task.
+#[test]
+fn waiting_under_a_lock_for_a_task_that_took_it_is_reported() {
+    let _turn = serial();
+    let reports = collect();
+    let lock = Arc::new(Lock::named("pseudo_lock", ()));
+    let pool = threadkit::futures::ThreadPoolExecutor::new(1).unwrap();
+    let task = {
+        let lock = Arc::clone(&lock);
+        pool.submit(move || {
+            let _in_task = lock.acquire();
+        })
+        .unwrap()
+    };
+    // Done before the lock is taken here: no deadlock is possible now.
+    while !task.done() {
+        std::thread::yield_now();
+    }
+    {
+        let _held = lock.acquire();
+        assert_eq!(task.result(), Ok(&()));
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let text = reports[0].to_string();
+    assert!(text.contains("is acquiring task#"), "{text}");
+    assert!(text.contains("while holding pseudo_lock"), "{text}");
+    assert_eq!(reports[0].seen.len(), 1, "{text}");
+    assert_eq!(reports[0].seen[0].after.name, Some("pseudo_lock"));
+}
+
+/// The other order: the wait under the lock comes first (with a timeout
+/// left to the task, so nothing hangs), then the task's acquire of the lock
+/// closes the cycle, reported before it blocks; in panic mode the task
+/// fails instead of waiting for a lock its waiter holds.
+#[test]
+fn a_task_taking_the_lock_its_waiter_holds_is_stopped_in_panic_mode() {
+    let _turn = serial();
+    debug::set_mode(Mode::Panic);
+    let lock = Arc::new(Lock::named("pseudo_lock_2", ()));
+    let pool = threadkit::futures::ThreadPoolExecutor::new(1).unwrap();
+    let gate = Arc::new(threadkit::threading::Event::new());
+    let task = {
+        let (lock, gate) = (Arc::clone(&lock), Arc::clone(&gate));
+        pool.submit(move || {
+            gate.wait();
+            let _in_task = lock.acquire();
+        })
+        .unwrap()
+    };
+    let start = Instant::now();
+    let outcome = {
+        let _held = lock.acquire();
+        // Recorded: lock before task (checked before the wait starts).
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                gate.set();
+            });
+            task.result().cloned()
+        })
+    };
+    debug::set_mode(Mode::Report);
+    match outcome {
+        Err(threadkit::futures::FutureError::Panicked(report)) => {
+            let text = report.to_string();
+            assert!(text.contains("POTENTIAL DEADLOCK"), "{text}");
+            assert!(text.contains("is acquiring pseudo_lock_2"), "{text}");
+        }
+        other => panic!("the task should have been stopped: {other:?}"),
+    }
+    assert!(start.elapsed() < Duration::from_secs(10), "hang guard");
+}
+
+/// Negatives: waiting under a lock for a task that takes no lock, or a
+/// different one, reports nothing; nor does waiting for a task that took
+/// the lock when no lock is held.
+#[test]
+fn waiting_for_tasks_that_do_not_take_the_held_lock_reports_nothing() {
+    let _turn = serial();
+    let reports = collect();
+    let lock = Arc::new(Lock::named("pseudo_neg", ()));
+    let other = Arc::new(Lock::named("pseudo_other", ()));
+    let pool = threadkit::futures::ThreadPoolExecutor::new(2).unwrap();
+    for _ in 0..50 {
+        let plain = pool.submit(|| 1 + 1).unwrap();
+        let takes_other = {
+            let other = Arc::clone(&other);
+            pool.submit(move || *other.acquire()).unwrap()
+        };
+        let takes_lock = {
+            let lock = Arc::clone(&lock);
+            pool.submit(move || *lock.acquire()).unwrap()
+        };
+        {
+            let _held = lock.acquire();
+            assert_eq!(plain.result(), Ok(&2));
+            assert_eq!(takes_other.result(), Ok(&()));
+        }
+        assert_eq!(takes_lock.result(), Ok(&()));
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert!(reports.is_empty(), "{reports:#?}");
+}
+
+/// A cycle of three locks, each order taken by a different thread (one
+/// after the other, so nothing can hang): A → B, B → C, then C → A closes
+/// it and is reported, naming the two earlier orders.
+#[test]
+fn a_three_lock_cycle_over_three_threads_is_reported_at_the_third_order() {
+    let _turn = serial();
+    let reports = collect();
+    let locks = Arc::new([
+        Lock::named("tri_a", ()),
+        Lock::named("tri_b", ()),
+        Lock::named("tri_c", ()),
+    ]);
+    for (first, second) in [(0, 1), (1, 2), (2, 0)] {
+        let locks = Arc::clone(&locks);
+        std::thread::spawn(move || {
+            let _first = locks[first].acquire();
+            let _second = locks[second].acquire();
+        })
+        .join()
+        .unwrap();
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let report = &reports[0];
+    assert_eq!(report.attempted.before.name, Some("tri_c"));
+    assert_eq!(report.attempted.after.name, Some("tri_a"));
+    let seen: Vec<_> = report
+        .seen
+        .iter()
+        .map(|o| (o.before.name.unwrap(), o.after.name.unwrap()))
+        .collect();
+    assert_eq!(seen, [("tri_a", "tri_b"), ("tri_b", "tri_c")]);
+}
+
+/// lockdep's trylock rule, second half: a lock taken by a try still gives
+/// orders *from* it, so holding A (tried) and then blocking on C records
+/// A → C, and a later C → A is reported. A timed acquire is a try, unless
+/// `set_timed_acquires_block(true)` (Abseil's rule).
+#[test]
+fn a_tried_lock_still_orders_the_locks_taken_under_it() {
+    let _turn = serial();
+    let reports = collect();
+    let (a, b, c) = (
+        Lock::named("tr_a", ()),
+        Lock::named("tr_b", ()),
+        Lock::named("tr_c", ()),
+    );
+    {
+        let _a = a.acquire();
+        let _b = b.acquire();
+    }
+    {
+        let _b = b.acquire();
+        let _a = a.try_acquire().unwrap(); // no order into A: no report
+        let _c = c.acquire(); // A → C (and B → C)
+    }
+    assert!(reports.lock().unwrap().is_empty());
+    {
+        let _c = c.acquire();
+        let _a = a.acquire(); // closes A → C → A
+    }
+    let found = reports.lock().unwrap().clone();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].attempted.after.name, Some("tr_a"));
+    assert_eq!(found[0].attempted.before.name, Some("tr_c"));
+
+    // Timed: a try by default, blocking when asked.
+    let (x, y) = (Lock::named("tm_x", ()), Lock::named("tm_y", ()));
+    {
+        let _x = x.acquire();
+        let _y = y.acquire();
+    }
+    {
+        let _y = y.acquire();
+        let _x = x.acquire_timeout(Duration::from_secs(10)).unwrap();
+    }
+    assert_eq!(reports.lock().unwrap().len(), 1);
+    debug::set_timed_acquires_block(true);
+    {
+        let _y = y.acquire();
+        let _x = x.acquire_timeout(Duration::from_secs(10)).unwrap();
+    }
+    debug::set_timed_acquires_block(false);
+    debug::set_mode(Mode::Report);
+    let found = reports.lock().unwrap().clone();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[1].attempted.after.name, Some("tm_x"));
+}
+
+/// Identity is an id, never an address: locks made again in the same
+/// place (same stack slot, same creation site) and taken in the reverse
+/// order are new locks, so no report; dropped locks leave the graph, so a
+/// thousand of them do not pile up.
+#[test]
+fn locks_made_again_at_the_same_address_are_new_locks() {
+    let _turn = serial();
+    let reports = collect();
+    for round in 0..1000 {
+        let pair = [Lock::new(()), Lock::new(())];
+        let (first, second) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
+        let _first = pair[first].acquire();
+        let _second = pair[second].acquire();
+    }
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    assert!(reports.is_empty(), "{reports:#?}");
+}

@@ -266,11 +266,17 @@ const _: fn() = || {
 assert_not_impl!(threadkit::asyncio::Wait<Rc<u8>>, Send);
 #[cfg(feature = "green")]
 const _: fn() = || {
-    use threadkit::green::{Builder, GreenThread, Greenlet, GreenletError};
+    use threadkit::green::{
+        BlockedReport, Builder, GreenThread, GreenTimeout, Greenlet, GreenletError, Group, Pool,
+    };
     assert_send_sync::<Greenlet<u8>>();
+    assert_send_sync::<BlockedReport>();
     assert_send_sync::<Builder>();
     assert_send_sync::<GreenThread>();
     assert_send::<GreenletError>();
+    assert_send_sync::<Group>();
+    assert_send_sync::<Pool>();
+    assert_error::<GreenTimeout>();
 };
 #[cfg(feature = "green")]
 assert_not_impl!(threadkit::green::Greenlet<Rc<u8>>, Send);

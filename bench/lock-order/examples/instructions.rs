@@ -1,7 +1,8 @@
 //! A fixed number of rounds of nested acquires (released innermost first)
 //! of one lock kind, for counting instructions under `valgrind
 //! --tool=callgrind`: a count does not depend on how busy the machine is.
-//! `instructions <std|threadkit|threadkit-off|tracing-mutex> <depth>`.
+//! `instructions <std|threadkit|threadkit-off|tracing-mutex> <depth> [ns]`;
+//! with `ns`, prints the wall time per round instead.
 
 use std::hint::black_box;
 
@@ -9,35 +10,55 @@ const ROUNDS: u64 = 100_000;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let kind = args.get(1).map(String::as_str).unwrap_or("");
     let depth: usize = args.get(2).and_then(|d| d.parse().ok()).unwrap_or(1);
-    match args.get(1).map(String::as_str) {
-        Some("std") => {
+    if args.get(3).map(String::as_str) == Some("ns") {
+        // Wall time in ns per round: the best of 60 short runs, the ones
+        // least disturbed by other work on the machine.
+        let best = (0..60)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                run(kind, depth, 2 * ROUNDS);
+                start.elapsed().as_nanos() as f64 / (2 * ROUNDS) as f64
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!("{best:.1}");
+    } else {
+        run(kind, depth, ROUNDS);
+    }
+}
+
+fn run(kind: &str, depth: usize, rounds: u64) {
+    match kind {
+        "std" => {
             let locks: Vec<_> = (0..depth).map(|_| std::sync::Mutex::new(0u64)).collect();
-            for _ in 0..ROUNDS {
+            for _ in 0..rounds {
                 let guards: Vec<_> = locks.iter().map(|l| l.lock().unwrap()).collect();
                 release(black_box(guards));
             }
         }
-        Some(kind @ ("threadkit" | "threadkit-off")) => {
+        "threadkit" | "threadkit-off" => {
             if kind == "threadkit-off" {
                 threadkit::debug::set_mode(threadkit::debug::Mode::Off);
             }
             let locks: Vec<_> = (0..depth).map(|_| threadkit::Lock::new(0u64)).collect();
-            for _ in 0..ROUNDS {
+            for _ in 0..rounds {
                 let guards: Vec<_> = locks.iter().map(|l| l.acquire()).collect();
                 release(black_box(guards));
             }
         }
-        Some("tracing-mutex") => {
+        "tracing-mutex" => {
             let locks: Vec<_> = (0..depth)
                 .map(|_| tracing_mutex::stdsync::tracing::Mutex::new(0u64))
                 .collect();
-            for _ in 0..ROUNDS {
+            for _ in 0..rounds {
                 let guards: Vec<_> = locks.iter().map(|l| l.lock().unwrap()).collect();
                 release(black_box(guards));
             }
         }
-        _ => eprintln!("usage: instructions <std|threadkit|threadkit-off|tracing-mutex> <depth>"),
+        _ => eprintln!(
+            "usage: instructions <std|threadkit|threadkit-off|tracing-mutex> <depth> [ns]"
+        ),
     }
 }
 

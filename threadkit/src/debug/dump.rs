@@ -53,6 +53,29 @@ pub struct ThreadState {
     /// (see [`WaitInfo::queued_in`] and [`Deadlock::starved_pool`]).
     #[cfg_attr(feature = "serde", serde(default))]
     pub pool: Option<u64>,
+    /// For a green thread (feature `green`): its id and carrier. Green
+    /// threads are listed once they have waited in threadkit after the
+    /// process's first dump (or `find_deadlocks`, or a watchdog's first
+    /// look): until then their waits are not recorded, which keeps switches
+    /// cheap. `waiting` `None` means running or ready to run; a green
+    /// thread in `sleep` shows so too.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub green: Option<GreenInfo>,
+}
+
+/// Where a green thread in a [`ThreadDump`] lives (feature `green`).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct GreenInfo {
+    /// Its id ([`Greenlet::id`](crate::green::Greenlet::id) with feature
+    /// `green`).
+    pub id: u64,
+    /// The name of the OS thread that carries it (runs its hub).
+    pub carrier: String,
+    /// That thread's ident.
+    pub carrier_ident: u64,
+    /// How many green threads live on that carrier, listed or not.
+    pub carrier_live: usize,
 }
 
 /// A deadlock: threads each waiting for the next, the last for the first;
@@ -152,8 +175,20 @@ impl fmt::Display for ThreadDump {
             if let Some(pool) = t.pool {
                 write!(f, " worker of pool #{pool}")?;
             }
+            if let Some(g) = &t.green {
+                write!(
+                    f,
+                    " green id={} on \"{}\" ({} live there)",
+                    g.id, g.carrier, g.carrier_live
+                )?;
+            }
             let Some(wait) = &t.waiting else {
-                writeln!(f, " [running]")?;
+                let state = if t.green.is_some() {
+                    "running or runnable"
+                } else {
+                    "running"
+                };
+                writeln!(f, " [{state}]")?;
                 continue;
             };
             let timed = if wait.timed { ", with timeout" } else { "" };
@@ -259,6 +294,9 @@ pub fn find_deadlocks() -> Vec<Deadlock> {
 }
 
 fn snapshot() -> Vec<ThreadState> {
+    // Green threads record their waits from the first dump on.
+    #[cfg(feature = "green")]
+    crate::green::arm_dumps();
     let mut pools = HashMap::new();
     let records: HashMap<u64, _> = waits::all_slots()
         .into_iter()
@@ -274,23 +312,7 @@ fn snapshot() -> Vec<ThreadState> {
         let Some(ident) = handle.ident() else {
             continue;
         };
-        let waiting = records.get(&ident).map(|seen| WaitInfo {
-            kind: seen.record.kind,
-            object: seen.record.object.clone(),
-            waited: seen.record.since.elapsed(),
-            timed: seen.record.timed,
-            holder: seen.holder,
-            queued_in: seen.queued_in,
-            #[cfg(feature = "debug-locks")]
-            holding: seen
-                .record
-                .held
-                .iter()
-                .map(|(lock, site)| (lock.to_string(), site.to_string()))
-                .collect(),
-            #[cfg(not(feature = "debug-locks"))]
-            holding: Vec::new(),
-        });
+        let waiting = records.get(&ident).map(wait_info);
         threads.insert(
             ident,
             ThreadState {
@@ -300,10 +322,64 @@ fn snapshot() -> Vec<ThreadState> {
                 daemon: handle.is_daemon(),
                 waiting,
                 pool: pools.get(&ident).copied(),
+                green: None,
             },
         );
     }
-    threads.into_values().collect()
+    let threads = threads.into_values();
+    #[cfg(feature = "green")]
+    let threads = threads.chain(green_rows());
+    threads.collect()
+}
+
+fn wait_info(seen: &waits::Seen) -> WaitInfo {
+    WaitInfo {
+        kind: seen.record.kind,
+        object: seen.record.object.text(),
+        waited: seen.record.since.elapsed(),
+        timed: seen.record.timed,
+        holder: seen.holder,
+        queued_in: seen.queued_in,
+        #[cfg(feature = "debug-locks")]
+        holding: seen
+            .record
+            .held
+            .iter()
+            .map(|(lock, site)| (lock.to_string(), site.to_string()))
+            .collect(),
+        #[cfg(not(feature = "debug-locks"))]
+        holding: Vec::new(),
+    }
+}
+
+/// A row for each green thread that has a wait record, read from the hubs'
+/// boards (never from a hub itself, which only its carrier touches).
+#[cfg(feature = "green")]
+fn green_rows() -> Vec<ThreadState> {
+    let mut rows = Vec::new();
+    for hub in crate::green::boards() {
+        for g in hub.greens {
+            let waiting = g.slot.snapshot().map(|seen| wait_info(&seen));
+            rows.push(ThreadState {
+                name: g
+                    .name
+                    .as_deref()
+                    .map_or_else(|| format!("green-{}", g.id), str::to_string),
+                ident: g.slot.ident,
+                native_id: None,
+                daemon: false,
+                waiting,
+                pool: None,
+                green: Some(GreenInfo {
+                    id: g.id,
+                    carrier: hub.carrier.clone(),
+                    carrier_ident: hub.carrier_ident,
+                    carrier_live: hub.live,
+                }),
+            });
+        }
+    }
+    rows
 }
 
 /// The cycles of the wait-for graph (each thread has at most one edge:

@@ -60,9 +60,9 @@ impl LockTag {
         }
     }
 
-    /// The lock's name for a thread dump.
-    pub(crate) fn name(&self) -> Option<String> {
-        Some(self.describe().to_string())
+    /// The lock as a thread dump names it (formatted only when read).
+    pub(crate) fn info(&self) -> LockInfo {
+        self.describe()
     }
 
     /// This lock's id, given on first use (`new` stays `const`).
@@ -319,9 +319,10 @@ impl fmt::Debug for Mode {
     }
 }
 
-const UNSET: u8 = 0;
+// On is 0: the test on every acquire is against zero.
+const ON: u8 = 0;
 const OFF: u8 = 1;
-const ON: u8 = 2;
+const UNSET: u8 = 2;
 
 /// Off is one relaxed load and a branch.
 static ENABLED: AtomicU8 = AtomicU8::new(UNSET);
@@ -370,11 +371,11 @@ pub fn set_timed_acquires_block(block: bool) {
 
 #[inline]
 fn enabled() -> bool {
-    match ENABLED.load(Relaxed) {
-        ON => true,
-        OFF => false,
-        _ => init_from_env(),
+    let state = ENABLED.load(Relaxed);
+    if state == ON {
+        return true;
     }
+    state == UNSET && init_from_env()
 }
 
 #[cold]
@@ -409,6 +410,10 @@ struct Held {
     /// Whether it was taken by a try (or timed) acquire: such entries give
     /// edges from them, but the search for edges goes past them.
     tried: bool,
+    /// Set for a [`PseudoLock`]: `tag` then points to that, not to a
+    /// `LockTag` (kept in one pointer so the entry of a real lock, the hot
+    /// case, stays four words).
+    pseudo: Option<PseudoKind>,
 }
 
 impl Held {
@@ -417,12 +422,24 @@ impl Held {
         tag: std::ptr::null(),
         site: None,
         tried: false,
+        pseudo: None,
     };
 
     fn info(&self) -> LockInfo {
+        if let Some(kind) = self.pseudo {
+            return kind.describe(self.id, self.site());
+        }
         // SAFETY: see `tag`: the entry exists only while its lock is held,
         // and only on the thread holding it.
         unsafe { &*self.tag }.describe()
+    }
+
+    /// The pseudo-lock of a pseudo entry.
+    fn pseudo_lock(&self) -> Option<&PseudoLock> {
+        // SAFETY: a pseudo entry's `tag` is its `PseudoLock` (see `pseudo`),
+        // alive while the entry is (see `PseudoHeld`).
+        self.pseudo
+            .map(|_| unsafe { &*self.tag.cast::<PseudoLock>() })
     }
 
     fn site(&self) -> Site {
@@ -454,6 +471,7 @@ struct ThreadLocks {
     len: Cell<usize>,
     /// Locks held beyond `MAX_HELD`, untracked.
     overflow: Cell<usize>,
+    /// Orders checked, in the slot [`slot`] gives.
     checked: [Cell<(u64, u64)>; CACHE_SLOTS],
 }
 
@@ -514,6 +532,9 @@ pub(crate) fn swap_held(saved: &mut HeldStack) {
 struct Graph {
     /// `after` locks for each lock, with the order that was seen.
     edges: HashMap<u64, HashMap<u64, LockOrder>>,
+    /// The same edges backwards (`before` locks for each lock), so that a
+    /// dropped lock leaves in time proportional to its own edges.
+    into: HashMap<u64, HashSet<u64>>,
     /// Pairs already reported (smaller id first).
     reported: HashSet<(u64, u64)>,
 }
@@ -528,43 +549,66 @@ fn slot(from: u64, to: u64) -> usize {
     (from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to) as usize % CACHE_SLOTS
 }
 
+/// Whether `from → to` is in this thread's cache.
+#[inline]
+fn cached(t: &ThreadLocks, from: u64, to: u64) -> bool {
+    t.checked[slot(from, to)].get() == (from, to)
+}
+
+/// `tag`'s id if checking is on, else 0: what [`before_acquire`] returns,
+/// for acquires that skip it (tries).
+#[inline]
+pub(crate) fn checked_id(tag: &LockTag) -> u64 {
+    if enabled() { tag.id() } else { 0 }
+}
+
 /// Called before acquiring `tag` (every form: the check itself applies only
 /// to blocking acquires). Reports, or panics in `Mode::Panic`, if this
-/// acquire would close a cycle.
+/// acquire would close a cycle. Returns what [`acquired`] takes: the
+/// lock's id, or 0 when checking is off (one test of the switch and one
+/// load of the id for both calls).
 #[inline]
-pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) {
-    if !enabled() {
-        return;
+pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> u64 {
+    let id = checked_id(tag);
+    if id == 0 {
+        return 0;
     }
     let blocking = match how {
         Acquire::Blocking => true,
         Acquire::Timed => TIMED_BLOCKS.load(Relaxed),
         Acquire::Try => false,
     };
-    if blocking {
-        check_order(tag, site);
+    if blocking && !THREAD.with(|t| all_checked(t, id)) {
+        check_order_slow(Target::Lock(tag), id, site);
     }
-}
-
-/// The check itself: edges from the locks held to `tag`, each looked up in
-/// this thread's cache first. The lookup is small enough to inline (one
-/// thread-local access, no call); only an order this thread has not
-/// checked yet takes the slow path.
-#[inline]
-fn check_order(tag: &LockTag, site: &'static Location<'static>) {
-    let id = tag.id();
-    if !THREAD.with(|t| all_checked(t, id)) {
-        check_order_slow(tag, id, site);
-    }
+    id
 }
 
 /// Whether every edge a blocking acquire of `id` would add is in the
 /// cache (lockdep: from the nearest blocking entry and the tries above it).
 #[inline]
 fn all_checked(t: &ThreadLocks, id: u64) -> bool {
+    // The usual case inline: the innermost lock held was blocking-acquired,
+    // so it is the only edge to look up.
+    let len = t.len.get();
+    let Some(top) = len.checked_sub(1).and_then(|i| t.held.get(i)) else {
+        return true;
+    };
+    let top = top.get();
+    if top.tried {
+        return all_checked_past_tries(t, id);
+    }
+    top.id == id || cached(t, top.id, id)
+}
+
+/// [`all_checked`] when the innermost lock was try-acquired: its edge, and
+/// those of the locks under it down to the nearest blocking one.
+#[cold]
+#[inline(never)]
+fn all_checked_past_tries(t: &ThreadLocks, id: u64) -> bool {
     for before in t.held().iter().rev() {
         let before = before.get();
-        if before.id != id && t.checked[slot(before.id, id)].get() != (before.id, id) {
+        if before.id != id && !cached(t, before.id, id) {
             return false;
         }
         if !before.tried {
@@ -576,7 +620,7 @@ fn all_checked(t: &ThreadLocks, id: u64) -> bool {
 
 #[cold]
 #[inline(never)]
-fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
+fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) {
     let found = THREAD.with(|t| {
         let mut found = None;
         for before in t.held().iter().rev() {
@@ -584,7 +628,7 @@ fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
             if before.id != id {
                 let key = slot(before.id, id);
                 if t.checked[key].get() != (before.id, id) {
-                    match add_edge(&before, tag, id, site) {
+                    match add_edge(&before, &tag, id, site) {
                         // Boxed: an `Option` of the whole report would be
                         // copied out of this closure even when empty.
                         Some(report) => found = found.or(Some(Box::new(report))),
@@ -608,7 +652,7 @@ fn check_order_slow(tag: &LockTag, id: u64, site: &'static Location<'static>) {
 #[cold]
 fn add_edge(
     before: &Held,
-    tag: &LockTag,
+    tag: &Target<'_>,
     id: u64,
     site: &'static Location<'static>,
 ) -> Option<PotentialDeadlock> {
@@ -624,7 +668,7 @@ fn add_edge(
     let order = LockOrder {
         before: before.info(),
         before_site: before.site(),
-        after: tag.describe(),
+        after: tag.describe(id, site),
         after_site: Site::from(site),
         thread: thread_name(),
         backtrace: backtraces().then(OrderBacktrace::capture),
@@ -641,7 +685,31 @@ fn add_edge(
         });
     }
     graph.edges.entry(before.id).or_default().insert(id, order);
+    graph.into.entry(id).or_default().insert(before.id);
+    // A pseudo-lock in the graph leaves it when dropped.
+    if let Some(p) = before.pseudo_lock() {
+        p.entered_graph();
+    }
+    if let Target::Pseudo(p, _) = tag {
+        p.entered_graph();
+    }
     None
+}
+
+/// What an acquire being checked takes: a lock, or a pseudo-lock.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Lock(&'a LockTag),
+    Pseudo(&'a PseudoLock, PseudoKind),
+}
+
+impl Target<'_> {
+    fn describe(&self, id: u64, site: &'static Location<'static>) -> LockInfo {
+        match self {
+            Target::Lock(tag) => tag.describe(),
+            Target::Pseudo(_, kind) => kind.describe(id, Site::from(site)),
+        }
+    }
 }
 
 impl Graph {
@@ -694,16 +762,23 @@ fn deliver(report: Box<PotentialDeadlock>) {
 /// Called once `tag` is held by this thread; returns whether it was
 /// recorded, so that [`released`] is called only then. An `RLock`
 /// re-entered by its owner must not call this.
+/// `id` is what [`before_acquire`] or [`checked_id`] returned (0: not
+/// recorded).
 #[must_use]
 #[inline]
-pub(crate) fn acquired(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
-    enabled() && push_held(tag, how, site)
+pub(crate) fn acquired(
+    tag: &LockTag,
+    id: u64,
+    how: Acquire,
+    site: &'static Location<'static>,
+) -> bool {
+    id != 0 && push_held(tag, id, how, site)
 }
 
 #[inline]
-fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> bool {
+fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'static>) -> bool {
     let held = Held {
-        id: tag.id(),
+        id,
         tag,
         site: Some(site),
         tried: match how {
@@ -711,7 +786,14 @@ fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> b
             Acquire::Timed => !TIMED_BLOCKS.load(Relaxed),
             Acquire::Try => true,
         },
+        pseudo: None,
     };
+    push(held);
+    true
+}
+
+#[inline]
+fn push(held: Held) {
     THREAD.with(|t| {
         let len = t.len.get();
         match t.held.get(len) {
@@ -722,14 +804,17 @@ fn push_held(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> b
             None => t.overflow.set(t.overflow.get() + 1),
         }
     });
-    true
 }
 
 /// Called when this thread releases `tag`, if [`acquired`] recorded it
 /// (guards may drop in any order; the innermost is the usual case).
 #[inline]
 pub(crate) fn released(tag: &LockTag) {
-    let id = tag.id.load(Relaxed);
+    released_id(tag.id.load(Relaxed));
+}
+
+#[inline]
+fn released_id(id: u64) {
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
         let len = t.len.get();
@@ -768,9 +853,19 @@ fn forget(id: u64) {
         return;
     };
     let mut graph = graph.lock();
-    graph.edges.remove(&id);
-    for after in graph.edges.values_mut() {
-        after.remove(&id);
+    if let Some(after) = graph.edges.remove(&id) {
+        for next in after.keys() {
+            if let Some(into) = graph.into.get_mut(next) {
+                into.remove(&id);
+            }
+        }
+    }
+    if let Some(into) = graph.into.remove(&id) {
+        for prev in into {
+            if let Some(after) = graph.edges.get_mut(&prev) {
+                after.remove(&id);
+            }
+        }
     }
 }
 
@@ -780,13 +875,164 @@ pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
         .try_with(|t| {
             t.held()
                 .iter()
-                .map(|h| {
-                    let h = h.get();
-                    (h.info(), h.site())
-                })
+                .map(Cell::get)
+                .filter(|h| h.pseudo.is_none())
+                .map(|h| (h.info(), h.site()))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What a pseudo-lock stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PseudoKind {
+    /// A pool task: held by the worker while it runs the task, waited for
+    /// by `Future::result`.
+    Task,
+}
+
+impl PseudoKind {
+    fn describe(self, id: u64, site: Site) -> LockInfo {
+        LockInfo {
+            id,
+            name: None,
+            kind: match self {
+                PseudoKind::Task => "task",
+            },
+            created: site,
+        }
+    }
+}
+
+/// A wait whose waker is known, as a lock in the order graph (lockdep's
+/// trick for `flush_work`): whoever will end the wait *holds* the
+/// pseudo-lock meanwhile (the worker running a pool task), and the waiter
+/// *acquires and releases* it (`Future::result`, untimed). So "hold L, wait
+/// for a task that takes L" is the order L → task beside task → L: an
+/// ordinary inversion, reported on the first run whether or not it hangs.
+///
+/// Not for `join` or `shutdown(wait)`: a thread's (or a worker's) whole
+/// life would sit under its pseudo-lock, so every first lock it takes
+/// would be an order to check, slowing the "nothing held" acquire of
+/// every thread for a rarer mistake. Those waits are still in the
+/// wait-for graph (`find_deadlocks`) once they block.
+///
+/// One word: an id (taken when first needed) and whether the id is in the
+/// graph, so that dropping a pseudo-lock that never met a lock costs
+/// nothing.
+#[derive(Debug, Default)]
+pub(crate) struct PseudoLock(AtomicU64);
+
+const IN_GRAPH: u64 = 1 << 63;
+
+impl PseudoLock {
+    pub(crate) const fn new() -> Self {
+        PseudoLock(AtomicU64::new(0))
+    }
+
+    /// Its id, taken on first use, from this thread's batch of ids (no
+    /// shared counter per task).
+    fn id(&self) -> u64 {
+        let word = self.0.load(Relaxed);
+        if word != 0 {
+            return word & !IN_GRAPH;
+        }
+        let fresh = local_id();
+        match self.0.compare_exchange(0, fresh, Relaxed, Relaxed) {
+            Ok(_) => fresh,
+            Err(word) => word & !IN_GRAPH,
+        }
+    }
+
+    /// Called under the graph's lock when an edge names it.
+    fn entered_graph(&self) {
+        self.0.fetch_or(IN_GRAPH, Relaxed);
+    }
+}
+
+impl Drop for PseudoLock {
+    fn drop(&mut self) {
+        let word = *self.0.get_mut();
+        if word & IN_GRAPH != 0 {
+            forget(word & !IN_GRAPH);
+        }
+    }
+}
+
+/// A fresh id from this thread's batch, taken from the shared counter 1024
+/// at a time.
+fn local_id() -> u64 {
+    const BATCH: u64 = 1024;
+    thread_local! {
+        static NEXT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    NEXT.try_with(|next| {
+        let (mut at, mut end) = next.get();
+        if at == end {
+            at = NEXT_ID.fetch_add(BATCH, Relaxed);
+            end = at + BATCH;
+        }
+        next.set((at + 1, end));
+        at
+    })
+    .unwrap_or_else(|_| NEXT_ID.fetch_add(1, Relaxed))
+}
+
+/// The calling thread will wait for what `p` stands for: checked as a
+/// blocking acquire of `p` (and a release at once), so that each lock held
+/// now gets the order "lock before `p`". Nothing held, the usual case: a
+/// test of the switch and of the held list.
+#[inline]
+pub(crate) fn wait_for(p: &PseudoLock, kind: PseudoKind, site: &'static Location<'static>) {
+    if enabled() && THREAD.try_with(|t| t.len.get() != 0).unwrap_or(false) {
+        wait_for_slow(p, kind, site);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn wait_for_slow(p: &PseudoLock, kind: PseudoKind, site: &'static Location<'static>) {
+    let id = p.id();
+    if !THREAD.with(|t| all_checked(t, id)) {
+        check_order_slow(Target::Pseudo(p, kind), id, site);
+    }
+}
+
+/// The calling thread holds `p` until the returned guard is dropped (on
+/// this thread): what it acquires meanwhile is ordered after `p`. Entered
+/// as a try-acquire (lockdep's rule for the search): a lock taken under it
+/// also gets the orders from the locks under it, if any.
+#[inline]
+pub(crate) fn hold<'a>(
+    p: &'a PseudoLock,
+    kind: PseudoKind,
+    site: &'static Location<'static>,
+) -> PseudoHeld<'a> {
+    if !enabled() {
+        return PseudoHeld(None, std::marker::PhantomData);
+    }
+    let id = p.id();
+    push(Held {
+        id,
+        tag: (p as *const PseudoLock).cast(),
+        site: Some(site),
+        tried: true,
+        pseudo: Some(kind),
+    });
+    PseudoHeld(Some(id), std::marker::PhantomData)
+}
+
+/// A [`hold`] of a pseudo-lock: released when dropped.
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct PseudoHeld<'a>(Option<u64>, std::marker::PhantomData<&'a PseudoLock>);
+
+impl Drop for PseudoHeld<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.0 {
+            released_id(id);
+        }
+    }
 }
 
 fn thread_name() -> String {
@@ -816,8 +1062,8 @@ mod tests {
 
     #[track_caller]
     fn lock(t: &LockTag) {
-        before_acquire(t, Acquire::Blocking, Location::caller());
-        assert!(acquired(t, Acquire::Blocking, Location::caller()));
+        let id = before_acquire(t, Acquire::Blocking, Location::caller());
+        assert!(acquired(t, id, Acquire::Blocking, Location::caller()));
     }
 
     #[test]
@@ -864,8 +1110,8 @@ mod tests {
         }
         // A try-acquire of `a` while holding `c` adds no edge into `a`.
         lock(&c);
-        before_acquire(&a, Acquire::Try, Location::caller());
-        assert!(acquired(&a, Acquire::Try, Location::caller()));
+        let id = before_acquire(&a, Acquire::Try, Location::caller());
+        assert!(acquired(&a, id, Acquire::Try, Location::caller()));
         released(&a);
         released(&c);
         assert!(

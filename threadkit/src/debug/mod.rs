@@ -58,6 +58,19 @@
 //!   against a graph shared by all threads, each order once per thread.
 //!   `THREADKIT_LOCKDEP=off|report|panic` or `set_mode` switches it at
 //!   run time; off costs one relaxed load per acquire.
+//! - With `debug-locks`, a pool task is also a lock in that graph
+//!   (lockdep's rule for `flush_work`): the worker holds it while the task
+//!   runs, and an untimed `Future::result` takes it, so holding a lock
+//!   while waiting for a task that takes the same lock is reported as an
+//!   inversion, even on a run that does not hang. A task that takes a lock
+//!   then adds an order to the shared graph (once per task), removed when
+//!   its future is dropped. `join` and `shutdown(wait)` are not treated
+//!   so: every lock a thread takes first would then be an order to check.
+//! - Async waits (`.await` on a threadkit future, `get_async`,
+//!   `acquire_async`, `result_async`, `join_async`) are not recorded: a
+//!   task waiting that way has no thread of its own to show, and the
+//!   thread running it is not blocked by it: a dump shows that thread as
+//!   whatever it is itself doing.
 //!
 //! # Differences from Python
 //!
@@ -77,7 +90,9 @@ pub(crate) mod tracking;
 pub(crate) mod waits;
 mod watchdog;
 
-pub use dump::{Deadlock, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks};
+pub use dump::{
+    Deadlock, GreenInfo, ThreadDump, ThreadState, WaitInfo, dump_threads, find_deadlocks,
+};
 #[cfg(feature = "debug-locks")]
 pub use lock_order::{
     LockInfo, LockOrder, Mode, OrderBacktrace, PotentialDeadlock, Site, set_backtraces, set_mode,

@@ -86,22 +86,32 @@ impl LockTracking {
         }
     }
 
-    /// Before an acquire of any form (only blocking ones are checked).
+    /// Before an acquire that may wait (only blocking ones are checked);
+    /// the result goes to [`acquired`](Self::acquired).
     #[inline]
     #[cfg_attr(feature = "debug-locks", track_caller)]
-    pub(crate) fn before(&self, how: Acquire) {
-        #[cfg(feature = "debug-locks")]
-        lock_order::before_acquire(&self.tag, how, std::panic::Location::caller());
+    pub(crate) fn before(&self, how: Acquire) -> Checked {
         let _ = how;
+        Checked {
+            #[cfg(feature = "debug-locks")]
+            id: Some(lock_order::before_acquire(
+                &self.tag,
+                how,
+                std::panic::Location::caller(),
+            )),
+        }
     }
 
     /// Records the wait of a thread about to block on this lock (a `kind`
     /// lock); the record goes when the scope is dropped.
     pub(crate) fn waiting(&self, kind: LockKind, deadline: Deadline) -> WaitScope {
         #[cfg(feature = "debug-locks")]
-        let (name, holder) = (self.tag.name(), self.owner.holder());
+        let (name, holder) = (
+            waits::WaitObject::Lock(self.tag.info()),
+            self.owner.holder(),
+        );
         #[cfg(not(feature = "debug-locks"))]
-        let (name, holder) = (None, Holder::Unknown);
+        let (name, holder) = (waits::WaitObject::Text(None), Holder::Unknown);
         waits::enter(kind.wait_kind(), name, deadline, holder)
     }
 
@@ -137,11 +147,15 @@ impl LockTracking {
     /// be dropped while it still is (declare it before the inner guard).
     #[inline]
     #[cfg_attr(feature = "debug-locks", track_caller)]
-    pub(crate) fn acquired(&self, how: Acquire) -> Held<'_> {
-        let _ = how;
+    pub(crate) fn acquired(&self, how: Acquire, checked: Checked) -> Held<'_> {
+        let _ = (how, checked);
         #[cfg(feature = "debug-locks")]
         {
-            let tracked = lock_order::acquired(&self.tag, how, std::panic::Location::caller())
+            let id = match checked.id {
+                Some(id) => id,
+                None => lock_order::checked_id(&self.tag),
+            };
+            let tracked = lock_order::acquired(&self.tag, id, how, std::panic::Location::caller())
                 .then_some(&self.tag);
             self.owner.set_current();
             Held {
@@ -154,6 +168,27 @@ impl LockTracking {
             lock: std::marker::PhantomData,
         }
     }
+}
+
+/// What [`LockTracking::before`] found, for [`LockTracking::acquired`]:
+/// the lock's id if order checking is on (so the switch is tested and the
+/// id loaded once per acquire), or [`Checked::TRY`] for an acquire that
+/// never waits and so skipped `before`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checked {
+    /// `Some(0)`: checking off; `None`: not asked yet (an `Option`, not a
+    /// reserved id, so that the compiler sees which case an acquire path
+    /// is in and drops the test).
+    #[cfg(feature = "debug-locks")]
+    id: Option<u64>,
+}
+
+impl Checked {
+    /// For a try-acquire, which calls no `before`.
+    pub(crate) const TRY: Checked = Checked {
+        #[cfg(feature = "debug-locks")]
+        id: None,
+    };
 }
 
 /// Ends a hold: clears the owner and tells the order checker (nothing

@@ -10,6 +10,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+#[cfg(any(all(test, not(loom)), not(target_os = "linux")))]
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -94,13 +96,78 @@ pub(crate) enum Holder {
     Task(*const AtomicU64),
 }
 
+/// What a wait is on, as a dump names it: formatted when a dump asks,
+/// not when the thread blocks (a lock's name, `Lock#12` for an unnamed
+/// one, would otherwise cost an allocation per blocking acquire).
+#[derive(Clone, Debug)]
+pub(crate) enum WaitObject {
+    /// A name made by the waiter (or none).
+    Text(Option<String>),
+    /// A lock (feature `debug-locks`), named when read.
+    #[cfg(feature = "debug-locks")]
+    Lock(super::LockInfo),
+}
+
+impl WaitObject {
+    /// The name a dump shows.
+    pub(crate) fn text(&self) -> Option<String> {
+        match self {
+            WaitObject::Text(text) => text.clone(),
+            #[cfg(feature = "debug-locks")]
+            WaitObject::Lock(info) => Some(info.to_string()),
+        }
+    }
+}
+
+/// When a wait began. On Linux, from the coarse monotonic clock: reading
+/// it is a load from the kernel's shared page (a few ns, where the precise
+/// clock took most of a record's cost), in ticks of 1 to 4 ms, ample for
+/// "waiting for 12.0 s" and for stall verdicts counted in seconds.
+/// Elsewhere, an `Instant`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Since(
+    #[cfg(target_os = "linux")] Duration,
+    #[cfg(not(target_os = "linux"))] Instant,
+);
+
+impl Since {
+    #[cfg(target_os = "linux")]
+    fn coarse() -> Duration {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid, writable timespec; the clock id is a
+        // constant Linux has had since 2.6.32. On failure `now` stays 0,
+        // which only makes a wait look older.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+        Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+    }
+
+    /// Now.
+    pub(crate) fn now() -> Self {
+        #[cfg(target_os = "linux")]
+        return Since(Self::coarse());
+        #[cfg(not(target_os = "linux"))]
+        return Since(Instant::now());
+    }
+
+    /// How long ago.
+    pub(crate) fn elapsed(&self) -> Duration {
+        #[cfg(target_os = "linux")]
+        return Self::coarse().saturating_sub(self.0);
+        #[cfg(not(target_os = "linux"))]
+        return self.0.elapsed();
+    }
+}
+
 /// One thread's current wait.
 #[derive(Clone, Debug)]
 pub(crate) struct Record {
     pub(crate) kind: WaitKind,
     /// A name for the object: the lock's name, the joined thread's name.
-    pub(crate) object: Option<String>,
-    pub(crate) since: Instant,
+    pub(crate) object: WaitObject,
+    pub(crate) since: Since,
     pub(crate) timed: bool,
     pub(crate) holder: Holder,
     /// With `debug-locks`: the locks this thread held when it blocked.
@@ -191,34 +258,43 @@ pub(crate) fn all_slots() -> Vec<Arc<Slot>> {
 /// Marks the calling thread as waiting until the returned scope is dropped.
 pub(crate) fn enter(
     kind: WaitKind,
-    object: Option<String>,
+    object: WaitObject,
     deadline: Deadline,
     holder: Holder,
 ) -> WaitScope {
     // Under loom the bookkeeping would reach the thread registry, whose
     // statics outlive a model: record nothing.
     if cfg!(loom) {
-        return WaitScope { slot: None };
+        return WaitScope::NONE;
     }
-    let slot = my_slot();
-    if let Some(slot) = &slot {
+    let recorded = with_my_slot(|slot| {
         *slot.record.lock() = Some(Record {
             kind,
             object,
-            since: Instant::now(),
+            since: Since::now(),
             timed: deadline != Deadline::Never,
             holder,
             #[cfg(feature = "debug-locks")]
             held: super::lock_order::held_by_current_thread(),
         });
+    });
+    WaitScope {
+        recorded: recorded.is_some(),
+        not_send: std::marker::PhantomData,
     }
-    WaitScope { slot }
 }
 
-/// The calling thread's slot, made and listed on first use.
-fn my_slot() -> Option<Arc<Slot>> {
+/// Runs `f` on the calling thread's slot, made and listed on first use
+/// (`None` once the thread's locals are gone). Borrowed, not cloned: no
+/// reference count to touch on a wait's way in and out.
+fn with_my_slot<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
+    // A green thread has a record of its own (its carrier's is the root's).
+    #[cfg(feature = "green")]
+    if crate::green::in_green() {
+        return crate::green::wait_slot().map(|slot| f(&slot));
+    }
     MINE.try_with(|mine| {
-        Arc::clone(mine.get_or_init(|| {
+        f(mine.get_or_init(|| {
             let slot = Arc::new(Slot {
                 ident: crate::threading::get_ident(),
                 pool: AtomicU64::new(0),
@@ -231,27 +307,46 @@ fn my_slot() -> Option<Arc<Slot>> {
     .ok()
 }
 
+/// A record for a green thread (`ident`), not in the list of OS threads'
+/// records: its hub's board lists it.
+#[cfg(feature = "green")]
+pub(crate) fn unlisted_slot(ident: u64) -> Arc<Slot> {
+    Arc::new(Slot {
+        ident,
+        pool: AtomicU64::new(0),
+        record: Mutex::new(None),
+    })
+}
+
 /// Marks the calling thread as a worker of `pool` (once, when it starts),
 /// for the starvation verdict of [`find_deadlocks`](super::find_deadlocks).
 pub(crate) fn mark_worker(pool: u64) {
     if cfg!(loom) {
         return;
     }
-    if let Some(slot) = my_slot() {
-        slot.pool.store(pool, Relaxed);
-    }
+    with_my_slot(|slot| slot.pool.store(pool, Relaxed));
 }
 
-/// Clears the thread's record when the wait ends.
+/// Clears the thread's record when the wait ends, on the thread that
+/// waited (so not `Send`: the slot is found again through the thread's
+/// locals).
 #[must_use]
 pub(crate) struct WaitScope {
-    slot: Option<Arc<Slot>>,
+    recorded: bool,
+    not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl WaitScope {
+    const NONE: WaitScope = WaitScope {
+        recorded: false,
+        not_send: std::marker::PhantomData,
+    };
 }
 
 impl Drop for WaitScope {
     fn drop(&mut self) {
-        if let Some(slot) = &self.slot {
-            *slot.record.lock() = None;
+        if self.recorded {
+            with_my_slot(|slot| *slot.record.lock() = None);
         }
     }
 }
@@ -308,4 +403,72 @@ pub(crate) fn current_ident() -> u64 {
             ident
         })
         .unwrap_or(0)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The cost of one wait record (written before a thread parks, cleared
+    /// when it wakes), in ns, against a park-free baseline: a measurement,
+    /// not a check. `cargo test --release -p threadkit --lib
+    /// wait_record_cost -- --ignored --nocapture` (add `--features
+    /// debug-locks` for the held-lock list).
+    #[test]
+    #[ignore = "a measurement; run it by hand"]
+    fn wait_record_cost() {
+        const N: u32 = 200_000;
+        let best = |f: &dyn Fn()| {
+            (0..20)
+                .map(|_| {
+                    let start = Instant::now();
+                    for _ in 0..N {
+                        f();
+                    }
+                    start.elapsed().as_nanos() as f64 / f64::from(N)
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let empty = best(&|| {
+            std::hint::black_box(());
+        });
+        let event = best(&|| {
+            drop(std::hint::black_box(enter(
+                WaitKind::Event,
+                WaitObject::Text(None),
+                Deadline::Never,
+                Holder::Unknown,
+            )))
+        });
+        // A lock's record: its name as a dump will show it (with
+        // `debug-locks`; a lock has none without).
+        #[cfg(feature = "debug-locks")]
+        let tag = super::super::lock_order::LockTag::new(
+            super::super::tracking::LockKind::Lock,
+            Some("a_lock"),
+            std::panic::Location::caller(),
+        );
+        let named = best(&|| {
+            #[cfg(feature = "debug-locks")]
+            let object = WaitObject::Lock(tag.info());
+            #[cfg(not(feature = "debug-locks"))]
+            let object = WaitObject::Text(None);
+            drop(std::hint::black_box(enter(
+                WaitKind::Lock,
+                object,
+                Deadline::Never,
+                Holder::Unknown,
+            )))
+        });
+        let clock = best(&|| {
+            std::hint::black_box(Instant::now());
+        });
+        println!(
+            "wait record: {:.1} ns (unnamed), {:.1} ns (named lock); `Instant::now` \
+             alone {:.1} ns; loop {empty:.1} ns",
+            event - empty,
+            named - empty,
+            clock - empty
+        );
+    }
 }

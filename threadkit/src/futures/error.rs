@@ -36,8 +36,8 @@ use std::sync::Arc;
 /// Python keeps the exception object and its traceback; a Rust panic's
 /// payload is reduced to its message, and the location comes from
 /// threadkit's panic hook. A process pool task's report has
-/// its message and location; its backtrace stays in the worker (a
-/// [`ClusterExecutor`](https://docs.rs/threadkit-cluster) task's, the message only).
+/// its message and location; its backtrace stays in the worker (so does a
+/// [`ClusterExecutor`](https://docs.rs/threadkit-cluster) task's).
 #[derive(Clone)]
 pub struct PanicReport(Arc<ReportInner>);
 
@@ -52,6 +52,46 @@ impl PanicReport {
     /// worker process, a remote machine) and for tests.
     pub fn new(message: impl Into<String>) -> PanicReport {
         PanicReport::with_details(message.into(), None, None)
+    }
+
+    /// A report with a message and, when known, where the panic was raised
+    /// (`file:line:column`): for executors that carry a panic over from
+    /// another process or machine (whose backtrace stays there).
+    ///
+    /// ```
+    /// use threadkit::futures::PanicReport;
+    ///
+    /// let r = PanicReport::with_location("bad input", Some("src/job.rs:7:5".into()));
+    /// assert_eq!(r.to_string(), "bad input (at src/job.rs:7:5)");
+    /// ```
+    pub fn with_location(message: impl Into<String>, location: Option<String>) -> PanicReport {
+        PanicReport::with_details(message.into(), location, None)
+    }
+
+    /// Runs `f` as threadkit's pools run a task: a panic is caught and
+    /// becomes a report with its message, location and (when
+    /// `RUST_BACKTRACE` asks) backtrace, and is not printed (whoever gets
+    /// the report reports it). For executors built outside threadkit that
+    /// hand the report on, such as a cluster worker.
+    ///
+    /// ```
+    /// use threadkit::futures::PanicReport;
+    ///
+    /// let line = line!() + 1;
+    /// let report = PanicReport::capture(|| -> u8 { panic!("bad input") }).unwrap_err();
+    /// assert_eq!(report.message(), "bad input");
+    /// assert!(report.location().unwrap().contains(&format!(":{line}:")));
+    /// assert_eq!(PanicReport::capture(|| 5), Ok(5));
+    /// ```
+    ///
+    /// # Differences from Python
+    ///
+    /// Python's `except BaseException` keeps the exception object; a Rust
+    /// panic's payload is reduced to its message (a payload that is not a
+    /// string reads `Box<dyn Any>`).
+    pub fn capture<R>(f: impl FnOnce() -> R) -> Result<R, PanicReport> {
+        crate::util::unwind::install_panic_hook();
+        crate::util::unwind::run_captured(f).map_err(PanicReport::from)
     }
 
     pub(crate) fn with_details(
@@ -430,6 +470,7 @@ enum ErrorKind {
     ZeroTasksPerChild,
     ZeroHandshakeTimeout,
     FrameTooSmall { bytes: usize, min: usize },
+    ZeroPoolSize,
 }
 
 impl BuildError {
@@ -468,6 +509,13 @@ impl BuildError {
             kind: ErrorKind::FrameTooSmall { bytes, min },
         }
     }
+
+    #[cfg_attr(not(feature = "green"), allow(dead_code))]
+    pub(crate) fn zero_pool_size() -> Self {
+        BuildError {
+            kind: ErrorKind::ZeroPoolSize,
+        }
+    }
 }
 
 impl fmt::Debug for BuildError {
@@ -482,6 +530,7 @@ impl fmt::Debug for BuildError {
                     "BuildError(FrameTooSmall {{ bytes: {bytes}, min: {min} }})"
                 )
             }
+            ErrorKind::ZeroPoolSize => f.write_str("BuildError(ZeroPoolSize)"),
         }
     }
 }
@@ -498,6 +547,7 @@ impl fmt::Display for BuildError {
                 f,
                 "max_frame_size of {bytes} bytes is below the smallest workable {min} bytes"
             ),
+            ErrorKind::ZeroPoolSize => f.write_str("a pool's size must be greater than 0"),
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! # States
 //!
-//! Every future moves through these phases under its own lock, never
+//! Every future moves through these phases (one atomic word), never
 //! backwards (CPython's `_base.py` names in capitals):
 //!
 //! ```text
@@ -91,31 +91,56 @@ impl Phase {
     }
 }
 
+/// The phase word: the [`Phase`] in its low bits, then [`LISTENED`], then,
+/// once done, how the future completed (see [`Inner`]).
+const PHASE_MASK: usize = 0b111;
+/// Set, under the state lock, by whoever adds a callback, installs a waiter
+/// or waits: the completing thread must then take the lock to serve them.
+const LISTENED: usize = 0b1000;
+/// Where a done phase word keeps its [`Completion`].
+const COMPLETION_SHIFT: u32 = 4;
+
+fn completion_bits(completion: Completion) -> usize {
+    let n = match completion {
+        Completion::Result => 1,
+        Completion::Error => 2,
+        Completion::Cancelled => 3,
+    };
+    n << COMPLETION_SHIFT
+}
+
+/// How a future completed, from its done phase word.
+fn completion_of(word: usize) -> Option<Completion> {
+    match word >> COMPLETION_SHIFT {
+        1 => Some(Completion::Result),
+        2 => Some(Completion::Error),
+        3 => Some(Completion::Cancelled),
+        _ => None,
+    }
+}
+
 /// A done-callback: gets the outcome by reference.
 type Callback<T> = Box<dyn FnOnce(Result<&T, &FutureError>) + Send>;
 
 /// What the state lock guards: everybody who wants to hear of the
 /// completion. The phase and the outcome live outside it (see [`Inner`]).
 struct State<T> {
-    /// How it completed, once done (for `wait`/`as_completed` installed late).
-    completion: Option<Completion>,
-    /// Done-callbacks and installed waiters; boxed, and only by the first
-    /// one, since most futures have neither: a smaller shared state is a
-    /// cheaper allocation (under 128 bytes, glibc's fast bins).
+    /// Done-callbacks, installed waiters and the wait list; boxed, and only
+    /// by the first of them, since most futures have none (their result is
+    /// asked for once they are done): a smaller shared state is a cheaper
+    /// allocation, and a smaller footprint for a program holding many
+    /// futures; dropping it costs a branch.
     listeners: Option<Box<Listeners<T>>>,
-    /// Threads in `result()` and the task awaiting the handle. Most futures
-    /// are never waited for (their result is asked for once they are done),
-    /// so the list is only allocated by the first waiter: until then the
-    /// future stays small and dropping it costs a branch.
-    sleepers: Option<Box<WaitList>>,
 }
 
-/// Who hears of the completion besides the waiting threads and tasks.
+/// Who hears of the completion.
 struct Listeners<T> {
     callbacks: Vec<Callback<T>>,
     /// Installed by `wait`/`as_completed`: (waiter, index of this future).
     /// Each is told how the future completed, as a callback would be.
     installed: Vec<(Arc<Waiter>, usize)>,
+    /// Threads in `result()` and the task awaiting the handle.
+    sleepers: WaitList,
 }
 
 impl<T> State<T> {
@@ -124,6 +149,7 @@ impl<T> State<T> {
             Box::new(Listeners {
                 callbacks: Vec::new(),
                 installed: Vec::new(),
+                sleepers: WaitList::default(),
             })
         })
     }
@@ -139,7 +165,7 @@ impl<T> State<T> {
 
 impl<T> HasWaiters for State<T> {
     fn waiters(&mut self) -> &mut WaitList {
-        self.sleepers.get_or_insert_default()
+        &mut self.listeners().sleepers
     }
 
     fn wait_kind(&self) -> crate::debug::WaitKind {
@@ -166,9 +192,22 @@ impl<T> HasWaiters for State<T> {
 ///   `&mut self` or `self`, so no `&T` it lent is alive then.
 ///
 /// The lock still guards the callbacks, the installed waiters and the wait
-/// list, and the done phase is stored under it, so an adder that checks
-/// the phase under the lock either sees the future done or is served by the
-/// completing thread.
+/// list. Whoever adds to them does so under the lock, after setting
+/// [`LISTENED`] in the phase word with a read-modify-write that also tells
+/// it whether the future is done (then it adds nothing: the callback runs at
+/// once, the waiter is told, the thread does not sleep).
+///
+/// The completing thread moves the phase word from the bare transient phase
+/// to the done one (with the completion in its high bits) by one
+/// compare-and-swap, without the lock: most futures have nobody listening.
+/// The swap fails only if [`LISTENED`] was set; then it takes the lock,
+/// runs the callbacks and stores the done phase under it, and wakes
+/// whoever is listed. Both sides' read-modify-writes are on the one word,
+/// so they are ordered: either the adder's comes first, and the completing
+/// thread takes the lock (after the adder released it, so it finds the
+/// addition), or the swap comes first, and the adder sees the future done.
+/// The model is `loom_listener_races_lock_free_completion` (and the other
+/// models in `futures/tests/loom_future.rs`).
 ///
 /// # The task rides along
 ///
@@ -181,7 +220,15 @@ pub(crate) struct Inner<T, J: ?Sized = dyn Erased> {
     /// in, then the worker running it (see `debug/tasks.rs`). Read only
     /// by dumps, through the record of a thread blocked in `result()`.
     pub(crate) whereabouts: Whereabouts,
-    outcome: UnsafeCell<Option<Result<T, FutureError>>>,
+    /// Feature `debug-locks`: the task as a pseudo-lock, held by the
+    /// worker running it and waited for by `result()`, so that holding a
+    /// lock the task takes while waiting for it is reported as a
+    /// lock-order inversion (see `debug/lock_order.rs`).
+    #[cfg(feature = "debug-locks")]
+    pub(crate) pseudo: crate::debug::lock_order::PseudoLock,
+    /// The error boxed: errors are rare, and a `FutureError` beside a small
+    /// `T` would make every future's allocation bigger.
+    outcome: UnsafeCell<Option<Result<T, Box<FutureError>>>>,
     state: Monitor<State<T>>,
     pub(crate) job: J,
 }
@@ -223,12 +270,10 @@ impl<T, J> Inner<T, J> {
         Inner {
             phase: AtomicUsize::new(Phase::Pending as usize),
             whereabouts: Whereabouts::new(),
+            #[cfg(feature = "debug-locks")]
+            pseudo: crate::debug::lock_order::PseudoLock::new(),
             outcome: UnsafeCell::new(None),
-            state: Monitor::new(State {
-                completion: None,
-                listeners: None,
-                sleepers: None,
-            }),
+            state: Monitor::new(State { listeners: None }),
             job,
         }
     }
@@ -236,7 +281,20 @@ impl<T, J> Inner<T, J> {
 
 impl<T, J: ?Sized> Inner<T, J> {
     fn phase(&self) -> Phase {
-        Phase::from_usize(self.phase.load(Ordering::Acquire))
+        Phase::from_usize(self.phase.load(Ordering::Acquire) & PHASE_MASK)
+    }
+
+    /// Called under the state lock by whoever is about to add a callback,
+    /// install a waiter or wait: sets [`LISTENED`] (so that a completion
+    /// from now on takes the lock) and returns the phase word as it was,
+    /// done or not.
+    fn listen(&self) -> usize {
+        self.phase.fetch_or(LISTENED, Ordering::AcqRel)
+    }
+
+    /// [`listen`](Self::listen), as "is it done?", for wait conditions.
+    fn listen_done(&self) -> bool {
+        Phase::from_usize(self.listen() & PHASE_MASK).is_done()
     }
 
     fn is_done(&self) -> bool {
@@ -244,24 +302,32 @@ impl<T, J: ?Sized> Inner<T, J> {
     }
 
     /// Waits until done; `false` if the deadline passed first.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     fn wait_done(&self, deadline: Deadline) -> bool {
+        // Before the fast path: the order "locks held, then this task"
+        // counts even when the task is done already.
+        #[cfg(feature = "debug-locks")]
+        if deadline == Deadline::Never {
+            crate::debug::lock_order::wait_for(
+                &self.pseudo,
+                crate::debug::lock_order::PseudoKind::Task,
+                std::panic::Location::caller(),
+            );
+        }
         // Mostly done already (a result asked for after the fact): answer
         // without the lock.
         if self.is_done() {
             return true;
         }
         let mut st = self.state.lock();
-        self.is_done()
-            || self.state.wait_until_held_by(
-                &mut st,
-                deadline,
-                Some(self.whereabouts.holder()),
-                |_| self.is_done(),
-            )
+        self.state
+            .wait_until_held_by(&mut st, deadline, Some(self.whereabouts.holder()), |_| {
+                self.listen_done()
+            })
     }
 
     /// The outcome of a done future; `None` once the handle took it.
-    fn outcome(&self) -> Option<&Result<T, FutureError>> {
+    fn outcome(&self) -> Option<&Result<T, Box<FutureError>>> {
         // SAFETY: called once the phase was seen done (Acquire) or by the
         // completing thread before it publishes; nobody writes the cell
         // then except the unique handle, through `&mut`, which it cannot
@@ -269,16 +335,23 @@ impl<T, J: ?Sized> Inner<T, J> {
         self.outcome.with(|p| unsafe { (*p).as_ref() })
     }
 
-    /// Moves the phase from `from` to `to`; `false` if it was elsewhere.
+    /// Moves the phase from `from` to `to`, keeping [`LISTENED`]; `false`
+    /// if it was elsewhere.
     fn advance(&self, from: Phase, to: Phase) -> bool {
-        self.phase
-            .compare_exchange(
-                from as usize,
-                to as usize,
+        // Mostly unlistened: one swap.
+        let mut word = from as usize;
+        loop {
+            match self.phase.compare_exchange(
+                word,
+                word & !PHASE_MASK | to as usize,
                 Ordering::AcqRel,
                 Ordering::Acquire,
-            )
-            .is_ok()
+            ) {
+                Ok(_) => return true,
+                Err(now) if now & PHASE_MASK == from as usize => word = now,
+                Err(_) => return false,
+            }
+        }
     }
 
     /// PENDING → RUNNING; `false` if the future was cancelled (Python's
@@ -327,10 +400,30 @@ impl<T, J: ?Sized> Inner<T, J> {
             Err(FutureError::Cancelled) if transient == Phase::Cancelling => Completion::Cancelled,
             Err(_) => Completion::Error,
         };
+        let outcome = outcome.map_err(Box::new);
         // SAFETY: this thread won the move to `transient`, so it is the only
         // writer, and nobody reads the cell before the done phase is
         // published below.
         self.outcome.with_mut(|p| unsafe { *p = Some(outcome) });
+        let done = if transient == Phase::Cancelling {
+            Phase::Cancelled
+        } else {
+            Phase::Finished
+        };
+        let done = done as usize | completion_bits(completion);
+        // Nobody listening (see `Inner`): publish without the lock.
+        if self
+            .phase
+            .compare_exchange(
+                transient as usize,
+                done,
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            return;
+        }
         let mut st = self.state.lock();
         loop {
             let callbacks = st.take_callbacks();
@@ -340,20 +433,16 @@ impl<T, J: ?Sized> Inner<T, J> {
             drop(st);
             let outcome = self.outcome().expect("stored above");
             for callback in callbacks {
-                run_callback(callback, outcome.as_ref());
+                run_callback(callback, outcome.as_ref().map_err(|e| &**e));
             }
             st = self.state.lock();
         }
-        let done = if transient == Phase::Cancelling {
-            Phase::Cancelled
-        } else {
-            Phase::Finished
+        // Under the lock: an adder that takes it after this sees it done.
+        self.phase.store(done | LISTENED, Ordering::Release);
+        let (installed, waited) = match st.listeners.as_mut() {
+            Some(l) => (std::mem::take(&mut l.installed), l.sleepers.len() > 0),
+            None => (Vec::new(), false),
         };
-        self.phase.store(done as usize, Ordering::Release);
-        st.completion = Some(completion);
-        let installed = st.listeners.take().map(|l| l.installed).unwrap_or_default();
-        // Most futures are never waited for: skip the list's bookkeeping then.
-        let waited = st.sleepers.as_ref().is_some_and(|list| list.len() > 0);
         let woken = waited.then(|| self.state.take_all(&mut st));
         drop(st);
         for (waiter, index) in installed {
@@ -368,10 +457,12 @@ impl<T, J: ?Sized> Inner<T, J> {
     /// it completed instead.
     pub(crate) fn install(&self, waiter: &Arc<Waiter>, index: usize) -> Option<Completion> {
         let mut st = self.state.lock();
-        if st.completion.is_none() {
+        let word = self.listen();
+        if !Phase::from_usize(word & PHASE_MASK).is_done() {
             st.listeners().installed.push((Arc::clone(waiter), index));
+            return None;
         }
-        st.completion
+        completion_of(word)
     }
 
     /// Removes `waiter` if still installed.
@@ -560,6 +651,7 @@ impl<T> Future<T> {
     /// [`FutureError::Cancelled`], [`FutureError::Panicked`] with the task's
     /// panic message, [`FutureError::BrokenExecutor`], or
     /// [`FutureError::Consumed`] once `.await` took the value.
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result(&self) -> Result<&T, FutureError> {
         self.result_until(Deadline::Never)
     }
@@ -570,6 +662,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result`](Future::result), plus [`FutureError::Timeout`].
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
         self.result_until(Deadline::after(timeout))
     }
@@ -579,6 +672,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result_timeout`](Future::result_timeout).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn result_deadline(&self, deadline: Instant) -> Result<&T, FutureError> {
         self.result_until(Deadline::At(deadline))
     }
@@ -622,7 +716,10 @@ impl<T> Future<T> {
     pub async fn result_async(&self) -> Result<&T, FutureError> {
         if !self.inner.is_done() {
             let inner = &*self.inner;
-            inner.state.until(|_| inner.is_done().then_some(())).await;
+            inner
+                .state
+                .until(|_| inner.listen_done().then_some(()))
+                .await;
         }
         self.lend()
     }
@@ -633,6 +730,7 @@ impl<T> Future<T> {
         self.result_async().await.err()
     }
 
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     fn result_until(&self, deadline: Deadline) -> Result<&T, FutureError> {
         if !self.inner.wait_done(deadline) {
             return Err(FutureError::Timeout);
@@ -643,7 +741,7 @@ impl<T> Future<T> {
     /// Lends the outcome of a done future.
     fn lend(&self) -> Result<&T, FutureError> {
         match self.inner.outcome() {
-            Some(outcome) => outcome.as_ref().map_err(FutureError::clone),
+            Some(outcome) => outcome.as_ref().map_err(|e| FutureError::clone(e)),
             None => Err(FutureError::Consumed),
         }
     }
@@ -655,7 +753,9 @@ impl<T> Future<T> {
         // touches the cell (see `Inner`); `&mut self` on the unique handle
         // means no `&T` lent by `result` is alive.
         let taken = self.inner.outcome.with_mut(|p| unsafe { (*p).take() });
-        taken.unwrap_or(Err(FutureError::Consumed))
+        taken.map_or(Err(FutureError::Consumed), |outcome| {
+            outcome.map_err(|e| *e)
+        })
     }
 
     /// Blocks until the task finishes and returns its value by move.
@@ -663,6 +763,7 @@ impl<T> Future<T> {
     /// # Errors
     ///
     /// As [`result`](Future::result).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn into_result(self) -> Result<T, FutureError> {
         self.into_result_until(Deadline::Never)
             .unwrap_or(Err(FutureError::Timeout))
@@ -675,10 +776,12 @@ impl<T> Future<T> {
     ///
     /// The outer `Err` is the unfinished future; the inner result is as in
     /// [`result`](Future::result).
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn into_result_timeout(self, timeout: Duration) -> Result<Result<T, FutureError>, Self> {
         self.into_result_until(Deadline::after(timeout))
     }
 
+    #[cfg_attr(feature = "debug-locks", track_caller)]
     pub(crate) fn into_result_until(
         mut self,
         deadline: Deadline,
@@ -731,7 +834,7 @@ impl<T> Future<T> {
         F: FnOnce(Result<&T, &FutureError>) + Send + 'static,
     {
         let mut st = self.inner.state.lock();
-        if !self.inner.is_done() {
+        if !self.inner.listen_done() {
             st.listeners().callbacks.push(Box::new(f));
             return;
         }
@@ -803,7 +906,7 @@ impl<T> std::future::Future for Future<T> {
             let done = inner
                 .state
                 .poll_until(&mut this.awaiting, cx, &mut |_: &mut State<T>| {
-                    inner.is_done().then_some(())
+                    inner.listen_done().then_some(())
                 });
             if done.is_pending() {
                 return Poll::Pending;

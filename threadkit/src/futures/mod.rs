@@ -83,7 +83,7 @@
 
 mod error;
 mod executor;
-mod future;
+pub(crate) mod future;
 mod map;
 mod pool;
 mod scoped;

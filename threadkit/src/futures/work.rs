@@ -14,7 +14,11 @@ use std::sync::atomic::AtomicBool;
 // std's `Arc`, even under loom: loom's cannot be unsized to `dyn Job`.
 use std::sync::Arc;
 
+use concurrent_queue::ConcurrentQueue;
+
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::util::Deadline;
+use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// A pool task's closure, kept in its future's shared state so that a
 /// submit makes one allocation, not two (a `Box` for the task beside the
@@ -74,6 +78,14 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
         // marked queued (a cancelled task's future is done: nobody reads it).
         self.whereabouts.running_on(runner);
         if self.set_running() {
+            // Feature `debug-locks`: the locks the task takes are ordered
+            // after the task (see `Inner::pseudo`).
+            #[cfg(feature = "debug-locks")]
+            let _task = crate::debug::lock_order::hold(
+                &self.pseudo,
+                crate::debug::lock_order::PseudoKind::Task,
+                std::panic::Location::caller(),
+            );
             let outcome = crate::util::unwind::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.into()));
             finished();
@@ -229,21 +241,29 @@ impl fmt::Debug for WorkItem<'_> {
 /// The queue workers take items from, plus the idle count that decides
 /// whether a submit needs a new worker (CPython's `_work_queue` and
 /// `_idle_semaphore`). A `None` in the queue tells workers to exit; each
-/// worker passes it on before leaving. Idle workers wait in the channel's
-/// `recv`, which is the pool's only wait besides joining its workers.
+/// worker passes it on before leaving. Idle workers wait on the queue's
+/// [`Monitor`], which is the pool's only wait besides joining its workers.
 ///
-/// # Why a crossbeam channel and not threadkit's `SimpleQueue`
+/// # The queue and the idle workers
 ///
-/// With tiny tasks the workers empty the queue at once. Over a queue that
-/// parks its consumers at once (the `SimpleQueue` this pool had at first),
-/// nearly every submit then wakes a worker through the kernel: about 1 µs
-/// per submit+result in `benches/executor.rs`, 2.5 times the cost over an
-/// unbounded crossbeam channel, whose receivers spin briefly before parking
-/// and catch the next item without a wake-up. The channel holds no state the
-/// pool needs under its own lock, so nothing else depends on the choice.
+/// With tiny tasks the workers empty the queue at once. A queue that parks
+/// its consumers at once (the `SimpleQueue` this pool had at first) makes
+/// nearly every submit wake a worker through the kernel: about 1 µs per
+/// submit+result in `benches/executor.rs`. So a worker that finds the queue
+/// empty first spins briefly, as crossbeam-channel's receivers do (the
+/// queue was one, until the channel's per-message bookkeeping showed up as
+/// a fifth of a no-op task), and catches the next item without a wake-up;
+/// only then does it wait on the monitor, under its documented protocol: a
+/// push is concurrent-queue's SeqCst read-modify-write on the queue, after
+/// which [`Monitor::notify_one_after_rmw`] wakes a listed worker (a load of
+/// the listed count, no lock, when none is), and a worker registers, then
+/// checks the queue again, before it sleeps. The same handshake as the
+/// FIFO queue's (`queue/store.rs`); the model is `loom_work_queue_*` in
+/// `futures/tests/loom_pool.rs`.
 pub(crate) struct WorkQueue<'a> {
-    queue: crossbeam_channel::Sender<Option<WorkItem<'a>>>,
-    rx: crossbeam_channel::Receiver<Option<WorkItem<'a>>>,
+    queue: ConcurrentQueue<Option<WorkItem<'a>>>,
+    /// Where idle workers sleep.
+    idle_workers: Monitor<IdleWorkers>,
     /// CPython's idle semaphore, only ever decremented without blocking, so
     /// an atomic count does: raised by a worker after each item, taken by a
     /// submit that then needs no new worker.
@@ -253,19 +273,85 @@ pub(crate) struct WorkQueue<'a> {
     all_started: AtomicBool,
 }
 
+/// The workers sleeping on an empty [`WorkQueue`]. Not recorded as waits:
+/// thread dumps show an idle worker as running, as when it slept in a
+/// channel, and the watchdog counts it neither asleep nor stalled.
+#[derive(Debug)]
+struct IdleWorkers(WaitList);
+
+impl HasWaiters for IdleWorkers {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.0
+    }
+
+    fn recorded(&self) -> bool {
+        false
+    }
+}
+
+/// How many rounds a worker that found the queue empty looks again before
+/// it sleeps: spinning 1, 2, 4 ... 64 times, then yielding its core (as
+/// crossbeam-utils' `Backoff::snooze`).
+const SPIN_ROUNDS: u32 = 10;
+const SPIN_LIMIT: u32 = 6;
+
 impl<'a> WorkQueue<'a> {
     pub(crate) fn new() -> Self {
-        let (queue, rx) = crossbeam_channel::unbounded();
         WorkQueue {
-            queue,
-            rx,
+            queue: ConcurrentQueue::unbounded(),
+            idle_workers: Monitor::new(IdleWorkers(WaitList::default())),
             idle: AtomicUsize::new(0),
             all_started: AtomicBool::new(false),
         }
     }
 
+    fn send(&self, entry: Option<WorkItem<'a>>) {
+        // Never closed, never full: an unbounded queue takes every push.
+        let _ = self.queue.push(entry);
+        self.idle_workers.notify_one_after_rmw();
+    }
+
+    /// The next entry, if one is queued.
+    fn try_recv(&self) -> Option<Option<WorkItem<'a>>> {
+        let entry = self.queue.pop().ok();
+        // See `queue/store.rs`: loom's SeqCst read-modify-writes are only
+        // acquire/release, so the models add the fence.
+        #[cfg(loom)]
+        crate::loom::sync::atomic::fence(crate::loom::sync::atomic::Ordering::SeqCst);
+        entry
+    }
+
+    /// The next entry, waiting for one (spinning briefly, then sleeping).
+    fn recv(&self) -> Option<WorkItem<'a>> {
+        if let Some(entry) = self.try_recv() {
+            return entry;
+        }
+        if !cfg!(loom) {
+            for round in 0..SPIN_ROUNDS {
+                if round <= SPIN_LIMIT {
+                    for _ in 0..1u32 << round {
+                        std::hint::spin_loop();
+                    }
+                } else {
+                    std::thread::yield_now();
+                }
+                if let Some(entry) = self.try_recv() {
+                    return entry;
+                }
+            }
+        }
+        let mut got = None;
+        let mut guard = self.idle_workers.lock();
+        self.idle_workers
+            .wait_until(&mut guard, Deadline::Never, |_| {
+                got = self.try_recv();
+                got.is_some()
+            });
+        got.flatten()
+    }
+
     pub(crate) fn push(&self, item: WorkItem<'a>) {
-        let _ = self.queue.send(Some(item));
+        self.send(Some(item));
     }
 
     /// Takes one idle worker for a new item; `false` if none is idle.
@@ -282,13 +368,13 @@ impl<'a> WorkQueue<'a> {
 
     /// Tells the workers to exit once the queue is drained.
     pub(crate) fn close(&self) {
-        let _ = self.queue.send(None);
+        self.send(None);
     }
 
     /// Removes every queued item and hands it to `f`; keeps the exit signal.
     pub(crate) fn drain(&self, mut f: impl FnMut(WorkItem<'a>)) {
         let mut closed = false;
-        while let Ok(entry) = self.rx.try_recv() {
+        while let Some(entry) = self.try_recv() {
             match entry {
                 Some(item) => f(item),
                 None => closed = true,
@@ -310,7 +396,7 @@ impl<'a> WorkQueue<'a> {
             crate::threading::get_ident()
         };
         loop {
-            match self.rx.recv().ok().flatten() {
+            match self.recv() {
                 Some(mut item) => {
                     // Count this worker idle before the future completes, so
                     // that a submit made as soon as the result is seen reuses

@@ -380,11 +380,14 @@ impl RawGreen {
 
     /// Gives up a green thread that may still be suspended without
     /// unwinding it: its OS thread is left waiting for the baton forever.
-    pub(crate) fn leak(self) {
+    /// Whether it was suspended (something on it now leaked).
+    pub(crate) fn leak(self) -> bool {
         if self.done || self.body.is_some() {
             drop(self);
+            false
         } else {
             std::mem::forget(self);
+            true
         }
     }
 }

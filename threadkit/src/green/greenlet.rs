@@ -4,14 +4,19 @@ use std::any::Any;
 use std::fmt;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use super::hub::{self, GreenWaker};
 use super::raw::Resume;
 use super::{GreenletExit, unwind_killed};
-use crate::util::Deadline;
-use crate::util::monitor::{HasWaiters, Monitor, WaitList};
+use crate::futures::future::{Erased, Inner};
+use crate::futures::{Future, FutureError, PanicReport};
+use crate::util::unwind::panic_message;
 
 /// Why a green thread has no value: it panicked or was killed.
 ///
@@ -47,35 +52,56 @@ impl fmt::Display for GreenletError {
 
 impl std::error::Error for GreenletError {}
 
-struct Done<T> {
-    result: Option<Result<T, GreenletError>>,
-    finished: bool,
-    waiters: WaitList,
+/// What a green thread's future carries besides its value (in the same
+/// allocation, so a spawn allocates the future once and nothing else).
+pub(crate) struct GreenJob {
+    /// A panicked green thread's payload, for [`Greenlet::get`] (the
+    /// future keeps only its message).
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-impl<T> HasWaiters for Done<T> {
-    fn waiters(&mut self) -> &mut WaitList {
-        &mut self.waiters
+/// Killing is the way to stop a green thread: [`Future::cancel`] on its
+/// future does nothing.
+impl Erased for GreenJob {
+    fn allows_cancel(&self) -> bool {
+        false
     }
 }
 
-struct Shared<T> {
-    done: Monitor<Done<T>>,
-    id: u64,
-    name: Option<Arc<str>>,
+type Shared<T> = Inner<T, GreenJob>;
+
+/// Completes the future with how the green thread ended (once: a second
+/// completion is ignored).
+fn complete<T>(shared: &Shared<T>, result: Result<T, GreenletError>) {
+    match result {
+        Ok(value) => shared.finish(Ok(value)),
+        Err(GreenletError::Killed) => shared.finish(Err(FutureError::Cancelled)),
+        Err(GreenletError::Panicked(payload)) => {
+            let report = PanicReport::new(panic_message(&*payload));
+            *shared.job.payload.lock() = Some(payload);
+            shared.finish(Err(FutureError::Panicked(report)));
+        }
+    }
+}
+
+/// The `GreenletError` for the future's error.
+fn error<T>(shared: &Shared<T>, e: FutureError) -> GreenletError {
+    match e {
+        FutureError::Panicked(report) => GreenletError::Panicked(
+            shared
+                .job
+                .payload
+                .lock()
+                .take()
+                .unwrap_or_else(|| Box::new(report.message().to_owned())),
+        ),
+        _ => GreenletError::Killed,
+    }
 }
 
 impl<T> hub::Abandon for Shared<T> {
     fn abandon(&self) {
-        let mut st = self.done.lock();
-        if st.finished {
-            return;
-        }
-        st.result = Some(Err(GreenletError::Killed));
-        st.finished = true;
-        let woken = self.done.take_all(&mut st);
-        drop(st);
-        woken.wake();
+        complete(self, Err(GreenletError::Killed));
     }
 }
 
@@ -85,6 +111,12 @@ impl<T> hub::Abandon for Shared<T> {
 /// Any thread, task or green thread may join a `Greenlet` (it is `Send` and
 /// `Sync` when `T` is `Send`); joining from the thread that runs its hub
 /// runs the hub meanwhile.
+///
+/// It is also a threadkit [`Future`] (its value is carried by one, see
+/// [`future`](Greenlet::future)): it works with
+/// [`futures::wait`](crate::futures::wait) and
+/// [`as_completed`](crate::futures::as_completed) (through `AsRef`), and
+/// `.await` gives what [`get`](Greenlet::get) gives.
 ///
 /// # Examples
 ///
@@ -98,22 +130,49 @@ impl<T> hub::Abandon for Shared<T> {
 /// assert_eq!(got.unwrap(), 42);
 /// ```
 ///
+/// Waiting for the first of several, as with any threadkit futures:
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::futures::{ReturnWhen, wait};
+/// use threadkit::green;
+///
+/// green::run(|| {
+///     let slow = green::spawn(|| threadkit::sleep(Duration::from_secs(5)));
+///     let fast = green::spawn(|| threadkit::sleep(Duration::from_millis(1)));
+///     let gs = [slow, fast];
+///     let got = wait(&gs, None, ReturnWhen::FirstCompleted);
+///     assert_eq!(got.done.len(), 1);
+///     assert!(gs[1].is_ready());
+/// })
+/// .unwrap();
+/// ```
+///
 /// # Differences from gevent's `Greenlet`
 ///
 /// - `get()` consumes the handle and returns `Result<T, GreenletError>`
 ///   instead of raising.
 /// - `kill()` always blocks until the green thread has unwound
-///   (gevent's `kill(block=True)`); dropping the handle does not kill it.
+///   (gevent's `kill(block=True)`); [`kill_timeout`](Greenlet::kill_timeout)
+///   is `kill(block=True, timeout)`. Dropping the handle does not kill it.
+/// - Seen as a [`Future`], a killed green thread is cancelled
+///   ([`FutureError::Cancelled`]) and a panicked one has
+///   [`FutureError::Panicked`] with the panic's message;
+///   [`Future::cancel`] on it does nothing (kill it instead).
 pub struct Greenlet<T> {
+    future: Future<T>,
+    /// The future's shared state, typed (for the panic payload).
     shared: Arc<Shared<T>>,
+    id: u64,
+    name: Option<Arc<str>>,
     waker: GreenWaker,
 }
 
 impl<T> fmt::Debug for Greenlet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Greenlet")
-            .field("id", &self.shared.id)
-            .field("name", &self.shared.name)
+            .field("id", &self.id)
+            .field("name", &self.name)
             .field("ready", &self.is_ready())
             .finish()
     }
@@ -122,32 +181,31 @@ impl<T> fmt::Debug for Greenlet<T> {
 impl<T> Greenlet<T> {
     /// Waits until the green thread has finished (returned, panicked or
     /// been killed): gevent's `join()`.
+    #[track_caller]
     pub fn join(&self) {
-        let mut st = self.shared.done.lock();
-        self.shared
-            .done
-            .wait_until(&mut st, Deadline::Never, |s| s.finished);
+        hub::note_wait(std::panic::Location::caller());
+        let _ = self.future.result();
     }
 
     /// Waits at most `timeout`; whether the green thread has finished.
+    #[track_caller]
     pub fn join_timeout(&self, timeout: Duration) -> bool {
-        let mut st = self.shared.done.lock();
-        self.shared
-            .done
-            .wait_until(&mut st, Deadline::after(timeout), |s| s.finished)
+        hub::note_wait(std::panic::Location::caller());
+        let _ = self.future.result_timeout(timeout);
+        self.future.done()
     }
 
     /// Waits for the green thread and returns its value, or why there is
     /// none: gevent's `get()`.
+    #[track_caller]
     pub fn get(self) -> Result<T, GreenletError> {
-        self.join();
-        let mut st = self.shared.done.lock();
-        st.result.take().unwrap_or(Err(GreenletError::Killed))
+        let Greenlet { future, shared, .. } = self;
+        future.into_result().map_err(|e| error(&shared, e))
     }
 
     /// Whether the green thread has finished: gevent's `ready()`.
     pub fn is_ready(&self) -> bool {
-        self.shared.done.lock().finished
+        self.future.done()
     }
 
     /// Kills the green thread and waits until it has unwound: it unwinds
@@ -157,26 +215,136 @@ impl<T> Greenlet<T> {
     /// as it is. gevent's `kill()`.
     ///
     /// A green thread killing itself unwinds at once.
+    #[track_caller]
     pub fn kill(&self) {
+        if self.send_kill() {
+            self.join();
+        }
+    }
+
+    /// [`kill`](Greenlet::kill), waiting at most `timeout` for the green
+    /// thread to unwind: whether it has finished. The kill stays pending
+    /// when the time is up (it unwinds at its next wait). gevent's
+    /// `kill(block=True, timeout=timeout)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::green::{self, GreenletError};
+    ///
+    /// green::run(|| {
+    ///     let g = green::spawn(|| threadkit::sleep(Duration::from_secs(60)));
+    ///     green::yield_now(); // it sleeps now
+    ///     assert!(g.kill_timeout(Duration::from_secs(10)));
+    ///     assert!(matches!(g.get(), Err(GreenletError::Killed)));
+    /// })
+    /// .unwrap();
+    /// ```
+    #[doc(alias = "kill")]
+    pub fn kill_timeout(&self, timeout: Duration) -> bool {
+        !self.send_kill() || self.join_timeout(timeout)
+    }
+
+    /// Sends the kill; `false` if it had finished already. A green thread
+    /// killing itself unwinds here.
+    fn send_kill(&self) -> bool {
         if self.is_ready() {
-            return;
+            return false;
         }
         self.waker.kill();
-        if super::current().is_some_and(|me| me.id() == self.shared.id) {
+        if super::current().is_some_and(|me| me.id() == self.id) {
             unwind_killed();
         }
-        self.join();
+        true
+    }
+
+    /// Calls `f` once with how the green thread ended, when it ends: gevent's
+    /// `link`. If it has ended already, `f` runs at once in the caller.
+    /// Otherwise it runs on the green thread's stack as it finishes (or on
+    /// its carrier, if the carrier ends first), in the order added, before
+    /// its joiners wake. A panicking callback is reported like a panicking
+    /// thread ([`set_excepthook`](crate::threading::set_excepthook)) and
+    /// otherwise ignored: it affects neither the green thread's value nor
+    /// its hub. A callback must not wait for its own green thread.
+    ///
+    /// A panicked green thread's error here is [`GreenletError::Panicked`]
+    /// with the panic's message as a `String` (the payload itself is kept
+    /// for [`get`](Greenlet::get)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicI32, Ordering};
+    /// use threadkit::green;
+    ///
+    /// let seen = Arc::new(AtomicI32::new(0));
+    /// green::run({
+    ///     let seen = Arc::clone(&seen);
+    ///     move || {
+    ///         let g = green::spawn(|| 7);
+    ///         g.add_done_callback(move |r| seen.store(*r.unwrap(), Ordering::SeqCst));
+    ///         g.join();
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert_eq!(seen.load(Ordering::SeqCst), 7);
+    /// ```
+    #[doc(alias("link", "rawlink", "link_value", "link_exception"))]
+    pub fn add_done_callback<F>(&self, f: F)
+    where
+        F: FnOnce(Result<&T, &GreenletError>) + Send + 'static,
+    {
+        self.future.add_done_callback(move |outcome| match outcome {
+            Ok(value) => f(Ok(value)),
+            Err(FutureError::Panicked(report)) => f(Err(&GreenletError::Panicked(Box::new(
+                report.message().to_owned(),
+            )))),
+            Err(_) => f(Err(&GreenletError::Killed)),
+        });
+    }
+
+    /// The threadkit [`Future`] carrying the green thread's value, for
+    /// code that takes futures ([`Greenlet`] is also `AsRef<Future<T>>`).
+    pub fn future(&self) -> &Future<T> {
+        &self.future
     }
 
     /// The green thread's name, if it was given one ([`Builder::name`]).
     pub fn name(&self) -> Option<&str> {
-        self.shared.name.as_deref()
+        self.name.as_deref()
     }
 
     /// The green thread's id, unique in the process: gevent's
     /// `minimal_ident`.
     pub fn id(&self) -> u64 {
-        self.shared.id
+        self.id
+    }
+
+    /// A handle that can kill the green thread, for [`super::Group`].
+    pub(crate) fn waker(&self) -> &GreenWaker {
+        &self.waker
+    }
+}
+
+impl<T> AsRef<Future<T>> for Greenlet<T> {
+    fn as_ref(&self) -> &Future<T> {
+        &self.future
+    }
+}
+
+/// Awaiting a `Greenlet` gives what [`Greenlet::get`] gives, from async
+/// code or [`block_on`](super::block_on). Cancel safe, as awaiting a
+/// [`Future`] is: dropping it leaves the green thread running.
+impl<T> std::future::Future for Greenlet<T> {
+    type Output = Result<T, GreenletError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut this.future)
+            .poll(cx)
+            .map(|r| r.map_err(|e| error(&this.shared, e)))
     }
 }
 
@@ -229,6 +397,7 @@ impl Builder {
 
     /// Spawns a green thread on the calling thread's hub; fails if its stack
     /// cannot be mapped (the error names `vm.max_map_count`).
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<Greenlet<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -239,6 +408,7 @@ impl Builder {
 
     /// [`spawn`](Self::spawn) for a closure that is not `Send`: it runs on
     /// the calling thread's hub like every green thread.
+    #[track_caller]
     pub fn spawn_local<F, T>(self, f: F) -> io::Result<Greenlet<T>>
     where
         F: FnOnce() -> T + 'static,
@@ -246,18 +416,15 @@ impl Builder {
     {
         let hub = hub::get_or_make();
         let id = hub::next_id();
-        let shared = Arc::new(Shared {
-            done: Monitor::new(Done {
-                result: None,
-                finished: false,
-                waiters: WaitList::default(),
-            }),
-            id,
-            name: self.name.clone(),
-        });
+        let shared = Arc::new(Inner::new(GreenJob {
+            payload: Mutex::new(None),
+        }));
+        let erased: Arc<Inner<T>> = shared.clone();
+        let future = Future::from_inner(erased);
         let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
         let mine = Arc::clone(&shared);
         let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
+        let name = self.name.clone();
         let waker = hub.spawn(id, self.name, stack_size, owner, move |first| {
             let result = match first {
                 Resume::Kill => Err(GreenletError::Killed),
@@ -269,13 +436,14 @@ impl Builder {
                     }
                 }),
             };
-            let mut st = mine.done.lock();
-            st.result = Some(result);
-            st.finished = true;
-            let woken = mine.done.take_all(&mut st);
-            drop(st);
-            woken.wake();
+            complete(&mine, result);
         })?;
-        Ok(Greenlet { shared, waker })
+        Ok(Greenlet {
+            future,
+            shared,
+            id,
+            name,
+            waker,
+        })
     }
 }

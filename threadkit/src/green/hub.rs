@@ -19,9 +19,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
+use super::board::HubBoard;
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
 use super::stack::StackPool;
+use super::watchdog::{Published, Watch};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::thread::{self, Thread};
@@ -77,14 +79,14 @@ impl GreenWaker {
     }
 
     fn send(&self, kill: bool) {
-        let local = HUB.try_with(|h| match h.get() {
-            Some(hub) if Arc::ptr_eq(&hub.shared, &self.shared) => {
+        let local = with(|hub| {
+            let mine = Arc::ptr_eq(&hub.shared, &self.shared);
+            if mine {
                 hub.wake(self.slot, self.generation, kill);
-                true
             }
-            _ => false,
+            mine
         });
-        if local != Ok(true) {
+        if local != Some(true) {
             self.shared.push(Remote {
                 slot: self.slot,
                 generation: self.generation,
@@ -108,6 +110,10 @@ pub(crate) struct Meta {
     /// ([`with_current_meta`]).
     pub(crate) thread: Option<crate::threading::ThreadHandle>,
     pub(crate) local_token: u64,
+    /// Its open `with_timeout` scopes, outermost first: (token, deadline).
+    pub(crate) timeouts: Vec<(u64, Instant)>,
+    /// Its wait record for thread dumps, made by its first recorded wait.
+    pub(crate) wait_slot: Option<Arc<crate::debug::waits::Slot>>,
 }
 
 /// The handle side of a green thread, told when its hub gives it up
@@ -119,20 +125,115 @@ pub(crate) trait Abandon {
     fn abandon(&self);
 }
 
+/// The parts of a slot that must stay put while the slot table grows, in
+/// one allocation per slot, reused by its tenants: the green thread's
+/// [`Meta`] (the overflow handler reads it while it runs), its coroutine
+/// (resumed in place by [`Hub::dispatch`], with no move out of the table
+/// and back per switch and without holding the table borrowed). Only the
+/// carrier reaches it; what the watchdog thread reads is apart
+/// ([`Slot::published`]).
+struct Fixed {
+    meta: Meta,
+    co: Option<RawGreen>,
+}
+
+/// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
+/// Slot` asserts nothing about it: while `dispatch` resumes the coroutine
+/// through a pointer to `co`, the running green thread may borrow the
+/// table (waking itself) or its own `meta` (`current_thread`), which are
+/// other places. Only the hub's carrier touches `meta` and `co`, and `co`
+/// only through `dispatch` while it is resumed (only the root dispatches,
+/// and a slot is emptied only after its resume returns).
+struct FixedBox(std::ptr::NonNull<Fixed>);
+
+impl FixedBox {
+    fn new() -> FixedBox {
+        let fixed = Box::new(Fixed {
+            meta: Meta {
+                id: 0,
+                name: None,
+                guard: (0, 0),
+                range: (0, 0),
+                stack_size: 0,
+                thread: None,
+                local_token: 0,
+                timeouts: Vec::new(),
+                wait_slot: None,
+            },
+            co: None,
+        });
+        FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
+    }
+
+    fn meta(&self) -> &Meta {
+        // SAFETY: our allocation; a field projection, so it does not
+        // overlap the pointer `dispatch` may hold to `co`.
+        unsafe { &(*self.0.as_ptr()).meta }
+    }
+
+    fn meta_mut(&mut self) -> &mut Meta {
+        // SAFETY: as in `meta`; `&mut self` makes it the only one.
+        unsafe { &mut (*self.0.as_ptr()).meta }
+    }
+
+    fn meta_ptr(&self) -> *const Meta {
+        // SAFETY: a field address in our allocation.
+        unsafe { &raw const (*self.0.as_ptr()).meta }
+    }
+
+    fn co_ptr(&self) -> *mut Option<RawGreen> {
+        // SAFETY: a field address in our allocation.
+        unsafe { &raw mut (*self.0.as_ptr()).co }
+    }
+
+    /// The coroutine, taken out (never while it is being resumed).
+    fn take_co(&mut self) -> Option<RawGreen> {
+        // SAFETY: our allocation; nothing else refers to `co` now (see the
+        // type's docs).
+        unsafe { (*self.co_ptr()).take() }
+    }
+
+    fn set_co(&mut self, co: RawGreen) {
+        // SAFETY: as in `take_co`; the slot is free, so `co` is empty.
+        unsafe { *self.co_ptr() = Some(co) }
+    }
+}
+
+impl Drop for FixedBox {
+    fn drop(&mut self) {
+        // SAFETY: made by `Box::leak` in `new`, freed only here. Whoever
+        // drops a slot has taken out (or leaked) its coroutine first.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
 struct Slot {
     generation: u32,
-    co: Option<RawGreen>,
     scheduled: bool,
     kill: bool,
+    /// The earliest deadline of its open `with_timeout` scopes: past it,
+    /// its waits end as if killed, and it unwinds with the timeout.
+    timeout_at: Option<Instant>,
     /// Whether a green thread (of `generation`) occupies the slot.
     alive: bool,
-    /// Boxed so that its address stays put while the green thread runs
-    /// (the overflow handler reads it); reused by the slot's next tenant.
-    meta: Box<Meta>,
+    /// Its meta and coroutine, which stay put.
+    fixed: FixedBox,
+    /// What the watchdog thread reads of it, shared with the hub's
+    /// [`Watch`] (never replaced: see [`Hub::running`]).
+    published: Arc<Published>,
     owner: Option<Arc<dyn Abandon>>,
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
     held: crate::debug::lock_order::HeldStack,
+}
+
+impl Slot {
+    /// Whether its next wait must end at once: killed, or past the
+    /// deadline of a `with_timeout` scope.
+    #[inline]
+    fn interrupted(&self) -> bool {
+        self.kill || self.timeout_at.is_some_and(|at| Instant::now() >= at)
+    }
 }
 
 impl std::fmt::Debug for Slot {
@@ -140,7 +241,7 @@ impl std::fmt::Debug for Slot {
         f.debug_struct("Slot")
             .field("generation", &self.generation)
             .field("alive", &self.alive)
-            .field("meta", &self.meta)
+            .field("meta", self.fixed.meta())
             .finish_non_exhaustive()
     }
 }
@@ -163,16 +264,50 @@ pub(crate) struct Hub {
     current: Cell<u32>,
     root_woken: Cell<bool>,
     live: Cell<usize>,
+    /// How many green threads have a `with_timeout` deadline set: while
+    /// none has, a resumed wait skips the clock.
+    timing: Cell<usize>,
     spare: RefCell<Vec<Remote>>,
+    /// Switches so far, and what the watchdog samples.
+    switches: Cell<u64>,
+    watch: Arc<Watch>,
+    /// The watchdog record of the green thread last switched in: the
+    /// `published` of a slot, which the slot table holds while the hub
+    /// lives (slots are never removed, nor their records replaced).
+    running: Cell<*const Published>,
+    /// What thread dumps see of this hub.
+    board: Arc<HubBoard>,
 }
 
 #[cfg(not(any(loom, miri)))]
 thread_local! {
-    static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
+    static HUB: OnceCell<Owned> = const { OnceCell::new() };
+    /// The same hub as a plain pointer (null while there is none): a
+    /// const-initialised thread-local without destructor, so reading it is
+    /// one load on the switch and wait paths (`HUB` has a destructor, whose
+    /// registration state every access would check). Set when the hub is
+    /// made, cleared first thing when it is dropped.
+    static HUB_PTR: Cell<*const Hub> = const { Cell::new(std::ptr::null()) };
 }
 #[cfg(any(loom, miri))]
 super::raw::carrier_local! {
-    static HUB: OnceCell<Rc<Hub>> = OnceCell::new();
+    static HUB: OnceCell<Owned> = OnceCell::new();
+}
+
+/// The thread-local's hold on its hub, which closes the hub when the
+/// carrier thread ends ([`Hub::close`]).
+#[derive(Debug)]
+struct Owned(Rc<Hub>);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if self.0.close() {
+            // Green threads left suspended on leaked stacks may be inside
+            // a call on the hub, holding `&Hub` for good: the hub is
+            // leaked with them, never freed under them (soundness rule 3).
+            std::mem::forget(Rc::clone(&self.0));
+        }
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -196,14 +331,39 @@ pub(crate) enum Parked {
 
 /// This thread's hub, if it has one.
 pub(crate) fn get() -> Option<Rc<Hub>> {
-    HUB.try_with(|h| h.get().cloned()).ok().flatten()
+    HUB.try_with(|h| h.get().map(|h| Rc::clone(&h.0)))
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` on this thread's hub, if it has one (no reference count
 /// touched: the fast path of yields and waits).
+#[cfg(not(any(loom, miri)))]
 #[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
-    HUB.try_with(|h| h.get().map(|hub| f(hub))).ok().flatten()
+    let hub = HUB_PTR.with(Cell::get);
+    if hub.is_null() {
+        return None;
+    }
+    // SAFETY: HUB_PTR points at this thread's hub from when `HUB` holds it
+    // until the hub is closed (which clears it first thing), so the hub is
+    // alive; a closed hub that may still be in use is leaked, not freed.
+    Some(f(unsafe { &*hub }))
+}
+
+/// Runs `f` on this thread's hub, if it has one. (The baton backend's
+/// `HUB` is read from the green threads' own OS threads too; no reference
+/// into the thread-local is held while `f` runs, only one to the hub.)
+#[cfg(any(loom, miri))]
+pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
+    let hub = HUB
+        .try_with(|h| h.get().map(|h| Rc::as_ptr(&h.0)))
+        .ok()
+        .flatten()?;
+    // SAFETY: the hub `HUB` holds; it is freed only by `HUB`'s destructor
+    // on its carrier, and a hub that still has suspended green threads
+    // (which may be inside `f`) is leaked instead (see `Owned`).
+    Some(f(unsafe { &*hub }))
 }
 
 /// This thread's hub, made on first use.
@@ -211,7 +371,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
         h.get_or_init(|| {
             overflow::install();
-            Rc::new(Hub {
+            let hub = Rc::new(Hub {
                 shared: Arc::new(Shared {
                     remote: Mutex::new(Vec::new()),
                     pending: AtomicBool::new(false),
@@ -221,9 +381,18 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 current: Cell::new(ROOT),
                 root_woken: Cell::new(false),
                 live: Cell::new(0),
+                timing: Cell::new(0),
                 spare: RefCell::default(),
-            })
+                switches: Cell::new(0),
+                watch: Watch::new(),
+                running: Cell::new(std::ptr::null()),
+                board: HubBoard::new(),
+            });
+            #[cfg(not(any(loom, miri)))]
+            HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
+            Owned(hub)
         })
+        .0
         .clone()
     })
 }
@@ -232,8 +401,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
 /// hub has green threads (its waits must run them); `None` for a plain
 /// thread. The waiting core registers this instead of a parked thread.
 pub(crate) fn sleeper() -> Option<GreenWaker> {
-    HUB.try_with(|h| {
-        let hub = h.get()?;
+    with(|hub| {
         let slot = hub.current.get();
         if slot == ROOT && hub.live.get() == 0 {
             return None;
@@ -249,7 +417,6 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
             generation,
         })
     })
-    .ok()
     .flatten()
 }
 
@@ -261,7 +428,9 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 }
 
 impl Hub {
-    /// Starts a green thread running `body` on a stack of `stack_size`.
+    /// Starts a green thread running `body` on a stack of `stack_size`;
+    /// its spawn site is the caller's.
+    #[track_caller]
     pub(crate) fn spawn(
         &self,
         id: u64,
@@ -270,8 +439,29 @@ impl Hub {
         owner: Arc<dyn Abandon>,
         body: impl FnOnce(Resume) + 'static,
     ) -> io::Result<GreenWaker> {
+        self.spawn_at(
+            id,
+            name,
+            stack_size,
+            owner,
+            std::panic::Location::caller(),
+            body,
+        )
+    }
+
+    /// [`spawn`](Self::spawn) with the spawn site the watchdog reports.
+    pub(crate) fn spawn_at(
+        &self,
+        id: u64,
+        name: Option<Arc<str>>,
+        stack_size: usize,
+        owner: Arc<dyn Abandon>,
+        site: &'static std::panic::Location<'static>,
+        body: impl FnOnce(Resume) + 'static,
+    ) -> io::Result<GreenWaker> {
         let mut inner = self.inner.borrow_mut();
         let stack = inner.stacks.take(stack_size)?;
+        let published_name = name.clone();
         let meta = Meta {
             id,
             name,
@@ -280,6 +470,8 @@ impl Hub {
             stack_size: stack.usable(),
             thread: None,
             local_token: 0,
+            timeouts: Vec::new(),
+            wait_slot: None,
         };
         let co = RawGreen::new(stack, body);
         let slot = match inner.free.pop() {
@@ -291,19 +483,12 @@ impl Hub {
                     .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
                 inner.slots.push(Slot {
                     generation: 0,
-                    co: None,
                     scheduled: false,
                     kill: false,
+                    timeout_at: None,
                     alive: false,
-                    meta: Box::new(Meta {
-                        id: 0,
-                        name: None,
-                        guard: (0, 0),
-                        range: (0, 0),
-                        stack_size: 0,
-                        thread: None,
-                        local_token: 0,
-                    }),
+                    fixed: FixedBox::new(),
+                    published: self.watch.record(slot),
                     owner: None,
                     #[cfg(feature = "debug-locks")]
                     held: Default::default(),
@@ -312,15 +497,19 @@ impl Hub {
             }
         };
         let s = &mut inner.slots[slot as usize];
-        s.co = Some(co);
+        s.fixed.set_co(co);
         s.scheduled = true;
         s.kill = false;
+        s.timeout_at = None;
         s.alive = true;
-        *s.meta = meta;
+        *s.fixed.meta_mut() = meta;
         s.owner = Some(owner);
+        s.published.spawned(id, site, &published_name);
         let generation = s.generation;
         inner.ready.push_back(slot);
         self.live.set(self.live.get() + 1);
+        self.watch.set_live(self.live.get());
+        self.board.set_live(self.live.get());
         Ok(GreenWaker {
             shared: Arc::clone(&self.shared),
             slot,
@@ -357,7 +546,21 @@ impl Hub {
         }
         let inner = self.inner.borrow();
         let s = &inner.slots[slot as usize];
-        s.alive.then(|| (s.meta.id, s.meta.name.clone()))
+        s.alive
+            .then(|| (s.fixed.meta().id, s.fixed.meta().name.clone()))
+    }
+
+    /// Whether green thread `slot`, just resumed, is past the deadline of
+    /// one of its `with_timeout` scopes (out of line: rare).
+    #[inline]
+    fn timed_out(&self, slot: u32) -> bool {
+        if self.timing.get() == 0 {
+            return false;
+        }
+        let inner = self.inner.borrow();
+        inner.slots[slot as usize]
+            .timeout_at
+            .is_some_and(|at| Instant::now() >= at)
     }
 
     /// How many green threads of this hub have not finished.
@@ -370,7 +573,7 @@ impl Hub {
         if slot == ROOT {
             return self.run_root(deadline);
         }
-        if self.inner.borrow().slots[slot as usize].kill {
+        if self.inner.borrow().slots[slot as usize].interrupted() {
             return Parked::Killed;
         }
         match deadline {
@@ -382,7 +585,7 @@ impl Hub {
                 inner.timers.push(Reverse((at, slot, generation)));
             }
         }
-        if raw::suspend() == Resume::Kill {
+        if raw::suspend() == Resume::Kill || self.timed_out(slot) {
             return Parked::Killed;
         }
         match deadline {
@@ -440,6 +643,7 @@ impl Hub {
                 };
                 self.dispatch(next);
             }
+            self.idle();
             self.poll_events();
             return Parked::Woken;
         }
@@ -447,7 +651,7 @@ impl Hub {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
             let s = &mut inner.slots[slot as usize];
-            if s.kill {
+            if s.interrupted() {
                 return Parked::Killed;
             }
             if !s.scheduled {
@@ -457,6 +661,7 @@ impl Hub {
         }
         match raw::suspend() {
             Resume::Kill => Parked::Killed,
+            Resume::Run if self.timed_out(slot) => Parked::Killed,
             Resume::Run => Parked::Woken,
         }
     }
@@ -466,19 +671,27 @@ impl Hub {
     fn dispatch(&self, slot: u32) {
         #[cfg(feature = "debug-locks")]
         let mut held;
-        let (mut co, input, meta) = {
+        let (co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.slots[slot as usize];
             s.scheduled = false;
-            let Some(co) = s.co.take() else {
+            let co = s.fixed.co_ptr();
+            // SAFETY: the slot's own `co` (see `FixedBox`); only read here.
+            if unsafe { (*co).is_none() } {
                 return;
-            };
+            }
             #[cfg(feature = "debug-locks")]
             {
                 held = std::mem::take(&mut s.held);
             }
             let input = if s.kill { Resume::Kill } else { Resume::Run };
-            let meta: *const Meta = &*s.meta;
+            let meta = s.fixed.meta_ptr();
+            self.running.set(Arc::as_ptr(&s.published));
+            let switches = self.switches.get() + 1;
+            self.switches.set(switches);
+            // The root marks the hub idle for the watchdog once it stops
+            // dispatching (`idle`), not after every switch.
+            self.watch.switch_in(switches, slot);
             (co, input, meta)
         };
         // The held-lock list is the green thread's while it runs.
@@ -486,43 +699,54 @@ impl Hub {
         crate::debug::lock_order::swap_held(&mut held);
         self.current.set(slot);
         let prev = overflow::enter(meta);
-        let finished = co.resume(input);
+        // SAFETY: `co` stays put while the table grows and is not touched
+        // by anyone else while its coroutine runs (see `FixedBox`): only
+        // the root dispatches, and a slot is emptied only by `finish`
+        // below, after this resume.
+        let finished = unsafe { (*co).as_mut().is_some_and(|co| co.resume(input)) };
         overflow::enter(prev);
         self.current.set(ROOT);
         #[cfg(feature = "debug-locks")]
         crate::debug::lock_order::swap_held(&mut held);
-        let mut inner = self.inner.borrow_mut();
         #[cfg(feature = "debug-locks")]
         if !finished {
-            inner.slots[slot as usize].held = held;
+            self.inner.borrow_mut().slots[slot as usize].held = held;
         }
         if finished {
-            drop(inner);
-            self.finish(slot, co);
-        } else {
-            inner.slots[slot as usize].co = Some(co);
+            self.finish(slot);
         }
     }
 
     /// Frees a finished green thread's slot and stack (out of line: the
     /// switch path stays small).
     #[inline(never)]
-    fn finish(&self, slot: u32, co: RawGreen) {
-        let mut inner = self.inner.borrow_mut();
-        let stack = co.into_stack();
-        inner.stacks.put(stack);
+    fn finish(&self, slot: u32) {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
         let s = &mut inner.slots[slot as usize];
+        if let Some(co) = s.fixed.take_co() {
+            inner.stacks.put(co.into_stack());
+        }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
+        if s.timeout_at.take().is_some() {
+            self.timing.set(self.timing.get() - 1);
+        }
+        s.fixed.meta_mut().timeouts.clear();
         s.alive = false;
-        s.meta.name = None;
-        let thread = s.meta.thread.take();
+        let meta = s.fixed.meta_mut();
+        meta.name = None;
+        let thread = meta.thread.take();
+        let wait_slot = meta.wait_slot.take();
         // Dropped once the hub is no longer borrowed: the last
         // reference drops the green thread's value, which is user code.
         let owner = s.owner.take();
         inner.free.push(slot);
         self.live.set(self.live.get() - 1);
-        drop(inner);
+        self.watch.set_live(self.live.get());
+        self.board.set_live(self.live.get());
+        drop(guard);
+        drop(wait_slot);
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
@@ -570,6 +794,19 @@ impl Hub {
     /// The hub loop, run by the root while it waits: runs green threads
     /// until the root is woken or `deadline` passes.
     fn run_root(&self, deadline: Deadline) -> Parked {
+        let parked = self.run_root_until(deadline);
+        self.idle();
+        parked
+    }
+
+    /// Tells the watchdog that the root no longer runs green threads (it
+    /// returns to its own code, or sleeps until there is work).
+    #[inline]
+    fn idle(&self) {
+        self.watch.switch_out();
+    }
+
+    fn run_root_until(&self, deadline: Deadline) -> Parked {
         let mut dispatched = 0u32;
         loop {
             if self.root_woken.replace(false) {
@@ -602,6 +839,7 @@ impl Hub {
             // A remote wake-up unparks the carrier; a token left from an
             // earlier one only costs a spurious turn of this loop.
             if !self.shared.pending.load(Ordering::Acquire) {
+                self.idle();
                 match until {
                     Some(at) => {
                         let now = Instant::now();
@@ -643,23 +881,46 @@ impl Hub {
                     None => break,
                 }
             }
+            self.idle();
         }
     }
 }
 
-impl Drop for Hub {
-    fn drop(&mut self) {
-        // A bare thread ending with green threads still suspended: their
-        // stacks are leaked rather than unwound during TLS destruction.
-        let inner = self.inner.get_mut();
-        for s in inner.slots.drain(..) {
-            if let Some(co) = s.co {
-                co.leak();
+impl Hub {
+    /// Closes the hub as its carrier's thread-locals are destroyed: a bare
+    /// thread ending with green threads still suspended leaks their stacks
+    /// rather than unwinding them then, and reports them killed. Whether
+    /// any was left suspended: then the hub must be leaked too (see
+    /// [`Owned`]). Only `&self`: a suspended green thread may hold one.
+    fn close(&self) -> bool {
+        // Gone for `with` before anything below can call back into it.
+        #[cfg(not(any(loom, miri)))]
+        let _ = HUB_PTR.try_with(|p| {
+            if std::ptr::eq(p.get(), self) {
+                p.set(std::ptr::null());
             }
-            if let Some(owner) = s.owner {
-                owner.abandon();
+        });
+        self.watch.retire();
+        let mut leaked = false;
+        let owners: Vec<Arc<dyn Abandon>> = {
+            let mut inner = self.inner.borrow_mut();
+            let inner = &mut *inner;
+            let mut owners = Vec::new();
+            for s in &mut inner.slots {
+                if let Some(co) = s.fixed.take_co() {
+                    leaked |= co.leak();
+                }
+                owners.extend(s.owner.take());
             }
+            // Pooled stacks have nothing on them: freed even if the hub
+            // is leaked.
+            drop(std::mem::take(&mut inner.stacks));
+            owners
+        };
+        for owner in owners {
+            owner.abandon();
         }
+        leaked
     }
 }
 
@@ -677,13 +938,85 @@ pub(crate) fn with_current_meta<R>(f: impl FnOnce(&mut Meta) -> R) -> Option<R> 
         }
         let mut inner = hub.inner.borrow_mut();
         let s = inner.slots.get_mut(slot as usize)?;
-        s.alive.then(|| f(&mut s.meta))
+        s.alive.then(|| f(s.fixed.meta_mut()))
     })
     .flatten()
+}
+
+/// Notes `at` as where the running green thread waits, for the watchdog's
+/// reports (nothing in the root or on a plain thread).
+#[inline]
+pub(crate) fn note_wait(at: &'static std::panic::Location<'static>) {
+    with(|hub| hub.note_wait(at));
+}
+
+impl Hub {
+    /// [`note_wait`] on this hub.
+    #[inline]
+    pub(crate) fn note_wait(&self, at: &'static std::panic::Location<'static>) {
+        if self.current.get() != ROOT {
+            // SAFETY: a green thread runs, so `running` was set when it was
+            // switched in, to a record its slot holds while the hub lives.
+            unsafe { (*self.running.get()).waits_at(at) };
+        }
+    }
 }
 
 /// Whether the caller is a green thread, or a root whose hub has green
 /// threads to run while it waits.
 pub(crate) fn active() -> bool {
     raw::in_green() || with(|h| h.live() > 0).unwrap_or(false)
+}
+
+/// Sets the running green thread's earliest `with_timeout` deadline (and a
+/// timer that wakes it then); `false` outside green threads.
+pub(crate) fn set_timeout_at(at: Option<Instant>) -> bool {
+    if !raw::in_green() {
+        return false;
+    }
+    with(|hub| {
+        let slot = hub.current.get();
+        if slot == ROOT {
+            return false;
+        }
+        let mut inner = hub.inner.borrow_mut();
+        let inner = &mut *inner;
+        let s = &mut inner.slots[slot as usize];
+        match (s.timeout_at.is_some(), at.is_some()) {
+            (false, true) => hub.timing.set(hub.timing.get() + 1),
+            (true, false) => hub.timing.set(hub.timing.get() - 1),
+            _ => {}
+        }
+        s.timeout_at = at;
+        if let Some(at) = at {
+            let generation = s.generation;
+            inner.timers.push(Reverse((at, slot, generation)));
+        }
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// Whether the running green thread was killed (not merely timed out).
+pub(crate) fn current_killed() -> bool {
+    with(|hub| {
+        let slot = hub.current.get();
+        slot != ROOT && hub.inner.borrow().slots[slot as usize].kill
+    })
+    .unwrap_or(false)
+}
+
+/// The running green thread's wait record for thread dumps, made on first
+/// use and listed on its hub's board; `None` outside green threads.
+pub(crate) fn wait_slot() -> Option<Arc<crate::debug::waits::Slot>> {
+    let (made, id, name) =
+        with_current_meta(|meta| (meta.wait_slot.clone(), meta.id, meta.name.clone()))?;
+    if made.is_some() {
+        return made;
+    }
+    // Made outside the hub's borrow: it reads the green thread's ident.
+    let board = with(|hub| Arc::clone(&hub.board))?;
+    let slot = board.slot(id, name);
+    with_current_meta(|meta| meta.wait_slot = Some(Arc::clone(&slot)));
+    Some(slot)
 }

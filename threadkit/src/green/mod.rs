@@ -48,7 +48,12 @@
 //!    itself.
 //! 2. **One guard page per stack.** Overflow faults, never runs into a
 //!    neighbour (a lightweight guard region where Linux has
-//!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page).
+//!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page). With guard regions
+//!    (Linux 6.13+) stacks take one memory map per 64, so a million green
+//!    threads live on one hub with default sysctls (about 4.6 KB of RSS
+//!    each, one page of it stack); with `PROT_NONE` pages each stack takes
+//!    two maps and `vm.max_map_count` (65530 by default) caps them near 32k,
+//!    which the spawn error names.
 //! 3. **A suspended stack is freed only after it finished or was unwound.**
 //!    Stacks go back to the pool only from finished green threads; [`run`]
 //!    kills (unwinds) what is left; a thread that ends with green threads
@@ -86,7 +91,12 @@
 //!   std IO, `std::sync` locks and C calls block the carrier and every
 //!   green thread on it (use [`crate::sleep`] and threadkit's primitives).
 //!   A `std::sync::Mutex` guard held across a threadkit wait can deadlock
-//!   the carrier.
+//!   the carrier. A watchdog thread, as gevent's monitor thread, reports a
+//!   green thread that runs longer than [`max_blocking`] (100 ms by default,
+//!   `THREADKIT_GREEN_MAX_BLOCKING`) without switching: to standard error,
+//!   or to [`set_blocked_hook`], with its name, spawn site and last wait
+//!   site ([`BlockedReport`]); it costs a counter and two plain stores per
+//!   switch.
 //! - Kill unwinds the green thread with a private panic payload (gevent's
 //!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads
 //!   it does not own. It needs `panic = "unwind"`.
@@ -108,19 +118,27 @@
 //!   queueing on it.
 //! - A green thread killed while a `Barrier` fills breaks it, as a timeout
 //!   does (Python's `Barrier.wait` on an exception).
+//! - Thread dumps ([`crate::debug::dump_threads`]) list green threads with
+//!   their carrier; their waits are recorded from the process's first dump
+//!   (or watchdog look) on.
 
 #[cfg(any(loom, miri))]
 mod baton;
+mod board;
+mod bridge;
 mod greenlet;
 mod hub;
 #[cfg(all(test, loom))]
 mod loom_green;
 #[cfg(not(any(loom, miri)))]
 mod overflow;
+mod pool;
 #[cfg(not(any(loom, miri)))]
 mod raw;
 #[cfg(not(any(loom, miri)))]
 mod stack;
+mod timeout;
+mod watchdog;
 // Under loom and Miri, which cannot follow a stack switch: one OS thread
 // per green thread, passing its hub's baton (see baton.rs).
 #[cfg(any(loom, miri))]
@@ -128,8 +146,13 @@ use baton::{self as raw, overflow, stack};
 
 use std::time::{Duration, Instant};
 
+pub(crate) use board::{arm as arm_dumps, armed as dumps_armed, snapshot as boards};
+pub use bridge::{block_on, blocking};
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
-pub(crate) use hub::{GreenWaker, Parked};
+pub(crate) use hub::{GreenWaker, Parked, wait_slot};
+pub use pool::{Group, Imap, Pool};
+pub use timeout::{GreenTimeout, with_timeout};
+pub use watchdog::{BlockedReport, max_blocking, set_blocked_hook, set_max_blocking};
 
 use crate::util::Deadline;
 
@@ -137,8 +160,14 @@ use crate::util::Deadline;
 /// `GreenletExit`).
 pub(crate) struct GreenletExit;
 
-/// Unwinds the calling green thread out of its wait: it was killed.
+/// Unwinds the calling green thread out of its wait: it was killed, or
+/// a [`with_timeout`] deadline passed.
 pub(crate) fn unwind_killed() -> ! {
+    if !hub::current_killed() {
+        if let Some(payload) = timeout::expired() {
+            std::panic::resume_unwind(Box::new(payload));
+        }
+    }
     std::panic::resume_unwind(Box::new(GreenletExit))
 }
 
@@ -148,6 +177,7 @@ pub(crate) fn unwind_killed() -> ! {
 ///
 /// If its stack cannot be mapped (as `std::thread::spawn` panics when a
 /// thread cannot be made); [`Builder::spawn`] returns the error instead.
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> Greenlet<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -158,11 +188,47 @@ where
         .expect("failed to map a green thread's stack")
 }
 
+/// Spawns a green thread that runs `f` once `delay` has passed:
+/// gevent's `spawn_later`. Until then it sleeps, so killing it then ends
+/// it without running `f`.
+///
+/// # Panics
+///
+/// As [`spawn`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use threadkit::green;
+///
+/// green::run(|| {
+///     let start = Instant::now();
+///     let g = green::spawn_later(Duration::from_millis(20), move || start.elapsed());
+///     assert!(g.get().unwrap() >= Duration::from_millis(20));
+///     let never = green::spawn_later(Duration::from_secs(60), || unreachable!());
+///     never.kill();
+///     assert!(never.get().is_err());
+/// })
+/// .unwrap();
+/// ```
+pub fn spawn_later<F, T>(delay: Duration, f: F) -> Greenlet<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn(move || {
+        crate::sleep(delay);
+        f()
+    })
+}
+
 /// [`spawn`] for a closure that is not `Send` (it holds an `Rc`, say).
 ///
 /// # Panics
 ///
 /// As [`spawn`].
+#[track_caller]
 pub fn spawn_local<F, T>(f: F) -> Greenlet<T>
 where
     F: FnOnce() -> T + 'static,
@@ -185,6 +251,7 @@ where
 ///
 /// assert_eq!(green::run(|| 1 + 1).unwrap(), 2);
 /// ```
+#[track_caller]
 pub fn run<F, T>(f: F) -> Result<T, GreenletError>
 where
     F: FnOnce() -> T + 'static,
@@ -208,8 +275,13 @@ where
 /// Lets the other ready green threads run, then goes on: gevent's
 /// `sleep(0)`. In the root of a hub it runs the ready green threads once;
 /// on a thread without green threads it is `std::thread::yield_now`.
+#[track_caller]
 pub fn yield_now() {
-    let parked = hub::with(|hub| (raw::in_green() || hub.live() > 0).then(|| hub.yield_now()));
+    let at = std::panic::Location::caller();
+    let parked = hub::with(|hub| {
+        hub.note_wait(at);
+        (raw::in_green() || hub.live() > 0).then(|| hub.yield_now())
+    });
     match parked.flatten() {
         Some(Parked::Killed) => unwind_killed(),
         Some(_) => {}
@@ -315,10 +387,12 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 
 /// Python's `time.sleep` when green threads may run: see [`crate::sleep`].
 /// Returns false if the caller is a plain thread (the caller sleeps).
+#[track_caller]
 pub(crate) fn sleep(d: Duration) -> bool {
     if !hub::active() {
         return false;
     }
+    hub::note_wait(std::panic::Location::caller());
     if d.is_zero() {
         yield_now();
         return true;
@@ -339,6 +413,37 @@ pub(crate) fn sleep(d: Duration) -> bool {
     }
 }
 
+/// The schedule of a green thread polling a lock it cannot queue on: 32
+/// turns of yielding, then naps doubling from 20 µs to 1 ms.
+#[derive(Debug)]
+struct Backoff {
+    turns: u32,
+    nap: Duration,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff {
+            turns: 0,
+            nap: Duration::from_micros(20),
+        }
+    }
+
+    /// The next wait: `Now` (a yield) or a nap, cut short by `deadline`.
+    fn next(&mut self, deadline: Deadline) -> Deadline {
+        if self.turns < 32 {
+            self.turns += 1;
+            return Deadline::Now;
+        }
+        let wake = Instant::now() + self.nap;
+        self.nap = (self.nap * 2).min(Duration::from_millis(1));
+        match deadline {
+            Deadline::At(at) => Deadline::At(at.min(wake)),
+            _ => Deadline::At(wake),
+        }
+    }
+}
+
 /// [`poll_until`] with no deadline, for taking a lock back that must be
 /// taken (a `Condition` after its wait, also while a kill unwinds the
 /// green thread): a kill does not interrupt it, and stays pending. `None`
@@ -348,21 +453,13 @@ pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
     if !hub::active() {
         return None;
     }
-    let mut turns = 0u32;
-    let mut nap = Duration::from_micros(20);
+    let mut backoff = Backoff::new();
     loop {
         if let Some(got) = attempt() {
             return Some(got);
         }
-        let deadline = if turns < 32 {
-            turns += 1;
-            Deadline::Now
-        } else {
-            let at = Instant::now() + nap;
-            nap = (nap * 2).min(Duration::from_millis(1));
-            Deadline::At(at)
-        };
-        hub::with(|hub| hub.park_through_kill(deadline));
+        let wait = backoff.next(Deadline::Never);
+        hub::with(|hub| hub.park_through_kill(wait));
     }
 }
 
@@ -377,28 +474,19 @@ pub(crate) fn poll_until<R>(
     if !hub::active() {
         return None;
     }
-    let mut turns = 0u32;
-    let mut nap = Duration::from_micros(20);
+    let mut backoff = Backoff::new();
     loop {
         if let Some(got) = attempt() {
             return Some(Some(got));
         }
-        let parked = match deadline {
+        match deadline {
             Deadline::Now => return Some(None),
             Deadline::At(at) if Instant::now() >= at => return Some(None),
-            _ if turns < 32 => {
-                turns += 1;
-                hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken)
-            }
-            _ => {
-                let wake = Instant::now() + nap;
-                nap = (nap * 2).min(Duration::from_millis(1));
-                let until = match deadline {
-                    Deadline::At(at) => at.min(wake),
-                    _ => wake,
-                };
-                park(Deadline::At(until))
-            }
+            _ => {}
+        }
+        let parked = match backoff.next(deadline) {
+            Deadline::Now => hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken),
+            nap => park(nap),
         };
         if parked == Parked::Killed {
             unwind_killed();

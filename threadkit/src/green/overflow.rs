@@ -20,6 +20,7 @@ thread_local! {
 
 /// Notes the green thread about to run (null: the root); returns the
 /// previous one.
+#[inline]
 pub(crate) fn enter(meta: *const Meta) -> *const Meta {
     RUNNING.with(|c| c.replace(meta))
 }

@@ -102,12 +102,15 @@ impl RawGreen {
 
     /// Gives up a coroutine that may still be suspended without unwinding
     /// it: its stack (and whatever lives on it) is leaked, never reused.
-    pub(crate) fn leak(self) {
+    /// Whether it was suspended (something on it now leaked).
+    pub(crate) fn leak(self) -> bool {
         if self.co.done() || !self.co.started() {
             // Nothing lives on the stack: dropping cannot unwind.
             drop(self.co);
+            false
         } else {
             std::mem::forget(self);
+            true
         }
     }
 }

@@ -10,6 +10,7 @@
 
 use std::io;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -17,11 +18,19 @@ use corosensei::stack::{Stack, StackPointer};
 #[cfg(target_os = "linux")]
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
-/// The system page size.
+/// The system page size (asked once: it is on the spawn path).
+#[inline]
 pub(crate) fn page_size() -> usize {
+    static PAGE: AtomicUsize = AtomicUsize::new(0);
+    let page = PAGE.load(Ordering::Relaxed);
+    if page != 0 {
+        return page;
+    }
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(page).unwrap_or(4096)
+    let page = usize::try_from(page).unwrap_or(4096);
+    PAGE.store(page, Ordering::Relaxed);
+    page
 }
 
 /// One mapping cut into stacks (a *slab*): unmapped once every stack cut
@@ -88,13 +97,20 @@ impl GreenStack {
     }
 
     fn install_guard(&self, page: usize) -> io::Result<()> {
+        /// Whether the kernel refused `MADV_GUARD_INSTALL` once (it then
+        /// always will: no second try per stack).
         #[cfg(target_os = "linux")]
-        {
+        static NO_GUARD_REGIONS: AtomicBool = AtomicBool::new(false);
+        #[cfg(target_os = "linux")]
+        if !NO_GUARD_REGIONS.load(Ordering::Relaxed) {
             // SAFETY: the lowest page of this stack, inside our own mapping.
             if unsafe { libc::madvise(self.low as *mut libc::c_void, page, MADV_GUARD_INSTALL) }
                 == 0
             {
                 return Ok(());
+            }
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+                NO_GUARD_REGIONS.store(true, Ordering::Relaxed);
             }
         }
         // SAFETY: the lowest page of this stack becomes inaccessible.
@@ -105,11 +121,13 @@ impl GreenStack {
     }
 
     /// Usable bytes (the guard page excluded).
+    #[inline]
     pub(crate) fn usable(&self) -> usize {
         self.len - page_size()
     }
 
     /// The guard page's address range.
+    #[inline]
     pub(crate) fn guard(&self) -> (usize, usize) {
         (self.low, self.low + page_size())
     }
@@ -190,7 +208,12 @@ fn rounded(usable: usize) -> usize {
 }
 
 impl StackPool {
+    #[inline]
     fn sized(&mut self, usable: usize) -> &mut SizeClass {
+        // Nearly every spawn asks for the first size seen (the default).
+        if self.sizes.first().is_some_and(|s| s.usable == usable) {
+            return &mut self.sizes[0];
+        }
         let at = match self.sizes.iter().position(|s| s.usable == usable) {
             Some(at) => at,
             None => {

@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use crate::debug::WaitKind;
-use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
+use crate::debug::tracking::{Acquire, Checked, Held, LockKind, LockTracking};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitList};
@@ -128,7 +128,7 @@ impl<T> Condition<T> {
     #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn try_acquire(&self) -> Option<ConditionGuard<'_, T>> {
         let guard = self.lock.try_lock()?;
-        Some(self.guard(guard, Acquire::Try))
+        Some(self.guard(guard, Acquire::Try, Checked::TRY))
     }
 
     /// Waits at most `timeout` for the lock.
@@ -143,7 +143,7 @@ impl<T> Condition<T> {
             Deadline::Never => Acquire::Blocking,
             _ => Acquire::Timed,
         };
-        self.tracking.before(how);
+        let checked = self.tracking.before(how);
         let guard = match self.lock.try_lock() {
             Some(guard) => guard,
             None => self.tracking.contended(
@@ -153,7 +153,7 @@ impl<T> Condition<T> {
                 |deadline| self.block(deadline),
             )?,
         };
-        Some(self.guard(guard, how))
+        Some(self.guard(guard, how, checked))
     }
 
     /// The contended path: blocks the thread, or in a green thread (feature
@@ -177,9 +177,14 @@ impl<T> Condition<T> {
     }
 
     #[cfg_attr(feature = "debug-locks", track_caller)]
-    fn guard<'a>(&'a self, guard: MutexGuard<'a, T>, how: Acquire) -> ConditionGuard<'a, T> {
+    fn guard<'a>(
+        &'a self,
+        guard: MutexGuard<'a, T>,
+        how: Acquire,
+        checked: Checked,
+    ) -> ConditionGuard<'a, T> {
         ConditionGuard {
-            held: Some(self.tracking.acquired(how)),
+            held: Some(self.tracking.acquired(how, checked)),
             guard,
             tracking: &self.tracking,
             waiters: &self.waiters,
@@ -285,7 +290,7 @@ impl<T> ConditionGuard<'_, T> {
                 notified
             })
         };
-        self.held = Some(self.tracking.acquired(Acquire::Try));
+        self.held = Some(self.tracking.acquired(Acquire::Try, Checked::TRY));
         notified
     }
 

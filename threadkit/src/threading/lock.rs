@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
+use crate::debug::tracking::{Acquire, Checked, Held, LockKind, LockTracking};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::util::Deadline;
 
@@ -115,9 +115,14 @@ impl<T> Lock<T> {
 
     /// Wraps a parking_lot guard, recording the new holder.
     #[cfg_attr(feature = "debug-locks", track_caller)]
-    fn guard<'a>(&'a self, inner: MutexGuard<'a, T>, how: Acquire) -> LockGuard<'a, T> {
+    fn guard<'a>(
+        &'a self,
+        inner: MutexGuard<'a, T>,
+        how: Acquire,
+        checked: Checked,
+    ) -> LockGuard<'a, T> {
         LockGuard {
-            _held: self.tracking.acquired(how),
+            _held: self.tracking.acquired(how, checked),
             inner,
         }
     }
@@ -129,7 +134,7 @@ impl<T> Lock<T> {
     #[doc(alias = "lock")]
     #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire(&self) -> LockGuard<'_, T> {
-        self.tracking.before(Acquire::Blocking);
+        let checked = self.tracking.before(Acquire::Blocking);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => self
@@ -142,7 +147,7 @@ impl<T> Lock<T> {
                 )
                 .expect("an untimed acquire cannot time out"),
         };
-        self.guard(inner, Acquire::Blocking)
+        self.guard(inner, Acquire::Blocking, checked)
     }
 
     /// Acquires the lock only if it is free now: Python's `acquire(blocking=False)`.
@@ -150,7 +155,7 @@ impl<T> Lock<T> {
     #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
         let inner = self.inner.try_lock()?;
-        Some(self.guard(inner, Acquire::Try))
+        Some(self.guard(inner, Acquire::Try, Checked::TRY))
     }
 
     /// Waits at most `timeout` for the lock: Python's `acquire(timeout=t)`.
@@ -167,7 +172,7 @@ impl<T> Lock<T> {
 
     #[cfg_attr(feature = "debug-locks", track_caller)]
     fn acquire_until(&self, deadline: Deadline) -> Option<LockGuard<'_, T>> {
-        self.tracking.before(Acquire::Timed);
+        let checked = self.tracking.before(Acquire::Timed);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => self.tracking.contended(
@@ -177,7 +182,7 @@ impl<T> Lock<T> {
                 |deadline| self.block(deadline),
             )?,
         };
-        Some(self.guard(inner, Acquire::Timed))
+        Some(self.guard(inner, Acquire::Timed, checked))
     }
 
     /// The contended path: blocks the thread, or in a green thread (feature

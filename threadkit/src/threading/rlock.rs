@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::loom::sync::{ReentrantMutex, ReentrantMutexGuard};
 
-use crate::debug::tracking::{Acquire, Held, LockKind, LockTracking};
+use crate::debug::tracking::{Acquire, Checked, Held, LockKind, LockTracking};
 use crate::util::Deadline;
 
 /// A re-entrant lock: the thread that holds it may acquire it again, and it is
@@ -115,7 +115,7 @@ impl<T> RLock<T> {
             return self.inner.try_lock().map(Self::reentry);
         }
         let inner = self.inner.try_lock()?;
-        Some(self.first_level(inner, Acquire::Try))
+        Some(self.first_level(inner, Acquire::Try, Checked::TRY))
     }
 
     /// Waits at most `timeout` for the lock.
@@ -140,7 +140,7 @@ impl<T> RLock<T> {
             Deadline::Never => Acquire::Blocking,
             _ => Acquire::Timed,
         };
-        self.tracking.before(how);
+        let checked = self.tracking.before(how);
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => self.tracking.contended(
@@ -150,7 +150,7 @@ impl<T> RLock<T> {
                 |deadline| self.block(deadline),
             )?,
         };
-        Some(self.first_level(inner, how))
+        Some(self.first_level(inner, how, checked))
     }
 
     /// The contended path: blocks the thread, or in a green thread (feature
@@ -173,9 +173,10 @@ impl<T> RLock<T> {
         &'a self,
         inner: ReentrantMutexGuard<'a, T>,
         how: Acquire,
+        checked: Checked,
     ) -> RLockGuard<'a, T> {
         RLockGuard {
-            _held: self.tracking.acquired(how),
+            _held: self.tracking.acquired(how, checked),
             inner,
         }
     }

@@ -101,9 +101,10 @@ enum Parked {
 }
 
 /// One registration on a [`WaitList`]. Ids only grow, so the list stays
-/// sorted by id and a waiter finds its entry by binary search.
+/// sorted by id and a waiter finds its entry by binary search. Never zero,
+/// so that an `Option<WaitId>` (kept in every awaitable handle) is a word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct WaitId(u64);
+pub(crate) struct WaitId(std::num::NonZeroU64);
 
 /// The waiters of one condition, first come first served.
 #[derive(Debug, Default)]
@@ -119,7 +120,7 @@ impl WaitList {
     }
 
     fn push(&mut self, sleeper: Sleeper) -> WaitId {
-        let id = WaitId(self.next);
+        let id = WaitId(std::num::NonZeroU64::MIN.saturating_add(self.next));
         self.next += 1;
         self.entries.push_back((id, sleeper));
         id
@@ -155,6 +156,13 @@ pub(crate) trait HasWaiters {
     /// The thread that alone can end the wait, if there is one.
     fn holder(&self) -> Holder {
         Holder::Unknown
+    }
+
+    /// Whether a thread sleeping here is recorded as waiting, for thread
+    /// dumps and the watchdog. An idle pool worker waiting for work is not:
+    /// it would count as asleep, and as stalled once idle long enough.
+    fn recorded(&self) -> bool {
+        true
     }
 
     /// Called under the lock when a task taken off the list by a notifier
@@ -545,20 +553,25 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
-/// (nothing under loom: see `waits::enter`). Nothing for a green thread
-/// either: the record is per OS thread, which its green threads share.
+/// (nothing under loom: see `waits::enter`); a green thread in its own
+/// record, which its hub's board lists, once dumps are armed.
 fn record<S: HasWaiters>(
     state: &S,
     deadline: Deadline,
     holder: Option<Holder>,
     green: bool,
 ) -> Option<WaitScope> {
-    if green {
+    if !state.recorded() {
         return None;
     }
+    #[cfg(feature = "green")]
+    if green && !crate::green::dumps_armed() && crate::green::in_green() {
+        return None;
+    }
+    let _ = green;
     Some(waits::enter(
         state.wait_kind(),
-        state.wait_object(),
+        waits::WaitObject::Text(state.wait_object()),
         deadline,
         holder.unwrap_or_else(|| state.holder()),
     ))

@@ -209,3 +209,61 @@ fn loom_wait_async_sees_completion() {
         tb.join().unwrap();
     });
 }
+
+/// The completing thread publishes without the lock unless somebody listens
+/// (see `Inner` in `future.rs`). A pool task's life, started then finished
+/// on the worker, races a thread blocking in `result()`, a done-callback and
+/// an installed `wait`: none of them is missed, each is served once.
+#[test]
+fn loom_listener_races_lock_free_completion() {
+    loom::model(|| {
+        let (f, promise) = Future::<usize>::new();
+        let f = Arc::new(f);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let worker = thread::spawn(move || {
+            assert!(promise.set_running_or_notify_cancel());
+            promise.set_result(4);
+        });
+        let reader = {
+            let f = Arc::clone(&f);
+            thread::spawn(move || assert_eq!(f.result(), Ok(&4)))
+        };
+        let c = Arc::clone(&calls);
+        f.add_done_callback(move |r| {
+            assert_eq!(r.copied(), Ok(4));
+            c.fetch_add(1, SeqCst);
+        });
+        let r = wait([&*f], None, ReturnWhen::AllCompleted);
+        assert_eq!((r.done.len(), r.not_done.len()), (1, 0));
+        worker.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(calls.load(SeqCst), 1);
+        assert!(!f.cancel(), "done: no longer cancellable");
+        assert_eq!(f.result(), Ok(&4));
+    });
+}
+
+/// Nobody listens while the task completes (the lock-free path), then a
+/// callback and a `wait` come late: both see it done, and `wait` sees how
+/// (an error, so `FIRST_EXCEPTION` returns at once).
+#[test]
+fn loom_late_listeners_after_lock_free_completion() {
+    loom::model(|| {
+        let (f, promise) = Future::<usize>::new();
+        let worker = thread::spawn(move || promise.set_error(FutureError::Panicked("p".into())));
+        worker.join().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&calls);
+        f.add_done_callback(move |r| {
+            assert!(r.is_err());
+            c.fetch_add(1, SeqCst);
+        });
+        assert_eq!(calls.load(SeqCst), 1);
+        // Found done as an error: returns without waiting for `g`.
+        let (g, pg) = Future::<usize>::new();
+        let r = wait([&f, &g], None, ReturnWhen::FirstException);
+        assert_eq!((r.done.len(), r.not_done.len()), (1, 1));
+        assert!(f.exception().is_some());
+        pg.set_result(1);
+    });
+}

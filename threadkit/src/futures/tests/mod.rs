@@ -4,6 +4,8 @@
 
 #[cfg(loom)]
 mod loom_future;
+#[cfg(loom)]
+mod loom_pool;
 #[cfg(not(loom))]
 mod map_chunk;
 #[cfg(not(loom))]

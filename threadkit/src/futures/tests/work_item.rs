@@ -115,9 +115,14 @@ fn a_leaked_item_leaks_its_closure_not_a_dangling_drop() {
 /// glibc's fast bins (chunks up to 128 bytes, 8 of them malloc's own):
 /// allocating and freeing one per submit is then a list push and pop.
 ///
-/// Not with feature `tracing`: the task then carries its span.
+/// Not with feature `tracing`: the task then carries its span; nor with
+/// `debug-locks`, which adds the task's pseudo-lock (a word).
 #[test]
-#[cfg(all(target_pointer_width = "64", not(feature = "tracing")))]
+#[cfg(all(
+    target_pointer_width = "64",
+    not(feature = "tracing"),
+    not(feature = "debug-locks")
+))]
 fn a_small_tasks_allocation_stays_in_the_fast_bins() {
     let n = 3u64;
     let (item, future) = WorkItem::new(move || n);
