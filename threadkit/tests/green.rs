@@ -17,6 +17,9 @@ use threadkit::green::{self, GreenletError};
 use threadkit::threading::{Barrier, Condition, Event, Lock, RLock, Semaphore, Thread};
 use threadkit::{Queue, sleep};
 
+mod common;
+use common::waits::{WaitCase, every_kind_of_wait};
+
 /// Runs `f` on a fresh thread and fails if it does not finish in 30 s.
 fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
@@ -634,44 +637,13 @@ fn kill_during<S: Send + Sync + 'static>(state: S, wait: fn(&S), release: fn(&S)
 
 #[test]
 fn kill_during_every_kind_of_wait() {
-    kill_during(Event::new(), |e| e.wait(), |e| e.set());
-    kill_during(
-        Semaphore::new(0),
-        |s| drop(s.acquire()),
-        |s| s.release(1).unwrap(),
-    );
-    kill_during(
-        Queue::new(0),
-        |q| {
-            q.get().unwrap();
-        },
-        |q| q.put(1).unwrap(),
-    );
-    kill_during(
-        {
-            let q = Queue::new(1);
-            q.put(0).unwrap();
-            q
-        },
-        |q| q.put(1).unwrap(),
-        |q| {
-            q.get().unwrap();
-        },
-    );
-    kill_during(
-        Condition::new(false),
-        |c| {
-            let mut g = c.acquire();
-            while !*g {
-                g.wait();
-            }
-        },
-        |c| {
-            let mut g = c.acquire();
-            *g = true;
-            g.notify(1); // one notify: the killed waiter must not swallow it
-        },
-    );
+    struct Kill;
+    impl WaitCase for Kill {
+        fn run<S: Send + Sync + 'static>(&mut self, state: S, wait: fn(&S), release: fn(&S)) {
+            kill_during(state, wait, release);
+        }
+    }
+    every_kind_of_wait(&mut Kill);
 }
 
 #[test]
@@ -781,6 +753,28 @@ fn green_threads_left_by_an_ending_thread_report_killed() {
     });
     assert!(matches!(suspended.get(), Err(GreenletError::Killed)));
     assert!(matches!(unstarted.get(), Err(GreenletError::Killed)));
+}
+
+/// A root wait nested in a destructor the hub runs (the value of a green
+/// thread nobody joins, dropped by the hub as the root waits for `run`'s
+/// green thread) keeps the outer wait's wake-up: that green thread ends
+/// while the destructor still sleeps, and `run` returns once it is done.
+/// (The nested wait used to take the wake-up, and `run` waited forever.)
+#[test]
+fn a_root_wait_nested_in_a_destructor_keeps_the_outer_wake_up() {
+    struct SleepsOnDrop;
+    impl Drop for SleepsOnDrop {
+        fn drop(&mut self) {
+            sleep(Duration::from_millis(100));
+        }
+    }
+    guarded(|| {
+        green::run(|| {
+            drop(green::spawn(|| SleepsOnDrop));
+            sleep(Duration::from_millis(20));
+        })
+        .unwrap();
+    });
 }
 
 /// A green thread's value whose destructor waits (here: yields) is dropped

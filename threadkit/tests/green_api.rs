@@ -19,8 +19,11 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use threadkit::futures::{Future, FutureError, ReturnWhen, ThreadPoolExecutor, as_completed, wait};
 use threadkit::green::{self, GreenTimeout, GreenletError, Group, Pool};
-use threadkit::threading::{Condition, Event, Lock, Semaphore};
+use threadkit::threading::{Event, Lock, Semaphore};
 use threadkit::{Queue, sleep};
+
+mod common;
+use common::waits::{WaitCase, every_kind_of_wait};
 
 /// Runs `f` on a fresh thread and fails if it does not finish in 30 s.
 fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -301,44 +304,13 @@ fn timed_out<S: Send + Sync + 'static>(state: S, wait: fn(&S), release: fn(&S)) 
 
 #[test]
 fn with_timeout_during_every_kind_of_wait() {
-    timed_out(Event::new(), |e| e.wait(), |e| e.set());
-    timed_out(
-        Semaphore::new(0),
-        |s| drop(s.acquire()),
-        |s| s.release(1).unwrap(),
-    );
-    timed_out(
-        Queue::new(0),
-        |q| {
-            q.get().unwrap();
-        },
-        |q| q.put(1).unwrap(),
-    );
-    timed_out(
-        {
-            let q = Queue::new(1);
-            q.put(0).unwrap();
-            q
-        },
-        |q| q.put(1).unwrap(),
-        |q| {
-            q.get().unwrap();
-        },
-    );
-    timed_out(
-        Condition::new(false),
-        |c| {
-            let mut g = c.acquire();
-            while !*g {
-                g.wait();
-            }
-        },
-        |c| {
-            let mut g = c.acquire();
-            *g = true;
-            g.notify(1); // one notify: the timed-out waiter must not swallow it
-        },
-    );
+    struct TimeOut;
+    impl WaitCase for TimeOut {
+        fn run<S: Send + Sync + 'static>(&mut self, state: S, wait: fn(&S), release: fn(&S)) {
+            timed_out(state, wait, release);
+        }
+    }
+    every_kind_of_wait(&mut TimeOut);
     // A lock held by a third green thread.
     green_run(|| {
         let lock = Arc::new(Lock::new(()));

@@ -262,7 +262,12 @@ pub(crate) struct Hub {
     inner: RefCell<Inner>,
     /// The running green thread's slot, or [`ROOT`].
     current: Cell<u32>,
-    root_woken: Cell<bool>,
+    /// Which of the root's nested waits were woken: one bit per depth
+    /// ([`root_bit`]). A root wait can nest in another (a destructor the
+    /// hub runs waits), and each keeps its own wake-up.
+    root_woken: Cell<u64>,
+    /// How many root waits are running the hub now, one inside another.
+    root_depth: Cell<u32>,
     live: Cell<usize>,
     /// How many green threads have a `with_timeout` deadline set: while
     /// none has, a resumed wait skips the clock.
@@ -315,6 +320,14 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// A new green-thread id, unique in the process.
 pub(crate) fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The bit of [`Hub::root_woken`] for a root wait at `depth` (the
+/// deepest levels share the last bit: past 63 nested waits, a wake-up of
+/// one of those may end another's wait early, as a spurious one).
+#[inline]
+fn root_bit(depth: u32) -> u64 {
+    1 << depth.min(63)
 }
 
 /// What ended a green park.
@@ -379,7 +392,8 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 }),
                 inner: RefCell::default(),
                 current: Cell::new(ROOT),
-                root_woken: Cell::new(false),
+                root_woken: Cell::new(0),
+                root_depth: Cell::new(0),
                 live: Cell::new(0),
                 timing: Cell::new(0),
                 spare: RefCell::default(),
@@ -406,8 +420,9 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
         if slot == ROOT && hub.live.get() == 0 {
             return None;
         }
+        // The root's generation is the depth of the wait registering it.
         let generation = if slot == ROOT {
-            0
+            hub.root_depth.get()
         } else {
             hub.inner.borrow().slots[slot as usize].generation
         };
@@ -520,7 +535,8 @@ impl Hub {
     /// Schedules (and with `kill`, marks killed) a green thread of this hub.
     fn wake(&self, slot: u32, generation: u32, kill: bool) {
         if slot == ROOT {
-            self.root_woken.set(true);
+            self.root_woken
+                .set(self.root_woken.get() | root_bit(generation));
             return;
         }
         let mut inner = self.inner.borrow_mut();
@@ -794,7 +810,18 @@ impl Hub {
     /// The hub loop, run by the root while it waits: runs green threads
     /// until the root is woken or `deadline` passes.
     fn run_root(&self, deadline: Deadline) -> Parked {
-        let parked = self.run_root_until(deadline);
+        /// Ends a root wait's level, also if a destructor run by the hub
+        /// panics through it.
+        struct Level<'a>(&'a Cell<u32>, u32);
+        impl Drop for Level<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let depth = self.root_depth.get();
+        let _level = Level(&self.root_depth, depth);
+        self.root_depth.set(depth.saturating_add(1));
+        let parked = self.run_root_until(deadline, root_bit(depth));
         self.idle();
         parked
     }
@@ -806,10 +833,12 @@ impl Hub {
         self.watch.switch_out();
     }
 
-    fn run_root_until(&self, deadline: Deadline) -> Parked {
+    fn run_root_until(&self, deadline: Deadline, bit: u64) -> Parked {
         let mut dispatched = 0u32;
         loop {
-            if self.root_woken.replace(false) {
+            let woken = self.root_woken.get();
+            if woken & bit != 0 {
+                self.root_woken.set(woken & !bit);
                 return Parked::Woken;
             }
             let next = self.inner.borrow_mut().ready.pop_front();
@@ -822,7 +851,7 @@ impl Hub {
                 continue;
             }
             self.poll_events();
-            if self.root_woken.get() || !self.inner.borrow().ready.is_empty() {
+            if self.root_woken.get() & bit != 0 || !self.inner.borrow().ready.is_empty() {
                 continue;
             }
             let timer = {

@@ -1,9 +1,12 @@
 //! Scaffolding shared by the integration tests (`mod common;` in each):
 //! CPython's `Bunch` of threads, its `sleeping_retry` and `assertTimeout`,
-//! and a minimal `block_on` for driving the async faces from a thread.
+//! a minimal `block_on` for driving the async faces from a thread, and
+//! every kind of served wait as one table ([`waits`]).
 //!
 //! Each test crate uses only some of these helpers.
 #![allow(dead_code)]
+
+pub(crate) mod waits;
 
 use std::future::Future;
 use std::panic;
