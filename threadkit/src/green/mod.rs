@@ -57,7 +57,9 @@
 //! 3. **A suspended stack is freed only after it finished or was unwound.**
 //!    Stacks go back to the pool only from finished green threads; [`run`]
 //!    kills (unwinds) what is left; a thread that ends with green threads
-//!    still suspended leaks their stacks instead of freeing them.
+//!    still suspended leaks their stacks instead of freeing them, and its
+//!    hub with them (a suspended green thread may be inside a call on its
+//!    hub), and reports them killed.
 //! 4. **A panic is caught at the green thread's root** and handed to
 //!    whoever calls [`Greenlet::get`]; it never unwinds into the hub.
 //! 5. **A stack overflow prints the green thread's name and stack size
@@ -95,7 +97,7 @@
 //!   green thread that runs longer than [`max_blocking`] (100 ms by default,
 //!   `THREADKIT_GREEN_MAX_BLOCKING`) without switching: to standard error,
 //!   or to [`set_blocked_hook`], with its name, spawn site and last wait
-//!   site ([`BlockedReport`]); it costs a counter and two plain stores per
+//!   site ([`BlockedReport`]); it costs a counter and three plain stores per
 //!   switch.
 //! - Kill unwinds the green thread with a private panic payload (gevent's
 //!   `GreenletExit`); a `catch_unwind` in user code must re-raise payloads

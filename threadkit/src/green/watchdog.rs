@@ -38,8 +38,9 @@
 //! assert_eq!(reports[1], (true, Some("stubborn".into())));
 //! ```
 //!
-//! The cost on the switch path is a counter and a slot number stored per
-//! switch (plain stores, no read-modify-write); the watchdog thread samples
+//! The cost on the switch path is a counter and three plain stores per
+//! switch (the count, the slot number, and for the hub itself the slot's
+//! record; no read-modify-write); the watchdog thread samples
 //! them every `max_blocking / 4`, so a stall is reported between 1x and
 //! 1.25x `max_blocking` after it began.
 //!
