@@ -943,7 +943,7 @@ impl Hub {
             }
             // Pooled stacks have nothing on them: freed even if the hub
             // is leaked.
-            drop(std::mem::take(&mut inner.stacks));
+            inner.stacks = StackPool::default();
             owners
         };
         for owner in owners {
