@@ -943,7 +943,7 @@ impl Hub {
             }
             // Pooled stacks have nothing on them: freed even if the hub
             // is leaked.
-            inner.stacks = StackPool::default();
+            let _ = std::mem::take(&mut inner.stacks);
             owners
         };
         for owner in owners {
