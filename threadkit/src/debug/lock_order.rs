@@ -39,6 +39,12 @@ pub(crate) use super::tracking::{Acquire, LockKind};
 pub(crate) struct LockTag {
     /// 0 until first used; then an id no other lock ever gets.
     id: AtomicU64,
+    /// The id of a lock known to be taken after this one (an edge of the
+    /// graph, checked by some thread), or 0: a nested acquire in that order
+    /// then costs one load, in any thread. Written only when a thread
+    /// checks a new order, so an order already known writes nothing shared;
+    /// ids are never reused, so a hint naming a dropped lock matches nothing.
+    after: AtomicU64,
     name: Option<&'static str>,
     created: &'static Location<'static>,
     kind: LockKind,
@@ -54,6 +60,7 @@ impl LockTag {
     ) -> Self {
         LockTag {
             id: AtomicU64::new(0),
+            after: AtomicU64::new(0),
             name,
             created,
             kind,
@@ -473,6 +480,10 @@ struct ThreadLocks {
     overflow: Cell<usize>,
     /// Orders checked, in the slot [`slot`] gives.
     checked: [Cell<(u64, u64)>; CACHE_SLOTS],
+    /// This thread's ident once asked for (0 before), recorded as the
+    /// holder of every lock it takes: kept here, beside the held list, so
+    /// that an acquire reaches one thread-local, not two.
+    ident: Cell<u64>,
 }
 
 impl ThreadLocks {
@@ -490,8 +501,35 @@ thread_local! {
             len: Cell::new(0),
             overflow: Cell::new(0),
             checked: [const { Cell::new((0, 0)) }; CACHE_SLOTS],
+            ident: Cell::new(0),
         }
     };
+}
+
+/// The calling thread's ident, cached (`get_ident` takes a lock): the
+/// holder an acquire records.
+#[inline]
+pub(crate) fn current_ident() -> u64 {
+    if cfg!(loom) {
+        return 0;
+    }
+    THREAD
+        .try_with(|t| {
+            let ident = t.ident.get();
+            if ident != 0 {
+                return ident;
+            }
+            first_ident(t)
+        })
+        .unwrap_or(0)
+}
+
+#[cold]
+#[inline(never)]
+fn first_ident(t: &ThreadLocks) -> u64 {
+    let ident = crate::threading::get_ident();
+    t.ident.set(ident);
+    ident
 }
 
 /// A green thread's held locks while it is switched out (feature `green`):
@@ -598,7 +636,11 @@ fn all_checked(t: &ThreadLocks, id: u64) -> bool {
     if top.tried {
         return all_checked_past_tries(t, id);
     }
-    top.id == id || cached(t, top.id, id)
+    // SAFETY: an entry not taken as a try is a real lock's (pseudo entries
+    // are entered as tries), and its tag lives while the entry does (see
+    // `Held::tag`).
+    let hint = unsafe { &*top.tag }.after.load(Relaxed);
+    top.id == id || hint == id || cached(t, top.id, id)
 }
 
 /// [`all_checked`] when the innermost lock was try-acquired: its edge, and
@@ -632,7 +674,14 @@ fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) 
                         // Boxed: an `Option` of the whole report would be
                         // copied out of this closure even when empty.
                         Some(report) => found = found.or(Some(Box::new(report))),
-                        None => t.checked[key].set((before.id, id)),
+                        None => {
+                            t.checked[key].set((before.id, id));
+                            if before.pseudo.is_none() {
+                                // SAFETY: a real lock's entry: its tag lives
+                                // while the entry does (see `Held::tag`).
+                                unsafe { &*before.tag }.after.store(id, Relaxed);
+                            }
+                        }
                     }
                 }
             }

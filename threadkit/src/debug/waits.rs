@@ -367,7 +367,7 @@ impl Owner {
     /// The calling thread now holds the lock.
     #[inline]
     pub(crate) fn set_current(&self) {
-        self.0.store(current_ident(), Relaxed);
+        self.0.store(super::lock_order::current_ident(), Relaxed);
     }
 
     /// Nobody holds the lock.
@@ -380,29 +380,6 @@ impl Owner {
     pub(crate) fn holder(&self) -> Holder {
         Holder::Live(&self.0)
     }
-}
-
-/// The calling thread's ident, cached (`get_ident` takes a lock).
-#[cfg(feature = "debug-locks")]
-#[inline]
-pub(crate) fn current_ident() -> u64 {
-    if cfg!(loom) {
-        return 0;
-    }
-    thread_local! {
-        static IDENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    }
-    IDENT
-        .try_with(|cell| {
-            let ident = cell.get();
-            if ident != 0 {
-                return ident;
-            }
-            let ident = crate::threading::get_ident();
-            cell.set(ident);
-            ident
-        })
-        .unwrap_or(0)
 }
 
 #[cfg(all(test, not(loom)))]
