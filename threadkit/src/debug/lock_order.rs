@@ -866,11 +866,12 @@ pub(crate) fn released(tag: &LockTag) {
 fn released_id(id: u64) {
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
-        let len = t.len.get();
-        let last = len.checked_sub(1).and_then(|i| t.held.get(i));
-        let innermost = last.is_some_and(|h| h.get().id == id);
+        // One test for "something held, and tracked": `len - 1` wraps
+        // when nothing is.
+        let top = t.len.get().wrapping_sub(1);
+        let innermost = t.held.get(top).is_some_and(|h| h.get().id == id);
         if innermost {
-            t.len.set(len - 1);
+            t.len.set(top);
         }
         innermost
     });
