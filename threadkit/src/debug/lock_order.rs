@@ -1149,6 +1149,38 @@ mod tests {
     }
 
     #[test]
+    fn known_order_hint_hides_no_inversion() {
+        let reports = collecting();
+        let (a, b) = (tag("hint_a"), tag("hint_b"));
+        lock(&a);
+        lock(&b);
+        released(&b);
+        released(&a);
+        // The order is now known to every thread through `a`'s hint.
+        assert_eq!(a.after.load(Relaxed), b.id());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Known: no check, no report.
+                lock(&a);
+                lock(&b);
+                released(&b);
+                released(&a);
+                // The reverse is still an inversion.
+                lock(&b);
+                lock(&a);
+                released(&a);
+                released(&b);
+            });
+        });
+        let mine = reports
+            .lock()
+            .iter()
+            .filter(|r| r.attempted.after.name == Some("hint_a"))
+            .count();
+        assert_eq!(mine, 1);
+    }
+
+    #[test]
     fn three_lock_cycle_and_trylock_rule() {
         let reports = collecting();
         let (a, b, c) = (tag("cyc_a"), tag("cyc_b"), tag("cyc_c"));
