@@ -342,7 +342,6 @@ fn wait_info(seen: &waits::Seen) -> WaitInfo {
         queued_in: seen.queued_in,
         #[cfg(feature = "debug-locks")]
         holding: seen
-            .record
             .held
             .iter()
             .map(|(lock, site)| (lock.to_string(), site.to_string()))

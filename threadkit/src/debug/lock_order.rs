@@ -39,6 +39,12 @@ pub(crate) use super::tracking::{Acquire, LockKind};
 pub(crate) struct LockTag {
     /// 0 until first used; then an id no other lock ever gets.
     id: AtomicU64,
+    /// The id of a lock known to be taken after this one (an edge of the
+    /// graph, checked by some thread), or 0: a nested acquire in that order
+    /// then costs one load, in any thread. Written only when a thread
+    /// checks a new order, so an order already known writes nothing shared;
+    /// ids are never reused, so a hint naming a dropped lock matches nothing.
+    after: AtomicU64,
     name: Option<&'static str>,
     created: &'static Location<'static>,
     kind: LockKind,
@@ -54,6 +60,7 @@ impl LockTag {
     ) -> Self {
         LockTag {
             id: AtomicU64::new(0),
+            after: AtomicU64::new(0),
             name,
             created,
             kind,
@@ -473,6 +480,10 @@ struct ThreadLocks {
     overflow: Cell<usize>,
     /// Orders checked, in the slot [`slot`] gives.
     checked: [Cell<(u64, u64)>; CACHE_SLOTS],
+    /// This thread's ident once asked for (0 before), recorded as the
+    /// holder of every lock it takes: kept here, beside the held list, so
+    /// that an acquire reaches one thread-local, not two.
+    ident: Cell<u64>,
 }
 
 impl ThreadLocks {
@@ -490,8 +501,35 @@ thread_local! {
             len: Cell::new(0),
             overflow: Cell::new(0),
             checked: [const { Cell::new((0, 0)) }; CACHE_SLOTS],
+            ident: Cell::new(0),
         }
     };
+}
+
+/// The calling thread's ident, cached (`get_ident` takes a lock): the
+/// holder an acquire records.
+#[inline]
+pub(crate) fn current_ident() -> u64 {
+    if cfg!(loom) {
+        return 0;
+    }
+    THREAD
+        .try_with(|t| {
+            let ident = t.ident.get();
+            if ident != 0 {
+                return ident;
+            }
+            first_ident(t)
+        })
+        .unwrap_or(0)
+}
+
+#[cold]
+#[inline(never)]
+fn first_ident(t: &ThreadLocks) -> u64 {
+    let ident = crate::threading::get_ident();
+    t.ident.set(ident);
+    ident
 }
 
 /// A green thread's held locks while it is switched out (feature `green`):
@@ -598,7 +636,11 @@ fn all_checked(t: &ThreadLocks, id: u64) -> bool {
     if top.tried {
         return all_checked_past_tries(t, id);
     }
-    top.id == id || cached(t, top.id, id)
+    // SAFETY: an entry not taken as a try is a real lock's (pseudo entries
+    // are entered as tries), and its tag lives while the entry does (see
+    // `Held::tag`).
+    let hint = unsafe { &*top.tag }.after.load(Relaxed);
+    top.id == id || hint == id || cached(t, top.id, id)
 }
 
 /// [`all_checked`] when the innermost lock was try-acquired: its edge, and
@@ -632,7 +674,14 @@ fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) 
                         // Boxed: an `Option` of the whole report would be
                         // copied out of this closure even when empty.
                         Some(report) => found = found.or(Some(Box::new(report))),
-                        None => t.checked[key].set((before.id, id)),
+                        None => {
+                            t.checked[key].set((before.id, id));
+                            if before.pseudo.is_none() {
+                                // SAFETY: a real lock's entry: its tag lives
+                                // while the entry does (see `Held::tag`).
+                                unsafe { &*before.tag }.after.store(id, Relaxed);
+                            }
+                        }
                     }
                 }
             }
@@ -817,11 +866,12 @@ pub(crate) fn released(tag: &LockTag) {
 fn released_id(id: u64) {
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
-        let len = t.len.get();
-        let last = len.checked_sub(1).and_then(|i| t.held.get(i));
-        let innermost = last.is_some_and(|h| h.get().id == id);
+        // One test for "something held, and tracked": `len - 1` wraps
+        // when nothing is.
+        let top = t.len.get().wrapping_sub(1);
+        let innermost = t.held.get(top).is_some_and(|h| h.get().id == id);
         if innermost {
-            t.len.set(len - 1);
+            t.len.set(top);
         }
         innermost
     });
@@ -1096,6 +1146,38 @@ mod tests {
         assert!(text.contains("*** DEADLOCK ***"), "{text}");
         assert_eq!(mine[0].seen.len(), 1);
         assert_eq!(mine[0].seen[0].before.name, Some("order_a"));
+    }
+
+    #[test]
+    fn known_order_hint_hides_no_inversion() {
+        let reports = collecting();
+        let (a, b) = (tag("hint_a"), tag("hint_b"));
+        lock(&a);
+        lock(&b);
+        released(&b);
+        released(&a);
+        // The order is now known to every thread through `a`'s hint.
+        assert_eq!(a.after.load(Relaxed), b.id());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Known: no check, no report.
+                lock(&a);
+                lock(&b);
+                released(&b);
+                released(&a);
+                // The reverse is still an inversion.
+                lock(&b);
+                lock(&a);
+                released(&a);
+                released(&b);
+            });
+        });
+        let mine = reports
+            .lock()
+            .iter()
+            .filter(|r| r.attempted.after.name == Some("hint_a"))
+            .count();
+        assert_eq!(mine, 1);
     }
 
     #[test]

@@ -106,10 +106,7 @@ impl LockTracking {
     /// lock); the record goes when the scope is dropped.
     pub(crate) fn waiting(&self, kind: LockKind, deadline: Deadline) -> WaitScope {
         #[cfg(feature = "debug-locks")]
-        let (name, holder) = (
-            waits::WaitObject::Lock(self.tag.info()),
-            self.owner.holder(),
-        );
+        let (name, holder) = (waits::WaitObject::Lock(&self.tag), self.owner.holder());
         #[cfg(not(feature = "debug-locks"))]
         let (name, holder) = (waits::WaitObject::Text(None), Holder::Unknown);
         waits::enter(kind.wait_kind(), name, deadline, holder)

@@ -103,18 +103,23 @@ pub(crate) enum Holder {
 pub(crate) enum WaitObject {
     /// A name made by the waiter (or none).
     Text(Option<String>),
-    /// A lock (feature `debug-locks`), named when read.
+    /// A lock (feature `debug-locks`): its tag, named only when a dump
+    /// reads the record ([`Slot::snapshot`] turns it into `Text`). A
+    /// pointer, not the lock's `LockInfo`, so that the record stays small:
+    /// the record is written on every blocking wait, and one of twice the
+    /// size (copied through the stack) took about four times as long.
     #[cfg(feature = "debug-locks")]
-    Lock(super::LockInfo),
+    Lock(*const super::lock_order::LockTag),
 }
 
 impl WaitObject {
-    /// The name a dump shows.
+    /// The name a dump shows (a record's object as [`Slot::snapshot`]
+    /// returns it, so never a `Lock`).
     pub(crate) fn text(&self) -> Option<String> {
         match self {
             WaitObject::Text(text) => text.clone(),
             #[cfg(feature = "debug-locks")]
-            WaitObject::Lock(info) => Some(info.to_string()),
+            WaitObject::Lock(_) => None,
         }
     }
 }
@@ -170,14 +175,27 @@ pub(crate) struct Record {
     pub(crate) since: Since,
     pub(crate) timed: bool,
     pub(crate) holder: Holder,
-    /// With `debug-locks`: the locks this thread held when it blocked.
-    #[cfg(feature = "debug-locks")]
-    pub(crate) held: Vec<(super::LockInfo, super::Site)>,
 }
 
-// SAFETY: the only non-Send fields are `Holder::Live`'s and `Holder::Task`'s pointers, which is read
-// only under the slot's mutex while the waiting thread is still inside the
-// wait that keeps its target alive (see `Slot::holder`).
+/// With `debug-locks`: the locks a thread held when it blocked.
+#[cfg(feature = "debug-locks")]
+pub(crate) type HeldLocks = Box<[(super::LockInfo, super::Site)]>;
+
+/// What a slot keeps under its mutex: the record, and apart from it (so
+/// that writing and clearing a record stays a few stores: a record with a
+/// list in it was copied whole through the stack, twice as slow) the
+/// locks held, kept empty when none are.
+#[derive(Debug, Default)]
+struct Stored {
+    record: Option<Record>,
+    #[cfg(feature = "debug-locks")]
+    held: HeldLocks,
+}
+
+// SAFETY: the only non-Send fields are `Holder::Live`'s and `Holder::Task`'s
+// pointers and `WaitObject::Lock`'s, which are read only under the slot's
+// mutex while the waiting thread is still inside the wait that keeps their
+// target alive (see `Slot::snapshot`).
 unsafe impl Send for Record {}
 
 /// A thread's record, shared with readers on other threads.
@@ -187,7 +205,7 @@ pub(crate) struct Slot {
     /// The pool this thread is a worker of (0: none), set once when the
     /// worker starts.
     pool: AtomicU64,
-    record: Mutex<Option<Record>>,
+    record: Mutex<Stored>,
 }
 
 /// A thread's record as read now: who can end the wait and, for a pool
@@ -197,6 +215,9 @@ pub(crate) struct Seen {
     pub(crate) record: Record,
     pub(crate) holder: Option<u64>,
     pub(crate) queued_in: Option<u64>,
+    /// With `debug-locks`: the locks the thread held when it blocked.
+    #[cfg(feature = "debug-locks")]
+    pub(crate) held: HeldLocks,
 }
 
 impl Slot {
@@ -208,8 +229,8 @@ impl Slot {
 
     /// The record, with a live holder read now.
     pub(crate) fn snapshot(&self) -> Option<Seen> {
-        let record = self.record.lock();
-        let record = record.as_ref()?;
+        let stored = self.record.lock();
+        let record = stored.record.as_ref()?;
         let (holder, queued_in) = match record.holder {
             Holder::Unknown => (None, None),
             Holder::Thread(ident) => (Some(ident), None),
@@ -231,10 +252,22 @@ impl Slot {
                 super::tasks::decode(word)
             }
         };
+        #[cfg_attr(not(feature = "debug-locks"), allow(unused_mut))]
+        let mut record = record.clone();
+        #[cfg(feature = "debug-locks")]
+        if let WaitObject::Lock(tag) = record.object {
+            // SAFETY: as for `Holder::Live`: `tag` is the lock this thread
+            // is blocked on, alive while we hold the mutex and see the
+            // record.
+            let info = unsafe { &*tag }.info();
+            record.object = WaitObject::Text(Some(info.to_string()));
+        }
         Some(Seen {
-            record: record.clone(),
+            record,
             holder,
             queued_in,
+            #[cfg(feature = "debug-locks")]
+            held: stored.held.clone(),
         })
     }
 }
@@ -267,16 +300,22 @@ pub(crate) fn enter(
     if cfg!(loom) {
         return WaitScope::NONE;
     }
+    #[cfg(feature = "debug-locks")]
+    let held = super::lock_order::held_by_current_thread();
+    let since = Since::now();
     let recorded = with_my_slot(|slot| {
-        *slot.record.lock() = Some(Record {
+        let mut stored = slot.record.lock();
+        stored.record = Some(Record {
             kind,
             object,
-            since: Since::now(),
+            since,
             timed: deadline != Deadline::Never,
             holder,
-            #[cfg(feature = "debug-locks")]
-            held: super::lock_order::held_by_current_thread(),
         });
+        #[cfg(feature = "debug-locks")]
+        if !held.is_empty() {
+            stored.held = held.into_boxed_slice();
+        }
     });
     WaitScope {
         recorded: recorded.is_some(),
@@ -298,7 +337,7 @@ fn with_my_slot<R>(f: impl FnOnce(&Slot) -> R) -> Option<R> {
             let slot = Arc::new(Slot {
                 ident: crate::threading::get_ident(),
                 pool: AtomicU64::new(0),
-                record: Mutex::new(None),
+                record: Mutex::default(),
             });
             slots().lock().push(Arc::downgrade(&slot));
             slot
@@ -314,7 +353,7 @@ pub(crate) fn unlisted_slot(ident: u64) -> Arc<Slot> {
     Arc::new(Slot {
         ident,
         pool: AtomicU64::new(0),
-        record: Mutex::new(None),
+        record: Mutex::default(),
     })
 }
 
@@ -346,7 +385,14 @@ impl WaitScope {
 impl Drop for WaitScope {
     fn drop(&mut self) {
         if self.recorded {
-            with_my_slot(|slot| *slot.record.lock() = None);
+            with_my_slot(|slot| {
+                let mut stored = slot.record.lock();
+                stored.record = None;
+                #[cfg(feature = "debug-locks")]
+                if !stored.held.is_empty() {
+                    stored.held = Box::default();
+                }
+            });
         }
     }
 }
@@ -367,7 +413,7 @@ impl Owner {
     /// The calling thread now holds the lock.
     #[inline]
     pub(crate) fn set_current(&self) {
-        self.0.store(current_ident(), Relaxed);
+        self.0.store(super::lock_order::current_ident(), Relaxed);
     }
 
     /// Nobody holds the lock.
@@ -380,29 +426,6 @@ impl Owner {
     pub(crate) fn holder(&self) -> Holder {
         Holder::Live(&self.0)
     }
-}
-
-/// The calling thread's ident, cached (`get_ident` takes a lock).
-#[cfg(feature = "debug-locks")]
-#[inline]
-pub(crate) fn current_ident() -> u64 {
-    if cfg!(loom) {
-        return 0;
-    }
-    thread_local! {
-        static IDENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    }
-    IDENT
-        .try_with(|cell| {
-            let ident = cell.get();
-            if ident != 0 {
-                return ident;
-            }
-            let ident = crate::threading::get_ident();
-            cell.set(ident);
-            ident
-        })
-        .unwrap_or(0)
 }
 
 #[cfg(all(test, not(loom)))]
@@ -450,7 +473,7 @@ mod tests {
         );
         let named = best(&|| {
             #[cfg(feature = "debug-locks")]
-            let object = WaitObject::Lock(tag.info());
+            let object = WaitObject::Lock(&tag);
             #[cfg(not(feature = "debug-locks"))]
             let object = WaitObject::Text(None);
             drop(std::hint::black_box(enter(

@@ -131,8 +131,11 @@ impl<T> Lock<T> {
     ///
     /// Acquiring a `Lock` the current thread already holds deadlocks, as in
     /// Python; use [`RLock`](super::RLock) for re-entrant locking.
+    // With `debug-locks`, inlined: called, the order checks made the
+    // uncontended acquire+release about 15 ns slower than inlined (the
+    // feature-off path is small enough to be inlined without the hint).
     #[doc(alias = "lock")]
-    #[cfg_attr(feature = "debug-locks", track_caller)]
+    #[cfg_attr(feature = "debug-locks", track_caller, inline)]
     pub fn acquire(&self) -> LockGuard<'_, T> {
         let checked = self.tracking.before(Acquire::Blocking);
         let inner = match self.inner.try_lock() {
