@@ -1,4 +1,4 @@
-//! Green threads against gevent, in the same run: `yield_now` (gevent's
+//! Green threads against gevent and Go, in the same run: `yield_now` (gevent's
 //! `sleep(0)`), a queue ping-pong round trip between two green threads,
 //! spawn + run + exit (pooled stacks), killing a waiting green thread, and
 //! 100 000 green threads each sleeping 0.5 s (wall and CPU time, each side
@@ -8,6 +8,11 @@
 //! gevent: `$GREEN_PY` if set, else a venv under the target dir
 //! (`target/green-venv`), made with `pip install gevent` when missing; with
 //! no network the gevent rows are skipped with a message.
+//!
+//! The Go side is `benches/green_go.go` (goroutines on one OS thread,
+//! `GOMAXPROCS=1`, measured the same way; no kill case), built with `go
+//! build` into `target/green-go` (its `GOCACHE` there too); without `go`
+//! on the PATH the Go rows are skipped with a message.
 //!
 //! Run: `cargo bench -p threadkit --features green --bench green`
 //! (`-- --test` for a tiny smoke run; `-- --yield-only [N]`,
@@ -229,8 +234,49 @@ fn gevent(py: &PathBuf, case: &str, n: usize) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// The Go side built into the target dir (`go build`, its cache beside
+/// it), or why there is none.
+fn go_binary() -> Result<PathBuf, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("green-go");
+    let bin = dir.join("green_go");
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/green_go.go");
+    let out = Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&source)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GO111MODULE", "off")
+        .output()
+        .map_err(|e| format!("no `go` on PATH ({e})"))?;
+    if out.status.success() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "go build failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Runs one Go case; its JSON line.
+fn go(bin: &PathBuf, case: &str, n: usize) -> Option<String> {
+    let out = Command::new(bin)
+        .args([case, &n.to_string()])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 fn field(json: &str, key: &str) -> Option<f64> {
-    let at = json.find(&format!("\"{key}\": "))? + key.len() + 4;
+    // gevent writes `"key": v`, Go `"key":v`.
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
@@ -278,12 +324,23 @@ fn main() {
     if let Err(why) = &py {
         println!("gevent rows skipped: {why}");
     }
-    let row = |name: &str, ours: f64, theirs: Option<f64>| match theirs {
-        Some(g) => println!(
-            "{name:<34} threadkit {ours:>10.1} ns   gevent {g:>10.1} ns   gevent/threadkit {:>6.1}x",
-            g / ours
-        ),
-        None => println!("{name:<34} threadkit {ours:>10.1} ns"),
+    let gobin = if smoke {
+        Err("smoke run".to_string())
+    } else {
+        go_binary()
+    };
+    if let Err(why) = &gobin {
+        println!("Go rows skipped: {why}");
+    }
+    let row = |name: &str, ours: f64, gevent: Option<f64>, golang: Option<f64>| {
+        print!("{name:<34} threadkit {ours:>10.1} ns");
+        if let Some(g) = gevent {
+            print!("   gevent {g:>10.1} ns ({:>6.1}x)", g / ours);
+        }
+        if let Some(g) = golang {
+            print!("   Go {g:>8.1} ns ({:>5.2}x)", g / ours);
+        }
+        println!();
     };
     let g = |case: &str, n: usize, key: &str| {
         py.as_ref()
@@ -291,37 +348,60 @@ fn main() {
             .and_then(|py| gevent(py, case, n))
             .and_then(|j| field(&j, key))
     };
+    let golang = |case: &str, n: usize, key: &str| {
+        gobin
+            .as_ref()
+            .ok()
+            .and_then(|bin| go(bin, case, n))
+            .and_then(|j| field(&j, key))
+    };
     let n = 1_000_000 / scale;
-    row("yield_now", bench_yield(n), g("yield", n / 10, "ns"));
+    row(
+        "yield_now",
+        bench_yield(n),
+        g("yield", n / 10, "ns"),
+        golang("yield", n, "ns"),
+    );
     let n = 200_000 / scale;
     row(
         "queue ping-pong round trip",
         bench_pingpong(n),
         g("pingpong", n / 10, "ns"),
+        golang("pingpong", n, "ns"),
     );
     let n = 200_000 / scale;
     row(
         "spawn+run+exit (pooled stack)",
         bench_spawn(n),
         g("spawn", n / 10, "ns"),
+        golang("spawn", n, "ns"),
     );
     let n = 10_000 / scale;
     row(
         "kill a waiting green thread",
         bench_kill(n),
         g("kill", n, "ns"),
+        None,
     );
     let n = 100_000 / scale;
     let ours = sleep_case(n);
     let theirs = py.as_ref().ok().and_then(|py| gevent(py, "sleep", n));
+    let go_sleep = gobin.as_ref().ok().and_then(|bin| go(bin, "sleep", n));
     match ours {
-        Some((wall, cpu, per)) => print!(
+        Some((wall, cpu, per)) => println!(
             "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS per parked green thread)"
         ),
-        None => print!("{n} x sleep(0.5)   threadkit failed"),
+        None => println!("{n} x sleep(0.5)   threadkit failed"),
     }
-    match theirs.and_then(|j| Some((field(&j, "wall_s")?, field(&j, "cpu_s")?))) {
-        Some((w, c)) => println!("   gevent wall {w:.3} s cpu {c:.3} s"),
-        None => println!(),
+    if let Some((w, c)) = theirs.and_then(|j| Some((field(&j, "wall_s")?, field(&j, "cpu_s")?))) {
+        println!("{n} x sleep(0.5)   gevent wall {w:.3} s cpu {c:.3} s");
+    }
+    if let Some(j) = go_sleep {
+        if let (Some(w), Some(c)) = (field(&j, "wall_s"), field(&j, "cpu_s")) {
+            let per = field(&j, "rss_bytes_per").unwrap_or(0.0);
+            println!(
+                "{n} x sleep(0.5)   Go (one OS thread) wall {w:.3} s cpu {c:.3} s ({per:.0} bytes RSS per parked goroutine)"
+            );
+        }
     }
 }
