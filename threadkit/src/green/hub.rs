@@ -40,19 +40,76 @@ struct Remote {
     kill: bool,
 }
 
-/// The part of a hub other threads reach.
+/// The part of a hub other threads reach. Never freed: a dropped hub's is
+/// handed to the next hub made ([`SPARE`]), so that a [`GreenWaker`] is a
+/// plain pointer, with no reference count to touch at every wait and
+/// wake-up. A waker outliving its hub then reaches the next owner, which
+/// drops its wake-up as it drops one for a finished green thread: the new
+/// owner's slot generations start above every generation the old one
+/// gave out (`Remotes::floor`); one for the root is a spurious wake-up.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    remote: Mutex<Vec<Remote>>,
+    remote: Mutex<Remotes>,
     pending: AtomicBool,
-    carrier: Thread,
 }
 
+/// A [`Shared`]'s locked part.
+#[derive(Debug)]
+struct Remotes {
+    list: Vec<Remote>,
+    /// The carrier of the hub owning it; `None` while it is spare.
+    carrier: Option<Thread>,
+    /// Above every slot generation its owners have given out.
+    floor: u32,
+}
+
+/// The [`Shared`] parts of dropped hubs, for the next hubs made.
+static SPARE: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
+
 impl Shared {
+    /// A spare one taken over for the calling thread's new hub, or a new
+    /// one; with the first slot generation the hub may give out.
+    fn take_over() -> (&'static Shared, u32) {
+        let shared = SPARE.lock().pop().unwrap_or_else(|| {
+            Box::leak(Box::new(Shared {
+                remote: Mutex::new(Remotes {
+                    list: Vec::new(),
+                    carrier: None,
+                    floor: 0,
+                }),
+                pending: AtomicBool::new(false),
+            }))
+        });
+        let mut remotes = shared.remote.lock();
+        remotes.list.clear();
+        remotes.carrier = Some(std::thread::current());
+        shared.pending.store(false, Ordering::Relaxed);
+        let floor = remotes.floor;
+        drop(remotes);
+        (shared, floor)
+    }
+
+    /// Gives it up (its hub is dropped, having given out generations below
+    /// `floor`) for the next hub made.
+    fn hand_back(&'static self, floor: u32) {
+        let mut remotes = self.remote.lock();
+        remotes.list.clear();
+        remotes.carrier = None;
+        remotes.floor = remotes.floor.max(floor);
+        drop(remotes);
+        SPARE.lock().push(self);
+    }
+
     fn push(&self, r: Remote) {
-        self.remote.lock().push(r);
-        self.pending.store(true, Ordering::Release);
-        self.carrier.unpark();
+        let mut guard = self.remote.lock();
+        let remotes = &mut *guard;
+        if let Some(carrier) = &remotes.carrier {
+            remotes.list.push(r);
+            // Before the unpark: the carrier parks only while it reads
+            // `pending` false.
+            self.pending.store(true, Ordering::Release);
+            carrier.unpark();
+        }
     }
 }
 
@@ -62,7 +119,7 @@ impl Shared {
 /// wake-up, which every wait loop tolerates.
 #[derive(Clone, Debug)]
 pub(crate) struct GreenWaker {
-    shared: Arc<Shared>,
+    shared: &'static Shared,
     slot: u32,
     generation: u32,
 }
@@ -80,7 +137,7 @@ impl GreenWaker {
 
     fn send(&self, kill: bool) {
         let local = with(|hub| {
-            let mine = Arc::ptr_eq(&hub.shared, &self.shared);
+            let mine = std::ptr::eq(hub.shared, self.shared);
             if mine {
                 hub.wake(self.slot, self.generation, kill);
             }
@@ -262,7 +319,9 @@ struct Inner {
 /// One carrier's hub (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Hub {
-    shared: Arc<Shared>,
+    shared: &'static Shared,
+    /// The generation of a new slot (see [`Shared`]).
+    floor: u32,
     inner: RefCell<Inner>,
     /// The running green thread's slot, or [`ROOT`].
     current: Cell<u32>,
@@ -331,12 +390,10 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
         h.get_or_init(|| {
             overflow::install();
+            let (shared, floor) = Shared::take_over();
             let hub = Rc::new(Hub {
-                shared: Arc::new(Shared {
-                    remote: Mutex::new(Vec::new()),
-                    pending: AtomicBool::new(false),
-                    carrier: std::thread::current(),
-                }),
+                shared,
+                floor,
                 inner: RefCell::default(),
                 current: Cell::new(ROOT),
                 root_woken: Cell::new(false),
@@ -357,6 +414,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
 /// The waker of the calling green thread, or of this thread's root if its
 /// hub has green threads (its waits must run them); `None` for a plain
 /// thread. The waiting core registers this instead of a parked thread.
+#[inline]
 pub(crate) fn sleeper() -> Option<GreenWaker> {
     with(|hub| {
         let slot = hub.current.get();
@@ -369,7 +427,7 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
             hub.inner.borrow().slots[slot as usize].generation
         };
         Some(GreenWaker {
-            shared: Arc::clone(&hub.shared),
+            shared: hub.shared,
             slot,
             generation,
         })
@@ -380,6 +438,7 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
 /// Waits as the registered green sleeper (see [`sleeper`]) until woken or
 /// `deadline`: suspends the calling green thread, or runs the hub from the
 /// root.
+#[inline]
 pub(crate) fn park(deadline: Deadline) -> Parked {
     with(|hub| hub.park(deadline)).unwrap_or(Parked::TimedOut)
 }
@@ -439,7 +498,7 @@ impl Hub {
                     .filter(|&s| s != ROOT)
                     .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
                 inner.slots.push(Slot {
-                    generation: 0,
+                    generation: self.floor,
                     scheduled: false,
                     kill: false,
                     timeout_at: None,
@@ -467,7 +526,7 @@ impl Hub {
         self.watch.set_live(self.live.get());
         self.board.set_live(self.live.get());
         Ok(GreenWaker {
-            shared: Arc::clone(&self.shared),
+            shared: self.shared,
             slot,
             generation,
         })
@@ -712,7 +771,7 @@ impl Hub {
     fn poll_events(&self) {
         if self.shared.pending.swap(false, Ordering::Acquire) {
             let mut batch = std::mem::take(&mut *self.spare.borrow_mut());
-            std::mem::swap(&mut *self.shared.remote.lock(), &mut batch);
+            std::mem::swap(&mut self.shared.remote.lock().list, &mut batch);
             for r in batch.drain(..) {
                 self.wake(r.slot, r.generation, r.kill);
             }
@@ -854,7 +913,9 @@ impl Drop for Hub {
         let inner = self.inner.get_mut();
         // The watchdog stops reading the slots' records before they go.
         self.watch.retire();
+        let mut floor = self.floor;
         for mut s in inner.slots.drain(..) {
+            floor = floor.max(s.generation.wrapping_add(1));
             if let Some(co) = s.fixed.take_co() {
                 co.leak();
             }
@@ -862,6 +923,9 @@ impl Drop for Hub {
                 owner.abandon();
             }
         }
+        // Last: the abandoned green threads' joiners may have woken one of
+        // ours (into the list, which the next owner clears).
+        self.shared.hand_back(floor);
     }
 }
 

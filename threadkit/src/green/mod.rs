@@ -340,11 +340,13 @@ pub(crate) fn owner_id() -> Option<std::num::NonZeroUsize> {
 
 /// The waiting core's hook: the green sleeper to register for the caller,
 /// if it is a green thread or the root of a busy hub.
+#[inline]
 pub(crate) fn sleeper() -> Option<GreenWaker> {
     hub::sleeper()
 }
 
 /// The waiting core's hook: waits as the sleeper [`sleeper`] gave.
+#[inline]
 pub(crate) fn park(deadline: Deadline) -> Parked {
     hub::park(deadline)
 }
