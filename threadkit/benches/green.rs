@@ -135,6 +135,7 @@ fn bench_kill(n: usize) -> f64 {
 /// The child process of the sleep case: prints wall and CPU seconds.
 fn sleep_child(n: usize) {
     let rss0 = rss_kib();
+    let pte0 = status_kib("VmPTE:");
     let t = Instant::now();
     let parked = green::run(move || {
         let gs: Vec<_> = (0..n)
@@ -143,7 +144,7 @@ fn sleep_child(n: usize) {
         // Every green thread is parked in its sleep by now.
         let probe = green::spawn(|| {
             sleep(Duration::from_millis(250));
-            rss_kib()
+            (rss_kib(), status_kib("VmPTE:"))
         });
         green::joinall(&gs);
         probe.get().unwrap()
@@ -157,29 +158,36 @@ fn sleep_child(n: usize) {
         let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
         secs(ru.ru_utime) + secs(ru.ru_stime)
     };
-    let per = parked.saturating_sub(rss0) as f64 * 1024.0 / n as f64;
-    println!("{wall} {cpu} {per}");
+    let per = |after: u64, before: u64| after.saturating_sub(before) as f64 * 1024.0 / n as f64;
+    let (rss, pte) = parked;
+    println!("{wall} {cpu} {} {}", per(rss, rss0), per(pte, pte0));
 }
 
 /// This process's resident set, in KiB.
 fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// A KiB field of `/proc/self/status` (`VmPTE:`: the page tables, which
+/// the resident set does not count).
+fn status_kib(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            let line = s.lines().find(|l| l.starts_with(key))?;
             line.split_whitespace().nth(1)?.parse().ok()
         })
         .unwrap_or(0)
 }
 
-fn sleep_case(n: usize) -> Option<(f64, f64, f64)> {
+fn sleep_case(n: usize) -> Option<(f64, f64, f64, f64)> {
     let out = Command::new(std::env::current_exe().ok()?)
         .args(["--child-sleep", &n.to_string()])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace().map(|x| x.parse::<f64>().ok());
-    Some((it.next()??, it.next()??, it.next()??))
+    Some((it.next()??, it.next()??, it.next()??, it.next()??))
 }
 
 /// A Python with gevent, or why there is none.
@@ -388,8 +396,8 @@ fn main() {
     let theirs = py.as_ref().ok().and_then(|py| gevent(py, "sleep", n));
     let go_sleep = gobin.as_ref().ok().and_then(|bin| go(bin, "sleep", n));
     match ours {
-        Some((wall, cpu, per)) => println!(
-            "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS per parked green thread)"
+        Some((wall, cpu, per, pte)) => println!(
+            "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS + {pte:.0} bytes page tables per parked green thread)"
         ),
         None => println!("{n} x sleep(0.5)   threadkit failed"),
     }
