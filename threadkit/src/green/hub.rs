@@ -438,7 +438,6 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
 /// Waits as the registered green sleeper (see [`sleeper`]) until woken or
 /// `deadline`: suspends the calling green thread, or runs the hub from the
 /// root.
-#[inline]
 pub(crate) fn park(deadline: Deadline) -> Parked {
     with(|hub| hub.park(deadline)).unwrap_or(Parked::TimedOut)
 }

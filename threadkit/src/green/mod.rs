@@ -346,7 +346,6 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
 }
 
 /// The waiting core's hook: waits as the sleeper [`sleeper`] gave.
-#[inline]
 pub(crate) fn park(deadline: Deadline) -> Parked {
     hub::park(deadline)
 }
