@@ -285,6 +285,10 @@ impl<S: HasWaiters> Monitor<S> {
 
     /// [`wait_until`](Self::wait_until), naming for thread dumps who can end
     /// the wait when the state itself does not know (`None`: ask the state).
+    // Inlined into its one caller per primitive: as a frame of its own it
+    // cost every kill of a waiting green thread one more unwinding step
+    // (about 4000 instructions in 50 000) and the queue ping-pong 60.
+    #[inline(always)]
     pub(crate) fn wait_until_held_by(
         &self,
         guard: &mut MutexGuard<'_, S>,
