@@ -20,22 +20,22 @@
 //! case, for profiling).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average 8-12, so every time is about twice the quiet machine's; one
-//! round, gevent 26.9 on CPython 3.11 in the same run; the design
-//! prototype's bare hub from `green-anchors` in interleaved rounds beside
-//! it). Instruction counts (callgrind, repeatable under load) per
-//! operation: `yield_now` 206, ping-pong round trip 2332, spawn + run +
-//! exit 1295 (before the hub's one-pointer thread-local and in-place
-//! resume: 237, 2418, 1524).
+//! average about 6, so times vary by 30-50% between runs: compare only
+//! the rows of one run; gevent 26.9 on CPython 3.11 and Go 1.19 with
+//! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
+//! repeatable under load; the slope between two run lengths) per
+//! operation: `yield_now` 216, ping-pong round trip 2024, spawn + run +
+//! exit 1278, kill 50.7k (before the plain-pointer green waker: 216, 2277,
+//! 1308, 46.9k).
 //!
-//! | case | threadkit | gevent | gevent / threadkit | bare prototype |
-//! | --- | --- | --- | --- | --- |
-//! | `yield_now` | 78 ns | 5.6 us | 72x | 19.8-22.8 ns |
-//! | queue ping-pong round trip | 800 ns | 27.5 us | 34x | |
-//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 548 ns | 59.3 us | 108x | 15-75 ns (coroutine only) |
-//! | kill a waiting green thread | 30.0 us | 171 us | 5.7x | 9.9-10.5 us (`force_unwind`) |
-//! | 100k x `sleep(0.5)`, wall / CPU | 3.02 s / 0.68 s | 21.6 s / 4.21 s | 7.2x wall, 6.2x CPU | 1.77-1.87 s / 0.43-0.52 s |
-//! | RSS per parked green thread (100k, in `sleep`) | 4538 B | | | 4184 B |
+//! | case | threadkit | gevent | gevent / threadkit | Go | Go / threadkit |
+//! | --- | --- | --- | --- | --- | --- |
+//! | `yield_now` | 60.7 ns | 4.11 us | 68x | 132 ns | 2.2x |
+//! | queue ping-pong round trip | 668 ns | 14.0 us | 21x | 695 ns (channel) | 1.04x |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 412 ns | 38.0 us | 92x | 1.14 us | 2.8x |
+//! | kill a waiting green thread | 20.3 us | 139 us | 6.8x | | |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.65 s / 0.58 s | 9.30 s / 4.60 s | 5.6x wall, 7.9x CPU | 1.36 s / 0.48 s | 0.82x wall, 0.83x CPU |
+//! | memory per parked green thread (100k, in `sleep`) | 4551 B RSS + 138 B page tables | | | 1886 B RSS | |
 
 use std::path::PathBuf;
 use std::process::Command;
