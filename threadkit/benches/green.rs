@@ -1,4 +1,4 @@
-//! Green threads against gevent, in the same run: `yield_now` (gevent's
+//! Green threads against gevent and Go, in the same run: `yield_now` (gevent's
 //! `sleep(0)`), a queue ping-pong round trip between two green threads,
 //! spawn + run + exit (pooled stacks), killing a waiting green thread, and
 //! 100 000 green threads each sleeping 0.5 s (wall and CPU time, each side
@@ -9,28 +9,33 @@
 //! (`target/green-venv`), made with `pip install gevent` when missing; with
 //! no network the gevent rows are skipped with a message.
 //!
+//! The Go side is `benches/green_go.go` (goroutines on one OS thread,
+//! `GOMAXPROCS=1`, measured the same way; no kill case), built with `go
+//! build` into `target/green-go` (its `GOCACHE` there too); without `go`
+//! on the PATH the Go rows are skipped with a message.
+//!
 //! Run: `cargo bench -p threadkit --features green --bench green`
 //! (`-- --test` for a tiny smoke run; `-- --yield-only [N]`,
 //! `--pingpong-only [N]`, `--spawn-only [N]` or `--kill-only [N]` to run one
 //! case, for profiling).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average 8-12, so every time is about twice the quiet machine's; one
-//! round, gevent 26.9 on CPython 3.11 in the same run; the design
-//! prototype's bare hub from `green-anchors` in interleaved rounds beside
-//! it). Instruction counts (callgrind, repeatable under load) per
-//! operation: `yield_now` 206, ping-pong round trip 2332, spawn + run +
-//! exit 1295 (before the hub's one-pointer thread-local and in-place
-//! resume: 237, 2418, 1524).
+//! average about 6, so times vary by 30-50% between runs: compare only
+//! the rows of one run; gevent 26.9 on CPython 3.11 and Go 1.19 with
+//! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
+//! repeatable under load; the slope between two run lengths) per
+//! operation: `yield_now` 216, ping-pong round trip 2024, spawn + run +
+//! exit 1278, kill 50.7k (before the plain-pointer green waker: 216, 2277,
+//! 1308, 46.9k).
 //!
-//! | case | threadkit | gevent | gevent / threadkit | bare prototype |
-//! | --- | --- | --- | --- | --- |
-//! | `yield_now` | 78 ns | 5.6 us | 72x | 19.8-22.8 ns |
-//! | queue ping-pong round trip | 800 ns | 27.5 us | 34x | |
-//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 548 ns | 59.3 us | 108x | 15-75 ns (coroutine only) |
-//! | kill a waiting green thread | 30.0 us | 171 us | 5.7x | 9.9-10.5 us (`force_unwind`) |
-//! | 100k x `sleep(0.5)`, wall / CPU | 3.02 s / 0.68 s | 21.6 s / 4.21 s | 7.2x wall, 6.2x CPU | 1.77-1.87 s / 0.43-0.52 s |
-//! | RSS per parked green thread (100k, in `sleep`) | 4538 B | | | 4184 B |
+//! | case | threadkit | gevent | gevent / threadkit | Go | Go / threadkit |
+//! | --- | --- | --- | --- | --- | --- |
+//! | `yield_now` | 60.7 ns | 4.11 us | 68x | 132 ns | 2.2x |
+//! | queue ping-pong round trip | 668 ns | 14.0 us | 21x | 695 ns (channel) | 1.04x |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 412 ns | 38.0 us | 92x | 1.14 us | 2.8x |
+//! | kill a waiting green thread | 20.3 us | 139 us | 6.8x | | |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.65 s / 0.58 s | 9.30 s / 4.60 s | 5.6x wall, 7.9x CPU | 1.36 s / 0.48 s | 0.82x wall, 0.83x CPU |
+//! | memory per parked green thread (100k, in `sleep`) | 4551 B RSS + 138 B page tables | | | 1886 B RSS | |
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -130,6 +135,7 @@ fn bench_kill(n: usize) -> f64 {
 /// The child process of the sleep case: prints wall and CPU seconds.
 fn sleep_child(n: usize) {
     let rss0 = rss_kib();
+    let pte0 = status_kib("VmPTE:");
     let t = Instant::now();
     let parked = green::run(move || {
         let gs: Vec<_> = (0..n)
@@ -138,7 +144,7 @@ fn sleep_child(n: usize) {
         // Every green thread is parked in its sleep by now.
         let probe = green::spawn(|| {
             sleep(Duration::from_millis(250));
-            rss_kib()
+            (rss_kib(), status_kib("VmPTE:"))
         });
         green::joinall(&gs);
         probe.get().unwrap()
@@ -152,29 +158,36 @@ fn sleep_child(n: usize) {
         let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
         secs(ru.ru_utime) + secs(ru.ru_stime)
     };
-    let per = parked.saturating_sub(rss0) as f64 * 1024.0 / n as f64;
-    println!("{wall} {cpu} {per}");
+    let per = |after: u64, before: u64| after.saturating_sub(before) as f64 * 1024.0 / n as f64;
+    let (rss, pte) = parked;
+    println!("{wall} {cpu} {} {}", per(rss, rss0), per(pte, pte0));
 }
 
 /// This process's resident set, in KiB.
 fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// A KiB field of `/proc/self/status` (`VmPTE:`: the page tables, which
+/// the resident set does not count).
+fn status_kib(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            let line = s.lines().find(|l| l.starts_with(key))?;
             line.split_whitespace().nth(1)?.parse().ok()
         })
         .unwrap_or(0)
 }
 
-fn sleep_case(n: usize) -> Option<(f64, f64, f64)> {
+fn sleep_case(n: usize) -> Option<(f64, f64, f64, f64)> {
     let out = Command::new(std::env::current_exe().ok()?)
         .args(["--child-sleep", &n.to_string()])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace().map(|x| x.parse::<f64>().ok());
-    Some((it.next()??, it.next()??, it.next()??))
+    Some((it.next()??, it.next()??, it.next()??, it.next()??))
 }
 
 /// A Python with gevent, or why there is none.
@@ -229,8 +242,49 @@ fn gevent(py: &PathBuf, case: &str, n: usize) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// The Go side built into the target dir (`go build`, its cache beside
+/// it), or why there is none.
+fn go_binary() -> Result<PathBuf, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("green-go");
+    let bin = dir.join("green_go");
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/green_go.go");
+    let out = Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&source)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GO111MODULE", "off")
+        .output()
+        .map_err(|e| format!("no `go` on PATH ({e})"))?;
+    if out.status.success() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "go build failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Runs one Go case; its JSON line.
+fn go(bin: &PathBuf, case: &str, n: usize) -> Option<String> {
+    let out = Command::new(bin)
+        .args([case, &n.to_string()])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 fn field(json: &str, key: &str) -> Option<f64> {
-    let at = json.find(&format!("\"{key}\": "))? + key.len() + 4;
+    // gevent writes `"key": v`, Go `"key":v`.
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
@@ -278,12 +332,23 @@ fn main() {
     if let Err(why) = &py {
         println!("gevent rows skipped: {why}");
     }
-    let row = |name: &str, ours: f64, theirs: Option<f64>| match theirs {
-        Some(g) => println!(
-            "{name:<34} threadkit {ours:>10.1} ns   gevent {g:>10.1} ns   gevent/threadkit {:>6.1}x",
-            g / ours
-        ),
-        None => println!("{name:<34} threadkit {ours:>10.1} ns"),
+    let gobin = if smoke {
+        Err("smoke run".to_string())
+    } else {
+        go_binary()
+    };
+    if let Err(why) = &gobin {
+        println!("Go rows skipped: {why}");
+    }
+    let row = |name: &str, ours: f64, gevent: Option<f64>, golang: Option<f64>| {
+        print!("{name:<34} threadkit {ours:>10.1} ns");
+        if let Some(g) = gevent {
+            print!("   gevent {g:>10.1} ns ({:>6.1}x)", g / ours);
+        }
+        if let Some(g) = golang {
+            print!("   Go {g:>8.1} ns ({:>5.2}x)", g / ours);
+        }
+        println!();
     };
     let g = |case: &str, n: usize, key: &str| {
         py.as_ref()
@@ -291,37 +356,60 @@ fn main() {
             .and_then(|py| gevent(py, case, n))
             .and_then(|j| field(&j, key))
     };
+    let golang = |case: &str, n: usize, key: &str| {
+        gobin
+            .as_ref()
+            .ok()
+            .and_then(|bin| go(bin, case, n))
+            .and_then(|j| field(&j, key))
+    };
     let n = 1_000_000 / scale;
-    row("yield_now", bench_yield(n), g("yield", n / 10, "ns"));
+    row(
+        "yield_now",
+        bench_yield(n),
+        g("yield", n / 10, "ns"),
+        golang("yield", n, "ns"),
+    );
     let n = 200_000 / scale;
     row(
         "queue ping-pong round trip",
         bench_pingpong(n),
         g("pingpong", n / 10, "ns"),
+        golang("pingpong", n, "ns"),
     );
     let n = 200_000 / scale;
     row(
         "spawn+run+exit (pooled stack)",
         bench_spawn(n),
         g("spawn", n / 10, "ns"),
+        golang("spawn", n, "ns"),
     );
     let n = 10_000 / scale;
     row(
         "kill a waiting green thread",
         bench_kill(n),
         g("kill", n, "ns"),
+        None,
     );
     let n = 100_000 / scale;
     let ours = sleep_case(n);
     let theirs = py.as_ref().ok().and_then(|py| gevent(py, "sleep", n));
+    let go_sleep = gobin.as_ref().ok().and_then(|bin| go(bin, "sleep", n));
     match ours {
-        Some((wall, cpu, per)) => print!(
-            "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS per parked green thread)"
+        Some((wall, cpu, per, pte)) => println!(
+            "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS + {pte:.0} bytes page tables per parked green thread)"
         ),
-        None => print!("{n} x sleep(0.5)   threadkit failed"),
+        None => println!("{n} x sleep(0.5)   threadkit failed"),
     }
-    match theirs.and_then(|j| Some((field(&j, "wall_s")?, field(&j, "cpu_s")?))) {
-        Some((w, c)) => println!("   gevent wall {w:.3} s cpu {c:.3} s"),
-        None => println!(),
+    if let Some((w, c)) = theirs.and_then(|j| Some((field(&j, "wall_s")?, field(&j, "cpu_s")?))) {
+        println!("{n} x sleep(0.5)   gevent wall {w:.3} s cpu {c:.3} s");
+    }
+    if let Some(j) = go_sleep {
+        if let (Some(w), Some(c)) = (field(&j, "wall_s"), field(&j, "cpu_s")) {
+            let per = field(&j, "rss_bytes_per").unwrap_or(0.0);
+            println!(
+                "{n} x sleep(0.5)   Go (one OS thread) wall {w:.3} s cpu {c:.3} s ({per:.0} bytes RSS per parked goroutine)"
+            );
+        }
     }
 }

@@ -1050,3 +1050,42 @@ fn barrier_broken_by_a_killed_or_timed_out_green_thread() {
         .unwrap();
     });
 }
+
+/// A green thread left waiting on an `Event` by a carrier that exits (its
+/// stack is leaked, its handle reports it killed) stays on the event's list;
+/// setting the event later reaches a hub that is gone, or the next hub made
+/// on another carrier, and must disturb neither: the new carrier's green
+/// threads wait for their own event and finish normally.
+#[test]
+fn a_wake_up_outliving_its_hub_disturbs_no_other_hub() {
+    let ev = Arc::new(Event::new());
+    let left = {
+        let ev = Arc::clone(&ev);
+        guarded(move || {
+            let g = green::spawn(move || ev.wait());
+            green::yield_now(); // it waits on `ev` now
+            g
+        })
+    };
+    assert!(matches!(left.get(), Err(GreenletError::Killed)));
+    guarded(move || {
+        green::run(move || {
+            let mine = Arc::new(Event::new());
+            let waiters: Vec<_> = (0..4)
+                .map(|_| {
+                    let mine = Arc::clone(&mine);
+                    green::spawn(move || mine.wait_timeout(Duration::from_secs(30)))
+                })
+                .collect();
+            green::yield_now(); // they wait on `mine`
+            ev.set(); // wakes the waiter of the carrier that exited
+            green::yield_now();
+            assert!(waiters.iter().all(|g| !g.is_ready()), "still waiting");
+            mine.set();
+            for g in waiters {
+                assert!(g.get().unwrap(), "woken by their own event");
+            }
+        })
+        .unwrap();
+    });
+}

@@ -243,23 +243,12 @@ pub(crate) mod stack {
     /// The page size assumed for rounding stack sizes.
     const PAGE: usize = 4096;
 
-    /// A green thread's stack size (no mapping under the baton backend).
+    /// A green thread's stack: nothing under the baton backend (the OS
+    /// thread has its own), once its size has been checked.
     #[derive(Debug)]
-    pub(crate) struct GreenStack {
-        usable: usize,
-    }
+    pub(crate) struct GreenStack;
 
     impl GreenStack {
-        /// Usable bytes.
-        pub(crate) fn usable(&self) -> usize {
-            self.usable
-        }
-
-        /// No guard page here.
-        pub(crate) fn guard(&self) -> (usize, usize) {
-            (0, 0)
-        }
-
         /// No mapping here.
         pub(crate) fn range(&self) -> (usize, usize) {
             (0, 0)
@@ -271,13 +260,14 @@ pub(crate) mod stack {
     pub(crate) struct StackPool;
 
     impl StackPool {
-        /// A "stack" of `usable` bytes rounded up to whole pages.
+        /// A "stack" of `usable` bytes: fails, as the real pool does, when
+        /// `usable` rounded up to whole pages overflows.
         pub(crate) fn take(&mut self, usable: usize) -> io::Result<GreenStack> {
-            let usable = usable
+            usable
                 .max(1)
                 .checked_next_multiple_of(PAGE)
                 .ok_or_else(|| io::Error::other("green thread stack size too large"))?;
-            Ok(GreenStack { usable })
+            Ok(GreenStack)
         }
 
         /// Takes a stack back (nothing to keep).

@@ -40,19 +40,84 @@ struct Remote {
     kill: bool,
 }
 
-/// The part of a hub other threads reach.
+/// The part of a hub other threads reach. Never freed: a dropped hub's is
+/// handed to the next hub made ([`SPARE`]), so that a [`GreenWaker`] is a
+/// plain pointer, with no reference count to touch at every wait and
+/// wake-up. A waker outliving its hub then reaches the next owner, which
+/// drops its wake-up as it drops one for a finished green thread: the new
+/// owner's slot generations start above every generation the old one
+/// gave out (`Remotes::floor`); one for the root is a spurious wake-up.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    remote: Mutex<Vec<Remote>>,
+    remote: Mutex<Remotes>,
     pending: AtomicBool,
-    carrier: Thread,
 }
 
+/// A [`Shared`]'s locked part.
+#[derive(Debug)]
+struct Remotes {
+    list: Vec<Remote>,
+    /// The carrier of the hub owning it; `None` while it is spare.
+    carrier: Option<Thread>,
+    /// Above every slot generation its owners have given out.
+    floor: u32,
+}
+
+/// The [`Shared`] parts of dropped hubs, for the next hubs made. Under
+/// loom every model run makes its own (loom's objects live for one run, and
+/// a static cannot hold its mutex), so nothing is spared there.
+#[cfg(not(loom))]
+static SPARE: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
+
 impl Shared {
+    /// A spare one taken over for the calling thread's new hub, or a new
+    /// one; with the first slot generation the hub may give out.
+    fn take_over() -> (&'static Shared, u32) {
+        #[cfg(not(loom))]
+        let spare = SPARE.lock().pop();
+        #[cfg(loom)]
+        let spare = None;
+        let shared = spare.unwrap_or_else(|| {
+            Box::leak(Box::new(Shared {
+                remote: Mutex::new(Remotes {
+                    list: Vec::new(),
+                    carrier: None,
+                    floor: 0,
+                }),
+                pending: AtomicBool::new(false),
+            }))
+        });
+        let mut remotes = shared.remote.lock();
+        remotes.list.clear();
+        remotes.carrier = Some(thread::current());
+        shared.pending.store(false, Ordering::Relaxed);
+        let floor = remotes.floor;
+        drop(remotes);
+        (shared, floor)
+    }
+
+    /// Gives it up (its hub is dropped, having given out generations below
+    /// `floor`) for the next hub made.
+    fn hand_back(&'static self, floor: u32) {
+        let mut remotes = self.remote.lock();
+        remotes.list.clear();
+        remotes.carrier = None;
+        remotes.floor = remotes.floor.max(floor);
+        drop(remotes);
+        #[cfg(not(loom))]
+        SPARE.lock().push(self);
+    }
+
     fn push(&self, r: Remote) {
-        self.remote.lock().push(r);
-        self.pending.store(true, Ordering::Release);
-        self.carrier.unpark();
+        let mut guard = self.remote.lock();
+        let remotes = &mut *guard;
+        if let Some(carrier) = &remotes.carrier {
+            remotes.list.push(r);
+            // Before the unpark: the carrier parks only while it reads
+            // `pending` false.
+            self.pending.store(true, Ordering::Release);
+            carrier.unpark();
+        }
     }
 }
 
@@ -62,7 +127,7 @@ impl Shared {
 /// wake-up, which every wait loop tolerates.
 #[derive(Clone, Debug)]
 pub(crate) struct GreenWaker {
-    shared: Arc<Shared>,
+    shared: &'static Shared,
     slot: u32,
     generation: u32,
 }
@@ -80,7 +145,7 @@ impl GreenWaker {
 
     fn send(&self, kill: bool) {
         let local = with(|hub| {
-            let mine = Arc::ptr_eq(&hub.shared, &self.shared);
+            let mine = std::ptr::eq(hub.shared, self.shared);
             if mine {
                 hub.wake(self.slot, self.generation, kill);
             }
@@ -102,16 +167,18 @@ impl GreenWaker {
 pub(crate) struct Meta {
     pub(crate) id: u64,
     pub(crate) name: Option<Arc<str>>,
-    /// Guard page and whole mapping, for the overflow handler.
-    pub(crate) guard: (usize, usize),
-    pub(crate) range: (usize, usize),
-    pub(crate) stack_size: usize,
+    /// Its stack's address range, for the overflow handler; the guard
+    /// page is the lowest page.
+    pub(crate) stack: (usize, usize),
     /// Its `threading` record and `Local` token, made on first use
     /// ([`with_current_meta`]).
     pub(crate) thread: Option<crate::threading::ThreadHandle>,
     pub(crate) local_token: u64,
-    /// Its open `with_timeout` scopes, outermost first: (token, deadline).
-    pub(crate) timeouts: Vec<(u64, Instant)>,
+    /// Its open `with_timeout` scopes, outermost first: (token, deadline);
+    /// boxed, made by the first one (most green threads have none): 8
+    /// bytes in every slot rather than a `Vec`'s 24.
+    #[allow(clippy::box_collection)]
+    pub(crate) timeouts: Option<Box<Vec<(u64, Instant)>>>,
     /// Its wait record for thread dumps, made by its first recorded wait.
     pub(crate) wait_slot: Option<Arc<crate::debug::waits::Slot>>,
 }
@@ -152,12 +219,10 @@ impl FixedBox {
             meta: Meta {
                 id: 0,
                 name: None,
-                guard: (0, 0),
-                range: (0, 0),
-                stack_size: 0,
+                stack: (0, 0),
                 thread: None,
                 local_token: 0,
-                timeouts: Vec::new(),
+                timeouts: None,
                 wait_slot: None,
             },
             co: None,
@@ -258,7 +323,9 @@ struct Inner {
 /// One carrier's hub (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Hub {
-    shared: Arc<Shared>,
+    shared: &'static Shared,
+    /// The generation of a new slot (see [`Shared`]).
+    floor: u32,
     inner: RefCell<Inner>,
     /// The running green thread's slot, or [`ROOT`].
     current: Cell<u32>,
@@ -384,12 +451,10 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
         h.get_or_init(|| {
             overflow::install();
+            let (shared, floor) = Shared::take_over();
             let hub = Rc::new(Hub {
-                shared: Arc::new(Shared {
-                    remote: Mutex::new(Vec::new()),
-                    pending: AtomicBool::new(false),
-                    carrier: thread::current(),
-                }),
+                shared,
+                floor,
                 inner: RefCell::default(),
                 current: Cell::new(ROOT),
                 root_woken: Cell::new(0),
@@ -414,6 +479,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
 /// The waker of the calling green thread, or of this thread's root if its
 /// hub has green threads (its waits must run them); `None` for a plain
 /// thread. The waiting core registers this instead of a parked thread.
+#[inline]
 pub(crate) fn sleeper() -> Option<GreenWaker> {
     with(|hub| {
         let slot = hub.current.get();
@@ -427,7 +493,7 @@ pub(crate) fn sleeper() -> Option<GreenWaker> {
             hub.inner.borrow().slots[slot as usize].generation
         };
         Some(GreenWaker {
-            shared: Arc::clone(&hub.shared),
+            shared: hub.shared,
             slot,
             generation,
         })
@@ -480,12 +546,10 @@ impl Hub {
         let meta = Meta {
             id,
             name,
-            guard: stack.guard(),
-            range: stack.range(),
-            stack_size: stack.usable(),
+            stack: stack.range(),
             thread: None,
             local_token: 0,
-            timeouts: Vec::new(),
+            timeouts: None,
             wait_slot: None,
         };
         let co = RawGreen::new(stack, body);
@@ -497,7 +561,7 @@ impl Hub {
                     .filter(|&s| s != ROOT)
                     .ok_or_else(|| io::Error::other("too many green threads on one hub"))?;
                 inner.slots.push(Slot {
-                    generation: 0,
+                    generation: self.floor,
                     scheduled: false,
                     kill: false,
                     timeout_at: None,
@@ -526,7 +590,7 @@ impl Hub {
         self.watch.set_live(self.live.get());
         self.board.set_live(self.live.get());
         Ok(GreenWaker {
-            shared: Arc::clone(&self.shared),
+            shared: self.shared,
             slot,
             generation,
         })
@@ -748,7 +812,7 @@ impl Hub {
         if s.timeout_at.take().is_some() {
             self.timing.set(self.timing.get() - 1);
         }
-        s.fixed.meta_mut().timeouts.clear();
+        s.fixed.meta_mut().timeouts = None;
         s.alive = false;
         let meta = s.fixed.meta_mut();
         meta.name = None;
@@ -773,7 +837,7 @@ impl Hub {
     fn poll_events(&self) {
         if self.shared.pending.swap(false, Ordering::Acquire) {
             let mut batch = std::mem::take(&mut *self.spare.borrow_mut());
-            std::mem::swap(&mut *self.shared.remote.lock(), &mut batch);
+            std::mem::swap(&mut self.shared.remote.lock().list, &mut batch);
             for r in batch.drain(..) {
                 self.wake(r.slot, r.generation, r.kill);
             }
@@ -931,11 +995,13 @@ impl Hub {
         });
         self.watch.retire();
         let mut leaked = false;
+        let mut floor = self.floor;
         let owners: Vec<Arc<dyn Abandon>> = {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
             let mut owners = Vec::new();
             for s in &mut inner.slots {
+                floor = floor.max(s.generation.wrapping_add(1));
                 if let Some(co) = s.fixed.take_co() {
                     leaked |= co.leak();
                 }
@@ -949,6 +1015,11 @@ impl Hub {
         for owner in owners {
             owner.abandon();
         }
+        // Last: the abandoned green threads' joiners may have woken one of
+        // ours (into the list, which the next owner clears). The shared part
+        // outlives a leaked hub too: its green threads' wakers may still
+        // fire, and the next owner drops them by generation.
+        self.shared.hand_back(floor);
         leaked
     }
 }

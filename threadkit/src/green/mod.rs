@@ -378,6 +378,7 @@ pub(crate) fn owner_id() -> Option<std::num::NonZeroUsize> {
 
 /// The waiting core's hook: the green sleeper to register for the caller,
 /// if it is a green thread or the root of a busy hub.
+#[inline]
 pub(crate) fn sleeper() -> Option<GreenWaker> {
     hub::sleeper()
 }

@@ -124,7 +124,10 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         let meta = unsafe { &*meta };
         // A fault at or below the guard page (a big frame may skip past it
         // into the page below) and inside or near the stack's mapping.
-        if addr >= meta.range.0.saturating_sub(64 * 1024) && addr < meta.guard.1 {
+        // The page size was asked (and kept) when the stack was made.
+        let (low, high) = meta.stack;
+        let page = super::stack::page_size();
+        if addr >= low.saturating_sub(64 * 1024) && addr < low + page {
             let mut buf = [0u8; 512];
             let mut at = 0;
             put(&mut buf, &mut at, b"\ngreen thread '");
@@ -133,7 +136,11 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
             put(&mut buf, &mut at, b"' (id ");
             put_num(&mut buf, &mut at, meta.id);
             put(&mut buf, &mut at, b") has overflowed its stack of ");
-            put_num(&mut buf, &mut at, (meta.stack_size / 1024) as u64);
+            put_num(
+                &mut buf,
+                &mut at,
+                ((high - low).saturating_sub(page) / 1024) as u64,
+            );
             put(
                 &mut buf,
                 &mut at,

@@ -126,12 +126,6 @@ impl GreenStack {
         self.len - page_size()
     }
 
-    /// The guard page's address range.
-    #[inline]
-    pub(crate) fn guard(&self) -> (usize, usize) {
-        (self.low, self.low + page_size())
-    }
-
     /// The whole stack's address range, guard page included.
     pub(crate) fn range(&self) -> (usize, usize) {
         (self.low, self.low + self.len)

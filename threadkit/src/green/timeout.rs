@@ -90,10 +90,18 @@ pub fn with_timeout<T>(timeout: Duration, f: impl FnOnce() -> T) -> Result<T, Gr
         return Ok(f()); // never expires
     };
     let token = hub::next_id();
-    hub::with_current_meta(|meta| meta.timeouts.push((token, at)));
+    hub::with_current_meta(|meta| {
+        meta.timeouts
+            .get_or_insert_with(Default::default)
+            .push((token, at));
+    });
     refresh();
     let result = catch_unwind(AssertUnwindSafe(f));
-    hub::with_current_meta(|meta| meta.timeouts.retain(|&(t, _)| t != token));
+    hub::with_current_meta(|meta| {
+        if let Some(open) = &mut meta.timeouts {
+            open.retain(|&(t, _)| t != token);
+        }
+    });
     refresh();
     match result {
         Ok(value) => Ok(value),
@@ -106,7 +114,13 @@ pub fn with_timeout<T>(timeout: Duration, f: impl FnOnce() -> T) -> Result<T, Gr
 
 /// Sets the running green thread's earliest open deadline on its hub.
 fn refresh() {
-    let earliest = hub::with_current_meta(|meta| meta.timeouts.iter().map(|&(_, at)| at).min());
+    let earliest = hub::with_current_meta(|meta| {
+        meta.timeouts
+            .iter()
+            .flat_map(|open| open.iter())
+            .map(|&(_, at)| at)
+            .min()
+    });
     hub::set_timeout_at(earliest.flatten());
 }
 
@@ -117,7 +131,7 @@ pub(crate) fn expired() -> Option<TimeoutUnwind> {
     let now = Instant::now();
     hub::with_current_meta(|meta| {
         let mut best: Option<(u64, Instant)> = None;
-        for &(token, at) in &meta.timeouts {
+        for &(token, at) in meta.timeouts.iter().flat_map(|open| open.iter()) {
             if at <= now && best.is_none_or(|(_, b)| at < b) {
                 best = Some((token, at));
             }
