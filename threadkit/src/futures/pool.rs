@@ -19,8 +19,8 @@
 //! `thread::scope` joins). Both are parameters here: `'a` is how long tasks
 //! may borrow, `H` what a started worker leaves behind.
 //!
-//! Nobody waits on the core's lock: idle workers wait on the work queue (a
-//! lock-free queue, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
+//! Nobody waits on the core's lock: idle workers wait on the work queue
+//! (its own lock, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
 //! workers, so the lock only guards the few fields a submit checks. Once
 //! the pool has all its workers, a submit does not take it at all: it
 //! passes the [`SubmitGate`] instead.
