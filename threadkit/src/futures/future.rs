@@ -435,7 +435,7 @@ impl<T, J: ?Sized> Inner<T, J> {
 
     /// Stores the outcome of a completion that goes through `transient`
     /// (COMPLETING or CANCELLING); returns how the future completed.
-    #[inline]
+    #[inline(always)]
     fn store(&self, outcome: Result<T, FutureError>, transient: Phase) -> Completion {
         let completion = match &outcome {
             Ok(_) => Completion::Result,

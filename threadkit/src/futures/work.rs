@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use std::collections::VecDeque;
 
+use crate::loom::sync::MutexGuard;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitList};
@@ -291,6 +292,9 @@ pub(crate) struct WorkQueue<'a> {
 /// channel, and the watchdog counts it neither asleep nor stalled.
 struct Entries<'a> {
     queue: VecDeque<Option<WorkItem<'a>>>,
+    /// Whether [`push_if_open`](WorkQueue::push_if_open) takes items:
+    /// until the pool is shut down or broken.
+    open: bool,
     sleepers: WaitList,
 }
 
@@ -320,6 +324,7 @@ impl<'a> WorkQueue<'a> {
         WorkQueue {
             monitor: Monitor::new(Entries {
                 queue: VecDeque::new(),
+                open: true,
                 sleepers: WaitList::default(),
             }),
             queued: AtomicUsize::new(0),
@@ -329,7 +334,12 @@ impl<'a> WorkQueue<'a> {
     }
 
     fn send(&self, entry: Option<WorkItem<'a>>) {
-        let mut entries = self.monitor.lock();
+        self.send_locked(self.monitor.lock(), entry);
+    }
+
+    /// Queues `entry` and wakes a sleeping worker, if any, with the lock
+    /// held by `entries`.
+    fn send_locked(&self, mut entries: MutexGuard<'_, Entries<'a>>, entry: Option<WorkItem<'a>>) {
         entries.queue.push_back(entry);
         self.queued.store(entries.queue.len(), Ordering::Relaxed);
         // Exact under the lock: the listed count only changes under it.
@@ -402,6 +412,28 @@ impl<'a> WorkQueue<'a> {
 
     pub(crate) fn push(&self, item: WorkItem<'a>) {
         self.send(Some(item));
+    }
+
+    /// Queues `item` unless [`refuse`](Self::refuse) was called; hands it
+    /// back if so. A pool that has all its workers lets a submit in this
+    /// way without its own lock: since refusing takes this queue's lock,
+    /// every item queued here is ahead of whatever the refusing thread
+    /// queues next (the workers' exit signal), or drains (the items of a
+    /// broken pool, or those `cancel_futures` cancels). The model is
+    /// `loom_submit_races_shutdown` in `futures/tests/loom_pool.rs`.
+    pub(crate) fn push_if_open(&self, item: WorkItem<'a>) -> Result<(), WorkItem<'a>> {
+        let entries = self.monitor.lock();
+        if !entries.open {
+            return Err(item);
+        }
+        self.send_locked(entries, Some(item));
+        Ok(())
+    }
+
+    /// From now on [`push_if_open`](Self::push_if_open) refuses every
+    /// item: the pool is shut down or broken.
+    pub(crate) fn refuse(&self) {
+        self.monitor.lock().open = false;
     }
 
     /// Takes one idle worker for a new item; `false` if none is idle.
