@@ -246,15 +246,6 @@ impl<T> Store for FifoStore<T> {
                 Err(PopError::Closed) => {}
             }
         }
-        // Empty and open, as its indices say (SeqCst loads): answer
-        // without the pop, which issues a SeqCst fence before it decides
-        // that an empty list is empty. A waiting getter tries once before
-        // and once after it registers, so in a ping-pong most pops find the
-        // list empty. A closed list goes on to the pop, which alone says
-        // `ShutDown` (only once it is empty for good).
-        if self.list.is_empty() && !self.list.is_closed() {
-            return Err(Refused::NotReady);
-        }
         let item = self.list.pop().map_err(from_pop_error)?;
         loom_fence();
         Ok(item)
