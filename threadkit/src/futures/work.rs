@@ -252,10 +252,11 @@ impl fmt::Debug for WorkItem<'_> {
 /// CPython's `queue.Queue` keeps its deque under its mutex: a submit locks,
 /// appends, wakes one sleeping worker if any is listed, unlocks; a worker
 /// locks, takes the front entry, unlocks. Every item already is its
-/// future's one allocation (see [`WorkItem::new`]), and a ring of 16-byte
-/// handles adds none per item, where a lock-free list queue (concurrent-queue,
-/// which this was) costs a hundred-odd instructions per item between push
-/// and pop plus a block allocation every 31 items: about a tenth of a no-op
+/// future's one allocation (see [`WorkItem::new`]), and a ring of item
+/// handles (24 bytes each, growing by doubling, shrunk once emptied) adds
+/// none per item, where a lock-free list queue (concurrent-queue, which
+/// this was) costs a hundred-odd instructions per item between push and
+/// pop plus a block allocation every 31 items: about a tenth of a no-op
 /// task. The lock is held for a few stores.
 ///
 /// With tiny tasks the workers empty the queue at once. A queue that parks
