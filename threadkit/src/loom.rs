@@ -298,10 +298,10 @@ pub(crate) mod cell {
 /// a timed park is an untimed one).
 pub(crate) mod thread {
     #[cfg(not(loom))]
-    pub(crate) use std::thread::{Thread, current, park, park_timeout, yield_now};
+    pub(crate) use std::thread::{Thread, current, park, park_timeout};
 
     #[cfg(loom)]
-    pub(crate) use loom::thread::{Thread, current, park, yield_now};
+    pub(crate) use loom::thread::{Thread, current, park};
 
     #[cfg(loom)]
     pub(crate) fn park_timeout(_timeout: std::time::Duration) {

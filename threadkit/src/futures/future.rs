@@ -390,21 +390,71 @@ impl<T, J: ?Sized> Inner<T, J> {
         }
     }
 
+    /// RUNNING → FINISHED with `outcome`, by the thread that moved the
+    /// future to RUNNING and is its only completer: a pool task's work
+    /// item, which took its closure out of the one shared state (see
+    /// `work.rs`). Nothing else can complete a running future (`cancel`
+    /// refuses it, and the item is consumed), so the outcome is stored
+    /// while the phase still says RUNNING and published by one swap
+    /// RUNNING → FINISHED, one read-modify-write fewer than
+    /// [`finish`](Self::finish)'s way through COMPLETING. If somebody
+    /// listens, the phase moves to COMPLETING and [`publish`](Self::publish)
+    /// serves them as it does every completion.
+    #[inline]
+    pub(crate) fn finish_running(&self, outcome: Result<T, FutureError>) {
+        let completion = self.store(outcome, Phase::Completing);
+        let done = Phase::Finished as usize | completion_bits(completion);
+        // Nobody listening (see `Inner`): publish without the lock.
+        if self
+            .phase
+            .compare_exchange(
+                Phase::Running as usize,
+                done,
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            return;
+        }
+        // Listened (the only other word it can hold: nobody else moves a
+        // running future), so the swap below keeps LISTENED and succeeds.
+        if self.advance(Phase::Running, Phase::Completing) {
+            self.publish(completion, Phase::Completing);
+        }
+    }
+
     /// The one completion path, run by the thread that moved the phase to
     /// `transient`: store the outcome, run the done-callbacks (including
     /// any added while they run), then publish the outcome and wake
     /// everyone waiting.
     fn settle(&self, outcome: Result<T, FutureError>, transient: Phase) {
+        let completion = self.store(outcome, transient);
+        self.publish(completion, transient);
+    }
+
+    /// Stores the outcome of a completion that goes through `transient`
+    /// (COMPLETING or CANCELLING); returns how the future completed.
+    #[inline(always)]
+    fn store(&self, outcome: Result<T, FutureError>, transient: Phase) -> Completion {
         let completion = match &outcome {
             Ok(_) => Completion::Result,
             Err(FutureError::Cancelled) if transient == Phase::Cancelling => Completion::Cancelled,
             Err(_) => Completion::Error,
         };
         let outcome = outcome.map_err(Box::new);
-        // SAFETY: this thread won the move to `transient`, so it is the only
-        // writer, and nobody reads the cell before the done phase is
-        // published below.
+        // SAFETY: the caller is the future's only completer (it won the
+        // move to `transient`, or is the running work item, see
+        // `finish_running`), so the only writer, and nobody reads the cell
+        // before the done phase is published.
         self.outcome.with_mut(|p| unsafe { *p = Some(outcome) });
+        completion
+    }
+
+    /// Publishes the stored outcome, the phase being `transient`: one swap
+    /// to the done phase if nobody listens, else the callbacks, then the
+    /// done phase under the lock, then the wake-ups.
+    fn publish(&self, completion: Completion, transient: Phase) {
         let done = if transient == Phase::Cancelling {
             Phase::Cancelled
         } else {

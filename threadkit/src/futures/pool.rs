@@ -19,11 +19,13 @@
 //! `thread::scope` joins). Both are parameters here: `'a` is how long tasks
 //! may borrow, `H` what a started worker leaves behind.
 //!
-//! Nobody waits on the core's lock: idle workers wait on the work queue (a
-//! lock-free queue, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
+//! Nobody waits on the core's lock: idle workers wait on the work queue
+//! (its own lock, see [`WorkQueue`]) and `shutdown(wait=True)` joins the
 //! workers, so the lock only guards the few fields a submit checks. Once
 //! the pool has all its workers, a submit does not take it at all: it
-//! passes the [`SubmitGate`] instead.
+//! queues its item under the work queue's lock, which refuses it once the
+//! pool is shut down or broken (see [`WorkQueue::push_if_open`]); only a
+//! refused submit takes the core's lock, to learn which.
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,84 +33,9 @@ use std::sync::Arc;
 use super::error::{FutureError, SubmitError};
 use super::work::{WorkItem, WorkQueue};
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
-
-/// The lock-free way into a pool that has all its workers: a submit then
-/// only has to queue its item, unless the pool is shut down or broken.
-///
-/// One word: [`CLOSED`] (shut down or broken: take the lock to learn which),
-/// [`FULL`] (every worker started: nothing to adjust) and, above them, how
-/// many submits are passing right now. A submit counts itself in and reads
-/// the flags with one read-modify-write, queues its item, and counts itself
-/// out. Closing sets [`CLOSED`] with a read-modify-write on the same word,
-/// then waits for the count to drop to zero, which takes as long as the
-/// pushes already under way. So every item that passed is queued before
-/// whatever closing queues next (the workers' exit signal, or the drain of
-/// a broken pool), and every submit counted in after the close sees it
-/// closed and takes the locked path, which refuses it. The model is
-/// `loom_submit_races_shutdown` in `futures/tests/loom_pool.rs`.
-#[derive(Debug)]
-pub(crate) struct SubmitGate {
-    word: AtomicUsize,
-}
-
-/// Shut down or broken.
-const CLOSED: usize = 1;
-/// Every worker started.
-const FULL: usize = 2;
-/// One submit passing.
-const PASSING: usize = 4;
-
-impl SubmitGate {
-    pub(crate) fn new() -> Self {
-        SubmitGate {
-            word: AtomicUsize::new(0),
-        }
-    }
-
-    /// Lets a submit through without the lock if the pool is open and
-    /// full; it queues its item while holding the pass.
-    #[inline]
-    pub(crate) fn pass(&self) -> Option<Pass<'_>> {
-        let word = self.word.fetch_add(PASSING, Ordering::AcqRel);
-        let pass = Pass(self);
-        (word & (CLOSED | FULL) == FULL).then_some(pass)
-    }
-
-    /// Every worker is started: open the lock-free way.
-    pub(crate) fn open(&self) {
-        self.word.fetch_or(FULL, Ordering::AcqRel);
-    }
-
-    /// Closes the lock-free way, and returns once every submit that
-    /// passed has queued its item.
-    pub(crate) fn close(&self) {
-        let mut word = self.word.fetch_or(CLOSED, Ordering::AcqRel);
-        let mut spins = 0u32;
-        while word >= PASSING {
-            // A push into an unbounded queue: a few dozen instructions,
-            // unless the passing thread was preempted.
-            if spins < 64 && !cfg!(loom) {
-                spins += 1;
-                std::hint::spin_loop();
-            } else {
-                crate::loom::thread::yield_now();
-            }
-            word = self.word.load(Ordering::Acquire);
-        }
-    }
-}
-
-/// A submit on its way through the [`SubmitGate`]; counts it out when dropped.
-#[derive(Debug)]
-pub(crate) struct Pass<'g>(&'g SubmitGate);
-
-impl Drop for Pass<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.word.fetch_sub(PASSING, Ordering::Release);
-    }
-}
+// std's, even under loom: only a hint that every worker is started (a
+// submit that reads it stale takes the core's lock, which knows).
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A worker's initializer (Python's `initializer(*initargs)`).
 pub(crate) type Initializer = Arc<dyn Fn() + Send + Sync>;
@@ -118,8 +45,8 @@ pub(crate) struct PoolCore<'a, H> {
     pub(crate) work: WorkQueue<'a>,
     /// The pool's number in thread dumps (`debug::ThreadState::pool`).
     id: u64,
-    /// The way in once every worker is started.
-    gate: SubmitGate,
+    /// Every worker is started: a submit may skip the core's lock.
+    full: AtomicBool,
     state: Mutex<PoolState<H>>,
     max_workers: usize,
     prefix: String,
@@ -146,7 +73,7 @@ impl<'a, H> PoolCore<'a, H> {
         PoolCore {
             work: WorkQueue::new(),
             id: crate::debug::tasks::next_pool_id(),
-            gate: SubmitGate::new(),
+            full: AtomicBool::new(false),
             state: Mutex::new(PoolState {
                 shutdown: false,
                 broken: None,
@@ -175,11 +102,15 @@ impl<'a, H> PoolCore<'a, H> {
         item: WorkItem<'a>,
         spawn: impl FnOnce(String, Arc<Self>) -> Result<H, E>,
     ) -> Result<(), SubmitError> {
-        if let Some(_pass) = self.gate.pass() {
-            item.queued_in(self.id);
-            self.work.push(item);
-            return Ok(());
-        }
+        item.queued_in(self.id);
+        let item = if self.full.load(Ordering::Relaxed) {
+            match self.work.push_if_open(item) {
+                Ok(()) => return Ok(()),
+                Err(refused) => refused,
+            }
+        } else {
+            item
+        };
         let mut st = self.state.lock();
         if let Some(reason) = &st.broken {
             return Err(SubmitError::BrokenExecutor(reason.clone()));
@@ -187,7 +118,6 @@ impl<'a, H> PoolCore<'a, H> {
         if st.shutdown {
             return Err(SubmitError::ShutDown);
         }
-        item.queued_in(self.id);
         self.work.push(item);
         // Python's `_adjust_thread_count`. At the maximum the idle count no
         // longer matters (workers are never retired), and skipping it spares
@@ -201,7 +131,7 @@ impl<'a, H> PoolCore<'a, H> {
                 st.workers.push(worker);
                 if st.workers.len() == self.max_workers {
                     self.work.stop_counting_idle();
-                    self.gate.open();
+                    self.full.store(true, Ordering::Relaxed);
                 }
             }
             // Without any worker nobody would run the queue: fail it.
@@ -239,7 +169,7 @@ impl<'a, H> PoolCore<'a, H> {
         {
             let mut st = self.state.lock();
             st.broken = Some(reason.to_owned());
-            self.gate.close();
+            self.work.refuse();
         }
         let error = FutureError::BrokenExecutor(reason.to_owned());
         self.work.drain(|item| item.fail(error.clone()));
@@ -253,7 +183,7 @@ impl<'a, H> PoolCore<'a, H> {
         H: Clone,
     {
         let mut st = self.state.lock();
-        self.gate.close();
+        self.work.refuse();
         if cancel_futures {
             self.work.drain(WorkItem::cancel);
         }

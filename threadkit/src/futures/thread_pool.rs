@@ -70,10 +70,9 @@ const BROKEN_BY_INITIALIZER: &str =
 ///   initializer breaks the pool: queued tasks fail with
 ///   [`FutureError::BrokenExecutor`], later submits with
 ///   [`SubmitError::BrokenExecutor`].
-/// - The work queue is not Python's `SimpleQueue` but a lock-free queue
-///   whose idle workers spin briefly before they sleep, so that a stream of
-///   tiny tasks seldom wakes a worker through the kernel (several times
-///   faster per task here).
+/// - The work queue is not Python's `SimpleQueue`: its idle workers spin
+///   briefly before they sleep, so that a stream of tiny tasks seldom wakes
+///   a worker through the kernel (several times faster per task here).
 pub struct ThreadPoolExecutor {
     core: Arc<Core>,
 }

@@ -8,14 +8,16 @@ use std::mem::ManuallyDrop;
 use super::error::FutureError;
 use super::future::{Erased, Future, Inner};
 // std's, even under loom: `all_started` is only a hint that spares an
-// atomic per task, the idle protocol itself is `idle`.
+// atomic per task, the idle protocol itself is `idle`; `queued` is only a
+// hint for spinning workers, the queue itself is under the monitor's lock.
 use std::sync::atomic::AtomicBool;
 
 // std's `Arc`, even under loom: loom's cannot be unsized to `dyn Job`.
 use std::sync::Arc;
 
-use concurrent_queue::ConcurrentQueue;
+use std::collections::VecDeque;
 
+use crate::loom::sync::MutexGuard;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitList};
@@ -89,7 +91,7 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Inner<T, Slot<F>> {
             let outcome = crate::util::unwind::run_captured(f)
                 .map_err(|report| FutureError::Panicked(report.into()));
             finished();
-            self.finish(outcome);
+            self.finish_running(outcome);
         } else {
             drop_unrun(f);
             finished();
@@ -246,24 +248,36 @@ impl fmt::Debug for WorkItem<'_> {
 ///
 /// # The queue and the idle workers
 ///
+/// The entries are a `VecDeque` kept under the monitor's own lock, as
+/// CPython's `queue.Queue` keeps its deque under its mutex: a submit locks,
+/// appends, wakes one sleeping worker if any is listed, unlocks; a worker
+/// locks, takes the front entry, unlocks. Every item already is its
+/// future's one allocation (see [`WorkItem::new`]), and a ring of item
+/// handles (24 bytes each, growing by doubling, shrunk once emptied) adds
+/// none per item, where a lock-free list queue (concurrent-queue, which
+/// this was) costs a hundred-odd instructions per item between push and
+/// pop plus a block allocation every 31 items: about a tenth of a no-op
+/// task. The lock is held for a few stores.
+///
 /// With tiny tasks the workers empty the queue at once. A queue that parks
 /// its consumers at once (the `SimpleQueue` this pool had at first) makes
 /// nearly every submit wake a worker through the kernel: about 1 µs per
 /// submit+result in `benches/executor.rs`. So a worker that finds the queue
-/// empty first spins briefly, as crossbeam-channel's receivers do (the
-/// queue was one, until the channel's per-message bookkeeping showed up as
-/// a fifth of a no-op task), and catches the next item without a wake-up;
-/// only then does it wait on the monitor, under its documented protocol: a
-/// push is concurrent-queue's SeqCst read-modify-write on the queue, after
-/// which [`Monitor::notify_one_after_rmw`] wakes a listed worker (a load of
-/// the listed count, no lock, when none is), and a worker registers, then
-/// checks the queue again, before it sleeps. The same handshake as the
-/// FIFO queue's (`queue/store.rs`); the model is `loom_work_queue_*` in
+/// empty first spins briefly, as crossbeam-channel's receivers do, reading
+/// only [`queued`](Self::queued) (no lock), and catches the next item
+/// without a wake-up; only then does it wait on the monitor. Entries are
+/// added and removed only under the lock, and a submit wakes a listed
+/// worker under it, so the monitor's usual protocol holds without fences:
+/// a worker checks the queue under the lock, and registers under the same
+/// lock before it sleeps. The model is `loom_work_queue_*` in
 /// `futures/tests/loom_pool.rs`.
 pub(crate) struct WorkQueue<'a> {
-    queue: ConcurrentQueue<Option<WorkItem<'a>>>,
-    /// Where idle workers sleep.
-    idle_workers: Monitor<IdleWorkers>,
+    /// The entries and the sleeping workers, under one lock.
+    monitor: Monitor<Entries<'a>>,
+    /// How many entries are queued: written under the lock, read without
+    /// it by spinning workers, as a hint only (a worker that reads 0
+    /// decides nothing before it checks again under the lock).
+    queued: AtomicUsize,
     /// CPython's idle semaphore, only ever decremented without blocking, so
     /// an atomic count does: raised by a worker after each item, taken by a
     /// submit that then needs no new worker.
@@ -273,15 +287,21 @@ pub(crate) struct WorkQueue<'a> {
     all_started: AtomicBool,
 }
 
-/// The workers sleeping on an empty [`WorkQueue`]. Not recorded as waits:
+/// What the work queue's lock guards: the queued entries, and the workers
+/// sleeping until there is one. The sleepers are not recorded as waits:
 /// thread dumps show an idle worker as running, as when it slept in a
 /// channel, and the watchdog counts it neither asleep nor stalled.
-#[derive(Debug)]
-struct IdleWorkers(WaitList);
+struct Entries<'a> {
+    queue: VecDeque<Option<WorkItem<'a>>>,
+    /// Whether [`push_if_open`](WorkQueue::push_if_open) takes items:
+    /// until the pool is shut down or broken.
+    open: bool,
+    sleepers: WaitList,
+}
 
-impl HasWaiters for IdleWorkers {
+impl HasWaiters for Entries<'_> {
     fn waiters(&mut self) -> &mut WaitList {
-        &mut self.0
+        &mut self.sleepers
     }
 
     fn recorded(&self) -> bool {
@@ -295,30 +315,71 @@ impl HasWaiters for IdleWorkers {
 const SPIN_ROUNDS: u32 = 10;
 const SPIN_LIMIT: u32 = 6;
 
+/// An emptied queue keeps at most this many slots: a burst of submits
+/// leaves no large ring behind (growing it again is amortised by the
+/// doubling).
+const KEEP_SLOTS: usize = 1024;
+
 impl<'a> WorkQueue<'a> {
     pub(crate) fn new() -> Self {
         WorkQueue {
-            queue: ConcurrentQueue::unbounded(),
-            idle_workers: Monitor::new(IdleWorkers(WaitList::default())),
+            monitor: Monitor::new(Entries {
+                queue: VecDeque::new(),
+                open: true,
+                sleepers: WaitList::default(),
+            }),
+            queued: AtomicUsize::new(0),
             idle: AtomicUsize::new(0),
             all_started: AtomicBool::new(false),
         }
     }
 
     fn send(&self, entry: Option<WorkItem<'a>>) {
-        // Never closed, never full: an unbounded queue takes every push.
-        let _ = self.queue.push(entry);
-        self.idle_workers.notify_one_after_rmw();
+        self.send_locked(self.monitor.lock(), entry);
+    }
+
+    /// Queues `entry` and wakes a sleeping worker, if any, with the lock
+    /// held by `entries`.
+    fn send_locked(&self, mut entries: MutexGuard<'_, Entries<'a>>, entry: Option<WorkItem<'a>>) {
+        entries.queue.push_back(entry);
+        self.queued.store(entries.queue.len(), Ordering::Relaxed);
+        // Exact under the lock: the listed count only changes under it.
+        if self.monitor.has_waiters() {
+            let woken = self.monitor.take_one(&mut entries);
+            drop(entries);
+            woken.wake();
+        }
+    }
+
+    /// Takes the front entry; the caller holds the lock.
+    fn pop(&self, entries: &mut Entries<'a>) -> Option<Option<WorkItem<'a>>> {
+        let entry = entries.queue.pop_front()?;
+        let left = entries.queue.len();
+        if left == 0 && entries.queue.capacity() > KEEP_SLOTS {
+            entries.queue.shrink_to(KEEP_SLOTS);
+        }
+        self.queued.store(left, Ordering::Relaxed);
+        Some(entry)
     }
 
     /// The next entry, if one is queued.
     fn try_recv(&self) -> Option<Option<WorkItem<'a>>> {
-        let entry = self.queue.pop().ok();
-        // See `queue/store.rs`: loom's SeqCst read-modify-writes are only
-        // acquire/release, so the models add the fence.
-        #[cfg(loom)]
-        crate::loom::sync::atomic::fence(crate::loom::sync::atomic::Ordering::SeqCst);
-        entry
+        if self.queued.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        self.pop(&mut self.monitor.lock())
+    }
+
+    /// [`try_recv`](Self::try_recv) for a spinning worker: `None` also
+    /// when somebody else holds the lock (a submit, or another worker taking
+    /// an entry), so that workers racing for one item never queue up on
+    /// the lock, or park on it, in the submitter's way.
+    fn try_recv_spinning(&self) -> Option<Option<WorkItem<'a>>> {
+        if self.queued.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut entries = self.monitor.try_lock()?;
+        self.pop(&mut entries)
     }
 
     /// The next entry, waiting for one (spinning briefly, then sleeping).
@@ -335,16 +396,16 @@ impl<'a> WorkQueue<'a> {
                 } else {
                     std::thread::yield_now();
                 }
-                if let Some(entry) = self.try_recv() {
+                if let Some(entry) = self.try_recv_spinning() {
                     return entry;
                 }
             }
         }
         let mut got = None;
-        let mut guard = self.idle_workers.lock();
-        self.idle_workers
-            .wait_until(&mut guard, Deadline::Never, |_| {
-                got = self.try_recv();
+        let mut entries = self.monitor.lock();
+        self.monitor
+            .wait_until(&mut entries, Deadline::Never, |entries| {
+                got = self.pop(entries);
                 got.is_some()
             });
         got.flatten()
@@ -352,6 +413,28 @@ impl<'a> WorkQueue<'a> {
 
     pub(crate) fn push(&self, item: WorkItem<'a>) {
         self.send(Some(item));
+    }
+
+    /// Queues `item` unless [`refuse`](Self::refuse) was called; hands it
+    /// back if so. A pool that has all its workers lets a submit in this
+    /// way without its own lock: since refusing takes this queue's lock,
+    /// every item queued here is ahead of whatever the refusing thread
+    /// queues next (the workers' exit signal), or drains (the items of a
+    /// broken pool, or those `cancel_futures` cancels). The model is
+    /// `loom_submit_races_shutdown` in `futures/tests/loom_pool.rs`.
+    pub(crate) fn push_if_open(&self, item: WorkItem<'a>) -> Result<(), WorkItem<'a>> {
+        let entries = self.monitor.lock();
+        if !entries.open {
+            return Err(item);
+        }
+        self.send_locked(entries, Some(item));
+        Ok(())
+    }
+
+    /// From now on [`push_if_open`](Self::push_if_open) refuses every
+    /// item: the pool is shut down or broken.
+    pub(crate) fn refuse(&self) {
+        self.monitor.lock().open = false;
     }
 
     /// Takes one idle worker for a new item; `false` if none is idle.
@@ -371,10 +454,18 @@ impl<'a> WorkQueue<'a> {
         self.send(None);
     }
 
-    /// Removes every queued item and hands it to `f`; keeps the exit signal.
+    /// Removes every queued item and hands it to `f`, outside the lock (a
+    /// cancelled or failed future runs its done-callbacks); keeps the exit
+    /// signal.
     pub(crate) fn drain(&self, mut f: impl FnMut(WorkItem<'a>)) {
+        let taken = {
+            let mut entries = self.monitor.lock();
+            let taken = std::mem::take(&mut entries.queue);
+            self.queued.store(0, Ordering::Relaxed);
+            taken
+        };
         let mut closed = false;
-        while let Some(entry) = self.try_recv() {
+        for entry in taken {
             match entry {
                 Some(item) => f(item),
                 None => closed = true,

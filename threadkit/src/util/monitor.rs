@@ -246,6 +246,11 @@ impl<S: HasWaiters> Monitor<S> {
         self.state.lock()
     }
 
+    /// Locks the state if nobody holds the lock.
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, S>> {
+        self.state.try_lock()
+    }
+
     /// Whether anybody may be waiting; no lock taken. Meaningful after a
     /// SeqCst fence or read-modify-write on the condition (see the protocol).
     pub(crate) fn has_waiters(&self) -> bool {

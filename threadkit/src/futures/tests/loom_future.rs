@@ -267,3 +267,34 @@ fn loom_late_listeners_after_lock_free_completion() {
         pg.set_result(1);
     });
 }
+
+/// A pool task's future is completed by its work item straight from
+/// RUNNING (`Inner::finish_running`: the outcome stored while the phase
+/// still says RUNNING, then one swap to FINISHED). That races a thread
+/// blocking in `result()`, a done-callback and an installed `wait`: none of
+/// them is missed, each is served once, and every reader sees the value.
+#[test]
+fn loom_listeners_race_work_item_completion() {
+    loom::model(|| {
+        let (item, f) = crate::futures::WorkItem::new(|| 4usize);
+        let f = Arc::new(f);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let worker = thread::spawn(move || item.run());
+        let reader = {
+            let f = Arc::clone(&f);
+            thread::spawn(move || assert_eq!(f.result(), Ok(&4)))
+        };
+        let c = Arc::clone(&calls);
+        f.add_done_callback(move |r| {
+            assert_eq!(r.copied(), Ok(4));
+            c.fetch_add(1, SeqCst);
+        });
+        let r = wait([&*f], None, ReturnWhen::AllCompleted);
+        assert_eq!((r.done.len(), r.not_done.len()), (1, 0));
+        worker.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(calls.load(SeqCst), 1);
+        assert!(!f.cancel(), "done: no longer cancellable");
+        assert_eq!(f.result(), Ok(&4));
+    });
+}

@@ -1,64 +1,45 @@
-//! loom models of the pool core: its lock-free way in (`SubmitGate` in
-//! `futures/pool.rs`), where a submit passing the gate races a shutdown,
-//! and its work queue (`WorkQueue` in `futures/work.rs`), where a submit
-//! races a worker going to sleep.
-//!
-//! The queue is a modelled `Vec` behind a lock, standing in for the work
-//! queue; `None` is the workers' exit signal, queued by the shutdown once
-//! the gate is closed. An item accepted but queued after the exit signal
-//! would never run: the model asserts that none is.
+//! loom models of the pool core's work queue (`WorkQueue` in
+//! `futures/work.rs`): a submit to a pool with all its workers, which takes
+//! only the queue's lock, races a shutdown; and a submit races a worker
+//! going to sleep.
 
 use loom::thread;
 
 use crate::futures::WorkItem;
-use crate::futures::pool::SubmitGate;
 use crate::futures::work::WorkQueue;
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::Arc;
 
-/// Two submits race a shutdown: each is either refused, or queued ahead of
-/// the exit signal.
+/// Two submits through `push_if_open` race a shutdown (`refuse`, then the
+/// exit signal): each is either refused, or queued ahead of the exit
+/// signal, so a worker run afterwards runs every accepted item before it
+/// exits (an item queued behind the exit signal would be dropped unrun,
+/// failing its future). Once refused, refused for good.
 #[test]
 fn loom_submit_races_shutdown() {
     loom::model(|| {
-        let gate = Arc::new(SubmitGate::new());
-        gate.open();
-        let queue = Arc::new(Mutex::new(Vec::new()));
+        let queue = Arc::new(WorkQueue::new());
         let submitter = {
-            let (gate, queue) = (Arc::clone(&gate), Arc::clone(&queue));
+            let queue = Arc::clone(&queue);
             thread::spawn(move || {
                 let mut accepted = Vec::new();
-                for item in 0..2usize {
-                    if let Some(_pass) = gate.pass() {
-                        queue.lock().push(Some(item));
-                        accepted.push(item);
+                for n in 0..2usize {
+                    let (item, future) = WorkItem::new(move || n);
+                    if queue.push_if_open(item).is_ok() {
+                        accepted.push((n, future));
                     }
                 }
                 accepted
             })
         };
-        gate.close();
-        queue.lock().push(None);
+        queue.refuse();
+        queue.close();
         let accepted = submitter.join().unwrap();
-        // Refused once closed, for good.
-        assert!(gate.pass().is_none());
-        let queue = queue.lock();
-        let ahead: Vec<usize> = queue.iter().map_while(|entry| *entry).collect();
-        assert_eq!(ahead, accepted);
-        assert_eq!(queue.len(), accepted.len() + 1);
-    });
-}
-
-/// Until every worker is started (`open`), the gate lets nobody through:
-/// those submits take the pool's lock.
-#[test]
-fn loom_gate_needs_all_workers() {
-    loom::model(|| {
-        let gate = SubmitGate::new();
-        assert!(gate.pass().is_none());
-        gate.open();
-        assert!(gate.pass().is_some());
-        gate.close();
-        assert!(gate.pass().is_none());
+        let (late, _) = WorkItem::new(|| 0usize);
+        assert!(queue.push_if_open(late).is_err());
+        queue.work(0);
+        for (n, future) in accepted {
+            assert_eq!(future.into_result(), Ok(n));
+        }
     });
 }
 
