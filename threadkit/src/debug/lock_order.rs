@@ -100,31 +100,39 @@ impl LockTag {
         self.describe()
     }
 
-    /// This lock's id, given on first use (`new` stays `const`).
+    /// This lock's id, given on first use (`new` stays `const`). Once it
+    /// is seen, so is [`desc`](Self::desc) (`Acquire`, a plain load on
+    /// x86-64 and no dearer than `Relaxed` elsewhere in practice).
     #[inline]
     fn id(&self) -> u64 {
-        let id = self.id.load(Relaxed);
+        let id = self.id.load(Ordering::Acquire);
         if id != 0 {
             return id;
         }
         self.first_id()
     }
 
+    /// Interns the description, then publishes a fresh id (`Release`):
+    /// whoever sees the id sees `desc` set.
     #[cold]
     fn first_id(&self) -> u64 {
+        self.intern();
         let fresh = NEXT_ID.fetch_add(1, Relaxed);
-        match self.id.compare_exchange(0, fresh, Relaxed, Relaxed) {
+        match self
+            .id
+            .compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire)
+        {
             Ok(_) => fresh,
             Err(existing) => existing,
         }
     }
 
     fn describe(&self) -> LockInfo {
-        self.desc().info(self.id())
+        let id = self.id();
+        self.desc().info(id)
     }
 
     /// This lock's interned description.
-    #[inline]
     fn desc(&self) -> &'static Desc {
         let desc = self.desc.load(Ordering::Acquire);
         if desc.is_null() {
@@ -133,6 +141,13 @@ impl LockTag {
         // SAFETY: non-null only as stored by `intern`: a leaked, never
         // freed or written `Desc`, published by that `Release` store.
         unsafe { &*desc }
+    }
+
+    /// `desc` as an entry keeps it, with no test: set (not null) once the
+    /// caller has this lock's id from [`id`](Self::id) (see `first_id`).
+    #[inline]
+    fn desc_ptr(&self) -> *const Desc {
+        self.desc.load(Relaxed)
     }
 
     /// Finds or makes this lock's `Desc` (once per lock, under one global
@@ -509,10 +524,28 @@ impl Held {
         if let Some(kind) = self.pseudo {
             return kind.describe(self.id, self.site());
         }
-        // SAFETY: a real lock's `what` is its `&'static Desc` (see
-        // `push_held`), leaked by `LockTag::intern` and never freed: valid
-        // whether or not the lock still exists.
-        unsafe { &*self.what.cast::<Desc>() }.info(self.id)
+        let desc = self.what.cast::<Desc>();
+        if desc.is_null() {
+            // Not reached (see `LockTag::desc_ptr`); named by id alone.
+            return LockInfo {
+                id: self.id,
+                name: None,
+                kind: "Lock",
+                created: self.site(),
+            };
+        }
+        // SAFETY: a real lock's `what` is its `Desc` (see `push_held`),
+        // leaked by `LockTag::intern` and never freed or written: valid
+        // whether or not the lock still exists. The pushing thread saw it
+        // published: it took the id (an `Acquire` load in `LockTag::id`)
+        // after `first_id` stored it, before it published the id.
+        unsafe { &*desc }.info(self.id)
+    }
+
+    /// The hint to write back to the lock at release (0: none new).
+    #[inline]
+    fn learned(&self) -> u64 {
+        if self.hint_dirty { self.after } else { 0 }
     }
 
     /// The pseudo-lock of a pseudo entry.
@@ -907,7 +940,7 @@ fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'stat
     let held = Held {
         id,
         after: tag.after.load(Relaxed),
-        what: std::ptr::from_ref(tag.desc()).cast(),
+        what: tag.desc_ptr().cast(),
         site: Some(site),
         tried: match how {
             Acquire::Blocking => false,
@@ -940,45 +973,49 @@ fn push(held: Held) {
 /// back the order hint the entry learned, if any: `tag` is valid here.
 #[inline]
 pub(crate) fn released(tag: &LockTag) {
-    match released_id(tag.id.load(Relaxed)) {
-        Some(entry) if entry.hint_dirty => tag.after.store(entry.after, Relaxed),
-        _ => {}
+    let learned = released_id(tag.id.load(Relaxed));
+    if learned != 0 {
+        tag.after.store(learned, Relaxed);
     }
 }
 
-/// Removes the entry of `id`; returns it (`None`: it was beyond the
-/// tracked depth).
+/// Removes the entry of `id`; returns the order hint it learned (0: none,
+/// or the entry was beyond the tracked depth).
 #[inline]
-fn released_id(id: u64) -> Option<Held> {
+fn released_id(id: u64) -> u64 {
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
         // One test for "something held, and tracked": `len - 1` wraps
         // when nothing is.
         let top = t.len.get().wrapping_sub(1);
-        let entry = t.held.get(top).map(Cell::get).filter(|h| h.id == id);
-        if entry.is_some() {
-            t.len.set(top);
+        let entry = t.held.get(top)?.get();
+        if entry.id != id {
+            return None;
         }
-        entry
+        t.len.set(top);
+        Some(entry.learned())
     });
-    popped.or_else(|| released_out_of_order(id))
+    match popped {
+        Some(learned) => learned,
+        None => released_out_of_order(id),
+    }
 }
 
 #[cold]
 #[inline(never)]
-fn released_out_of_order(id: u64) -> Option<Held> {
+fn released_out_of_order(id: u64) -> u64 {
     THREAD.with(|t| {
         let len = t.len.get();
         if let Some(at) = t.held().iter().rposition(|h| h.get().id == id) {
-            let entry = t.held[at].get();
+            let learned = t.held[at].get().learned();
             for i in at..len - 1 {
                 t.held[i].set(t.held[i + 1].get());
             }
             t.len.set(len - 1);
-            Some(entry)
+            learned
         } else {
             t.overflow.set(t.overflow.get().saturating_sub(1));
-            None
+            0
         }
     })
 }
@@ -1169,7 +1206,7 @@ pub(crate) struct PseudoHeld<'a>(Option<u64>, std::marker::PhantomData<&'a Pseud
 impl Drop for PseudoHeld<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.0 {
-            let _ = released_id(id);
+            released_id(id);
         }
     }
 }
