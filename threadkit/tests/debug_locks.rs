@@ -610,8 +610,7 @@ fn locks_made_again_at_the_same_address_are_new_locks() {
 /// thread). Taking other locks in both orders, a thread dump read from
 /// another thread and an order report must still read only memory that is
 /// alive: the entry keeps its own copy of what it reports. Run under Miri
-/// too (`cargo +nightly miri test -p threadkit --features debug-locks --test
-/// debug_locks forgotten_guard`).
+/// too by `ci/miri.sh` (isolation off: a dump reads the wall clock).
 #[test]
 fn a_forgotten_guard_of_a_dropped_lock_is_still_named_safely() {
     let _turn = serial();

@@ -47,7 +47,7 @@ pub(crate) struct LockTag {
     /// A held entry works on its own copy ([`Held::after`]), written back
     /// here at release.
     after: AtomicU64,
-    /// This lock's [`Desc`], interned on first push (null before).
+    /// This lock's [`Desc`], interned when it gets its id (null before).
     desc: AtomicPtr<Desc>,
     name: Option<&'static str>,
     created: &'static Location<'static>,
