@@ -5,7 +5,9 @@
 #   - the library's unit tests (cargo miri test --lib);
 #   - tests/send_sync.rs, tests/threading_thread.rs, and
 #     tests/threading_stress.rs and tests/futures_stress.rs with sizes shrunk
-#     under cfg(miri) (a few threads, a few hundred tasks).
+#     under cfg(miri) (a few threads, a few hundred tasks);
+#   - with --features debug-locks, the test of tests/debug_locks.rs that
+#     forgets a guard and drops its lock (held-lock entries must not read it).
 # What does not:
 #   - -Zmiri-strict-provenance: parking_lot_core's WordLock casts integers to
 #     pointers, which strict provenance rejects, so the default (permissive)
@@ -44,6 +46,11 @@ cargo +nightly miri test -p threadkit --lib
 echo "== miri: integration subset"
 cargo +nightly miri test -p threadkit --test send_sync --test threading_stress --test threading_thread \
     --test futures_stress
+
+echo "== miri: a forgotten lock guard whose lock is dropped (feature debug-locks)"
+# Isolation off: the thread dump it takes reads the wall clock.
+MIRIFLAGS="$MIRIFLAGS -Zmiri-disable-isolation" cargo +nightly miri test -p threadkit --features debug-locks \
+    --test debug_locks forgotten_guard
 
 echo "== miri: green threads on the baton backend (tests/green.rs, less what needs the real backend)"
 # Left out: stress (100k), the rule_* tests of guard pages, overflow and

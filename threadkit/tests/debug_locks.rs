@@ -604,3 +604,74 @@ fn locks_made_again_at_the_same_address_are_new_locks() {
     let reports = reports.lock().unwrap().clone();
     assert!(reports.is_empty(), "{reports:#?}");
 }
+
+/// `std::mem::forget` of a guard is safe Rust: the lock stays held in the
+/// thread's list after the lock itself is gone (dropped here on another
+/// thread). Taking other locks in both orders, a thread dump read from
+/// another thread and an order report must still read only memory that is
+/// alive: the entry keeps its own copy of what it reports. Run under Miri
+/// too by `ci/miri.sh` (isolation off: a dump reads the wall clock).
+#[test]
+fn a_forgotten_guard_of_a_dropped_lock_is_still_named_safely() {
+    let _turn = serial();
+    let reports = collect();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let a = Arc::new(Lock::named("uaf_a", ()));
+            std::mem::forget(a.acquire());
+            // The last reference goes on another thread.
+            let elsewhere = Arc::clone(&a);
+            drop(a);
+            std::thread::spawn(move || drop(elsewhere)).join().unwrap();
+            let b = Lock::named("uaf_b", ());
+            let c = Lock::named("uaf_c", ());
+            for _ in 0..2 {
+                let _b = b.acquire();
+                let _c = c.acquire();
+            }
+            {
+                let _c = c.acquire();
+                let _b = b.acquire();
+            }
+            // Blocks on `d` (held by the other thread) while the forgotten
+            // entry and `b` are in this thread's list: the wait record
+            // copies them, and the other thread dumps it.
+            let d = Arc::new(Lock::named("uaf_d", ()));
+            let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+            let holder = {
+                let d = Arc::clone(&d);
+                std::thread::Builder::new()
+                    .name("uaf-holder".into())
+                    .spawn(move || {
+                        let _d = d.acquire();
+                        taken_tx.send(()).unwrap();
+                        let start = Instant::now();
+                        loop {
+                            let text = debug::dump_threads().to_string();
+                            if text.contains("[waiting: Lock.acquire uaf_d") {
+                                return text;
+                            }
+                            assert!(start.elapsed() < Duration::from_secs(10), "{text}");
+                            std::thread::yield_now();
+                        }
+                    })
+                    .unwrap()
+            };
+            let _b = b.acquire();
+            taken_rx.recv().unwrap();
+            drop(d.acquire());
+            let text = holder.join().unwrap();
+            assert!(text.contains("holding uaf_a, acquired at"), "{text}");
+            assert!(text.contains("holding uaf_b, acquired at"), "{text}");
+        });
+    });
+    debug::set_mode(Mode::Report);
+    let reports = reports.lock().unwrap().clone();
+    let mine: Vec<_> = reports
+        .iter()
+        .filter(|r| r.attempted.after.name == Some("uaf_b"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{reports:#?}");
+    let text = mine[0].to_string();
+    assert!(text.contains("while holding uaf_c"), "{text}");
+}

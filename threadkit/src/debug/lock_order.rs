@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, Ordering, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
@@ -44,10 +44,37 @@ pub(crate) struct LockTag {
     /// then costs one load, in any thread. Written only when a thread
     /// checks a new order, so an order already known writes nothing shared;
     /// ids are never reused, so a hint naming a dropped lock matches nothing.
+    /// A held entry works on its own copy ([`Held::after`]), written back
+    /// here at release.
     after: AtomicU64,
+    /// This lock's [`Desc`], interned when it gets its id (null before).
+    desc: AtomicPtr<Desc>,
     name: Option<&'static str>,
     created: &'static Location<'static>,
     kind: LockKind,
+}
+
+/// What a report says of a lock besides its id: its name, kind and
+/// creation site, all `'static`. Interned: a program has finitely many
+/// (name, site, kind) triples, so the set stays bounded however many locks
+/// come and go. A held entry points here, never into the lock, so that it
+/// stays readable after the lock is gone (a guard can be `mem::forget`-ed).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Desc {
+    name: Option<&'static str>,
+    created: &'static Location<'static>,
+    kind: LockKind,
+}
+
+impl Desc {
+    fn info(&self, id: u64) -> LockInfo {
+        LockInfo {
+            id,
+            name: self.name,
+            kind: self.kind.as_str(),
+            created: Site::from(self.created),
+        }
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -61,6 +88,7 @@ impl LockTag {
         LockTag {
             id: AtomicU64::new(0),
             after: AtomicU64::new(0),
+            desc: AtomicPtr::new(std::ptr::null_mut()),
             name,
             created,
             kind,
@@ -72,32 +100,80 @@ impl LockTag {
         self.describe()
     }
 
-    /// This lock's id, given on first use (`new` stays `const`).
+    /// This lock's id, given on first use (`new` stays `const`). Once it
+    /// is seen, so is [`desc`](Self::desc) (`Acquire`, a plain load on
+    /// x86-64 and no dearer than `Relaxed` elsewhere in practice).
     #[inline]
     fn id(&self) -> u64 {
-        let id = self.id.load(Relaxed);
+        let id = self.id.load(Ordering::Acquire);
         if id != 0 {
             return id;
         }
         self.first_id()
     }
 
+    /// Interns the description, then publishes a fresh id (`Release`):
+    /// whoever sees the id sees `desc` set.
     #[cold]
     fn first_id(&self) -> u64 {
+        self.intern();
         let fresh = NEXT_ID.fetch_add(1, Relaxed);
-        match self.id.compare_exchange(0, fresh, Relaxed, Relaxed) {
+        match self
+            .id
+            .compare_exchange(0, fresh, Ordering::Release, Ordering::Acquire)
+        {
             Ok(_) => fresh,
             Err(existing) => existing,
         }
     }
 
     fn describe(&self) -> LockInfo {
-        LockInfo {
-            id: self.id(),
-            name: self.name,
-            kind: self.kind.as_str(),
-            created: Site::from(self.created),
+        let id = self.id();
+        self.desc().info(id)
+    }
+
+    /// This lock's interned description.
+    fn desc(&self) -> &'static Desc {
+        let desc = self.desc.load(Ordering::Acquire);
+        if desc.is_null() {
+            return self.intern();
         }
+        // SAFETY: non-null only as stored by `intern`: a leaked, never
+        // freed or written `Desc`, published by that `Release` store.
+        unsafe { &*desc }
+    }
+
+    /// `desc` as an entry keeps it, with no test: set (not null) once the
+    /// caller has this lock's id from [`id`](Self::id) (see `first_id`).
+    #[inline]
+    fn desc_ptr(&self) -> *const Desc {
+        self.desc.load(Relaxed)
+    }
+
+    /// Finds or makes this lock's `Desc` (once per lock, under one global
+    /// mutex; the set grows only with new (name, site, kind) triples).
+    #[cold]
+    #[inline(never)]
+    fn intern(&self) -> &'static Desc {
+        static DESCS: Mutex<Option<HashSet<&'static Desc>>> = Mutex::new(None);
+        let key = Desc {
+            name: self.name,
+            created: self.created,
+            kind: self.kind,
+        };
+        let mut descs = DESCS.lock();
+        let descs = descs.get_or_insert_with(HashSet::new);
+        let desc = match descs.get(&key) {
+            Some(&desc) => desc,
+            None => {
+                let desc: &'static Desc = Box::leak(Box::new(key));
+                descs.insert(desc);
+                desc
+            }
+        };
+        self.desc
+            .store(std::ptr::from_ref(desc).cast_mut(), Ordering::Release);
+        desc
     }
 }
 
@@ -406,29 +482,41 @@ fn init_from_env() -> bool {
 }
 
 /// A lock this thread holds.
+///
+/// Nothing in an entry of a real lock points into the lock: a guard can be
+/// `mem::forget`-ed (safe Rust), leaving its entry in the list after the
+/// lock is dropped, on any thread. The entry is then stale but every read
+/// of it stays valid (its id matches nothing, ids are never reused).
 #[derive(Clone, Copy, Debug)]
 struct Held {
     id: u64,
-    /// The lock's tag. An entry lives from `acquired` to `released`, that is
-    /// within the life of the guard, which borrows the lock: the tag stays
-    /// put and alive as long as the entry exists.
-    tag: *const LockTag,
+    /// The entry's copy of the lock's `after` hint ([`LockTag::after`]),
+    /// taken at push; the slow path updates it (setting `hint_dirty`), and
+    /// [`released`], which has the lock, writes it back.
+    after: u64,
+    /// A real lock's interned [`Desc`] (`'static`, never the lock's
+    /// memory), or, for a pseudo entry, its [`PseudoLock`] (see `pseudo`).
+    what: *const (),
     site: Option<&'static Location<'static>>,
     /// Whether it was taken by a try (or timed) acquire: such entries give
     /// edges from them, but the search for edges goes past them.
     tried: bool,
-    /// Set for a [`PseudoLock`]: `tag` then points to that, not to a
-    /// `LockTag` (kept in one pointer so the entry of a real lock, the hot
-    /// case, stays four words).
+    /// Whether `after` changed since the push (to write back at release).
+    hint_dirty: bool,
+    /// Set for a [`PseudoLock`]: `what` then points to that, not to a
+    /// `Desc` (kept in one pointer so the entry of a real lock, the hot
+    /// case, stays five words).
     pseudo: Option<PseudoKind>,
 }
 
 impl Held {
     const EMPTY: Held = Held {
         id: 0,
-        tag: std::ptr::null(),
+        after: 0,
+        what: std::ptr::null(),
         site: None,
         tried: false,
+        hint_dirty: false,
         pseudo: None,
     };
 
@@ -436,17 +524,39 @@ impl Held {
         if let Some(kind) = self.pseudo {
             return kind.describe(self.id, self.site());
         }
-        // SAFETY: see `tag`: the entry exists only while its lock is held,
-        // and only on the thread holding it.
-        unsafe { &*self.tag }.describe()
+        let desc = self.what.cast::<Desc>();
+        if desc.is_null() {
+            // Not reached (see `LockTag::desc_ptr`); named by id alone.
+            return LockInfo {
+                id: self.id,
+                name: None,
+                kind: "Lock",
+                created: self.site(),
+            };
+        }
+        // SAFETY: a real lock's `what` is its `Desc` (see `push_held`),
+        // leaked by `LockTag::intern` and never freed or written: valid
+        // whether or not the lock still exists. The pushing thread saw it
+        // published: it took the id (an `Acquire` load in `LockTag::id`)
+        // after `first_id` stored it, before it published the id.
+        unsafe { &*desc }.info(self.id)
+    }
+
+    /// The hint to write back to the lock at release (0: none new).
+    #[inline]
+    fn learned(&self) -> u64 {
+        if self.hint_dirty { self.after } else { 0 }
     }
 
     /// The pseudo-lock of a pseudo entry.
     fn pseudo_lock(&self) -> Option<&PseudoLock> {
-        // SAFETY: a pseudo entry's `tag` is its `PseudoLock` (see `pseudo`),
-        // alive while the entry is (see `PseudoHeld`).
+        // SAFETY: a pseudo entry's `what` is its `PseudoLock` (see `pseudo`),
+        // alive while the entry is: the entry is pushed by `hold` and popped
+        // when its `PseudoHeld` drops, a crate-internal guard kept in a
+        // scope that borrows the `PseudoLock` and is never forgotten (unlike
+        // a user's lock guard, which safe code can `mem::forget`).
         self.pseudo
-            .map(|_| unsafe { &*self.tag.cast::<PseudoLock>() })
+            .map(|_| unsafe { &*self.what.cast::<PseudoLock>() })
     }
 
     fn site(&self) -> Site {
@@ -636,11 +746,7 @@ fn all_checked(t: &ThreadLocks, id: u64) -> bool {
     if top.tried {
         return all_checked_past_tries(t, id);
     }
-    // SAFETY: an entry not taken as a try is a real lock's (pseudo entries
-    // are entered as tries), and its tag lives while the entry does (see
-    // `Held::tag`).
-    let hint = unsafe { &*top.tag }.after.load(Relaxed);
-    top.id == id || hint == id || cached(t, top.id, id)
+    top.id == id || top.after == id || cached(t, top.id, id)
 }
 
 /// [`all_checked`] when the innermost lock was try-acquired: its edge, and
@@ -665,8 +771,8 @@ fn all_checked_past_tries(t: &ThreadLocks, id: u64) -> bool {
 fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) {
     let found = THREAD.with(|t| {
         let mut found = None;
-        for before in t.held().iter().rev() {
-            let before = before.get();
+        for entry in t.held().iter().rev() {
+            let before = entry.get();
             if before.id != id {
                 let key = slot(before.id, id);
                 if t.checked[key].get() != (before.id, id) {
@@ -676,10 +782,15 @@ fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) 
                         Some(report) => found = found.or(Some(Box::new(report))),
                         None => {
                             t.checked[key].set((before.id, id));
-                            if before.pseudo.is_none() {
-                                // SAFETY: a real lock's entry: its tag lives
-                                // while the entry does (see `Held::tag`).
-                                unsafe { &*before.tag }.after.store(id, Relaxed);
+                            // The entry's copy of the hint; the lock's own
+                            // is written at release (the entry may outlive
+                            // the lock, see `Held`). Read again: `add_edge`
+                            // runs code that may take and release locks.
+                            let mut now = entry.get();
+                            if now.id == before.id && now.pseudo.is_none() {
+                                now.after = id;
+                                now.hint_dirty = true;
+                                entry.set(now);
                             }
                         }
                     }
@@ -828,13 +939,15 @@ pub(crate) fn acquired(
 fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'static>) -> bool {
     let held = Held {
         id,
-        tag,
+        after: tag.after.load(Relaxed),
+        what: tag.desc_ptr().cast(),
         site: Some(site),
         tried: match how {
             Acquire::Blocking => false,
             Acquire::Timed => !TIMED_BLOCKS.load(Relaxed),
             Acquire::Try => true,
         },
+        hint_dirty: false,
         pseudo: None,
     };
     push(held);
@@ -856,44 +969,55 @@ fn push(held: Held) {
 }
 
 /// Called when this thread releases `tag`, if [`acquired`] recorded it
-/// (guards may drop in any order; the innermost is the usual case).
+/// (guards may drop in any order; the innermost is the usual case). Writes
+/// back the order hint the entry learned, if any: `tag` is valid here.
 #[inline]
 pub(crate) fn released(tag: &LockTag) {
-    released_id(tag.id.load(Relaxed));
+    let learned = released_id(tag.id.load(Relaxed));
+    if learned != 0 {
+        tag.after.store(learned, Relaxed);
+    }
 }
 
+/// Removes the entry of `id`; returns the order hint it learned (0: none,
+/// or the entry was beyond the tracked depth).
 #[inline]
-fn released_id(id: u64) {
+fn released_id(id: u64) -> u64 {
     // The innermost lock, the usual case, inline; any other out of line.
     let popped = THREAD.with(|t| {
         // One test for "something held, and tracked": `len - 1` wraps
         // when nothing is.
         let top = t.len.get().wrapping_sub(1);
-        let innermost = t.held.get(top).is_some_and(|h| h.get().id == id);
-        if innermost {
-            t.len.set(top);
+        let entry = t.held.get(top)?.get();
+        if entry.id != id {
+            return None;
         }
-        innermost
+        t.len.set(top);
+        Some(entry.learned())
     });
-    if !popped {
-        released_out_of_order(id);
+    match popped {
+        Some(learned) => learned,
+        None => released_out_of_order(id),
     }
 }
 
 #[cold]
 #[inline(never)]
-fn released_out_of_order(id: u64) {
+fn released_out_of_order(id: u64) -> u64 {
     THREAD.with(|t| {
         let len = t.len.get();
         if let Some(at) = t.held().iter().rposition(|h| h.get().id == id) {
+            let learned = t.held[at].get().learned();
             for i in at..len - 1 {
                 t.held[i].set(t.held[i + 1].get());
             }
             t.len.set(len - 1);
+            learned
         } else {
             t.overflow.set(t.overflow.get().saturating_sub(1));
+            0
         }
-    });
+    })
 }
 
 /// A dropped lock leaves the graph.
@@ -1064,9 +1188,11 @@ pub(crate) fn hold<'a>(
     let id = p.id();
     push(Held {
         id,
-        tag: (p as *const PseudoLock).cast(),
+        after: 0,
+        what: std::ptr::from_ref(p).cast(),
         site: Some(site),
         tried: true,
+        hint_dirty: false,
         pseudo: Some(kind),
     });
     PseudoHeld(Some(id), std::marker::PhantomData)

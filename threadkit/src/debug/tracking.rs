@@ -22,7 +22,7 @@ use super::waits::{self, WaitScope};
 use crate::util::Deadline;
 
 /// What kind of lock is tracked, for reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum LockKind {
     Lock,
     RLock,
