@@ -58,6 +58,8 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
+        // `AtomicBool` is used by features (green) and tests only.
+        #[allow(unused_imports)]
         pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
     }
 }
