@@ -298,7 +298,7 @@ impl<T, S: Order<T>> Queue<T, S> {
         let mut item = Some(item);
         let pushed = self
             .not_full
-            .until(|_| {
+            .until_tried(|| {
                 loop {
                     match self.push_quietly(item.take()?) {
                         Err((back, Refused::NotReady)) => {
@@ -468,7 +468,7 @@ impl<T, S: Order<T>> Queue<T, S> {
         }
         let popped = self
             .not_empty
-            .until(|_| {
+            .until_tried(|| {
                 loop {
                     match self.store.try_pop() {
                         Err(Refused::NotReady) if self.store.is_empty() => return None,
