@@ -60,7 +60,7 @@ pub(crate) mod sync {
     pub(crate) mod atomic {
         // `AtomicBool` is used by features (green) and tests only.
         #[allow(unused_imports)]
-        pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
     }
 }
 
@@ -74,7 +74,7 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
     }
 
     /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.

@@ -298,7 +298,7 @@ impl<T, S: Order<T>> Queue<T, S> {
         let mut item = Some(item);
         let pushed = self
             .not_full
-            .until(|_| {
+            .until_tried(|| {
                 loop {
                     match self.push_quietly(item.take()?) {
                         Err((back, Refused::NotReady)) => {
@@ -461,15 +461,23 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// Cancel safe: an item is only taken in the poll that returns it, and
     /// a wake-up received by a cancelled getter passes to the next one.
     pub async fn get_async(&self) -> Result<T, ShutDown> {
-        // The common case first, without the monitor's lock.
-        match self.pop() {
-            Err(Refused::NotReady) => {}
-            done => return done.map_err(|_| ShutDown(())),
+        // The common case first, without the monitor's lock (an empty
+        // store is told without the fence of a failing pop).
+        if !self.store.looks_empty() {
+            match self.pop() {
+                Err(Refused::NotReady) => {}
+                done => return done.map_err(|_| ShutDown(())),
+            }
         }
         let popped = self
             .not_empty
-            .until(|_| {
+            .until_tried(|| {
                 loop {
+                    // Registered and fenced, or woken: an empty store is
+                    // seen as well without the pop's fence.
+                    if self.store.looks_empty() && !self.store.is_closed() {
+                        return None;
+                    }
                     match self.store.try_pop() {
                         Err(Refused::NotReady) if self.store.is_empty() => return None,
                         // Not empty, yet nothing to pop: a put is still

@@ -109,6 +109,14 @@ pub trait Store {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Whether the store is empty now, if that is cheaper to tell than a
+    /// failing pop (no fence, no lock); `false` (try the pop) otherwise.
+    /// Only the async get asks: a failing pop costs the thread paths less
+    /// than this check.
+    fn looks_empty(&self) -> bool {
+        false
+    }
 }
 
 /// The largest bound served by a preallocated ring; larger bounds, and
@@ -190,6 +198,11 @@ impl<T> Store for FifoStore<T> {
 
     fn is_empty(&self) -> bool {
         self.ring.as_ref().is_none_or(ConcurrentQueue::is_empty) && self.list.is_empty()
+    }
+
+    #[inline]
+    fn looks_empty(&self) -> bool {
+        self.is_empty()
     }
 
     #[inline]

@@ -41,7 +41,13 @@
 //!
 //! An entry leaves the list exactly once: taken by a notifier (the waiter
 //! was woken) or removed by its waiter (timed out or cancelled). A waiter
-//! tells which by looking for its [`WaitId`]. A task dropped after it was
+//! tells which by its [`WaitId`]: notifiers take from the front and ids
+//! only grow, so the monitor records the highest id taken, and an entry its
+//! waiter did not remove was taken exactly when its id is at most that.
+//! A woken task whose condition lives outside the lock (the queue's store)
+//! reads that mark and tries again without the lock (step 4 without the
+//! lock); only if the try fails does it lock and go back to 1. A task whose
+//! caller has just tried without the lock starts at step 2. A task dropped after it was
 //! woken, before it could act on the wake-up, hands the wake-up on to the
 //! next entry, so a cancelled `await` never swallows the only notification.
 //! A woken thread always re-checks, so a wake-up it did not need costs a
@@ -55,7 +61,9 @@ use std::time::Instant;
 
 use crate::debug::WaitKind;
 use crate::debug::waits::{self, Holder, WaitScope};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
+use crate::loom::sync::atomic::{
+    AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Release, Ordering::SeqCst, fence,
+};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::loom::thread::{self, Thread};
 use crate::util::Deadline;
@@ -231,6 +239,11 @@ pub(crate) struct Monitor<S> {
     /// How many entries the list holds; changed only under the lock, read
     /// without it by notifiers that changed the condition lock-free.
     listed: AtomicUsize,
+    /// The highest [`WaitId`] a notifier has taken off the list (0: none).
+    /// Notifiers take from the front and ids only grow, so a waiter that
+    /// did not take its own entry off was woken exactly when its id is at
+    /// most this: a task learns it without the lock. Written under the lock.
+    taken: AtomicU64,
 }
 
 impl<S: HasWaiters> Monitor<S> {
@@ -238,6 +251,7 @@ impl<S: HasWaiters> Monitor<S> {
         Monitor {
             state: Mutex::new(state),
             listed: AtomicUsize::new(0),
+            taken: AtomicU64::new(0),
         }
     }
 
@@ -407,11 +421,15 @@ impl<S: HasWaiters> Monitor<S> {
         }
         let taken = if n == 1 {
             match list.entries.pop_front() {
-                Some((_, sleeper)) => Wakeups(Taken::One(sleeper)),
+                Some((id, sleeper)) => {
+                    self.taken.store(id.0.get(), Release);
+                    Wakeups(Taken::One(sleeper))
+                }
                 None => Wakeups(Taken::None),
             }
         } else {
             let rest = list.entries.split_off(n);
+            self.taken.store(list.entries[n - 1].0.0.get(), Release);
             Wakeups::of(std::mem::replace(&mut list.entries, rest))
         };
         self.listed.fetch_sub(n, SeqCst);
@@ -421,6 +439,9 @@ impl<S: HasWaiters> Monitor<S> {
     /// Takes every entry off the list.
     pub(crate) fn take_all(&self, state: &mut S) -> Wakeups {
         let taken = std::mem::take(&mut state.waiters().entries);
+        if let Some((last, _)) = taken.back() {
+            self.taken.store(last.0.get(), Release);
+        }
         self.listed.fetch_sub(taken.len(), SeqCst);
         Wakeups::of(taken)
     }
@@ -485,6 +506,24 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt,
             id: None,
+            tried: false,
+        }
+    }
+
+    /// [`until`](Self::until) for an attempt that reads no state under the
+    /// lock (the queue's lock-free store), made by a caller that has just
+    /// tried it once: the first poll registers before it tries again (the
+    /// protocol's step 2 without step 1), and a woken task tries before it
+    /// takes the lock.
+    pub(crate) fn until_tried<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
+    where
+        F: FnMut() -> Option<R>,
+    {
+        Until {
+            monitor: self,
+            attempt: Free(attempt),
+            id: None,
+            tried: true,
         }
     }
 
@@ -504,6 +543,7 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt: Woken(attempt),
             id: None,
+            tried: false,
         }
     }
 
@@ -548,6 +588,12 @@ pub(crate) trait Attempt<S> {
     /// One try; `woken`: a notifier took this task off the list since its
     /// last poll.
     fn attempt(&mut self, state: &mut S, woken: bool) -> Option<Self::Output>;
+
+    /// One try without the lock, made by a woken task before it takes the
+    /// lock; `None` if this attempt needs the state (the default).
+    fn attempt_unlocked(&mut self) -> Option<Option<Self::Output>> {
+        None
+    }
 }
 
 impl<S, R, F: FnMut(&mut S) -> Option<R>> Attempt<S> for F {
@@ -567,6 +613,22 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 
     fn attempt(&mut self, state: &mut S, woken: bool) -> Option<R> {
         (self.0)(state, woken)
+    }
+}
+
+/// The attempt of [`Monitor::until_tried`]: a closure that needs no state.
+pub(crate) struct Free<F>(F);
+
+impl<S, R, F: FnMut() -> Option<R>> Attempt<S> for Free<F> {
+    type Output = R;
+
+    fn attempt(&mut self, _state: &mut S, _woken: bool) -> Option<R> {
+        (self.0)()
+    }
+
+    #[inline]
+    fn attempt_unlocked(&mut self) -> Option<Option<R>> {
+        Some((self.0)())
     }
 }
 
@@ -609,15 +671,51 @@ impl<S: HasWaiters> Monitor<S> {
         cx: &mut Context<'_>,
         attempt: &mut A,
     ) -> Poll<A::Output> {
+        self.poll_attempt(id, cx, attempt, false)
+    }
+
+    /// Whether a notifier took entry `id` off the list, for a waiter that
+    /// did not take it off itself. Exact under the lock; without it, a
+    /// `false` may be stale (and is then checked again under the lock).
+    #[inline]
+    fn was_taken(&self, id: WaitId) -> bool {
+        id.0.get() <= self.taken.load(Acquire)
+    }
+
+    /// [`poll_until`](Self::poll_until); `tried`: the caller has just
+    /// tried without the lock, so a first poll registers before it tries.
+    #[inline]
+    fn poll_attempt<A: Attempt<S>>(
+        &self,
+        id: &mut Option<WaitId>,
+        cx: &mut Context<'_>,
+        attempt: &mut A,
+        tried: bool,
+    ) -> Poll<A::Output> {
+        // Woken, an attempt that needs no state tries without the lock:
+        // the entry is off the list already, nothing to take back.
+        if let Some(listed) = *id
+            && self.was_taken(listed)
+            && let Some(Some(done)) = attempt.attempt_unlocked()
+        {
+            *id = None;
+            return Poll::Ready(done);
+        }
         let mut guard = self.lock();
-        let woken = id.is_some_and(|listed| !guard.waiters().contains(listed));
-        if let Some(done) = attempt.attempt(&mut guard, woken) {
-            if let Some(listed) = id.take() {
+        let woken = id.is_some_and(|listed| self.was_taken(listed));
+        if !(tried && id.is_none())
+            && let Some(done) = attempt.attempt(&mut guard, woken)
+        {
+            if let Some(listed) = id.take()
+                && !woken
+            {
                 self.deregister(&mut guard, listed);
             }
             return Poll::Ready(done);
         }
-        if let Some(listed) = *id {
+        if let Some(listed) = *id
+            && !woken
+        {
             let list = guard.waiters();
             if let Some(at) = list.position(listed) {
                 // Still waiting: keep the place in line, refresh the waker.
@@ -693,6 +791,8 @@ pub(crate) struct Until<'a, S: HasWaiters, F> {
     /// This task's entry, from the moment it registers until it resolves
     /// or is dropped (the entry may have been taken by a notifier since).
     id: Option<WaitId>,
+    /// The caller tried once without the lock just before the first poll.
+    tried: bool,
 }
 
 // `attempt` is only ever called through `&mut`, never pinned.
@@ -703,7 +803,9 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        this.monitor.poll_until(&mut this.id, cx, &mut this.attempt)
+        let tried = std::mem::take(&mut this.tried);
+        this.monitor
+            .poll_attempt(&mut this.id, cx, &mut this.attempt, tried)
     }
 }
 

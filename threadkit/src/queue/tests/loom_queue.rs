@@ -378,3 +378,28 @@ fn loom_async_and_thread_getters_share_one_line() {
         assert_eq!(got, [1, 2]);
     });
 }
+
+/// A task woken for an item that a thread's `try_get` takes first (the
+/// task's try after the wake-up, made without the lock, finds nothing)
+/// gets back in line and is woken by the next put: no item lost, no hang.
+#[test]
+fn loom_robbed_async_getter_waits_again() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let task = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || loom::future::block_on(q.get_async()))
+        };
+        let thief = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.try_get().ok())
+        };
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got = vec![task.join().unwrap().unwrap()];
+        got.extend(thief.join().unwrap());
+        got.extend(q.try_get().ok());
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
