@@ -5,7 +5,7 @@ use std::process::Command;
 
 use std::time::{Duration, Instant};
 
-use super::report::{Outcome, measure_under_load, secs};
+use super::report::{SpeedupTry, measure_speedup_beside, secs};
 use super::{Lesson, Report};
 
 #[allow(dead_code, unreachable_pub)]
@@ -48,34 +48,8 @@ fn cpython_speedup() -> Option<(f64, f64)> {
 /// The speedup 2 threads must give the CPU-bound loop.
 const SPEEDUP_BAR: f64 = 1.5;
 
-/// One try: the loop twice one after the other, on 2 threadkit threads, and
-/// on 2 bare `std` threads (what this machine's cores give two loops at
-/// that moment, with nothing of threadkit in the way).
-#[derive(Clone, Copy)]
-struct Try {
-    sequential: Duration,
-    threaded: Duration,
-    bare: Duration,
-}
-
-impl Try {
-    fn speedup(&self) -> f64 {
-        self.sequential.as_secs_f64() / self.threaded.as_secs_f64().max(1e-9)
-    }
-
-    fn bare_speedup(&self) -> f64 {
-        self.sequential.as_secs_f64() / self.bare.as_secs_f64().max(1e-9)
-    }
-
-    /// The cores themselves did not run two loops at once: virtual cores
-    /// sharing a physical one with other machines do that, unseen by the
-    /// load figures. threadkit's threads then say nothing either way, as
-    /// long as they kept up with the bare ones.
-    fn cores_shared(&self) -> bool {
-        self.bare_speedup() < SPEEDUP_BAR && self.speedup() >= 0.85 * self.bare_speedup()
-    }
-}
-
+/// The loop twice on two bare `std` threads: the reference the threadkit
+/// threads are judged beside.
 fn bare_threads(n: u64) -> Duration {
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -89,29 +63,16 @@ fn lesson(r: &mut Report) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // About a quarter of a second per task in a release build.
     let n = 400_000_000;
-    let m = measure_under_load(
-        5,
-        || {
-            let (sequential, threaded) = gil_example::sequential_vs_threads(2, n);
-            Try {
-                sequential,
-                threaded,
-                bare: bare_threads(n),
-            }
-        },
-        |t| t.speedup() >= SPEEDUP_BAR || t.cores_shared(),
-        Try::speedup,
-    );
+    let m = measure_speedup_beside(5, SPEEDUP_BAR, || {
+        let (sequential, parallel) = gil_example::sequential_vs_threads(2, n);
+        SpeedupTry {
+            sequential,
+            parallel,
+            reference: bare_threads(n),
+        }
+    });
     let best = m.best;
-    let outcome = match m.outcome {
-        Outcome::Held if best.speedup() < SPEEDUP_BAR => Outcome::Inconclusive(format!(
-            "two bare OS threads ran the same loop only {:.2}x faster in the same try: \
-             the cores were shared",
-            best.bare_speedup()
-        )),
-        other => other,
-    };
-    let (sequential, threaded, speedup) = (best.sequential, best.threaded, best.speedup());
+    let (sequential, threaded, speedup) = (best.sequential, best.parallel, best.speedup());
     println!(
         "  threadkit (best of {}): 2 tasks sequentially {}, on 2 threads {}",
         m.tries,
@@ -137,12 +98,12 @@ fn lesson(r: &mut Report) {
     }
     r.check_judged(
         "without a GIL, 2 CPU-bound threads on 2 cores beat sequential (CPython: ~1.0x)",
-        &outcome,
+        &m.outcome,
         format!(
             "{speedup:.2}x speedup ({} vs {}; two bare OS threads: {:.2}x)",
             secs(threaded),
             secs(sequential),
-            best.bare_speedup()
+            best.reference_speedup()
         ),
     );
 }
