@@ -218,29 +218,36 @@ fn loom_wait_async_sees_completion() {
 fn loom_listener_races_lock_free_completion() {
     loom::model(|| {
         let (f, promise) = Future::<usize>::new();
-        let f = Arc::new(f);
-        let calls = Arc::new(AtomicUsize::new(0));
-        let worker = thread::spawn(move || {
+        listeners_race_completion(f, move || {
             assert!(promise.set_running_or_notify_cancel());
             promise.set_result(4);
         });
-        let reader = {
-            let f = Arc::clone(&f);
-            thread::spawn(move || assert_eq!(f.result(), Ok(&4)))
-        };
-        let c = Arc::clone(&calls);
-        f.add_done_callback(move |r| {
-            assert_eq!(r.copied(), Ok(4));
-            c.fetch_add(1, SeqCst);
-        });
-        let r = wait([&*f], None, ReturnWhen::AllCompleted);
-        assert_eq!((r.done.len(), r.not_done.len()), (1, 0));
-        worker.join().unwrap();
-        reader.join().unwrap();
-        assert_eq!(calls.load(SeqCst), 1);
-        assert!(!f.cancel(), "done: no longer cancellable");
-        assert_eq!(f.result(), Ok(&4));
     });
+}
+
+/// A thread blocking in `result()`, a done-callback and an installed `wait`
+/// race `complete` (on a thread of its own), which makes `f` return 4: none
+/// of them is missed, each is served once, and every reader sees the value.
+fn listeners_race_completion(f: Future<usize>, complete: impl FnOnce() + Send + 'static) {
+    let f = Arc::new(f);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let worker = thread::spawn(complete);
+    let reader = {
+        let f = Arc::clone(&f);
+        thread::spawn(move || assert_eq!(f.result(), Ok(&4)))
+    };
+    let c = Arc::clone(&calls);
+    f.add_done_callback(move |r| {
+        assert_eq!(r.copied(), Ok(4));
+        c.fetch_add(1, SeqCst);
+    });
+    let r = wait([&*f], None, ReturnWhen::AllCompleted);
+    assert_eq!((r.done.len(), r.not_done.len()), (1, 0));
+    worker.join().unwrap();
+    reader.join().unwrap();
+    assert_eq!(calls.load(SeqCst), 1);
+    assert!(!f.cancel(), "done: no longer cancellable");
+    assert_eq!(f.result(), Ok(&4));
 }
 
 /// Nobody listens while the task completes (the lock-free path), then a
@@ -277,24 +284,6 @@ fn loom_late_listeners_after_lock_free_completion() {
 fn loom_listeners_race_work_item_completion() {
     loom::model(|| {
         let (item, f) = crate::futures::WorkItem::new(|| 4usize);
-        let f = Arc::new(f);
-        let calls = Arc::new(AtomicUsize::new(0));
-        let worker = thread::spawn(move || item.run());
-        let reader = {
-            let f = Arc::clone(&f);
-            thread::spawn(move || assert_eq!(f.result(), Ok(&4)))
-        };
-        let c = Arc::clone(&calls);
-        f.add_done_callback(move |r| {
-            assert_eq!(r.copied(), Ok(4));
-            c.fetch_add(1, SeqCst);
-        });
-        let r = wait([&*f], None, ReturnWhen::AllCompleted);
-        assert_eq!((r.done.len(), r.not_done.len()), (1, 0));
-        worker.join().unwrap();
-        reader.join().unwrap();
-        assert_eq!(calls.load(SeqCst), 1);
-        assert!(!f.cancel(), "done: no longer cancellable");
-        assert_eq!(f.result(), Ok(&4));
+        listeners_race_completion(f, move || item.run());
     });
 }
