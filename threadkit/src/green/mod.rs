@@ -32,6 +32,9 @@
 //! and [`crate::sleep`]. Outside green threads the same calls block the OS
 //! thread, as before.
 //!
+//! Sockets that yield are in [`net`] (`TcpListener`, `TcpStream`,
+//! `UdpSocket`, with `std::net`'s methods), gevent's `gevent.socket`.
+//!
 //! Green threads live on a *hub*, one per OS thread (the carrier), made by
 //! the first spawn there. The hub runs while the carrier's own code waits
 //! in threadkit, so [`run`] (or any join) drives it. A green thread never
@@ -132,6 +135,8 @@ mod greenlet;
 mod hub;
 #[cfg(all(test, loom))]
 mod loom_green;
+#[cfg(not(any(loom, miri)))]
+pub mod net;
 #[cfg(not(any(loom, miri)))]
 mod overflow;
 mod pool;
