@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 echo "== clippy with --features green"
 cargo clippy -p threadkit --all-targets --features green -- -D warnings
 echo "== tests with --features green"
-cargo test -p threadkit --features green --test green --test green_api --test green_watchdog --test green_scale \
+cargo test -p threadkit --features green --test green --test green_api --test green_watchdog --test green_scale --test green_net \
     --test cpython_lock_tests --test send_sync \
     --test threading_stress --test queue_stress
 cargo test -p threadkit --features green --lib
