@@ -17,3 +17,4 @@ cargo test -p threadkit --features green,debug-locks --test green --test green_a
 cargo test -p threadkit --features green --doc
 echo "== green bench smoke run"
 cargo bench -p threadkit --features green --bench green -- --test
+cargo bench -p threadkit --features green --bench green_net -- --test

@@ -198,7 +198,10 @@ fn write_timeout_when_the_peer_does_not_read() {
         fill_until_timeout(&s);
         // And a read timeout on a plain thread.
         s.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
-        assert_eq!(s.read(&mut [0; 4]).unwrap_err().kind(), ErrorKind::TimedOut);
+        assert_eq!(
+            (&s).read(&mut [0; 4]).unwrap_err().kind(),
+            ErrorKind::TimedOut
+        );
     });
 }
 
@@ -235,7 +238,7 @@ fn killed_or_timed_out_during_read_loses_no_bytes() {
                 let s = Arc::clone(&s);
                 green::spawn(move || {
                     let mut buf = [0; 8];
-                    s.read(&mut buf).map(|n| buf[..n].to_vec())
+                    (&*s).read(&mut buf).map(|n| buf[..n].to_vec())
                 })
             };
             green::yield_now();
@@ -244,7 +247,7 @@ fn killed_or_timed_out_during_read_loses_no_bytes() {
             // Timed out by with_timeout while it waits.
             let got = green::with_timeout(Duration::from_millis(20), || {
                 let mut buf = [0; 8];
-                s.read(&mut buf)
+                (&*s).read(&mut buf)
             });
             assert_eq!(got.unwrap_err(), GreenTimeout::Expired);
             // What arrives now is all there.

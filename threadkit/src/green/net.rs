@@ -380,9 +380,9 @@ impl Iterator for Incoming<'_> {
 }
 
 /// A TCP connection: `std::net::TcpStream` (gevent's `socket.socket`)
-/// whose reads, writes and connects yield in a green thread. It is
-/// [`Read`] and [`Write`], also through `&TcpStream`, so one green thread
-/// can read while another writes.
+/// whose reads, writes and connects yield in a green thread. It reads
+/// and writes through [`Read`] and [`Write`], as std's, also through
+/// `&TcpStream`, so one green thread can read while another writes.
 ///
 /// # Examples
 ///
@@ -448,50 +448,30 @@ impl TcpStream {
         wait(deadline, tokio::net::TcpStream::connect(addr)).map(Self::wrap)
     }
 
-    /// Reads what has arrived (at least one byte) into `buf`, waiting for
+    /// [`Read::read`]: what has arrived (at least one byte), waiting for
     /// data if none has; `Ok(0)` at the end of the stream.
-    ///
-    /// # Errors
-    ///
-    /// [`io::ErrorKind::TimedOut`] past the read timeout; the OS's.
-    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_any(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let deadline = self.read_timeout.deadline();
         io_loop(
-            deadline,
+            self.read_timeout.deadline(),
             || self.inner.try_read(buf),
             || self.inner.readable(),
         )
     }
 
-    /// Writes part of `buf` (at least one byte), waiting for room in the
-    /// send buffer if there is none.
-    ///
-    /// # Errors
-    ///
-    /// [`io::ErrorKind::TimedOut`] past the write timeout; the OS's
-    /// (`BrokenPipe` after the peer closed).
-    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+    /// [`Write::write`]: part of `buf` (at least one byte), waiting for
+    /// room in the send buffer if there is none.
+    fn write_any(&self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let deadline = self.write_timeout.deadline();
         io_loop(
-            deadline,
+            self.write_timeout.deadline(),
             || self.inner.try_write(buf),
             || self.inner.writable(),
         )
-    }
-
-    /// Does nothing, as std's (TCP has no user-space buffer).
-    ///
-    /// # Errors
-    ///
-    /// Never.
-    pub fn flush(&self) -> io::Result<()> {
-        Ok(())
     }
 
     /// Shuts down the read half, the write half or both (`socket.shutdown`).
@@ -591,21 +571,37 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     }
 }
 
+/// Reads what has arrived (at least one byte), waiting for data if none
+/// has; `Ok(0)` at the end of the stream. In a green thread the wait
+/// parks only the green thread.
+///
+/// # Errors
+///
+/// [`io::ErrorKind::TimedOut`] past the read timeout; the OS's.
 impl Read for TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpStream::read(self, buf)
+        self.read_any(buf)
     }
 }
 
+/// As for `TcpStream`: one green thread may read while another writes.
 impl Read for &TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpStream::read(self, buf)
+        self.read_any(buf)
     }
 }
 
+/// Writes part of `buf` (at least one byte), waiting for room in the send
+/// buffer if there is none; `flush` does nothing (TCP has no user-space
+/// buffer). In a green thread the wait parks only the green thread.
+///
+/// # Errors
+///
+/// [`io::ErrorKind::TimedOut`] past the write timeout; the OS's
+/// (`BrokenPipe` after the peer closed).
 impl Write for TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        TcpStream::write(self, buf)
+        self.write_any(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -613,9 +609,10 @@ impl Write for TcpStream {
     }
 }
 
+/// As for `TcpStream`.
 impl Write for &TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        TcpStream::write(self, buf)
+        self.write_any(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
