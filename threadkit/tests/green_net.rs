@@ -4,6 +4,13 @@
 //! Each green test runs its green threads on one carrier: a socket call
 //! that blocked the carrier instead of yielding would hang, which the hang
 //! guard (far above the expected time) turns into a failure.
+//!
+//! `cpython_test_timeout` ports the TCP and UDP cases of CPython's
+//! `Lib/test/test_timeout.py` (3.11: `testRecvTimeout`, `testSend`,
+//! `testSendall`, `testRecvfromTimeout`) over loopback, without their
+//! timing checks. CPython is under the Python Software Foundation License
+//! Version 2 (Copyright (c) 2001 Python Software Foundation; All Rights
+//! Reserved).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
@@ -337,6 +344,49 @@ fn std_sockets_convert() {
             udp.send_to(b"self", udp.local_addr().unwrap()).unwrap();
             let mut buf = [0; 8];
             assert_eq!(udp.recv_from(&mut buf).unwrap().0, 4);
+        })
+        .unwrap();
+    });
+}
+
+/// CPython's `_sock_operation(count, timeout, method, *args)`: runs `op`
+/// at most `count` times; it must fail with a timeout (`TimeoutError`).
+fn sock_operation<T>(count: usize, mut op: impl FnMut() -> std::io::Result<T>) {
+    for _ in 0..count {
+        if let Err(e) = op() {
+            assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+            return;
+        }
+    }
+    panic!("TimeoutError was not raised");
+}
+
+#[test]
+fn cpython_test_timeout() {
+    guarded(|| {
+        green::run(|| {
+            let timeout = Some(Duration::from_millis(50));
+            let serv = TcpListener::bind("127.0.0.1:0").unwrap();
+            // testRecvTimeout
+            let sock = TcpStream::connect(serv.local_addr().unwrap()).unwrap();
+            let _peer = serv.accept().unwrap();
+            sock.set_read_timeout(timeout).unwrap();
+            sock_operation(1, || (&sock).read(&mut [0; 1024]));
+            // testSend: a lot of data, to get past the TCP stack's buffers.
+            let big = vec![b'X'; 200_000];
+            let sock = TcpStream::connect(serv.local_addr().unwrap()).unwrap();
+            let _peer = serv.accept().unwrap();
+            sock.set_write_timeout(timeout).unwrap();
+            sock_operation(100, || Write::write(&mut &sock, &big));
+            // testSendall
+            let sock = TcpStream::connect(serv.local_addr().unwrap()).unwrap();
+            let _peer = serv.accept().unwrap();
+            sock.set_write_timeout(timeout).unwrap();
+            sock_operation(100, || (&sock).write_all(&big));
+            // testRecvfromTimeout
+            let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            sock.set_read_timeout(timeout).unwrap();
+            sock_operation(1, || sock.recv_from(&mut [0; 1024]));
         })
         .unwrap();
     });

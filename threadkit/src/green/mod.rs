@@ -82,6 +82,8 @@
 //! killed green thread unwinds its own OS thread's stack, and the hub
 //! joins that thread.
 //!
+//! [`net`] is native only: it is absent under loom and Miri.
+//!
 //! What the baton backend cannot check is what it replaces: the stack
 //! switch itself, thread-locals seen from a switched stack, guard pages
 //! and the overflow report. The soundness-rule tests (`rule_*` in
@@ -94,7 +96,8 @@
 //!
 //! - No monkey-patching: threadkit's own waits yield; `std::thread::sleep`,
 //!   std IO, `std::sync` locks and C calls block the carrier and every
-//!   green thread on it (use [`crate::sleep`] and threadkit's primitives).
+//!   green thread on it (use [`crate::sleep`], threadkit's primitives and
+//!   [`net`]'s sockets).
 //!   A `std::sync::Mutex` guard held across a threadkit wait can deadlock
 //!   the carrier. A watchdog thread, as gevent's monitor thread, reports a
 //!   green thread that runs longer than [`max_blocking`] (100 ms by default,

@@ -69,7 +69,10 @@
 //!   that waits longer fails with [`io::ErrorKind::TimedOut`] (std's
 //!   `set_read_timeout` gives `WouldBlock` on Unix). A zero timeout is an
 //!   error, as in std (use [`green::with_timeout`](super::with_timeout)
-//!   to give up on a whole exchange).
+//!   to give up on a whole exchange). It applies to each call, as std's:
+//!   `write_all` may take longer in all (Python's `sendall` applies it to
+//!   the whole call). A listener has no accept timeout (std has none); in
+//!   a green thread, wrap `accept` in `with_timeout`.
 //! - Host names are resolved with std's blocking resolver, which blocks
 //!   the carrier: pass IP addresses in green threads, or resolve under
 //!   [`blocking`](super::blocking).
