@@ -391,3 +391,47 @@ fn cpython_test_timeout() {
         .unwrap();
     });
 }
+
+#[test]
+fn try_clone_reads_while_the_original_writes() {
+    guarded(|| {
+        green::run(|| {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            let (conn, _) = listener.accept().unwrap();
+            let server = green::spawn(move || echo(conn));
+            let mut reader = s.try_clone().unwrap();
+            assert_eq!(
+                reader.read_timeout().unwrap(),
+                Some(Duration::from_secs(30))
+            );
+            let got = green::spawn(move || {
+                let mut got = Vec::new();
+                reader.read_to_end(&mut got).unwrap();
+                got
+            });
+            (&s).write_all(b"through the clone").unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+            assert_eq!(got.get().unwrap(), b"through the clone");
+            server.join();
+            s.set_ttl(42).unwrap();
+            assert_eq!(s.ttl().unwrap(), 42);
+            assert!(s.take_error().unwrap().is_none());
+            // Back to std, blocking.
+            let std_listener = listener.try_clone().unwrap().into_std().unwrap();
+            assert_eq!(
+                std_listener.local_addr().unwrap(),
+                listener.local_addr().unwrap()
+            );
+            let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+            udp.set_broadcast(true).unwrap();
+            assert!(udp.broadcast().unwrap());
+            let std_udp = udp.try_clone().unwrap().into_std().unwrap();
+            std_udp.send_to(b"std", udp.local_addr().unwrap()).unwrap();
+            let mut buf = [0; 8];
+            assert_eq!(udp.recv_from(&mut buf).unwrap().0, 3);
+        })
+        .unwrap();
+    });
+}

@@ -249,6 +249,12 @@ impl Timeout {
         }
     }
 
+    /// Takes `other`'s value (a clone's timeouts).
+    fn set_raw(&self, other: &Timeout) {
+        self.0
+            .store(other.0.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
     /// When a call starting now gives up.
     fn deadline(&self) -> Deadline {
         Deadline::from_timeout(self.get())
@@ -807,5 +813,225 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
     fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         registered(|| tokio::net::UdpSocket::from_std(socket)).map(UdpSocket::wrap)
+    }
+}
+
+impl TcpListener {
+    /// Another handle to the same socket (a duplicated file descriptor,
+    /// registered with the reactor on its own), as std's `try_clone`:
+    /// for one green thread or thread to read while another writes.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        let dup: std::net::TcpListener = socket2::SockRef::from(&self.inner).try_clone()?.into();
+        TcpListener::try_from(dup)
+    }
+
+    /// Gives the socket back as a std one, in blocking mode (its timeouts
+    /// here are not carried over).
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        let s = self.inner.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok(s)
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for TcpListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl TcpStream {
+    /// Another handle to the same socket (a duplicated file descriptor,
+    /// registered with the reactor on its own), as std's `try_clone`:
+    /// for one green thread or thread to read while another writes.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn try_clone(&self) -> io::Result<TcpStream> {
+        let dup: std::net::TcpStream = socket2::SockRef::from(&self.inner).try_clone()?.into();
+        TcpStream::try_from(dup).inspect(|c| {
+            c.read_timeout.set_raw(&self.read_timeout);
+            c.write_timeout.set_raw(&self.write_timeout);
+        })
+    }
+
+    /// Gives the socket back as a std one, in blocking mode (its timeouts
+    /// here are not carried over).
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        let s = self.inner.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok(s)
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for TcpStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl UdpSocket {
+    /// Another handle to the same socket (a duplicated file descriptor,
+    /// registered with the reactor on its own), as std's `try_clone`:
+    /// for one green thread or thread to read while another writes.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn try_clone(&self) -> io::Result<UdpSocket> {
+        let dup: std::net::UdpSocket = socket2::SockRef::from(&self.inner).try_clone()?.into();
+        UdpSocket::try_from(dup).inspect(|c| {
+            c.read_timeout.set_raw(&self.read_timeout);
+            c.write_timeout.set_raw(&self.write_timeout);
+        })
+    }
+
+    /// Gives the socket back as a std one, in blocking mode (its timeouts
+    /// here are not carried over).
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        let s = self.inner.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok(s)
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for UdpSocket {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl TcpStream {
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+}
+
+impl UdpSocket {
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// Sets `SO_BROADCAST`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn set_broadcast(&self, broadcast: bool) -> io::Result<()> {
+        self.inner.set_broadcast(broadcast)
+    }
+
+    /// `SO_BROADCAST`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.inner.broadcast()
     }
 }
