@@ -435,3 +435,23 @@ fn try_clone_reads_while_the_original_writes() {
         .unwrap();
     });
 }
+
+#[test]
+fn the_root_of_a_hub_runs_its_green_threads_while_it_waits_on_a_socket() {
+    guarded(|| {
+        // No `green::run`: this thread is the hub's root, and its read
+        // must run the green thread that writes, or hang.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (conn, _) = listener.accept().unwrap();
+        let writer = green::spawn(move || {
+            threadkit::sleep(Duration::from_millis(10));
+            (&conn).write_all(b"from green").unwrap();
+            conn
+        });
+        let mut buf = [0; 10];
+        (&s).read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"from green");
+        drop(writer.get().unwrap());
+    });
+}
