@@ -61,9 +61,30 @@ fn exchange(addr: std::net::SocketAddr, msg: &[u8]) -> Vec<u8> {
     got
 }
 
+/// Raises the soft limit of open files to `want` (or the hard limit) if
+/// it is lower: 1000 connections take 2000 descriptors, and many systems
+/// default to 1024.
+fn allow_open_files(want: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit for the call to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return;
+    }
+    if lim.rlim_cur < want {
+        lim.rlim_cur = want.min(lim.rlim_max);
+        // SAFETY: `lim` is a valid rlimit; raising the soft limit up to
+        // the hard one needs no privilege.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+}
+
 #[test]
 fn echo_server_with_1000_green_clients_on_one_carrier() {
     const CLIENTS: usize = 1000;
+    allow_open_files(4096);
     guarded(|| {
         let carrier = std::thread::current().id();
         green::run(move || {
