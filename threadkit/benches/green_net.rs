@@ -12,15 +12,15 @@
 //! (`-- --test` for a tiny smoke run).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average about 10: compare only the rows of one run; gevent 26.9 on
-//! CPython 3.11, 5000 round trips):
+//! average 4.5 to 10: compare only the rows of one run; gevent 26.9 on
+//! CPython 3.11, 5000 round trips), three runs:
 //!
-//! | echo round trip, 64 B | ns | / green::net |
-//! | --- | --- | --- |
-//! | `green::net`, two green threads, one carrier | 55 442 | 1 |
-//! | `std::net`, two OS threads | 32 273 | 0.58x |
-//! | tokio, two tasks, one current-thread runtime | 27 547 | 0.50x |
-//! | `gevent.socket`, two greenlets | 63 289 | 1.14x |
+//! | echo round trip, 64 B | run 1 | run 2 | run 3 |
+//! | --- | --- | --- | --- |
+//! | `green::net`, two green threads, one carrier | 55.4 us | 64.7 us | 31.2 us |
+//! | `std::net`, two OS threads | 0.58x | 0.21x | 0.45x |
+//! | tokio, two tasks, one current-thread runtime | 0.50x | 0.20x | 0.48x |
+//! | `gevent.socket`, two greenlets | 1.14x | 0.40x | 1.14x |
 //!
 //! Each wait that data does not end at once costs a hop through the
 //! reactor thread (see the `green::net` docs): two per round trip here.

@@ -59,9 +59,10 @@
 //! its hub was busy or gone. The cost is a hop through the reactor thread
 //! per wait that is not satisfied at once: `benches/green_net.rs`
 //! measured a loopback echo round trip between two green threads of one
-//! carrier at about twice that of two tokio tasks on one current-thread
-//! runtime, about 1.7x two OS threads with `std::net`, and about as fast
-//! as two greenlets with `gevent.socket` (one run, loaded machine).
+//! carrier at 2 to 5 times that of two tokio tasks on one current-thread
+//! runtime, and from 0.9x to 2.5x that of two greenlets with
+//! `gevent.socket` (three runs on a loaded 2-core machine: the hop is two
+//! more thread wake-ups per round trip, which a busy machine delays).
 //!
 //! # Differences from Python's `socket` and from `std::net`
 //!
