@@ -476,3 +476,33 @@ fn the_root_of_a_hub_runs_its_green_threads_while_it_waits_on_a_socket() {
         drop(writer.get().unwrap());
     });
 }
+
+#[test]
+fn peek_waits_and_leaves_the_data() {
+    guarded(|| {
+        green::run(|| {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let s = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (conn, _) = listener.accept().unwrap();
+            let writer = green::spawn(move || {
+                threadkit::sleep(Duration::from_millis(5));
+                (&conn).write_all(b"peeked").unwrap();
+                conn
+            });
+            let mut buf = [0; 6];
+            let n = s.peek(&mut buf).unwrap(); // waits, yielding to the writer
+            assert_eq!(&buf[..n], &b"peeked"[..n]);
+            (&s).read_exact(&mut buf).unwrap();
+            assert_eq!(&buf, b"peeked");
+            drop(writer.get().unwrap());
+            let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+            a.send_to(b"dgram", b.local_addr().unwrap()).unwrap();
+            let mut buf = [0; 8];
+            assert_eq!(b.peek_from(&mut buf).unwrap(), (5, a.local_addr().unwrap()));
+            assert_eq!(b.recv_from(&mut buf).unwrap().0, 5);
+            assert_eq!(&buf[..5], b"dgram");
+        })
+        .unwrap();
+    });
+}

@@ -998,6 +998,19 @@ impl std::os::fd::AsRawFd for UdpSocket {
 }
 
 impl TcpStream {
+    /// Reads what has arrived into `buf` without taking it from the
+    /// socket, waiting for data if none has.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::TimedOut`] past the read timeout; the OS's.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        wait(self.read_timeout.deadline(), self.inner.peek(buf))
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     ///
     /// # Errors
@@ -1009,6 +1022,26 @@ impl TcpStream {
 }
 
 impl UdpSocket {
+    /// Receives the next datagram into `buf` without taking it from the
+    /// socket, with its sender's address.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::TimedOut`] past the read timeout; the OS's.
+    pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        wait(self.read_timeout.deadline(), self.inner.peek_from(buf))
+    }
+
+    /// Receives the next datagram from the connected peer into `buf`
+    /// without taking it from the socket.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::TimedOut`] past the read timeout; the OS's.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        wait(self.read_timeout.deadline(), self.inner.peek(buf))
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     ///
     /// # Errors
