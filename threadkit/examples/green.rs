@@ -24,7 +24,9 @@
 //! runs both ways, unchanged. The asyncio version needs `async`/`.await` at
 //! every wait. Unlike gevent, nothing is monkey-patched: only threadkit's
 //! waits yield (`std::thread::sleep` would block every green thread on the
-//! carrier).
+//! carrier). Sockets yield too when they are `green::net`'s (gevent's
+//! `gevent.socket`): the lesson ends with a small echo server, its clients
+//! green threads on the same OS thread.
 //!
 //! Run: `cargo run --release -p threadkit --example green --features green,asyncio`
 
@@ -184,6 +186,50 @@ impl Run {
     }
 }
 
+/// A small echo server on green sockets (`green::net`, gevent's
+/// `gevent.socket`): one green thread accepts, one per connection echoes,
+/// and `clients` green clients each send a line and read it back, all on
+/// this one OS thread. Returns how many got their line back.
+pub fn echo_server(clients: usize) -> usize {
+    use std::io::{Read, Write};
+    use threadkit::green::net::{TcpListener, TcpStream};
+
+    green::run(move || {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        let _server = green::spawn(move || {
+            for conn in listener.incoming().take(clients) {
+                let Ok(mut conn) = conn else { continue };
+                green::spawn(move || {
+                    let mut buf = [0; 64];
+                    while let Ok(n @ 1..) = conn.read(&mut buf) {
+                        if conn.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let gots: Vec<_> = (0..clients)
+            .map(|i| {
+                green::spawn(move || {
+                    let line = format!("hello from client {i}\n");
+                    let mut s = TcpStream::connect(addr).ok()?;
+                    s.write_all(line.as_bytes()).ok()?;
+                    let mut back = vec![0; line.len()];
+                    s.read_exact(&mut back).ok()?;
+                    Some(back == line.as_bytes())
+                })
+            })
+            .collect();
+        gots.into_iter()
+            .filter_map(|g| g.get().ok().flatten())
+            .filter(|&same| same)
+            .count()
+    }) // `run` ends the server's green threads left waiting
+    .expect("the echo run")
+}
+
 /// Each way runs in a fresh process (this program again, with the way and
 /// the count as arguments), so that memory one run freed is not counted as
 /// free for the next.
@@ -214,4 +260,6 @@ fn main() {
             run.wall.as_secs_f64()
         );
     }
+    let echoed = echo_server(200);
+    println!("echo server on one OS thread: {echoed} of 200 green clients got their line back");
 }

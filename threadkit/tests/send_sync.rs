@@ -279,6 +279,14 @@ const _: fn() = || {
     assert_error::<GreenTimeout>();
 };
 #[cfg(feature = "green")]
+const _: fn() = || {
+    use threadkit::green::net::{Incoming, TcpListener, TcpStream, UdpSocket};
+    assert_send_sync::<TcpListener>();
+    assert_send_sync::<TcpStream>();
+    assert_send_sync::<UdpSocket>();
+    assert_send_sync::<Incoming<'static>>();
+};
+#[cfg(feature = "green")]
 assert_not_impl!(threadkit::green::Greenlet<Rc<u8>>, Send);
 #[cfg(feature = "green")]
 assert_not_impl!(threadkit::green::GreenletError, Sync);

@@ -52,6 +52,12 @@ const CLAIMS: [&str; 4] = [
     "a waiting green thread takes less memory than a waiting OS thread",
 ];
 
+/// The echo server's claim, and how many green clients it serves (few
+/// enough for a default limit of 1024 open files).
+const ECHO_CLAIM: &str = "a green echo server (green::net sockets) serves every green client on \
+     one OS thread";
+const ECHO_CLIENTS: usize = 200;
+
 /// `bytes` for people: KB or MB, decimal.
 fn size(bytes: u64) -> String {
     if bytes >= 10_000_000 {
@@ -193,6 +199,7 @@ fn lesson(r: &mut Report) {
             for claim in CLAIMS {
                 r.check(claim, false, why.join("; "));
             }
+            check_echo(r);
             return;
         }
     };
@@ -259,4 +266,15 @@ fn lesson(r: &mut Report) {
             "not measurable here (no /proc/self peak RSS): not applicable",
         ),
     }
+    check_echo(r);
+}
+
+/// The echo server's claim: every green client gets its line back.
+fn check_echo(r: &mut Report) {
+    let echoed = green_example::echo_server(ECHO_CLIENTS);
+    r.check(
+        ECHO_CLAIM,
+        echoed == ECHO_CLIENTS,
+        format!("{echoed} of {ECHO_CLIENTS} clients got their line back"),
+    );
 }

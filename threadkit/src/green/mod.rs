@@ -32,6 +32,9 @@
 //! and [`crate::sleep`]. Outside green threads the same calls block the OS
 //! thread, as before.
 //!
+//! Sockets that yield are in [`net`] (`TcpListener`, `TcpStream`,
+//! `UdpSocket`, with `std::net`'s methods), gevent's `gevent.socket`.
+//!
 //! Green threads live on a *hub*, one per OS thread (the carrier), made by
 //! the first spawn there. The hub runs while the carrier's own code waits
 //! in threadkit, so [`run`] (or any join) drives it. A green thread never
@@ -79,6 +82,8 @@
 //! killed green thread unwinds its own OS thread's stack, and the hub
 //! joins that thread.
 //!
+//! [`net`] is native only: it is absent under loom and Miri.
+//!
 //! What the baton backend cannot check is what it replaces: the stack
 //! switch itself, thread-locals seen from a switched stack, guard pages
 //! and the overflow report. The soundness-rule tests (`rule_*` in
@@ -91,7 +96,8 @@
 //!
 //! - No monkey-patching: threadkit's own waits yield; `std::thread::sleep`,
 //!   std IO, `std::sync` locks and C calls block the carrier and every
-//!   green thread on it (use [`crate::sleep`] and threadkit's primitives).
+//!   green thread on it (use [`crate::sleep`], threadkit's primitives and
+//!   [`net`]'s sockets).
 //!   A `std::sync::Mutex` guard held across a threadkit wait can deadlock
 //!   the carrier. A watchdog thread, as gevent's monitor thread, reports a
 //!   green thread that runs longer than [`max_blocking`] (100 ms by default,
@@ -132,6 +138,8 @@ mod greenlet;
 mod hub;
 #[cfg(all(test, loom))]
 mod loom_green;
+#[cfg(not(any(loom, miri)))]
+pub mod net;
 #[cfg(not(any(loom, miri)))]
 mod overflow;
 mod pool;
