@@ -152,17 +152,27 @@ impl LockTracking {
                 Some(id) => id,
                 None => lock_order::checked_id(&self.tag),
             };
-            let tracked = lock_order::acquired(&self.tag, id, how, std::panic::Location::caller())
-                .then_some(&self.tag);
-            self.owner.set_current();
+            let tracked =
+                lock_order::acquired(&self.tag, id, how, std::panic::Location::caller());
+            self.owner.set_current(tracked);
             Held {
-                owner: Some(&self.owner),
-                tracked,
+                tracking: Some(self),
             }
         }
         #[cfg(not(feature = "debug-locks"))]
         Held {
             lock: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A lock dropped while held (a guard was `mem::forget`-ed) leaves no
+/// stale entry in its holder's list of held locks.
+#[cfg(feature = "debug-locks")]
+impl Drop for LockTracking {
+    fn drop(&mut self) {
+        if self.owner.is_held() {
+            lock_order::dropped_while_held(&mut self.tag);
         }
     }
 }
@@ -190,14 +200,13 @@ impl Checked {
 
 /// Ends a hold: clears the owner and tells the order checker (nothing
 /// without `debug-locks`). An `RLock` re-entered by its owner holds a
-/// [`Held::reentry`], which does nothing.
+/// [`Held::reentry`], which does nothing. One word: whether the order
+/// checker recorded the acquire is kept in the owner word (see
+/// [`Owner::set_current`]), so that a guard stays small.
 #[derive(Debug)]
 pub(crate) struct Held<'a> {
     #[cfg(feature = "debug-locks")]
-    owner: Option<&'a Owner>,
-    /// The lock, if the order checker recorded this acquire.
-    #[cfg(feature = "debug-locks")]
-    tracked: Option<&'a LockTag>,
+    tracking: Option<&'a LockTracking>,
     #[cfg(not(feature = "debug-locks"))]
     lock: std::marker::PhantomData<&'a ()>,
 }
@@ -207,9 +216,7 @@ impl Held<'_> {
     pub(crate) fn reentry() -> Self {
         Held {
             #[cfg(feature = "debug-locks")]
-            owner: None,
-            #[cfg(feature = "debug-locks")]
-            tracked: None,
+            tracking: None,
             #[cfg(not(feature = "debug-locks"))]
             lock: std::marker::PhantomData,
         }
@@ -220,11 +227,10 @@ impl Held<'_> {
 impl Drop for Held<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(owner) = self.owner {
-            owner.clear();
-        }
-        if let Some(tag) = self.tracked {
-            lock_order::released(tag);
+        if let Some(tracking) = self.tracking {
+            if tracking.owner.clear() {
+                lock_order::released(&tracking.tag);
+            }
         }
     }
 }

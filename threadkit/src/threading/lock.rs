@@ -114,7 +114,7 @@ impl<T> Lock<T> {
     }
 
     /// Wraps a parking_lot guard, recording the new holder.
-    #[cfg_attr(feature = "debug-locks", track_caller)]
+    #[cfg_attr(feature = "debug-locks", track_caller, inline)]
     fn guard<'a>(
         &'a self,
         inner: MutexGuard<'a, T>,
