@@ -32,6 +32,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::{Mutex, RwLock};
 
 pub(crate) use super::tracking::{Acquire, LockKind};
+use super::waits::TRACKED;
 
 /// The identity, name and creation site of one lock: a field of every
 /// `Lock`, `RLock` and `Condition` when `debug-locks` is on.
@@ -605,9 +606,10 @@ struct ThreadLocks {
     overflow: Cell<usize>,
     /// Orders checked, in the slot [`slot`] gives.
     checked: [Cell<(u64, u64)>; CACHE_SLOTS],
-    /// This thread's ident once asked for (0 before), recorded as the
-    /// holder of every lock it takes: kept here, beside the held list, so
-    /// that an acquire reaches one thread-local, not two.
+    /// This thread's ident once asked for (0 before), with [`TRACKED`]
+    /// set: what the owner word of every lock it takes records
+    /// ([`owner_word`]). Kept here, beside the held list, so that an
+    /// acquire reaches one thread-local, not two.
     ident: Cell<u64>,
     /// The [`DEAD_EPOCH`] up to which the held list was pruned.
     dead_seen: Cell<u64>,
@@ -623,7 +625,14 @@ impl ThreadLocks {
     /// The innermost entry's key, or 0 when nothing is held.
     #[inline]
     fn top_key(&self) -> u64 {
-        self.held[self.len.get() & (SLOTS - 1)].get().key
+        let len = self.len.get();
+        debug_assert!(len <= MAX_HELD);
+        // SAFETY: `len <= MAX_HELD < SLOTS`: every store to `len` keeps it
+        // so (`push` stores at most `MAX_HELD`, a pop one less than a
+        // nonzero `len`, `prune_dead` at most `len`, `swap_held` at most
+        // `MAX_HELD`). Unchecked: a bounds test (or mask) here is two of
+        // the dozen instructions of a nested acquire's fast path.
+        unsafe { self.held.get_unchecked(len) }.get().key
     }
 }
 
@@ -640,30 +649,33 @@ thread_local! {
     };
 }
 
-/// The calling thread's ident, cached (`get_ident` takes a lock): the
-/// holder an acquire records.
+/// What an acquire by the calling thread stores in the lock's owner word:
+/// its ident, with [`TRACKED`] if `tracked` (see
+/// [`Owner`](super::waits::Owner)). Cached with the bit set (`get_ident`
+/// takes a lock), so that the usual case, tracked, is one load.
 #[inline]
-pub(crate) fn current_ident() -> u64 {
+pub(crate) fn owner_word(tracked: bool) -> u64 {
     if cfg!(loom) {
         return 0;
     }
-    THREAD
+    let word = THREAD
         .try_with(|t| {
-            let ident = t.ident.get();
-            if ident != 0 {
-                return ident;
+            let word = t.ident.get();
+            if word != 0 {
+                return word;
             }
             first_ident(t)
         })
-        .unwrap_or(0)
+        .unwrap_or(0);
+    if tracked { word } else { word & !TRACKED }
 }
 
 #[cold]
 #[inline(never)]
 fn first_ident(t: &ThreadLocks) -> u64 {
-    let ident = crate::threading::get_ident();
-    t.ident.set(ident);
-    ident
+    let word = crate::threading::get_ident() | TRACKED;
+    t.ident.set(word);
+    word
 }
 
 /// A green thread's held locks while it is switched out (feature `green`):
@@ -677,8 +689,9 @@ fn first_ident(t: &ThreadLocks) -> u64 {
 pub(crate) struct HeldStack {
     held: Vec<Held>,
     overflow: usize,
-    /// The green thread's ident once its first acquire asked for it (0
-    /// before: [`current_ident`] asks `get_ident`, which knows it).
+    /// The green thread's ident (as [`ThreadLocks::ident`] keeps it) once
+    /// its first acquire asked for it (0 before: [`owner_word`] asks
+    /// `get_ident`, which knows it).
     ident: u64,
 }
 
@@ -751,8 +764,7 @@ pub(crate) fn checked_id(tag: &LockTag) -> u64 {
 /// load of the id for both calls).
 ///
 /// A known order costs two loads and a compare: the innermost held entry's
-/// key against the lock's hint ([`LockTag::before`]). Nothing held costs
-/// the same (the sentinel's key is 0) plus a test of that key.
+/// key against the lock's hint ([`LockTag::before`]).
 #[inline]
 pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> u64 {
     let id = checked_id(tag);
@@ -766,8 +778,11 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
     };
     if blocking {
         let hint = tag.before.load(Relaxed);
-        let top = THREAD.with(ThreadLocks::top_key);
-        if top != hint && top != 0 {
+        // Nothing held is the sentinel's key 0, the hint of a lock never
+        // taken under another; a lock with a hint taken alone goes out of
+        // line once, which sets its hint to 0 (the hint follows the last
+        // checked order).
+        if THREAD.with(ThreadLocks::top_key) != hint {
             check_order_slow(Target::Lock(tag), id, site);
         }
     }
@@ -809,7 +824,7 @@ fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) 
             // without `TRIED`), becomes the hint.
             if let Target::Lock(tag) = tag {
                 let top = THREAD.with(ThreadLocks::top_key);
-                if top & TRIED == 0 && top != id {
+                if top & TRIED == 0 && top != id && tag.before.load(Relaxed) != top {
                     tag.before.store(top, Relaxed);
                 }
             }

@@ -406,7 +406,7 @@ pub(crate) struct Owner(AtomicU64);
 
 /// Set in an [`Owner`] word beside the holder's ident when the order
 /// checker recorded the acquire (idents stay far below it).
-const TRACKED: u64 = 1 << 63;
+pub(crate) const TRACKED: u64 = 1 << 63;
 
 #[cfg(feature = "debug-locks")]
 impl Owner {
@@ -419,9 +419,8 @@ impl Owner {
     /// needs no word of its own for it).
     #[inline]
     pub(crate) fn set_current(&self, tracked: bool) {
-        let ident = super::lock_order::current_ident();
         self.0
-            .store(if tracked { ident | TRACKED } else { ident }, Relaxed);
+            .store(super::lock_order::owner_word(tracked), Relaxed);
     }
 
     /// Whether somebody holds the lock (read when it is dropped).

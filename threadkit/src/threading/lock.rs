@@ -135,7 +135,7 @@ impl<T> Lock<T> {
     // uncontended acquire+release about 15 ns slower than inlined (the
     // feature-off path is small enough to be inlined without the hint).
     #[doc(alias = "lock")]
-    #[cfg_attr(feature = "debug-locks", track_caller, inline)]
+    #[cfg_attr(feature = "debug-locks", track_caller, inline(never))]
     pub fn acquire(&self) -> LockGuard<'_, T> {
         let checked = self.tracking.before(Acquire::Blocking);
         let inner = match self.inner.try_lock() {
