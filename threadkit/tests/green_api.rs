@@ -781,7 +781,11 @@ fn a_lock_held_by_a_green_thread_names_the_green_thread_as_holder() {
             }
             assert!(start.elapsed() < LONG, "{dump}");
         };
-        let carrier = holder_row.green.as_ref().expect("a green row").carrier_ident;
+        let carrier = holder_row
+            .green
+            .as_ref()
+            .expect("a green row")
+            .carrier_ident;
         assert_ne!(holder_row.ident, carrier);
         assert_eq!(
             waiter_row.waiting.as_ref().and_then(|w| w.holder),

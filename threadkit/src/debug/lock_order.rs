@@ -898,7 +898,11 @@ fn add_edge(
             seen: path,
         });
     }
-    graph.edges.entry(before.id()).or_default().insert(id, order);
+    graph
+        .edges
+        .entry(before.id())
+        .or_default()
+        .insert(id, order);
     graph.into.entry(id).or_default().insert(before.id());
     // A pseudo-lock in the graph leaves it when dropped.
     if let Some(p) = before.pseudo_lock() {

@@ -57,7 +57,8 @@
 //!   every lock and checks the order of every nested blocking acquire
 //!   against a graph shared by all threads, each order once per thread
 //!   (and an order some thread has checked costs every other thread one
-//!   load: each lock remembers a lock known to come after it).
+//!   load and a compare: each lock remembers a lock known to be held when
+//!   it is taken, checked against the innermost lock held).
 //!   `THREADKIT_LOCKDEP=off|report|panic` or `set_mode` switches it at
 //!   run time; off costs one relaxed load per acquire.
 //! - With `debug-locks`, a pool task is also a lock in that graph

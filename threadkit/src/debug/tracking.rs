@@ -152,8 +152,7 @@ impl LockTracking {
                 Some(id) => id,
                 None => lock_order::checked_id(&self.tag),
             };
-            let tracked =
-                lock_order::acquired(&self.tag, id, how, std::panic::Location::caller());
+            let tracked = lock_order::acquired(&self.tag, id, how, std::panic::Location::caller());
             self.owner.set_current(tracked);
             Held {
                 tracking: Some(self),

@@ -131,9 +131,11 @@ impl<T> Lock<T> {
     ///
     /// Acquiring a `Lock` the current thread already holds deadlocks, as in
     /// Python; use [`RLock`](super::RLock) for re-entrant locking.
-    // With `debug-locks`, inlined: called, the order checks made the
-    // uncontended acquire+release about 15 ns slower than inlined (the
-    // feature-off path is small enough to be inlined without the hint).
+    // With `debug-locks`, out of line: inlined into a caller's loop, the
+    // checks made the loop too big to be inlined in turn, which cost more
+    // instructions per round than the call (`ci/bench-lock-order.sh`: 327
+    // against 365 at depth 1, 594 against 638 at depth 4, same session);
+    // the feature-off path is small enough to be inlined without the hint.
     #[doc(alias = "lock")]
     #[cfg_attr(feature = "debug-locks", track_caller, inline(never))]
     pub fn acquire(&self) -> LockGuard<'_, T> {
