@@ -656,7 +656,9 @@ thread_local! {
 #[inline]
 pub(crate) fn owner_word(tracked: bool) -> u64 {
     if cfg!(loom) {
-        return 0;
+        // No idents under loom (the registry's statics outlive a model);
+        // the bit still says whether to pop the entry at release.
+        return if tracked { TRACKED } else { 0 };
     }
     let word = THREAD
         .try_with(|t| {
