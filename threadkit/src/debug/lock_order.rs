@@ -521,6 +521,14 @@ impl Held {
         site: None,
     };
 
+    /// The sentinel of a thread whose ident is not cached yet: its key
+    /// matches no hint (hints never carry `TRIED`) and no id.
+    const NO_IDENT: Held = Held {
+        key: TRIED,
+        what: std::ptr::null(),
+        site: None,
+    };
+
     #[inline]
     fn id(&self) -> u64 {
         self.key & ID
@@ -597,7 +605,11 @@ const MAX_HELD: usize = SLOTS - 1;
 /// Every field is a `Cell` of `Copy` values: no borrow flag to check and
 /// set, and nothing can be borrowed across a call that might come back here.
 struct ThreadLocks {
-    /// `held[0]` is the sentinel ([`Held::EMPTY`]), never written; the
+    /// `held[0]` is the sentinel: [`Held::EMPTY`] once `ident` is cached,
+    /// [`Held::NO_IDENT`] before (so that the inline path, which compares
+    /// its key with a hint, sends a thread's first acquire out of line,
+    /// where the ident is asked for: the inline path then needs no test
+    /// of `ident`). The
     /// entries are `held[1..=len]`, innermost last, so `held[len]` is the
     /// innermost entry or the sentinel, with no test of `len`.
     held: [Cell<Held>; SLOTS],
@@ -639,7 +651,11 @@ impl ThreadLocks {
 thread_local! {
     static THREAD: ThreadLocks = const {
         ThreadLocks {
-            held: [const { Cell::new(Held::EMPTY) }; SLOTS],
+            held: {
+                let mut held = [const { Cell::new(Held::EMPTY) }; SLOTS];
+                held[0] = Cell::new(Held::NO_IDENT);
+                held
+            },
             len: Cell::new(0),
             overflow: Cell::new(0),
             checked: [const { Cell::new((0, 0)) }; CACHE_SLOTS],
@@ -677,6 +693,7 @@ pub(crate) fn owner_word(tracked: bool) -> u64 {
 fn first_ident(t: &ThreadLocks) -> u64 {
     let word = crate::threading::get_ident() | TRACKED;
     t.ident.set(word);
+    t.held[0].set(Held::EMPTY);
     word
 }
 
@@ -705,6 +722,11 @@ pub(crate) struct HeldStack {
 pub(crate) fn swap_held(saved: &mut HeldStack) {
     let _ = THREAD.try_with(|t| {
         saved.ident = t.ident.replace(saved.ident);
+        t.held[0].set(if t.ident.get() == 0 {
+            Held::NO_IDENT
+        } else {
+            Held::EMPTY
+        });
         if t.len.get() == 0 && t.overflow.get() == 0 && saved.held.is_empty() && saved.overflow == 0
         {
             return;
@@ -789,6 +811,44 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
         }
     }
     id
+}
+
+/// The inline part of [`before_acquire`] for a blocking acquire: the
+/// lock's id if checking is on, the id is given and the innermost held
+/// entry is the lock's hint (so there is nothing to check); `None` when
+/// any of that fails (the caller then takes the whole path).
+#[inline]
+pub(crate) fn before_fast(tag: &LockTag) -> Option<u64> {
+    // Under loom no ident is cached: the whole path, always.
+    if cfg!(loom) || ENABLED.load(Relaxed) != ON {
+        return None;
+    }
+    let id = tag.id.load(Ordering::Acquire);
+    let hint = tag.before.load(Relaxed);
+    (id != 0 && THREAD.with(ThreadLocks::top_key) == hint).then_some(id)
+}
+
+/// The inline part of [`acquired`] after [`before_fast`]: pushes the entry
+/// and returns the owner word ([`owner_word`] of a tracked acquire), or
+/// `None`, pushing nothing, if the list is full (the caller finishes out
+/// of line). The thread's ident is cached: [`before_fast`] sent its first
+/// acquire out of line (see [`ThreadLocks::held`]).
+#[inline]
+pub(crate) fn push_fast(tag: &LockTag, id: u64, site: &'static Location<'static>) -> Option<u64> {
+    let what = tag.desc_ptr().cast();
+    THREAD.with(|t| {
+        let len = t.len.get() + 1;
+        if len > MAX_HELD {
+            return None;
+        }
+        t.held[len].set(Held {
+            key: id,
+            what,
+            site: Some(site),
+        });
+        t.len.set(len);
+        Some(t.ident.get())
+    })
 }
 
 /// Whether every edge a blocking acquire of `id` would add is in the

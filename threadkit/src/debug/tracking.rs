@@ -102,6 +102,30 @@ impl LockTracking {
         }
     }
 
+    /// The inline part of a blocking acquire: the lock's id if checking is
+    /// on and the acquire's order is the lock's hint (nothing to check);
+    /// `None`: take the whole path.
+    #[cfg(feature = "debug-locks")]
+    #[inline]
+    pub(crate) fn before_fast(&self) -> Option<u64> {
+        lock_order::before_fast(&self.tag)
+    }
+
+    /// The inline part of recording a hold after
+    /// [`before_fast`](Self::before_fast); `None` (nothing recorded, the
+    /// held list full): finish with [`acquired`](Self::acquired) and
+    /// [`Checked::known`].
+    #[cfg(feature = "debug-locks")]
+    #[inline]
+    #[track_caller]
+    pub(crate) fn acquired_fast(&self, id: u64) -> Option<Held<'_>> {
+        let word = lock_order::push_fast(&self.tag, id, std::panic::Location::caller())?;
+        self.owner.set_word(word);
+        Some(Held {
+            tracking: Some(self),
+        })
+    }
+
     /// Records the wait of a thread about to block on this lock (a `kind`
     /// lock); the record goes when the scope is dropped.
     pub(crate) fn waiting(&self, kind: LockKind, deadline: Deadline) -> WaitScope {
@@ -190,6 +214,13 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
+    /// A blocking acquire whose order [`LockTracking::before_fast`] found
+    /// known.
+    #[cfg(feature = "debug-locks")]
+    pub(crate) const fn known(id: u64) -> Checked {
+        Checked { id: Some(id) }
+    }
+
     /// For a try-acquire, which calls no `before`.
     pub(crate) const TRY: Checked = Checked {
         #[cfg(feature = "debug-locks")]

@@ -423,6 +423,13 @@ impl Owner {
             .store(super::lock_order::owner_word(tracked), Relaxed);
     }
 
+    /// The calling thread now holds the lock: `word` as
+    /// [`owner_word`](super::lock_order::owner_word) gives it.
+    #[inline]
+    pub(crate) fn set_word(&self, word: u64) {
+        self.0.store(word, Relaxed);
+    }
+
     /// Whether somebody holds the lock (read when it is dropped).
     pub(crate) fn is_held(&mut self) -> bool {
         *self.0.get_mut() != 0
