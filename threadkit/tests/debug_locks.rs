@@ -307,6 +307,43 @@ fn no_backtraces_by_default() {
     assert!(!reports[0].to_string().contains("backtrace"));
 }
 
+/// A lock's order hint follows the last order checked for it (taken under
+/// one lock, then alone, then under another, each time on the inline path
+/// once known): no report for those orders, and an inversion of either is
+/// still reported.
+#[test]
+fn the_order_hint_follows_the_last_order_and_hides_no_inversion() {
+    let _turn = serial();
+    let reports = collect();
+    let a = Lock::named("flip_a", ());
+    let b = Lock::named("flip_b", ());
+    let c = Lock::named("flip_c", ());
+    for _ in 0..3 {
+        {
+            let _a = a.acquire();
+            let _b = b.acquire();
+        }
+        drop(b.acquire());
+        {
+            let _c = c.acquire();
+            let _b = b.acquire();
+        }
+    }
+    assert!(reports.lock().unwrap().is_empty());
+    {
+        let _b = b.acquire();
+        let _a = a.acquire();
+    }
+    {
+        let _b = b.acquire();
+        let _c = c.acquire();
+    }
+    let reports = reports.lock().unwrap().clone();
+    debug::set_mode(Mode::Report);
+    let attempted: Vec<_> = reports.iter().map(|r| r.attempted.after.name).collect();
+    assert_eq!(attempted, [Some("flip_a"), Some("flip_c")], "{reports:#?}");
+}
+
 /// More nested locks than a thread tracks (63): the deeper ones go
 /// unchecked, but releasing them in any order leaves the list right, and
 /// an inversion among the tracked ones is still reported afterwards. The
