@@ -19,8 +19,13 @@
 //! - a lock's identity is an id given on first use, never its address, and
 //!   a dropped lock leaves the graph, so memory reuse cannot invent an order.
 //!
-//! Each thread caches the edges it has already checked, so a nested acquire
-//! in an order already seen touches no shared state.
+//! Each lock remembers the lock last checked as held (innermost) when it
+//! was taken, and each thread caches the edges it has already checked, so
+//! a nested acquire in an order already seen touches no shared state: the
+//! usual case, inline, compares the innermost held entry's key with the
+//! lock's hint. A lock dropped while a forgotten guard keeps it in some
+//! thread's list is marked dead, and that thread drops the entry on its next
+//! slow path or dump.
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
