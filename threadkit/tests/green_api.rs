@@ -738,6 +738,71 @@ fn blocking_runs_elsewhere_while_green_threads_go_on() {
 
 // ---- green threads in the thread dump ----
 
+/// With `debug-locks`, a lock taken by a green thread is held by that green
+/// thread, not by its carrier: the dump names it as the holder a waiter
+/// waits for, and lists the lock among its own held locks.
+#[cfg(feature = "debug-locks")]
+#[test]
+fn a_lock_held_by_a_green_thread_names_the_green_thread_as_holder() {
+    use threadkit::debug;
+    let _ = debug::dump_threads();
+    green_run(|| {
+        // A lock taken first by `run`'s own green thread: its ident must
+        // not stick to the carrier for the others.
+        drop(Lock::new(()).acquire());
+        let lock = Arc::new(Lock::named("green_held", ()));
+        let release = Arc::new(Semaphore::new(0));
+        let holder = {
+            let (lock, release) = (Arc::clone(&lock), Arc::clone(&release));
+            green::Builder::new()
+                .name("green-holder")
+                .spawn(move || {
+                    let _held = lock.acquire();
+                    drop(release.acquire());
+                })
+                .unwrap()
+        };
+        let waiter = {
+            let lock = Arc::clone(&lock);
+            green::Builder::new()
+                .name("green-lock-waiter")
+                .spawn(move || drop(lock.acquire()))
+                .unwrap()
+        };
+        let start = Instant::now();
+        let (holder_row, waiter_row, dump) = loop {
+            green::yield_now();
+            let dump = std::thread::spawn(debug::dump_threads).join().unwrap();
+            let row = |name: &str| dump.threads.iter().find(|t| t.name == name).cloned();
+            if let (Some(h), Some(w)) = (row("green-holder"), row("green-lock-waiter")) {
+                if w.waiting.as_ref().is_some_and(|w| w.holder.is_some()) {
+                    break (h, w, dump);
+                }
+            }
+            assert!(start.elapsed() < LONG, "{dump}");
+        };
+        let carrier = holder_row
+            .green
+            .as_ref()
+            .expect("a green row")
+            .carrier_ident;
+        assert_ne!(holder_row.ident, carrier);
+        assert_eq!(
+            waiter_row.waiting.as_ref().and_then(|w| w.holder),
+            Some(holder_row.ident),
+            "{dump}"
+        );
+        let holding = &holder_row.waiting.as_ref().expect("waits").holding;
+        assert!(
+            holding.iter().any(|(lock, _)| lock == "green_held"),
+            "{dump}"
+        );
+        release.release(1).unwrap();
+        holder.get().unwrap();
+        waiter.get().unwrap();
+    });
+}
+
 #[test]
 fn green_threads_appear_in_the_thread_dump() {
     use threadkit::debug::{self, WaitKind};

@@ -19,8 +19,13 @@
 //! - a lock's identity is an id given on first use, never its address, and
 //!   a dropped lock leaves the graph, so memory reuse cannot invent an order.
 //!
-//! Each thread caches the edges it has already checked, so a nested acquire
-//! in an order already seen touches no shared state.
+//! Each lock remembers the lock last checked as held (innermost) when it
+//! was taken, and each thread caches the edges it has already checked, so
+//! a nested acquire in an order already seen touches no shared state: the
+//! usual case, inline, compares the innermost held entry's key with the
+//! lock's hint. A lock dropped while a forgotten guard keeps it in some
+//! thread's list is marked dead, and that thread drops the entry on its next
+//! slow path or dump.
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -32,6 +37,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::{Mutex, RwLock};
 
 pub(crate) use super::tracking::{Acquire, LockKind};
+use super::waits::TRACKED;
 
 /// The identity, name and creation site of one lock: a field of every
 /// `Lock`, `RLock` and `Condition` when `debug-locks` is on.
@@ -39,14 +45,15 @@ pub(crate) use super::tracking::{Acquire, LockKind};
 pub(crate) struct LockTag {
     /// 0 until first used; then an id no other lock ever gets.
     id: AtomicU64,
-    /// The id of a lock known to be taken after this one (an edge of the
-    /// graph, checked by some thread), or 0: a nested acquire in that order
-    /// then costs one load, in any thread. Written only when a thread
-    /// checks a new order, so an order already known writes nothing shared;
+    /// The id of a lock known to be held (innermost) when this one is
+    /// taken (an edge of the graph, checked by some thread), or 0: a nested
+    /// acquire in that order then costs one load and one compare with the
+    /// innermost held entry, in any thread. Kept in the lock being taken,
+    /// which is alive then, so no held entry ever points into a lock.
+    /// Written on the slow path only (a new or cached order that differs
+    /// from the hint), beside the lock word that the acquire writes anyway;
     /// ids are never reused, so a hint naming a dropped lock matches nothing.
-    /// A held entry works on its own copy ([`Held::after`]), written back
-    /// here at release.
-    after: AtomicU64,
+    before: AtomicU64,
     /// This lock's [`Desc`], interned when it gets its id (null before).
     desc: AtomicPtr<Desc>,
     name: Option<&'static str>,
@@ -87,7 +94,7 @@ impl LockTag {
     ) -> Self {
         LockTag {
             id: AtomicU64::new(0),
-            after: AtomicU64::new(0),
+            before: AtomicU64::new(0),
             desc: AtomicPtr::new(std::ptr::null_mut()),
             name,
             created,
@@ -481,54 +488,75 @@ fn init_from_env() -> bool {
     }
 }
 
-/// A lock this thread holds.
+/// A lock this thread holds: three words.
 ///
 /// Nothing in an entry of a real lock points into the lock: a guard can be
 /// `mem::forget`-ed (safe Rust), leaving its entry in the list after the
 /// lock is dropped, on any thread. The entry is then stale but every read
-/// of it stays valid (its id matches nothing, ids are never reused).
+/// of it stays valid (its id matches nothing, ids are never reused), and
+/// the lock's drop marks its id dead ([`dropped_while_held`]) so that the
+/// thread's next slow path or dump removes it.
 #[derive(Clone, Copy, Debug)]
 struct Held {
-    id: u64,
-    /// The entry's copy of the lock's `after` hint ([`LockTag::after`]),
-    /// taken at push; the slow path updates it (setting `hint_dirty`), and
-    /// [`released`], which has the lock, writes it back.
-    after: u64,
+    /// The lock's id, with [`TRIED`] and [`PSEUDO`] folded in: the fast
+    /// path compares the whole key with the acquired lock's hint, so an
+    /// entry taken by a try never matches one (a blocking acquire under it
+    /// must also look past it) and costs no test of its own.
+    key: u64,
     /// A real lock's interned [`Desc`] (`'static`, never the lock's
-    /// memory), or, for a pseudo entry, its [`PseudoLock`] (see `pseudo`).
+    /// memory), or, for a pseudo entry, its [`PseudoLock`].
     what: *const (),
     site: Option<&'static Location<'static>>,
-    /// Whether it was taken by a try (or timed) acquire: such entries give
-    /// edges from them, but the search for edges goes past them.
-    tried: bool,
-    /// Whether `after` changed since the push (to write back at release).
-    hint_dirty: bool,
-    /// Set for a [`PseudoLock`]: `what` then points to that, not to a
-    /// `Desc` (kept in one pointer so the entry of a real lock, the hot
-    /// case, stays five words).
-    pseudo: Option<PseudoKind>,
 }
 
+/// Set in [`Held::key`] for an entry taken by a try (or timed) acquire: it
+/// gives edges from it, but the search for edges goes past it.
+const TRIED: u64 = 1 << 63;
+/// Set in [`Held::key`] for a [`PseudoLock`] (always with [`TRIED`]).
+const PSEUDO: u64 = 1 << 62;
+/// The id in a [`Held::key`] (ids stay far below `PSEUDO`).
+const ID: u64 = PSEUDO - 1;
+
 impl Held {
+    /// The sentinel below the innermost entry (its key matches no lock,
+    /// and equals the hint of a lock never taken under another).
     const EMPTY: Held = Held {
-        id: 0,
-        after: 0,
+        key: 0,
         what: std::ptr::null(),
         site: None,
-        tried: false,
-        hint_dirty: false,
-        pseudo: None,
     };
 
+    /// The sentinel of a thread whose ident is not cached yet: its key
+    /// matches no hint (hints never carry `TRIED`) and no id.
+    const NO_IDENT: Held = Held {
+        key: TRIED,
+        what: std::ptr::null(),
+        site: None,
+    };
+
+    #[inline]
+    fn id(&self) -> u64 {
+        self.key & ID
+    }
+
+    #[inline]
+    fn tried(&self) -> bool {
+        self.key & TRIED != 0
+    }
+
+    fn pseudo(&self) -> Option<PseudoKind> {
+        (self.key & PSEUDO != 0).then_some(PseudoKind::Task)
+    }
+
     fn info(&self) -> LockInfo {
-        if let Some(kind) = self.pseudo {
-            return kind.describe(self.id, self.site());
+        if let Some(kind) = self.pseudo() {
+            return kind.describe(self.id(), self.site());
         }
         let desc = self.what.cast::<Desc>();
         if desc.is_null() {
             // Not reached (see `LockTag::desc_ptr`); named by id alone.
             return LockInfo {
-                id: self.id,
+                id: self.id(),
                 name: None,
                 kind: "Lock",
                 created: self.site(),
@@ -539,23 +567,17 @@ impl Held {
         // whether or not the lock still exists. The pushing thread saw it
         // published: it took the id (an `Acquire` load in `LockTag::id`)
         // after `first_id` stored it, before it published the id.
-        unsafe { &*desc }.info(self.id)
-    }
-
-    /// The hint to write back to the lock at release (0: none new).
-    #[inline]
-    fn learned(&self) -> u64 {
-        if self.hint_dirty { self.after } else { 0 }
+        unsafe { &*desc }.info(self.id())
     }
 
     /// The pseudo-lock of a pseudo entry.
     fn pseudo_lock(&self) -> Option<&PseudoLock> {
-        // SAFETY: a pseudo entry's `what` is its `PseudoLock` (see `pseudo`),
+        // SAFETY: a pseudo entry's `what` is its `PseudoLock` (see `PSEUDO`),
         // alive while the entry is: the entry is pushed by `hold` and popped
         // when its `PseudoHeld` drops, a crate-internal guard kept in a
         // scope that borrows the `PseudoLock` and is never forgotten (unlike
         // a user's lock guard, which safe code can `mem::forget`).
-        self.pseudo
+        self.pseudo()
             .map(|_| unsafe { &*self.what.cast::<PseudoLock>() })
     }
 
@@ -570,106 +592,160 @@ impl Held {
 
 const CACHE_SLOTS: usize = 256;
 
+/// Slots of the held list: the sentinel and [`MAX_HELD`] entries. A power
+/// of two, so that indexing by a masked length needs no bounds check.
+const SLOTS: usize = 64;
+
 /// How many held locks a thread tracks (Abseil keeps 40, lockdep 48);
 /// deeper nesting is counted but not checked.
-const MAX_HELD: usize = 32;
+const MAX_HELD: usize = SLOTS - 1;
 
 /// Per-thread state: the locks held, and the orders already checked.
 ///
-/// Nothing in it needs dropping (a fixed array, not a `Vec`), so the
+/// Nothing in it needs dropping (fixed arrays, not a `Vec`), so the
 /// thread-local needs no destructor: reaching it is an offset from the
-/// thread pointer, with no "registered yet?" check. That and the one
-/// thread-local for everything took about a third off a nested acquire.
+/// thread pointer, with no "registered yet?" check. One thread-local for
+/// everything an acquire touches.
 ///
 /// Every field is a `Cell` of `Copy` values: no borrow flag to check and
 /// set, and nothing can be borrowed across a call that might come back here.
 struct ThreadLocks {
-    held: [Cell<Held>; MAX_HELD],
+    /// `held[0]` is the sentinel: [`Held::EMPTY`] once `ident` is cached,
+    /// [`Held::NO_IDENT`] before (so that the inline path, which compares
+    /// its key with a hint, sends a thread's first acquire out of line,
+    /// where the ident is asked for: the inline path then needs no test
+    /// of `ident`). The
+    /// entries are `held[1..=len]`, innermost last, so `held[len]` is the
+    /// innermost entry or the sentinel, with no test of `len`.
+    held: [Cell<Held>; SLOTS],
     len: Cell<usize>,
     /// Locks held beyond `MAX_HELD`, untracked.
     overflow: Cell<usize>,
     /// Orders checked, in the slot [`slot`] gives.
     checked: [Cell<(u64, u64)>; CACHE_SLOTS],
-    /// This thread's ident once asked for (0 before), recorded as the
-    /// holder of every lock it takes: kept here, beside the held list, so
-    /// that an acquire reaches one thread-local, not two.
+    /// This thread's ident once asked for (0 before), with [`TRACKED`]
+    /// set: what the owner word of every lock it takes records
+    /// ([`owner_word`]). Kept here, beside the held list, so that an
+    /// acquire reaches one thread-local, not two.
     ident: Cell<u64>,
+    /// The [`DEAD_EPOCH`] up to which the held list was pruned.
+    dead_seen: Cell<u64>,
 }
 
 impl ThreadLocks {
     /// The held entries, innermost last.
     #[inline]
     fn held(&self) -> &[Cell<Held>] {
-        &self.held[..self.len.get()]
+        &self.held[1..=self.len.get()]
+    }
+
+    /// The innermost entry's key, or 0 when nothing is held.
+    #[inline]
+    fn top_key(&self) -> u64 {
+        let len = self.len.get();
+        debug_assert!(len <= MAX_HELD);
+        // SAFETY: `len <= MAX_HELD < SLOTS`: every store to `len` keeps it
+        // so (`push` stores at most `MAX_HELD`, a pop one less than a
+        // nonzero `len`, `prune_dead` at most `len`, `swap_held` at most
+        // `MAX_HELD`). Unchecked: a bounds test (or mask) here is two of
+        // the dozen instructions of a nested acquire's fast path.
+        unsafe { self.held.get_unchecked(len) }.get().key
     }
 }
 
 thread_local! {
     static THREAD: ThreadLocks = const {
         ThreadLocks {
-            held: [const { Cell::new(Held::EMPTY) }; MAX_HELD],
+            held: {
+                let mut held = [const { Cell::new(Held::EMPTY) }; SLOTS];
+                held[0] = Cell::new(Held::NO_IDENT);
+                held
+            },
             len: Cell::new(0),
             overflow: Cell::new(0),
             checked: [const { Cell::new((0, 0)) }; CACHE_SLOTS],
             ident: Cell::new(0),
+            dead_seen: Cell::new(0),
         }
     };
 }
 
-/// The calling thread's ident, cached (`get_ident` takes a lock): the
-/// holder an acquire records.
+/// What an acquire by the calling thread stores in the lock's owner word:
+/// its ident, with [`TRACKED`] if `tracked` (see
+/// [`Owner`](super::waits::Owner)). Cached with the bit set (`get_ident`
+/// takes a lock), so that the usual case, tracked, is one load.
 #[inline]
-pub(crate) fn current_ident() -> u64 {
+pub(crate) fn owner_word(tracked: bool) -> u64 {
     if cfg!(loom) {
-        return 0;
+        // No idents under loom (the registry's statics outlive a model);
+        // the bit still says whether to pop the entry at release.
+        return if tracked { TRACKED } else { 0 };
     }
-    THREAD
+    let word = THREAD
         .try_with(|t| {
-            let ident = t.ident.get();
-            if ident != 0 {
-                return ident;
+            let word = t.ident.get();
+            if word != 0 {
+                return word;
             }
             first_ident(t)
         })
-        .unwrap_or(0)
+        .unwrap_or(0);
+    if tracked { word } else { word & !TRACKED }
 }
 
 #[cold]
 #[inline(never)]
 fn first_ident(t: &ThreadLocks) -> u64 {
-    let ident = crate::threading::get_ident();
-    t.ident.set(ident);
-    ident
+    let word = crate::threading::get_ident() | TRACKED;
+    t.ident.set(word);
+    t.held[0].set(Held::EMPTY);
+    word
 }
 
 /// A green thread's held locks while it is switched out (feature `green`):
 /// the held list is the running code's, so a hub swaps it on every switch
 /// ([`swap_held`]) and green threads sharing a carrier never see each
-/// other's locks as held before their own.
+/// other's locks as held before their own. The cached ident is swapped
+/// with it, so that a lock taken in a green thread names the green thread
+/// as its holder (in dumps and `find_deadlocks`), not its carrier.
 #[cfg(feature = "green")]
 #[derive(Debug, Default)]
 pub(crate) struct HeldStack {
     held: Vec<Held>,
     overflow: usize,
+    /// The green thread's ident (as [`ThreadLocks::ident`] keeps it) once
+    /// its first acquire asked for it (0 before: [`owner_word`] asks
+    /// `get_ident`, which knows it).
+    ident: u64,
 }
 
-/// Exchanges this thread's held list with `saved`: called by a hub before
-/// and after it runs a green thread. Free when both are empty.
+/// Exchanges this thread's held list and cached ident with `saved`: called
+/// by a hub before and after it runs a green thread. The lists are copied
+/// only when one is not empty.
 #[cfg(feature = "green")]
 #[inline]
 pub(crate) fn swap_held(saved: &mut HeldStack) {
     let _ = THREAD.try_with(|t| {
+        saved.ident = t.ident.replace(saved.ident);
+        t.held[0].set(if t.ident.get() == 0 {
+            Held::NO_IDENT
+        } else {
+            Held::EMPTY
+        });
         if t.len.get() == 0 && t.overflow.get() == 0 && saved.held.is_empty() && saved.overflow == 0
         {
             return;
         }
         let mine: Vec<Held> = t.held().iter().map(Cell::get).collect();
         let mine_overflow = t.overflow.get();
-        for (cell, h) in t.held.iter().zip(&saved.held) {
+        for (cell, h) in t.held[1..].iter().zip(&saved.held) {
             cell.set(*h);
         }
         t.len.set(saved.held.len().min(MAX_HELD));
         t.overflow.set(saved.overflow);
+        // The list swapped in may hold entries of locks dropped since it
+        // was last pruned: prune again on its next slow path.
+        t.dead_seen.set(0);
         saved.held = mine;
         saved.overflow = mine_overflow;
     });
@@ -715,6 +791,9 @@ pub(crate) fn checked_id(tag: &LockTag) -> u64 {
 /// acquire would close a cycle. Returns what [`acquired`] takes: the
 /// lock's id, or 0 when checking is off (one test of the switch and one
 /// load of the id for both calls).
+///
+/// A known order costs two loads and a compare: the innermost held entry's
+/// key against the lock's hint ([`LockTag::before`]).
 #[inline]
 pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Location<'static>) -> u64 {
     let id = checked_id(tag);
@@ -726,85 +805,127 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
         Acquire::Timed => TIMED_BLOCKS.load(Relaxed),
         Acquire::Try => false,
     };
-    if blocking && !THREAD.with(|t| all_checked(t, id)) {
-        check_order_slow(Target::Lock(tag), id, site);
+    if blocking {
+        let hint = tag.before.load(Relaxed);
+        // Nothing held is the sentinel's key 0, the hint of a lock never
+        // taken under another; a lock with a hint taken alone goes out of
+        // line once, which sets its hint to 0 (the hint follows the last
+        // checked order).
+        if THREAD.with(ThreadLocks::top_key) != hint {
+            check_order_slow(Target::Lock(tag), id, site);
+        }
     }
     id
 }
 
-/// Whether every edge a blocking acquire of `id` would add is in the
-/// cache (lockdep: from the nearest blocking entry and the tries above it).
+/// The inline part of [`before_acquire`] for a blocking acquire: the
+/// lock's id if checking is on, the id is given and the innermost held
+/// entry is the lock's hint (so there is nothing to check); `None` when
+/// any of that fails (the caller then takes the whole path).
 #[inline]
-fn all_checked(t: &ThreadLocks, id: u64) -> bool {
-    // The usual case inline: the innermost lock held was blocking-acquired,
-    // so it is the only edge to look up.
-    let len = t.len.get();
-    let Some(top) = len.checked_sub(1).and_then(|i| t.held.get(i)) else {
-        return true;
-    };
-    let top = top.get();
-    if top.tried {
-        return all_checked_past_tries(t, id);
+pub(crate) fn before_fast(tag: &LockTag) -> Option<u64> {
+    // Under loom no ident is cached: the whole path, always.
+    if cfg!(loom) || ENABLED.load(Relaxed) != ON {
+        return None;
     }
-    top.id == id || top.after == id || cached(t, top.id, id)
+    let id = tag.id.load(Ordering::Acquire);
+    let hint = tag.before.load(Relaxed);
+    (id != 0 && THREAD.with(ThreadLocks::top_key) == hint).then_some(id)
 }
 
-/// [`all_checked`] when the innermost lock was try-acquired: its edge, and
-/// those of the locks under it down to the nearest blocking one.
-#[cold]
-#[inline(never)]
-fn all_checked_past_tries(t: &ThreadLocks, id: u64) -> bool {
+/// The inline part of [`acquired`] after [`before_fast`]: pushes the entry
+/// and returns the owner word ([`owner_word`] of a tracked acquire), or
+/// `None`, pushing nothing, if the list is full (the caller finishes out
+/// of line). The thread's ident is cached: [`before_fast`] sent its first
+/// acquire out of line (see [`ThreadLocks::held`]).
+#[inline]
+pub(crate) fn push_fast(tag: &LockTag, id: u64, site: &'static Location<'static>) -> Option<u64> {
+    let what = tag.desc_ptr().cast();
+    THREAD.with(|t| {
+        let len = t.len.get() + 1;
+        if len > MAX_HELD {
+            return None;
+        }
+        t.held[len].set(Held {
+            key: id,
+            what,
+            site: Some(site),
+        });
+        t.len.set(len);
+        Some(t.ident.get())
+    })
+}
+
+/// Whether every edge a blocking acquire of `id` would add is in the
+/// cache (lockdep: from the nearest blocking entry and the tries above it).
+fn all_checked(t: &ThreadLocks, id: u64) -> bool {
     for before in t.held().iter().rev() {
         let before = before.get();
-        if before.id != id && !cached(t, before.id, id) {
+        if before.id() != id && !cached(t, before.id(), id) {
             return false;
         }
-        if !before.tried {
+        if !before.tried() {
             break;
         }
     }
     true
 }
 
+/// An acquire whose order is not the lock's hint: the cache, else the
+/// shared graph. Learns the innermost entry as the lock's new hint.
 #[cold]
 #[inline(never)]
 fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) {
     let found = THREAD.with(|t| {
-        let mut found = None;
-        for entry in t.held().iter().rev() {
-            let before = entry.get();
-            if before.id != id {
-                let key = slot(before.id, id);
-                if t.checked[key].get() != (before.id, id) {
-                    match add_edge(&before, &tag, id, site) {
-                        // Boxed: an `Option` of the whole report would be
-                        // copied out of this closure even when empty.
-                        Some(report) => found = found.or(Some(Box::new(report))),
-                        None => {
-                            t.checked[key].set((before.id, id));
-                            // The entry's copy of the hint; the lock's own
-                            // is written at release (the entry may outlive
-                            // the lock, see `Held`). Read again: `add_edge`
-                            // runs code that may take and release locks.
-                            let mut now = entry.get();
-                            if now.id == before.id && now.pseudo.is_none() {
-                                now.after = id;
-                                now.hint_dirty = true;
-                                entry.set(now);
-                            }
-                        }
-                    }
+        prune_dead(t);
+        if !all_checked(t, id) {
+            check_edges(t, &tag, id, site)
+        } else {
+            None
+        }
+    });
+    match found {
+        Some(report) => deliver(report),
+        None => {
+            // Checked: the innermost entry, if blocking-acquired (a key
+            // without `TRIED`), becomes the hint.
+            if let Target::Lock(tag) = tag {
+                let top = THREAD.with(ThreadLocks::top_key);
+                if top & TRIED == 0 && top != id && tag.before.load(Relaxed) != top {
+                    tag.before.store(top, Relaxed);
                 }
             }
-            if !before.tried {
-                break;
+        }
+    }
+}
+
+/// Adds the edges into `id` from the nearest blocking entry and the tries
+/// above it; returns the first report, if any.
+fn check_edges(
+    t: &ThreadLocks,
+    tag: &Target<'_>,
+    id: u64,
+    site: &'static Location<'static>,
+) -> Option<Box<PotentialDeadlock>> {
+    let mut found = None;
+    for entry in t.held().iter().rev() {
+        let before = entry.get();
+        if before.id() != id {
+            let key = slot(before.id(), id);
+            if t.checked[key].get() != (before.id(), id) {
+                match add_edge(&before, tag, id, site) {
+                    // Boxed: an `Option` of the whole report would be
+                    // copied out of this closure even when empty.
+                    Some(report) => found = found.or(Some(Box::new(report))),
+                    None => t.checked[key].set((before.id(), id)),
+                }
             }
         }
-        found
-    });
-    if let Some(report) = found {
-        deliver(report);
+        if !before.tried() {
+            break;
+        }
     }
+    found
 }
 
 /// Records `before → tag`; returns the report if it would close a cycle
@@ -819,7 +940,7 @@ fn add_edge(
     let mut graph = graph().lock();
     if graph
         .edges
-        .get(&before.id)
+        .get(&before.id())
         .is_some_and(|after| after.contains_key(&id))
     {
         return None;
@@ -833,8 +954,8 @@ fn add_edge(
         thread: thread_name(),
         backtrace: backtraces().then(OrderBacktrace::capture),
     };
-    if let Some(path) = graph.path(id, before.id) {
-        let pair = (id.min(before.id), id.max(before.id));
+    if let Some(path) = graph.path(id, before.id()) {
+        let pair = (id.min(before.id()), id.max(before.id()));
         if !graph.reported.insert(pair) {
             // Reported already: say nothing, and keep the cycle out.
             return None;
@@ -844,8 +965,12 @@ fn add_edge(
             seen: path,
         });
     }
-    graph.edges.entry(before.id).or_default().insert(id, order);
-    graph.into.entry(id).or_default().insert(before.id);
+    graph
+        .edges
+        .entry(before.id())
+        .or_default()
+        .insert(id, order);
+    graph.into.entry(id).or_default().insert(before.id());
     // A pseudo-lock in the graph leaves it when dropped.
     if let Some(p) = before.pseudo_lock() {
         p.entered_graph();
@@ -937,87 +1062,130 @@ pub(crate) fn acquired(
 
 #[inline]
 fn push_held(tag: &LockTag, id: u64, how: Acquire, site: &'static Location<'static>) -> bool {
-    let held = Held {
-        id,
-        after: tag.after.load(Relaxed),
+    let tried = match how {
+        Acquire::Blocking => false,
+        Acquire::Timed => !TIMED_BLOCKS.load(Relaxed),
+        Acquire::Try => true,
+    };
+    push(Held {
+        key: if tried { id | TRIED } else { id },
         what: tag.desc_ptr().cast(),
         site: Some(site),
-        tried: match how {
-            Acquire::Blocking => false,
-            Acquire::Timed => !TIMED_BLOCKS.load(Relaxed),
-            Acquire::Try => true,
-        },
-        hint_dirty: false,
-        pseudo: None,
-    };
-    push(held);
+    });
     true
 }
 
 #[inline]
 fn push(held: Held) {
     THREAD.with(|t| {
-        let len = t.len.get();
-        match t.held.get(len) {
-            Some(entry) => {
-                entry.set(held);
-                t.len.set(len + 1);
-            }
-            None => t.overflow.set(t.overflow.get() + 1),
+        let len = t.len.get() + 1;
+        if len <= MAX_HELD {
+            t.held[len].set(held);
+            t.len.set(len);
+        } else {
+            t.overflow.set(t.overflow.get() + 1);
         }
     });
 }
 
 /// Called when this thread releases `tag`, if [`acquired`] recorded it
-/// (guards may drop in any order; the innermost is the usual case). Writes
-/// back the order hint the entry learned, if any: `tag` is valid here.
+/// (guards may drop in any order; the innermost is the usual case).
 #[inline]
 pub(crate) fn released(tag: &LockTag) {
-    let learned = released_id(tag.id.load(Relaxed));
-    if learned != 0 {
-        tag.after.store(learned, Relaxed);
-    }
+    released_id(tag.id.load(Relaxed));
 }
 
-/// Removes the entry of `id`; returns the order hint it learned (0: none,
-/// or the entry was beyond the tracked depth).
+/// Removes the entry of `id` (a pseudo-lock's too).
 #[inline]
-fn released_id(id: u64) -> u64 {
-    // The innermost lock, the usual case, inline; any other out of line.
+fn released_id(id: u64) {
+    // The innermost lock, the usual case, inline (the sentinel's key
+    // matches no id); any other out of line.
+    // An entry taken by a try has `TRIED` in its key: out of line too.
     let popped = THREAD.with(|t| {
-        // One test for "something held, and tracked": `len - 1` wraps
-        // when nothing is.
-        let top = t.len.get().wrapping_sub(1);
-        let entry = t.held.get(top)?.get();
-        if entry.id != id {
-            return None;
+        let len = t.len.get();
+        if t.top_key() == id {
+            t.len.set(len - 1);
+            true
+        } else {
+            false
         }
-        t.len.set(top);
-        Some(entry.learned())
     });
-    match popped {
-        Some(learned) => learned,
-        None => released_out_of_order(id),
+    if !popped {
+        released_out_of_order(id);
     }
 }
 
 #[cold]
 #[inline(never)]
-fn released_out_of_order(id: u64) -> u64 {
+fn released_out_of_order(id: u64) {
     THREAD.with(|t| {
         let len = t.len.get();
-        if let Some(at) = t.held().iter().rposition(|h| h.get().id == id) {
-            let learned = t.held[at].get().learned();
-            for i in at..len - 1 {
+        if let Some(at) = t.held().iter().rposition(|h| h.get().id() == id) {
+            // `held()` starts at `held[1]`.
+            for i in at + 1..len {
                 t.held[i].set(t.held[i + 1].get());
             }
             t.len.set(len - 1);
-            learned
         } else {
             t.overflow.set(t.overflow.get().saturating_sub(1));
-            0
         }
-    })
+    });
+}
+
+/// Ids of locks dropped while this or that thread's list still held them
+/// (a forgotten guard), not yet pruned; bounded: past [`MAX_DEAD`], more
+/// are not recorded and their stale entries stay (harmless, see `Held`).
+static DEAD: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+/// Bumped with each id added to [`DEAD`]: a thread prunes its list when
+/// this moved since it last did ([`ThreadLocks::dead_seen`]), on a slow
+/// path or a dump, never on a fast path.
+static DEAD_EPOCH: AtomicU64 = AtomicU64::new(0);
+const MAX_DEAD: usize = 4096;
+
+/// `tag` is being dropped while a thread still has it in its held list (a
+/// guard was `mem::forget`-ed): that thread drops the entry at its next
+/// slow path or dump. Called by the lock's tracking, which knows it is
+/// held (its owner is set).
+pub(crate) fn dropped_while_held(tag: &mut LockTag) {
+    let id = *tag.id.get_mut();
+    if id == 0 {
+        return;
+    }
+    let mut dead = DEAD.lock();
+    if dead.len() < MAX_DEAD {
+        dead.push(id);
+        DEAD_EPOCH.fetch_add(1, Relaxed);
+    }
+}
+
+/// Removes the entries of dead locks from this thread's list (and their
+/// ids from [`DEAD`]: a lock is in one thread's list at most).
+#[cold]
+fn prune_dead(t: &ThreadLocks) {
+    let epoch = DEAD_EPOCH.load(Relaxed);
+    if epoch == t.dead_seen.get() {
+        return;
+    }
+    let mut dead = DEAD.lock();
+    let mut kept = 0;
+    for i in 1..=t.len.get() {
+        let entry = t.held[i].get();
+        let gone = entry.pseudo().is_none() && {
+            match dead.iter().position(|&d| d == entry.id()) {
+                Some(at) => {
+                    dead.swap_remove(at);
+                    true
+                }
+                None => false,
+            }
+        };
+        if !gone {
+            kept += 1;
+            t.held[kept].set(entry);
+        }
+    }
+    t.len.set(kept);
+    t.dead_seen.set(epoch);
 }
 
 /// A dropped lock leaves the graph.
@@ -1043,14 +1211,16 @@ fn forget(id: u64) {
     }
 }
 
-/// The locks the calling thread holds, innermost last, for thread dumps.
+/// The locks the calling thread holds, innermost last, for thread dumps
+/// (without locks dropped since, see [`dropped_while_held`]).
 pub(crate) fn held_by_current_thread() -> Vec<(LockInfo, Site)> {
     THREAD
         .try_with(|t| {
+            prune_dead(t);
             t.held()
                 .iter()
                 .map(Cell::get)
-                .filter(|h| h.pseudo.is_none())
+                .filter(|h| h.pseudo().is_none())
                 .map(|h| (h.info(), h.site()))
                 .collect()
         })
@@ -1166,10 +1336,7 @@ pub(crate) fn wait_for(p: &PseudoLock, kind: PseudoKind, site: &'static Location
 #[cold]
 #[inline(never)]
 fn wait_for_slow(p: &PseudoLock, kind: PseudoKind, site: &'static Location<'static>) {
-    let id = p.id();
-    if !THREAD.with(|t| all_checked(t, id)) {
-        check_order_slow(Target::Pseudo(p, kind), id, site);
-    }
+    check_order_slow(Target::Pseudo(p, kind), p.id(), site);
 }
 
 /// The calling thread holds `p` until the returned guard is dropped (on
@@ -1186,14 +1353,11 @@ pub(crate) fn hold<'a>(
         return PseudoHeld(None, std::marker::PhantomData);
     }
     let id = p.id();
+    let PseudoKind::Task = kind;
     push(Held {
-        id,
-        after: 0,
+        key: id | TRIED | PSEUDO,
         what: std::ptr::from_ref(p).cast(),
         site: Some(site),
-        tried: true,
-        hint_dirty: false,
-        pseudo: Some(kind),
     });
     PseudoHeld(Some(id), std::marker::PhantomData)
 }
@@ -1206,7 +1370,17 @@ pub(crate) struct PseudoHeld<'a>(Option<u64>, std::marker::PhantomData<&'a Pseud
 impl Drop for PseudoHeld<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.0 {
-            released_id(id);
+            // Popped at once when innermost (its key has both bits).
+            if !THREAD.with(|t| {
+                let len = t.len.get();
+                let top = t.top_key() == id | TRIED | PSEUDO;
+                if top {
+                    t.len.set(len - 1);
+                }
+                top
+            }) {
+                released_out_of_order(id);
+            }
         }
     }
 }
@@ -1283,7 +1457,7 @@ mod tests {
         released(&b);
         released(&a);
         // The order is now known to every thread through `a`'s hint.
-        assert_eq!(a.after.load(Relaxed), b.id());
+        assert_eq!(b.before.load(Relaxed), a.id());
         std::thread::scope(|s| {
             s.spawn(|| {
                 // Known: no check, no report.
@@ -1304,6 +1478,25 @@ mod tests {
             .filter(|r| r.attempted.after.name == Some("hint_a"))
             .count();
         assert_eq!(mine, 1);
+    }
+
+    #[test]
+    fn a_lock_dropped_while_held_leaves_the_held_list() {
+        let (a, b) = (tag("dead_a"), tag("dead_b"));
+        // Held, never released: a forgotten guard.
+        lock(&a);
+        let mut a = a;
+        dropped_while_held(&mut a);
+        drop(a);
+        // The next slow path (`b` has no hint yet) prunes the entry.
+        lock(&b);
+        let names: Vec<_> = held_by_current_thread()
+            .into_iter()
+            .map(|(lock, _)| lock.name)
+            .collect();
+        assert_eq!(names, [Some("dead_b")]);
+        released(&b);
+        assert_eq!(THREAD.with(|t| t.len.get()), 0);
     }
 
     #[test]

@@ -57,9 +57,11 @@
 //!   every lock and checks the order of every nested blocking acquire
 //!   against a graph shared by all threads, each order once per thread
 //!   (and an order some thread has checked costs every other thread one
-//!   load: each lock remembers a lock known to come after it).
+//!   load and a compare: each lock remembers a lock known to be held when
+//!   it is taken, checked against the innermost lock held).
 //!   `THREADKIT_LOCKDEP=off|report|panic` or `set_mode` switches it at
-//!   run time; off costs one relaxed load per acquire.
+//!   run time; off costs a relaxed load per acquire and, for `Lock`, a
+//!   call (its inline path is the checking one).
 //! - With `debug-locks`, a pool task is also a lock in that graph
 //!   (lockdep's rule for `flush_work`): the worker holds it while the task
 //!   runs, and an untimed `Future::result` takes it, so holding a lock

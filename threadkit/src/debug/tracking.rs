@@ -102,6 +102,30 @@ impl LockTracking {
         }
     }
 
+    /// The inline part of a blocking acquire: the lock's id if checking is
+    /// on and the acquire's order is the lock's hint (nothing to check);
+    /// `None`: take the whole path.
+    #[cfg(feature = "debug-locks")]
+    #[inline]
+    pub(crate) fn before_fast(&self) -> Option<u64> {
+        lock_order::before_fast(&self.tag)
+    }
+
+    /// The inline part of recording a hold after
+    /// [`before_fast`](Self::before_fast); `None` (nothing recorded, the
+    /// held list full): finish with [`acquired`](Self::acquired) and
+    /// [`Checked::known`].
+    #[cfg(feature = "debug-locks")]
+    #[inline]
+    #[track_caller]
+    pub(crate) fn acquired_fast(&self, id: u64) -> Option<Held<'_>> {
+        let word = lock_order::push_fast(&self.tag, id, std::panic::Location::caller())?;
+        self.owner.set_word(word);
+        Some(Held {
+            tracking: Some(self),
+        })
+    }
+
     /// Records the wait of a thread about to block on this lock (a `kind`
     /// lock); the record goes when the scope is dropped.
     pub(crate) fn waiting(&self, kind: LockKind, deadline: Deadline) -> WaitScope {
@@ -152,17 +176,26 @@ impl LockTracking {
                 Some(id) => id,
                 None => lock_order::checked_id(&self.tag),
             };
-            let tracked = lock_order::acquired(&self.tag, id, how, std::panic::Location::caller())
-                .then_some(&self.tag);
-            self.owner.set_current();
+            let tracked = lock_order::acquired(&self.tag, id, how, std::panic::Location::caller());
+            self.owner.set_current(tracked);
             Held {
-                owner: Some(&self.owner),
-                tracked,
+                tracking: Some(self),
             }
         }
         #[cfg(not(feature = "debug-locks"))]
         Held {
             lock: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A lock dropped while held (a guard was `mem::forget`-ed) leaves no
+/// stale entry in its holder's list of held locks.
+#[cfg(feature = "debug-locks")]
+impl Drop for LockTracking {
+    fn drop(&mut self) {
+        if self.owner.is_held() {
+            lock_order::dropped_while_held(&mut self.tag);
         }
     }
 }
@@ -181,6 +214,13 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
+    /// A blocking acquire whose order [`LockTracking::before_fast`] found
+    /// known.
+    #[cfg(feature = "debug-locks")]
+    pub(crate) const fn known(id: u64) -> Checked {
+        Checked { id: Some(id) }
+    }
+
     /// For a try-acquire, which calls no `before`.
     pub(crate) const TRY: Checked = Checked {
         #[cfg(feature = "debug-locks")]
@@ -190,14 +230,13 @@ impl Checked {
 
 /// Ends a hold: clears the owner and tells the order checker (nothing
 /// without `debug-locks`). An `RLock` re-entered by its owner holds a
-/// [`Held::reentry`], which does nothing.
+/// [`Held::reentry`], which does nothing. One word: whether the order
+/// checker recorded the acquire is kept in the owner word (see
+/// [`Owner::set_current`]), so that a guard stays small.
 #[derive(Debug)]
 pub(crate) struct Held<'a> {
     #[cfg(feature = "debug-locks")]
-    owner: Option<&'a Owner>,
-    /// The lock, if the order checker recorded this acquire.
-    #[cfg(feature = "debug-locks")]
-    tracked: Option<&'a LockTag>,
+    tracking: Option<&'a LockTracking>,
     #[cfg(not(feature = "debug-locks"))]
     lock: std::marker::PhantomData<&'a ()>,
 }
@@ -207,9 +246,7 @@ impl Held<'_> {
     pub(crate) fn reentry() -> Self {
         Held {
             #[cfg(feature = "debug-locks")]
-            owner: None,
-            #[cfg(feature = "debug-locks")]
-            tracked: None,
+            tracking: None,
             #[cfg(not(feature = "debug-locks"))]
             lock: std::marker::PhantomData,
         }
@@ -220,11 +257,10 @@ impl Held<'_> {
 impl Drop for Held<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(owner) = self.owner {
-            owner.clear();
-        }
-        if let Some(tag) = self.tracked {
-            lock_order::released(tag);
+        if let Some(tracking) = self.tracking {
+            if tracking.owner.clear() {
+                lock_order::released(&tracking.tag);
+            }
         }
     }
 }

@@ -240,7 +240,7 @@ impl Slot {
                 // before its acquire returns, and the lock outlives the
                 // acquire (the thread borrows it), so while we hold the
                 // mutex and see the record, the lock is alive.
-                let ident = unsafe { (*cell).load(Relaxed) };
+                let ident = unsafe { (*cell).load(Relaxed) } & !TRACKED;
                 ((ident != 0).then_some(ident), None)
             }
             Holder::Task(cell) => {
@@ -404,22 +404,45 @@ impl Drop for WaitScope {
 #[derive(Debug, Default)]
 pub(crate) struct Owner(AtomicU64);
 
+/// Set in an [`Owner`] word beside the holder's ident when the order
+/// checker recorded the acquire (idents stay far below it).
+pub(crate) const TRACKED: u64 = 1 << 63;
+
 #[cfg(feature = "debug-locks")]
 impl Owner {
     pub(crate) const fn new() -> Self {
         Owner(AtomicU64::new(0))
     }
 
-    /// The calling thread now holds the lock.
+    /// The calling thread now holds the lock; `tracked`: the order checker
+    /// recorded the acquire (kept here as [`TRACKED`], so that the guard
+    /// needs no word of its own for it).
     #[inline]
-    pub(crate) fn set_current(&self) {
-        self.0.store(super::lock_order::current_ident(), Relaxed);
+    pub(crate) fn set_current(&self, tracked: bool) {
+        self.0
+            .store(super::lock_order::owner_word(tracked), Relaxed);
     }
 
-    /// Nobody holds the lock.
+    /// The calling thread now holds the lock: `word` as
+    /// [`owner_word`](super::lock_order::owner_word) gives it.
     #[inline]
-    pub(crate) fn clear(&self) {
+    pub(crate) fn set_word(&self, word: u64) {
+        self.0.store(word, Relaxed);
+    }
+
+    /// Whether somebody holds the lock (read when it is dropped).
+    pub(crate) fn is_held(&mut self) -> bool {
+        *self.0.get_mut() != 0
+    }
+
+    /// Nobody holds the lock now; returns whether the order checker had
+    /// recorded the acquire. Only the holder writes the word while it holds
+    /// the lock, so a load and a store do (no read-modify-write).
+    #[inline]
+    pub(crate) fn clear(&self) -> bool {
+        let was = self.0.load(Relaxed);
         self.0.store(0, Relaxed);
+        was & TRACKED != 0
     }
 
     /// For a waiter's record: whoever holds the lock while it waits.

@@ -119,7 +119,8 @@
 //! - An `RLock` is owned by the green thread that acquired it, not by its
 //!   carrier. With `debug-locks`, each green thread has its own list of
 //!   held locks, so green threads sharing a carrier record no false
-//!   lock-order edges.
+//!   lock-order edges, and is itself the holder of the locks it takes
+//!   (in thread dumps, order reports and `find_deadlocks`), not its carrier.
 //! - A green thread waiting for a contended `Lock`, `RLock` or `Condition`
 //!   (also taking a `Condition`'s lock back after a wait, even when killed
 //!   in it) polls it (yielding, then napping up to 1 ms) rather than
