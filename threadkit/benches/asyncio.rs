@@ -41,7 +41,8 @@
 //!
 //! Run: `cargo bench -p threadkit --features asyncio --bench asyncio`
 //! (`-- --test` for a tiny smoke run; `-- --tasks N` to change the count;
-//! `-- --queues` for the ping-pongs only).
+//! `-- --queues` for the ping-pongs only; `-- --ping-pong queue|mpsc N`
+//! for one run of one task ping-pong, to profile).
 //!
 //! Last numbers (three runs, 2-core VM, load average 0.2-1.0, tokio 1.54,
 //! CPython 3.11 in the same run): threadkit 0.54-0.55 s wall and 119-120
@@ -239,10 +240,29 @@ fn bridges(smoke: bool) {
     println!("  tokio mpsc channels:       {tokio:?} per round trip");
 }
 
+/// One run of one task <-> task ping-pong, `queue` (`asyncio::Queue`) or
+/// `mpsc` (tokio), `n` round trips: for profilers (two values of `n` under
+/// callgrind give the instructions per round trip, without the setup).
+fn ping_pong(which: &str, n: u64) {
+    let per = match which {
+        "queue" => asyncio_queue_round_trip(n),
+        "mpsc" => tokio_task_round_trip(n),
+        other => panic!("--ping-pong queue|mpsc N, not {other}"),
+    };
+    println!("{which}: {per:?} per round trip");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         child(args[i + 1].parse().expect("--child N"));
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--ping-pong") {
+        ping_pong(
+            &args[i + 1],
+            args[i + 2].parse().expect("--ping-pong WHICH N"),
+        );
         return;
     }
     let smoke = args.iter().any(|a| a == "--test");

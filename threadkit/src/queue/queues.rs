@@ -298,7 +298,7 @@ impl<T, S: Order<T>> Queue<T, S> {
         let mut item = Some(item);
         let pushed = self
             .not_full
-            .until_tried(|| {
+            .until_tried(|_woken| {
                 loop {
                     match self.push_quietly(item.take()?) {
                         Err((back, Refused::NotReady)) => {
@@ -471,11 +471,13 @@ impl<T, S: Order<T>> Queue<T, S> {
         }
         let popped = self
             .not_empty
-            .until_tried(|| {
+            .until_tried(|woken| {
                 loop {
-                    // Registered and fenced, or woken: an empty store is
-                    // seen as well without the pop's fence.
-                    if self.store.looks_empty() && !self.store.is_closed() {
+                    // Registered (so ordered with every push, see
+                    // `until_tried`): an empty store is seen as well
+                    // without the pop's fence. Woken: a put was made for
+                    // this task, the pop most likely succeeds.
+                    if !woken && self.store.looks_empty() && !self.store.is_closed() {
                         return None;
                     }
                     match self.store.try_pop() {

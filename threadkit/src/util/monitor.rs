@@ -20,9 +20,12 @@
 //! registration:
 //!
 //! 1. under the lock it checks the condition; if it holds, it is done;
-//! 2. it puts itself on the list (and counts itself in `listed`), issues a
-//!    SeqCst fence, and checks again; if the condition holds now it takes
-//!    itself off the list and is done;
+//! 2. it puts itself on the list (and counts itself in `listed`, a SeqCst
+//!    read-modify-write), issues a SeqCst fence, and checks again; if the
+//!    condition holds now it takes itself off the list and is done. A task
+//!    whose check reads SeqCst atomics only (the queue's store) leaves the
+//!    fence out: the count's read-modify-write orders it already (see
+//!    `registered_before_seqcst_check`);
 //! 3. it releases the lock and sleeps (parks, or returns `Pending`) until a
 //!    notifier takes it off the list or its deadline passes;
 //! 4. woken, it takes the lock again and goes back to 1. A thread whose
@@ -62,7 +65,8 @@ use std::time::Instant;
 use crate::debug::WaitKind;
 use crate::debug::waits::{self, Holder, WaitScope};
 use crate::loom::sync::atomic::{
-    AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Release, Ordering::SeqCst, fence,
+    AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    Ordering::SeqCst, fence,
 };
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::loom::thread::{self, Thread};
@@ -276,13 +280,26 @@ impl<S: HasWaiters> Monitor<S> {
         state.waiters().push(sleeper)
     }
 
+    /// Counts `n` entries off the list, under the lock. Only holders of
+    /// the lock change `listed`, so a load and a store make an exact
+    /// decrement, without the locked instruction of a read-modify-write (a
+    /// notifier pays it for every waiter it wakes). The wake-up protocol
+    /// needs no order here: its handshake is with the registration's
+    /// increment, and a notifier's load that misses that increment misses
+    /// it whatever it reads instead; a stale count read without the lock
+    /// costs a needless lock at worst.
+    #[inline]
+    fn unlist(&self, n: usize) {
+        self.listed.store(self.listed.load(Relaxed) - n, Release);
+    }
+
     /// Takes `id` off the list if it is still on it; whether it was.
     fn deregister(&self, state: &mut S, id: WaitId) -> bool {
         let list = state.waiters();
         match list.position(id) {
             Some(at) => {
                 list.entries.remove(at);
-                self.listed.fetch_sub(1, SeqCst);
+                self.unlist(1);
                 true
             }
             None => false,
@@ -432,7 +449,7 @@ impl<S: HasWaiters> Monitor<S> {
             self.taken.store(list.entries[n - 1].0.0.get(), Release);
             Wakeups::of(std::mem::replace(&mut list.entries, rest))
         };
-        self.listed.fetch_sub(n, SeqCst);
+        self.unlist(n);
         taken
     }
 
@@ -442,7 +459,7 @@ impl<S: HasWaiters> Monitor<S> {
         if let Some((last, _)) = taken.back() {
             self.taken.store(last.0.get(), Release);
         }
-        self.listed.fetch_sub(taken.len(), SeqCst);
+        self.unlist(taken.len());
         Wakeups::of(taken)
     }
 
@@ -514,10 +531,15 @@ impl<S: HasWaiters> Monitor<S> {
     /// lock (the queue's lock-free store), made by a caller that has just
     /// tried it once: the first poll registers before it tries again (the
     /// protocol's step 2 without step 1), and a woken task tries before it
-    /// takes the lock.
+    /// takes the lock. A failing try must have read its condition through
+    /// SeqCst atomics only, and every change to it must be a SeqCst
+    /// read-modify-write or be followed by a SeqCst fence (the store's
+    /// ordering contract): the registration then needs no fence of its own
+    /// (see [`Attempt::SEQCST`]). `attempt` gets whether a notifier took
+    /// this task off the list (its condition most likely holds now).
     pub(crate) fn until_tried<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
     where
-        F: FnMut() -> Option<R>,
+        F: FnMut(bool) -> Option<R>,
     {
         Until {
             monitor: self,
@@ -594,6 +616,82 @@ pub(crate) trait Attempt<S> {
     fn attempt_unlocked(&mut self) -> Option<Option<Self::Output>> {
         None
     }
+
+    /// Whether a failing try has read its whole condition through SeqCst
+    /// loads or read-modify-writes, and every notifier changes it with a
+    /// SeqCst read-modify-write (or fences) before it reads `listed`. The
+    /// registration's own SeqCst read-modify-write on `listed` then orders
+    /// it with that read, and no fence is needed between the registration
+    /// and the check (see [`registered_before_seqcst_check`]).
+    const SEQCST: bool = false;
+}
+
+/// The protocol's step 2 for a waiter whose check reads only SeqCst
+/// atomics ([`Attempt::SEQCST`]): the fence after the registration is
+/// left out.
+///
+/// Why that is enough (C++20's memory model, which Rust's follows): the
+/// registration is a SeqCst read-modify-write `R` of `listed`, followed by
+/// the check's SeqCst loads `C`; the notifier makes its change with a
+/// SeqCst read-modify-write `W` (the store's push or pop), then loads
+/// `listed` with SeqCst (`L`, in `has_waiters`). All four are in the one
+/// total order `S` of SeqCst operations, which agrees with each thread's
+/// program order (`R < C`, `W < L`), and a SeqCst load reads the last write
+/// before it in `S` (or a later one). Suppose the waiter sleeps unseen:
+/// `C` misses `W`, so `C < W`; `L` misses `R`, so `L < R`. Then
+/// `R < C < W < L < R`, a cycle: impossible. So either the notifier sees
+/// `listed > 0` and takes the lock to wake the waiter (which it can do only
+/// once the waiter released it, after registering), or the check sees the
+/// change. (On x86 the read-modify-write is a full barrier already, and
+/// the fence after it a second one.) A notifier that makes any change and
+/// then fences (`F`) before `L`, as `notify_all` does, is covered the same
+/// way: a SeqCst load that misses a write made before a SeqCst fence comes
+/// before that fence in `S` (C++20 [atomics.order]), so `C < F < L < R`.
+///
+/// loom cannot check this: it has no single order over SeqCst loads and
+/// read-modify-writes (it treats them as acquire/release; only fences are
+/// totally ordered), so under `cfg(loom)` the fence stays, and the models
+/// check the handshake in that form. A model in `queue::tests` leaves the
+/// fence out under loom too and expects loom to find the lost wake-up:
+/// proof that the models do reach this handshake.
+#[inline(always)]
+fn registered_before_seqcst_check() {
+    #[cfg(loom)]
+    if !loom_break::fence_left_out() {
+        fence(SeqCst);
+    }
+}
+
+/// A switch for one model that breaks the protocol on purpose (see
+/// [`registered_before_seqcst_check`]). loom runs every thread of a model
+/// on the thread that called `loom::model`, so a thread-local switch
+/// reaches only that model.
+#[cfg(loom)]
+pub(crate) mod loom_break {
+    use std::cell::Cell;
+
+    std::thread_local! {
+        static LEAVE_OUT_FENCE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Leaves out the fence after an async registration, as non-loom
+    /// builds do, while `f` runs.
+    #[cfg(test)]
+    pub(crate) fn without_register_fence<R>(f: impl FnOnce() -> R) -> R {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                LEAVE_OUT_FENCE.with(|on| on.set(false));
+            }
+        }
+        LEAVE_OUT_FENCE.with(|on| on.set(true));
+        let _reset = Reset;
+        f()
+    }
+
+    pub(super) fn fence_left_out() -> bool {
+        LEAVE_OUT_FENCE.with(Cell::get)
+    }
 }
 
 impl<S, R, F: FnMut(&mut S) -> Option<R>> Attempt<S> for F {
@@ -619,17 +717,20 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
 /// The attempt of [`Monitor::until_tried`]: a closure that needs no state.
 pub(crate) struct Free<F>(F);
 
-impl<S, R, F: FnMut() -> Option<R>> Attempt<S> for Free<F> {
+impl<S, R, F: FnMut(bool) -> Option<R>> Attempt<S> for Free<F> {
     type Output = R;
 
-    fn attempt(&mut self, _state: &mut S, _woken: bool) -> Option<R> {
-        (self.0)()
+    fn attempt(&mut self, _state: &mut S, woken: bool) -> Option<R> {
+        (self.0)(woken)
     }
 
     #[inline]
     fn attempt_unlocked(&mut self) -> Option<Option<R>> {
-        Some((self.0)())
+        Some((self.0)(true))
     }
+
+    // `until_tried`'s contract.
+    const SEQCST: bool = true;
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
@@ -726,7 +827,11 @@ impl<S: HasWaiters> Monitor<S> {
             }
         }
         let listed = self.register(&mut guard, Sleeper::Task(cx.waker().clone()));
-        fence(SeqCst);
+        if A::SEQCST {
+            registered_before_seqcst_check();
+        } else {
+            fence(SeqCst);
+        }
         if let Some(done) = attempt.attempt(&mut guard, false) {
             self.deregister(&mut guard, listed);
             *id = None;
@@ -834,6 +939,12 @@ impl<S: HasWaiters> Future for Notified<'_, S> {
         let Some(id) = this.id else {
             return Poll::Ready(());
         };
+        // Only a notifier takes the entry off (a drop ends the future): the
+        // mark tells it without the lock.
+        if this.monitor.was_taken(id) {
+            this.id = None;
+            return Poll::Ready(());
+        }
         let mut guard = this.monitor.lock();
         let list = guard.waiters();
         match list.position(id) {
