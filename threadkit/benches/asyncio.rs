@@ -41,8 +41,8 @@
 //!
 //! Run: `cargo bench -p threadkit --features asyncio --bench asyncio`
 //! (`-- --test` for a tiny smoke run; `-- --tasks N` to change the count;
-//! `-- --queues` for the ping-pongs only; `-- --ping-pong queue|mpsc N`
-//! for one run of one task ping-pong, to profile).
+//! `-- --queues` for the ping-pongs only; `-- --ping-pong queue|mpsc|bridge
+//! N` for one run of one ping-pong, to profile).
 //!
 //! Last numbers (three runs, 2-core VM, load average 0.2-1.0, tokio 1.54,
 //! CPython 3.11 in the same run): threadkit 0.54-0.55 s wall and 119-120
@@ -240,14 +240,16 @@ fn bridges(smoke: bool) {
     println!("  tokio mpsc channels:       {tokio:?} per round trip");
 }
 
-/// One run of one task <-> task ping-pong, `queue` (`asyncio::Queue`) or
-/// `mpsc` (tokio), `n` round trips: for profilers (two values of `n` under
+/// One run of one ping-pong, `n` round trips: task <-> task through
+/// `asyncio::Queue`s (`queue`) or tokio's mpsc (`mpsc`), or thread <-> task
+/// through threadkit queues (`bridge`). For profilers (two values of `n` under
 /// callgrind give the instructions per round trip, without the setup).
 fn ping_pong(which: &str, n: u64) {
     let per = match which {
         "queue" => asyncio_queue_round_trip(n),
         "mpsc" => tokio_task_round_trip(n),
-        other => panic!("--ping-pong queue|mpsc N, not {other}"),
+        "bridge" => bridge_round_trip(n),
+        other => panic!("--ping-pong queue|mpsc|bridge N, not {other}"),
     };
     println!("{which}: {per:?} per round trip");
 }

@@ -316,12 +316,13 @@ fn loom_async_getter_woken_by_put() {
 /// is in normal builds. loom orders SeqCst fences but not SeqCst
 /// read-modify-writes with loads, so it must now find an execution in which
 /// the getter's check misses the put and the put misses the registration,
-/// and report the lost wake-up as a deadlock. That it does shows the model
+/// and report the lost wake-up as a deadlock (the getter blocked, the
+/// putter finished). That it does shows the model
 /// above reaches the handshake; why normal builds need no fence there is
 /// argued in `util::monitor` (`registered_before_seqcst_check`), which
 /// loom cannot check.
 #[test]
-#[should_panic]
+#[should_panic(expected = "deadlock")]
 fn loom_async_getter_without_the_register_fence_is_caught() {
     crate::util::monitor::loom_break::without_register_fence(|| {
         loom::model(|| {
