@@ -131,6 +131,7 @@ impl WaitList {
         self.entries.len()
     }
 
+    #[inline]
     fn push(&mut self, sleeper: Sleeper) -> WaitId {
         let id = WaitId(std::num::NonZeroU64::MIN.saturating_add(self.next));
         self.next += 1;
@@ -425,8 +426,16 @@ impl<S: HasWaiters> Monitor<S> {
     }
 
     /// Takes the longest-waiting entry off the list.
+    #[inline]
     pub(crate) fn take_one(&self, state: &mut S) -> Wakeups {
-        self.take(state, 1)
+        match state.waiters().entries.pop_front() {
+            Some((id, sleeper)) => {
+                self.taken.store(id.0.get(), Release);
+                self.unlist(1);
+                Wakeups(Taken::One(sleeper))
+            }
+            None => Wakeups(Taken::None),
+        }
     }
 
     /// Takes up to `n` entries off the list, longest-waiting first.
