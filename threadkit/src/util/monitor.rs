@@ -49,8 +49,9 @@
 //! waiter did not remove was taken exactly when its id is at most that.
 //! A woken task whose condition lives outside the lock (the queue's store)
 //! reads that mark and tries again without the lock (step 4 without the
-//! lock); only if the try fails does it lock and go back to 1. A task whose
-//! caller has just tried without the lock starts at step 2. A task dropped after it was
+//! lock); only if the try fails does it lock and go back to 1. Such a task
+//! also makes its first check (step 1) without the lock, and then starts
+//! at step 2. A task dropped after it was
 //! woken, before it could act on the wake-up, hands the wake-up on to the
 //! next entry, so a cancelled `await` never swallows the only notification.
 //! A woken thread always re-checks, so a wake-up it did not need costs a
@@ -532,20 +533,35 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt,
             id: None,
-            tried: false,
+            start: Start::Locked,
         }
     }
 
     /// [`until`](Self::until) for an attempt that reads no state under the
-    /// lock (the queue's lock-free store), made by a caller that has just
-    /// tried it once: the first poll registers before it tries again (the
-    /// protocol's step 2 without step 1), and a woken task tries before it
-    /// takes the lock. A failing try must have read its condition through
+    /// lock (the queue's lock-free store): the first poll tries without the
+    /// lock and, failing, registers before it tries again (the protocol's
+    /// step 1 without the lock), and a woken task tries before it takes the
+    /// lock. A failing try must have read its condition through
     /// SeqCst atomics only, and every change to it must be a SeqCst
     /// read-modify-write or be followed by a SeqCst fence (the store's
     /// ordering contract): the registration then needs no fence of its own
     /// (see [`Attempt::SEQCST`]). `attempt` gets whether a notifier took
     /// this task off the list (its condition most likely holds now).
+    pub(crate) fn until_free<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
+    where
+        F: FnMut(bool) -> Option<R>,
+    {
+        Until {
+            monitor: self,
+            attempt: Free(attempt),
+            id: None,
+            start: Start::Unlocked,
+        }
+    }
+
+    /// [`until_free`](Self::until_free) for a caller that has just made the
+    /// unlocked try itself: the first poll registers before it tries (the
+    /// protocol's step 2 without step 1).
     pub(crate) fn until_tried<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
     where
         F: FnMut(bool) -> Option<R>,
@@ -554,7 +570,7 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt: Free(attempt),
             id: None,
-            tried: true,
+            start: Start::Registering,
         }
     }
 
@@ -574,7 +590,7 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt: Woken(attempt),
             id: None,
-            tried: false,
+            start: Start::Locked,
         }
     }
 
@@ -621,8 +637,10 @@ pub(crate) trait Attempt<S> {
     fn attempt(&mut self, state: &mut S, woken: bool) -> Option<Self::Output>;
 
     /// One try without the lock, made by a woken task before it takes the
-    /// lock; `None` if this attempt needs the state (the default).
-    fn attempt_unlocked(&mut self) -> Option<Option<Self::Output>> {
+    /// lock (`woken`), or by [`Monitor::until_free`]'s first poll; `None`
+    /// if this attempt needs the state (the default).
+    fn attempt_unlocked(&mut self, woken: bool) -> Option<Option<Self::Output>> {
+        let _ = woken;
         None
     }
 
@@ -723,7 +741,8 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
     }
 }
 
-/// The attempt of [`Monitor::until_tried`]: a closure that needs no state.
+/// The attempt of [`Monitor::until_free`] and [`Monitor::until_tried`]: a
+/// closure that needs no state.
 pub(crate) struct Free<F>(F);
 
 impl<S, R, F: FnMut(bool) -> Option<R>> Attempt<S> for Free<F> {
@@ -734,11 +753,11 @@ impl<S, R, F: FnMut(bool) -> Option<R>> Attempt<S> for Free<F> {
     }
 
     #[inline]
-    fn attempt_unlocked(&mut self) -> Option<Option<R>> {
-        Some((self.0)(true))
+    fn attempt_unlocked(&mut self, woken: bool) -> Option<Option<R>> {
+        Some((self.0)(woken))
     }
 
-    // `until_tried`'s contract.
+    // `until_free`'s contract.
     const SEQCST: bool = true;
 }
 
@@ -781,7 +800,7 @@ impl<S: HasWaiters> Monitor<S> {
         cx: &mut Context<'_>,
         attempt: &mut A,
     ) -> Poll<A::Output> {
-        self.poll_attempt(id, cx, attempt, false)
+        self.poll_attempt(id, cx, attempt, Start::Locked)
     }
 
     /// Whether a notifier took entry `id` off the list, for a waiter that
@@ -792,25 +811,35 @@ impl<S: HasWaiters> Monitor<S> {
         id.0.get() <= self.taken.load(Acquire)
     }
 
-    /// [`poll_until`](Self::poll_until); `tried`: the caller has just
-    /// tried without the lock, so a first poll registers before it tries.
+    /// [`poll_until`](Self::poll_until); `start`: how a first poll starts.
     #[inline]
     fn poll_attempt<A: Attempt<S>>(
         &self,
         id: &mut Option<WaitId>,
         cx: &mut Context<'_>,
         attempt: &mut A,
-        tried: bool,
+        start: Start,
     ) -> Poll<A::Output> {
         // Woken, an attempt that needs no state tries without the lock:
         // the entry is off the list already, nothing to take back.
         if let Some(listed) = *id
             && self.was_taken(listed)
-            && let Some(Some(done)) = attempt.attempt_unlocked()
+            && let Some(Some(done)) = attempt.attempt_unlocked(true)
         {
             *id = None;
             return Poll::Ready(done);
         }
+        let tried = match start {
+            Start::Locked => false,
+            Start::Registering => true,
+            // The common case without the lock; if it fails, the task
+            // registers before it tries again.
+            Start::Unlocked => match attempt.attempt_unlocked(false) {
+                Some(Some(done)) => return Poll::Ready(done),
+                Some(None) => true,
+                None => false,
+            },
+        };
         let mut guard = self.lock();
         let woken = id.is_some_and(|listed| self.was_taken(listed));
         if !(tried && id.is_none())
@@ -897,6 +926,17 @@ fn park(deadline: Deadline, green: bool) -> Parked {
     }
 }
 
+/// How the first poll of an [`Until`] starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// At step 1, under the lock.
+    Locked,
+    /// At step 2: the caller has just tried without the lock.
+    Registering,
+    /// With a try without the lock, then at step 2.
+    Unlocked,
+}
+
 /// The future returned by [`Monitor::until`].
 #[must_use = "futures do nothing unless awaited"]
 pub(crate) struct Until<'a, S: HasWaiters, F> {
@@ -905,8 +945,8 @@ pub(crate) struct Until<'a, S: HasWaiters, F> {
     /// This task's entry, from the moment it registers until it resolves
     /// or is dropped (the entry may have been taken by a notifier since).
     id: Option<WaitId>,
-    /// The caller tried once without the lock just before the first poll.
-    tried: bool,
+    /// How the first poll starts; [`Start::Locked`] after it.
+    start: Start,
 }
 
 // `attempt` is only ever called through `&mut`, never pinned.
@@ -917,9 +957,9 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let tried = std::mem::take(&mut this.tried);
+        let start = std::mem::replace(&mut this.start, Start::Locked);
         this.monitor
-            .poll_attempt(&mut this.id, cx, &mut this.attempt, tried)
+            .poll_attempt(&mut this.id, cx, &mut this.attempt, start)
     }
 }
 
