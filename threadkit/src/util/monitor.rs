@@ -542,10 +542,10 @@ impl<S: HasWaiters> Monitor<S> {
     /// lock and, failing, registers before it tries again (the protocol's
     /// step 1 without the lock), and a woken task tries before it takes the
     /// lock. A failing try must have read its condition through
-    /// SeqCst atomics only, and every change to it must be a SeqCst
-    /// read-modify-write or be followed by a SeqCst fence (the store's
-    /// ordering contract): the registration then needs no fence of its own
-    /// (see [`Attempt::SEQCST`]). `attempt` gets whether a notifier took
+    /// SeqCst atomics only (or under a lock its notifiers take), and every
+    /// change to it must be a SeqCst read-modify-write or be followed by a
+    /// SeqCst fence (the store's ordering contract): the registration then
+    /// needs no fence of its own (see [`Attempt::SEQCST`]). `attempt` gets whether a notifier took
     /// this task off the list (its condition most likely holds now).
     pub(crate) fn until_free<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
     where
@@ -645,8 +645,9 @@ pub(crate) trait Attempt<S> {
     }
 
     /// Whether a failing try has read its whole condition through SeqCst
-    /// loads or read-modify-writes, and every notifier changes it with a
-    /// SeqCst read-modify-write (or fences) before it reads `listed`. The
+    /// loads or read-modify-writes (or under a lock its notifiers take to
+    /// change it), and every notifier changes it with a SeqCst
+    /// read-modify-write (or fences) before it reads `listed`. The
     /// registration's own SeqCst read-modify-write on `listed` then orders
     /// it with that read, and no fence is needed between the registration
     /// and the check (see [`registered_before_seqcst_check`]).
@@ -674,13 +675,20 @@ pub(crate) trait Attempt<S> {
 /// then fences (`F`) before `L`, as `notify_all` does, is covered the same
 /// way: a SeqCst load that misses a write made before a SeqCst fence comes
 /// before that fence in `S` (C++20 [atomics.order]), so `C < F < L < R`.
+/// A check made under a lock that the notifier also holds to make its
+/// change (the LIFO and priority stores) needs no fence either: if the
+/// check's critical section comes first, its unlock synchronizes with the
+/// notifier's lock, so `R` happens before `L` and `L` reads `R`'s count;
+/// otherwise the check sees the change.
 ///
 /// loom cannot check this: it has no single order over SeqCst loads and
 /// read-modify-writes (it treats them as acquire/release; only fences are
 /// totally ordered), so under `cfg(loom)` the fence stays, and the models
 /// check the handshake in that form. A model in `queue::tests` leaves the
 /// fence out under loom too and expects loom to find the lost wake-up:
-/// proof that the models do reach this handshake.
+/// proof that the models do reach this handshake. Another leaves it out
+/// over the LIFO store, whose lock loom models exactly, and expects the
+/// getter to be woken: that checks the argument for a check under a lock.
 #[inline(always)]
 fn registered_before_seqcst_check() {
     #[cfg(loom)]
