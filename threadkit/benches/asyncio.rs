@@ -45,17 +45,18 @@
 //! 10 000 round trips (so without the setup; this counts 2814 where the
 //! table above, measured another way, has 2685). Wall: the bench's
 //! `--queues` (best of 3 inside each run), old and new binaries alternated
-//! three times, and the minimum and median of 80 alternated one-run
-//! processes of 20 000 round trips each side:
+//! three times, in two sessions; and the minimum and median of 80
+//! alternated one-run processes of 20 000 round trips each side, twice:
 //!
 //! | task <-> task, `asyncio::Queue` / tokio mpsc | before | after |
 //! | --- | --- | --- |
 //! | instructions per round trip (tokio 2254) | 2814 (1.25x) | 2587 (1.15x) |
-//! | wall, `--queues`, three runs | 1.19-1.23x | 1.09-1.11x |
-//! | wall, 80 runs: minimum / median | 1.17x / 1.15x | 1.11x / 1.09x |
+//! | wall, `--queues`, 2 x 3 runs | 1.17-1.23x | 1.09-1.14x, once 1.39x |
+//! | wall, 80 runs: minimum / median | 1.16-1.17x / 1.15-1.19x | 1.11x / 1.09-1.10x |
 //!
-//! The thread <-> task row moved between 5.7 and 25 us from run to run on
-//! either binary under that load: no reading.
+//! The 1.39x came with a load spike (an earlier session saw 3.54x for the
+//! old binary). The thread <-> task row moved between 5.7 and 25 us from
+//! run to run on either binary under that load: no reading.
 //!
 //! Then two tasks on one loop play the same ping-pong through two
 //! `asyncio::Queue`s, against tokio's unbounded mpsc channels.
