@@ -45,16 +45,19 @@
 //! 10 000 round trips (so without the setup; this counts 2814 where the
 //! table above, measured another way, has 2685). Wall: the bench's
 //! `--queues` (best of 3 inside each run), old and new binaries alternated
-//! three times, in two sessions; and the minimum and median of 80
+//! three times, in three sessions; and the minimum and median of 80
 //! alternated one-run processes of 20 000 round trips each side, twice:
 //!
 //! | task <-> task, `asyncio::Queue` / tokio mpsc | before | after |
 //! | --- | --- | --- |
 //! | instructions per round trip (tokio 2254) | 2814 (1.25x) | 2587 (1.15x) |
-//! | wall, `--queues`, 2 x 3 runs | 1.17-1.23x | 1.09-1.14x, once 1.39x |
+//! | wall, `--queues`, 3 x 3 runs | 1.12-1.23x | 1.09-1.14x (6 runs), 1.23-1.41x (3) |
 //! | wall, 80 runs: minimum / median | 1.16-1.17x / 1.15-1.19x | 1.11x / 1.09-1.10x |
 //!
-//! The 1.39x came with a load spike (an earlier session saw 3.54x for the
+//! Under that load both binaries' single runs fall in two clusters (the
+//! queue side about 440-490 ns and 520-600 ns per round trip, tokio's about
+//! 385-420 and 440-520): a best of 3 that lands in the slower cluster on
+//! one side only makes the 1.23-1.41x (an earlier session saw 3.54x for the
 //! old binary). The thread <-> task row moved between 5.7 and 25 us from
 //! run to run on either binary under that load: no reading.
 //!
