@@ -104,8 +104,10 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// # Errors
     ///
     /// [`ShutDown`] with the item if the queue is, or gets, shut down.
-    pub async fn put(&self, item: T) -> Result<(), ShutDown<T>> {
-        self.inner.put_async(item).await
+    // The queue's own future, not one more `async` state machine around it
+    // (the facade costs nothing per await).
+    pub fn put(&self, item: T) -> impl Future<Output = Result<(), ShutDown<T>>> + '_ {
+        self.inner.put_async(item)
     }
 
     /// Takes the next item if there is one now (Python's `get_nowait`).
@@ -125,8 +127,8 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// # Errors
     ///
     /// [`ShutDown`] once the queue is shut down and empty.
-    pub async fn get(&self) -> Result<T, ShutDown> {
-        self.inner.get_async().await
+    pub fn get(&self) -> impl Future<Output = Result<T, ShutDown>> + '_ {
+        self.inner.get_async()
     }
 
     /// Marks one item taken by a `get` as processed (Python's `task_done()`).

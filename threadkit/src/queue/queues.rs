@@ -58,6 +58,9 @@
 //! (see [`Tasks`]); it is a caller bug either way, and the count never wraps.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::backoff::{Backoff, yield_now};
@@ -298,7 +301,7 @@ impl<T, S: Order<T>> Queue<T, S> {
         let mut item = Some(item);
         let pushed = self
             .not_full
-            .until_tried(|| {
+            .until_tried(|_woken| {
                 loop {
                     match self.push_quietly(item.take()?) {
                         Err((back, Refused::NotReady)) => {
@@ -460,38 +463,28 @@ impl<T, S: Order<T>> Queue<T, S> {
     ///
     /// Cancel safe: an item is only taken in the poll that returns it, and
     /// a wake-up received by a cancelled getter passes to the next one.
-    pub async fn get_async(&self) -> Result<T, ShutDown> {
-        // The common case first, without the monitor's lock (an empty
-        // store is told without the fence of a failing pop).
-        if !self.store.looks_empty() {
-            match self.pop() {
-                Err(Refused::NotReady) => {}
-                done => return done.map_err(|_| ShutDown(())),
-            }
-        }
-        let popped = self
-            .not_empty
-            .until_tried(|| {
-                loop {
-                    // Registered and fenced, or woken: an empty store is
-                    // seen as well without the pop's fence.
-                    if self.store.looks_empty() && !self.store.is_closed() {
-                        return None;
-                    }
-                    match self.store.try_pop() {
-                        Err(Refused::NotReady) if self.store.is_empty() => return None,
-                        // Not empty, yet nothing to pop: a put is still
-                        // filling its slot, a few instructions away.
-                        Err(Refused::NotReady) => yield_now(),
-                        done => return Some(done),
-                    }
+    pub fn get_async(&self) -> impl Future<Output = Result<T, ShutDown>> + '_ {
+        // The first poll tries without the monitor's lock (the common case),
+        // and only then waits in line.
+        let wait = self.not_empty.until_free(move |woken| {
+            loop {
+                // Not woken: an empty store is told without the fence of a
+                // failing pop (once registered, that check is ordered with
+                // every push: see `until_free`). Woken: a put was made for
+                // this task, the pop most likely succeeds.
+                if !woken && self.store.looks_empty() && !self.store.is_closed() {
+                    return None;
                 }
-            })
-            .await;
-        let item = popped.map_err(|_| ShutDown(()))?;
-        // After the monitor's lock is released (see "Locks").
-        self.popped();
-        Ok(item)
+                match self.store.try_pop() {
+                    Err(Refused::NotReady) if self.store.is_empty() => return None,
+                    // Not empty, yet nothing to pop: a put is still filling
+                    // its slot, a few instructions away.
+                    Err(Refused::NotReady) => yield_now(),
+                    done => return Some(done),
+                }
+            }
+        });
+        Get { queue: self, wait }
     }
 
     /// Removes the next item, waiting for one until `deadline`. Fails with
@@ -699,6 +692,33 @@ impl<T, S: Order<T>> Queue<T, S> {
             .field("unfinished_tasks", &self.unfinished_tasks())
             .field("is_shutdown", &self.is_shutdown())
             .finish()
+    }
+}
+
+/// The future of [`Queue::get_async`]: the wait for an item, then the
+/// wake-up a pop owes a putter, sent once the monitor's lock is released
+/// (see "Locks").
+#[must_use = "futures do nothing unless awaited"]
+struct Get<'a, T, S: Order<T>, W> {
+    queue: &'a Queue<T, S>,
+    wait: W,
+}
+
+impl<T, S, W> Future for Get<'_, T, S, W>
+where
+    S: Order<T>,
+    W: Future<Output = Result<T, Refused>> + Unpin,
+{
+    type Output = Result<T, ShutDown>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let popped = std::task::ready!(Pin::new(&mut this.wait).poll(cx));
+        Poll::Ready(
+            popped
+                .inspect(|_| this.queue.popped())
+                .map_err(|_| ShutDown(())),
+        )
     }
 }
 

@@ -20,9 +20,12 @@
 //! registration:
 //!
 //! 1. under the lock it checks the condition; if it holds, it is done;
-//! 2. it puts itself on the list (and counts itself in `listed`), issues a
-//!    SeqCst fence, and checks again; if the condition holds now it takes
-//!    itself off the list and is done;
+//! 2. it puts itself on the list (and counts itself in `listed`, a SeqCst
+//!    read-modify-write), issues a SeqCst fence, and checks again; if the
+//!    condition holds now it takes itself off the list and is done. A task
+//!    whose check reads SeqCst atomics only (the queue's store) leaves the
+//!    fence out: the count's read-modify-write orders it already (see
+//!    `registered_before_seqcst_check`);
 //! 3. it releases the lock and sleeps (parks, or returns `Pending`) until a
 //!    notifier takes it off the list or its deadline passes;
 //! 4. woken, it takes the lock again and goes back to 1. A thread whose
@@ -46,8 +49,9 @@
 //! waiter did not remove was taken exactly when its id is at most that.
 //! A woken task whose condition lives outside the lock (the queue's store)
 //! reads that mark and tries again without the lock (step 4 without the
-//! lock); only if the try fails does it lock and go back to 1. A task whose
-//! caller has just tried without the lock starts at step 2. A task dropped after it was
+//! lock); only if the try fails does it lock and go back to 1. Such a task
+//! also makes its first check (step 1) without the lock, and then starts
+//! at step 2. A task dropped after it was
 //! woken, before it could act on the wake-up, hands the wake-up on to the
 //! next entry, so a cancelled `await` never swallows the only notification.
 //! A woken thread always re-checks, so a wake-up it did not need costs a
@@ -62,7 +66,8 @@ use std::time::Instant;
 use crate::debug::WaitKind;
 use crate::debug::waits::{self, Holder, WaitScope};
 use crate::loom::sync::atomic::{
-    AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Release, Ordering::SeqCst, fence,
+    AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    Ordering::SeqCst, fence,
 };
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::loom::thread::{self, Thread};
@@ -127,6 +132,7 @@ impl WaitList {
         self.entries.len()
     }
 
+    #[inline]
     fn push(&mut self, sleeper: Sleeper) -> WaitId {
         let id = WaitId(std::num::NonZeroU64::MIN.saturating_add(self.next));
         self.next += 1;
@@ -276,13 +282,26 @@ impl<S: HasWaiters> Monitor<S> {
         state.waiters().push(sleeper)
     }
 
+    /// Counts `n` entries off the list, under the lock. Only holders of
+    /// the lock change `listed`, so a load and a store make an exact
+    /// decrement, without the locked instruction of a read-modify-write (a
+    /// notifier pays it for every waiter it wakes). The wake-up protocol
+    /// needs no order here: its handshake is with the registration's
+    /// increment, and a notifier's load that misses that increment misses
+    /// it whatever it reads instead; a stale count read without the lock
+    /// costs a needless lock at worst.
+    #[inline]
+    fn unlist(&self, n: usize) {
+        self.listed.store(self.listed.load(Relaxed) - n, Release);
+    }
+
     /// Takes `id` off the list if it is still on it; whether it was.
     fn deregister(&self, state: &mut S, id: WaitId) -> bool {
         let list = state.waiters();
         match list.position(id) {
             Some(at) => {
                 list.entries.remove(at);
-                self.listed.fetch_sub(1, SeqCst);
+                self.unlist(1);
                 true
             }
             None => false,
@@ -408,8 +427,16 @@ impl<S: HasWaiters> Monitor<S> {
     }
 
     /// Takes the longest-waiting entry off the list.
+    #[inline]
     pub(crate) fn take_one(&self, state: &mut S) -> Wakeups {
-        self.take(state, 1)
+        match state.waiters().entries.pop_front() {
+            Some((id, sleeper)) => {
+                self.taken.store(id.0.get(), Release);
+                self.unlist(1);
+                Wakeups(Taken::One(sleeper))
+            }
+            None => Wakeups(Taken::None),
+        }
     }
 
     /// Takes up to `n` entries off the list, longest-waiting first.
@@ -432,7 +459,7 @@ impl<S: HasWaiters> Monitor<S> {
             self.taken.store(list.entries[n - 1].0.0.get(), Release);
             Wakeups::of(std::mem::replace(&mut list.entries, rest))
         };
-        self.listed.fetch_sub(n, SeqCst);
+        self.unlist(n);
         taken
     }
 
@@ -442,7 +469,7 @@ impl<S: HasWaiters> Monitor<S> {
         if let Some((last, _)) = taken.back() {
             self.taken.store(last.0.get(), Release);
         }
-        self.listed.fetch_sub(taken.len(), SeqCst);
+        self.unlist(taken.len());
         Wakeups::of(taken)
     }
 
@@ -506,24 +533,44 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt,
             id: None,
-            tried: false,
+            start: Start::Locked,
         }
     }
 
     /// [`until`](Self::until) for an attempt that reads no state under the
-    /// lock (the queue's lock-free store), made by a caller that has just
-    /// tried it once: the first poll registers before it tries again (the
-    /// protocol's step 2 without step 1), and a woken task tries before it
-    /// takes the lock.
-    pub(crate) fn until_tried<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
+    /// lock (the queue's lock-free store): the first poll tries without the
+    /// lock and, failing, registers before it tries again (the protocol's
+    /// step 1 without the lock), and a woken task tries before it takes the
+    /// lock. A failing try must have read its condition through
+    /// SeqCst atomics only (or under a lock its notifiers take), and every
+    /// change to it must be a SeqCst read-modify-write or be followed by a
+    /// SeqCst fence (the store's ordering contract): the registration then
+    /// needs no fence of its own (see [`Attempt::SEQCST`]). `attempt` gets whether a notifier took
+    /// this task off the list (its condition most likely holds now).
+    pub(crate) fn until_free<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
     where
-        F: FnMut() -> Option<R>,
+        F: FnMut(bool) -> Option<R>,
     {
         Until {
             monitor: self,
             attempt: Free(attempt),
             id: None,
-            tried: true,
+            start: Start::Unlocked,
+        }
+    }
+
+    /// [`until_free`](Self::until_free) for a caller that has just made the
+    /// unlocked try itself: the first poll registers before it tries (the
+    /// protocol's step 2 without step 1).
+    pub(crate) fn until_tried<R, F>(&self, attempt: F) -> Until<'_, S, Free<F>>
+    where
+        F: FnMut(bool) -> Option<R>,
+    {
+        Until {
+            monitor: self,
+            attempt: Free(attempt),
+            id: None,
+            start: Start::Registering,
         }
     }
 
@@ -543,7 +590,7 @@ impl<S: HasWaiters> Monitor<S> {
             monitor: self,
             attempt: Woken(attempt),
             id: None,
-            tried: false,
+            start: Start::Locked,
         }
     }
 
@@ -590,9 +637,95 @@ pub(crate) trait Attempt<S> {
     fn attempt(&mut self, state: &mut S, woken: bool) -> Option<Self::Output>;
 
     /// One try without the lock, made by a woken task before it takes the
-    /// lock; `None` if this attempt needs the state (the default).
-    fn attempt_unlocked(&mut self) -> Option<Option<Self::Output>> {
+    /// lock (`woken`), or by [`Monitor::until_free`]'s first poll; `None`
+    /// if this attempt needs the state (the default).
+    fn attempt_unlocked(&mut self, woken: bool) -> Option<Option<Self::Output>> {
+        let _ = woken;
         None
+    }
+
+    /// Whether a failing try has read its whole condition through SeqCst
+    /// loads or read-modify-writes (or under a lock its notifiers take to
+    /// change it), and every notifier changes it with a SeqCst
+    /// read-modify-write (or fences) before it reads `listed`. The
+    /// registration's own SeqCst read-modify-write on `listed` then orders
+    /// it with that read, and no fence is needed between the registration
+    /// and the check (see [`registered_before_seqcst_check`]).
+    const SEQCST: bool = false;
+}
+
+/// The protocol's step 2 for a waiter whose check reads only SeqCst
+/// atomics ([`Attempt::SEQCST`]): the fence after the registration is
+/// left out.
+///
+/// Why that is enough (C++20's memory model, which Rust's follows): the
+/// registration is a SeqCst read-modify-write `R` of `listed`, followed by
+/// the check's SeqCst loads `C`; the notifier makes its change with a
+/// SeqCst read-modify-write `W` (the store's push or pop), then loads
+/// `listed` with SeqCst (`L`, in `has_waiters`). All four are in the one
+/// total order `S` of SeqCst operations, which agrees with each thread's
+/// program order (`R < C`, `W < L`), and a SeqCst load reads the last write
+/// before it in `S` (or a later one). Suppose the waiter sleeps unseen:
+/// `C` misses `W`, so `C < W`; `L` misses `R`, so `L < R`. Then
+/// `R < C < W < L < R`, a cycle: impossible. So either the notifier sees
+/// `listed > 0` and takes the lock to wake the waiter (which it can do only
+/// once the waiter released it, after registering), or the check sees the
+/// change. (On x86 the read-modify-write is a full barrier already, and
+/// the fence after it a second one.) A notifier that makes any change and
+/// then fences (`F`) before `L`, as `notify_all` does, is covered the same
+/// way: a SeqCst load that misses a write made before a SeqCst fence comes
+/// before that fence in `S` (C++20 [atomics.order]), so `C < F < L < R`.
+/// A check made under a lock that the notifier also holds to make its
+/// change (the LIFO and priority stores) needs no fence either: if the
+/// check's critical section comes first, its unlock synchronizes with the
+/// notifier's lock, so `R` happens before `L` and `L` reads `R`'s count;
+/// otherwise the check sees the change.
+///
+/// loom cannot check this: it has no single order over SeqCst loads and
+/// read-modify-writes (it treats them as acquire/release; only fences are
+/// totally ordered), so under `cfg(loom)` the fence stays, and the models
+/// check the handshake in that form. A model in `queue::tests` leaves the
+/// fence out under loom too and expects loom to find the lost wake-up:
+/// proof that the models do reach this handshake. Another leaves it out
+/// over the LIFO store, whose lock loom models exactly, and expects the
+/// getter to be woken: that checks the argument for a check under a lock.
+#[inline(always)]
+fn registered_before_seqcst_check() {
+    #[cfg(loom)]
+    if !loom_break::fence_left_out() {
+        fence(SeqCst);
+    }
+}
+
+/// A switch for one model that breaks the protocol on purpose (see
+/// [`registered_before_seqcst_check`]). loom runs every thread of a model
+/// on the thread that called `loom::model`, so a thread-local switch
+/// reaches only that model.
+#[cfg(loom)]
+pub(crate) mod loom_break {
+    use std::cell::Cell;
+
+    std::thread_local! {
+        static LEAVE_OUT_FENCE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Leaves out the fence after an async registration, as non-loom
+    /// builds do, while `f` runs.
+    #[cfg(test)]
+    pub(crate) fn without_register_fence<R>(f: impl FnOnce() -> R) -> R {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                LEAVE_OUT_FENCE.with(|on| on.set(false));
+            }
+        }
+        LEAVE_OUT_FENCE.with(|on| on.set(true));
+        let _reset = Reset;
+        f()
+    }
+
+    pub(super) fn fence_left_out() -> bool {
+        LEAVE_OUT_FENCE.with(Cell::get)
     }
 }
 
@@ -616,20 +749,24 @@ impl<S, R, F: FnMut(&mut S, bool) -> Option<R>> Attempt<S> for Woken<F> {
     }
 }
 
-/// The attempt of [`Monitor::until_tried`]: a closure that needs no state.
+/// The attempt of [`Monitor::until_free`] and [`Monitor::until_tried`]: a
+/// closure that needs no state.
 pub(crate) struct Free<F>(F);
 
-impl<S, R, F: FnMut() -> Option<R>> Attempt<S> for Free<F> {
+impl<S, R, F: FnMut(bool) -> Option<R>> Attempt<S> for Free<F> {
     type Output = R;
 
-    fn attempt(&mut self, _state: &mut S, _woken: bool) -> Option<R> {
-        (self.0)()
+    fn attempt(&mut self, _state: &mut S, woken: bool) -> Option<R> {
+        (self.0)(woken)
     }
 
     #[inline]
-    fn attempt_unlocked(&mut self) -> Option<Option<R>> {
-        Some((self.0)())
+    fn attempt_unlocked(&mut self, woken: bool) -> Option<Option<R>> {
+        Some((self.0)(woken))
     }
+
+    // `until_free`'s contract.
+    const SEQCST: bool = true;
 }
 
 /// Notes for thread dumps what the calling thread is about to sleep on
@@ -671,7 +808,7 @@ impl<S: HasWaiters> Monitor<S> {
         cx: &mut Context<'_>,
         attempt: &mut A,
     ) -> Poll<A::Output> {
-        self.poll_attempt(id, cx, attempt, false)
+        self.poll_attempt(id, cx, attempt, Start::Locked)
     }
 
     /// Whether a notifier took entry `id` off the list, for a waiter that
@@ -682,25 +819,35 @@ impl<S: HasWaiters> Monitor<S> {
         id.0.get() <= self.taken.load(Acquire)
     }
 
-    /// [`poll_until`](Self::poll_until); `tried`: the caller has just
-    /// tried without the lock, so a first poll registers before it tries.
+    /// [`poll_until`](Self::poll_until); `start`: how a first poll starts.
     #[inline]
     fn poll_attempt<A: Attempt<S>>(
         &self,
         id: &mut Option<WaitId>,
         cx: &mut Context<'_>,
         attempt: &mut A,
-        tried: bool,
+        start: Start,
     ) -> Poll<A::Output> {
         // Woken, an attempt that needs no state tries without the lock:
         // the entry is off the list already, nothing to take back.
         if let Some(listed) = *id
             && self.was_taken(listed)
-            && let Some(Some(done)) = attempt.attempt_unlocked()
+            && let Some(Some(done)) = attempt.attempt_unlocked(true)
         {
             *id = None;
             return Poll::Ready(done);
         }
+        let tried = match start {
+            Start::Locked => false,
+            Start::Registering => true,
+            // The common case without the lock; if it fails, the task
+            // registers before it tries again.
+            Start::Unlocked => match attempt.attempt_unlocked(false) {
+                Some(Some(done)) => return Poll::Ready(done),
+                Some(None) => true,
+                None => false,
+            },
+        };
         let mut guard = self.lock();
         let woken = id.is_some_and(|listed| self.was_taken(listed));
         if !(tried && id.is_none())
@@ -726,7 +873,11 @@ impl<S: HasWaiters> Monitor<S> {
             }
         }
         let listed = self.register(&mut guard, Sleeper::Task(cx.waker().clone()));
-        fence(SeqCst);
+        if A::SEQCST {
+            registered_before_seqcst_check();
+        } else {
+            fence(SeqCst);
+        }
         if let Some(done) = attempt.attempt(&mut guard, false) {
             self.deregister(&mut guard, listed);
             *id = None;
@@ -783,6 +934,17 @@ fn park(deadline: Deadline, green: bool) -> Parked {
     }
 }
 
+/// How the first poll of an [`Until`] starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// At step 1, under the lock.
+    Locked,
+    /// At step 2: the caller has just tried without the lock.
+    Registering,
+    /// With a try without the lock, then at step 2.
+    Unlocked,
+}
+
 /// The future returned by [`Monitor::until`].
 #[must_use = "futures do nothing unless awaited"]
 pub(crate) struct Until<'a, S: HasWaiters, F> {
@@ -791,8 +953,8 @@ pub(crate) struct Until<'a, S: HasWaiters, F> {
     /// This task's entry, from the moment it registers until it resolves
     /// or is dropped (the entry may have been taken by a notifier since).
     id: Option<WaitId>,
-    /// The caller tried once without the lock just before the first poll.
-    tried: bool,
+    /// How the first poll starts; [`Start::Locked`] after it.
+    start: Start,
 }
 
 // `attempt` is only ever called through `&mut`, never pinned.
@@ -803,9 +965,9 @@ impl<S: HasWaiters, F: Attempt<S>> Future for Until<'_, S, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let tried = std::mem::take(&mut this.tried);
+        let start = std::mem::replace(&mut this.start, Start::Locked);
         this.monitor
-            .poll_attempt(&mut this.id, cx, &mut this.attempt, tried)
+            .poll_attempt(&mut this.id, cx, &mut this.attempt, start)
     }
 }
 
@@ -834,6 +996,12 @@ impl<S: HasWaiters> Future for Notified<'_, S> {
         let Some(id) = this.id else {
             return Poll::Ready(());
         };
+        // Only a notifier takes the entry off (a drop ends the future): the
+        // mark tells it without the lock.
+        if this.monitor.was_taken(id) {
+            this.id = None;
+            return Poll::Ready(());
+        }
         let mut guard = this.monitor.lock();
         let list = guard.waiters();
         match list.position(id) {

@@ -311,6 +311,54 @@ fn loom_async_getter_woken_by_put() {
     });
 }
 
+/// [`loom_async_getter_woken_by_put`] with the protocol broken on purpose:
+/// the fence after the async registration left out under loom too, as it
+/// is in normal builds. loom orders SeqCst fences but not SeqCst
+/// read-modify-writes with loads, so it must now find an execution in which
+/// the getter's check misses the put and the put misses the registration,
+/// and report the lost wake-up as a deadlock (the getter blocked, the
+/// putter finished). That it does shows the model
+/// above reaches the handshake; why normal builds need no fence there is
+/// argued in `util::monitor` (`registered_before_seqcst_check`), which
+/// loom cannot check.
+#[test]
+#[should_panic(expected = "deadlock")]
+fn loom_async_getter_without_the_register_fence_is_caught() {
+    crate::util::monitor::loom_break::without_register_fence(|| {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(0));
+            let putter = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(1).unwrap())
+            };
+            assert_eq!(loom::future::block_on(q.get_async()), Ok(1));
+            putter.join().unwrap();
+        });
+    });
+}
+
+/// The LIFO store checks emptiness under its own lock, which the putter
+/// also takes: that lock, not a fence, orders the getter's registration
+/// with the putter's read of the waiter count. loom models locks exactly,
+/// so with the fence left out (as in normal builds) the getter must still
+/// be woken.
+#[test]
+fn loom_async_lifo_getter_without_the_register_fence_is_woken() {
+    use crate::queue::Lifo;
+
+    crate::util::monitor::loom_break::without_register_fence(|| {
+        loom::model(|| {
+            let q = Arc::new(Queue::<i32, Lifo>::with_order(0));
+            let putter = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(1).unwrap())
+            };
+            assert_eq!(loom::future::block_on(q.get_async()), Ok(1));
+            putter.join().unwrap();
+        });
+    });
+}
+
 /// An async putter waiting for room on a full queue is woken by a thread's
 /// get.
 #[test]
