@@ -180,6 +180,13 @@ pub(crate) struct StackPool {
     /// A handful of sizes at most.
     sizes: Vec<SizeClass>,
     kept: usize,
+    /// Finished stacks left in their free slots ([`StackPool::keep`]):
+    /// counted with `kept` against [`WARM`].
+    in_slots: usize,
+    /// The last size asked of [`take_for`](StackPool::take_for) and the
+    /// length of its stacks (guard page included), to tell a held stack's
+    /// fit without the rounding's division.
+    last_ask: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -242,6 +249,44 @@ impl StackPool {
         let stack = GreenStack::cut(&slab, slab.base + cut * len, len);
         sized.slab = Some((slab, cut + 1));
         stack
+    }
+
+    /// A stack of `usable` bytes for a spawn into a free slot that may
+    /// hold its last tenant's stack (`held`, see [`keep`](Self::keep)):
+    /// that one if its size fits, with no trip through the pool (a spawn
+    /// reuses slot and stack as one unit); else a pooled or new one, and
+    /// the held one goes to the pool.
+    #[inline]
+    pub(crate) fn take_for(
+        &mut self,
+        usable: usize,
+        held: &mut Option<GreenStack>,
+    ) -> io::Result<GreenStack> {
+        if let Some(stack) = held.take() {
+            self.in_slots -= 1;
+            if self.last_ask.0 != usable || self.last_ask.1 == 0 {
+                self.last_ask = (usable, rounded(usable) + page_size());
+            }
+            if stack.len == self.last_ask.1 {
+                return Ok(stack);
+            }
+            self.put(stack);
+        }
+        self.take(usable)
+    }
+
+    /// Takes back the stack of a finished green thread whose slot is being
+    /// freed: left in the slot (`held`) while the warm stacks number fewer
+    /// than [`WARM`], for the next spawn there ([`take_for`](Self::take_for));
+    /// else into the pool.
+    #[inline]
+    pub(crate) fn keep(&mut self, stack: GreenStack, held: &mut Option<GreenStack>) {
+        if held.is_none() && self.kept + self.in_slots < WARM {
+            self.in_slots += 1;
+            *held = Some(stack);
+        } else {
+            self.put(stack);
+        }
     }
 
     /// Takes back the stack of a finished green thread.
