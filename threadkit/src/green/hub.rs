@@ -202,6 +202,11 @@ pub(crate) trait Abandon {
 struct Fixed {
     meta: Meta,
     co: Option<RawGreen>,
+    /// While the slot is free: its last tenant's stack, kept for the next
+    /// spawn here (slot and stack reused as one unit; see
+    /// [`StackPool::keep`]). Here rather than in [`Slot`], whose size every
+    /// index into the table multiplies by.
+    stack: Option<GreenStack>,
 }
 
 /// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
@@ -226,6 +231,7 @@ impl FixedBox {
                 wait_slot: None,
             },
             co: None,
+            stack: None,
         });
         FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
     }
@@ -239,6 +245,13 @@ impl FixedBox {
     fn meta_mut(&mut self) -> &mut Meta {
         // SAFETY: as in `meta`; `&mut self` makes it the only one.
         unsafe { &mut (*self.0.as_ptr()).meta }
+    }
+
+    /// The stack kept while the slot is free.
+    fn stack_mut(&mut self) -> &mut Option<GreenStack> {
+        // SAFETY: as in `meta_mut`: a field of our allocation that
+        // `dispatch` never points at.
+        unsafe { &mut (*self.0.as_ptr()).stack }
     }
 
     fn meta_ptr(&self) -> *const Meta {
@@ -287,10 +300,6 @@ struct Slot {
     /// [`Watch`] (never replaced: see [`Hub::running`]).
     published: Arc<Published>,
     owner: Option<Arc<dyn Abandon>>,
-    /// While the slot is free: its last tenant's stack, kept for the next
-    /// spawn here (slot and stack reused as one unit; see
-    /// [`StackPool::keep`]).
-    stack: Option<GreenStack>,
     /// The locks it holds while switched out (lock-order checking).
     #[cfg(feature = "debug-locks")]
     held: crate::debug::lock_order::HeldStack,
@@ -588,7 +597,6 @@ impl Hub {
                     fixed: FixedBox::new(),
                     published: self.watch.record(slot),
                     owner: None,
-                    stack: None,
                     #[cfg(feature = "debug-locks")]
                     held: Default::default(),
                 });
@@ -596,7 +604,7 @@ impl Hub {
             }
         };
         let s = &mut inner.slots[slot as usize];
-        let stack = match inner.stacks.take_for(stack_size, &mut s.stack) {
+        let stack = match inner.stacks.take_for(stack_size, s.fixed.stack_mut()) {
             Ok(stack) => stack,
             Err(e) => {
                 inner.free.push(slot);
@@ -855,7 +863,7 @@ impl Hub {
         let inner = &mut *guard;
         let s = &mut inner.slots[slot as usize];
         if let Some(co) = s.fixed.take_co() {
-            inner.stacks.keep(co.into_stack(), &mut s.stack);
+            inner.stacks.keep(co.into_stack(), s.fixed.stack_mut());
         }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
@@ -1055,6 +1063,8 @@ impl Hub {
                 if let Some(co) = s.fixed.take_co() {
                     leaked |= co.leak();
                 }
+                // A free slot's kept stack has nothing on it either.
+                drop(s.fixed.stack_mut().take());
                 owners.extend(s.owner.take());
             }
             // Pooled stacks have nothing on them: freed even if the hub
