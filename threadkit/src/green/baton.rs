@@ -270,9 +270,6 @@ pub(crate) mod stack {
             Ok(GreenStack)
         }
 
-        /// Takes a stack back (nothing to keep).
-        pub(crate) fn put(&mut self, _stack: GreenStack) {}
-
         /// [`take`](Self::take) for a slot that may hold a stack.
         pub(crate) fn take_for(
             &mut self,

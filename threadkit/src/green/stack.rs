@@ -295,7 +295,8 @@ impl StackPool {
             // Dropped: its slab goes once all its stacks have.
             return;
         }
-        if self.kept >= WARM {
+        // Stacks kept in free slots are warm too.
+        if self.kept + self.in_slots >= WARM {
             stack.release_pages();
         }
         self.kept += 1;
