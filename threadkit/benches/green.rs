@@ -20,22 +20,22 @@
 //! case, for profiling).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average about 6, so times vary by 30-50% between runs: compare only
+//! average about 7, so times vary by 30-50% between runs: compare only
 //! the rows of one run; gevent 26.9 on CPython 3.11 and Go 1.19 with
 //! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
 //! repeatable under load; the slope between two run lengths) per
-//! operation: `yield_now` 216, ping-pong round trip 2024, spawn + run +
-//! exit 1278, kill 50.7k (before the plain-pointer green waker: 216, 2277,
-//! 1308, 46.9k).
+//! operation: `yield_now` 212, ping-pong round trip 1935, spawn + run +
+//! exit 1194, kill 38.9k (before slot-kept stacks, per-hub id blocks and
+//! the shorter unwinding path of a kill: 212, 2025, 1269, 50.5k).
 //!
 //! | case | threadkit | gevent | gevent / threadkit | Go | Go / threadkit |
 //! | --- | --- | --- | --- | --- | --- |
-//! | `yield_now` | 60.7 ns | 4.11 us | 68x | 132 ns | 2.2x |
-//! | queue ping-pong round trip | 668 ns | 14.0 us | 21x | 695 ns (channel) | 1.04x |
-//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 412 ns | 38.0 us | 92x | 1.14 us | 2.8x |
-//! | kill a waiting green thread | 20.3 us | 139 us | 6.8x | | |
-//! | 100k x `sleep(0.5)`, wall / CPU | 1.65 s / 0.58 s | 9.30 s / 4.60 s | 5.6x wall, 7.9x CPU | 1.36 s / 0.48 s | 0.82x wall, 0.83x CPU |
-//! | memory per parked green thread (100k, in `sleep`) | 4551 B RSS + 138 B page tables | | | 1886 B RSS | |
+//! | `yield_now` | 74.3 ns | 3.29 us | 44x | 90.1 ns | 1.21x |
+//! | queue ping-pong round trip | 544 ns | 11.6 us | 21x | 479 ns (channel) | 0.88x |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 354 ns | 26.3 us | 74x | 641 ns | 1.81x |
+//! | kill a waiting green thread | 12.2 us | 80.8 us | 6.6x | | |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.47 s / 0.47 s | 5.62 s / 3.07 s | 3.8x wall, 6.5x CPU | 1.10 s / 0.40 s | 0.75x wall, 0.85x CPU |
+//! | memory per parked green thread (100k, in `sleep`) | 4615 B RSS + 138 B page tables | | | 2667 B RSS | |
 
 use std::path::PathBuf;
 use std::process::Command;
