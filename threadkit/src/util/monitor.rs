@@ -343,6 +343,74 @@ impl<S: HasWaiters> Monitor<S> {
         }
     }
 
+    /// [`wait_until`](Self::wait_until) for a condition read without the
+    /// lock (the queue's lock-free store): takes the locked guard and
+    /// returns with the lock released. A waiter that a notifier took off
+    /// the list learns it from the taken mark ([`was_taken`](Self::was_taken))
+    /// and checks the condition without taking the lock back (step 4
+    /// without the lock, as a woken task does): one lock, one search of the
+    /// list and one unlock fewer per wake-up. A spurious wake-up, a timeout
+    /// or a kill takes the lock as [`wait_until`](Self::wait_until) does.
+    #[inline(always)]
+    pub(crate) fn wait_lock_free<'a>(
+        &'a self,
+        mut guard: MutexGuard<'a, S>,
+        deadline: Deadline,
+        mut ready: impl FnMut() -> bool,
+    ) -> bool {
+        if ready() {
+            return true;
+        }
+        if deadline == Deadline::Now {
+            return false;
+        }
+        let (me, green) = Sleeper::current();
+        let mut me = Some(me);
+        let _record = record(&*guard, deadline, None, green);
+        loop {
+            // The first round registers `me` itself; a rare later one (a
+            // spurious or stolen wake-up) a fresh copy.
+            let sleeper = me.take().unwrap_or_else(|| Sleeper::current().0);
+            let id = self.register(&mut guard, sleeper);
+            fence(SeqCst);
+            if ready() {
+                self.deregister(&mut guard, id);
+                return true;
+            }
+            // Sleeps until a notifier takes the entry off the list, the
+            // deadline passes or (green) a kill.
+            loop {
+                drop(guard);
+                let parked = park(deadline, green);
+                if parked == Parked::Woken && self.was_taken(id) {
+                    // Off the list for good: nothing to take back.
+                    if ready() {
+                        return true;
+                    }
+                    guard = self.lock();
+                    break;
+                }
+                guard = self.lock();
+                if parked == Parked::Killed {
+                    self.killed(&mut guard, id);
+                }
+                if !guard.waiters().contains(id) {
+                    break;
+                }
+                if parked == Parked::TimedOut {
+                    self.deregister(&mut guard, id);
+                    return ready();
+                }
+                // A spurious wake-up: still first in line where it was.
+            }
+            // Woken, yet the condition does not hold (another took it):
+            // back in line.
+            if ready() {
+                return true;
+            }
+        }
+    }
+
     /// Puts the calling thread on the list, runs `registered` (which may
     /// release another lock: Python's `Condition.wait` releases the user's
     /// lock only once it cannot miss a `notify`), and sleeps until a
