@@ -351,6 +351,8 @@ impl<S: HasWaiters> Monitor<S> {
     /// without the lock, as a woken task does): one lock, one search of the
     /// list and one unlock fewer per wake-up. A spurious wake-up, a timeout
     /// or a kill takes the lock as [`wait_until`](Self::wait_until) does.
+    /// The caller has just found the condition false (it tried without
+    /// the lock), so the wait starts at step 2: it registers, then checks.
     #[inline(always)]
     pub(crate) fn wait_lock_free<'a>(
         &'a self,
@@ -358,9 +360,6 @@ impl<S: HasWaiters> Monitor<S> {
         deadline: Deadline,
         mut ready: impl FnMut() -> bool,
     ) -> bool {
-        if ready() {
-            return true;
-        }
         if deadline == Deadline::Now {
             return false;
         }
