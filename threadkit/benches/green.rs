@@ -20,22 +20,24 @@
 //! case, for profiling).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average about 7, so times vary by 30-50% between runs: compare only
+//! average about 6, so times vary by 30-50% between runs (Go's own
+//! `yield` row moved from 53 to 101 ns between two runs): compare only
 //! the rows of one run; gevent 26.9 on CPython 3.11 and Go 1.19 with
 //! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
 //! repeatable under load; the slope between two run lengths) per
-//! operation: `yield_now` 212, ping-pong round trip 1935, spawn + run +
-//! exit 1194, kill 38.9k (before slot-kept stacks, per-hub id blocks and
-//! the shorter unwinding path of a kill: 212, 2025, 1269, 50.5k).
+//! operation: `yield_now` 212, ping-pong round trip 1823, spawn + run +
+//! exit 1193, kill 38.9k (before slot-kept stacks, per-hub id blocks, the
+//! shorter unwinding path of a kill and the queue's lock-free wake-up:
+//! 212, 2025, 1269, 50.5k).
 //!
 //! | case | threadkit | gevent | gevent / threadkit | Go | Go / threadkit |
 //! | --- | --- | --- | --- | --- | --- |
-//! | `yield_now` | 74.3 ns | 3.29 us | 44x | 90.1 ns | 1.21x |
-//! | queue ping-pong round trip | 544 ns | 11.6 us | 21x | 479 ns (channel) | 0.88x |
-//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 354 ns | 26.3 us | 74x | 641 ns | 1.81x |
-//! | kill a waiting green thread | 12.2 us | 80.8 us | 6.6x | | |
-//! | 100k x `sleep(0.5)`, wall / CPU | 1.47 s / 0.47 s | 5.62 s / 3.07 s | 3.8x wall, 6.5x CPU | 1.10 s / 0.40 s | 0.75x wall, 0.85x CPU |
-//! | memory per parked green thread (100k, in `sleep`) | 4615 B RSS + 138 B page tables | | | 2667 B RSS | |
+//! | `yield_now` | 59.4 ns | 2.48 us | 42x | 101 ns | 1.70x |
+//! | queue ping-pong round trip | 342 ns | 10.4 us | 30x | 590 ns (channel) | 1.72x |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 294 ns | 35.9 us | 122x | 953 ns | 3.24x |
+//! | kill a waiting green thread | 9.52 us | 75.9 us | 8.0x | | |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.26 s / 0.47 s | 5.80 s / 2.89 s | 4.6x wall, 6.1x CPU | 1.30 s / 0.39 s | 1.03x wall, 0.82x CPU |
+//! | memory per parked green thread (100k, in `sleep`) | 4615 B RSS + 138 B page tables | | | 2561 B RSS | |
 
 use std::path::PathBuf;
 use std::process::Command;
