@@ -256,22 +256,34 @@ impl StackPool {
     /// that one if its size fits, with no trip through the pool (a spawn
     /// reuses slot and stack as one unit); else a pooled or new one, and
     /// the held one goes to the pool.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take_for(
         &mut self,
         usable: usize,
         held: &mut Option<GreenStack>,
     ) -> io::Result<GreenStack> {
-        if let Some(stack) = held.take() {
-            self.in_slots -= 1;
-            if self.last_ask.0 != usable || self.last_ask.1 == 0 {
-                self.last_ask = (usable, rounded(usable) + page_size());
+        match held.take() {
+            // The common case: the size asked last time, which it has.
+            Some(stack) if self.last_ask.0 == usable && stack.len == self.last_ask.1 => {
+                self.in_slots -= 1;
+                Ok(stack)
             }
-            if stack.len == self.last_ask.1 {
-                return Ok(stack);
-            }
-            self.put(stack);
+            Some(stack) => self.take_for_other(usable, stack),
+            None => self.take(usable),
         }
+    }
+
+    /// [`take_for`](Self::take_for) with a held stack of another size than
+    /// asked last time (out of line: rare).
+    #[cold]
+    #[inline(never)]
+    fn take_for_other(&mut self, usable: usize, stack: GreenStack) -> io::Result<GreenStack> {
+        self.in_slots -= 1;
+        self.last_ask = (usable, rounded(usable) + page_size());
+        if stack.len == self.last_ask.1 {
+            return Ok(stack);
+        }
+        self.put(stack);
         self.take(usable)
     }
 
