@@ -26,7 +26,7 @@
 //! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
 //! repeatable under load; the slope between two run lengths) per
 //! operation: `yield_now` 212, ping-pong round trip 1823, spawn + run +
-//! exit 1193, kill 38.9k (before slot-kept stacks, per-hub id blocks, the
+//! exit 1167, kill 38.9k (before slot-kept stacks, per-hub id blocks, the
 //! shorter unwinding path of a kill and the queue's lock-free wake-up:
 //! 212, 2025, 1269, 50.5k).
 //!
