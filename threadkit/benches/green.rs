@@ -20,22 +20,24 @@
 //! case, for profiling).
 //!
 //! Last numbers (2026-12-03, 2-core VM shared with other builds, load
-//! average about 6, so times vary by 30-50% between runs: compare only
+//! average about 6, so times vary by 30-50% between runs (Go's own
+//! `yield` row moved from 53 to 101 ns between two runs): compare only
 //! the rows of one run; gevent 26.9 on CPython 3.11 and Go 1.19 with
 //! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
 //! repeatable under load; the slope between two run lengths) per
-//! operation: `yield_now` 216, ping-pong round trip 2024, spawn + run +
-//! exit 1278, kill 50.7k (before the plain-pointer green waker: 216, 2277,
-//! 1308, 46.9k).
+//! operation: `yield_now` 212, ping-pong round trip 1823, spawn + run +
+//! exit 1167, kill 38.9k (before slot-kept stacks, per-hub id blocks, the
+//! shorter unwinding path of a kill and the queue's lock-free wake-up:
+//! 212, 2025, 1269, 50.5k).
 //!
 //! | case | threadkit | gevent | gevent / threadkit | Go | Go / threadkit |
 //! | --- | --- | --- | --- | --- | --- |
-//! | `yield_now` | 60.7 ns | 4.11 us | 68x | 132 ns | 2.2x |
-//! | queue ping-pong round trip | 668 ns | 14.0 us | 21x | 695 ns (channel) | 1.04x |
-//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 412 ns | 38.0 us | 92x | 1.14 us | 2.8x |
-//! | kill a waiting green thread | 20.3 us | 139 us | 6.8x | | |
-//! | 100k x `sleep(0.5)`, wall / CPU | 1.65 s / 0.58 s | 9.30 s / 4.60 s | 5.6x wall, 7.9x CPU | 1.36 s / 0.48 s | 0.82x wall, 0.83x CPU |
-//! | memory per parked green thread (100k, in `sleep`) | 4551 B RSS + 138 B page tables | | | 1886 B RSS | |
+//! | `yield_now` | 59.4 ns | 2.48 us | 42x | 101 ns | 1.70x |
+//! | queue ping-pong round trip | 342 ns | 10.4 us | 30x | 590 ns (channel) | 1.72x |
+//! | spawn + run + exit, pooled stack (with its `Greenlet` and join) | 294 ns | 35.9 us | 122x | 953 ns | 3.24x |
+//! | kill a waiting green thread | 9.52 us | 75.9 us | 8.0x | | |
+//! | 100k x `sleep(0.5)`, wall / CPU | 1.26 s / 0.47 s | 5.80 s / 2.89 s | 4.6x wall, 6.1x CPU | 1.30 s / 0.39 s | 1.03x wall, 0.82x CPU |
+//! | memory per parked green thread (100k, in `sleep`) | 4615 B RSS + 138 B page tables | | | 2561 B RSS | |
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -270,8 +270,18 @@ pub(crate) mod stack {
             Ok(GreenStack)
         }
 
-        /// Takes a stack back (nothing to keep).
-        pub(crate) fn put(&mut self, _stack: GreenStack) {}
+        /// [`take`](Self::take) for a slot that may hold a stack.
+        pub(crate) fn take_for(
+            &mut self,
+            usable: usize,
+            held: &mut Option<GreenStack>,
+        ) -> io::Result<GreenStack> {
+            *held = None;
+            self.take(usable)
+        }
+
+        /// Takes a stack back into a freed slot (nothing to keep).
+        pub(crate) fn keep(&mut self, _stack: GreenStack, _held: &mut Option<GreenStack>) {}
     }
 }
 

@@ -414,8 +414,24 @@ impl Builder {
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
-        let hub = hub::get_or_make();
-        let id = hub::next_id();
+        // Taken here: the closure below does not pass `track_caller` on.
+        let site = std::panic::Location::caller();
+        hub::with_or_make(|hub| self.spawn_on(hub, site, f))
+    }
+
+    /// [`spawn_local`](Self::spawn_local) on `hub`, the caller's; `site`
+    /// is the spawn site the watchdog reports.
+    fn spawn_on<F, T>(
+        self,
+        hub: &hub::Hub,
+        site: &'static std::panic::Location<'static>,
+        f: F,
+    ) -> io::Result<Greenlet<T>>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let id = hub.next_id();
         let shared = Arc::new(Inner::new(GreenJob {
             payload: Mutex::new(None),
         }));
@@ -425,7 +441,7 @@ impl Builder {
         let mine = Arc::clone(&shared);
         let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
         let name = self.name.clone();
-        let waker = hub.spawn(id, self.name, stack_size, owner, move |first| {
+        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, move |first| {
             let result = match first {
                 Resume::Kill => Err(GreenletError::Killed),
                 Resume::Run => catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {

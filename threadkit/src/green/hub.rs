@@ -22,7 +22,7 @@ use std::time::Instant;
 use super::board::HubBoard;
 use super::overflow;
 use super::raw::{self, RawGreen, Resume};
-use super::stack::StackPool;
+use super::stack::{GreenStack, StackPool};
 use super::watchdog::{Published, Watch};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
@@ -202,6 +202,11 @@ pub(crate) trait Abandon {
 struct Fixed {
     meta: Meta,
     co: Option<RawGreen>,
+    /// While the slot is free: its last tenant's stack, kept for the next
+    /// spawn here (slot and stack reused as one unit; see
+    /// [`StackPool::keep`]). Here rather than in [`Slot`], whose size every
+    /// index into the table multiplies by.
+    stack: Option<GreenStack>,
 }
 
 /// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
@@ -226,6 +231,7 @@ impl FixedBox {
                 wait_slot: None,
             },
             co: None,
+            stack: None,
         });
         FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
     }
@@ -239,6 +245,13 @@ impl FixedBox {
     fn meta_mut(&mut self) -> &mut Meta {
         // SAFETY: as in `meta`; `&mut self` makes it the only one.
         unsafe { &mut (*self.0.as_ptr()).meta }
+    }
+
+    /// The stack kept while the slot is free.
+    fn stack_mut(&mut self) -> &mut Option<GreenStack> {
+        // SAFETY: as in `meta_mut`: a field of our allocation that
+        // `dispatch` never points at.
+        unsafe { &mut (*self.0.as_ptr()).stack }
     }
 
     fn meta_ptr(&self) -> *const Meta {
@@ -349,6 +362,10 @@ pub(crate) struct Hub {
     running: Cell<*const Published>,
     /// What thread dumps see of this hub.
     board: Arc<HubBoard>,
+    /// Green-thread ids for this hub's spawns: the next one and the end of
+    /// the block taken from [`NEXT_ID`] (no atomic read-modify-write per
+    /// spawn).
+    ids: Cell<(u64, u64)>,
 }
 
 #[cfg(not(any(loom, miri)))]
@@ -388,6 +405,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
+
+/// How many ids a hub takes from [`NEXT_ID`] at a time.
+const ID_BLOCK: u64 = 1024;
 
 /// The bit of [`Hub::root_woken`] for a root wait at `depth` (the
 /// deepest levels share the last bit: past 63 nested waits, a wake-up of
@@ -446,6 +466,22 @@ pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> Option<R> {
     Some(f(unsafe { &*hub }))
 }
 
+/// Runs `f` on this thread's hub, made on first use (no reference count
+/// touched once it exists: the spawn path).
+#[inline]
+pub(crate) fn with_or_make<R>(f: impl FnOnce(&Hub) -> R) -> R {
+    #[cfg(not(any(loom, miri)))]
+    {
+        let hub = HUB_PTR.with(Cell::get);
+        if !hub.is_null() {
+            // SAFETY: as in `with`: HUB_PTR points at this thread's live
+            // hub while it is set.
+            return f(unsafe { &*hub });
+        }
+    }
+    f(&get_or_make())
+}
+
 /// This thread's hub, made on first use.
 pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {
@@ -466,6 +502,7 @@ pub(crate) fn get_or_make() -> Rc<Hub> {
                 watch: Watch::new(),
                 running: Cell::new(std::ptr::null()),
                 board: HubBoard::new(),
+                ids: Cell::new((0, 0)),
             });
             #[cfg(not(any(loom, miri)))]
             HUB_PTR.with(|p| p.set(Rc::as_ptr(&hub)));
@@ -510,8 +547,10 @@ pub(crate) fn park(deadline: Deadline) -> Parked {
 
 impl Hub {
     /// Starts a green thread running `body` on a stack of `stack_size`;
-    /// its spawn site is the caller's.
+    /// its spawn site is the caller's. (`Builder` calls
+    /// [`spawn_at`](Self::spawn_at) with its own caller's site.)
     #[track_caller]
+    #[allow(dead_code)] // the entry point kept for placing green threads on a hub
     pub(crate) fn spawn(
         &self,
         id: u64,
@@ -540,19 +579,8 @@ impl Hub {
         site: &'static std::panic::Location<'static>,
         body: impl FnOnce(Resume) + 'static,
     ) -> io::Result<GreenWaker> {
-        let mut inner = self.inner.borrow_mut();
-        let stack = inner.stacks.take(stack_size)?;
-        let published_name = name.clone();
-        let meta = Meta {
-            id,
-            name,
-            stack: stack.range(),
-            thread: None,
-            local_token: 0,
-            timeouts: None,
-            wait_slot: None,
-        };
-        let co = RawGreen::new(stack, body);
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
         let slot = match inner.free.pop() {
             Some(slot) => slot,
             None => {
@@ -576,12 +604,28 @@ impl Hub {
             }
         };
         let s = &mut inner.slots[slot as usize];
-        s.fixed.set_co(co);
+        let stack = match inner.stacks.take_for(stack_size, s.fixed.stack_mut()) {
+            Ok(stack) => stack,
+            Err(e) => {
+                inner.free.push(slot);
+                return Err(e);
+            }
+        };
+        let published_name = name.clone();
+        // The slot's meta was cleared by `finish` (or never used): set
+        // field by field, with nothing to drop.
+        let meta = s.fixed.meta_mut();
+        meta.id = id;
+        meta.name = name;
+        meta.stack = stack.range();
+        meta.local_token = 0;
+        debug_assert!(meta.thread.is_none() && meta.timeouts.is_none());
+        debug_assert!(meta.wait_slot.is_none());
+        s.fixed.set_co(RawGreen::new(stack, body));
         s.scheduled = true;
         s.kill = false;
         s.timeout_at = None;
         s.alive = true;
-        *s.fixed.meta_mut() = meta;
         s.owner = Some(owner);
         s.published.spawned(id, site, &published_name);
         let generation = s.generation;
@@ -594,6 +638,20 @@ impl Hub {
             slot,
             generation,
         })
+    }
+
+    /// A new green-thread id, unique in the process ([`next_id`]), from
+    /// this hub's block.
+    #[inline]
+    pub(crate) fn next_id(&self) -> u64 {
+        let (next, end) = self.ids.get();
+        if next < end {
+            self.ids.set((next + 1, end));
+            return next;
+        }
+        let first = NEXT_ID.fetch_add(ID_BLOCK, Ordering::Relaxed);
+        self.ids.set((first + 1, first + ID_BLOCK));
+        first
     }
 
     /// Schedules (and with `kill`, marks killed) a green thread of this hub.
@@ -805,7 +863,7 @@ impl Hub {
         let inner = &mut *guard;
         let s = &mut inner.slots[slot as usize];
         if let Some(co) = s.fixed.take_co() {
-            inner.stacks.put(co.into_stack());
+            inner.stacks.keep(co.into_stack(), s.fixed.stack_mut());
         }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
@@ -1005,6 +1063,8 @@ impl Hub {
                 if let Some(co) = s.fixed.take_co() {
                     leaked |= co.leak();
                 }
+                // A free slot's kept stack has nothing on it either.
+                drop(s.fixed.stack_mut().take());
                 owners.extend(s.owner.take());
             }
             // Pooled stacks have nothing on them: freed even if the hub

@@ -180,6 +180,13 @@ pub(crate) struct StackPool {
     /// A handful of sizes at most.
     sizes: Vec<SizeClass>,
     kept: usize,
+    /// Finished stacks left in their free slots ([`StackPool::keep`]):
+    /// counted with `kept` against [`WARM`].
+    in_slots: usize,
+    /// The last size asked of [`take_for`](StackPool::take_for) and the
+    /// length of its stacks (guard page included), to tell a held stack's
+    /// fit without the rounding's division.
+    last_ask: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -244,13 +251,64 @@ impl StackPool {
         stack
     }
 
+    /// A stack of `usable` bytes for a spawn into a free slot that may
+    /// hold its last tenant's stack (`held`, see [`keep`](Self::keep)):
+    /// that one if its size fits, with no trip through the pool (a spawn
+    /// reuses slot and stack as one unit); else a pooled or new one, and
+    /// the held one goes to the pool.
+    #[inline(always)]
+    pub(crate) fn take_for(
+        &mut self,
+        usable: usize,
+        held: &mut Option<GreenStack>,
+    ) -> io::Result<GreenStack> {
+        match held.take() {
+            // The common case: the size asked last time, which it has.
+            Some(stack) if self.last_ask.0 == usable && stack.len == self.last_ask.1 => {
+                self.in_slots -= 1;
+                Ok(stack)
+            }
+            Some(stack) => self.take_for_other(usable, stack),
+            None => self.take(usable),
+        }
+    }
+
+    /// [`take_for`](Self::take_for) with a held stack of another size than
+    /// asked last time (out of line: rare).
+    #[cold]
+    #[inline(never)]
+    fn take_for_other(&mut self, usable: usize, stack: GreenStack) -> io::Result<GreenStack> {
+        self.in_slots -= 1;
+        self.last_ask = (usable, rounded(usable) + page_size());
+        if stack.len == self.last_ask.1 {
+            return Ok(stack);
+        }
+        self.put(stack);
+        self.take(usable)
+    }
+
+    /// Takes back the stack of a finished green thread whose slot is being
+    /// freed: left in the slot (`held`) while the warm stacks number fewer
+    /// than [`WARM`], for the next spawn there ([`take_for`](Self::take_for));
+    /// else into the pool.
+    #[inline]
+    pub(crate) fn keep(&mut self, stack: GreenStack, held: &mut Option<GreenStack>) {
+        if held.is_none() && self.kept + self.in_slots < WARM {
+            self.in_slots += 1;
+            *held = Some(stack);
+        } else {
+            self.put(stack);
+        }
+    }
+
     /// Takes back the stack of a finished green thread.
     pub(crate) fn put(&mut self, stack: GreenStack) {
         if self.kept >= KEEP {
             // Dropped: its slab goes once all its stacks have.
             return;
         }
-        if self.kept >= WARM {
+        // Stacks kept in free slots are warm too.
+        if self.kept + self.in_slots >= WARM {
             stack.release_pages();
         }
         self.kept += 1;

@@ -351,9 +351,9 @@ impl<T, S: Order<T>> Queue<T, S> {
             if backoff.spin_until(ready) {
                 continue;
             }
-            let mut waiters = self.not_full.lock();
+            // Released on return: the condition is read without the lock.
             self.not_full
-                .wait_until(&mut waiters, deadline, |_| ready());
+                .wait_lock_free(self.not_full.lock(), deadline, ready);
         }
     }
 
@@ -503,9 +503,9 @@ impl<T, S: Order<T>> Queue<T, S> {
             if backoff.spin_until(ready) {
                 continue;
             }
-            let mut waiters = self.not_empty.lock();
+            // Released on return: the condition is read without the lock.
             self.not_empty
-                .wait_until(&mut waiters, deadline, |_| ready());
+                .wait_lock_free(self.not_empty.lock(), deadline, ready);
         }
     }
 

@@ -38,6 +38,7 @@ impl Deadline {
     }
 
     /// Time left before the deadline; `None` for `Never`.
+    #[inline]
     pub(crate) fn remaining(self) -> Option<Duration> {
         match self {
             Deadline::Never => None,
