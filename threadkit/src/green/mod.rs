@@ -37,6 +37,12 @@
 //! in threadkit, so [`run`] (or any join) drives it. A green thread never
 //! leaves its carrier.
 //!
+//! For several cores, [`Hubs`] starts a number of carriers, each running
+//! a hub, and places the green threads spawned through it on them; an
+//! idle carrier steals green threads that have not started yet from the
+//! others. [`on_carrier_stack`] runs deep or C-heavy code on the
+//! carrier's own stack instead of the green thread's small one.
+//!
 //! # Soundness rules
 //!
 //! Each rule has a test in `tests/green.rs`.
@@ -45,7 +51,9 @@
 //!    stack may hold `!Send` values, thread-local references and addresses
 //!    LLVM cached, so green threads do not migrate; wake-ups from other
 //!    threads are queued to the carrier, which resumes the green thread
-//!    itself.
+//!    itself. [`Hubs`] moves only `Send` green threads that have not
+//!    started (a test in `tests/green_hubs.rs` checks the carrier after
+//!    every wait).
 //! 2. **One guard page per stack.** Overflow faults, never runs into a
 //!    neighbour (a lightweight guard region where Linux has
 //!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page). With guard regions
