@@ -176,6 +176,7 @@ pub(crate) enum Killer {
     /// On a hub.
     Placed(GreenWaker),
     /// Spawned through [`super::Hubs`]: on a hub once a carrier took it.
+    #[cfg_attr(loom, allow(dead_code))] // no `Hubs` under loom
     Queued(Arc<Placement>),
 }
 
@@ -490,6 +491,7 @@ impl Builder {
     /// that runs the job (or ends it killed, if it was killed meanwhile, or
     /// panicked, if its stack cannot be mapped there).
     #[track_caller]
+    #[cfg_attr(loom, allow(dead_code))] // no `Hubs` under loom
     pub(crate) fn unplaced<F, T>(self, f: F) -> (Greenlet<T>, Box<dyn FnOnce() + Send>)
     where
         F: FnOnce() -> T + Send + 'static,

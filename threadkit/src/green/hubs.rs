@@ -47,14 +47,16 @@ struct Shared {
 
 impl Shared {
     /// The next queued green thread for carrier `me`: from its own queue,
-    /// else stolen from another carrier's.
-    fn take(&self, me: usize) -> Option<Job> {
+    /// else (with `steal`) taken from another carrier's; whether it was
+    /// stolen.
+    fn take(&self, me: usize, steal: bool) -> Option<(Job, bool)> {
         let n = self.queues.len();
-        (0..n).find_map(|k| {
+        let tries = if steal { n } else { 1 };
+        (0..tries).find_map(|k| {
             let queue = &self.queues[(me + k) % n];
             loop {
                 match queue.steal() {
-                    Steal::Success(job) => return Some(job),
+                    Steal::Success(job) => return Some((job, k > 0)),
                     Steal::Empty => return None,
                     Steal::Retry => {}
                 }
@@ -118,8 +120,8 @@ impl Drop for Pending {
 /// next carrier in turn (round robin) and wakes that carrier and one other
 /// that waits. A carrier takes the green threads queued for it whenever
 /// its hub lets it (between two green threads, up to 32 at a time), and
-/// when none are queued for it, those queued for the others: it *steals*
-/// them. Only green threads that have not started are ever queued, so
+/// when none are queued for it, one of those queued for another: it
+/// *steals* it. Only green threads that have not started are ever queued, so
 /// stealing moves no started one: a green thread runs to its end on the
 /// carrier that took it (soundness rule 1). A carrier kept busy by a green
 /// thread that does not yield (a loop with no threadkit wait) takes
@@ -375,11 +377,18 @@ fn carrier(shared: &Shared, me: usize) {
     let signal = &shared.signals[me];
     loop {
         signal.clear();
+        // Its own queue first, up to a batch; a stolen one alone (the
+        // others queued there may go to a carrier that is free sooner).
         let mut took = 0;
         while took < BATCH {
-            let Some(job) = shared.take(me) else { break };
+            let Some((job, stolen)) = shared.take(me, took == 0) else {
+                break;
+            };
             job();
             took += 1;
+            if stolen {
+                break;
+            }
         }
         if took > 0 {
             // Runs what is ready once (the new ones among them), then looks
@@ -389,7 +398,7 @@ fn carrier(shared: &Shared, me: usize) {
         }
         shared.waiting[me].store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if let Some(job) = shared.take(me) {
+        if let Some((job, _)) = shared.take(me, true) {
             shared.waiting[me].store(false, Ordering::SeqCst);
             job();
             continue;

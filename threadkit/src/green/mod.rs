@@ -313,7 +313,9 @@ pub fn yield_now() {
 /// (threadkit's included) blocks the carrier, and every other green
 /// thread of its hub with it, as a plain thread's wait does; waiting
 /// there for something only a green thread of the same carrier does
-/// deadlocks. In `f`, `threading::current_thread()` is the carrier's;
+/// deadlocks. A long `f` holds the hub like any green thread that does
+/// not switch, and the watchdog ([`max_blocking`]) reports it so. In `f`,
+/// `threading::current_thread()` is the carrier's;
 /// `RLock` ownership stays the green thread's. `f` is `Send`, as it runs
 /// on another stack.
 ///
