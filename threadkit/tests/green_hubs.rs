@@ -361,3 +361,28 @@ fn on_carrier_stack_panic_propagates() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn a_group_kills_green_threads_of_hubs() {
+    let hubs = Hubs::new(2).unwrap();
+    let group = green::Group::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let gs: Vec<_> = (0..10)
+        .map(|_| {
+            let started = Arc::clone(&started);
+            let g = hubs.spawn(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                threadkit::sleep(Duration::from_secs(600));
+            });
+            group.add(&g);
+            g
+        })
+        .collect();
+    // Some may still be queued, some asleep: all end killed.
+    group.kill();
+    for g in gs {
+        assert!(matches!(g.get(), Err(GreenletError::Killed)));
+    }
+    assert!(started.load(Ordering::SeqCst) <= 10);
+    hubs.shutdown();
+}
