@@ -339,6 +339,9 @@ fn on_carrier_stack_waits_block_the_carrier() {
         (ran_meanwhile, other_ran.load(Ordering::SeqCst))
     });
     assert_eq!(got.unwrap(), (false, true));
+    // `run` inside runs its function directly (its hub cannot run there).
+    let nested = green::run(|| green::on_carrier_stack(|| green::run(|| 5).unwrap()));
+    assert_eq!(nested.unwrap(), 5);
 }
 
 #[test]

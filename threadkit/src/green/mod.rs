@@ -271,7 +271,7 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    if raw::in_green() {
+    if raw::in_green() || ON_CARRIER_STACK.with(std::cell::Cell::get) {
         return Ok(f());
     }
     let g = Builder::new().spawn_local(f).map_err(|e| {
@@ -313,7 +313,8 @@ pub fn yield_now() {
 /// (threadkit's included) blocks the carrier, and every other green
 /// thread of its hub with it, as a plain thread's wait does; waiting
 /// there for something only a green thread of the same carrier does
-/// deadlocks. A long `f` holds the hub like any green thread that does
+/// deadlocks ([`run`] in `f` runs its function directly, as in a green
+/// thread). A long `f` holds the hub like any green thread that does
 /// not switch, and the watchdog ([`max_blocking`]) reports it so. In `f`,
 /// `threading::current_thread()` is the carrier's;
 /// `RLock` ownership stays the green thread's. `f` is `Send`, as it runs
@@ -347,13 +348,32 @@ pub fn on_carrier_stack<F, R>(f: F) -> R
 where
     F: FnOnce() -> R + Send,
 {
+    /// Clears [`ON_CARRIER_STACK`] again, also when `f` panics.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            let _ = ON_CARRIER_STACK.try_with(|c| c.set(false));
+        }
+    }
     if !raw::in_green() {
         return f();
     }
+    let f = move || {
+        ON_CARRIER_STACK.with(|c| c.set(true));
+        let _leave = Leave;
+        f()
+    };
     #[cfg(not(any(loom, miri)))]
     return hub::hidden(|| raw::on_carrier_stack(f));
     #[cfg(any(loom, miri))]
     raw::on_carrier_stack(f)
+}
+
+std::thread_local! {
+    /// Whether [`on_carrier_stack`] runs its function on this thread now:
+    /// [`run`] in it then runs its function directly (its hub cannot run
+    /// there).
+    static ON_CARRIER_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Who runs now, when it is a green thread: gevent's `getcurrent()`.
