@@ -313,9 +313,14 @@ fn on_carrier_stack_runs_deep_recursion() {
             .unwrap();
         g.get().unwrap()
     });
-    assert!(got.unwrap() >= 256 * 1024);
+    let used = got.unwrap();
     // Outside green threads it just calls `f`.
-    assert!(green::on_carrier_stack(|| deep(8, sp())) >= 8 * 1024);
+    let plain = green::on_carrier_stack(|| deep(8, sp()));
+    // (Miri lays locals out apart, not on one stack: no depth to check.)
+    if !cfg!(miri) {
+        assert!(used >= 256 * 1024, "{used} bytes of stack used");
+        assert!(plain >= 8 * 1024);
+    }
 }
 
 #[test]
