@@ -133,28 +133,37 @@ fn started_green_threads_never_change_carrier() {
 fn greenlet_joined_from_another_carrier() {
     let hubs = Hubs::new(2).unwrap();
     let go = Arc::new(Event::new());
-    let waiter_started = Arc::new(AtomicBool::new(false));
-    let sleeper = {
-        let go = Arc::clone(&go);
+    let joiner_started = Arc::new(AtomicBool::new(false));
+    let joined_started = Arc::new(AtomicBool::new(false));
+    // Each holds its carrier (no yield) until the other has started, so
+    // they run on two carriers; then this one waits (parks) on `go`.
+    let joined = {
+        let (go, started) = (Arc::clone(&go), Arc::clone(&joiner_started));
+        let me = Arc::clone(&joined_started);
         hubs.spawn(move || {
+            me.store(true, Ordering::SeqCst);
+            spin_until(|| started.load(Ordering::SeqCst));
             go.wait();
             (carrier(), 7)
         })
     };
-    let sleeper = Arc::new(Mutex::new(Some(sleeper)));
+    let joined = Arc::new(Mutex::new(Some(joined)));
     let joiner = {
-        let (sleeper, started) = (Arc::clone(&sleeper), Arc::clone(&waiter_started));
+        let (joined, started) = (Arc::clone(&joined), Arc::clone(&joiner_started));
+        let other = Arc::clone(&joined_started);
         hubs.spawn(move || {
-            let g = sleeper.lock().unwrap().take().unwrap();
+            let g = joined.lock().unwrap().take().unwrap();
+            spin_until(|| other.load(Ordering::SeqCst));
             started.store(true, Ordering::SeqCst);
-            let (other, v) = g.get().unwrap();
+            let (other, v) = g.get().unwrap(); // parks this green thread
             (other, carrier(), v)
         })
     };
-    spin_until(|| waiter_started.load(Ordering::SeqCst));
+    spin_until(|| joiner_started.load(Ordering::SeqCst));
     go.set();
-    let (_, _, v) = joiner.get().unwrap();
+    let (other, mine, v) = joiner.get().unwrap();
     assert_eq!(v, 7);
+    assert_ne!(other, mine, "joined across carriers");
 }
 
 #[test]
@@ -258,6 +267,33 @@ fn kill_a_queued_or_running_green_thread() {
     let sleeper = hubs.spawn(|| threadkit::sleep(Duration::from_secs(600)));
     sleeper.kill();
     assert!(matches!(sleeper.get(), Err(GreenletError::Killed)));
+}
+
+#[test]
+fn spawn_with_names_and_a_stack_that_cannot_be_mapped() {
+    let hubs = Hubs::new(1).unwrap();
+    let named = hubs.spawn_with(green::Builder::new().name("worker"), || {
+        green::current().unwrap().name().map(String::from)
+    });
+    assert_eq!(named.get().unwrap().as_deref(), Some("worker"));
+    // 64 TiB: no address space for it.
+    let huge = hubs.spawn_with(green::Builder::new().stack_size(1 << 46), || 1);
+    match huge.get() {
+        Err(GreenletError::Panicked(p)) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap();
+            assert!(msg.contains("stack") || msg.contains("overflow"), "{msg}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // A size whose rounding overflows: ends the green thread as panicked,
+    // never the carrier.
+    let overflow = hubs.spawn_with(green::Builder::new().stack_size(usize::MAX), || 1);
+    assert!(matches!(overflow.get(), Err(GreenletError::Panicked(_))));
+    assert_eq!(hubs.spawn(|| 2).get().unwrap(), 2, "the carrier goes on");
 }
 
 #[test]

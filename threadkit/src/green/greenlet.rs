@@ -531,7 +531,18 @@ impl Builder {
                     };
                     complete(&mine, result);
                 };
-                let spawned = hub::get_or_make().spawn_at(id, name, stack_size, owner, site, body);
+                // A panic here (a stack size that overflows) must neither
+                // end the carrier nor leave the green thread unfinished.
+                let spawned = catch_unwind(AssertUnwindSafe(move || {
+                    hub::get_or_make().spawn_at(id, name, stack_size, owner, site, body)
+                }));
+                let spawned = match spawned {
+                    Ok(spawned) => spawned,
+                    Err(payload) => {
+                        complete(&shared, Err(GreenletError::Panicked(payload)));
+                        return;
+                    }
+                };
                 match spawned {
                     Ok(waker) => {
                         // A kill that came meanwhile found no waker: send it.
