@@ -9,6 +9,7 @@ echo "== clippy with --features green"
 cargo clippy -p threadkit --all-targets --features green -- -D warnings
 echo "== tests with --features green"
 cargo test -p threadkit --features green --test green --test green_api --test green_watchdog --test green_scale --test green_net \
+    --test green_hubs \
     --test cpython_lock_tests --test send_sync \
     --test threading_stress --test queue_stress
 cargo test -p threadkit --features green --lib
@@ -18,3 +19,4 @@ cargo test -p threadkit --features green --doc
 echo "== green bench smoke run"
 cargo bench -p threadkit --features green --bench green -- --test
 cargo bench -p threadkit --features green --bench green_net -- --test
+cargo bench -p threadkit --features green --bench green_hubs -- --test

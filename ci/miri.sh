@@ -67,3 +67,8 @@ MIRIFLAGS="$MIRIFLAGS -Zmiri-ignore-leaks" cargo +nightly miri test -p threadkit
     --skip stress --skip rule_one_guard_page_per_stack --skip rule_overflow_names_the_green_thread \
     --skip rule_no_migration_after_start --skip joining_the_carrier_is_refused \
     --skip sleep_yields_and_sleepers_overlap
+
+echo "== miri: on_carrier_stack on the baton backend (tests/green_hubs.rs)"
+# Only on_carrier_stack: the Hubs tests spin OS threads, too slow here.
+MIRIFLAGS="$MIRIFLAGS -Zmiri-ignore-leaks" cargo +nightly miri test -p threadkit --features green --test green_hubs -- \
+    on_carrier_stack

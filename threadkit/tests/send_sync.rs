@@ -267,8 +267,11 @@ assert_not_impl!(threadkit::asyncio::Wait<Rc<u8>>, Send);
 #[cfg(feature = "green")]
 const _: fn() = || {
     use threadkit::green::{
-        BlockedReport, Builder, GreenThread, GreenTimeout, Greenlet, GreenletError, Group, Pool,
+        BlockedReport, Builder, GreenThread, GreenTimeout, Greenlet, GreenletError, Group, Hubs,
+        HubsBuilder, Pool,
     };
+    assert_send_sync::<Hubs>();
+    assert_send_sync::<HubsBuilder>();
     assert_send_sync::<Greenlet<u8>>();
     assert_send_sync::<BlockedReport>();
     assert_send_sync::<Builder>();

@@ -398,6 +398,32 @@ pub(crate) fn in_green() -> bool {
     CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
 }
 
+/// Runs `f` as no green thread: on the green thread's own OS thread (which
+/// has a full stack), with its baton and its carrier's hub hidden, so a
+/// wait in `f` blocks (holding the baton, as the real backend blocks the
+/// carrier) instead of switching. Elsewhere just calls `f`.
+pub(crate) fn on_carrier_stack<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R + Send,
+{
+    /// Puts the baton and the carrier back, also when `f` panics.
+    struct Restore(Option<Arc<Baton>>, (*const (), *const ()));
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let baton = self.0.take();
+            let _ = CURRENT.try_with(|c| *c.borrow_mut() = baton);
+            let _ = CARRIER.try_with(|c| c.set(self.1));
+        }
+    }
+    let baton = CURRENT.try_with(|c| c.borrow_mut().take()).ok().flatten();
+    if baton.is_none() {
+        return f();
+    }
+    let carrier = CARRIER.with(|c| c.replace((ptr::null(), ptr::null())));
+    let _restore = Restore(baton, carrier);
+    f()
+}
+
 /// Hands the baton from the running green thread back to its hub; returns
 /// what the hub resumes it with.
 ///

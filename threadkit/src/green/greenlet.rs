@@ -84,6 +84,28 @@ fn complete<T>(shared: &Shared<T>, result: Result<T, GreenletError>) {
     }
 }
 
+/// The root function of a green thread running `f`: runs it (or not, when
+/// killed before its first switch-in), catches its panic, and completes
+/// `shared` with the outcome.
+fn root<F, T>(f: F, shared: Arc<Shared<T>>) -> impl FnOnce(Resume)
+where
+    F: FnOnce() -> T,
+{
+    move |first| {
+        let result = match first {
+            Resume::Kill => Err(GreenletError::Killed),
+            Resume::Run => catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+                if payload.is::<GreenletExit>() {
+                    GreenletError::Killed
+                } else {
+                    GreenletError::Panicked(payload)
+                }
+            }),
+        };
+        complete(&shared, result);
+    }
+}
+
 /// The `GreenletError` for the future's error.
 fn error<T>(shared: &Shared<T>, e: FutureError) -> GreenletError {
     match e {
@@ -165,7 +187,46 @@ pub struct Greenlet<T> {
     shared: Arc<Shared<T>>,
     id: u64,
     name: Option<Arc<str>>,
-    waker: GreenWaker,
+    waker: Killer,
+}
+
+/// What kills a green thread: its waker once it is on a hub, or, for one
+/// that [`super::Hubs`] has queued but no carrier has taken yet, its
+/// [`Placement`].
+#[derive(Clone, Debug)]
+pub(crate) enum Killer {
+    /// On a hub.
+    Placed(GreenWaker),
+    /// Spawned through [`super::Hubs`]: on a hub once a carrier took it.
+    #[cfg_attr(loom, allow(dead_code))] // no `Hubs` under loom
+    Queued(Arc<Placement>),
+}
+
+impl Killer {
+    /// Kills the green thread: it unwinds at its next (or current) wait;
+    /// one still queued never runs.
+    pub(crate) fn kill(&self) {
+        match self {
+            Killer::Placed(w) => w.kill(),
+            Killer::Queued(p) => {
+                let placed = {
+                    let mut st = p.state.lock();
+                    st.0 = true;
+                    st.1.clone()
+                };
+                if let Some(w) = placed {
+                    w.kill();
+                }
+            }
+        }
+    }
+}
+
+/// Where a green thread spawned through [`super::Hubs`] went: whether it
+/// was killed, and its waker once a carrier put it on its hub.
+#[derive(Debug, Default)]
+pub(crate) struct Placement {
+    state: Mutex<(bool, Option<GreenWaker>)>,
 }
 
 impl<T> fmt::Debug for Greenlet<T> {
@@ -323,7 +384,7 @@ impl<T> Greenlet<T> {
     }
 
     /// A handle that can kill the green thread, for [`super::Group`].
-    pub(crate) fn waker(&self) -> &GreenWaker {
+    pub(crate) fn waker(&self) -> &Killer {
         &self.waker
     }
 }
@@ -441,25 +502,89 @@ impl Builder {
         let mine = Arc::clone(&shared);
         let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
         let name = self.name.clone();
-        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, move |first| {
-            let result = match first {
-                Resume::Kill => Err(GreenletError::Killed),
-                Resume::Run => catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-                    if payload.is::<GreenletExit>() {
-                        GreenletError::Killed
-                    } else {
-                        GreenletError::Panicked(payload)
-                    }
-                }),
-            };
-            complete(&mine, result);
-        })?;
+        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, root(f, mine))?;
         Ok(Greenlet {
             future,
             shared,
             id,
             name,
-            waker,
+            waker: Killer::Placed(waker),
         })
+    }
+
+    /// For [`super::Hubs`]: the handle of a green thread running `f` that
+    /// is on no hub yet, and the job that puts it on the hub of the thread
+    /// that runs the job (or ends it killed, if it was killed meanwhile, or
+    /// panicked, if its stack cannot be mapped there).
+    #[track_caller]
+    #[cfg_attr(loom, allow(dead_code))] // no `Hubs` under loom
+    pub(crate) fn unplaced<F, T>(self, f: F) -> (Greenlet<T>, Box<dyn FnOnce() + Send>)
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let site = std::panic::Location::caller();
+        let id = hub::next_id();
+        let shared = Arc::new(Inner::new(GreenJob {
+            payload: Mutex::new(None),
+        }));
+        let erased: Arc<Inner<T>> = shared.clone();
+        let future = Future::from_inner(erased);
+        let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
+        let placement = Arc::new(Placement::default());
+        let name = self.name.clone();
+        let job = {
+            let placement = Arc::clone(&placement);
+            let shared = Arc::clone(&shared);
+            let name = self.name;
+            move || {
+                if placement.state.lock().0 {
+                    complete(&shared, Err(GreenletError::Killed));
+                    return;
+                }
+                let mine = Arc::clone(&shared);
+                let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
+                let body = root(f, mine);
+                // A panic here (a stack size that overflows) must neither
+                // end the carrier nor leave the green thread unfinished.
+                let spawned = catch_unwind(AssertUnwindSafe(move || {
+                    hub::get_or_make().spawn_at(id, name, stack_size, owner, site, body)
+                }));
+                let spawned = match spawned {
+                    Ok(spawned) => spawned,
+                    Err(payload) => {
+                        complete(&shared, Err(GreenletError::Panicked(payload)));
+                        return;
+                    }
+                };
+                match spawned {
+                    Ok(waker) => {
+                        // A kill that came meanwhile found no waker: send it.
+                        let killed = {
+                            let mut st = placement.state.lock();
+                            st.1 = Some(waker.clone());
+                            st.0
+                        };
+                        if killed {
+                            waker.kill();
+                        }
+                    }
+                    Err(e) => complete(
+                        &shared,
+                        Err(GreenletError::Panicked(Box::new(format!(
+                            "failed to map a green thread's stack: {e}"
+                        )))),
+                    ),
+                }
+            }
+        };
+        let greenlet = Greenlet {
+            future,
+            shared,
+            id,
+            name,
+            waker: Killer::Queued(placement),
+        };
+        (greenlet, Box::new(job))
     }
 }

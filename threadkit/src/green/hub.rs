@@ -482,6 +482,22 @@ pub(crate) fn with_or_make<R>(f: impl FnOnce(&Hub) -> R) -> R {
     f(&get_or_make())
 }
 
+/// Runs `f` with this thread's hub hidden from [`with`] (so from every
+/// wait: the caller waits as a plain thread), for
+/// [`on_carrier_stack`](super::on_carrier_stack).
+#[cfg(not(any(loom, miri)))]
+pub(crate) fn hidden<R>(f: impl FnOnce() -> R) -> R {
+    /// Shows the hub again, also when `f` panics.
+    struct Show(*const Hub);
+    impl Drop for Show {
+        fn drop(&mut self) {
+            let _ = HUB_PTR.try_with(|p| p.set(self.0));
+        }
+    }
+    let _show = Show(HUB_PTR.with(|p| p.replace(std::ptr::null())));
+    f()
+}
+
 /// This thread's hub, made on first use.
 pub(crate) fn get_or_make() -> Rc<Hub> {
     HUB.with(|h| {

@@ -40,6 +40,12 @@
 //! in threadkit, so [`run`] (or any join) drives it. A green thread never
 //! leaves its carrier.
 //!
+//! For several cores, [`Hubs`] starts a number of carriers, each running
+//! a hub, and places the green threads spawned through it on them; an
+//! idle carrier steals green threads that have not started yet from the
+//! others. [`on_carrier_stack`] runs deep or C-heavy code on the
+//! carrier's own stack instead of the green thread's small one.
+//!
 //! # Soundness rules
 //!
 //! Each rule has a test in `tests/green.rs`.
@@ -48,7 +54,9 @@
 //!    stack may hold `!Send` values, thread-local references and addresses
 //!    LLVM cached, so green threads do not migrate; wake-ups from other
 //!    threads are queued to the carrier, which resumes the green thread
-//!    itself.
+//!    itself. [`Hubs`] moves only `Send` green threads that have not
+//!    started (a test in `tests/green_hubs.rs` checks the carrier after
+//!    every wait).
 //! 2. **One guard page per stack.** Overflow faults, never runs into a
 //!    neighbour (a lightweight guard region where Linux has
 //!    `MADV_GUARD_INSTALL`, else a `PROT_NONE` page). With guard regions
@@ -137,6 +145,8 @@ mod board;
 mod bridge;
 mod greenlet;
 mod hub;
+#[cfg(not(loom))]
+mod hubs;
 #[cfg(all(test, loom))]
 mod loom_green;
 #[cfg(not(any(loom, miri)))]
@@ -161,6 +171,8 @@ pub(crate) use board::{arm as arm_dumps, armed as dumps_armed, snapshot as board
 pub use bridge::{block_on, blocking};
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
 pub(crate) use hub::{GreenWaker, Parked, wait_slot};
+#[cfg(not(loom))]
+pub use hubs::{Hubs, HubsBuilder};
 pub use pool::{Group, Imap, Pool};
 pub use timeout::{GreenTimeout, with_timeout};
 pub use watchdog::{BlockedReport, max_blocking, set_blocked_hook, set_max_blocking};
@@ -282,7 +294,7 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    if raw::in_green() {
+    if raw::in_green() || ON_CARRIER_STACK.with(std::cell::Cell::get) {
         return Ok(f());
     }
     let g = Builder::new().spawn_local(f).map_err(|e| {
@@ -312,6 +324,79 @@ pub fn yield_now() {
         Some(_) => {}
         None => std::thread::yield_now(),
     }
+}
+
+/// Runs `f` on the carrier's own stack rather than the green thread's,
+/// and returns its value: for deep recursion or C code that needs more
+/// stack than a green thread has (64 KiB by default; the carrier has its
+/// OS thread's stack, 2 MiB or more). Outside a green thread it just
+/// calls `f`. A panic in `f` propagates to the caller.
+///
+/// While `f` runs, the green thread cannot switch: every wait in `f`
+/// (threadkit's included) blocks the carrier, and every other green
+/// thread of its hub with it, as a plain thread's wait does; waiting
+/// there for something only a green thread of the same carrier does
+/// deadlocks ([`run`] in `f` runs its function directly, as in a green
+/// thread). A long `f` holds the hub like any green thread that does
+/// not switch, and the watchdog ([`max_blocking`]) reports it so. In `f`,
+/// `threading::current_thread()` is the carrier's;
+/// `RLock` ownership stays the green thread's. `f` is `Send`, as it runs
+/// on another stack.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::green;
+///
+/// fn depth(n: u64) -> u64 {
+///     let pad = std::hint::black_box([0u8; 1024]); // a large frame
+///     if n == 0 { u64::from(pad[0]) } else { 1 + depth(n - 1) }
+/// }
+///
+/// let got = green::run(|| {
+///     // 200 KiB of frames or more: far past a 64 KiB green stack.
+///     green::on_carrier_stack(|| depth(200))
+/// });
+/// assert_eq!(got.unwrap(), 200);
+/// ```
+///
+/// # Differences from gevent
+///
+/// greenlet copies stacks, so gevent has no fixed green stack to
+/// outgrow. Under the test backend (loom and Miri, where each green thread
+/// is an OS thread of its own) `f` runs on the green thread's OS thread,
+/// which has a full stack, as no green thread there too.
+#[doc(alias("on_parent_stack", "carrier"))]
+pub fn on_carrier_stack<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R + Send,
+{
+    /// Clears [`ON_CARRIER_STACK`] again, also when `f` panics.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            let _ = ON_CARRIER_STACK.try_with(|c| c.set(false));
+        }
+    }
+    if !raw::in_green() {
+        return f();
+    }
+    let f = move || {
+        ON_CARRIER_STACK.with(|c| c.set(true));
+        let _leave = Leave;
+        f()
+    };
+    #[cfg(not(any(loom, miri)))]
+    return hub::hidden(|| raw::on_carrier_stack(f));
+    #[cfg(any(loom, miri))]
+    raw::on_carrier_stack(f)
+}
+
+std::thread_local! {
+    /// Whether [`on_carrier_stack`] runs its function on this thread now:
+    /// [`run`] in it then runs its function directly (its hub cannot run
+    /// there).
+    static ON_CARRIER_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Who runs now, when it is a green thread: gevent's `getcurrent()`.

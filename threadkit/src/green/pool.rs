@@ -7,14 +7,15 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::{Builder, Greenlet, GreenletError, hub::GreenWaker};
+use super::greenlet::Killer;
+use super::{Builder, Greenlet, GreenletError};
 use crate::futures::BuildError;
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
 /// The members of a group, and who waits for them to change.
 struct Members {
-    live: HashMap<u64, GreenWaker>,
+    live: HashMap<u64, Killer>,
     /// Places a pool's spawns have taken but not yet filled.
     reserved: usize,
     waiters: WaitList,
@@ -131,7 +132,7 @@ impl Core {
 
     /// Kills every member, then waits for them to unwind.
     fn kill(&self, deadline: Deadline) -> bool {
-        let wakers: Vec<(u64, GreenWaker)> = self
+        let wakers: Vec<(u64, Killer)> = self
             .members
             .lock()
             .live

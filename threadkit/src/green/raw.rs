@@ -121,6 +121,37 @@ pub(crate) fn in_green() -> bool {
     YIELDER.with(|c| !c.get().is_null())
 }
 
+/// Runs `f` on the stack of the carrier (the OS thread's own), from a green
+/// thread; elsewhere just calls `f`. While `f` runs the caller is no green
+/// thread ([`in_green`] is false), so a wait in it cannot switch stacks:
+/// the hub's thread-local pointer must be hidden too (the caller does).
+/// A panic in `f` propagates to the caller, on the green stack.
+pub(crate) fn on_carrier_stack<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R + Send,
+{
+    /// Puts the green thread's yielder back, also when `f` panics.
+    struct Restore(*const GreenYielder);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            YIELDER.with(|c| c.set(self.0));
+        }
+    }
+    let y = YIELDER.with(|c| c.replace(ptr::null()));
+    if y.is_null() {
+        return f();
+    }
+    let _restore = Restore(y);
+    // SAFETY: `y` was the running green thread's yielder (see the module
+    // docs): it lives on this green thread's stack, alive while we run on
+    // it. `on_parent_stack` runs `f` below the frames of the resume that
+    // switched to us (the hub's carrier stack, idle until we suspend, which
+    // we cannot do meanwhile: YIELDER is null until `f` has returned or
+    // unwound), and carries `f`'s panic back here. `F: Send` keeps
+    // references to the yielder out of `f`, as corosensei requires.
+    unsafe { (*y).on_parent_stack(f) }
+}
+
 /// Switches from the running green thread back to its hub; returns what
 /// the hub resumes it with.
 ///
