@@ -851,3 +851,20 @@ fn green_threads_appear_in_the_thread_dump() {
         );
     });
 }
+
+/// Misuse: a stack size no machine maps is an error from `spawn`, never a
+/// panic (an overflow) inside the library; the hub goes on.
+#[test]
+fn a_stack_size_too_large_to_map_is_an_error() {
+    green::run(|| {
+        for size in [usize::MAX, usize::MAX / 2, 1 << 62] {
+            let err = green::Builder::new()
+                .stack_size(size)
+                .spawn(|| 1)
+                .expect_err("no machine maps that");
+            assert!(err.to_string().contains("stack"), "{err}");
+        }
+        assert_eq!(green::spawn(|| 2).get().unwrap(), 2);
+    })
+    .unwrap();
+}

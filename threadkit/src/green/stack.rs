@@ -202,10 +202,15 @@ const WARM: usize = 1024;
 /// How many finished stacks a pool keeps at all.
 const KEEP: usize = 16 * 1024;
 
-/// `usable` rounded as stacks are: whole pages, at least one.
-fn rounded(usable: usize) -> usize {
+/// `usable` rounded as stacks are: whole pages, at least one. Fails (as
+/// the baton backend does) for a size no machine maps, for which the
+/// rounding, the guard page or a slab of such stacks would overflow.
+fn rounded(usable: usize) -> io::Result<usize> {
     let page = page_size();
-    usable.max(page).div_ceil(page) * page
+    if usable > isize::MAX as usize / (PER_SLAB + 1) - page {
+        return Err(io::Error::other("green thread stack size too large"));
+    }
+    Ok(usable.max(page).div_ceil(page) * page)
 }
 
 impl StackPool {
@@ -231,7 +236,7 @@ impl StackPool {
 
     /// A stack of `usable` bytes: a pooled one of that size or a new one.
     pub(crate) fn take(&mut self, usable: usize) -> io::Result<GreenStack> {
-        let usable = rounded(usable);
+        let usable = rounded(usable)?;
         let sized = self.sized(usable);
         if let Some(stack) = sized.free.pop() {
             self.kept -= 1;
@@ -279,7 +284,14 @@ impl StackPool {
     #[inline(never)]
     fn take_for_other(&mut self, usable: usize, stack: GreenStack) -> io::Result<GreenStack> {
         self.in_slots -= 1;
-        self.last_ask = (usable, rounded(usable) + page_size());
+        let len = match rounded(usable) {
+            Ok(rounded) => rounded + page_size(),
+            Err(e) => {
+                self.put(stack);
+                return Err(e);
+            }
+        };
+        self.last_ask = (usable, len);
         if stack.len == self.last_ask.1 {
             return Ok(stack);
         }
