@@ -261,6 +261,38 @@ fn a_task_waiting_on_a_task_run_by_a_free_worker_is_not_starvation() {
     assert_eq!(outer.into_result(), Ok(true));
 }
 
+/// A worker still starting (here: in its initializer) does not wait for
+/// anything: while the first worker waits for a task queued behind it, the
+/// second one, which will run that task, keeps the pool from being starved.
+/// (Workers used to count as the pool's only once their initializer had
+/// run, and the pool was reported starved meanwhile.)
+#[test]
+fn a_worker_in_its_initializer_keeps_its_pool_from_starving() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .thread_name_prefix("initializing")
+            .initializer(|| std::thread::sleep(Duration::from_millis(200)))
+            .build()
+            .unwrap(),
+    );
+    let outer = {
+        let pool2 = Arc::clone(&pool);
+        pool.submit(move || pool2.submit(|| 5).unwrap().into_result().ok())
+            .unwrap()
+    };
+    let start = Instant::now();
+    while !outer.done() {
+        let starved = debug::find_deadlocks().into_iter().find(|d| {
+            d.starved_pool.is_some() && d.threads.iter().any(|t| t.name.starts_with("initializing"))
+        });
+        assert!(starved.is_none(), "{}", starved.unwrap());
+        assert!(start.elapsed() < Duration::from_secs(10), "hang guard");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(outer.into_result(), Ok(Some(5)));
+}
+
 /// A cycle through a running task: a thread waits for a task whose worker
 /// joins that thread. Both stay blocked until the test process exits: the
 /// waiter is a daemon thread and the pool a scoped one (its worker is a
