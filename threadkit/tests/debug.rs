@@ -261,18 +261,25 @@ fn a_task_waiting_on_a_task_run_by_a_free_worker_is_not_starvation() {
     assert_eq!(outer.into_result(), Ok(true));
 }
 
-/// A worker still starting (here: in its initializer) does not wait for
-/// anything: while the first worker waits for a task queued behind it, the
-/// second one, which will run that task, keeps the pool from being starved.
-/// (Workers used to count as the pool's only once their initializer had
-/// run, and the pool was reported starved meanwhile.)
+/// A worker in its initializer does not wait for anything: while the first
+/// worker waits for a task queued behind it, the second one, which will run
+/// that task once initialized, keeps the pool from being starved. (Workers
+/// used to count as the pool's only once their initializer had run, and the
+/// pool was reported starved meanwhile.)
 #[test]
 fn a_worker_in_its_initializer_keeps_its_pool_from_starving() {
+    let initializing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let pool = Arc::new(
         ThreadPoolExecutor::builder()
             .max_workers(2)
             .thread_name_prefix("initializing")
-            .initializer(|| std::thread::sleep(Duration::from_millis(200)))
+            .initializer({
+                let initializing = Arc::clone(&initializing);
+                move || {
+                    initializing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
             .build()
             .unwrap(),
     );
@@ -281,7 +288,13 @@ fn a_worker_in_its_initializer_keeps_its_pool_from_starving() {
         pool.submit(move || pool2.submit(|| 5).unwrap().into_result().ok())
             .unwrap()
     };
+    // From when the second worker is in its initializer (the first worker
+    // then waits for the task, or is about to) until the task has run.
     let start = Instant::now();
+    while initializing.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "hang guard");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     while !outer.done() {
         let starved = debug::find_deadlocks().into_iter().find(|d| {
             d.starved_pool.is_some() && d.threads.iter().any(|t| t.name.starts_with("initializing"))
