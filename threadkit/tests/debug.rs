@@ -28,6 +28,19 @@ fn until_dump(mut ready: impl FnMut(&debug::ThreadDump) -> bool) -> debug::Threa
     }
 }
 
+/// Runs its closure when dropped, also while a failed assertion unwinds:
+/// it releases what a test keeps blocked. Exit shuts the pools down and
+/// joins the non-daemon threads (as Python does), so a worker or thread a
+/// failed test left blocked would keep the process from exiting, and the
+/// failure from being reported as one.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
 fn waiting_on(dump: &debug::ThreadDump, name: &str) -> Option<WaitKind> {
     dump.threads
         .iter()
@@ -40,6 +53,13 @@ fn waiting_on(dump: &debug::ThreadDump, name: &str) -> Option<WaitKind> {
 fn dump_names_each_wait_and_clears_it_after() {
     let go = Arc::new(Event::new());
     let timed = Arc::new(Event::new());
+    let _release = OnDrop({
+        let (go, timed) = (Arc::clone(&go), Arc::clone(&timed));
+        move || {
+            go.set();
+            timed.set();
+        }
+    });
     let a = {
         let go = Arc::clone(&go);
         Thread::builder()
@@ -140,7 +160,16 @@ fn a_pool_starved_by_a_task_waiting_on_its_own_pool_is_found() {
             .unwrap()
     };
     let inner = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    let found = until_found(|d| d.starved_pool.is_some());
+    let _release = OnDrop({
+        let inner = Arc::clone(&inner);
+        move || {
+            inner.cancel();
+        }
+    });
+    // This pool's (tests run in parallel: another test starves a pool too).
+    let found = until_found(|d| {
+        d.starved_pool.is_some() && d.threads.iter().any(|t| t.name == "starved_0")
+    });
     let pool_id = found.starved_pool.unwrap();
     assert_eq!(found.threads.len(), 1);
     let worker = &found.threads[0];
@@ -183,6 +212,10 @@ fn a_task_waiting_on_a_task_run_by_a_free_worker_is_not_starvation() {
             .unwrap(),
     );
     let go = Arc::new(Event::new());
+    let _release = OnDrop({
+        let go = Arc::clone(&go);
+        move || go.set()
+    });
     let outer = {
         let (pool2, go) = (Arc::clone(&pool), Arc::clone(&go));
         pool.submit(move || {
@@ -192,12 +225,17 @@ fn a_task_waiting_on_a_task_run_by_a_free_worker_is_not_starvation() {
         .unwrap()
     };
     // Both workers wait: one on the Event, one on the task the other runs.
+    // By kind: the first worker's `start()` of the second (recorded as a
+    // join) may still show as its wait while the second already waits on
+    // the Event.
     let dump = until_dump(|d| {
-        d.threads
-            .iter()
-            .filter(|t| t.name.starts_with("not-starved") && t.waiting.is_some())
-            .count()
-            == 2
+        let waits = |kind| {
+            d.threads.iter().any(|t| {
+                t.name.starts_with("not-starved")
+                    && t.waiting.as_ref().is_some_and(|w| w.kind == kind)
+            })
+        };
+        waits(WaitKind::Event) && waits(WaitKind::Future)
     });
     let waiter = dump
         .threads
@@ -208,19 +246,64 @@ fn a_task_waiting_on_a_task_run_by_a_free_worker_is_not_starvation() {
                     .as_ref()
                     .is_some_and(|w| w.kind == WaitKind::Future)
         })
-        .unwrap();
+        .unwrap_or_else(|| panic!("no worker waits on the task:\n{dump}"));
     let wait = waiter.waiting.as_ref().unwrap();
     let runner = dump
         .threads
         .iter()
         .find(|t| Some(t.ident) == wait.holder)
-        .expect("the waited-for task's worker is known");
+        .unwrap_or_else(|| panic!("the waited-for task's worker is not known:\n{dump}"));
     assert!(runner.name.starts_with("not-starved"));
     assert_eq!(wait.queued_in, None);
     assert!(dump.to_string().contains("run by \""), "{dump}");
     assert!(dump.deadlocks.iter().all(|d| d.starved_pool != waiter.pool));
     go.set();
     assert_eq!(outer.into_result(), Ok(true));
+}
+
+/// A worker in its initializer does not wait for anything: while the first
+/// worker waits for a task queued behind it, the second one, which will run
+/// that task once initialized, keeps the pool from being starved. (Workers
+/// used to count as the pool's only once their initializer had run, and the
+/// pool was reported starved meanwhile.)
+#[test]
+fn a_worker_in_its_initializer_keeps_its_pool_from_starving() {
+    let initializing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .thread_name_prefix("initializing")
+            .initializer({
+                let initializing = Arc::clone(&initializing);
+                move || {
+                    initializing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+            .build()
+            .unwrap(),
+    );
+    let outer = {
+        let pool2 = Arc::clone(&pool);
+        pool.submit(move || pool2.submit(|| 5).unwrap().into_result().ok())
+            .unwrap()
+    };
+    // From when the second worker is in its initializer (the first worker
+    // then waits for the task, or is about to) until the task has run.
+    let start = Instant::now();
+    while initializing.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "hang guard");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    while !outer.done() {
+        let starved = debug::find_deadlocks().into_iter().find(|d| {
+            d.starved_pool.is_some() && d.threads.iter().any(|t| t.name.starts_with("initializing"))
+        });
+        assert!(starved.is_none(), "{}", starved.unwrap());
+        assert!(start.elapsed() < Duration::from_secs(10), "hang guard");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(outer.into_result(), Ok(Some(5)));
 }
 
 /// A cycle through a running task: a thread waits for a task whose worker
@@ -260,7 +343,8 @@ fn a_cycle_through_a_running_task_is_found() {
     assert!(found.to_string().contains("Future.result"), "{found}");
 }
 
-/// The watchdog raises `Alarm::Starvation` for a starved pool.
+/// The watchdog raises `Alarm::Starvation` for a starved pool (this
+/// test's: tests run in parallel, and another one starves a pool too).
 #[test]
 fn the_watchdog_reports_a_starved_pool() {
     let (alarms, seen) = mpsc::channel();
@@ -268,7 +352,11 @@ fn the_watchdog_reports_a_starved_pool() {
         .period(Duration::from_millis(10))
         .all_asleep(false)
         .on_alarm(move |alarm| {
-            if let Alarm::Starvation(dump) = alarm {
+            if let Alarm::Starvation(dump) = alarm
+                && dump.deadlocks.iter().any(|d| {
+                    d.starved_pool.is_some() && d.threads.iter().any(|t| t.name == "watched_0")
+                })
+            {
                 let _ = alarms.send(dump.to_string());
             }
         })
@@ -291,6 +379,12 @@ fn the_watchdog_reports_a_starved_pool() {
         .unwrap()
     };
     let inner = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let _release = OnDrop({
+        let inner = Arc::clone(&inner);
+        move || {
+            inner.cancel();
+        }
+    });
     let text = seen.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(text.contains("\"watched_0\""), "{text}");
     assert!(inner.cancel());

@@ -20,14 +20,21 @@ use threadkit::{Queue, sleep};
 mod common;
 use common::waits::{WaitCase, every_kind_of_wait};
 
-/// Runs `f` on a fresh thread and fails if it does not finish in 30 s.
+/// Runs `f` on a fresh thread (the carrier) and fails if it does not
+/// finish in 30 s, with a thread dump: what the carrier and its green
+/// threads wait for, so that a hang seen once explains itself.
 fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
     rx.recv_timeout(Duration::from_secs(30))
-        .expect("hang guard: a wait blocked the carrier")
+        .unwrap_or_else(|_| {
+            panic!(
+                "hang guard: a wait blocked the carrier\n{}",
+                threadkit::debug::dump_threads()
+            )
+        })
 }
 
 /// A waiter green thread blocks in `wait`; a second one, on the same

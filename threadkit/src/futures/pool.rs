@@ -153,6 +153,10 @@ impl<'a, H> PoolCore<'a, H> {
         // it a task's panic would be printed by Rust's hook as well as
         // stored in its future, and its location lost.
         crate::util::unwind::install_panic_hook();
+        // A pool's worker from its start, before the initializer: one that
+        // is still starting is not waiting, so its pool is not starved
+        // (the starvation verdict counts the workers it knows).
+        crate::debug::waits::mark_worker(self.id);
         if let Some(init) = &self.initializer {
             if let Err(report) = crate::util::unwind::run_captured(|| init()) {
                 crate::threading::report_exception(&crate::threading::current_thread(), &report);
@@ -160,7 +164,7 @@ impl<'a, H> PoolCore<'a, H> {
                 return;
             }
         }
-        self.work.work(self.id);
+        self.work.work();
     }
 
     /// Python's `_initializer_failed`: the pool is broken; fail what waits.

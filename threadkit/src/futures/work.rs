@@ -476,14 +476,12 @@ impl<'a> WorkQueue<'a> {
         }
     }
 
-    /// The worker loop: run items until the exit signal. `pool`: the
-    /// pool's number, for thread dumps.
-    pub(crate) fn work(&self, pool: u64) {
+    /// The worker loop: run items until the exit signal.
+    pub(crate) fn work(&self) {
         // Under loom the registry's statics would outlive a model.
         let me = if cfg!(loom) {
             0
         } else {
-            crate::debug::waits::mark_worker(pool);
             crate::threading::get_ident()
         };
         loop {

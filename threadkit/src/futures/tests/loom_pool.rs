@@ -36,7 +36,7 @@ fn loom_submit_races_shutdown() {
         let accepted = submitter.join().unwrap();
         let (late, _) = WorkItem::new(|| 0usize);
         assert!(queue.push_if_open(late).is_err());
-        queue.work(0);
+        queue.work();
         for (n, future) in accepted {
             assert_eq!(future.into_result(), Ok(n));
         }
@@ -53,7 +53,7 @@ fn loom_work_queue_wakes_a_sleeping_worker() {
         let queue = Arc::new(WorkQueue::new());
         let worker = {
             let queue = Arc::clone(&queue);
-            thread::spawn(move || queue.work(0))
+            thread::spawn(move || queue.work())
         };
         let (item, future) = WorkItem::new(|| 5usize);
         queue.push(item);
@@ -72,7 +72,7 @@ fn loom_work_queue_exit_reaches_every_worker() {
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 let queue = Arc::clone(&queue);
-                thread::spawn(move || queue.work(0))
+                thread::spawn(move || queue.work())
             })
             .collect();
         queue.close();
