@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Instant;
 
 use super::hub::{self, GreenWaker, Parked};
 use crate::futures::{FutureError, ThreadPoolBuilder, ThreadPoolExecutor};
@@ -75,6 +76,22 @@ impl Wake for ThreadWake {
 /// `asyncio` loops in threads. The future is polled on the green thread's
 /// stack, so it needs no `Send`.
 pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    match block_on_until(Deadline::Never, fut) {
+        Some(v) => v,
+        None => unreachable!("a wait without a deadline cannot time out"),
+    }
+}
+
+/// Polls `fut` until it is ready, or until `deadline` passes (`None`):
+/// parking only the calling green thread (or running the hub from its
+/// root), else parking the plain thread. A killed (or timed-out by
+/// [`with_timeout`](super::with_timeout)) green thread drops `fut`, which
+/// takes back its registration, and unwinds. The one waiting loop of
+/// [`block_on`] and of [`net`](super::net)'s socket waits.
+pub(super) fn block_on_until<F: std::future::Future>(
+    deadline: Deadline,
+    fut: F,
+) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
     match hub::sleeper() {
         Some(sleeper) => {
@@ -82,10 +99,12 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
             let mut cx = Context::from_waker(&waker);
             loop {
                 if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-                    return v;
+                    return Some(v);
                 }
-                if hub::park(Deadline::Never) == Parked::Killed {
-                    super::unwind_killed();
+                match hub::park(deadline) {
+                    Parked::Killed => super::unwind_killed(),
+                    Parked::TimedOut if !matches!(deadline, Deadline::Never) => return None,
+                    Parked::TimedOut | Parked::Woken => {}
                 }
             }
         }
@@ -94,9 +113,19 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
             let mut cx = Context::from_waker(&waker);
             loop {
                 if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-                    return v;
+                    return Some(v);
                 }
-                std::thread::park();
+                match deadline {
+                    Deadline::Never => std::thread::park(),
+                    Deadline::Now => return None,
+                    Deadline::At(at) => {
+                        let now = Instant::now();
+                        if now >= at {
+                            return None;
+                        }
+                        std::thread::park_timeout(at - now);
+                    }
+                }
             }
         }
     }

@@ -85,12 +85,10 @@ use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::pin::pin;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::hub::{GreenWaker, Parked};
 use crate::util::Deadline;
 
 /// The process's IO reactor (see the module docs), made on first use.
@@ -120,32 +118,6 @@ fn registered<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     f()
 }
 
-/// A task waker that makes a green thread runnable (or wakes its hub's root).
-struct GreenWake(GreenWaker);
-
-impl Wake for GreenWake {
-    fn wake(self: Arc<Self>) {
-        self.0.clone().wake();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.clone().wake();
-    }
-}
-
-/// A task waker that unparks an OS thread.
-struct ThreadWake(std::thread::Thread);
-
-impl Wake for ThreadWake {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "timed out")
 }
@@ -158,47 +130,11 @@ fn timed_out() -> io::Error {
 fn wait<T>(deadline: Deadline, fut: impl Future<Output = io::Result<T>>) -> io::Result<T> {
     let reactor = reactor()?;
     let mut fut = pin!(fut);
-    let mut poll = |cx: &mut Context<'_>| {
+    let entered = std::future::poll_fn(|cx| {
         let _enter = reactor.enter();
         fut.as_mut().poll(cx)
-    };
-    match super::sleeper() {
-        Some(sleeper) => {
-            let waker = Waker::from(Arc::new(GreenWake(sleeper)));
-            let mut cx = Context::from_waker(&waker);
-            loop {
-                if let Poll::Ready(v) = poll(&mut cx) {
-                    return v;
-                }
-                match super::park(deadline) {
-                    // Unwinding drops `fut`, which takes back its registration.
-                    Parked::Killed => super::unwind_killed(),
-                    Parked::TimedOut => return Err(timed_out()),
-                    Parked::Woken => {}
-                }
-            }
-        }
-        None => {
-            let waker = Waker::from(Arc::new(ThreadWake(std::thread::current())));
-            let mut cx = Context::from_waker(&waker);
-            loop {
-                if let Poll::Ready(v) = poll(&mut cx) {
-                    return v;
-                }
-                match deadline {
-                    Deadline::Never => std::thread::park(),
-                    Deadline::Now => return Err(timed_out()),
-                    Deadline::At(at) => {
-                        let now = Instant::now();
-                        if now >= at {
-                            return Err(timed_out());
-                        }
-                        std::thread::park_timeout(at - now);
-                    }
-                }
-            }
-        }
-    }
+    });
+    super::bridge::block_on_until(deadline, entered).unwrap_or_else(|| Err(timed_out()))
 }
 
 /// Runs `attempt` until it does not report `WouldBlock`, waiting for
