@@ -1,7 +1,9 @@
 //! A fixed number of rounds of nested acquires (released innermost first)
 //! of one lock kind, for counting instructions under `valgrind
 //! --tool=callgrind`: a count does not depend on how busy the machine is.
-//! `instructions <std|threadkit|threadkit-off|tracing-mutex> <depth> [ns]`;
+//! `instructions <std|threadkit|threadkit-off|threadkit-rlock|threadkit-condition|tracing-mutex>
+//! <depth> [ns]` (`threadkit-rlock` and `threadkit-condition` take an
+//! `RLock` and a `Condition`'s lock, checking on);
 //! with `ns`, prints the wall time per round instead.
 
 use std::hint::black_box;
@@ -47,6 +49,22 @@ fn run(kind: &str, depth: usize, rounds: u64) {
                 release(black_box(guards));
             }
         }
+        "threadkit-rlock" => {
+            let locks: Vec<_> = (0..depth).map(|_| threadkit::RLock::new(0u64)).collect();
+            for _ in 0..rounds {
+                let guards: Vec<_> = locks.iter().map(|l| l.acquire()).collect();
+                release(black_box(guards));
+            }
+        }
+        "threadkit-condition" => {
+            let locks: Vec<_> = (0..depth)
+                .map(|_| threadkit::Condition::new(0u64))
+                .collect();
+            for _ in 0..rounds {
+                let guards: Vec<_> = locks.iter().map(|l| l.acquire()).collect();
+                release(black_box(guards));
+            }
+        }
         "tracing-mutex" => {
             let locks: Vec<_> = (0..depth)
                 .map(|_| tracing_mutex::stdsync::tracing::Mutex::new(0u64))
@@ -57,7 +75,7 @@ fn run(kind: &str, depth: usize, rounds: u64) {
             }
         }
         _ => eprintln!(
-            "usage: instructions <std|threadkit|threadkit-off|tracing-mutex> <depth> [ns]"
+            "usage: instructions <std|threadkit|threadkit-off|threadkit-rlock|threadkit-condition|tracing-mutex> <depth> [ns]"
         ),
     }
 }

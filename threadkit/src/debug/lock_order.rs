@@ -462,7 +462,10 @@ fn backtraces() -> bool {
 /// Chooses what a potential deadlock does; overrides `THREADKIT_LOCKDEP`.
 pub fn set_mode(mode: Mode) {
     let on = !matches!(mode, Mode::Off);
-    *MODE.write() = mode;
+    // Both under the lock, so that a first reading of the environment
+    // (`init_from_env`) cannot come between them.
+    let mut current = MODE.write();
+    *current = mode;
     ENABLED.store(if on { ON } else { OFF }, Relaxed);
 }
 
@@ -490,15 +493,16 @@ fn init_from_env() -> bool {
         _ => Mode::Report,
     };
     let on = !matches!(mode, Mode::Off);
-    // A `set_mode` that raced with us wins.
-    if ENABLED
-        .compare_exchange(UNSET, if on { ON } else { OFF }, Relaxed, Relaxed)
-        .is_ok()
-    {
-        *MODE.write() = mode;
-        on
-    } else {
-        ENABLED.load(Relaxed) == ON
+    // Under the lock `set_mode` takes: one that came first wins (setting
+    // the mode after a concurrent `set_mode` had stored its own lost it).
+    let mut current = MODE.write();
+    match ENABLED.load(Relaxed) {
+        UNSET => {
+            *current = mode;
+            ENABLED.store(if on { ON } else { OFF }, Relaxed);
+            on
+        }
+        state => state == ON,
     }
 }
 
