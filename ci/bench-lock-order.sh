@@ -4,7 +4,7 @@
 # a time, does not depend on how busy the machine is. Each row is the extra
 # instructions over std::sync::Mutex for the same nesting, and the ratio of
 # the anchor's extra to threadkit's. A second table gives wall time per
-# round (each the best of 3 x 60 short runs, so the least disturbed by other
+# round (each the best of 3 x 600 short runs, so the least disturbed by other
 # work; still noisier than the counts). Criterion runs: `cargo bench` in
 # bench/lock-order.
 #   ci/bench-lock-order.sh
@@ -45,4 +45,4 @@ for depth in 1 2 4; do
         "$(ns $ours threadkit $depth)" "$(ns $ours threadkit-off $depth)" \
         "$(ns $ours tracing-mutex $depth)" "$(ns $anchor std $depth)" "$(ns $anchor parking_lot-dd $depth)"
 done
-echo "(ns per round, best of 180 short runs; std' is std in parking_lot-dd's binary, its baseline)"
+echo "(ns per round, best of 1800 short runs; std' is std in parking_lot-dd's binary, its baseline)"

@@ -106,6 +106,46 @@ fn dump_names_each_wait_and_clears_it_after() {
     assert_eq!(waiting_on(&dump, "dump-event-waiter"), None);
 }
 
+/// `Thread::start` waits for the new thread to run on the record that
+/// `join` waits on: a dump names that wait `Thread.start`, never
+/// `Thread.join`. The wait is short, so a thread starts threads in a loop
+/// until a dump catches it in one.
+#[test]
+fn a_start_waiting_for_its_thread_is_named_thread_start() {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _stop = OnDrop({
+        let stop = Arc::clone(&stop);
+        move || stop.store(true, std::sync::atomic::Ordering::Relaxed)
+    });
+    let starter = {
+        let stop = Arc::clone(&stop);
+        Thread::builder()
+            .name("dump-starter")
+            .spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    Thread::builder().daemon(true).spawn(|| {}).unwrap();
+                }
+            })
+            .unwrap()
+    };
+    let mut seen = Vec::new();
+    let dump = until_dump(|d| {
+        if let Some(kind) = waiting_on(d, "dump-starter") {
+            seen.push(kind);
+        }
+        seen.len() >= 3
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    starter.join().unwrap();
+    // The starter waits on nothing but its starts.
+    assert!(
+        seen.iter().all(|&k| k == WaitKind::Start),
+        "{seen:?}\n{dump}"
+    );
+    assert_eq!(WaitKind::Start.as_str(), "Thread.start");
+    assert!(dump.to_string().contains("Thread.start"), "{dump}");
+}
+
 #[test]
 fn dump_threads_later_fires_and_stops() {
     let (tx, rx) = mpsc::channel();

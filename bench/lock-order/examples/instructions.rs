@@ -1,7 +1,9 @@
 //! A fixed number of rounds of nested acquires (released innermost first)
 //! of one lock kind, for counting instructions under `valgrind
 //! --tool=callgrind`: a count does not depend on how busy the machine is.
-//! `instructions <std|threadkit|threadkit-off|tracing-mutex> <depth> [ns]`;
+//! `instructions <std|threadkit|threadkit-off|threadkit-rlock|threadkit-condition|tracing-mutex>
+//! <depth> [ns]` (`threadkit-rlock` and `threadkit-condition` take an
+//! `RLock` and a `Condition`'s lock, checking on);
 //! with `ns`, prints the wall time per round instead.
 
 use std::hint::black_box;
@@ -13,13 +15,15 @@ fn main() {
     let kind = args.get(1).map(String::as_str).unwrap_or("");
     let depth: usize = args.get(2).and_then(|d| d.parse().ok()).unwrap_or(1);
     if args.get(3).map(String::as_str) == Some("ns") {
-        // Wall time in ns per round: the best of 60 short runs, the ones
-        // least disturbed by other work on the machine.
-        let best = (0..60)
+        // Wall time in ns per round: the best of 600 short runs, the ones
+        // least disturbed by other work on the machine (each a fifth of the
+        // counted rounds, about a millisecond: short enough that some run
+        // between two preemptions on a busy machine).
+        let best = (0..600)
             .map(|_| {
                 let start = std::time::Instant::now();
-                run(kind, depth, 2 * ROUNDS);
-                start.elapsed().as_nanos() as f64 / (2 * ROUNDS) as f64
+                run(kind, depth, ROUNDS / 5);
+                start.elapsed().as_nanos() as f64 / (ROUNDS / 5) as f64
             })
             .fold(f64::INFINITY, f64::min);
         println!("{best:.1}");
@@ -47,6 +51,22 @@ fn run(kind: &str, depth: usize, rounds: u64) {
                 release(black_box(guards));
             }
         }
+        "threadkit-rlock" => {
+            let locks: Vec<_> = (0..depth).map(|_| threadkit::RLock::new(0u64)).collect();
+            for _ in 0..rounds {
+                let guards: Vec<_> = locks.iter().map(|l| l.acquire()).collect();
+                release(black_box(guards));
+            }
+        }
+        "threadkit-condition" => {
+            let locks: Vec<_> = (0..depth)
+                .map(|_| threadkit::Condition::new(0u64))
+                .collect();
+            for _ in 0..rounds {
+                let guards: Vec<_> = locks.iter().map(|l| l.acquire()).collect();
+                release(black_box(guards));
+            }
+        }
         "tracing-mutex" => {
             let locks: Vec<_> = (0..depth)
                 .map(|_| tracing_mutex::stdsync::tracing::Mutex::new(0u64))
@@ -57,7 +77,7 @@ fn run(kind: &str, depth: usize, rounds: u64) {
             }
         }
         _ => eprintln!(
-            "usage: instructions <std|threadkit|threadkit-off|tracing-mutex> <depth> [ns]"
+            "usage: instructions <std|threadkit|threadkit-off|threadkit-rlock|threadkit-condition|tracing-mutex> <depth> [ns]"
         ),
     }
 }

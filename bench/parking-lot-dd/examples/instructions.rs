@@ -11,13 +11,15 @@ fn main() {
     let kind = args.get(1).map(String::as_str).unwrap_or("");
     let depth: usize = args.get(2).and_then(|d| d.parse().ok()).unwrap_or(1);
     if args.get(3).map(String::as_str) == Some("ns") {
-        // Wall time in ns per round: the best of 60 short runs, the ones
-        // least disturbed by other work on the machine.
-        let best = (0..60)
+        // Wall time in ns per round: the best of 600 short runs, the ones
+        // least disturbed by other work on the machine (each a fifth of the
+        // counted rounds, about a millisecond: short enough that some run
+        // between two preemptions on a busy machine).
+        let best = (0..600)
             .map(|_| {
                 let start = std::time::Instant::now();
-                run(kind, depth, 2 * ROUNDS);
-                start.elapsed().as_nanos() as f64 / (2 * ROUNDS) as f64
+                run(kind, depth, ROUNDS / 5);
+                start.elapsed().as_nanos() as f64 / (ROUNDS / 5) as f64
             })
             .fold(f64::INFINITY, f64::min);
         println!("{best:.1}");

@@ -46,13 +46,17 @@ pub(crate) struct LockTag {
     /// 0 until first used; then an id no other lock ever gets.
     id: AtomicU64,
     /// The id of a lock known to be held (innermost) when this one is
-    /// taken (an edge of the graph, checked by some thread), or 0: a nested
-    /// acquire in that order then costs one load and one compare with the
-    /// innermost held entry, in any thread. Kept in the lock being taken,
-    /// which is alive then, so no held entry ever points into a lock.
+    /// taken (an edge of the graph, checked by some thread), 0 (known to be
+    /// taken with nothing held), or [`NO_HINT`] before the first check: a
+    /// nested acquire in that order then costs one load and one compare
+    /// with the innermost held entry, in any thread. Kept in the lock being
+    /// taken, which is alive then, so no held entry ever points into a lock.
     /// Written on the slow path only (a new or cached order that differs
     /// from the hint), beside the lock word that the acquire writes anyway;
     /// ids are never reused, so a hint naming a dropped lock matches nothing.
+    /// Stored (`Release`) after `id` and `desc` are set: a thread that reads
+    /// a hint other than `NO_HINT` (`Acquire`) sees both, so the inline path
+    /// needs no test of the id.
     before: AtomicU64,
     /// This lock's [`Desc`], interned when it gets its id (null before).
     desc: AtomicPtr<Desc>,
@@ -86,6 +90,12 @@ impl Desc {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The hint of a lock never checked: no held entry's key equals it (keys
+/// are ids, far below, with at most the [`TRIED`] and [`PSEUDO`] bits), so
+/// a lock's first blocking acquire takes the out-of-line path, which gives
+/// it its id (and tests the switch).
+const NO_HINT: u64 = u64::MAX;
+
 impl LockTag {
     pub(crate) const fn new(
         kind: LockKind,
@@ -94,7 +104,7 @@ impl LockTag {
     ) -> Self {
         LockTag {
             id: AtomicU64::new(0),
-            before: AtomicU64::new(0),
+            before: AtomicU64::new(NO_HINT),
             desc: AtomicPtr::new(std::ptr::null_mut()),
             name,
             created,
@@ -151,7 +161,8 @@ impl LockTag {
     }
 
     /// `desc` as an entry keeps it, with no test: set (not null) once the
-    /// caller has this lock's id from [`id`](Self::id) (see `first_id`).
+    /// caller has this lock's id from [`id`](Self::id) (see `first_id`) or
+    /// has read a hint other than [`NO_HINT`] (see [`before`](Self::before)).
     #[inline]
     fn desc_ptr(&self) -> *const Desc {
         self.desc.load(Relaxed)
@@ -387,7 +398,10 @@ fn scenario(f: &mut fmt::Formatter<'_>, first: &LockOrder, second: &LockOrder) -
 /// What to do on a potential deadlock.
 #[derive(Clone, Default)]
 pub enum Mode {
-    /// Record nothing, check nothing.
+    /// Check no order and report nothing. Acquires record nothing either,
+    /// except those in an order checked before switching off, which cost
+    /// no more than with checking on (they record the lock as held, for
+    /// thread dumps; the switch is not tested on that path).
     Off,
     /// Print the report to stderr, once per pair of locks (the default).
     #[default]
@@ -448,7 +462,10 @@ fn backtraces() -> bool {
 /// Chooses what a potential deadlock does; overrides `THREADKIT_LOCKDEP`.
 pub fn set_mode(mode: Mode) {
     let on = !matches!(mode, Mode::Off);
-    *MODE.write() = mode;
+    // Both under the lock, so that a first reading of the environment
+    // (`init_from_env`) cannot come between them.
+    let mut current = MODE.write();
+    *current = mode;
     ENABLED.store(if on { ON } else { OFF }, Relaxed);
 }
 
@@ -476,15 +493,16 @@ fn init_from_env() -> bool {
         _ => Mode::Report,
     };
     let on = !matches!(mode, Mode::Off);
-    // A `set_mode` that raced with us wins.
-    if ENABLED
-        .compare_exchange(UNSET, if on { ON } else { OFF }, Relaxed, Relaxed)
-        .is_ok()
-    {
-        *MODE.write() = mode;
-        on
-    } else {
-        ENABLED.load(Relaxed) == ON
+    // Under the lock `set_mode` takes: one that came first wins (setting
+    // the mode after a concurrent `set_mode` had stored its own lost it).
+    let mut current = MODE.write();
+    match ENABLED.load(Relaxed) {
+        UNSET => {
+            *current = mode;
+            ENABLED.store(if on { ON } else { OFF }, Relaxed);
+            on
+        }
+        state => state == ON,
     }
 }
 
@@ -562,11 +580,13 @@ impl Held {
                 created: self.site(),
             };
         }
-        // SAFETY: a real lock's `what` is its `Desc` (see `push_held`),
-        // leaked by `LockTag::intern` and never freed or written: valid
-        // whether or not the lock still exists. The pushing thread saw it
-        // published: it took the id (an `Acquire` load in `LockTag::id`)
-        // after `first_id` stored it, before it published the id.
+        // SAFETY: a real lock's `what` is its `Desc` (see `push_held` and
+        // `acquire_fast`), leaked by `LockTag::intern` and never freed or
+        // written: valid whether or not the lock still exists. The pushing
+        // thread saw it published: `intern` stored it before `first_id`
+        // published the id (`Release`), which the pusher read (`Acquire`,
+        // in `LockTag::id`) or read a hint stored after it (`Acquire`, in
+        // `acquire_fast`).
         unsafe { &*desc }.info(self.id())
     }
 
@@ -681,15 +701,13 @@ pub(crate) fn owner_word(tracked: bool) -> u64 {
         // the bit still says whether to pop the entry at release.
         return if tracked { TRACKED } else { 0 };
     }
-    let word = THREAD
-        .try_with(|t| {
-            let word = t.ident.get();
-            if word != 0 {
-                return word;
-            }
-            first_ident(t)
-        })
-        .unwrap_or(0);
+    let word = THREAD.with(|t| {
+        let word = t.ident.get();
+        if word != 0 {
+            return word;
+        }
+        first_ident(t)
+    });
     if tracked { word } else { word & !TRACKED }
 }
 
@@ -786,11 +804,12 @@ pub(crate) fn checked_id(tag: &LockTag) -> u64 {
     if enabled() { tag.id() } else { 0 }
 }
 
-/// Called before acquiring `tag` (every form: the check itself applies only
-/// to blocking acquires). Reports, or panics in `Mode::Panic`, if this
-/// acquire would close a cycle. Returns what [`acquired`] takes: the
-/// lock's id, or 0 when checking is off (one test of the switch and one
-/// load of the id for both calls).
+/// Called before acquiring `tag` (every form but the inline one,
+/// [`acquire_fast`]: the check itself applies only to blocking acquires).
+/// Reports, or panics in `Mode::Panic`, if this acquire would close a
+/// cycle. Returns what [`acquired`] takes: the lock's id, or 0 when
+/// checking is off (one test of the switch and one load of the id for both
+/// calls).
 ///
 /// A known order costs two loads and a compare: the innermost held entry's
 /// key against the lock's hint ([`LockTag::before`]).
@@ -807,10 +826,10 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
     };
     if blocking {
         let hint = tag.before.load(Relaxed);
-        // Nothing held is the sentinel's key 0, the hint of a lock never
-        // taken under another; a lock with a hint taken alone goes out of
-        // line once, which sets its hint to 0 (the hint follows the last
-        // checked order).
+        // Nothing held is the sentinel's key 0, the hint of a lock taken
+        // alone; a lock with another hint taken alone goes out of line
+        // once, which sets its hint to 0 (the hint follows the last checked
+        // order).
         if THREAD.with(ThreadLocks::top_key) != hint {
             check_order_slow(Target::Lock(tag), id, site);
         }
@@ -818,41 +837,43 @@ pub(crate) fn before_acquire(tag: &LockTag, how: Acquire, site: &'static Locatio
     id
 }
 
-/// The inline part of [`before_acquire`] for a blocking acquire: the
-/// lock's id if checking is on, the id is given and the innermost held
-/// entry is the lock's hint (so there is nothing to check); `None` when
-/// any of that fails (the caller then takes the whole path).
+/// The whole of a blocking acquire of `tag` in the usual case, inline: the
+/// innermost held entry is the lock's hint (the order is known: nothing to
+/// check), the held list has room and `try_lock` takes the lock. Records
+/// the hold and returns the guard with the owner word ([`owner_word`]);
+/// `None` when any of that fails, having done nothing (the caller then
+/// takes the whole path). The list and its length are read once, before
+/// `try_lock`, and the lock's id and description after it, when the lock
+/// is held. The thread's ident is cached: its first acquire went out of
+/// line (see [`ThreadLocks::held`]). Checking switched off does not matter
+/// here: a known order needs no check (see [`Mode::Off`]).
 #[inline]
-pub(crate) fn before_fast(tag: &LockTag) -> Option<u64> {
+pub(crate) fn acquire_fast<G>(
+    tag: &LockTag,
+    site: &'static Location<'static>,
+    try_lock: impl FnOnce() -> Option<G>,
+) -> Option<(G, u64)> {
     // Under loom no ident is cached: the whole path, always.
-    if cfg!(loom) || ENABLED.load(Relaxed) != ON {
+    if cfg!(loom) {
         return None;
     }
-    let id = tag.id.load(Ordering::Acquire);
-    let hint = tag.before.load(Relaxed);
-    (id != 0 && THREAD.with(ThreadLocks::top_key) == hint).then_some(id)
-}
-
-/// The inline part of [`acquired`] after [`before_fast`]: pushes the entry
-/// and returns the owner word ([`owner_word`] of a tracked acquire), or
-/// `None`, pushing nothing, if the list is full (the caller finishes out
-/// of line). The thread's ident is cached: [`before_fast`] sent its first
-/// acquire out of line (see [`ThreadLocks::held`]).
-#[inline]
-pub(crate) fn push_fast(tag: &LockTag, id: u64, site: &'static Location<'static>) -> Option<u64> {
-    let what = tag.desc_ptr().cast();
+    // `Acquire`: a hint other than `NO_HINT` was stored after the id and
+    // the description (see `LockTag::before`); a plain load on x86-64.
+    let hint = tag.before.load(Ordering::Acquire);
     THREAD.with(|t| {
-        let len = t.len.get() + 1;
-        if len > MAX_HELD {
+        let len = t.len.get();
+        // `len < MAX_HELD` also proves both indexes below in bounds.
+        if len >= MAX_HELD || t.held[len].get().key != hint {
             return None;
         }
-        t.held[len].set(Held {
-            key: id,
-            what,
+        let guard = try_lock()?;
+        t.held[len + 1].set(Held {
+            key: tag.id.load(Relaxed),
+            what: tag.desc_ptr().cast(),
             site: Some(site),
         });
-        t.len.set(len);
-        Some(t.ident.get())
+        t.len.set(len + 1);
+        Some((guard, t.ident.get()))
     })
 }
 
@@ -871,8 +892,9 @@ fn all_checked(t: &ThreadLocks, id: u64) -> bool {
     true
 }
 
-/// An acquire whose order is not the lock's hint: the cache, else the
-/// shared graph. Learns the innermost entry as the lock's new hint.
+/// An acquire whose order is not the lock's hint, with checking on: the
+/// cache, else the shared graph. Learns the innermost entry as the lock's
+/// new hint.
 #[cold]
 #[inline(never)]
 fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) {
@@ -888,11 +910,12 @@ fn check_order_slow(tag: Target<'_>, id: u64, site: &'static Location<'static>) 
         Some(report) => deliver(report),
         None => {
             // Checked: the innermost entry, if blocking-acquired (a key
-            // without `TRIED`), becomes the hint.
+            // without `TRIED`), becomes the hint (`Release`: after the id
+            // and description, see `LockTag::before`).
             if let Target::Lock(tag) = tag {
                 let top = THREAD.with(ThreadLocks::top_key);
                 if top & TRIED == 0 && top != id && tag.before.load(Relaxed) != top {
-                    tag.before.store(top, Relaxed);
+                    tag.before.store(top, Ordering::Release);
                 }
             }
         }
@@ -1083,13 +1106,29 @@ fn push(held: Held) {
             t.held[len].set(held);
             t.len.set(len);
         } else {
-            t.overflow.set(t.overflow.get() + 1);
+            push_full(t, held);
         }
     });
 }
 
-/// Called when this thread releases `tag`, if [`acquired`] recorded it
-/// (guards may drop in any order; the innermost is the usual case).
+/// A push onto a full list: entries of dropped locks go first (with
+/// checking off no check prunes them), then it is counted untracked.
+#[cold]
+#[inline(never)]
+fn push_full(t: &ThreadLocks, held: Held) {
+    prune_dead(t);
+    let len = t.len.get() + 1;
+    if len <= MAX_HELD {
+        t.held[len].set(held);
+        t.len.set(len);
+    } else {
+        t.overflow.set(t.overflow.get() + 1);
+    }
+}
+
+/// Called when this thread releases `tag`, if [`acquired`] or
+/// [`acquire_fast`] recorded it (guards may drop in any order; the
+/// innermost is the usual case).
 #[inline]
 pub(crate) fn released(tag: &LockTag) {
     released_id(tag.id.load(Relaxed));

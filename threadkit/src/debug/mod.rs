@@ -60,8 +60,10 @@
 //!   load and a compare: each lock remembers a lock known to be held when
 //!   it is taken, checked against the innermost lock held).
 //!   `THREADKIT_LOCKDEP=off|report|panic` or `set_mode` switches it at
-//!   run time; off costs a relaxed load per acquire and, for `Lock`, a
-//!   call (its inline path is the checking one).
+//!   run time. Off, an acquire in an order checked before costs what it
+//!   costs with checking on (that inline path tests no switch, and records
+//!   the hold); any other tests the switch, records nothing and, for
+//!   `Lock` and `Condition`, is a call.
 //! - With `debug-locks`, a pool task is also a lock in that graph
 //!   (lockdep's rule for `flush_work`): the worker holds it while the task
 //!   runs, and an untimed `Future::result` takes it, so holding a lock

@@ -102,28 +102,26 @@ impl LockTracking {
         }
     }
 
-    /// The inline part of a blocking acquire: the lock's id if checking is
-    /// on and the acquire's order is the lock's hint (nothing to check);
-    /// `None`: take the whole path.
-    #[cfg(feature = "debug-locks")]
-    #[inline]
-    pub(crate) fn before_fast(&self) -> Option<u64> {
-        lock_order::before_fast(&self.tag)
-    }
-
-    /// The inline part of recording a hold after
-    /// [`before_fast`](Self::before_fast); `None` (nothing recorded, the
-    /// held list full): finish with [`acquired`](Self::acquired) and
-    /// [`Checked::known`].
+    /// A blocking acquire in the usual case, inline: the order is known
+    /// (nothing to check), the held list has room and `try_lock` takes the
+    /// lock. Returns its guard with the hold recorded; `None`, having done
+    /// nothing: take the whole path (`before`, the lock, `acquired`).
     #[cfg(feature = "debug-locks")]
     #[inline]
     #[track_caller]
-    pub(crate) fn acquired_fast(&self, id: u64) -> Option<Held<'_>> {
-        let word = lock_order::push_fast(&self.tag, id, std::panic::Location::caller())?;
+    pub(crate) fn acquire_fast<G>(
+        &self,
+        try_lock: impl FnOnce() -> Option<G>,
+    ) -> Option<(G, Held<'_>)> {
+        let (guard, word) =
+            lock_order::acquire_fast(&self.tag, std::panic::Location::caller(), try_lock)?;
         self.owner.set_word(word);
-        Some(Held {
-            tracking: Some(self),
-        })
+        Some((
+            guard,
+            Held {
+                tracking: Some(self),
+            },
+        ))
     }
 
     /// Records the wait of a thread about to block on this lock (a `kind`
@@ -214,13 +212,6 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
-    /// A blocking acquire whose order [`LockTracking::before_fast`] found
-    /// known.
-    #[cfg(feature = "debug-locks")]
-    pub(crate) const fn known(id: u64) -> Checked {
-        Checked { id: Some(id) }
-    }
-
     /// For a try-acquire, which calls no `before`.
     pub(crate) const TRY: Checked = Checked {
         #[cfg(feature = "debug-locks")]

@@ -43,6 +43,8 @@ pub enum WaitKind {
     QueueJoin,
     /// `Thread.join()`.
     Join,
+    /// `Thread.start()`, waiting for the new thread to run.
+    Start,
     /// `Future.result()` / `exception()`, or `wait`/`as_completed`.
     Future,
     /// A wait of another kind (a process, a pool's shutdown...).
@@ -63,6 +65,7 @@ impl WaitKind {
             WaitKind::QueuePut => "Queue.put",
             WaitKind::QueueJoin => "Queue.join",
             WaitKind::Join => "Thread.join",
+            WaitKind::Start => "Thread.start",
             WaitKind::Future => "Future.result",
             WaitKind::Other => "wait",
         }

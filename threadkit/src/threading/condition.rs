@@ -117,9 +117,26 @@ impl<T> Condition<T> {
     }
 
     /// Blocks until the lock is acquired: `with cond:`.
+    // With `debug-locks`, the usual case inline and the rest called, as
+    // for `Lock::acquire`.
     #[doc(alias = "lock")]
-    #[cfg_attr(feature = "debug-locks", track_caller)]
+    #[cfg_attr(feature = "debug-locks", track_caller, inline)]
     pub fn acquire(&self) -> ConditionGuard<'_, T> {
+        #[cfg(feature = "debug-locks")]
+        if let Some((guard, held)) = self.tracking.acquire_fast(|| self.lock.try_lock()) {
+            return ConditionGuard {
+                held: Some(held),
+                guard,
+                tracking: &self.tracking,
+                waiters: &self.waiters,
+            };
+        }
+        self.acquire_any()
+    }
+
+    /// [`acquire`](Self::acquire) in full.
+    #[cfg_attr(feature = "debug-locks", track_caller, inline(never))]
+    fn acquire_any(&self) -> ConditionGuard<'_, T> {
         self.acquire_until(Deadline::Never)
             .expect("an untimed acquire cannot time out")
     }

@@ -131,22 +131,17 @@ impl<T> Lock<T> {
     ///
     /// Acquiring a `Lock` the current thread already holds deadlocks, as in
     /// Python; use [`RLock`](super::RLock) for re-entrant locking.
-    // With `debug-locks`, only the usual case is inlined (checking on, an
-    // order already known, the lock free, room in the held list); anything
-    // else is one call to the whole path. Inlining the whole path made a
-    // caller's loop too big to be inlined in turn, and calling it for every
-    // acquire cost a call per lock.
+    // With `debug-locks`, only the usual case is inlined (an order already
+    // known, room in the held list, the lock free); anything else is one
+    // call to the whole path. Inlining the whole path made a caller's loop
+    // too big to be inlined in turn, and calling it for every acquire cost
+    // a call per lock.
     #[doc(alias = "lock")]
     #[cfg_attr(feature = "debug-locks", track_caller, inline)]
     pub fn acquire(&self) -> LockGuard<'_, T> {
         #[cfg(feature = "debug-locks")]
-        if let Some(id) = self.tracking.before_fast() {
-            if let Some(inner) = self.inner.try_lock() {
-                return match self.tracking.acquired_fast(id) {
-                    Some(held) => LockGuard { _held: held, inner },
-                    None => self.guard_known(inner, id),
-                };
-            }
+        if let Some((inner, held)) = self.tracking.acquire_fast(|| self.inner.try_lock()) {
+            return LockGuard { _held: held, inner };
         }
         self.acquire_any()
     }
@@ -169,16 +164,6 @@ impl<T> Lock<T> {
                 .expect("an untimed acquire cannot time out"),
         };
         self.guard(inner, Acquire::Blocking, checked)
-    }
-
-    /// The end of an acquire whose order was checked inline but whose hold
-    /// the inline path could not record (the held list full).
-    #[cfg(feature = "debug-locks")]
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn guard_known<'a>(&'a self, inner: MutexGuard<'a, T>, id: u64) -> LockGuard<'a, T> {
-        self.guard(inner, Acquire::Blocking, Checked::known(id))
     }
 
     /// Acquires the lock only if it is free now: Python's `acquire(blocking=False)`.

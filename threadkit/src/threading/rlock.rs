@@ -101,6 +101,10 @@ impl<T> RLock<T> {
 
     /// Blocks until this thread owns the lock (at once if it already does),
     /// adding one level of ownership.
+    // Not split into an inline usual case and a called rest as
+    // `Lock::acquire` is: the re-entry test (parking_lot's thread id) made
+    // that inline part too big to be inlined whole, and the nested acquire
+    // of bench/lock-order (`threadkit-rlock`) cost more, not less.
     #[doc(alias = "lock")]
     #[cfg_attr(feature = "debug-locks", track_caller)]
     pub fn acquire(&self) -> RLockGuard<'_, T> {

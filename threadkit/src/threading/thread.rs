@@ -70,7 +70,8 @@ impl HasWaiters for State {
     }
 
     /// Only the joined thread can end a `join` (`start()` also waits here,
-    /// for a thread not yet running: no holder then).
+    /// for a thread not yet running, recorded as `Thread.start`: no holder
+    /// then).
     fn holder(&self) -> crate::debug::waits::Holder {
         match (self.phase, self.ident) {
             (Phase::Running, Some(ident)) => crate::debug::waits::Holder::Thread(ident),
@@ -520,7 +521,12 @@ impl<T: Send + 'static> Thread<T> {
         }
         let state = &self.handle.inner.state;
         let mut st = state.lock();
-        state.wait_until(&mut st, Deadline::Never, |s| s.phase != Phase::Starting);
+        state.wait_until_as(
+            &mut st,
+            Deadline::Never,
+            crate::debug::WaitKind::Start,
+            |s| s.phase != Phase::Starting,
+        );
         Ok(())
     }
 

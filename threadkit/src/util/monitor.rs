@@ -321,6 +321,19 @@ impl<S: HasWaiters> Monitor<S> {
         self.wait_until_held_by(guard, deadline, None, ready)
     }
 
+    /// [`wait_until`](Self::wait_until), shown in thread dumps as a `kind`
+    /// wait whatever the state says (`Thread::start` waits on the state
+    /// that `join` waits on).
+    pub(crate) fn wait_until_as(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        deadline: Deadline,
+        kind: WaitKind,
+        ready: impl FnMut(&mut S) -> bool,
+    ) -> bool {
+        self.wait_recorded(guard, deadline, Some(kind), None, ready)
+    }
+
     /// [`wait_until`](Self::wait_until), naming for thread dumps who can end
     /// the wait when the state itself does not know (`None`: ask the state).
     // Inlined into its one caller per primitive: as a frame of its own it
@@ -332,6 +345,20 @@ impl<S: HasWaiters> Monitor<S> {
         guard: &mut MutexGuard<'_, S>,
         deadline: Deadline,
         holder: Option<Holder>,
+        ready: impl FnMut(&mut S) -> bool,
+    ) -> bool {
+        self.wait_recorded(guard, deadline, None, holder, ready)
+    }
+
+    /// [`wait_until`](Self::wait_until), recorded for thread dumps as a
+    /// `kind` wait ending with `holder` (`None`: ask the state).
+    #[inline(always)]
+    fn wait_recorded(
+        &self,
+        guard: &mut MutexGuard<'_, S>,
+        deadline: Deadline,
+        kind: Option<WaitKind>,
+        holder: Option<Holder>,
         mut ready: impl FnMut(&mut S) -> bool,
     ) -> bool {
         if ready(guard) {
@@ -342,7 +369,7 @@ impl<S: HasWaiters> Monitor<S> {
         }
         let (me, green) = Sleeper::current();
         let mut me = Some(me);
-        let _record = record(&**guard, deadline, holder, green);
+        let _record = record(&**guard, deadline, kind, holder, green);
         loop {
             // The first round registers `me` itself; a rare later one (a
             // spurious or stolen wake-up) a fresh copy.
@@ -384,7 +411,7 @@ impl<S: HasWaiters> Monitor<S> {
         }
         let (me, green) = Sleeper::current();
         let mut me = Some(me);
-        let _record = record(&*guard, deadline, None, green);
+        let _record = record(&*guard, deadline, None, None, green);
         loop {
             // The first round registers `me` itself; a rare later one (a
             // spurious or stolen wake-up) a fresh copy.
@@ -442,7 +469,7 @@ impl<S: HasWaiters> Monitor<S> {
     ) -> bool {
         let (me, green) = Sleeper::current();
         let id = self.register(guard, me);
-        let _record = record(&**guard, deadline, None, green);
+        let _record = record(&**guard, deadline, None, None, green);
         registered();
         self.sleep(guard, id, deadline, green)
     }
@@ -846,10 +873,12 @@ impl<S, R, F: FnMut(bool) -> Option<R>> Attempt<S> for Free<F> {
 
 /// Notes for thread dumps what the calling thread is about to sleep on
 /// (nothing under loom: see `waits::enter`); a green thread in its own
-/// record, which its hub's board lists, once dumps are armed.
+/// record, which its hub's board lists, once dumps are armed. `kind` and
+/// `holder`, if given, override what the state says.
 fn record<S: HasWaiters>(
     state: &S,
     deadline: Deadline,
+    kind: Option<WaitKind>,
     holder: Option<Holder>,
     green: bool,
 ) -> Option<WaitScope> {
@@ -862,7 +891,7 @@ fn record<S: HasWaiters>(
     }
     let _ = green;
     Some(waits::enter(
-        state.wait_kind(),
+        kind.unwrap_or_else(|| state.wait_kind()),
         waits::WaitObject::Text(state.wait_object()),
         deadline,
         holder.unwrap_or_else(|| state.holder()),
