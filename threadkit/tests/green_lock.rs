@@ -195,8 +195,7 @@ fn ten_thousand_hand_offs_between_two_green_threads() {
             let b = green::spawn(turn(Arc::clone(&lock)));
             a.get().unwrap();
             b.get().unwrap();
-            let total = *lock.acquire();
-            total
+            *lock.acquire()
         })
         .unwrap()
     });

@@ -469,7 +469,6 @@ pub fn killall<T>(greenlets: &[Greenlet<T>]) {
 /// Whether the caller is a green thread, or a root whose hub has green
 /// threads to run while it waits.
 #[inline]
-#[cfg_attr(loom, allow(dead_code))] // used by `util::raw_lock`, not under loom
 pub(crate) fn active() -> bool {
     hub::active()
 }
