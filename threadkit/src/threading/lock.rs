@@ -113,7 +113,7 @@ impl<T> Lock<T> {
         }
     }
 
-    /// Wraps a parking_lot guard, recording the new holder.
+    /// Wraps the inner mutex's guard, recording the new holder.
     #[cfg_attr(feature = "debug-locks", track_caller, inline)]
     fn guard<'a>(
         &'a self,
