@@ -265,13 +265,13 @@ fn kill_and_timeout_in_line<L: AnyLock>() {
     guarded(|| {
         green::run(|| {
             let lock = Arc::new(L::new());
-            let held = Arc::new(Event::new());
+            let (held, go) = (Arc::new(Event::new()), Arc::new(Event::new()));
             let holder = {
-                let (lock, held) = (Arc::clone(&lock), Arc::clone(&held));
+                let (lock, held, go) = (Arc::clone(&lock), Arc::clone(&held), Arc::clone(&go));
                 green::spawn(move || {
                     lock.with(|| {
                         held.set();
-                        sleep(Duration::from_millis(50));
+                        go.wait(); // until the other two have left the line
                     })
                 })
             };
@@ -292,6 +292,7 @@ fn kill_and_timeout_in_line<L: AnyLock>() {
             killed.kill();
             assert!(matches!(killed.get(), Err(GreenletError::Killed)));
             assert_eq!(timed_out.get().unwrap(), None);
+            go.set();
             assert_eq!(served.get().unwrap(), 3);
             holder.get().unwrap();
         })
