@@ -9,12 +9,12 @@ echo "== clippy with --features green"
 cargo clippy -p threadkit --all-targets --features green -- -D warnings
 echo "== tests with --features green"
 cargo test -p threadkit --features green --test green --test green_api --test green_watchdog --test green_scale --test green_net \
-    --test green_hubs \
+    --test green_hubs --test green_lock \
     --test cpython_lock_tests --test send_sync \
     --test threading_stress --test queue_stress
 cargo test -p threadkit --features green --lib
 echo "== the green tests with debug-locks (each green thread its own held locks)"
-cargo test -p threadkit --features green,debug-locks --test green --test green_api
+cargo test -p threadkit --features green,debug-locks --test green --test green_api --test green_lock
 cargo test -p threadkit --features green --doc
 echo "== green bench smoke run"
 cargo bench -p threadkit --features green --bench green -- --test

@@ -20,7 +20,9 @@
 #     Miri cannot run; under cfg(miri) those paths fall back to safe code.
 #   - with --features green, tests/green.rs on the baton backend
 #     (src/green/baton.rs: one OS thread per green thread, one baton per
-#     hub): the hub, every kind of green wait, kills, timeouts, identity.
+#     hub): the hub, every kind of green wait, kills, timeouts, identity;
+#     and tests/green_lock.rs (green Lock/RLock waits in the waiting core)
+#     less its getrusage and stress tests.
 #     The rule_* tests on guard pages, overflow and the stack switch need
 #     the real backend (mmap, signals, corosensei), which Miri cannot run;
 #     they and the 100k stress runs stay native (ci/green.sh).
@@ -67,6 +69,12 @@ MIRIFLAGS="$MIRIFLAGS -Zmiri-ignore-leaks" cargo +nightly miri test -p threadkit
     --skip stress --skip rule_one_guard_page_per_stack --skip rule_overflow_names_the_green_thread \
     --skip rule_no_migration_after_start --skip joining_the_carrier_is_refused \
     --skip sleep_yields_and_sleepers_overlap
+
+echo "== miri: green Lock and RLock waits on the baton backend (tests/green_lock.rs)"
+# Left out: the two *_without_polling tests (getrusage, FFI Miri cannot
+# run) and the stress tests (three carriers and OS threads: too slow here).
+MIRIFLAGS="$MIRIFLAGS -Zmiri-ignore-leaks" cargo +nightly miri test -p threadkit --features green --test green_lock -- \
+    --skip without_polling --skip stress
 
 echo "== miri: on_carrier_stack on the baton backend (tests/green_hubs.rs)"
 # Only on_carrier_stack: the Hubs tests spin OS threads, too slow here.

@@ -15,18 +15,44 @@
 #[cfg(not(loom))]
 pub(crate) mod sync {
     pub(crate) use parking_lot::{Mutex, MutexGuard};
-    #[cfg(not(all(feature = "green", not(miri))))]
-    pub(crate) use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+    #[cfg(not(feature = "green"))]
+    pub(crate) use parking_lot::{
+        Mutex as LockMutex, MutexGuard as LockMutexGuard, ReentrantMutex, ReentrantMutexGuard,
+    };
+
+    // With green threads, `threading`'s `Lock`, `RLock` and `Condition`
+    // sit on `RawLock`, whose waiters wait in the waiting core (a green
+    // thread there suspends to its hub, and a release wakes it): the same
+    // lock word and fast paths as parking_lot's, another slow path.
+    #[cfg(feature = "green")]
+    use crate::util::raw_lock::RawLock;
+
+    /// The mutex under `threading::Lock` and `Condition`: parking_lot's,
+    /// or with green threads one on [`RawLock`].
+    #[cfg(feature = "green")]
+    pub(crate) type LockMutex<T> = parking_lot::lock_api::Mutex<RawLock, T>;
+    /// The guard of [`LockMutex`].
+    #[cfg(feature = "green")]
+    pub(crate) type LockMutexGuard<'a, T> = parking_lot::lock_api::MutexGuard<'a, RawLock, T>;
 
     /// With green threads, an `RLock` is owned by a green thread, not by its
-    /// carrier: parking_lot's re-entrant mutex keyed by [`GreenThreadId`].
+    /// carrier: a re-entrant mutex on [`RawLock`] keyed by [`GreenThreadId`].
     #[cfg(all(feature = "green", not(miri)))]
     pub(crate) type ReentrantMutex<T> =
-        parking_lot::lock_api::ReentrantMutex<parking_lot::RawMutex, GreenThreadId, T>;
+        parking_lot::lock_api::ReentrantMutex<RawLock, GreenThreadId, T>;
     /// The guard of [`ReentrantMutex`].
     #[cfg(all(feature = "green", not(miri)))]
     pub(crate) type ReentrantMutexGuard<'a, T> =
-        parking_lot::lock_api::ReentrantMutexGuard<'a, parking_lot::RawMutex, GreenThreadId, T>;
+        parking_lot::lock_api::ReentrantMutexGuard<'a, RawLock, GreenThreadId, T>;
+    /// Under Miri (the baton backend: a green thread is an OS thread of
+    /// its own), keyed by the OS thread.
+    #[cfg(all(feature = "green", miri))]
+    pub(crate) type ReentrantMutex<T> =
+        parking_lot::lock_api::ReentrantMutex<RawLock, parking_lot::RawThreadId, T>;
+    /// The guard of [`ReentrantMutex`].
+    #[cfg(all(feature = "green", miri))]
+    pub(crate) type ReentrantMutexGuard<'a, T> =
+        parking_lot::lock_api::ReentrantMutexGuard<'a, RawLock, parking_lot::RawThreadId, T>;
 
     /// The owner id of a re-entrant lock: the running green thread, else
     /// the OS thread (parking_lot's own id).
@@ -58,9 +84,11 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
-        // `AtomicBool` is used by features (green) and tests only.
+        // `AtomicBool` and `AtomicU8` are used by features (green) and tests only.
         #[allow(unused_imports)]
-        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+        pub(crate) use std::sync::atomic::{
+            AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence,
+        };
     }
 }
 
@@ -74,8 +102,14 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+        pub(crate) use loom::sync::atomic::{
+            AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence,
+        };
     }
+
+    // loom models the waiting core and (with green threads) `RawLock`
+    // itself; `threading`'s locks stay on loom's mutex.
+    pub(crate) use self::{Mutex as LockMutex, MutexGuard as LockMutexGuard};
 
     /// `parking_lot::Mutex` shape over `loom::sync::Mutex`.
     #[derive(Debug)]

@@ -139,6 +139,9 @@ impl LockTracking {
     /// wait for thread dumps and blocks in `block` until `deadline`. A
     /// contended lock usually frees within the spin, so the record (a
     /// clock read and a thread-local slot) is paid by real waits only.
+    /// A green thread (feature `green`), or a hub's root with green threads
+    /// to run, does not spin: the holder may be a green thread of the same
+    /// carrier, which cannot run meanwhile.
     #[cold]
     pub(crate) fn contended<G>(
         &self,
@@ -147,7 +150,15 @@ impl LockTracking {
         mut try_lock: impl FnMut() -> Option<G>,
         block: impl FnOnce(Deadline) -> Option<G>,
     ) -> Option<G> {
-        for step in 0..SPIN_STEPS {
+        #[cfg(feature = "green")]
+        let spin_steps = if crate::green::active() {
+            0
+        } else {
+            SPIN_STEPS
+        };
+        #[cfg(not(feature = "green"))]
+        let spin_steps = SPIN_STEPS;
+        for step in 0..spin_steps {
             for _ in 0..(1u32 << step) {
                 std::hint::spin_loop();
             }

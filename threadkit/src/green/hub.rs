@@ -292,6 +292,9 @@ struct Slot {
     /// The earliest deadline of its open `with_timeout` scopes: past it,
     /// its waits end as if killed, and it unwinds with the timeout.
     timeout_at: Option<Instant>,
+    /// Inside [`uninterruptible`]: kills and `with_timeout` expiries are
+    /// held back (they stay pending in `kill` and `timeout_at`).
+    shielded: bool,
     /// Whether a green thread (of `generation`) occupies the slot.
     alive: bool,
     /// Its meta and coroutine, which stay put.
@@ -307,10 +310,10 @@ struct Slot {
 
 impl Slot {
     /// Whether its next wait must end at once: killed, or past the
-    /// deadline of a `with_timeout` scope.
+    /// deadline of a `with_timeout` scope, and not shielded from either.
     #[inline]
     fn interrupted(&self) -> bool {
-        self.kill || self.timeout_at.is_some_and(|at| Instant::now() >= at)
+        (self.kill || self.timeout_at.is_some_and(|at| Instant::now() >= at)) && !self.shielded
     }
 }
 
@@ -609,6 +612,7 @@ impl Hub {
                     scheduled: false,
                     kill: false,
                     timeout_at: None,
+                    shielded: false,
                     alive: false,
                     fixed: FixedBox::new(),
                     published: self.watch.record(slot),
@@ -704,6 +708,13 @@ impl Hub {
             .then(|| (s.fixed.meta().id, s.fixed.meta().name.clone()))
     }
 
+    /// Whether green thread `slot` holds kills back now ([`uninterruptible`]).
+    #[cold]
+    #[inline(never)]
+    fn shielded(&self, slot: u32) -> bool {
+        self.inner.borrow().slots[slot as usize].shielded
+    }
+
     /// Whether green thread `slot`, just resumed, is past the deadline of
     /// one of its `with_timeout` scopes (out of line: rare).
     #[inline]
@@ -739,49 +750,13 @@ impl Hub {
                 inner.timers.push(Reverse((at, slot, generation)));
             }
         }
-        if raw::suspend() == Resume::Kill || self.timed_out(slot) {
+        if (raw::suspend() == Resume::Kill || self.timed_out(slot)) && !self.shielded(slot) {
             return Parked::Killed;
         }
         match deadline {
             Deadline::At(at) if Instant::now() >= at => Parked::TimedOut,
             _ => Parked::Woken,
         }
-    }
-
-    /// Suspends the running green thread until `deadline` (`Now`: to the
-    /// back of the ready queue) or a wake-up, even if it was killed: the
-    /// kill stays pending. For clean-up a killed green thread must finish
-    /// before it unwinds further (taking a lock back). In the root: runs
-    /// the hub until then.
-    #[cold]
-    #[inline(never)]
-    #[cfg_attr(loom, allow(dead_code))] // used by `Condition`, not under loom
-    pub(crate) fn park_through_kill(&self, deadline: Deadline) {
-        let slot = self.current.get();
-        if slot == ROOT {
-            // The root is never killed; its park runs the hub.
-            self.park(deadline);
-            return;
-        }
-        {
-            let mut inner = self.inner.borrow_mut();
-            let inner = &mut *inner;
-            let s = &mut inner.slots[slot as usize];
-            match deadline {
-                Deadline::At(at) => {
-                    let generation = s.generation;
-                    inner.timers.push(Reverse((at, slot, generation)));
-                }
-                _ => {
-                    if !s.scheduled {
-                        s.scheduled = true;
-                        inner.ready.push_back(slot);
-                    }
-                }
-            }
-        }
-        // A kill stays pending in the slot: the next wait sees it.
-        let _ = raw::suspend();
     }
 
     /// Python's `sleep(0)` in a green thread: goes to the back of the ready
@@ -814,9 +789,9 @@ impl Hub {
             }
         }
         match raw::suspend() {
-            Resume::Kill => Parked::Killed,
-            Resume::Run if self.timed_out(slot) => Parked::Killed,
-            Resume::Run => Parked::Woken,
+            Resume::Kill if !self.shielded(slot) => Parked::Killed,
+            Resume::Run if self.timed_out(slot) && !self.shielded(slot) => Parked::Killed,
+            _ => Parked::Woken,
         }
     }
 
@@ -883,6 +858,7 @@ impl Hub {
         }
         s.generation = s.generation.wrapping_add(1);
         s.kill = false;
+        s.shielded = false;
         if s.timeout_at.take().is_some() {
             self.timing.set(self.timing.get() - 1);
         }
@@ -1171,6 +1147,38 @@ pub(crate) fn set_timeout_at(at: Option<Instant>) -> bool {
         true
     })
     .unwrap_or(false)
+}
+
+/// Runs `f` with the running green thread's kills and `with_timeout`
+/// expiries held back: its waits in `f` end only when woken or at their
+/// own deadline, and a kill (or expiry) stays pending for its first wait
+/// after `f`. For what a killed green thread must finish before it unwinds
+/// further (taking a lock back). Outside green threads it just runs `f`.
+pub(crate) fn uninterruptible<R>(f: impl FnOnce() -> R) -> R {
+    /// Puts the previous shield back, also when `f` unwinds.
+    struct Restore(u32, bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let Restore(slot, was) = *self;
+            with(|hub| hub.inner.borrow_mut().slots[slot as usize].shielded = was);
+        }
+    }
+    let shield = if raw::in_green() {
+        with(|hub| {
+            let slot = hub.current.get();
+            (slot != ROOT).then(|| {
+                let mut inner = hub.inner.borrow_mut();
+                let was = std::mem::replace(&mut inner.slots[slot as usize].shielded, true);
+                Restore(slot, was)
+            })
+        })
+        .flatten()
+    } else {
+        None
+    };
+    let result = f();
+    drop(shield);
+    result
 }
 
 /// Whether the running green thread was killed (not merely timed out).

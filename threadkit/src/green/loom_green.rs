@@ -15,6 +15,8 @@ use loom::thread;
 use crate::green::{self, GreenletError};
 use crate::queue::Queue;
 use crate::threading::Event;
+use crate::util::Deadline;
+use crate::util::raw_lock::RawLock;
 
 /// Two green threads of one hub hand an item over through a queue: the
 /// getter parks first or the putter puts first, and either way the getter
@@ -144,6 +146,67 @@ fn loom_green_and_os_thread_waiters_share_one_monitor() {
         let b = os_getter.join().unwrap();
         assert_eq!(a + b, 3);
         assert!(q.empty());
+    });
+}
+
+/// A green thread releases a [`RawLock`] (the lock word under `threading`'s
+/// locks with green threads on) while an OS thread comes to wait for it:
+/// either the waiter's compare-and-swap finds the lock free, or the
+/// release finds `WAITING` set and wakes it. The waiter is never left
+/// asleep.
+#[test]
+fn loom_green_lock_release_races_a_waiting_thread() {
+    loom::model(|| {
+        let lock = Arc::new(RawLock::new());
+        let holder = {
+            let lock = Arc::clone(&lock);
+            green::spawn(move || {
+                assert!(lock.acquire_until(Deadline::Never));
+                green::yield_now();
+                // SAFETY: taken above.
+                unsafe { lock.release() };
+            })
+        };
+        green::yield_now(); // the holder has it
+        let waiter = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || {
+                assert!(lock.acquire_until(Deadline::Never));
+                // SAFETY: taken above.
+                unsafe { lock.release() };
+            })
+        };
+        holder.join();
+        waiter.join().unwrap();
+        assert!(!lock.is_held());
+    });
+}
+
+/// Two green threads wait for a [`RawLock`] the hub's root holds; the
+/// release wakes the first, which is killed before it runs again: it
+/// passes the wake-up on, and the second takes the lock.
+#[test]
+fn loom_green_killed_lock_waiter_passes_its_wake_up_on() {
+    loom::model(|| {
+        let lock = Arc::new(RawLock::new());
+        assert!(lock.acquire_until(Deadline::Now));
+        let spawn_waiter = |lock: &Arc<RawLock>| {
+            let lock = Arc::clone(lock);
+            green::spawn(move || {
+                assert!(lock.acquire_until(Deadline::Never));
+                // SAFETY: taken above.
+                unsafe { lock.release() };
+            })
+        };
+        let first = spawn_waiter(&lock);
+        let second = spawn_waiter(&lock);
+        green::yield_now(); // both wait, the first in front
+        // SAFETY: taken above.
+        unsafe { lock.release() }; // wakes the first
+        first.kill();
+        assert!(matches!(first.get(), Err(GreenletError::Killed)));
+        second.join();
+        assert!(!lock.is_held());
     });
 }
 

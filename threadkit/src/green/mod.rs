@@ -130,9 +130,14 @@
 //!   lock-order edges, and is itself the holder of the locks it takes
 //!   (in thread dumps, order reports and `find_deadlocks`), not its carrier.
 //! - A green thread waiting for a contended `Lock`, `RLock` or `Condition`
-//!   (also taking a `Condition`'s lock back after a wait, even when killed
-//!   in it) polls it (yielding, then napping up to 1 ms) rather than
-//!   queueing on it.
+//!   lock queues on it in the waiting core, beside the threads waiting for
+//!   it, and the release wakes it (first come, first served; a newcomer
+//!   may take a freed lock before the woken waiter runs, as in
+//!   parking_lot). Taking a `Condition`'s lock back after a wait is not
+//!   interrupted by a kill or a `with_timeout` expiry: they take effect at
+//!   the next wait. With feature `green` these locks sit on a lock word of
+//!   threadkit's own (parking_lot's fast paths, the waiting core as the
+//!   slow path), which makes each a few dozen bytes larger.
 //! - A green thread killed while a `Barrier` fills breaks it, as a timeout
 //!   does (Python's `Barrier.wait` on an exception).
 //! - Thread dumps ([`crate::debug::dump_threads`]) list green threads with
@@ -170,7 +175,7 @@ use std::time::{Duration, Instant};
 pub(crate) use board::{arm as arm_dumps, armed as dumps_armed, snapshot as boards};
 pub use bridge::{block_on, blocking};
 pub use greenlet::{Builder, DEFAULT_STACK_SIZE, Greenlet, GreenletError};
-pub(crate) use hub::{GreenWaker, Parked, wait_slot};
+pub(crate) use hub::{GreenWaker, Parked, uninterruptible, wait_slot};
 #[cfg(not(loom))]
 pub use hubs::{Hubs, HubsBuilder};
 pub use pool::{Group, Imap, Pool};
@@ -464,7 +469,6 @@ pub fn killall<T>(greenlets: &[Greenlet<T>]) {
 /// Whether the caller is a green thread, or a root whose hub has green
 /// threads to run while it waits.
 #[inline]
-#[cfg_attr(loom, allow(dead_code))] // used by `Condition`, not under loom
 pub(crate) fn active() -> bool {
     hub::active()
 }
@@ -520,87 +524,6 @@ pub(crate) fn sleep(d: Duration) -> bool {
                     }
                 }
             }
-        }
-    }
-}
-
-/// The schedule of a green thread polling a lock it cannot queue on: 32
-/// turns of yielding, then naps doubling from 20 µs to 1 ms.
-#[derive(Debug)]
-struct Backoff {
-    turns: u32,
-    nap: Duration,
-}
-
-impl Backoff {
-    fn new() -> Backoff {
-        Backoff {
-            turns: 0,
-            nap: Duration::from_micros(20),
-        }
-    }
-
-    /// The next wait: `Now` (a yield) or a nap, cut short by `deadline`.
-    fn next(&mut self, deadline: Deadline) -> Deadline {
-        if self.turns < 32 {
-            self.turns += 1;
-            return Deadline::Now;
-        }
-        let wake = Instant::now() + self.nap;
-        self.nap = (self.nap * 2).min(Duration::from_millis(1));
-        match deadline {
-            Deadline::At(at) => Deadline::At(at.min(wake)),
-            _ => Deadline::At(wake),
-        }
-    }
-}
-
-/// [`poll_until`] with no deadline, for taking a lock back that must be
-/// taken (a `Condition` after its wait, also while a kill unwinds the
-/// green thread): a kill does not interrupt it, and stays pending. `None`
-/// for a plain thread, which blocks as usual.
-#[cfg_attr(loom, allow(dead_code))] // used by `Condition`, not under loom
-pub(crate) fn retake<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
-    if !hub::active() {
-        return None;
-    }
-    let mut backoff = Backoff::new();
-    loop {
-        if let Some(got) = attempt() {
-            return Some(got);
-        }
-        let wait = backoff.next(Deadline::Never);
-        hub::with(|hub| hub.park_through_kill(wait));
-    }
-}
-
-/// A contended lock's route in a green thread (or a busy hub's root):
-/// tries `attempt` between yields, then between naps growing to 1 ms, until
-/// it succeeds or `deadline` passes. `None` for a plain thread, which
-/// blocks as usual.
-pub(crate) fn poll_until<R>(
-    deadline: Deadline,
-    mut attempt: impl FnMut() -> Option<R>,
-) -> Option<Option<R>> {
-    if !hub::active() {
-        return None;
-    }
-    let mut backoff = Backoff::new();
-    loop {
-        if let Some(got) = attempt() {
-            return Some(Some(got));
-        }
-        match deadline {
-            Deadline::Now => return Some(None),
-            Deadline::At(at) if Instant::now() >= at => return Some(None),
-            _ => {}
-        }
-        let parked = match backoff.next(deadline) {
-            Deadline::Now => hub::with(|hub| hub.yield_now()).unwrap_or(Parked::Woken),
-            nap => park(nap),
-        };
-        if parked == Parked::Killed {
-            unwind_killed();
         }
     }
 }

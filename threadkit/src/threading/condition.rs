@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::debug::WaitKind;
 use crate::debug::tracking::{Acquire, Checked, Held, LockKind, LockTracking};
-use crate::loom::sync::{Mutex, MutexGuard};
+use crate::loom::sync::{LockMutex as Mutex, LockMutexGuard as MutexGuard};
 use crate::util::Deadline;
 use crate::util::monitor::{HasWaiters, Monitor, WaitList};
 
@@ -173,14 +173,9 @@ impl<T> Condition<T> {
         Some(self.guard(guard, how, checked))
     }
 
-    /// The contended path: blocks the thread, or in a green thread (feature
-    /// `green`) polls the lock between yields so the carrier runs the
-    /// other green threads, the holder among them.
+    /// The contended path: blocks the thread, or a green thread (feature
+    /// `green`) in the waiting core, as [`Lock`](super::Lock)'s does.
     fn block(&self, deadline: Deadline) -> Option<MutexGuard<'_, T>> {
-        #[cfg(feature = "green")]
-        if let Some(got) = crate::green::poll_until(deadline, || self.lock.try_lock()) {
-            return got;
-        }
         match deadline {
             Deadline::Never => Some(self.lock.lock()),
             Deadline::Now => None,
@@ -229,15 +224,15 @@ fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
 }
 
 /// `MutexGuard::unlocked`, but in a green thread the lock is taken back
-/// the green way (polled between yields, so that another green thread of
-/// the carrier holding it can run and release it), also when `f` unwinds
-/// because the green thread was killed: parking_lot's own re-lock would
-/// block the carrier, and with it the holder, for ever. (Not under loom,
-/// whose mutex cannot be force-unlocked: no loom model waits on a
-/// `Condition` in a green thread.)
+/// without a kill or `with_timeout` expiry interrupting it, also when `f`
+/// unwinds because the green thread was killed: the caller's guard must
+/// own the lock again before it is used or dropped. The kill takes effect
+/// at the green thread's next wait. (Not under loom, whose mutex cannot
+/// be force-unlocked: no loom model waits on a `Condition` in a green
+/// thread.)
 #[cfg(all(feature = "green", not(loom)))]
 fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
-    if !crate::green::active() {
+    if !crate::green::in_green() {
         return MutexGuard::unlocked(guard, f);
     }
     /// Takes the lock back when dropped, on return and on unwinding.
@@ -245,9 +240,8 @@ fn unlocked<T, U>(guard: &mut MutexGuard<'_, T>, f: impl FnOnce() -> U) -> U {
     impl<T> Drop for Retake<'_, T> {
         fn drop(&mut self) {
             let mutex = self.0;
-            let taken = crate::green::retake(|| mutex.try_lock()).unwrap_or_else(|| mutex.lock());
             // The caller's guard owns the lock again.
-            std::mem::forget(taken);
+            std::mem::forget(crate::green::uninterruptible(|| mutex.lock()));
         }
     }
     let mutex = MutexGuard::mutex(guard);

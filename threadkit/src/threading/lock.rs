@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use crate::debug::tracking::{Acquire, Checked, Held, LockKind, LockTracking};
-use crate::loom::sync::{Mutex, MutexGuard};
+use crate::loom::sync::{LockMutex as Mutex, LockMutexGuard as MutexGuard};
 use crate::util::Deadline;
 
 /// A mutual-exclusion lock that owns the data it protects: Python's
@@ -113,7 +113,7 @@ impl<T> Lock<T> {
         }
     }
 
-    /// Wraps a parking_lot guard, recording the new holder.
+    /// Wraps the inner mutex's guard, recording the new holder.
     #[cfg_attr(feature = "debug-locks", track_caller, inline)]
     fn guard<'a>(
         &'a self,
@@ -201,14 +201,11 @@ impl<T> Lock<T> {
         Some(self.guard(inner, Acquire::Timed, checked))
     }
 
-    /// The contended path: blocks the thread, or in a green thread (feature
-    /// `green`) polls the lock between yields so the carrier runs the
-    /// other green threads, the holder among them.
+    /// The contended path: blocks the thread. With feature `green` the lock
+    /// waits in the waiting core (`util::raw_lock`), where a green thread
+    /// suspends to its hub, so the carrier runs the other green threads
+    /// (the holder among them) until the release wakes it.
     fn block(&self, deadline: Deadline) -> Option<MutexGuard<'_, T>> {
-        #[cfg(feature = "green")]
-        if let Some(got) = crate::green::poll_until(deadline, || self.inner.try_lock()) {
-            return got;
-        }
         match deadline {
             Deadline::Never => Some(self.inner.lock()),
             Deadline::Now => None,

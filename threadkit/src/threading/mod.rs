@@ -99,7 +99,10 @@
 //! line, and one `set` or `release` serves either. [`Lock`], [`RLock`] and
 //! [`Condition`] are thread-only: their lock is `parking_lot`'s, whose
 //! release cannot wake a task without slowing every release; the
-//! `asyncio` feature's `Lock` and `Condition` are the task versions.
+//! `asyncio` feature's `Lock` and `Condition` are the task versions. (With
+//! feature `green` their lock word keeps `parking_lot`'s fast paths, and
+//! its contended waiters, threads and green threads, wait in the waiting
+//! core; tasks still have no face there.)
 //!
 //! ```
 //! use threadkit::threading::Semaphore;

@@ -157,14 +157,9 @@ impl<T> RLock<T> {
         Some(self.first_level(inner, how, checked))
     }
 
-    /// The contended path: blocks the thread, or in a green thread (feature
-    /// `green`) polls the lock between yields so the carrier runs the
-    /// other green threads, the holder among them.
+    /// The contended path: blocks the thread, or a green thread (feature
+    /// `green`) in the waiting core, as [`Lock`](super::Lock)'s does.
     fn block(&self, deadline: Deadline) -> Option<ReentrantMutexGuard<'_, T>> {
-        #[cfg(feature = "green")]
-        if let Some(got) = crate::green::poll_until(deadline, || self.inner.try_lock()) {
-            return got;
-        }
         match deadline {
             Deadline::Never => Some(self.inner.lock()),
             Deadline::Now => None,

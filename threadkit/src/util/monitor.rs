@@ -127,6 +127,15 @@ pub(crate) struct WaitList {
 }
 
 impl WaitList {
+    /// An empty list (`const`, for monitors made in a `static`).
+    #[cfg_attr(not(feature = "green"), allow(dead_code))] // used by `util::raw_lock`
+    pub(crate) const fn new() -> Self {
+        WaitList {
+            next: 0,
+            entries: VecDeque::new(),
+        }
+    }
+
     /// How many waiters are on the list.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -253,6 +262,19 @@ pub(crate) struct Monitor<S> {
 }
 
 impl<S: HasWaiters> Monitor<S> {
+    /// A monitor over `state`, with nobody waiting (`const`: a lock made
+    /// in a `static` holds one, see `util::raw_lock`).
+    #[cfg(not(loom))]
+    pub(crate) const fn new(state: S) -> Self {
+        Monitor {
+            state: Mutex::new(state),
+            listed: AtomicUsize::new(0),
+            taken: AtomicU64::new(0),
+        }
+    }
+
+    /// A monitor over `state`, with nobody waiting.
+    #[cfg(loom)]
     pub(crate) fn new(state: S) -> Self {
         Monitor {
             state: Mutex::new(state),
