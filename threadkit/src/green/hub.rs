@@ -190,6 +190,15 @@ pub(crate) struct Meta {
 pub(crate) trait Abandon {
     /// Marks the green thread finished (killed), waking its joiners.
     fn abandon(&self);
+
+    /// Whether the hub may keep this state once its green thread has
+    /// finished, for the next spawn in its slot to reuse
+    /// ([`Hub::take_kept`]): dropping it later runs no user code, and it is
+    /// small.
+    fn keepable(&self) -> bool;
+
+    /// Itself, for the next spawn to tell whether its type fits.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// The parts of a slot that must stay put while the slot table grows, in
@@ -207,6 +216,10 @@ struct Fixed {
     /// [`StackPool::keep`]). Here rather than in [`Slot`], whose size every
     /// index into the table multiplies by.
     stack: Option<GreenStack>,
+    /// While the slot is free: its last tenant's handle state, if
+    /// [`Abandon::keepable`], for the next spawn here to reuse once nobody
+    /// else holds it (no allocation per spawn: see [`Hub::take_kept`]).
+    kept: Option<Arc<dyn Abandon>>,
 }
 
 /// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
@@ -232,6 +245,7 @@ impl FixedBox {
             },
             co: None,
             stack: None,
+            kept: None,
         });
         FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
     }
@@ -252,6 +266,13 @@ impl FixedBox {
         // SAFETY: as in `meta_mut`: a field of our allocation that
         // `dispatch` never points at.
         unsafe { &mut (*self.0.as_ptr()).stack }
+    }
+
+    /// The handle state kept while the slot is free.
+    fn kept_mut(&mut self) -> &mut Option<Arc<dyn Abandon>> {
+        // SAFETY: as in `meta_mut`: a field of our allocation that
+        // `dispatch` never points at.
+        unsafe { &mut (*self.0.as_ptr()).kept }
     }
 
     fn meta_ptr(&self) -> *const Meta {
@@ -328,9 +349,85 @@ impl std::fmt::Debug for Slot {
 struct Inner {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    ready: VecDeque<u32>,
+    ready: Ready,
     timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
     stacks: StackPool,
+}
+
+/// How many times in a row the hub may run a green thread from the
+/// hand-off slot ([`Ready::next`]) before it serves its queue again.
+pub(crate) const HANDOFF_LIMIT: u32 = 16;
+
+/// The green threads ready to run: a first-come, first-served queue, and
+/// a hand-off slot in front of it (Go's `runnext`) for the green thread
+/// that the running one woke first. A green thread that wakes another and
+/// then waits (a queue ping-pong, a lock handed over) has it run next,
+/// while its data is still in cache, rather than behind everything ready.
+///
+/// Fairness: only the first wake-up a running green thread makes goes to
+/// the slot (the slot is empty then), later ones queue up behind the
+/// others, so green threads woken together run in the order they were
+/// woken, and the queue keeps its own order. The slot does not start a
+/// new turn: after [`HANDOFF_LIMIT`] green threads run from it in a row,
+/// wake-ups queue up until the hub has run one from the queue, so a pair
+/// handing over to each other cannot starve the rest (Go's `runnext`
+/// inherits the time slice for the same reason).
+#[derive(Debug, Default)]
+struct Ready {
+    /// The hand-off slot.
+    next: Option<u32>,
+    queue: VecDeque<u32>,
+    /// How many green threads in a row ran from `next`.
+    handoffs: u32,
+}
+
+impl Ready {
+    /// Queues `slot` at the back.
+    #[inline]
+    fn push_back(&mut self, slot: u32) {
+        self.queue.push_back(slot);
+    }
+
+    /// Queues `slot`, woken by the running green thread: into the
+    /// hand-off slot if it is free and the turn allows one more.
+    #[inline]
+    fn push_woken(&mut self, slot: u32) {
+        if self.next.is_none() && self.handoffs < HANDOFF_LIMIT {
+            self.next = Some(slot);
+        } else {
+            self.queue.push_back(slot);
+        }
+    }
+
+    /// The green thread to run next.
+    #[inline]
+    fn pop_front(&mut self) -> Option<u32> {
+        if let Some(slot) = self.next.take() {
+            self.handoffs += 1;
+            return Some(slot);
+        }
+        self.handoffs = 0;
+        self.queue.pop_front()
+    }
+
+    /// Moves a green thread from the hand-off slot to the back of the
+    /// queue: the one that woke it has finished rather than waiting for it
+    /// (a joiner woken by the green thread it joined runs after the rest,
+    /// most of which it would join next).
+    #[inline]
+    fn no_handoff(&mut self) {
+        if let Some(slot) = self.next.take() {
+            self.queue.push_back(slot);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len() + usize::from(self.next.is_some())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.next.is_none() && self.queue.is_empty()
+    }
 }
 
 /// One carrier's hub (see the module docs).
@@ -656,6 +753,16 @@ impl Hub {
         })
     }
 
+    /// The handle state kept by the slot the next spawn here takes (its
+    /// last tenant's, see [`Abandon::keepable`]), for that spawn to reuse
+    /// if its type fits and nobody else holds it any more.
+    #[inline]
+    pub(crate) fn take_kept(&self) -> Option<Arc<dyn Abandon>> {
+        let mut inner = self.inner.borrow_mut();
+        let slot = *inner.free.last()?;
+        inner.slots[slot as usize].fixed.kept_mut().take()
+    }
+
     /// A new green-thread id, unique in the process ([`next_id`]), from
     /// this hub's block.
     #[inline]
@@ -688,7 +795,12 @@ impl Hub {
         s.kill |= kill;
         if !s.scheduled {
             s.scheduled = true;
-            inner.ready.push_back(slot);
+            if self.current.get() == ROOT {
+                inner.ready.push_back(slot);
+            } else {
+                // A green thread wakes it, and most likely waits next.
+                inner.ready.push_woken(slot);
+            }
         }
     }
 
@@ -877,6 +989,7 @@ impl Hub {
     fn finish(&self, slot: u32) {
         let mut guard = self.inner.borrow_mut();
         let inner = &mut *guard;
+        inner.ready.no_handoff();
         let s = &mut inner.slots[slot as usize];
         if let Some(co) = s.fixed.take_co() {
             inner.stacks.keep(co.into_stack(), s.fixed.stack_mut());
@@ -904,7 +1017,15 @@ impl Hub {
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
-        drop(owner);
+        if let Some(owner) = owner.filter(|o| o.keepable()) {
+            // Nothing of it runs user code when dropped: kept in the slot,
+            // as its stack is (a tenant of the slot since dropped it).
+            let old = self.inner.borrow_mut().slots[slot as usize]
+                .fixed
+                .kept_mut()
+                .replace(owner);
+            drop(old);
+        }
     }
 
     /// Applies wake-ups from other threads and fires due timers.
@@ -1079,8 +1200,10 @@ impl Hub {
                 if let Some(co) = s.fixed.take_co() {
                     leaked |= co.leak();
                 }
-                // A free slot's kept stack has nothing on it either.
+                // A free slot's kept stack has nothing on it either, and
+                // its kept handle state runs no user code when dropped.
                 drop(s.fixed.stack_mut().take());
+                drop(s.fixed.kept_mut().take());
                 owners.extend(s.owner.take());
             }
             // Pooled stacks have nothing on them: freed even if the hub
