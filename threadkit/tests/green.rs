@@ -1136,8 +1136,7 @@ fn handoff_keeps_fifo_among_the_other_ready() {
             green::joinall(&waiters);
             setter.join();
             other.join();
-            let log = log.lock().unwrap().clone();
-            log
+            log.lock().unwrap().clone()
         })
         .unwrap()
     });
@@ -1151,7 +1150,7 @@ fn handoff_keeps_fifo_among_the_other_ready() {
 /// whole ping-pong.
 #[test]
 fn handoff_pair_does_not_starve_a_third() {
-    const TRIPS: usize = 5_000;
+    const TRIPS: usize = if cfg!(miri) { 100 } else { 5_000 };
     let (max_gap, turns) = guarded(|| {
         green::run(|| {
             let (a, b) = (Arc::new(Queue::new(0)), Arc::new(Queue::new(0)));
@@ -1215,7 +1214,7 @@ fn handle_state_reuse_keeps_values_and_drop_times() {
         green::run(|| {
             let held = green::spawn(|| 7u64);
             held.join();
-            for i in 0..200u64 {
+            for i in 0..if cfg!(miri) { 5 } else { 200u64 } {
                 let g = green::spawn(move || i * 2);
                 let h = green::spawn(move || (i as u8, i));
                 assert_eq!(g.get().unwrap(), i * 2);
