@@ -204,7 +204,7 @@ pub(crate) trait Abandon {
 /// The parts of a slot that must stay put while the slot table grows, in
 /// one allocation per slot, reused by its tenants: the green thread's
 /// [`Meta`] (the overflow handler reads it while it runs), its coroutine
-/// (resumed in place by [`Hub::dispatch`], with no move out of the table
+/// (resumed in place by [`Hub::dispatch_next`], with no move out of the table
 /// and back per switch and without holding the table borrowed). Only the
 /// carrier reaches it; what the watchdog thread reads is apart
 /// ([`Slot::published`]).
@@ -223,11 +223,11 @@ struct Fixed {
 }
 
 /// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
-/// Slot` asserts nothing about it: while `dispatch` resumes the coroutine
+/// Slot` asserts nothing about it: while `dispatch_next` resumes the coroutine
 /// through a pointer to `co`, the running green thread may borrow the
 /// table (waking itself) or its own `meta` (`current_thread`), which are
 /// other places. Only the hub's carrier touches `meta` and `co`, and `co`
-/// only through `dispatch` while it is resumed (only the root dispatches,
+/// only through `dispatch_next` while it is resumed (only the root dispatches,
 /// and a slot is emptied only after its resume returns).
 struct FixedBox(std::ptr::NonNull<Fixed>);
 
@@ -252,7 +252,7 @@ impl FixedBox {
 
     fn meta(&self) -> &Meta {
         // SAFETY: our allocation; a field projection, so it does not
-        // overlap the pointer `dispatch` may hold to `co`.
+        // overlap the pointer `dispatch_next` may hold to `co`.
         unsafe { &(*self.0.as_ptr()).meta }
     }
 
@@ -264,14 +264,14 @@ impl FixedBox {
     /// The stack kept while the slot is free.
     fn stack_mut(&mut self) -> &mut Option<GreenStack> {
         // SAFETY: as in `meta_mut`: a field of our allocation that
-        // `dispatch` never points at.
+        // `dispatch_next` never points at.
         unsafe { &mut (*self.0.as_ptr()).stack }
     }
 
     /// The handle state kept while the slot is free.
     fn kept_mut(&mut self) -> &mut Option<Arc<dyn Abandon>> {
         // SAFETY: as in `meta_mut`: a field of our allocation that
-        // `dispatch` never points at.
+        // `dispatch_next` never points at.
         unsafe { &mut (*self.0.as_ptr()).kept }
     }
 
@@ -356,7 +356,7 @@ struct Inner {
 
 /// How many times in a row the hub may run a green thread from the
 /// hand-off slot ([`Ready::next`]) before it serves its queue again.
-pub(crate) const HANDOFF_LIMIT: u32 = 16;
+const HANDOFF_LIMIT: u32 = 16;
 
 /// The green threads ready to run: a first-come, first-served queue, and
 /// a hand-off slot in front of it (Go's `runnext`) for the green thread
@@ -777,7 +777,8 @@ impl Hub {
         first
     }
 
-    /// Schedules (and with `kill`, marks killed) a green thread of this hub.
+    /// Schedules (and with `kill`, marks killed) a green thread of this hub:
+    /// woken by a running green thread, into the hand-off slot ([`Ready`]).
     fn wake(&self, slot: u32, generation: u32, kill: bool) {
         if slot == ROOT {
             self.root_woken
@@ -904,10 +905,9 @@ impl Hub {
         if slot == ROOT {
             let n = self.inner.borrow().ready.len();
             for _ in 0..n {
-                let Some(next) = self.inner.borrow_mut().ready.pop_front() else {
+                if !self.dispatch_next() {
                     break;
-                };
-                self.dispatch(next);
+                }
             }
             self.idle();
             self.poll_events();
@@ -932,19 +932,24 @@ impl Hub {
         }
     }
 
-    /// Runs one green thread until it suspends or finishes.
+    /// Runs the next ready green thread until it suspends or finishes;
+    /// `false` if none was ready. (Taken off the ready queue under the same
+    /// borrow of the hub that switches it in.)
     #[inline]
-    fn dispatch(&self, slot: u32) {
+    fn dispatch_next(&self) -> bool {
         #[cfg(feature = "debug-locks")]
         let mut held;
-        let (co, input, meta) = {
+        let (slot, co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
+            let Some(slot) = inner.ready.pop_front() else {
+                return false;
+            };
             let s = &mut inner.slots[slot as usize];
             s.scheduled = false;
             let co = s.fixed.co_ptr();
             // SAFETY: the slot's own `co` (see `FixedBox`); only read here.
             if unsafe { (*co).is_none() } {
-                return;
+                return true;
             }
             #[cfg(feature = "debug-locks")]
             {
@@ -958,7 +963,7 @@ impl Hub {
             // The root marks the hub idle for the watchdog once it stops
             // dispatching (`idle`), not after every switch.
             self.watch.switch_in(switches, slot);
-            (co, input, meta)
+            (slot, co, input, meta)
         };
         // The held-lock list is the green thread's while it runs.
         #[cfg(feature = "debug-locks")]
@@ -981,6 +986,7 @@ impl Hub {
         if finished {
             self.finish(slot);
         }
+        true
     }
 
     /// Frees a finished green thread's slot and stack (out of line: the
@@ -1100,9 +1106,7 @@ impl Hub {
                 self.root_woken.set(woken & !bit);
                 return Parked::Woken;
             }
-            let next = self.inner.borrow_mut().ready.pop_front();
-            if let Some(slot) = next {
-                self.dispatch(slot);
+            if self.dispatch_next() {
                 dispatched = dispatched.wrapping_add(1);
                 if dispatched % 64 == 0 {
                     self.poll_events();
@@ -1162,13 +1166,7 @@ impl Hub {
             for (slot, generation) in targets {
                 self.wake(slot, generation, true);
             }
-            loop {
-                let next = self.inner.borrow_mut().ready.pop_front();
-                match next {
-                    Some(slot) => self.dispatch(slot),
-                    None => break,
-                }
-            }
+            while self.dispatch_next() {}
             self.idle();
         }
     }
