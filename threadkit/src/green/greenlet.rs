@@ -81,6 +81,10 @@ impl Erased for GreenJob {
     fn allows_cancel(&self) -> bool {
         false
     }
+
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
 }
 
 type Shared<T> = Inner<T, GreenJob>;
@@ -122,15 +126,17 @@ where
     }
 }
 
-/// The `GreenletError` for the future's error.
-fn error<T>(shared: &Shared<T>, e: FutureError) -> GreenletError {
+/// The `GreenletError` for the error of a green thread's `future` (the
+/// panic payload its state keeps, taken).
+fn error<T>(future: &Future<T>, e: FutureError) -> GreenletError {
     match e {
         FutureError::Panicked(report) => GreenletError::Panicked(
-            shared
+            future
+                .inner()
                 .job
-                .payload
-                .lock()
-                .take()
+                .as_any()
+                .and_then(|job| job.downcast_ref::<GreenJob>())
+                .and_then(|job| job.payload.lock().take())
                 .unwrap_or_else(|| Box::new(report.message().to_owned())),
         ),
         _ => GreenletError::Killed,
@@ -241,9 +247,10 @@ fn new_state<T: 'static>(kept: Option<Arc<dyn hub::Abandon>>) -> Arc<Shared<T>> 
 ///   [`FutureError::Panicked`] with the panic's message;
 ///   [`Future::cancel`] on it does nothing (kill it instead).
 pub struct Greenlet<T> {
+    /// Carries the value; its state is the green thread's (`Shared<T>`),
+    /// reached through it for the panic payload: one reference count per
+    /// handle, not two.
     future: Future<T>,
-    /// The future's shared state, typed (for the panic payload).
-    shared: Arc<Shared<T>>,
     id: u64,
     name: Option<Arc<str>>,
     waker: Killer,
@@ -319,8 +326,13 @@ impl<T> Greenlet<T> {
     /// none: gevent's `get()`.
     #[track_caller]
     pub fn get(self) -> Result<T, GreenletError> {
-        let Greenlet { future, shared, .. } = self;
-        future.into_result().map_err(|e| error(&shared, e))
+        let Greenlet { future, .. } = self;
+        // The error first, with the handle still there for the payload.
+        if let Err(e) = future.result() {
+            return Err(error(&future, e));
+        }
+        // Done and not an error: the value.
+        future.into_result().map_err(|_| GreenletError::Killed)
     }
 
     /// Whether the green thread has finished: gevent's `ready()`.
@@ -464,7 +476,7 @@ impl<T> std::future::Future for Greenlet<T> {
         let this = self.get_mut();
         Pin::new(&mut this.future)
             .poll(cx)
-            .map(|r| r.map_err(|e| error(&this.shared, e)))
+            .map(|r| r.map_err(|e| error(&this.future, e)))
     }
 }
 
@@ -556,13 +568,11 @@ impl Builder {
         let erased: Arc<Inner<T>> = shared.clone();
         let future = Future::from_inner(erased);
         let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
-        let mine = Arc::clone(&shared);
         let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
         let name = self.name.clone();
-        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, root(f, mine))?;
+        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, root(f, shared))?;
         Ok(Greenlet {
             future,
-            shared,
             id,
             name,
             waker: Killer::Placed(waker),
@@ -590,7 +600,6 @@ impl Builder {
         let name = self.name.clone();
         let job = {
             let placement = Arc::clone(&placement);
-            let shared = Arc::clone(&shared);
             let name = self.name;
             move || {
                 if placement.state.lock().0 {
@@ -635,7 +644,6 @@ impl Builder {
         };
         let greenlet = Greenlet {
             future,
-            shared,
             id,
             name,
             waker: Killer::Queued(placement),
