@@ -26,10 +26,17 @@
 //! the rows of one run; gevent 26.9 on CPython 3.11 and Go 1.19 with
 //! `GOMAXPROCS=1` in the same run). Instruction counts (callgrind,
 //! repeatable under load; the slope between two run lengths) per
-//! operation: `yield_now` 212, ping-pong round trip 1823, spawn + run +
-//! exit 1167, kill 38.9k (before slot-kept stacks, per-hub id blocks, the
-//! shorter unwinding path of a kill and the queue's lock-free wake-up:
-//! 212, 2025, 1269, 50.5k).
+//! operation: `yield_now` 218, ping-pong round trip 1666, spawn + run +
+//! exit 958, kill 38.9k (before the hub's hand-off slot, the fence-free
+//! green queue wait, the slot-kept handle state and one reference count
+//! per `Greenlet`: 213, 1768, 1170;
+//! before slot-kept stacks, per-hub id blocks, the shorter unwinding path
+//! of a kill and the queue's lock-free wake-up: 212, 2025, 1269, 50.5k).
+//! The hand-off session's run (load average 8-9, so every time is 2-4x
+//! the table's; ratios only): before / after, alternated, medians of five
+//! `--X-only` runs: ping-pong 1126 / 956 ns (0.85x), spawn 820 / 601 ns
+//! (0.73x); `yield_now` 165 / 182 ns in an earlier such run, within that
+//! load's noise (single runs moved by 20% and more).
 //!
 //! | case | threadkit | gevent | gevent / threadkit | Go | Go / threadkit |
 //! | --- | --- | --- | --- | --- | --- |

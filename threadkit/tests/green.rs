@@ -1096,3 +1096,141 @@ fn a_wake_up_outliving_its_hub_disturbs_no_other_hub() {
         .unwrap();
     });
 }
+
+/// A green thread woken by the running one runs next (the hand-off),
+/// ahead of what was ready before; the others it wakes, and everything
+/// queued before, keep their first-come, first-served order.
+#[test]
+fn handoff_keeps_fifo_among_the_other_ready() {
+    let log = guarded(|| {
+        green::run(|| {
+            let ev = Arc::new(Event::new());
+            let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let note = |log: &Arc<std::sync::Mutex<Vec<&'static str>>>, what| {
+                log.lock().unwrap().push(what);
+            };
+            let waiters: Vec<_> = ["w0", "w1", "w2"]
+                .into_iter()
+                .map(|name| {
+                    let (ev, log) = (Arc::clone(&ev), Arc::clone(&log));
+                    green::spawn(move || {
+                        ev.wait();
+                        note(&log, name);
+                    })
+                })
+                .collect();
+            let setter = {
+                let (ev, log) = (Arc::clone(&ev), Arc::clone(&log));
+                green::spawn(move || {
+                    ev.set();
+                    note(&log, "set");
+                    green::yield_now();
+                    note(&log, "setter again");
+                })
+            };
+            // Ready (queued) before the setter runs, after it.
+            let other = {
+                let log = Arc::clone(&log);
+                green::spawn(move || note(&log, "other"))
+            };
+            green::joinall(&waiters);
+            setter.join();
+            other.join();
+            log.lock().unwrap().clone()
+        })
+        .unwrap()
+    });
+    assert_eq!(log, ["set", "w0", "other", "w1", "w2", "setter again"]);
+}
+
+/// Two green threads handing over to each other (a queue ping-pong) do
+/// not starve a third that is ready: the hand-off slot does not start a
+/// new turn, so after at most 16 hand-offs in a row (8 round trips) the
+/// hub serves its queue. Without that bound the third would wait for the
+/// whole ping-pong.
+#[test]
+fn handoff_pair_does_not_starve_a_third() {
+    const TRIPS: usize = if cfg!(miri) { 100 } else { 5_000 };
+    let (max_gap, turns) = guarded(|| {
+        green::run(|| {
+            let (a, b) = (Arc::new(Queue::new(0)), Arc::new(Queue::new(0)));
+            let trips = Arc::new(AtomicUsize::new(0));
+            let done = Arc::new(AtomicBool::new(false));
+            let ping = {
+                let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                let (trips, done) = (Arc::clone(&trips), Arc::clone(&done));
+                green::spawn(move || {
+                    for i in 0..TRIPS {
+                        a.put(i).unwrap();
+                        assert_eq!(b.get().unwrap(), i);
+                        trips.fetch_add(1, SeqCst);
+                    }
+                    done.store(true, SeqCst);
+                })
+            };
+            let pong = green::spawn(move || {
+                for _ in 0..TRIPS {
+                    b.put(a.get().unwrap()).unwrap();
+                }
+            });
+            let third = green::spawn(move || {
+                let (mut last, mut max_gap, mut turns) = (trips.load(SeqCst), 0, 0);
+                while !done.load(SeqCst) {
+                    green::yield_now();
+                    let now = trips.load(SeqCst);
+                    max_gap = max_gap.max(now - last);
+                    last = now;
+                    turns += 1;
+                }
+                (max_gap, turns)
+            });
+            ping.join();
+            pong.join();
+            third.get().unwrap()
+        })
+        .unwrap()
+    });
+    assert!(
+        max_gap <= 9,
+        "the pair made {max_gap} round trips between two turns of the third"
+    );
+    assert!(turns >= TRIPS / 9, "the third ran only {turns} times");
+}
+
+/// A finished green thread's handle state is kept in its slot and reused
+/// by a later spawn there only once nobody holds it: a handle held across
+/// later spawns (of the same and of other value types) keeps its value,
+/// and a value that needs dropping is dropped with its last handle, not
+/// when its slot is reused.
+#[test]
+fn handle_state_reuse_keeps_values_and_drop_times() {
+    struct Flag(Arc<AtomicBool>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, SeqCst);
+        }
+    }
+    guarded(|| {
+        green::run(|| {
+            let held = green::spawn(|| 7u64);
+            held.join();
+            for i in 0..if cfg!(miri) { 5 } else { 200u64 } {
+                let g = green::spawn(move || i * 2);
+                let h = green::spawn(move || (i as u8, i));
+                assert_eq!(g.get().unwrap(), i * 2);
+                assert_eq!(h.get().unwrap(), (i as u8, i));
+                let dropped = Arc::new(AtomicBool::new(false));
+                let f = {
+                    let dropped = Arc::clone(&dropped);
+                    green::spawn(move || Flag(dropped))
+                };
+                f.join();
+                assert!(!dropped.load(SeqCst));
+                drop(f);
+                assert!(dropped.load(SeqCst), "dropped with its last handle");
+            }
+            assert_eq!(held.get().unwrap(), 7);
+        })
+        .unwrap()
+    });
+}

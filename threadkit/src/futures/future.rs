@@ -241,6 +241,13 @@ pub(crate) trait Erased: Send + Sync {
     fn allows_cancel(&self) -> bool {
         true
     }
+
+    /// Itself, for an owner that knows its concrete type and reaches it
+    /// through a [`Future`] alone (a green thread's handle, for the panic
+    /// payload it keeps); `None` for the others.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// What a future not made for a pool task carries.

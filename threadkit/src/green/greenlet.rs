@@ -6,6 +6,8 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -58,6 +60,19 @@ pub(crate) struct GreenJob {
     /// A panicked green thread's payload, for [`Greenlet::get`] (the
     /// future keeps only its message).
     payload: Mutex<Option<Box<dyn Any + Send>>>,
+    /// Whether `payload` was ever set: read by the hub as the green thread
+    /// finishes (on the same thread that set it) to tell, without the
+    /// lock, whether the state may be kept ([`hub::Abandon::keepable`]).
+    panicked: AtomicBool,
+}
+
+impl GreenJob {
+    fn new() -> GreenJob {
+        GreenJob {
+            payload: Mutex::new(None),
+            panicked: AtomicBool::new(false),
+        }
+    }
 }
 
 /// Killing is the way to stop a green thread: [`Future::cancel`] on its
@@ -65,6 +80,10 @@ pub(crate) struct GreenJob {
 impl Erased for GreenJob {
     fn allows_cancel(&self) -> bool {
         false
+    }
+
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
     }
 }
 
@@ -79,6 +98,7 @@ fn complete<T>(shared: &Shared<T>, result: Result<T, GreenletError>) {
         Err(GreenletError::Panicked(payload)) => {
             let report = PanicReport::new(panic_message(&*payload));
             *shared.job.payload.lock() = Some(payload);
+            shared.job.panicked.store(true, Relaxed);
             shared.finish(Err(FutureError::Panicked(report)));
         }
     }
@@ -106,25 +126,70 @@ where
     }
 }
 
-/// The `GreenletError` for the future's error.
-fn error<T>(shared: &Shared<T>, e: FutureError) -> GreenletError {
+/// The `GreenletError` for the error of a green thread's `future` (the
+/// panic payload its state keeps, taken).
+fn error<T>(future: &Future<T>, e: FutureError) -> GreenletError {
     match e {
         FutureError::Panicked(report) => GreenletError::Panicked(
-            shared
+            future
+                .inner()
                 .job
-                .payload
-                .lock()
-                .take()
+                .as_any()
+                .and_then(|job| job.downcast_ref::<GreenJob>())
+                .and_then(|job| job.payload.lock().take())
                 .unwrap_or_else(|| Box::new(report.message().to_owned())),
         ),
         _ => GreenletError::Killed,
     }
 }
 
-impl<T> hub::Abandon for Shared<T> {
+impl<T: 'static> hub::Abandon for Shared<T> {
     fn abandon(&self) {
         complete(self, Err(GreenletError::Killed));
     }
+
+    /// A value that needs no drop, no panic payload (user values, whose
+    /// drop must come when the last handle goes), and small enough to keep
+    /// in a free slot.
+    fn keepable(&self) -> bool {
+        !std::mem::needs_drop::<T>()
+            && std::mem::size_of::<Self>() <= KEPT_MAX
+            && !self.job.panicked.load(Relaxed)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The largest handle state a hub keeps in a free slot for reuse.
+const KEPT_MAX: usize = 256;
+
+/// The state of a new green thread returning `T`: `kept` (the state its
+/// slot kept from its last tenant, [`hub::Hub::take_kept`]) reset in place
+/// if it has the right type and nobody holds it any more, else a new
+/// allocation. A spawn then allocates nothing once its hub is warm (a
+/// batch of spawns overflowed malloc's per-thread cache: a fifth of a
+/// spawn).
+fn new_state<T: 'static>(kept: Option<Arc<dyn hub::Abandon>>) -> Arc<Shared<T>> {
+    let fresh = || Inner::new(GreenJob::new());
+    if let Some(kept) = kept
+        && kept.as_any().is::<Shared<T>>()
+    {
+        // SAFETY: the value behind the `dyn` is a `Shared<T>` (checked
+        // just above), and `Arc::into_raw` of a `dyn` points at that value:
+        // `from_raw` of the concrete type takes the same allocation back,
+        // as `Arc::downcast` does.
+        let mut shared = unsafe { Arc::from_raw(Arc::into_raw(kept).cast::<Shared<T>>()) };
+        // Only when nobody else holds it (no strong or weak reference):
+        // then its old contents drop here, which runs no user code
+        // (`keepable`).
+        if let Some(state) = Arc::get_mut(&mut shared) {
+            *state = fresh();
+            return shared;
+        }
+    }
+    Arc::new(fresh())
 }
 
 /// The handle of a green thread: join it, get its value, kill it. gevent's
@@ -182,9 +247,10 @@ impl<T> hub::Abandon for Shared<T> {
 ///   [`FutureError::Panicked`] with the panic's message;
 ///   [`Future::cancel`] on it does nothing (kill it instead).
 pub struct Greenlet<T> {
+    /// Carries the value; its state is the green thread's (`Shared<T>`),
+    /// reached through it for the panic payload: one reference count per
+    /// handle, not two.
     future: Future<T>,
-    /// The future's shared state, typed (for the panic payload).
-    shared: Arc<Shared<T>>,
     id: u64,
     name: Option<Arc<str>>,
     waker: Killer,
@@ -260,8 +326,13 @@ impl<T> Greenlet<T> {
     /// none: gevent's `get()`.
     #[track_caller]
     pub fn get(self) -> Result<T, GreenletError> {
-        let Greenlet { future, shared, .. } = self;
-        future.into_result().map_err(|e| error(&shared, e))
+        let Greenlet { future, .. } = self;
+        // The error first, with the handle still there for the payload.
+        if let Err(e) = future.result() {
+            return Err(error(&future, e));
+        }
+        // Done and not an error: the value.
+        future.into_result().map_err(|_| GreenletError::Killed)
     }
 
     /// Whether the green thread has finished: gevent's `ready()`.
@@ -405,7 +476,7 @@ impl<T> std::future::Future for Greenlet<T> {
         let this = self.get_mut();
         Pin::new(&mut this.future)
             .poll(cx)
-            .map(|r| r.map_err(|e| error(&this.shared, e)))
+            .map(|r| r.map_err(|e| error(&this.future, e)))
     }
 }
 
@@ -493,19 +564,15 @@ impl Builder {
         T: 'static,
     {
         let id = hub.next_id();
-        let shared = Arc::new(Inner::new(GreenJob {
-            payload: Mutex::new(None),
-        }));
+        let shared = new_state::<T>(hub.take_kept());
         let erased: Arc<Inner<T>> = shared.clone();
         let future = Future::from_inner(erased);
         let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
-        let mine = Arc::clone(&shared);
         let owner: Arc<dyn hub::Abandon> = Arc::clone(&shared) as _;
         let name = self.name.clone();
-        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, root(f, mine))?;
+        let waker = hub.spawn_at(id, self.name, stack_size, owner, site, root(f, shared))?;
         Ok(Greenlet {
             future,
-            shared,
             id,
             name,
             waker: Killer::Placed(waker),
@@ -525,9 +592,7 @@ impl Builder {
     {
         let site = std::panic::Location::caller();
         let id = hub::next_id();
-        let shared = Arc::new(Inner::new(GreenJob {
-            payload: Mutex::new(None),
-        }));
+        let shared = Arc::new(Inner::new(GreenJob::new()));
         let erased: Arc<Inner<T>> = shared.clone();
         let future = Future::from_inner(erased);
         let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
@@ -535,7 +600,6 @@ impl Builder {
         let name = self.name.clone();
         let job = {
             let placement = Arc::clone(&placement);
-            let shared = Arc::clone(&shared);
             let name = self.name;
             move || {
                 if placement.state.lock().0 {
@@ -580,7 +644,6 @@ impl Builder {
         };
         let greenlet = Greenlet {
             future,
-            shared,
             id,
             name,
             waker: Killer::Queued(placement),

@@ -190,12 +190,21 @@ pub(crate) struct Meta {
 pub(crate) trait Abandon {
     /// Marks the green thread finished (killed), waking its joiners.
     fn abandon(&self);
+
+    /// Whether the hub may keep this state once its green thread has
+    /// finished, for the next spawn in its slot to reuse
+    /// ([`Hub::take_kept`]): dropping it later runs no user code, and it is
+    /// small.
+    fn keepable(&self) -> bool;
+
+    /// Itself, for the next spawn to tell whether its type fits.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// The parts of a slot that must stay put while the slot table grows, in
 /// one allocation per slot, reused by its tenants: the green thread's
 /// [`Meta`] (the overflow handler reads it while it runs), its coroutine
-/// (resumed in place by [`Hub::dispatch`], with no move out of the table
+/// (resumed in place by [`Hub::dispatch_next`], with no move out of the table
 /// and back per switch and without holding the table borrowed). Only the
 /// carrier reaches it; what the watchdog thread reads is apart
 /// ([`Slot::published`]).
@@ -207,14 +216,18 @@ struct Fixed {
     /// [`StackPool::keep`]). Here rather than in [`Slot`], whose size every
     /// index into the table multiplies by.
     stack: Option<GreenStack>,
+    /// While the slot is free: its last tenant's handle state, if
+    /// [`Abandon::keepable`], for the next spawn here to reuse once nobody
+    /// else holds it (no allocation per spawn: see [`Hub::take_kept`]).
+    kept: Option<Arc<dyn Abandon>>,
 }
 
 /// Owns a slot's [`Fixed`] part through a raw pointer, so that a `&mut
-/// Slot` asserts nothing about it: while `dispatch` resumes the coroutine
+/// Slot` asserts nothing about it: while `dispatch_next` resumes the coroutine
 /// through a pointer to `co`, the running green thread may borrow the
 /// table (waking itself) or its own `meta` (`current_thread`), which are
 /// other places. Only the hub's carrier touches `meta` and `co`, and `co`
-/// only through `dispatch` while it is resumed (only the root dispatches,
+/// only through `dispatch_next` while it is resumed (only the root dispatches,
 /// and a slot is emptied only after its resume returns).
 struct FixedBox(std::ptr::NonNull<Fixed>);
 
@@ -232,13 +245,14 @@ impl FixedBox {
             },
             co: None,
             stack: None,
+            kept: None,
         });
         FixedBox(std::ptr::NonNull::from(Box::leak(fixed)))
     }
 
     fn meta(&self) -> &Meta {
         // SAFETY: our allocation; a field projection, so it does not
-        // overlap the pointer `dispatch` may hold to `co`.
+        // overlap the pointer `dispatch_next` may hold to `co`.
         unsafe { &(*self.0.as_ptr()).meta }
     }
 
@@ -250,8 +264,15 @@ impl FixedBox {
     /// The stack kept while the slot is free.
     fn stack_mut(&mut self) -> &mut Option<GreenStack> {
         // SAFETY: as in `meta_mut`: a field of our allocation that
-        // `dispatch` never points at.
+        // `dispatch_next` never points at.
         unsafe { &mut (*self.0.as_ptr()).stack }
+    }
+
+    /// The handle state kept while the slot is free.
+    fn kept_mut(&mut self) -> &mut Option<Arc<dyn Abandon>> {
+        // SAFETY: as in `meta_mut`: a field of our allocation that
+        // `dispatch_next` never points at.
+        unsafe { &mut (*self.0.as_ptr()).kept }
     }
 
     fn meta_ptr(&self) -> *const Meta {
@@ -331,9 +352,85 @@ impl std::fmt::Debug for Slot {
 struct Inner {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    ready: VecDeque<u32>,
+    ready: Ready,
     timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
     stacks: StackPool,
+}
+
+/// How many times in a row the hub may run a green thread from the
+/// hand-off slot ([`Ready::next`]) before it serves its queue again.
+const HANDOFF_LIMIT: u32 = 16;
+
+/// The green threads ready to run: a first-come, first-served queue, and
+/// a hand-off slot in front of it (Go's `runnext`) for the green thread
+/// that the running one woke first. A green thread that wakes another and
+/// then waits (a queue ping-pong, a lock handed over) has it run next,
+/// while its data is still in cache, rather than behind everything ready.
+///
+/// Fairness: only the first wake-up a running green thread makes goes to
+/// the slot (the slot is empty then), later ones queue up behind the
+/// others, so green threads woken together run in the order they were
+/// woken, and the queue keeps its own order. The slot does not start a
+/// new turn: after [`HANDOFF_LIMIT`] green threads run from it in a row,
+/// wake-ups queue up until the hub has run one from the queue, so a pair
+/// handing over to each other cannot starve the rest (Go's `runnext`
+/// inherits the time slice for the same reason).
+#[derive(Debug, Default)]
+struct Ready {
+    /// The hand-off slot.
+    next: Option<u32>,
+    queue: VecDeque<u32>,
+    /// How many green threads in a row ran from `next`.
+    handoffs: u32,
+}
+
+impl Ready {
+    /// Queues `slot` at the back.
+    #[inline]
+    fn push_back(&mut self, slot: u32) {
+        self.queue.push_back(slot);
+    }
+
+    /// Queues `slot`, woken by the running green thread: into the
+    /// hand-off slot if it is free and the turn allows one more.
+    #[inline]
+    fn push_woken(&mut self, slot: u32) {
+        if self.next.is_none() && self.handoffs < HANDOFF_LIMIT {
+            self.next = Some(slot);
+        } else {
+            self.queue.push_back(slot);
+        }
+    }
+
+    /// The green thread to run next.
+    #[inline]
+    fn pop_front(&mut self) -> Option<u32> {
+        if let Some(slot) = self.next.take() {
+            self.handoffs += 1;
+            return Some(slot);
+        }
+        self.handoffs = 0;
+        self.queue.pop_front()
+    }
+
+    /// Moves a green thread from the hand-off slot to the back of the
+    /// queue: the one that woke it has finished rather than waiting for it
+    /// (a joiner woken by the green thread it joined runs after the rest,
+    /// most of which it would join next).
+    #[inline]
+    fn no_handoff(&mut self) {
+        if let Some(slot) = self.next.take() {
+            self.queue.push_back(slot);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len() + usize::from(self.next.is_some())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.next.is_none() && self.queue.is_empty()
+    }
 }
 
 /// One carrier's hub (see the module docs).
@@ -660,6 +757,16 @@ impl Hub {
         })
     }
 
+    /// The handle state kept by the slot the next spawn here takes (its
+    /// last tenant's, see [`Abandon::keepable`]), for that spawn to reuse
+    /// if its type fits and nobody else holds it any more.
+    #[inline]
+    pub(crate) fn take_kept(&self) -> Option<Arc<dyn Abandon>> {
+        let mut inner = self.inner.borrow_mut();
+        let slot = *inner.free.last()?;
+        inner.slots[slot as usize].fixed.kept_mut().take()
+    }
+
     /// A new green-thread id, unique in the process ([`next_id`]), from
     /// this hub's block.
     #[inline]
@@ -674,7 +781,8 @@ impl Hub {
         first
     }
 
-    /// Schedules (and with `kill`, marks killed) a green thread of this hub.
+    /// Schedules (and with `kill`, marks killed) a green thread of this hub:
+    /// woken by a running green thread, into the hand-off slot ([`Ready`]).
     fn wake(&self, slot: u32, generation: u32, kill: bool) {
         if slot == ROOT {
             self.root_woken
@@ -692,7 +800,12 @@ impl Hub {
         s.kill |= kill;
         if !s.scheduled {
             s.scheduled = true;
-            inner.ready.push_back(slot);
+            if self.current.get() == ROOT {
+                inner.ready.push_back(slot);
+            } else {
+                // A green thread wakes it, and most likely waits next.
+                inner.ready.push_woken(slot);
+            }
         }
     }
 
@@ -767,10 +880,9 @@ impl Hub {
         if slot == ROOT {
             let n = self.inner.borrow().ready.len();
             for _ in 0..n {
-                let Some(next) = self.inner.borrow_mut().ready.pop_front() else {
+                if !self.dispatch_next() {
                     break;
-                };
-                self.dispatch(next);
+                }
             }
             self.idle();
             self.poll_events();
@@ -795,19 +907,24 @@ impl Hub {
         }
     }
 
-    /// Runs one green thread until it suspends or finishes.
+    /// Runs the next ready green thread until it suspends or finishes;
+    /// `false` if none was ready. (Taken off the ready queue under the same
+    /// borrow of the hub that switches it in.)
     #[inline]
-    fn dispatch(&self, slot: u32) {
+    fn dispatch_next(&self) -> bool {
         #[cfg(feature = "debug-locks")]
         let mut held;
-        let (co, input, meta) = {
+        let (slot, co, input, meta) = {
             let mut inner = self.inner.borrow_mut();
+            let Some(slot) = inner.ready.pop_front() else {
+                return false;
+            };
             let s = &mut inner.slots[slot as usize];
             s.scheduled = false;
             let co = s.fixed.co_ptr();
             // SAFETY: the slot's own `co` (see `FixedBox`); only read here.
             if unsafe { (*co).is_none() } {
-                return;
+                return true;
             }
             #[cfg(feature = "debug-locks")]
             {
@@ -821,7 +938,7 @@ impl Hub {
             // The root marks the hub idle for the watchdog once it stops
             // dispatching (`idle`), not after every switch.
             self.watch.switch_in(switches, slot);
-            (co, input, meta)
+            (slot, co, input, meta)
         };
         // The held-lock list is the green thread's while it runs.
         #[cfg(feature = "debug-locks")]
@@ -844,6 +961,7 @@ impl Hub {
         if finished {
             self.finish(slot);
         }
+        true
     }
 
     /// Frees a finished green thread's slot and stack (out of line: the
@@ -852,6 +970,7 @@ impl Hub {
     fn finish(&self, slot: u32) {
         let mut guard = self.inner.borrow_mut();
         let inner = &mut *guard;
+        inner.ready.no_handoff();
         let s = &mut inner.slots[slot as usize];
         if let Some(co) = s.fixed.take_co() {
             inner.stacks.keep(co.into_stack(), s.fixed.stack_mut());
@@ -880,7 +999,15 @@ impl Hub {
         if let Some(thread) = thread {
             thread.set_finished(None);
         }
-        drop(owner);
+        if let Some(owner) = owner.filter(|o| o.keepable()) {
+            // Nothing of it runs user code when dropped: kept in the slot,
+            // as its stack is (a tenant of the slot since dropped it).
+            let old = self.inner.borrow_mut().slots[slot as usize]
+                .fixed
+                .kept_mut()
+                .replace(owner);
+            drop(old);
+        }
     }
 
     /// Applies wake-ups from other threads and fires due timers.
@@ -955,9 +1082,7 @@ impl Hub {
                 self.root_woken.set(woken & !bit);
                 return Parked::Woken;
             }
-            let next = self.inner.borrow_mut().ready.pop_front();
-            if let Some(slot) = next {
-                self.dispatch(slot);
+            if self.dispatch_next() {
                 dispatched = dispatched.wrapping_add(1);
                 if dispatched % 64 == 0 {
                     self.poll_events();
@@ -1017,13 +1142,7 @@ impl Hub {
             for (slot, generation) in targets {
                 self.wake(slot, generation, true);
             }
-            loop {
-                let next = self.inner.borrow_mut().ready.pop_front();
-                match next {
-                    Some(slot) => self.dispatch(slot),
-                    None => break,
-                }
-            }
+            while self.dispatch_next() {}
             self.idle();
         }
     }
@@ -1055,8 +1174,10 @@ impl Hub {
                 if let Some(co) = s.fixed.take_co() {
                     leaked |= co.leak();
                 }
-                // A free slot's kept stack has nothing on it either.
+                // A free slot's kept stack has nothing on it either, and
+                // its kept handle state runs no user code when dropped.
                 drop(s.fixed.stack_mut().take());
+                drop(s.fixed.kept_mut().take());
                 owners.extend(s.owner.take());
             }
             // Pooled stacks have nothing on them: freed even if the hub

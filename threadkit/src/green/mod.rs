@@ -40,6 +40,14 @@
 //! in threadkit, so [`run`] (or any join) drives it. A green thread never
 //! leaves its carrier.
 //!
+//! Ready green threads run first come, first served, with one exception
+//! taken from Go's scheduler: the first green thread that a running one
+//! wakes (a queue's getter, a lock's next owner) runs next, while what it
+//! was handed is still in cache. It does not start a new turn: after 16
+//! such hand-offs in a row the hub serves its queue again, so two green
+//! threads handing over to each other never starve the rest. gevent runs
+//! woken greenlets strictly in order.
+//!
 //! For several cores, [`Hubs`] starts a number of carriers, each running
 //! a hub, and places the green threads spawned through it on them; an
 //! idle carrier steals green threads that have not started yet from the

@@ -44,10 +44,7 @@ impl Backoff {
     /// backoff is over; whether it looked ready. Once over, it stays over:
     /// the caller's later rounds go straight to sleep.
     pub(crate) fn spin_until(&mut self, mut looks_ready: impl FnMut() -> bool) -> bool {
-        // A green thread's peer runs on the same carrier only once it
-        // suspends: spinning could only delay it.
-        #[cfg(feature = "green")]
-        if crate::green::in_green() {
+        if Self::parks_at_once() {
             return false;
         }
         while !self.is_completed() {
@@ -56,6 +53,17 @@ impl Backoff {
                 return true;
             }
         }
+        false
+    }
+
+    /// Whether the caller is a green thread, which never spins: its peer
+    /// runs on the same carrier only once it suspends, so spinning could
+    /// only delay it.
+    #[inline]
+    pub(crate) fn parks_at_once() -> bool {
+        #[cfg(feature = "green")]
+        return crate::green::in_green();
+        #[cfg(not(feature = "green"))]
         false
     }
 

@@ -491,10 +491,19 @@ impl<T, S: Order<T>> Queue<T, S> {
     /// `ShutDown` only when the queue is shut down and empty.
     fn get_until(&self, deadline: Deadline) -> Result<T, Refused> {
         let mut backoff = Backoff::for_getter();
+        // A green getter's peers run only once it suspends, so an open store
+        // that looks empty stays so: it goes to its wait without the failing
+        // pop, whose fence costs a green wait as much as the rest of its
+        // checks (a thread's failing pop costs less than the look).
+        let mut glance = Backoff::parks_at_once();
         loop {
-            match self.pop() {
-                Err(Refused::NotReady) => {}
-                done => return done,
+            let skip = glance && self.store.looks_empty() && !self.store.is_closed();
+            glance = false;
+            if !skip {
+                match self.pop() {
+                    Err(Refused::NotReady) => {}
+                    done => return done,
+                }
             }
             if deadline.remaining() == Some(Duration::ZERO) {
                 return Err(Refused::NotReady);

@@ -421,6 +421,11 @@ impl<S: HasWaiters> Monitor<S> {
     /// or a kill takes the lock as [`wait_until`](Self::wait_until) does.
     /// The caller has just found the condition false (it tried without
     /// the lock), so the wait starts at step 2: it registers, then checks.
+    /// `ready` must read its condition as an [`Attempt::SEQCST`] check
+    /// does (SeqCst loads only, every change a SeqCst read-modify-write or
+    /// followed by a fence: the queue's store contract), so the
+    /// registration needs no fence (see [`registered_before_seqcst_check`]):
+    /// one fence fewer per wait.
     #[inline(always)]
     pub(crate) fn wait_lock_free<'a>(
         &'a self,
@@ -439,7 +444,7 @@ impl<S: HasWaiters> Monitor<S> {
             // spurious or stolen wake-up) a fresh copy.
             let sleeper = me.take().unwrap_or_else(|| Sleeper::current().0);
             let id = self.register(&mut guard, sleeper);
-            fence(SeqCst);
+            registered_before_seqcst_check();
             if ready() {
                 self.deregister(&mut guard, id);
                 return true;
