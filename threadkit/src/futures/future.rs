@@ -245,6 +245,7 @@ pub(crate) trait Erased: Send + Sync {
     /// Itself, for an owner that knows its concrete type and reaches it
     /// through a [`Future`] alone (a green thread's handle, for the panic
     /// payload it keeps); `None` for the others.
+    #[cfg(feature = "green")]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
