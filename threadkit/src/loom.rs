@@ -102,9 +102,10 @@ pub(crate) mod sync {
 
     /// Atomics, for counters that need no lock.
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{
-            AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence,
-        };
+        pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
+        // For the green hub and `RawLock`, which exist with green threads only.
+        #[cfg(feature = "green")]
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8};
     }
 
     // loom models the waiting core and (with green threads) `RawLock`

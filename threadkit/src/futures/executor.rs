@@ -302,44 +302,23 @@ where
     )
 }
 
-impl<E: Executor + ?Sized> Executor for &E {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
-        (**self).submit_work(item)
-    }
+/// An executor behind a reference or a smart pointer is an executor too.
+macro_rules! forward_executor {
+    ($($ptr:ty),*) => {$(
+        impl<E: Executor + ?Sized> Executor for $ptr {
+            fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
+                (**self).submit_work(item)
+            }
 
-    fn shutdown(&self, how: Shutdown) {
-        (**self).shutdown(how)
-    }
+            fn shutdown(&self, how: Shutdown) {
+                (**self).shutdown(how)
+            }
 
-    fn max_workers_hint(&self) -> Option<usize> {
-        (**self).max_workers_hint()
-    }
+            fn max_workers_hint(&self) -> Option<usize> {
+                (**self).max_workers_hint()
+            }
+        }
+    )*};
 }
 
-impl<E: Executor + ?Sized> Executor for Box<E> {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
-        (**self).submit_work(item)
-    }
-
-    fn shutdown(&self, how: Shutdown) {
-        (**self).shutdown(how)
-    }
-
-    fn max_workers_hint(&self) -> Option<usize> {
-        (**self).max_workers_hint()
-    }
-}
-
-impl<E: Executor + ?Sized> Executor for Arc<E> {
-    fn submit_work(&self, item: WorkItem<'static>) -> Result<(), SubmitError> {
-        (**self).submit_work(item)
-    }
-
-    fn shutdown(&self, how: Shutdown) {
-        (**self).shutdown(how)
-    }
-
-    fn max_workers_hint(&self) -> Option<usize> {
-        (**self).max_workers_hint()
-    }
-}
+forward_executor!(&E, Box<E>, Arc<E>);

@@ -753,6 +753,62 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
     }
 }
 
+/// What the three socket types share with their std twins: `into_std`,
+/// the TTL and the file descriptor.
+macro_rules! std_shaped {
+    ($ty:ident, $std:ty) => {
+        impl $ty {
+            /// Gives the socket back as a std one, in blocking mode (its
+            /// timeouts here are not carried over).
+            ///
+            /// # Errors
+            ///
+            /// The OS's.
+            pub fn into_std(self) -> io::Result<$std> {
+                let s = self.inner.into_std()?;
+                s.set_nonblocking(false)?;
+                Ok(s)
+            }
+
+            /// Sets `IP_TTL`.
+            ///
+            /// # Errors
+            ///
+            /// The OS's.
+            pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+                self.inner.set_ttl(ttl)
+            }
+
+            /// `IP_TTL`.
+            ///
+            /// # Errors
+            ///
+            /// The OS's.
+            pub fn ttl(&self) -> io::Result<u32> {
+                self.inner.ttl()
+            }
+        }
+
+        #[cfg(unix)]
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.inner.as_fd()
+            }
+        }
+
+        #[cfg(unix)]
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.inner.as_raw_fd()
+            }
+        }
+    };
+}
+
+std_shaped!(TcpListener, std::net::TcpListener);
+std_shaped!(TcpStream, std::net::TcpStream);
+std_shaped!(UdpSocket, std::net::UdpSocket);
+
 impl TcpListener {
     /// Another handle to the same socket (a duplicated file descriptor,
     /// registered with the reactor on its own), as std's `try_clone`:
@@ -765,56 +821,13 @@ impl TcpListener {
         let dup: std::net::TcpListener = socket2::SockRef::from(&self.inner).try_clone()?.into();
         TcpListener::try_from(dup)
     }
-
-    /// Gives the socket back as a std one, in blocking mode (its timeouts
-    /// here are not carried over).
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        let s = self.inner.into_std()?;
-        s.set_nonblocking(false)?;
-        Ok(s)
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.set_ttl(ttl)
-    }
-
-    /// `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.ttl()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpListener {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
-    }
 }
 
 impl TcpStream {
     /// Another handle to the same socket (a duplicated file descriptor,
-    /// registered with the reactor on its own), as std's `try_clone`:
-    /// for one green thread or thread to read while another writes.
+    /// registered with the reactor on its own, with this one's timeouts),
+    /// as std's `try_clone`: for one green thread or thread to read while
+    /// another writes.
     ///
     /// # Errors
     ///
@@ -826,56 +839,13 @@ impl TcpStream {
             c.write_timeout.set_raw(&self.write_timeout);
         })
     }
-
-    /// Gives the socket back as a std one, in blocking mode (its timeouts
-    /// here are not carried over).
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        let s = self.inner.into_std()?;
-        s.set_nonblocking(false)?;
-        Ok(s)
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.set_ttl(ttl)
-    }
-
-    /// `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.ttl()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
-    }
 }
 
 impl UdpSocket {
     /// Another handle to the same socket (a duplicated file descriptor,
-    /// registered with the reactor on its own), as std's `try_clone`:
-    /// for one green thread or thread to read while another writes.
+    /// registered with the reactor on its own, with this one's timeouts),
+    /// as std's `try_clone`: for one green thread or thread to read while
+    /// another writes.
     ///
     /// # Errors
     ///
@@ -886,50 +856,6 @@ impl UdpSocket {
             c.read_timeout.set_raw(&self.read_timeout);
             c.write_timeout.set_raw(&self.write_timeout);
         })
-    }
-
-    /// Gives the socket back as a std one, in blocking mode (its timeouts
-    /// here are not carried over).
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        let s = self.inner.into_std()?;
-        s.set_nonblocking(false)?;
-        Ok(s)
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.inner.set_ttl(ttl)
-    }
-
-    /// `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The OS's.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.inner.ttl()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for UdpSocket {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
     }
 }
 
