@@ -23,24 +23,8 @@ use threadkit::threading::{Event, Lock, Semaphore};
 use threadkit::{Queue, sleep};
 
 mod common;
+use common::guarded;
 use common::waits::{WaitCase, every_kind_of_wait};
-
-/// Runs `f` on a fresh thread (the carrier) and fails if it does not
-/// finish in 30 s, with a thread dump: what the carrier and its green
-/// threads wait for, so that a hang seen once explains itself.
-fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| {
-            panic!(
-                "hang guard: a wait blocked the carrier\n{}",
-                threadkit::debug::dump_threads()
-            )
-        })
-}
 
 /// Runs `f` as the root green thread of a fresh carrier, under the guard.
 fn green_run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {

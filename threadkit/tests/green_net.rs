@@ -16,28 +16,14 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use threadkit::green::net::{TcpListener, TcpStream, UdpSocket};
 use threadkit::green::{self, GreenTimeout};
 use threadkit::threading::Event;
 
-/// Runs `f` on a fresh thread, passing on its panic, and fails if it does
-/// not finish in 60 s.
-fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let t = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(t.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("hang guard: a socket call blocked"),
-    }
-}
+mod common;
+use common::guarded;
 
 /// Echoes what `conn` sends until it shuts down its write half.
 fn echo(mut conn: TcpStream) {

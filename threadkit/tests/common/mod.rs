@@ -20,6 +20,28 @@ use std::time::{Duration, Instant};
 /// Hang guard: no condition in these tests should take anywhere near this long.
 pub(crate) const HANG_GUARD: Duration = Duration::from_secs(20);
 
+/// Runs `f` on a fresh thread (a green test's carrier) and returns what it
+/// returns, passing on its panic. If it does not finish in 60 s (10x and
+/// more above what any test here needs), fails with a thread dump: what
+/// the carrier and its green threads wait for, so that a hang seen once
+/// explains itself.
+pub(crate) fn guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let carrier = thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic::resume_unwind(carrier.join().unwrap_err())
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+            "hang guard: a wait blocked its carrier\n{}",
+            threadkit::debug::dump_threads()
+        ),
+    }
+}
+
 /// `n` threads running `f(i)`; joined (and their panics resumed) by [`join`].
 pub(crate) fn bunch<F>(n: usize, f: F) -> Vec<JoinHandle<()>>
 where
