@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use threadkit::green::{self, GreenletError, Hubs};
+use threadkit::green::{self, Greenlet, GreenletError, Hubs};
 use threadkit::{Event, Queue};
 
 /// Hang guard for spins: far longer than any of these needs.
@@ -29,6 +29,23 @@ fn spin_until(done: impl Fn() -> bool) {
 
 fn carrier() -> ThreadId {
     std::thread::current().id()
+}
+
+/// Spawns a green thread that busy-waits, never yielding, until `go` is
+/// set, so that its carrier takes nothing more until then; returns once it
+/// runs. Its result is the carrier it ran on.
+fn block_a_carrier(hubs: &Hubs, go: &Arc<Event>) -> Greenlet<ThreadId> {
+    let running = Arc::new(AtomicBool::new(false));
+    let busy = {
+        let (go, running) = (Arc::clone(go), Arc::clone(&running));
+        hubs.spawn(move || {
+            running.store(true, Ordering::SeqCst);
+            spin_until(|| go.is_set());
+            carrier()
+        })
+    };
+    spin_until(|| running.load(Ordering::SeqCst));
+    busy
 }
 
 #[test]
@@ -68,18 +85,8 @@ fn cpu_bound_work_uses_both_carriers() {
 fn idle_carrier_steals_from_a_blocked_one() {
     let hubs = Hubs::new(2).unwrap();
     let go = Arc::new(Event::new());
-    let running = Arc::new(AtomicBool::new(false));
-    // The first spawn goes to carrier 0: it busy-waits (never yields), so
-    // that carrier takes nothing more until the event is set.
-    let busy = {
-        let (go, running) = (Arc::clone(&go), Arc::clone(&running));
-        hubs.spawn(move || {
-            running.store(true, Ordering::SeqCst);
-            spin_until(|| go.is_set());
-            carrier()
-        })
-    };
-    spin_until(|| running.load(Ordering::SeqCst));
+    // The first spawn goes to carrier 0, and blocks it.
+    let busy = block_a_carrier(&hubs, &go);
     // Half of these are queued for the blocked carrier: only stealing
     // runs them, and the last one sets the event.
     let done = Arc::new(AtomicUsize::new(0));
@@ -239,15 +246,7 @@ fn drop_waits_too() {
 fn kill_a_queued_or_running_green_thread() {
     let hubs = Hubs::new(1).unwrap();
     let go = Arc::new(Event::new());
-    let running = Arc::new(AtomicBool::new(false));
-    let busy = {
-        let (go, running) = (Arc::clone(&go), Arc::clone(&running));
-        hubs.spawn(move || {
-            running.store(true, Ordering::SeqCst);
-            spin_until(|| go.is_set());
-        })
-    };
-    spin_until(|| running.load(Ordering::SeqCst));
+    let busy = block_a_carrier(&hubs, &go);
     // Queued behind a carrier that does not yield: killed before it starts.
     let ran = Arc::new(AtomicBool::new(false));
     let queued = {
