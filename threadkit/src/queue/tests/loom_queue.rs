@@ -300,6 +300,11 @@ fn loom_join_after_racing_producers() {
 /// lost wake-up between its registration and the put.
 #[test]
 fn loom_async_getter_woken_by_put() {
+    async_getter_woken_by_put();
+}
+
+/// The model of [`loom_async_getter_woken_by_put`].
+fn async_getter_woken_by_put() {
     loom::model(|| {
         let q = Arc::new(Queue::new(0));
         let putter = {
@@ -324,17 +329,7 @@ fn loom_async_getter_woken_by_put() {
 #[test]
 #[should_panic(expected = "deadlock")]
 fn loom_async_getter_without_the_register_fence_is_caught() {
-    crate::util::monitor::loom_break::without_register_fence(|| {
-        loom::model(|| {
-            let q = Arc::new(Queue::new(0));
-            let putter = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || q.put(1).unwrap())
-            };
-            assert_eq!(loom::future::block_on(q.get_async()), Ok(1));
-            putter.join().unwrap();
-        });
-    });
+    crate::util::monitor::loom_break::without_register_fence(async_getter_woken_by_put);
 }
 
 /// The LIFO store checks emptiness under its own lock, which the putter
